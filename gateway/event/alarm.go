@@ -1,0 +1,89 @@
+package event
+
+// Severity is the colour an alarm is triaged by (分色治理).
+type Severity string
+
+// The four colours, most urgent first.
+const (
+	Red    Severity = "red"    // life safety
+	Orange Severity = "orange" // security breach
+	Yellow Severity = "yellow" // degraded protection
+	Blue   Severity = "blue"   // maintenance
+)
+
+// Valid reports whether s is one of the four colours.
+func (s Severity) Valid() bool {
+	switch s {
+	case Red, Orange, Yellow, Blue:
+		return true
+	}
+	return false
+}
+
+// Trigger is a rule's decision about one event: open (or join) an alarm, or
+// clear one that is open.
+type Trigger struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Title    string   `json:"title"`
+	Device   string   `json:"device"`
+	// Clear asks to close the open alarm of (Rule, Device) automatically.
+	Clear bool `json:"clear,omitempty"`
+	// Event is the event that fired the rule.
+	Event Event `json:"event"`
+}
+
+// ActionKind is what a staff member does to an alarm.
+type ActionKind string
+
+// The actions of the contract, in lifecycle order.
+const (
+	Ack     ActionKind = "ack"
+	Arrive  ActionKind = "arrive"
+	Resolve ActionKind = "resolve"
+)
+
+// Valid reports whether k is an action of the contract.
+func (k ActionKind) Valid() bool {
+	return k == Ack || k == Arrive || k == Resolve
+}
+
+// Action is a staff member acting on an alarm, on any channel.
+type Action struct {
+	AlarmID string     `json:"alarm_id"`
+	Kind    ActionKind `json:"action"`
+	By      string     `json:"by"`
+	Note    string     `json:"note,omitempty"`
+	// Channel is where it came from: "mqtt", "http".
+	Channel string `json:"channel"`
+	At      int64  `json:"at"`
+}
+
+// Location is a point on the map.
+type Location struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+// Notification is what a staff member's phone receives on
+// R/staff/{id}/notify. Field names are the public contract.
+type Notification struct {
+	AlarmID    string    `json:"alarm_id"`
+	Rule       string    `json:"rule"`
+	Severity   Severity  `json:"severity"`
+	Title      string    `json:"title"`
+	Device     string    `json:"device"`
+	DeviceName string    `json:"device_name,omitempty"`
+	Grid       string    `json:"grid"`
+	GridName   string    `json:"grid_name,omitempty"`
+	Location   *Location `json:"location"`
+	Step       int       `json:"step"`
+	RaisedMS   int64     `json:"raised_ms"`
+	EventMS    int64     `json:"event_ms"`
+	DeadlineMS int64     `json:"deadline_ms"`
+	Clip       string    `json:"clip,omitempty"`
+	Count      int       `json:"count"`
+	// Late is set when the step fired after its deadline (e.g. the gateway
+	// was down when it was due).
+	Late bool `json:"late,omitempty"`
+}

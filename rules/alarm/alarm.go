@@ -1,0 +1,74 @@
+// Package alarm holds the alarm lifecycle: the Alarm noun, its state
+// machine (open → acknowledged → on scene → resolved, or cleared by a rule)
+// and the durable store alarms live in.
+package alarm
+
+import "github.com/gridwatch/gridwatch/gateway/event"
+
+// State is where an alarm is in its lifecycle.
+type State string
+
+// The lifecycle states. Resolved and Cleared are closed.
+const (
+	Open         State = "open"
+	Acknowledged State = "acknowledged"
+	OnScene      State = "on_scene"
+	Resolved     State = "resolved"
+	Cleared      State = "cleared"
+)
+
+// Closed reports whether the alarm is over.
+func (s State) Closed() bool { return s == Resolved || s == Cleared }
+
+// EntryKind names a line of an alarm's timeline.
+type EntryKind string
+
+// Timeline entry kinds.
+const (
+	EntryRaised   EntryKind = "raised"   // the first trigger
+	EntryJoined   EntryKind = "joined"   // a repeat trigger joined the open alarm
+	EntryNotified EntryKind = "notified" // an escalation step was sent
+	EntryAck      EntryKind = "ack"
+	EntryArrive   EntryKind = "arrive"
+	EntryResolve  EntryKind = "resolve"
+	EntryCleared  EntryKind = "cleared" // closed by its rule (condition ended)
+)
+
+// Entry is one line of an alarm's timeline: what happened, when, who did it,
+// through which channel.
+type Entry struct {
+	At      int64     `json:"at"`
+	Kind    EntryKind `json:"kind"`
+	By      string    `json:"by,omitempty"`
+	Channel string    `json:"channel,omitempty"`
+	Note    string    `json:"note,omitempty"`
+	Step    int       `json:"step,omitempty"`
+	Staff   []string  `json:"staff,omitempty"`
+	EventID uint64    `json:"event_id,omitempty"`
+	Late    bool      `json:"late,omitempty"`
+}
+
+// Alarm is one alarm: a rule fired on a device. Times are Unix milliseconds.
+type Alarm struct {
+	ID       string          `json:"id"`
+	Rule     string          `json:"rule"`
+	Severity event.Severity  `json:"severity"`
+	Title    string          `json:"title"`
+	Device   string          `json:"device"`
+	Grid     string          `json:"grid"`
+	Location *event.Location `json:"location,omitempty"`
+	State    State           `json:"state"`
+	// Count is how many triggers this alarm has gathered (1 when raised).
+	Count    int   `json:"count"`
+	RaisedMS int64 `json:"raised_ms"`
+	// EventMS is the time of the event that raised it.
+	EventMS int64 `json:"event_ms"`
+	// Step is the last escalation step sent; -1 before step 0 went out.
+	Step int `json:"step"`
+	// NextDeadlineMS is when the next step is due; 0 when nothing is due.
+	NextDeadlineMS int64    `json:"next_deadline_ms,omitempty"`
+	ClosedMS       int64    `json:"closed_ms,omitempty"`
+	Notified       []string `json:"notified,omitempty"` // staff ids paged so far
+	Clip           string   `json:"clip,omitempty"`
+	Timeline       []Entry  `json:"timeline,omitempty"`
+}

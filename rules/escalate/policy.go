@@ -1,0 +1,52 @@
+// Package escalate walks an alarm up the grid tree: it resolves who each
+// escalation step pages from the device's place in the tree, sends the
+// steps on their deadlines until someone acknowledges, and stops at once
+// when they do.
+package escalate
+
+import (
+	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/registry"
+)
+
+// Step is one level of an escalation policy: After the alarm was raised,
+// page the staff of the given roles (each role resolved to the nearest
+// ancestor cell of the device that has someone in it) and any named staff.
+type Step struct {
+	After time.Duration   `yaml:"after" json:"after"`
+	Roles []registry.Role `yaml:"roles" json:"roles"`
+	Staff []string        `yaml:"staff,omitempty" json:"staff,omitempty"`
+}
+
+// Policy is the ordered steps for one severity.
+type Policy struct {
+	Steps []Step `yaml:"steps" json:"steps"`
+}
+
+// Policies maps each severity to its policy.
+type Policies map[event.Severity]Policy
+
+// DefaultPolicies is the escalation table of SPEC.md.
+func DefaultPolicies() Policies {
+	return Policies{
+		event.Red: {Steps: []Step{
+			{After: 0, Roles: []registry.Role{registry.GridMember, registry.SecurityRoom}},
+			{After: 60 * time.Second, Roles: []registry.Role{registry.GridLeader, registry.Police}},
+			{After: 180 * time.Second, Roles: []registry.Role{registry.CommandCenter}},
+		}},
+		event.Orange: {Steps: []Step{
+			{After: 0, Roles: []registry.Role{registry.SecurityRoom, registry.GridMember}},
+			{After: 5 * time.Minute, Roles: []registry.Role{registry.GridLeader, registry.Police}},
+			{After: 15 * time.Minute, Roles: []registry.Role{registry.CommandCenter}},
+		}},
+		event.Yellow: {Steps: []Step{
+			{After: 0, Roles: []registry.Role{registry.SecurityRoom}},
+			{After: 30 * time.Minute, Roles: []registry.Role{registry.GridLeader}},
+		}},
+		event.Blue: {Steps: []Step{
+			{After: 0, Roles: []registry.Role{registry.SecurityRoom}},
+		}},
+	}
+}
