@@ -15,6 +15,7 @@ const (
 	Duplicate     Reason = "duplicate"      // seq already seen
 	RateLimited   Reason = "rate_limited"   // a device flooding beyond its budget
 	BadCRC        Reason = "bad_crc"        // serial frame failed its check
+	UnknownStaff  Reason = "unknown_staff"  // staff id not in the registry
 	Unavailable   Reason = "unavailable"    // the gateway could not store it (retry)
 )
 

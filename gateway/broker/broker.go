@@ -1,0 +1,138 @@
+// Package broker runs gridwatch's embedded MQTT broker (mochi-mqtt). Every
+// publish from a device or phone passes through the ingest handler before
+// the broker acknowledges it, so a QoS 1 event is PUBACKed only once it is
+// in the journal. Sessions, subscriptions, undelivered QoS 1 messages and
+// retained messages are kept in a bbolt file across restarts.
+package broker
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"go.etcd.io/bbolt"
+)
+
+// Handler takes each inbound publish. A non-nil error means the message was
+// not stored and must not be acknowledged.
+type Handler interface {
+	Handle(ctx context.Context, topic string, payload []byte) error
+}
+
+// Config configures the embedded broker.
+type Config struct {
+	Listen         string // "127.0.0.1:1883"
+	TLSListen      string // "" for none
+	TLSCert        string
+	TLSKey         string
+	AllowAnonymous bool
+	Users          map[string]string // username → password when anonymous is off
+	// DataDir holds broker.db, the persistent session store. Empty: in memory.
+	DataDir string
+	Handler Handler
+	Logger  *slog.Logger
+}
+
+// Broker is the embedded MQTT broker.
+type Broker struct {
+	cfg    Config
+	server *mqtt.Server
+	ready  atomic.Bool
+}
+
+// New builds the broker; it opens nothing and listens on nothing yet.
+func New(cfg Config) (*Broker, error) {
+	if cfg.Handler == nil {
+		return nil, errors.New("broker: Handler is required")
+	}
+	if cfg.Listen == "" {
+		return nil, errors.New("broker: Listen is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Broker{cfg: cfg}, nil
+}
+
+// Run opens the session store, listens, and serves until ctx is done. It
+// returns once every listener and client is closed.
+func (b *Broker) Run(ctx context.Context) error {
+	srv := mqtt.New(&mqtt.Options{
+		InlineClient: true,
+		Logger:       b.cfg.Logger.With("component", "broker"),
+	})
+	if err := b.addAuth(srv); err != nil {
+		return err
+	}
+	if b.cfg.DataDir != "" {
+		if err := srv.AddHook(sessionStore{new(bolt.Hook)}, &bolt.Options{
+			Path:    filepath.Join(b.cfg.DataDir, "broker.db"),
+			Options: &bbolt.Options{Timeout: 2 * time.Second},
+		}); err != nil {
+			return fmt.Errorf("broker: open session store: %w", err)
+		}
+	}
+	if err := srv.AddHook(&ingestHook{ctx: ctx, handler: b.cfg.Handler, log: b.cfg.Logger}, nil); err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
+	if err := srv.AddListener(listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.cfg.Listen})); err != nil {
+		return fmt.Errorf("broker: listen %s: %w", b.cfg.Listen, err)
+	}
+	if b.cfg.TLSListen != "" {
+		cert, err := tls.LoadX509KeyPair(b.cfg.TLSCert, b.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("broker: tls: %w", err)
+		}
+		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if err := srv.AddListener(listeners.NewTCP(listeners.Config{ID: "tls", Address: b.cfg.TLSListen, TLSConfig: tc})); err != nil {
+			return fmt.Errorf("broker: listen %s: %w", b.cfg.TLSListen, err)
+		}
+	}
+	if err := srv.Serve(); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("broker: serve: %w", err)
+	}
+	b.server = srv
+	b.ready.Store(true)
+	b.cfg.Logger.Info("embedded MQTT broker listening", "addr", b.cfg.Listen, "tls", b.cfg.TLSListen, "persistent", b.cfg.DataDir != "")
+	<-ctx.Done()
+	b.ready.Store(false)
+	return srv.Close()
+}
+
+func (b *Broker) addAuth(srv *mqtt.Server) error {
+	if b.cfg.AllowAnonymous {
+		return srv.AddHook(new(auth.AllowHook), nil)
+	}
+	users := auth.Users{}
+	for u, p := range b.cfg.Users {
+		users[u] = auth.UserRule{Username: auth.RString(u), Password: auth.RString(p)}
+	}
+	return srv.AddHook(new(auth.Hook), &auth.Options{Ledger: &auth.Ledger{Users: users}})
+}
+
+// Ready reports whether the broker is serving.
+func (b *Broker) Ready() error {
+	if !b.ready.Load() {
+		return errors.New("embedded broker not serving")
+	}
+	return nil
+}
+
+// Publish sends a message from the gateway itself. It never blocks on a
+// slow subscriber: the broker queues per client.
+func (b *Broker) Publish(topic string, payload []byte, qos byte, retain bool) error {
+	if !b.ready.Load() {
+		return errors.New("embedded broker not serving")
+	}
+	return b.server.Publish(topic, payload, retain, qos)
+}

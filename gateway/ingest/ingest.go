@@ -1,0 +1,267 @@
+// Package ingest turns what arrives on the MQTT contract into gateway
+// nouns: it checks each message against the registry, drops duplicates and
+// floods, makes events durable in the journal before they count as
+// accepted, and hands telemetry, presence and staff replies to their owners.
+// Every refusal is counted by reason and logged at a bounded rate; a refusal
+// never holds up anyone else's traffic.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/ratelog"
+	"github.com/gridwatch/gridwatch/gateway/registry"
+)
+
+// Journal makes an event durable and gives it its ID.
+type Journal interface {
+	Append(ctx context.Context, ev *event.Event) error
+}
+
+// Devices keeps what is known of each device's liveness.
+type Devices interface {
+	Seen(id string, atMS int64)
+	Telemetry(t event.Telemetry)
+	Presence(p event.Presence)
+	Unregistered(id, topic string, atMS int64)
+	Rejected(id string)
+}
+
+// TelemetrySink takes telemetry samples; it must never block.
+type TelemetrySink interface {
+	Write(t event.Telemetry, dev *registry.Device, grid *registry.Grid)
+}
+
+// Replies takes staff members' actions on alarms.
+type Replies interface {
+	Reply(ctx context.Context, act event.Action) error
+}
+
+// Config wires an Ingestor. Registry, Journal and Devices are required.
+type Config struct {
+	Topics    wire.Topics
+	Registry  func() *registry.Registry
+	Journal   Journal
+	Devices   Devices
+	Telemetry TelemetrySink // nil: telemetry only updates device status
+	Replies   Replies       // nil: replies are refused
+
+	// Transport labels the metrics ("embedded", "external").
+	Transport    string
+	MaxPayload   int
+	DeviceRate   float64 // events per second a device may send
+	DeviceBurst  int
+	DedupeWindow time.Duration
+
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Now        func() time.Time
+}
+
+// Ingestor handles inbound messages. It is safe for concurrent use: each
+// MQTT client's messages arrive on their own goroutine.
+type Ingestor struct {
+	cfg     Config
+	log     *ratelog.Limiter
+	metrics *metrics
+	devs    *deviceTable
+}
+
+// New checks cfg and builds an Ingestor. It starts nothing.
+func New(cfg Config) (*Ingestor, error) {
+	var errs []error
+	if cfg.Registry == nil {
+		errs = append(errs, errors.New("ingest: Registry is required"))
+	}
+	if cfg.Journal == nil {
+		errs = append(errs, errors.New("ingest: Journal is required"))
+	}
+	if cfg.Devices == nil {
+		errs = append(errs, errors.New("ingest: Devices is required"))
+	}
+	if cfg.Topics.Root == "" {
+		cfg.Topics.Root = wire.DefaultRoot
+	}
+	if cfg.MaxPayload <= 0 {
+		cfg.MaxPayload = 64 << 10
+	}
+	if cfg.DeviceRate <= 0 {
+		cfg.DeviceRate = 20
+	}
+	if cfg.DeviceBurst <= 0 {
+		cfg.DeviceBurst = 50
+	}
+	if cfg.DedupeWindow <= 0 {
+		cfg.DedupeWindow = 10 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Transport == "" {
+		cfg.Transport = "mqtt"
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	m, err := newMetrics(cfg.Registerer, cfg.Transport)
+	if err != nil {
+		return nil, err
+	}
+	return &Ingestor{
+		cfg:     cfg,
+		log:     ratelog.New(cfg.Logger, 10*time.Second, cfg.Now),
+		metrics: m,
+		devs:    newDeviceTable(cfg.DeviceRate, cfg.DeviceBurst, cfg.DedupeWindow),
+	}, nil
+}
+
+// Handle takes one message. It returns nil when the message is done with —
+// accepted, or refused for good (the transport acknowledges it either way,
+// so a device does not resend garbage forever). It returns an error only
+// when the message could not be made durable and the transport must not
+// acknowledge it, so that the device sends it again.
+func (in *Ingestor) Handle(ctx context.Context, topic string, payload []byte) error {
+	kind, id := in.cfg.Topics.Parse(topic)
+	switch kind {
+	case wire.KindOutbound:
+		return nil // our own publications (notify, cmd, alarms) echoing back
+	case wire.KindUnknown:
+		return in.refuse(topic, "", &event.Reject{Reason: event.Malformed, Err: errors.New("topic is not part of the contract")})
+	}
+	if !wire.ValidID(id) {
+		return in.refuse(topic, "", &event.Reject{Reason: event.Malformed, Err: fmt.Errorf("id %q does not match [A-Za-z0-9._-]{1,64}", clipID(id))})
+	}
+	if len(payload) > in.cfg.MaxPayload {
+		return in.refuse(topic, id, &event.Reject{Reason: event.Oversize, Err: fmt.Errorf("payload is %d bytes, limit %d", len(payload), in.cfg.MaxPayload)})
+	}
+	now := in.cfg.Now()
+	nowMS := now.UnixMilli()
+	reg := in.cfg.Registry()
+
+	if kind == wire.KindReply {
+		return in.reply(ctx, reg, topic, id, payload, nowMS)
+	}
+	dev, ok := reg.Device(id)
+	if !ok {
+		in.cfg.Devices.Unregistered(id, topic, nowMS)
+		return in.refuse(topic, id, &event.Reject{Reason: event.UnknownDevice, Err: errors.New("device is not in the registry (listed as unregistered)")})
+	}
+	switch kind {
+	case wire.KindEvent:
+		return in.event(ctx, topic, id, payload, now)
+	case wire.KindTelemetry:
+		return in.telemetry(reg, dev, topic, payload, nowMS)
+	case wire.KindState:
+		p, err := wire.DecodeState(id, payload, nowMS)
+		if err != nil {
+			return in.refuse(topic, id, err)
+		}
+		in.cfg.Devices.Presence(p)
+		in.metrics.accepted(kind)
+		return nil
+	case wire.KindCommandAck:
+		ack, err := wire.DecodeCommandAck(id, payload)
+		if err != nil {
+			return in.refuse(topic, id, err)
+		}
+		in.cfg.Devices.Seen(id, nowMS)
+		in.metrics.accepted(kind)
+		in.cfg.Logger.Debug("command acknowledged", "device", id, "cid", ack.ID, "ok", ack.OK, "error", ack.Error)
+		return nil
+	}
+	return nil
+}
+
+func (in *Ingestor) event(ctx context.Context, topic, id string, payload []byte, now time.Time) error {
+	ev, err := wire.DecodeEvent(id, payload, now.UnixMilli())
+	if err != nil {
+		return in.refuse(topic, id, err)
+	}
+	st := in.devs.get(id)
+	if !st.allow(now) {
+		return in.refuse(topic, id, &event.Reject{Reason: event.RateLimited, Err: fmt.Errorf("more than %g events/s (burst %d)", in.cfg.DeviceRate, in.cfg.DeviceBurst)})
+	}
+	var fp uint64
+	if ev.Seq != 0 {
+		fp = fingerprint(payload)
+		if st.seen(ev.Seq, fp, now) {
+			return in.refuse(topic, id, &event.Reject{Reason: event.Duplicate, Err: fmt.Errorf("seq %d already accepted", ev.Seq)})
+		}
+	}
+	if err := in.cfg.Journal.Append(ctx, &ev); err != nil {
+		in.metrics.rejected(event.Unavailable)
+		in.log.Error("journal:"+topic, "event not stored; the device will resend it", "topic", topic, "err", err)
+		return &event.Reject{Reason: event.Unavailable, Device: id, Topic: topic, Err: err}
+	}
+	if ev.Seq != 0 {
+		st.remember(ev.Seq, fp, now)
+	}
+	in.cfg.Devices.Seen(id, ev.Received)
+	in.metrics.accepted(wire.KindEvent)
+	return nil
+}
+
+func (in *Ingestor) telemetry(reg *registry.Registry, dev *registry.Device, topic string, payload []byte, nowMS int64) error {
+	tel, err := wire.DecodeTelemetry(dev.ID, payload, nowMS)
+	if err != nil {
+		return in.refuse(topic, dev.ID, err)
+	}
+	in.cfg.Devices.Telemetry(tel)
+	if in.cfg.Telemetry != nil {
+		grid, _ := reg.Grid(dev.Grid)
+		in.cfg.Telemetry.Write(tel, dev, grid)
+	}
+	in.metrics.accepted(wire.KindTelemetry)
+	return nil
+}
+
+func (in *Ingestor) reply(ctx context.Context, reg *registry.Registry, topic, staff string, payload []byte, nowMS int64) error {
+	if _, ok := reg.Staff(staff); !ok {
+		return in.refuse(topic, "", &event.Reject{Reason: event.UnknownStaff, Err: errors.New("staff member is not in the registry")})
+	}
+	act, err := wire.DecodeReply(staff, payload, nowMS)
+	if err != nil {
+		return in.refuse(topic, "", err)
+	}
+	in.metrics.accepted(wire.KindReply)
+	if in.cfg.Replies == nil {
+		in.log.Warn("reply:none", "staff reply ignored: no alarm desk", "staff", staff)
+		return nil
+	}
+	if err := in.cfg.Replies.Reply(ctx, act); err != nil {
+		in.log.Warn("reply:"+staff, "staff reply refused", "staff", staff, "alarm", act.AlarmID, "action", act.Kind, "err", err)
+	}
+	return nil
+}
+
+// refuse counts and logs a refusal; the message is done with.
+func (in *Ingestor) refuse(topic, dev string, err error) error {
+	var rj *event.Reject
+	if !errors.As(err, &rj) {
+		rj = &event.Reject{Reason: event.Malformed, Err: err}
+	}
+	in.metrics.rejected(rj.Reason)
+	if dev != "" {
+		in.cfg.Devices.Rejected(dev)
+	}
+	in.log.Warn(string(rj.Reason)+":"+dev, "message rejected", "reason", rj.Reason, "topic", clipID(topic), "err", rj.Err)
+	return nil
+}
+
+func clipID(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}

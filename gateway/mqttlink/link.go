@@ -1,0 +1,267 @@
+// Package mqttlink connects the gateway to an external MQTT broker
+// (Mosquitto, EMQX...) with paho. The session is persistent (clean session
+// off, a stable client id, a file store for unsent QoS 1 messages), and an
+// inbound QoS 1 message is acknowledged only after ingest has made it
+// durable. paho's own goroutine never waits on us for long: messages are
+// handed to worker queues, events and telemetry on separate lanes so
+// telemetry can never queue in front of a panic.
+package mqttlink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
+	"github.com/gridwatch/gridwatch/gateway/ratelog"
+)
+
+// Handler takes each inbound message; an error means "not stored, do not
+// acknowledge".
+type Handler interface {
+	Handle(ctx context.Context, topic string, payload []byte) error
+}
+
+// Config configures the link.
+type Config struct {
+	URL      string
+	ClientID string
+	Username string
+	Password string
+	Topics   wire.Topics
+	Handler  Handler
+	// DataDir holds the paho file store for unsent QoS 1 messages.
+	DataDir string
+	// EventWorkers is the number of ordered event lanes (by device).
+	EventWorkers int
+	QueueDepth   int
+	Logger       *slog.Logger
+	Registerer   prometheus.Registerer
+}
+
+// Link is a persistent connection to an external broker.
+type Link struct {
+	cfg       Config
+	log       *ratelog.Limiter
+	client    paho.Client
+	connected atomic.Bool
+
+	eventQ  []chan paho.Message
+	telQ    chan paho.Message
+	pending chan pendingPublish
+
+	dropped   prometheus.Counter
+	pubFailed prometheus.Counter
+	connState prometheus.Gauge
+}
+
+type pendingPublish struct {
+	tok   paho.Token
+	topic string
+}
+
+// New checks cfg; it connects to nothing yet.
+func New(cfg Config) (*Link, error) {
+	if cfg.URL == "" || cfg.ClientID == "" || cfg.Handler == nil {
+		return nil, errors.New("mqttlink: URL, ClientID and Handler are required")
+	}
+	if cfg.Topics.Root == "" {
+		cfg.Topics.Root = wire.DefaultRoot
+	}
+	if cfg.EventWorkers <= 0 {
+		cfg.EventWorkers = 8
+	}
+	if cfg.QueueDepth <= 0 {
+		cfg.QueueDepth = 4096
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	l := &Link{
+		cfg:     cfg,
+		log:     ratelog.New(cfg.Logger, 10*time.Second, nil),
+		eventQ:  make([]chan paho.Message, cfg.EventWorkers),
+		telQ:    make(chan paho.Message, cfg.QueueDepth),
+		pending: make(chan pendingPublish, cfg.QueueDepth),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_mqtt_telemetry_dropped_total",
+			Help: "Telemetry messages dropped because the telemetry lane was full.",
+		}),
+		pubFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_mqtt_publish_failed_total",
+			Help: "Publishes to the external broker that failed or timed out.",
+		}),
+		connState: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gridwatch_mqtt_connected",
+			Help: "1 while the link to the external broker is up.",
+		}),
+	}
+	for i := range l.eventQ {
+		l.eventQ[i] = make(chan paho.Message, cfg.QueueDepth)
+	}
+	if cfg.Registerer != nil {
+		for _, c := range []prometheus.Collector{l.dropped, l.pubFailed, l.connState} {
+			if err := cfg.Registerer.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return l, nil
+}
+
+// Run connects (retrying until ctx is done), serves, and on ctx done
+// disconnects and waits for its workers.
+func (l *Link) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, q := range l.eventQ {
+		wg.Go(func() { l.work(ctx, q) })
+	}
+	wg.Go(func() { l.work(ctx, l.telQ) })
+	wg.Go(func() { l.watchPublishes(ctx) })
+
+	opts := paho.NewClientOptions().
+		AddBroker(l.cfg.URL).
+		SetClientID(l.cfg.ClientID).
+		SetUsername(l.cfg.Username).
+		SetPassword(l.cfg.Password).
+		SetCleanSession(false).
+		SetOrderMatters(true). // our handler only enqueues
+		SetAutoAckDisabled(true).
+		SetAutoReconnect(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(2 * time.Second).
+		SetMaxReconnectInterval(10 * time.Second).
+		SetConnectTimeout(10 * time.Second).
+		SetWriteTimeout(10 * time.Second).
+		SetKeepAlive(15 * time.Second).
+		SetPingTimeout(5 * time.Second).
+		SetDefaultPublishHandler(l.route).
+		SetOnConnectHandler(l.onConnect).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			l.connected.Store(false)
+			l.connState.Set(0)
+			l.cfg.Logger.Warn("external broker connection lost", "url", l.cfg.URL, "err", err)
+		})
+	if l.cfg.DataDir != "" {
+		opts.SetStore(paho.NewFileStore(filepath.Join(l.cfg.DataDir, "mqtt-store")))
+	}
+	l.client = paho.NewClient(opts)
+	tok := l.client.Connect() // with ConnectRetry it keeps trying in the background
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			l.cfg.Logger.Error("external broker connect failed", "url", l.cfg.URL, "err", err)
+		}
+	case <-ctx.Done():
+	}
+	<-ctx.Done()
+	l.client.Disconnect(500)
+	l.connected.Store(false)
+	wg.Wait()
+	return nil
+}
+
+func (l *Link) onConnect(c paho.Client) {
+	filters := make(map[string]byte)
+	for _, f := range l.cfg.Topics.Filters() {
+		filters[f] = 1
+	}
+	tok := c.SubscribeMultiple(filters, l.route)
+	if !tok.WaitTimeout(10 * time.Second) {
+		l.cfg.Logger.Error("subscribe timed out; reconnecting", "url", l.cfg.URL)
+		return
+	}
+	if err := tok.Error(); err != nil {
+		l.cfg.Logger.Error("subscribe failed", "url", l.cfg.URL, "err", err)
+		return
+	}
+	l.connected.Store(true)
+	l.connState.Set(1)
+	l.cfg.Logger.Info("connected to external broker", "url", l.cfg.URL, "client_id", l.cfg.ClientID)
+}
+
+// route runs on paho's goroutine: it only puts the message on its lane.
+func (l *Link) route(_ paho.Client, m paho.Message) {
+	kind, id := l.cfg.Topics.Parse(m.Topic())
+	if kind == wire.KindTelemetry {
+		select {
+		case l.telQ <- m:
+		default:
+			l.dropped.Inc()
+			l.log.Warn("telq", "telemetry lane full; message dropped")
+			m.Ack()
+		}
+		return
+	}
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	// Events wait for room rather than being dropped: they are QoS 1 and
+	// must be journaled before they are acknowledged.
+	l.eventQ[h.Sum32()%uint32(len(l.eventQ))] <- m
+}
+
+func (l *Link) work(ctx context.Context, q chan paho.Message) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-q:
+			if err := l.cfg.Handler.Handle(ctx, m.Topic(), m.Payload()); err != nil {
+				// Not acknowledged: the broker redelivers it on reconnect.
+				l.log.Warn("nack", "message not stored; left unacknowledged", "topic", m.Topic(), "err", err)
+				continue
+			}
+			m.Ack()
+		}
+	}
+}
+
+// Publish sends a message. It does not wait for the broker; failures are
+// counted and logged by the publish watcher.
+func (l *Link) Publish(topic string, payload []byte, qos byte, retain bool) error {
+	if l.client == nil {
+		return errors.New("mqttlink: not running")
+	}
+	tok := l.client.Publish(topic, qos, retain, payload)
+	select {
+	case l.pending <- pendingPublish{tok: tok, topic: topic}:
+		return nil
+	default:
+		l.pubFailed.Inc()
+		return fmt.Errorf("mqttlink: %d publishes outstanding; %s not tracked", cap(l.pending), topic)
+	}
+}
+
+func (l *Link) watchPublishes(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-l.pending:
+			if !p.tok.WaitTimeout(30 * time.Second) {
+				l.pubFailed.Inc()
+				l.log.Warn("pub-timeout", "publish not confirmed in 30s", "topic", p.topic)
+			} else if err := p.tok.Error(); err != nil {
+				l.pubFailed.Inc()
+				l.log.Warn("pub-err", "publish failed", "topic", p.topic, "err", err)
+			}
+		}
+	}
+}
+
+// Ready reports whether the link is connected and subscribed.
+func (l *Link) Ready() error {
+	if !l.connected.Load() {
+		return fmt.Errorf("not connected to external broker %s", l.cfg.URL)
+	}
+	return nil
+}
