@@ -171,13 +171,19 @@ func (r *Registry) Staff(id string) (*Staff, bool) {
 }
 
 // Devices returns every device, sorted by id.
-func (r *Registry) Devices() []*Device { return sortedValues(r.devices, func(d *Device) string { return d.ID }) }
+func (r *Registry) Devices() []*Device {
+	return sortedValues(r.devices, func(d *Device) string { return d.ID })
+}
 
 // Grids returns every grid cell, sorted by id.
-func (r *Registry) Grids() []*Grid { return sortedValues(r.grids, func(g *Grid) string { return g.ID }) }
+func (r *Registry) Grids() []*Grid {
+	return sortedValues(r.grids, func(g *Grid) string { return g.ID })
+}
 
 // StaffList returns every staff member, sorted by id.
-func (r *Registry) StaffList() []*Staff { return sortedValues(r.staff, func(s *Staff) string { return s.ID }) }
+func (r *Registry) StaffList() []*Staff {
+	return sortedValues(r.staff, func(s *Staff) string { return s.ID })
+}
 
 // Ancestors returns the cell itself, then its parent, and so on up to the
 // root. It is empty for an unknown cell.

@@ -1,0 +1,51 @@
+package registry
+
+import (
+	"fmt"
+	"os"
+)
+
+// Parse decodes and validates a registry file. name is used in messages
+// only. Decoding is strict: unknown fields are errors. Every problem found
+// is returned at once as *Errors, each as FILE:LINE: SUBJECT: MSG. An
+// empty document is an empty registry.
+func Parse(name string, data []byte) (*Registry, error) {
+	if name == "" {
+		name = "registry"
+	}
+	d := &decoder{file: name}
+	doc := d.document(data)
+	if !d.over {
+		d.validate(doc)
+	}
+	if err := newErrors(d.probs); err != nil {
+		return nil, err
+	}
+	grids := make([]Grid, len(doc.grids))
+	for i, e := range doc.grids {
+		grids[i] = e.v
+	}
+	staff := make([]Staff, len(doc.staff))
+	for i, e := range doc.staff {
+		staff[i] = e.v
+	}
+	devices := make([]Device, len(doc.devices))
+	for i, e := range doc.devices {
+		devices[i] = e.v
+	}
+	return newRegistry(grids, staff, devices), nil
+}
+
+// Load reads and parses the registry file at path. A file that cannot be
+// read gives an error that wraps the os error (errors.Is(err,
+// fs.ErrNotExist) tells a missing file); problems in the file give *Errors.
+func Load(path string) (*Registry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Empty returns a registry with no grids, staff or devices.
+func Empty() *Registry { return newRegistry(nil, nil, nil) }
