@@ -1,0 +1,131 @@
+package arch
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/gridwatch/gridwatch"
+
+// pkg is the part of `go list -json` this test reads. Imports excludes test
+// files: tests may reach further than code.
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	Standard   bool
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-e", "-json", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func rel(path string) string { return strings.TrimPrefix(strings.TrimPrefix(path, module), "/") }
+
+func under(path, prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") }
+
+// composedOnlyByApp are the concrete parts that only the composition root
+// (gateway/app) wires together.
+var composedOnlyByApp = []string{
+	"gateway/broker", "gateway/mqttlink", "gateway/ingest", "gateway/journal", "gateway/httpapi",
+	"gateway/devices", "gateway/telemetry", "rules/engine", "rules/escalate",
+}
+
+// TestArrowsPointOneWay reads the import graph and fails on an arrow that
+// points the wrong way.
+func TestArrowsPointOneWay(t *testing.T) {
+	pkgs := listPackages(t)
+	if len(pkgs) < 10 {
+		t.Fatalf("only %d packages listed; is the module path right?", len(pkgs))
+	}
+	for _, p := range pkgs {
+		from := rel(p.ImportPath)
+		for _, imp := range p.Imports {
+			if !under(imp, module) {
+				if from == "gateway/event" && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+					t.Errorf("gateway/event imports %s: the leaf of nouns imports only the standard library", imp)
+				}
+				continue
+			}
+			to := rel(imp)
+			if why := forbidden(from, to); why != "" {
+				t.Errorf("%s imports %s: %s", from, to, why)
+			}
+		}
+	}
+}
+
+// allowed are the deliberate exceptions to composedOnlyByApp: a package
+// that needs another's noun, not its machinery.
+var allowed = map[[2]string]string{
+	{"gateway/config", "rules/escalate"}:   "the escalation policy is part of the config file",
+	{"gateway/httpapi", "gateway/devices"}: "the API serves devices.Status as it is",
+}
+
+func forbidden(from, to string) string {
+	if _, ok := allowed[[2]string{from, to}]; ok {
+		return ""
+	}
+	switch {
+	case from == "gateway/event":
+		return "gateway/event is the leaf; it imports nothing of ours"
+	case under(from, "drivers") && under(to, "rules"):
+		return "drivers never import rules"
+	case under(from, "rules") && under(to, "drivers"):
+		return "rules never import drivers"
+	case under(from, "rules") && under(to, "gateway") && to != "gateway/event" && to != "gateway/registry":
+		return "rules use only the nouns of gateway/event and gateway/registry"
+	case under(from, "drivers") && under(to, "gateway") && to != "gateway/event":
+		return "drivers speak only the nouns of gateway/event"
+	case under(from, "firmware-sim") && (under(to, "rules") || under(to, "gateway") && to != "gateway/event" && to != "gateway/registry"):
+		return "the simulator is a device, not a gateway: it uses wire codecs and nouns only"
+	case !under(from, "gateway/app") && !under(from, "gateway/cmd"):
+		for _, c := range composedOnlyByApp {
+			if under(to, c) {
+				return "only the composition root gateway/app wires " + c
+			}
+		}
+	}
+	return ""
+}
+
+// TestForbiddenCatchesWrongArrows shows the rules bite.
+func TestForbiddenCatchesWrongArrows(t *testing.T) {
+	bad := [][2]string{
+		{"drivers/mqtt/wire", "rules/engine"},
+		{"rules/engine", "drivers/mqtt/wire"},
+		{"rules/escalate", "gateway/journal"},
+		{"gateway/event", "gateway/registry"},
+		{"gateway/ingest", "gateway/broker"},
+		{"firmware-sim/device", "gateway/app"},
+	}
+	for _, b := range bad {
+		if forbidden(b[0], b[1]) == "" {
+			t.Errorf("%s → %s should be forbidden", b[0], b[1])
+		}
+	}
+	for _, ok := range [][2]string{{"gateway/app", "gateway/broker"}, {"rules/escalate", "gateway/registry"}, {"gateway/ingest", "drivers/mqtt/wire"}} {
+		if why := forbidden(ok[0], ok[1]); why != "" {
+			t.Errorf("%s → %s should be allowed: %s", ok[0], ok[1], why)
+		}
+	}
+}
