@@ -1,0 +1,240 @@
+package journal
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+)
+
+// handoff records what OnDurable was given and fails the test on a
+// concurrent call or a batch out of order.
+type handoff struct {
+	t       *testing.T
+	running atomic.Int32
+	mu      sync.Mutex
+	batches [][]event.Event
+}
+
+func (h *handoff) onDurable(batch []event.Event) {
+	if h.running.Add(1) != 1 {
+		h.t.Error("OnDurable called concurrently")
+	}
+	defer h.running.Add(-1)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.batches = append(h.batches, batch)
+}
+
+// events returns every event handed off, checking that IDs strictly
+// increase within and across batches.
+func (h *handoff) events() []event.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var all []event.Event
+	for _, b := range h.batches {
+		if len(b) == 0 {
+			h.t.Error("OnDurable given an empty batch")
+		}
+		all = append(all, b...)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].ID <= all[i-1].ID {
+			h.t.Errorf("OnDurable saw ID %d after %d", all[i].ID, all[i-1].ID)
+		}
+	}
+	return all
+}
+
+func (h *handoff) calls() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.batches)
+}
+
+func TestConcurrentAppends(t *testing.T) {
+	const writers, each = 32, 25
+	reg := prometheus.NewRegistry()
+	h := &handoff{t: t}
+	j := mustOpen(t, t.TempDir(), Options{Registerer: reg, OnDurable: h.onDurable})
+
+	got := make([][]event.Event, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				ev := sample(w*each + i)
+				if err := j.Append(t.Context(), &ev); err != nil {
+					t.Errorf("Append: %v", err)
+					return
+				}
+				// Once Append returns, the event has been handed off.
+				if id := j.LastID(); id < ev.ID {
+					t.Errorf("Append of %d returned with LastID %d", ev.ID, id)
+				}
+				got[w] = append(got[w], ev)
+			}
+		})
+	}
+	wg.Wait()
+
+	var appended []event.Event
+	for _, evs := range got {
+		appended = append(appended, evs...)
+	}
+	slices.SortFunc(appended, func(a, b event.Event) int { return cmp.Compare(a.ID, b.ID) })
+	if !slices.Equal(ids(appended), idRange(1, writers*each)) {
+		t.Fatalf("IDs are not 1..%d, each once: %v", writers*each, ids(appended))
+	}
+	if seen := h.events(); !reflect.DeepEqual(seen, appended) {
+		t.Fatalf("OnDurable saw %d events %v, want each appended event once in ID order", len(seen), ids(seen))
+	}
+	if replayed := replayAll(t, j, 0); !reflect.DeepEqual(replayed, appended) {
+		t.Fatalf("replay differs from what was appended")
+	}
+	fsyncs := metric(t, reg, "gridwatch_journal_fsyncs_total")
+	appends := metric(t, reg, "gridwatch_journal_appends_total")
+	// One directory sync for the first segment, then at most one per batch.
+	if appends != writers*each || fsyncs > appends+1 {
+		t.Fatalf("%v appends, %v fsyncs", appends, fsyncs)
+	}
+	t.Logf("%v appends from %d goroutines: %v fsyncs in %d batches", appends, writers, fsyncs, h.calls())
+}
+
+// hold takes the write token, as a batch being synced does, so that
+// appenders queue up; the returned func releases it, and so does the end of
+// the test if it fails first.
+func hold(t *testing.T, j *Journal) (release func()) {
+	j.token <- struct{}{}
+	var once sync.Once
+	release = func() { once.Do(func() { <-j.token }) }
+	t.Cleanup(release)
+	return release
+}
+
+func TestGroupCommitSharesOneFsync(t *testing.T) {
+	const writers = 32
+	reg := prometheus.NewRegistry()
+	h := &handoff{t: t}
+	j := mustOpen(t, t.TempDir(), Options{Registerer: reg, OnDurable: h.onDurable})
+	appendN(t, j, 0, 1) // the segment and its directory entry exist
+	before := metric(t, reg, "gridwatch_journal_fsyncs_total")
+
+	release := hold(t, j)
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			ev := sample(w)
+			errs <- j.Append(t.Context(), &ev)
+		}()
+	}
+	eventually(t, "32 appenders queued", func() bool { return j.queued() == writers })
+	release()
+	for range writers {
+		if err := receive(t, errs); err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+	}
+	if got := metric(t, reg, "gridwatch_journal_fsyncs_total") - before; got != 1 {
+		t.Fatalf("%d queued appends took %v fsyncs, want 1", writers, got)
+	}
+	if h.calls() != 2 || len(h.batches[1]) != writers {
+		t.Fatalf("OnDurable calls: %d, want the 32 in one batch", h.calls())
+	}
+}
+
+func TestAppendHonoursContext(t *testing.T) {
+	dir := t.TempDir()
+	j := mustOpen(t, dir, Options{})
+
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	ev := sample(0)
+	if err := j.Append(cancelled, &ev); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Append with a cancelled context = %v", err)
+	}
+	if ev.ID != 0 || j.queued() != 0 {
+		t.Fatal("an Append whose context had ended queued its event")
+	}
+
+	// Cancelled while waiting for another batch's fsync.
+	release := hold(t, j)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		ev := sample(1)
+		done <- j.Append(ctx, &ev)
+	}()
+	eventually(t, "the append queued", func() bool { return j.queued() == 1 })
+	cancel()
+	if err := receive(t, done); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Append = %v, want context.Canceled", err)
+	}
+	release()
+	if got := j.LastID(); got != 0 {
+		t.Fatalf("LastID = %d before anything was written", got)
+	}
+	// The queued event is not dropped: Close writes it.
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j = mustOpen(t, dir, Options{})
+	if got := replayAll(t, j, 0); len(got) != 1 || got[0].ID != 1 || got[0].Seq != 1 {
+		t.Fatalf("after Close and reopen: %v", got)
+	}
+}
+
+func TestWriteErrorBreaksJournal(t *testing.T) {
+	dir := t.TempDir()
+	h := &handoff{t: t}
+	j := mustOpen(t, dir, Options{OnDurable: h.onDurable})
+	appendN(t, j, 0, 1)
+
+	release := hold(t, j)
+	const writers = 3
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			ev := sample(w)
+			errs <- j.Append(t.Context(), &ev)
+		}()
+	}
+	eventually(t, "appenders queued", func() bool { return j.queued() == writers })
+	j.file.Close() // the next write fails, as on a dead disk
+	release()
+	for range writers {
+		if err := receive(t, errs); !errors.Is(err, ErrBroken) {
+			t.Fatalf("appender of the failed batch got %v, want ErrBroken", err)
+		}
+	}
+	if !errors.Is(j.Err(), ErrBroken) {
+		t.Fatalf("Err() = %v, want ErrBroken", j.Err())
+	}
+	ev := sample(9)
+	if err := j.Append(t.Context(), &ev); !errors.Is(err, ErrBroken) {
+		t.Fatalf("Append on a broken journal = %v", err)
+	}
+	if got := ids(h.events()); !slices.Equal(got, []uint64{1}) {
+		t.Fatalf("OnDurable saw %v, want only the event written before the failure", got)
+	}
+	if got := j.LastID(); got != 1 {
+		t.Fatalf("LastID = %d, want 1", got)
+	}
+	if err := j.Close(); !errors.Is(err, ErrBroken) {
+		t.Fatalf("Close of a broken journal = %v, want ErrBroken", err)
+	}
+
+	// Reopened, it recovers what reached the disk and carries on.
+	j = mustOpen(t, dir, Options{})
+	if got := appendN(t, j, 0, 1)[0].ID; got != 2 {
+		t.Fatalf("first ID after recovery = %d, want 2", got)
+	}
+}

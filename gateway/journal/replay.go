@@ -1,0 +1,91 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+)
+
+// Replay calls fn, in ID order, for every durable event with an ID greater
+// than after; segments that hold only lower IDs are not read. It sees the
+// events durable when it starts, may run alongside Append, and stops at
+// fn's first error. fn must not call Prune.
+func (j *Journal) Replay(after uint64, fn func(event.Event) error) error {
+	j.pruneMu.RLock()
+	defer j.pruneMu.RUnlock()
+	j.mu.Lock()
+	closed, upto, segs := j.closed, j.last, slices.Clone(j.segs)
+	j.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if after >= upto {
+		return nil
+	}
+	for i, s := range segs {
+		if s.first > upto {
+			break
+		}
+		end := upto // no ID in s is above end
+		if i+1 < len(segs) {
+			if segs[i+1].first-1 <= after {
+				continue
+			}
+			end = min(upto, segs[i+1].first-1)
+		}
+		done, err := j.replaySegment(s.first, end, after, upto, fn)
+		if err != nil || done {
+			return err
+		}
+	}
+	return fmt.Errorf("journal: %w: ended before event %d", io.ErrUnexpectedEOF, upto)
+}
+
+// replaySegment calls fn for the events of one segment above after, checking
+// they lie in [first, end]. It reports done once it has seen upto.
+func (j *Journal) replaySegment(first, end, after, upto uint64, fn func(event.Event) error) (done bool, err error) {
+	path := filepath.Join(j.dir, segmentName(first))
+	f, err := os.Open(path)
+	if err != nil {
+		return false, fmt.Errorf("journal: replay: %w", err)
+	}
+	defer f.Close()
+	lr := newLineReader(f)
+	var prev uint64
+	for {
+		line, complete, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("journal: %s:%d: %w", path, lr.num+1, err)
+		}
+		ev, err := decodeJournalLine(line)
+		if err == nil && !complete {
+			err = errors.New("no newline at the end")
+		}
+		if err == nil {
+			err = checkOrder(ev.ID, prev, first)
+		}
+		if err == nil && ev.ID > end {
+			err = fmt.Errorf("id %d belongs in a later segment (this one ends at %d)", ev.ID, end)
+		}
+		if err != nil {
+			return false, fmt.Errorf("journal: %s:%d: %w", path, lr.num, err)
+		}
+		prev = ev.ID
+		if ev.ID > after {
+			if err := fn(ev); err != nil {
+				return false, fmt.Errorf("journal: replay stopped at %s:%d: %w", path, lr.num, err)
+			}
+		}
+		if ev.ID == upto {
+			return true, nil
+		}
+	}
+}
