@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/gridwatch/gridwatch/firmware-sim/scenario"
+)
+
+func cmdScenario(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, c := newFlags("scenario", "scenario FILE.yaml [-registry R.yaml]", stderr)
+	regPath := fs.String("registry", "", "optional: check the scenario's devices and phones against this registry first")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return usageErr(err)
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "gridsim scenario: name exactly one scenario file")
+		return exitUsage
+	}
+	script, err := scenario.Load(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "gridsim scenario: %v\n", err)
+		return exitUsage
+	}
+	if *regPath != "" {
+		reg, err := loadRegistry(*regPath)
+		if err == nil {
+			err = script.Check(reg)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "gridsim scenario: %v\n", err)
+			return exitUsage
+		}
+	}
+	r, err := scenario.NewRunner(scenario.Config{Dial: c.dial(), Topics: c.topics(), Out: stdout, Logger: c.logger(stderr)}, script)
+	if err != nil {
+		fmt.Fprintf(stderr, "gridsim scenario: %v\n", err)
+		return exitUsage
+	}
+	if err := r.Run(ctx); err != nil {
+		var failed *scenario.Failed
+		if !errors.As(err, &failed) {
+			err = fmt.Errorf("gridsim scenario: %w", err)
+		}
+		fmt.Fprintln(stderr, err)
+		return exitFail
+	}
+	return exitOK
+}

@@ -1,0 +1,93 @@
+package scenario
+
+import (
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+)
+
+// telemetry decodes a flat mapping of field name to number, boolean or
+// string, the shape R/dev/{id}/tel carries.
+func (p *parser) telemetry(v *yaml.Node) map[string]any {
+	if v.Kind != yaml.MappingNode || len(v.Content) == 0 {
+		p.add(v.Line, "telemetry: want a mapping of fields like {mains: false, battery_v: 11.2}")
+		return nil
+	}
+	out := make(map[string]any, len(v.Content)/2)
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, f := v.Content[i], v.Content[i+1]
+		if !fieldName(k.Value) {
+			p.add(k.Line, "telemetry field %q: names use [A-Za-z0-9_]", k.Value)
+			continue
+		}
+		if f.Kind != yaml.ScalarNode || f.Tag == "!!null" {
+			p.add(f.Line, "telemetry field %s: want a number, boolean or string", k.Value)
+			continue
+		}
+		var x any
+		if err := f.Decode(&x); err != nil {
+			p.add(f.Line, "telemetry field %s: %v", k.Value, err)
+			continue
+		}
+		switch x := x.(type) {
+		case int:
+			out[k.Value] = float64(x)
+		case float64, bool, string:
+			out[k.Value] = x
+		default:
+			p.add(f.Line, "telemetry field %s: want a number, boolean or string", k.Value)
+		}
+	}
+	return out
+}
+
+func fieldName(k string) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// match decodes an expect mapping.
+func (p *parser) match(v *yaml.Node) Match {
+	var m Match
+	if v.Kind != yaml.MappingNode {
+		p.add(v.Line, "expect: want a mapping like {device: lb-0001, step: 0}")
+		return m
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, f := v.Content[i], v.Content[i+1]
+		switch k.Value {
+		case "device":
+			m.Device = p.id("expect device", f)
+		case "grid":
+			m.Grid = p.scalar("expect grid", f)
+		case "rule":
+			m.Rule = p.scalar("expect rule", f)
+		case "severity":
+			m.Severity = event.Severity(p.scalar("expect severity", f))
+			if !m.Severity.Valid() {
+				p.add(f.Line, "expect severity %q: want red, orange, yellow or blue", m.Severity)
+			}
+		case "step":
+			s := p.scalar("expect step", f)
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				p.add(f.Line, "expect step %q: want 0, 1, 2...", s)
+				continue
+			}
+			m.Step = &n
+		default:
+			p.add(k.Line, "unknown expect field %q (want device, grid, rule, severity, step)", k.Value)
+		}
+	}
+	return m
+}

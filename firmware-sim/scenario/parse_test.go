@@ -1,0 +1,161 @@
+package scenario
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/registry"
+)
+
+func TestLoadTheReadmeExample(t *testing.T) {
+	s, err := Load("testdata/rehearsal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Steps) != 4 {
+		t.Fatalf("%d steps", len(s.Steps))
+	}
+	ev, tel, exp, rep := s.Steps[0], s.Steps[1], s.Steps[2], s.Steps[3]
+	if ev.Kind != Publish || ev.Device != "lb-0001" || ev.Event != "button.pressed" || ev.At != 0 || ev.Line != 3 {
+		t.Errorf("event step = %+v", ev)
+	}
+	if tel.Kind != Telemetry || tel.At != 2*time.Second || tel.Telemetry["mains"] != false || tel.Telemetry["battery_v"] != 11.2 {
+		t.Errorf("telemetry step = %+v", tel)
+	}
+	if exp.Kind != Expect || exp.Phone != "wang" || exp.Expect.Device != "lb-0001" || exp.Expect.Step == nil || *exp.Expect.Step != 0 || exp.Within != 5*time.Second {
+		t.Errorf("expect step = %+v", exp)
+	}
+	if rep.Kind != Reply || rep.Phone != "wang" || rep.Reply != event.Ack || rep.At != 6*time.Second {
+		t.Errorf("reply step = %+v", rep)
+	}
+	if got := s.Phones(); len(got) != 1 || got[0] != "wang" {
+		t.Errorf("phones = %v", got)
+	}
+}
+
+func TestParseDefaultsAndShapes(t *testing.T) {
+	s, err := Parse("s.yaml", []byte(`steps:
+  - {phone: wang, expect: {}}
+  - {at: 1s, device: lb-1, event: face.match, data: {watchlist: wanted, score: 0.93}}
+  - {at: 1s, device: lb-1, telemetry: {rssi_dbm: -80, fw: "1.2"}}
+  - {at: 2s, phone: wang, reply: resolve, note: done}
+  - {at: 2s, phone: li, expect: {severity: red, rule: panic, grid: lh-g4-07}, within: 250ms}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Steps[0].Within != DefaultWithin || s.Steps[0].At != 0 {
+		t.Errorf("defaults: %+v", s.Steps[0])
+	}
+	if !s.Steps[0].Expect.Matches(event.Notification{Device: "any"}) {
+		t.Error("an empty expect should match any notification")
+	}
+	if d := s.Steps[1].Data; d["watchlist"] != "wanted" || d["score"] != 0.93 {
+		t.Errorf("data = %v", d)
+	}
+	if f := s.Steps[2].Telemetry; f["rssi_dbm"] != float64(-80) || f["fw"] != "1.2" {
+		t.Errorf("telemetry = %#v", f)
+	}
+	if s.Steps[3].Note != "done" {
+		t.Errorf("note = %q", s.Steps[3].Note)
+	}
+	m := s.Steps[4].Expect
+	if m.String() != "{grid: lh-g4-07, rule: panic, severity: red}" || s.Steps[4].Within != 250*time.Millisecond {
+		t.Errorf("expect = %s within %v", m, s.Steps[4].Within)
+	}
+	if got := s.Phones(); len(got) != 2 || got[1] != "li" {
+		t.Errorf("phones = %v", got)
+	}
+}
+
+func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"empty", ``, []string{"f.yaml: no steps"}},
+		{"syntax", "steps:\n  - {at: 0s\n", []string{"f.yaml:1: did not find expected ',' or '}'"}},
+		{"top level", "step: []\n", []string{`f.yaml:1: unknown top-level field "step" (want steps)`}},
+		{"not a list", "steps: {at: 0s}\n", []string{"f.yaml:1: steps: want a list"}},
+		{"many", `steps:
+  - {at: 5, device: lb-1, event: button.pressed}
+  - {at: 1s, device: "lb 2", event: Button}
+  - {at: 2s, phone: wang, reply: cheer}
+  - {at: 3s, phone: wang, expect: {device: lb-1, step: first, colour: red}}
+  - {at: 3s, device: lb-1, event: button.pressed, telemetry: {mains: false}}
+  - {at: 4s, device: lb-1, telemetry: {mains: [false]}}
+  - {at: 4s, phone: wang, event: button.pressed}
+  - {at: 4s, device: lb-1, event: tamper.open, within: 2s}
+  - {at: 1s, device: lb-1, event: tamper.open, colour: blue}
+  - just text
+  - {at: -1s, phone: wang, expect: {severity: pink}}
+`, []string{
+			`f.yaml:2: at "5": want a duration like 1.5s or 200ms`,
+			`f.yaml:3: device "lb 2": ids match [A-Za-z0-9._-]{1,64}`,
+			`f.yaml:3: event "Button": want a dotted lower-case type like button.pressed`,
+			`f.yaml:4: reply "cheer": want ack, arrive or resolve`,
+			`f.yaml:5: expect step "first": want 0, 1, 2...`,
+			`f.yaml:5: unknown expect field "colour"`,
+			`f.yaml:6: a step does exactly one of event, telemetry, expect or reply (found 2: event, telemetry)`,
+			`f.yaml:7: telemetry field mains: want a number, boolean or string`,
+			`f.yaml:8: event step without device`,
+			`f.yaml:8: phone does not go with event`,
+			`f.yaml:9: within does not go with event`,
+			`f.yaml:10: unknown field "colour"`,
+			`f.yaml:11: a step must be a mapping`,
+			`f.yaml:12: at -1s: must not be negative`,
+			`f.yaml:12: expect severity "pink": want red, orange, yellow or blue`,
+		}},
+		{"out of order", "steps:\n  - {at: 2s, device: a, event: x.y}\n  - {at: 1s, device: a, event: x.y}\n",
+			[]string{"f.yaml:3: at 1s is earlier than the step before (2s)"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("f.yaml", []byte(tc.src))
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v, want a *ParseError", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("missing %q in:\n%v", w, err)
+				}
+			}
+			if len(pe.Problems) != len(tc.want) {
+				t.Errorf("%d problems, want %d:\n%v", len(pe.Problems), len(tc.want), err)
+			}
+		})
+	}
+}
+
+func TestCheckAgainstRegistry(t *testing.T) {
+	reg, err := registry.Parse("r.yaml", []byte(`grids: [{id: g, name: G, level: 4}]
+staff: [{id: wang, name: W, role: grid_member, grids: [g]}]
+devices: [{id: lb-1, kind: lightbox, grid: g}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Parse("s.yaml", []byte(`steps:
+  - {device: lb-1, event: button.pressed}
+  - {device: lb-9, event: button.pressed}
+  - {phone: zhao, expect: {device: lb-8}}
+  - {phone: wang, reply: ack}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Check(reg)
+	for _, w := range []string{"s.yaml:3: device lb-9 is not in the registry", "s.yaml:4: phone zhao is not a staff member", "s.yaml:4: expected device lb-8"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("Check = %v, want %q", err, w)
+		}
+	}
+	if strings.Count(err.Error(), "\n") != 2 {
+		t.Errorf("want exactly 3 problems:\n%v", err)
+	}
+}
