@@ -69,6 +69,9 @@ type Alarm struct {
 	NextDeadlineMS int64    `json:"next_deadline_ms,omitempty"`
 	ClosedMS       int64    `json:"closed_ms,omitempty"`
 	Notified       []string `json:"notified,omitempty"` // staff ids paged so far
-	Clip           string   `json:"clip,omitempty"`
-	Timeline       []Entry  `json:"timeline,omitempty"`
+	// Undelivered maps a staff id whose page failed to the step it was
+	// paged for; the escalation desk retries them while the alarm escalates.
+	Undelivered map[string]int `json:"undelivered,omitempty"`
+	Clip        string         `json:"clip,omitempty"`
+	Timeline    []Entry        `json:"timeline,omitempty"`
 }

@@ -1,0 +1,223 @@
+package escalate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/rules/alarm"
+)
+
+// Tuning of the desk loop.
+const (
+	burst           = 256              // submissions taken per wake-up before storing
+	checkpointEvery = time.Second      // how long a checkpoint-only change may wait to be stored
+	saveBackoffMax  = 30 * time.Second // longest wait between tries after a failed save
+)
+
+// owner is the state the Run goroutine owns; nothing else touches it.
+type owner struct {
+	d     *Desk
+	ctx   context.Context
+	open  map[string]*alarm.Alarm
+	byKey map[alarmKey]*alarm.Alarm
+	// dirty are alarms changed since the last save (closed ones included).
+	dirty map[string]*alarm.Alarm
+	due   schedule
+	ids   alarm.IDGen
+	timer *time.Timer
+
+	applied   uint64 // last event ID applied in memory
+	persisted uint64 // last event ID stored with its effects
+	flushAt   int64  // Unix ms of the next save without new changes; 0 none
+	saveFails int
+}
+
+type alarmKey struct{ rule, device string }
+
+// Run loads the open alarms and the checkpoint from the store, sends any
+// escalation step that fell due while the desk was down (marked Late),
+// re-arms the later ones, closes Ready, and then serves Submit and Act
+// until ctx is done. It stores everything before it returns; it returns
+// nil after a clean stop. Run may be called once.
+func (d *Desk) Run(ctx context.Context) error {
+	if !d.started.CompareAndSwap(false, true) {
+		return errors.New("escalation desk: Run called twice")
+	}
+	defer close(d.done)
+	o := &owner{
+		d:     d,
+		ctx:   ctx,
+		open:  make(map[string]*alarm.Alarm),
+		byKey: make(map[alarmKey]*alarm.Alarm),
+		dirty: make(map[string]*alarm.Alarm),
+		timer: time.NewTimer(time.Hour),
+	}
+	defer o.timer.Stop()
+	loaded, err := o.load()
+	if err != nil {
+		return err
+	}
+	close(d.ready)
+	o.resume(loaded)
+	for {
+		o.arm()
+		select {
+		case <-ctx.Done():
+			if err := o.flush(); err != nil {
+				return fmt.Errorf("escalation desk: storing on stop: %w", err)
+			}
+			return nil
+		case s := <-d.queue:
+			o.submit(s)
+			o.drain()
+			o.afterBurst()
+		case r := <-d.acts:
+			o.act(r)
+		case <-o.timer.C:
+			o.wake()
+		}
+	}
+}
+
+// load reads the open alarms and the checkpoint and indexes them.
+func (o *owner) load() ([]*alarm.Alarm, error) {
+	st := o.d.cfg.Store
+	open, ckpt, err := st.Load()
+	if err != nil {
+		return nil, fmt.Errorf("escalation desk: %w", err)
+	}
+	last, err := st.LastID()
+	if err != nil {
+		return nil, fmt.Errorf("escalation desk: %w", err)
+	}
+	if last != "" {
+		if err := o.ids.Observe(last); err != nil {
+			o.d.log.Warn("alarm store holds an id of another scheme; new ids may not sort after it", "id", last, "err", err)
+		}
+	}
+	o.applied, o.persisted = ckpt, ckpt
+	o.d.checkpoint.Store(ckpt)
+	counts := make(map[event.Severity]float64)
+	for _, a := range open {
+		k := alarmKey{a.Rule, a.Device}
+		if prev := o.byKey[k]; prev != nil {
+			o.d.log.Warn("two open alarms of one rule on one device; new triggers join the newer",
+				"rule", a.Rule, "device", a.Device, "alarms", []string{prev.ID, a.ID})
+		}
+		o.open[a.ID] = a
+		o.byKey[k] = a
+		o.d.view.put(a.Clone())
+		counts[a.Severity]++
+	}
+	for _, sev := range []event.Severity{event.Red, event.Orange, event.Yellow, event.Blue} {
+		o.d.m.open.WithLabelValues(string(sev)).Set(counts[sev])
+	}
+	o.d.log.Info("escalation desk loaded", "open", len(open), "checkpoint", ckpt)
+	return open, nil
+}
+
+// resume sends the steps that fell due while the desk was down, re-arms
+// the later ones and retries the pages that had not been delivered.
+func (o *owner) resume(loaded []*alarm.Alarm) {
+	now := time.Now()
+	for _, a := range loaded {
+		if !a.Escalating() {
+			continue
+		}
+		for _, staff := range slices.Sorted(maps.Keys(a.Undelivered)) {
+			o.due.push(due{at: now.UnixMilli(), kind: dueRetry, alarm: a.ID, staff: staff})
+		}
+		if o.advance(a, now) {
+			o.changed(a)
+		}
+	}
+	o.wake()
+}
+
+// drain takes whatever else is queued, up to a burst, without waiting.
+func (o *owner) drain() {
+	for range burst - 1 {
+		select {
+		case s := <-o.d.queue:
+			o.submit(s)
+		default:
+			return
+		}
+	}
+}
+
+// wake handles every deadline that has come, then stores.
+func (o *owner) wake() {
+	now := time.Now()
+	for {
+		d, ok := o.due.pop(now.UnixMilli())
+		if !ok {
+			break
+		}
+		o.fire(d, now)
+	}
+	if o.flushAt != 0 && now.UnixMilli() >= o.flushAt {
+		_ = o.flush()
+	}
+	o.afterBurst()
+}
+
+// afterBurst stores changed alarms at once (pages went out before, so the
+// store never delays one) and lets a checkpoint-only change wait a little
+// to batch fsyncs; replaying events that raised nothing is harmless.
+func (o *owner) afterBurst() {
+	switch {
+	case len(o.dirty) > 0 && o.saveFails == 0:
+		_ = o.flush()
+	case o.applied > o.persisted && o.flushAt == 0:
+		o.flushAt = time.Now().Add(checkpointEvery).UnixMilli()
+	}
+}
+
+// flush stores the changed alarms and the checkpoint in one transaction.
+// On failure everything stays dirty and is tried again with backoff.
+func (o *owner) flush() error {
+	if len(o.dirty) == 0 && o.applied == o.persisted {
+		o.flushAt = 0
+		return nil
+	}
+	batch := slices.SortedFunc(maps.Values(o.dirty), func(a, b *alarm.Alarm) int { return strings.Compare(a.ID, b.ID) })
+	if err := o.d.cfg.Store.Save(batch, o.applied); err != nil {
+		o.saveFails++
+		wait := min(time.Second<<min(o.saveFails-1, 5), saveBackoffMax)
+		o.flushAt = time.Now().Add(wait).UnixMilli()
+		o.d.m.storeErrors.Inc()
+		o.d.log.Error("alarm store save failed; kept in memory, retrying", "alarms", len(batch),
+			"checkpoint", o.applied, "retry_in", wait, "err", err)
+		return err
+	}
+	o.persisted = o.applied
+	o.d.checkpoint.Store(o.applied)
+	for id, a := range o.dirty {
+		if a.State.Closed() {
+			o.d.view.drop(id)
+		}
+	}
+	clear(o.dirty)
+	o.flushAt, o.saveFails = 0, 0
+	return nil
+}
+
+// arm sets the timer to the earliest deadline or pending save.
+func (o *owner) arm() {
+	next, ok := o.due.next()
+	if o.flushAt != 0 && (!ok || o.flushAt < next) {
+		next, ok = o.flushAt, true
+	}
+	if !ok {
+		o.timer.Stop()
+		return
+	}
+	o.timer.Reset(time.Until(time.UnixMilli(next)))
+}
