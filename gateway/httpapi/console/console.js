@@ -1,0 +1,323 @@
+// gridwatch security-room console: open alarms and device health, live.
+// It follows /api/v1/stream; on "hello" and "resync" it (re)loads the lists,
+// holding back stream events until the lists are in, then replays them on
+// top (older states never overwrite newer ones).
+"use strict";
+
+(function () {
+  const AUTH = document.body.dataset.auth === "on";
+  const TOKEN_KEY = "gridwatch.token";
+  const MAX_DEVICE_ROWS = 1000;
+
+  const SEVERITY = { red: "红", orange: "橙", yellow: "黄", blue: "蓝" };
+  const ALARM_STATE = {
+    open: "未确认", acknowledged: "已确认", on_scene: "已到场", resolved: "已处置", cleared: "已恢复",
+  };
+  const STATE_RANK = { open: 0, acknowledged: 1, on_scene: 2, resolved: 3, cleared: 3 };
+  const DEVICE_STATE = { online: "在线", offline: "离线", unknown: "未知", unregistered: "未登记" };
+  const KIND = { lightbox: "报警灯箱", camera: "摄像机", reader: "门禁", io: "I/O模块" };
+  const ACTIONS = [
+    ["ack", "确认", "Ack"],
+    ["arrive", "到场", "Arrive"],
+    ["resolve", "处置完毕", "Resolve"],
+  ];
+
+  const $ = (id) => document.getElementById(id);
+  const alarms = new Map(); // id → alarm (closed ones kept as tombstones)
+  const devices = new Map(); // id → status
+  let loading = null; // events held back while the lists load
+  let loadRunning = false, loadAgain = false;
+  let stream = null; // {close()} of the current stream
+  let devicesDirty = false;
+
+  // ---- small DOM helpers ----
+  function el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v;
+      else if (k.startsWith("data-")) e.setAttribute(k, v);
+      else e[k] = v;
+    }
+    for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(String(k)));
+    return e;
+  }
+  const bilingual = (zh, en) => [zh + " ", el("small", {}, en)];
+
+  function duration(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return s + "s";
+    if (s < 3600) return Math.floor(s / 60) + "m" + String(s % 60).padStart(2, "0") + "s";
+    if (s < 86400) return Math.floor(s / 3600) + "h" + String(Math.floor((s % 3600) / 60)).padStart(2, "0") + "m";
+    return Math.floor(s / 86400) + "d" + Math.floor((s % 86400) / 3600) + "h";
+  }
+
+  function showError(msg) {
+    const box = $("error");
+    box.textContent = msg || "";
+    box.hidden = !msg;
+  }
+
+  function setConn(state) {
+    const labels = {
+      connecting: ["连接中", "connecting"], live: ["实时", "live"],
+      reconnecting: ["重连中", "reconnecting"], "need-token": ["需要令牌", "token needed"],
+    };
+    const c = $("conn");
+    c.dataset.state = state;
+    c.replaceChildren(...bilingual(...labels[state]));
+  }
+
+  // ---- API ----
+  function token() { return localStorage.getItem(TOKEN_KEY) || ""; }
+
+  async function api(path, opts) {
+    opts = opts || {};
+    const headers = Object.assign({}, opts.headers);
+    if (AUTH) headers.Authorization = "Bearer " + token();
+    const res = await fetch(path, Object.assign({}, opts, { headers }));
+    let body = null;
+    try { body = await res.json(); } catch (e) { body = null; }
+    if (!res.ok) {
+      if (res.status === 401) needToken();
+      throw new Error((body && body.error) || res.status + " " + res.statusText);
+    }
+    return body;
+  }
+
+  async function load() {
+    if (loadRunning) { loadAgain = true; return; }
+    loadRunning = true;
+    loading = loading || [];
+    try {
+      const [a, d] = await Promise.all([api("/api/v1/alarms?state=open"), api("/api/v1/devices")]);
+      alarms.clear();
+      for (const x of a.alarms) alarms.set(x.id, x);
+      devices.clear();
+      for (const x of d.devices) devices.set(x.id, x);
+      showError("");
+    } catch (e) {
+      showError("加载失败 load failed: " + e.message);
+    } finally {
+      const held = loading;
+      loading = null;
+      for (const [name, data] of held) apply(name, data);
+      renderAlarms();
+      renderDevices();
+      loadRunning = false;
+      if (loadAgain) { loadAgain = false; load(); }
+    }
+  }
+
+  async function act(id, action) {
+    const note = window.prompt("备注 Note (" + action + " " + id + ")", "");
+    if (note === null) return;
+    try {
+      const a = await api("/api/v1/alarms/" + encodeURIComponent(id) + "/" + action, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ note }),
+      });
+      mergeAlarm(a);
+      renderAlarms();
+      showError("");
+    } catch (e) {
+      showError(action + " " + id + ": " + e.message);
+    }
+  }
+
+  // ---- merging: never let an older state overwrite a newer one ----
+  function newerAlarm(a, cur) {
+    if (!cur) return true;
+    const ra = STATE_RANK[a.state] ?? 0, rc = STATE_RANK[cur.state] ?? 0;
+    if (ra !== rc) return ra > rc;
+    if (a.count !== cur.count) return a.count > cur.count;
+    return a.step >= cur.step;
+  }
+  function mergeAlarm(a) {
+    if (newerAlarm(a, alarms.get(a.id))) alarms.set(a.id, a);
+  }
+  function mergeDevice(d) {
+    const cur = devices.get(d.id);
+    if (!cur || d.registered !== cur.registered || d.version >= cur.version) devices.set(d.id, d);
+  }
+
+  function apply(name, data) {
+    if (name === "alarm") { mergeAlarm(data); renderAlarms(); }
+    if (name === "device") { mergeDevice(data); devicesDirty = true; }
+  }
+
+  function onEvent(name, raw) {
+    if (name === "hello" || name === "resync") { load(); return; }
+    if (name === "bye") { setConn("reconnecting"); return; }
+    if (name !== "alarm" && name !== "device") return;
+    let data;
+    try { data = JSON.parse(raw); } catch (e) { return; }
+    if (loading) loading.push([name, data]);
+    else apply(name, data);
+  }
+
+  // ---- rendering ----
+  function renderAlarms() {
+    const now = Date.now();
+    const open = [...alarms.values()].filter((a) => (STATE_RANK[a.state] ?? 0) < 3);
+    for (const [id, a] of alarms) { // forget tombstones after 10 minutes
+      if ((STATE_RANK[a.state] ?? 0) >= 3 && now - (a.closed_ms || 0) > 600000) alarms.delete(id);
+    }
+    const sevOrder = { red: 0, orange: 1, yellow: 2, blue: 3 };
+    open.sort((x, y) => (sevOrder[x.severity] ?? 9) - (sevOrder[y.severity] ?? 9) || y.raised_ms - x.raised_ms);
+    $("alarm-rows").replaceChildren(...open.map(alarmRow));
+    $("alarm-count").textContent = open.length;
+    $("alarm-count").dataset.count = open.length;
+    $("alarms-empty").hidden = open.length > 0;
+    tick();
+  }
+
+  function alarmRow(a) {
+    const rank = STATE_RANK[a.state] ?? 0;
+    const buttons = ACTIONS.map(([action, zh, en]) => {
+      const b = el("button", { type: "button", "data-action": action }, ...bilingual(zh, en));
+      b.disabled = (action === "ack" && rank > 0) || (action === "arrive" && rank > 1);
+      b.addEventListener("click", () => act(a.id, action));
+      return b;
+    });
+    return el("tr", { "data-alarm-id": a.id, "data-severity": a.severity, "data-state": a.state },
+      el("td", { class: "sev" }, ...bilingual(SEVERITY[a.severity] || a.severity, a.severity)),
+      el("td", { class: "title" }, a.title || a.rule, el("br"), el("small", {}, a.id)),
+      el("td", { class: "device" }, a.device),
+      el("td", { class: "grid" }, a.grid),
+      el("td", { class: "state" }, ...bilingual(ALARM_STATE[a.state] || a.state, a.state)),
+      el("td", { class: "count num" }, a.count),
+      el("td", { class: "age num", "data-since": a.raised_ms }, ""),
+      el("td", { class: "deadline num", "data-deadline": a.next_deadline_ms || 0 }, ""),
+      el("td", { class: "actions" }, ...buttons));
+  }
+
+  function tick() {
+    const now = Date.now();
+    for (const td of document.querySelectorAll("#alarm-rows td.age")) {
+      td.textContent = duration(now - Number(td.dataset.since));
+    }
+    for (const td of document.querySelectorAll("#alarm-rows td.deadline")) {
+      const due = Number(td.dataset.deadline);
+      td.classList.toggle("overdue", due > 0 && due <= now);
+      td.textContent = due > 0 ? (due > now ? duration(due - now) : "已超时 overdue") : "—";
+    }
+  }
+
+  function telemetryText(t) {
+    if (!t) return "";
+    return Object.keys(t).sort().map((k) => k + "=" + t[k]).join(" ");
+  }
+
+  function renderDevices() {
+    devicesDirty = false;
+    const counts = { online: 0, offline: 0, unknown: 0, unregistered: 0 };
+    for (const d of devices.values()) counts[d.state] = (counts[d.state] || 0) + 1;
+    for (const k of Object.keys(counts)) { const b = $("count-" + k); if (b) b.textContent = counts[k]; }
+
+    const filter = $("device-filter").value;
+    const q = $("device-search").value.trim().toLowerCase();
+    const now = Date.now();
+    const rows = [];
+    let matched = 0;
+    const ids = [...devices.keys()].sort();
+    for (const id of ids) {
+      const d = devices.get(id);
+      if (filter === "problems" ? d.state === "online" : filter && d.state !== filter) continue;
+      if (q && !(d.id + " " + (d.name || "") + " " + (d.grid || "")).toLowerCase().includes(q)) continue;
+      matched++;
+      if (rows.length >= MAX_DEVICE_ROWS) continue;
+      rows.push(el("tr", { "data-device-id": d.id, "data-state": d.state },
+        el("td", { class: "id" }, d.id),
+        el("td", { class: "name" }, d.name || ""),
+        el("td", { class: "kind" }, d.kind ? (KIND[d.kind] || d.kind) + " " : "", el("small", {}, d.kind || "")),
+        el("td", { class: "grid" }, d.grid || ""),
+        el("td", { class: "state" }, ...bilingual(DEVICE_STATE[d.state] || d.state, d.state)),
+        el("td", { class: "seen num", "data-last-seen": d.last_seen_ms }, d.last_seen_ms ? duration(now - d.last_seen_ms) + " 前 ago" : "—"),
+        el("td", { class: "tel" }, d.topic ? "topic " + d.topic : telemetryText(d.telemetry)),
+        el("td", { class: "rejected num" }, d.rejected || 0)));
+    }
+    $("device-rows").replaceChildren(...rows);
+    $("device-shown").textContent = matched > rows.length
+      ? "显示 " + rows.length + " / " + matched + " shown" : matched + " 台 devices";
+  }
+
+  // ---- the stream ----
+  // Without auth the browser's EventSource is used. With auth a fetch-based
+  // reader is, because EventSource cannot send an Authorization header.
+  function connect() {
+    if (stream) stream.close();
+    stream = null;
+    if (AUTH && !token()) { needToken(); return; }
+    setConn("connecting");
+    stream = AUTH ? fetchStream() : eventSource();
+  }
+
+  function eventSource() {
+    const es = new EventSource("/api/v1/stream");
+    es.onopen = () => setConn("live");
+    es.onerror = () => setConn("reconnecting");
+    for (const name of ["hello", "alarm", "device", "resync", "bye"]) {
+      es.addEventListener(name, (e) => onEvent(name, e.data));
+    }
+    return es;
+  }
+
+  function fetchStream() {
+    const ctl = new AbortController();
+    let closed = false;
+    const retry = () => { if (!closed) { setConn("reconnecting"); setTimeout(() => { if (!closed) connect(); }, 3000); } };
+    (async () => {
+      try {
+        const res = await fetch("/api/v1/stream", { headers: { Authorization: "Bearer " + token() }, signal: ctl.signal });
+        if (res.status === 401) { closed = true; needToken(); return; }
+        if (!res.ok || !res.body) { retry(); return; }
+        setConn("live");
+        const reader = res.body.getReader();
+        const dec = new TextDecoder();
+        let buf = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += dec.decode(value, { stream: true });
+          let cut;
+          while ((cut = buf.indexOf("\n\n")) >= 0) {
+            const block = buf.slice(0, cut);
+            buf = buf.slice(cut + 2);
+            let name = "message";
+            const data = [];
+            for (const line of block.split("\n")) {
+              if (line.startsWith("event:")) name = line.slice(6).trim();
+              else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+            }
+            if (data.length) onEvent(name, data.join("\n"));
+          }
+        }
+      } catch (e) {
+        if (closed) return;
+      }
+      retry();
+    })();
+    return { close() { closed = true; ctl.abort(); } };
+  }
+
+  function needToken() {
+    $("auth").hidden = false;
+    setConn("need-token");
+  }
+
+  // ---- start ----
+  if (AUTH) {
+    $("auth").hidden = false;
+    $("token").value = token();
+    $("auth").addEventListener("submit", (e) => {
+      e.preventDefault();
+      localStorage.setItem(TOKEN_KEY, $("token").value.trim());
+      connect();
+    });
+  }
+  $("device-filter").addEventListener("change", () => { devicesDirty = true; });
+  $("device-search").addEventListener("input", () => { devicesDirty = true; });
+  setInterval(() => { tick(); if (devicesDirty) renderDevices(); }, 1000);
+  connect();
+})();

@@ -1,0 +1,32 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gridwatch/gridwatch/gateway/devices"
+)
+
+// deviceList is the answer of GET /api/v1/devices.
+type deviceList struct {
+	Devices []devices.Status `json:"devices"`
+	// Counts is how many devices are in each state.
+	Counts map[string]int `json:"counts"`
+}
+
+func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, _ string) {
+	if len(r.URL.RawQuery) > 0 {
+		writeError(w, http.StatusBadRequest, "%s takes no query parameters", r.URL.Path)
+		return
+	}
+	list := s.cfg.Devices.List()
+	out := deviceList{Devices: list, Counts: map[string]int{
+		devices.Online: 0, devices.Offline: 0, devices.Unknown: 0, devices.Unregistered: 0,
+	}}
+	if out.Devices == nil {
+		out.Devices = []devices.Status{}
+	}
+	for _, d := range list {
+		out.Counts[d.State]++
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,165 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/rules/alarm"
+)
+
+// Errors the fake desk returns, standing in for rules/escalate's.
+var (
+	errNotFound  = errors.New("no such alarm")
+	errForbidden = errors.New("staff does not serve this grid")
+)
+
+// fakeDesk is an in-memory escalation desk.
+type fakeDesk struct {
+	mu      sync.Mutex
+	alarms  map[string]alarm.Alarm
+	filters []alarm.Filter
+	acts    []event.Action
+	err     error // returned by every call when set
+}
+
+func newFakeDesk(as ...alarm.Alarm) *fakeDesk {
+	d := &fakeDesk{alarms: map[string]alarm.Alarm{}}
+	for _, a := range as {
+		d.alarms[a.ID] = a
+	}
+	return d
+}
+
+func (d *fakeDesk) List(f alarm.Filter) ([]alarm.Alarm, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.filters = append(d.filters, f)
+	if d.err != nil {
+		return nil, d.err
+	}
+	var out []alarm.Alarm
+	for _, a := range d.alarms {
+		if f.Match(&a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func (d *fakeDesk) Get(id string) (alarm.Alarm, bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.err != nil {
+		return alarm.Alarm{}, false, d.err
+	}
+	a, ok := d.alarms[id]
+	return a, ok, nil
+}
+
+func (d *fakeDesk) Act(_ context.Context, act event.Action) (alarm.Alarm, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.acts = append(d.acts, act)
+	if d.err != nil {
+		return alarm.Alarm{}, d.err
+	}
+	a, ok := d.alarms[act.AlarmID]
+	if !ok {
+		return alarm.Alarm{}, fmt.Errorf("desk: alarm %s: %w", act.AlarmID, errNotFound)
+	}
+	if err := a.Apply(act); err != nil {
+		return alarm.Alarm{}, err
+	}
+	d.alarms[a.ID] = a
+	return a, nil
+}
+
+func (d *fakeDesk) lastAct(t *testing.T) event.Action {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.acts) == 0 {
+		t.Fatal("the desk got no action")
+	}
+	return d.acts[len(d.acts)-1]
+}
+
+type fakeDevices []devices.Status
+
+func (f fakeDevices) List() []devices.Status { return f }
+
+// Staff tokens of the tests.
+const (
+	wangToken = "wang-token-0123456789"
+	zhaoToken = "zhao-token-0123456789"
+)
+
+var clock = time.UnixMilli(1_732_345_678_000)
+
+func redAlarm() alarm.Alarm {
+	return alarm.Alarm{
+		ID: "A0001", Rule: "panic", Severity: event.Red, Title: "一键报警", Device: "lb-0001",
+		Grid: "lh-g4-07", State: alarm.Open, Count: 1, RaisedMS: 1000, EventMS: 990, Step: 0,
+		NextDeadlineMS: 61_000,
+		Timeline:       []alarm.Entry{{At: 1000, Kind: alarm.EntryRaised}},
+	}
+}
+
+// testConfig is an auth-on config around desk; mod changes it.
+func testConfig(desk Alarms, mod func(*Config)) Config {
+	cfg := Config{
+		Auth:     true,
+		Tokens:   map[string]string{"wang": wangToken, "zhao": zhaoToken},
+		Alarms:   desk,
+		Devices:  fakeDevices{{ID: "lb-0001", State: devices.Online}},
+		Now:      func() time.Time { return clock },
+		Loopback: true,
+		ErrorStatus: ErrorStatuses(map[error]int{
+			errNotFound: http.StatusNotFound, errForbidden: http.StatusForbidden,
+		}),
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	return cfg
+}
+
+func newServer(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return s
+}
+
+// call makes one request to h and returns the status and body.
+func call(t *testing.T, h http.Handler, method, target, token, contentType, body string) (int, string, http.Header) {
+	t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	b, _ := io.ReadAll(rec.Body)
+	return rec.Code, string(b), rec.Header()
+}

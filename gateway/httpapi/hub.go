@@ -1,0 +1,181 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/rules/alarm"
+)
+
+// Bounds of the event stream.
+const (
+	maxStreams = 64 // clients at once
+	// A client that has this many alarm events, or this many devices'
+	// updates, waiting is behind: its queue is dropped and it is told to
+	// resync.
+	maxQueuedAlarms  = 256
+	maxQueuedDevices = 4096
+)
+
+// hub fans alarm and device changes out to the stream clients. Publishing
+// never blocks on a client: each has its own bounded queue, device updates
+// are coalesced per device (the latest wins), and a client that falls
+// behind loses its queue and gets a resync event instead.
+type hub struct {
+	m       *metrics
+	n       atomic.Int32 // clients, read without the lock on the hot path
+	mu      sync.RWMutex
+	clients map[*client]struct{}
+}
+
+// client is one stream connection's queue.
+type client struct {
+	wake chan struct{} // capacity 1: "something is waiting"
+
+	mu      sync.Mutex
+	alarms  [][]byte
+	devices map[string]deviceFrame
+	resync  bool
+}
+
+type deviceFrame struct {
+	version uint64
+	frame   []byte
+}
+
+func newHub(m *metrics) *hub {
+	return &hub{m: m, clients: make(map[*client]struct{})}
+}
+
+// add registers a new client, or returns nil when there are too many.
+func (h *hub) add() *client {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.clients) >= maxStreams {
+		return nil
+	}
+	c := &client{wake: make(chan struct{}, 1), devices: make(map[string]deviceFrame)}
+	h.clients[c] = struct{}{}
+	h.n.Store(int32(len(h.clients)))
+	h.m.streams.Set(float64(len(h.clients)))
+	return c
+}
+
+func (h *hub) remove(c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.clients, c)
+	h.n.Store(int32(len(h.clients)))
+	h.m.streams.Set(float64(len(h.clients)))
+}
+
+// PublishAlarm sends an alarm's new state (without its timeline) to every
+// stream client. It never blocks.
+func (s *Server) PublishAlarm(a alarm.Alarm) {
+	if s.hub.n.Load() == 0 {
+		return
+	}
+	frame, err := encodeFrame("alarm", withoutTimeline(a))
+	if err != nil {
+		s.log.Error("http api: stream: cannot encode alarm", "alarm", a.ID, "err", err)
+		return
+	}
+	s.hub.each(func(c *client) int {
+		if len(c.alarms) >= maxQueuedAlarms {
+			return c.overflow()
+		}
+		c.alarms = append(c.alarms, frame)
+		return 0
+	})
+}
+
+// PublishDevice sends a device's new status to every stream client; a
+// client that has not yet taken an earlier status of the same device gets
+// only the newest. It never blocks.
+func (s *Server) PublishDevice(st devices.Status) {
+	if s.hub.n.Load() == 0 {
+		return
+	}
+	frame, err := encodeFrame("device", st)
+	if err != nil {
+		s.log.Error("http api: stream: cannot encode device status", "device", st.ID, "err", err)
+		return
+	}
+	s.hub.each(func(c *client) int {
+		old, queued := c.devices[st.ID]
+		switch {
+		case queued && old.version > st.Version:
+			return 0
+		case !queued && len(c.devices) >= maxQueuedDevices:
+			return c.overflow()
+		}
+		c.devices[st.ID] = deviceFrame{st.Version, frame}
+		return 0
+	})
+}
+
+// each runs put on every client under its lock, wakes it, and counts the
+// events put dropped.
+func (h *hub) each(put func(c *client) (dropped int)) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		c.mu.Lock()
+		first := !c.resync
+		dropped := put(c)
+		resynced := first && c.resync
+		c.mu.Unlock()
+		if dropped > 0 {
+			h.m.dropped.Add(float64(dropped))
+		}
+		if resynced {
+			h.m.resyncs.Inc()
+		}
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// overflow drops everything queued (and the event at hand) and asks for a
+// resync. It returns how many events were dropped. c.mu is held.
+func (c *client) overflow() int {
+	n := len(c.alarms) + len(c.devices) + 1
+	c.alarms = nil
+	c.devices = make(map[string]deviceFrame)
+	c.resync = true
+	return n
+}
+
+// take empties the queue.
+func (c *client) take() (resync bool, frames [][]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	resync, frames = c.resync, c.alarms
+	c.resync, c.alarms = false, nil
+	for _, d := range c.devices {
+		frames = append(frames, d.frame)
+	}
+	if len(c.devices) > 0 {
+		c.devices = make(map[string]deviceFrame)
+	}
+	return resync, frames
+}
+
+// encodeFrame renders one Server-Sent Event. JSON has no raw newlines, so
+// the data fits one line.
+func encodeFrame(name string, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	frame := make([]byte, 0, len(b)+len(name)+16)
+	frame = append(frame, "event: "...)
+	frame = append(frame, name...)
+	frame = append(frame, "\ndata: "...)
+	frame = append(frame, b...)
+	return append(frame, "\n\n"...), nil
+}

@@ -1,0 +1,93 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the server's Prometheus collectors.
+type metrics struct {
+	requests     *prometheus.CounterVec
+	authFailures prometheus.Counter
+	streams      prometheus.Gauge
+	dropped      prometheus.Counter
+	resyncs      prometheus.Counter
+}
+
+// newMetrics builds the collectors and registers them with reg (none when
+// reg is nil).
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gridwatch_http_requests_total",
+			Help: "HTTP requests answered, by route pattern and status code.",
+		}, []string{"route", "code"}),
+		authFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_http_auth_failures_total",
+			Help: "API requests refused for a missing or invalid bearer token.",
+		}),
+		streams: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gridwatch_http_stream_clients",
+			Help: "Clients connected to the event stream.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_http_stream_dropped_total",
+			Help: "Stream events dropped because a client fell behind.",
+		}),
+		resyncs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_http_stream_resyncs_total",
+			Help: "Resync events sent to stream clients that fell behind.",
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.authFailures, m.streams, m.dropped, m.resyncs} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("httpapi: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// count wraps h to count every answer by route pattern and status.
+func (s *Server) count(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		route := r.Pattern // set by the mux on this very request
+		if route == "" {
+			route = "unmatched"
+		}
+		if rec.code == 0 {
+			rec.code = http.StatusOK
+		}
+		s.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
+	})
+}
+
+// recorder remembers the status code written. Unwrap lets
+// http.ResponseController reach the connection (flush, deadlines).
+type recorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+)
+
+// routes lays out the endpoints. Every /api/ route is behind the token
+// check; the method-less patterns answer other methods with a JSON 405.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeText(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	if s.cfg.Metrics != nil {
+		mux.Handle("GET /metrics", s.cfg.Metrics)
+	}
+
+	api := []struct {
+		method, path string
+		h            apiHandler
+	}{
+		{"GET", "/api/v1/alarms", s.handleAlarms},
+		{"GET", "/api/v1/alarms/{id}", s.handleAlarm},
+		{"POST", "/api/v1/alarms/{id}/{action}", s.handleAct},
+		{"GET", "/api/v1/devices", s.handleDevices},
+		{"GET", "/api/v1/stream", s.handleStream},
+	}
+	for _, r := range api {
+		mux.Handle(r.method+" "+r.path, s.authed(r.h))
+		allow := r.method
+		if r.method == "GET" {
+			allow = "GET, HEAD"
+		}
+		mux.Handle(r.path, s.authed(methodNotAllowed(allow)))
+	}
+	mux.Handle("/api/", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
+		writeError(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	}))
+
+	mux.HandleFunc("GET /{$}", s.handleConsole)
+	mux.HandleFunc("GET /console/{file}", s.handleAsset)
+	return mux
+}
+
+func methodNotAllowed(allow string) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, _ string) {
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, "method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow)
+	}
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+			return
+		}
+	}
+	writeText(w, http.StatusOK, "ready")
+}
+
+func writeText(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	w.Write([]byte(strings.TrimRight(msg, "\n") + "\n"))
+}

@@ -1,0 +1,208 @@
+// Package httpapi is the gateway's HTTP interface: health and readiness,
+// Prometheus metrics, the alarm and device API of SPEC.md (list, inspect,
+// acknowledge, arrive, resolve), a Server-Sent Events stream of alarm and
+// device changes, and the security-room console page.
+//
+// New builds the handler and starts nothing; Serve serves one listener
+// until its context ends, then shuts down gracefully within a bound,
+// telling stream clients to go.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/rules/alarm"
+)
+
+// Alarms is the escalation desk as the API sees it.
+type Alarms interface {
+	List(f alarm.Filter) ([]alarm.Alarm, error)
+	Get(id string) (alarm.Alarm, bool, error)
+	Act(ctx context.Context, act event.Action) (alarm.Alarm, error)
+}
+
+// Devices is the device tracker as the API sees it.
+type Devices interface {
+	List() []devices.Status
+}
+
+var _ Devices = (*devices.Tracker)(nil)
+
+// Config is what a Server is built from.
+type Config struct {
+	// Auth requires a bearer token on every /api/ request. It may be off
+	// only when Loopback is true.
+	Auth bool
+	// Tokens maps staff id → bearer token. Each token is at least 16 bytes
+	// and unique.
+	Tokens map[string]string
+	// Loopback says the listener accepts loopback connections only; Serve
+	// checks it.
+	Loopback bool
+	Alarms   Alarms
+	Devices  Devices
+	// Ready reports why the gateway is not ready (nil when it is); nil
+	// means always ready.
+	Ready func() error
+	// Metrics serves /metrics; nil leaves the route out.
+	Metrics http.Handler
+	// ErrorStatus maps an error of the desk to an HTTP status (0 when it
+	// does not know it), e.g. escalate.ErrNotFound → 404, ErrForbidden →
+	// 403. Errors with an HTTPStatus() int method and alarm.ErrTransition
+	// (409) need no mapping. The rest are 500. See ErrorStatuses.
+	ErrorStatus func(error) int
+	// Now is the clock actions are stamped with; nil for time.Now.
+	Now        func() time.Time
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Server is the HTTP interface. Build it with New.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	tokens  *tokens
+	hub     *hub
+	metrics *metrics
+	page    []byte
+	handler http.Handler
+	limits  limits
+}
+
+// limits are the server's time bounds.
+type limits struct {
+	readHeader, read, write, idle time.Duration // of http.Server
+	shutdown                      time.Duration // graceful shutdown
+	keepAlive                     time.Duration // an idle stream gets a comment line
+}
+
+func defaultLimits() limits {
+	return limits{
+		readHeader: 10 * time.Second,
+		read:       30 * time.Second,
+		write:      30 * time.Second, // the stream lifts it for itself
+		idle:       2 * time.Minute,
+		shutdown:   5 * time.Second,
+		keepAlive:  15 * time.Second,
+	}
+}
+
+// New checks cfg and builds the server's handler. It starts nothing.
+func New(cfg Config) (*Server, error) {
+	var errs []error
+	if cfg.Alarms == nil {
+		errs = append(errs, errors.New("httpapi: Config.Alarms is nil"))
+	}
+	if cfg.Devices == nil {
+		errs = append(errs, errors.New("httpapi: Config.Devices is nil"))
+	}
+	if !cfg.Auth && !cfg.Loopback {
+		errs = append(errs, errors.New("httpapi: auth may be off only on a loopback-only listener"))
+	}
+	tok, err := newTokens(cfg.Auth, cfg.Tokens)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, log: cfg.Logger, now: cfg.Now, tokens: tok, metrics: m,
+		limits: defaultLimits(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.hub = newHub(m)
+	if s.page, err = consolePage(cfg.Auth); err != nil {
+		return nil, err
+	}
+	s.handler = s.count(s.routes())
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// stopKey keys the channel that Serve closes to tell streams to go.
+type stopKey struct{}
+
+// Serve serves ln until ctx is done, then shuts down gracefully: stream
+// clients are told to go, requests in flight get up to 5 s to finish, and
+// the rest are cut. It returns nil after a clean shutdown. It refuses a
+// listener that is not loopback-only when Loopback or auth-off promised
+// one.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if ln == nil {
+		return errors.New("httpapi: serve: nil listener")
+	}
+	if (s.cfg.Loopback || !s.cfg.Auth) && !isLoopback(ln.Addr()) {
+		ln.Close()
+		return fmt.Errorf("httpapi: serve: %s is not a loopback address, but the config says the listener is loopback-only (auth %s)", ln.Addr(), onOff(s.cfg.Auth))
+	}
+	stop := make(chan struct{})
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.limits.readHeader,
+		ReadTimeout:       s.limits.read,
+		WriteTimeout:      s.limits.write,
+		IdleTimeout:       s.limits.idle,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(context.Background(), stopKey{}, stop)
+		},
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("httpapi: serve %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	close(stop)
+	sctx, cancel := context.WithTimeout(context.Background(), s.limits.shutdown)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		srv.Close()
+		err = fmt.Errorf("httpapi: shutdown %s: %w", ln.Addr(), err)
+	}
+	<-served // returns ErrServerClosed as soon as Shutdown or Close began
+	return err
+}
+
+func isLoopback(a net.Addr) bool {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP.IsLoopback()
+	case *net.UnixAddr:
+		return true
+	}
+	return false
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}

@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+)
+
+// streamWriteTimeout bounds each write to a stream client; a client that
+// takes longer is cut off.
+const streamWriteTimeout = 10 * time.Second
+
+// Fixed frames of the stream. retry tells EventSource how long to wait
+// before reconnecting.
+const (
+	helloFrame  = "retry: 3000\n\nevent: hello\ndata: {}\n\n"
+	resyncFrame = "event: resync\ndata: {}\n\n"
+	byeFrame    = "event: bye\ndata: {}\n\n"
+	pingFrame   = ": ping\n\n"
+)
+
+// handleStream serves GET /api/v1/stream: Server-Sent Events named
+// "hello" (connected: now load the lists), "alarm" and "device" (a new
+// state, JSON), "resync" (events were dropped: load the lists again) and
+// "bye" (the gateway is shutting down).
+func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, _ string) {
+	c := s.hub.add()
+	if c == nil {
+		writeError(w, http.StatusServiceUnavailable, "too many stream clients (at most %d)", maxStreams)
+		return
+	}
+	defer s.hub.remove(c)
+	stop, _ := r.Context().Value(stopKey{}).(chan struct{}) // nil outside Serve: never closes
+
+	rc := http.NewResponseController(w)
+	// A stream outlives the server's write timeout: send sets a deadline
+	// for each write instead. (net/http lifts the read deadline itself
+	// while the handler runs.)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if !s.send(w, rc, []byte(helloFrame)) {
+		return
+	}
+	ping := time.NewTicker(s.limits.keepAlive)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-stop:
+			s.send(w, rc, []byte(byeFrame))
+			return
+		case <-ping.C:
+			if !s.send(w, rc, []byte(pingFrame)) {
+				return
+			}
+		case <-c.wake:
+			resync, frames := c.take()
+			if resync {
+				frames = append([][]byte{[]byte(resyncFrame)}, frames...)
+			}
+			if !s.send(w, rc, frames...) {
+				return
+			}
+		}
+	}
+}
+
+// send writes frames and flushes them within streamWriteTimeout. It
+// reports whether the client is still there.
+func (s *Server) send(w http.ResponseWriter, rc *http.ResponseController, frames ...[]byte) bool {
+	_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)) // not every writer has deadlines
+	for _, f := range frames {
+		if _, err := w.Write(f); err != nil {
+			return false
+		}
+	}
+	if err := rc.Flush(); err != nil {
+		s.log.Debug("http api: stream flush failed", "err", err)
+		return false
+	}
+	return true
+}
