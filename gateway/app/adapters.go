@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/httpapi"
+	"github.com/gridwatch/gridwatch/gateway/ingest"
+	"github.com/gridwatch/gridwatch/rules/alarm"
+	"github.com/gridwatch/gridwatch/rules/escalate"
+)
+
+// publisher is what both MQTT transports offer the gateway for sending.
+type publisher interface {
+	Publish(topic string, payload []byte, qos byte, retain bool) error
+}
+
+// notifier pages staff on R/staff/{id}/notify with QoS 1.
+type notifier struct {
+	pub    publisher
+	topics wire.Topics
+}
+
+var _ escalate.Notifier = notifier{}
+
+func (n notifier) Notify(_ context.Context, staffID string, note event.Notification) error {
+	b, err := json.Marshal(note)
+	if err != nil {
+		return fmt.Errorf("encode notification: %w", err)
+	}
+	return n.pub.Publish(n.topics.Notify(staffID), b, 1, false)
+}
+
+// board keeps the retained R/alarms/{id} state and the console's live
+// stream up to date. A closed alarm's retained message is cleared.
+type board struct {
+	pub    publisher
+	topics wire.Topics
+	live   func(alarm.Alarm)
+	onErr  func(error)
+}
+
+var _ escalate.Board = board{}
+
+func (b board) Publish(a alarm.Alarm) {
+	b.live(a)
+	var payload []byte
+	if !a.State.Closed() {
+		var err error
+		if payload, err = json.Marshal(a); err != nil {
+			b.onErr(fmt.Errorf("encode alarm %s: %w", a.ID, err))
+			return
+		}
+	}
+	if err := b.pub.Publish(b.topics.Alarm(a.ID), payload, 1, true); err != nil {
+		b.onErr(fmt.Errorf("publish alarm %s: %w", a.ID, err))
+	}
+}
+
+// replies routes staff replies from MQTT to the desk.
+type replies struct{ desk *escalate.Desk }
+
+var _ ingest.Replies = replies{}
+
+func (r replies) Reply(ctx context.Context, act event.Action) error {
+	_, err := r.desk.Act(ctx, act)
+	return err
+}
+
+// consoleDesk is the desk as the HTTP API sees it. With auth off (allowed
+// only on a loopback listener) an action that names nobody comes from the
+// security-room console on this machine and is trusted as such; every
+// other action is checked against who was paged or serves the cell.
+type consoleDesk struct {
+	desk         *escalate.Desk
+	trustConsole bool
+}
+
+var _ httpapi.Alarms = consoleDesk{}
+
+func (c consoleDesk) List(f alarm.Filter) ([]alarm.Alarm, error) { return c.desk.List(f) }
+
+func (c consoleDesk) Get(id string) (alarm.Alarm, bool, error) { return c.desk.Get(id) }
+
+func (c consoleDesk) Act(ctx context.Context, act event.Action) (alarm.Alarm, error) {
+	if c.trustConsole && act.By == "console" {
+		return c.desk.ActTrusted(ctx, act)
+	}
+	return c.desk.Act(ctx, act)
+}
+
+// deskRunning reports a stopped desk as not ready.
+func deskRunning(d *escalate.Desk) error {
+	select {
+	case <-d.Done():
+		return errors.New("escalation desk stopped")
+	default:
+		return nil
+	}
+}

@@ -1,0 +1,110 @@
+// Package app is gridwatch's composition root: the only place that knows
+// every concrete part and wires them together — transports into ingest,
+// ingest into the journal, the journal into the rules and the escalation
+// desk, the desk out to staff phones, the board and the console.
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
+	"github.com/gridwatch/gridwatch/gateway/config"
+	"github.com/gridwatch/gridwatch/gateway/registry"
+)
+
+// App is one gateway.
+type App struct {
+	cfg      config.Config
+	log      *slog.Logger
+	reg      *registry.Holder
+	metrics  *prometheus.Registry
+	topics   wire.Topics
+	registry string // the registry file path ("" when none)
+
+	mu       sync.Mutex
+	httpAddr net.Addr
+	started  chan struct{}
+}
+
+// New validates cfg and loads the registry. It starts nothing.
+func New(cfg config.Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &App{
+		cfg:     cfg,
+		log:     log,
+		metrics: prometheus.NewRegistry(),
+		topics:  wire.Topics{Root: cfg.MQTT.TopicRoot},
+		started: make(chan struct{}),
+	}
+	reg, path, err := loadRegistry(cfg.Registry, cfg.RegistryOptional(), log)
+	if err != nil {
+		return nil, err
+	}
+	a.reg, a.registry = registry.NewHolder(reg), path
+	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return a, nil
+}
+
+// loadRegistry reads the registry file. A missing file at the default
+// path gives an empty registry (every device then shows as unregistered);
+// a missing file the config names explicitly is an error.
+func loadRegistry(path string, optional bool, log *slog.Logger) (*registry.Registry, string, error) {
+	reg, err := registry.Load(path)
+	if err == nil {
+		return reg, path, nil
+	}
+	if errors.Is(err, os.ErrNotExist) && optional {
+		log.Warn("no registry file; starting with an empty registry", "path", path)
+		empty, perr := registry.Parse("(empty)", []byte("{}"))
+		return empty, "", perr
+	}
+	return nil, "", err
+}
+
+// ReloadRegistry re-reads the registry file. On any problem the running
+// registry stays in force and the error says every problem found.
+func (a *App) ReloadRegistry() error {
+	if a.registry == "" {
+		return errors.New("no registry file to reload")
+	}
+	if err := a.reg.Reload(a.registry); err != nil {
+		a.log.Error("registry reload refused; the old registry stays in force", "err", err)
+		return err
+	}
+	a.log.Info("registry reloaded", "path", a.registry, "devices", len(a.reg.Get().Devices()))
+	return nil
+}
+
+// HTTPAddr is the address the HTTP server listens on, once Run has started it.
+func (a *App) HTTPAddr() net.Addr {
+	<-a.started
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.httpAddr
+}
+
+// Started is closed once the gateway serves (or Run failed before that).
+func (a *App) Started() <-chan struct{} { return a.started }
+
+func (a *App) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{Registry: a.metrics})
+}
+
+func (a *App) errf(format string, args ...any) error {
+	return fmt.Errorf("gridwatchd: "+format, args...)
+}

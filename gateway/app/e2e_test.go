@@ -1,0 +1,225 @@
+package app_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/internal/testsvc"
+	"github.com/gridwatch/gridwatch/rules/alarm"
+)
+
+const wait = 20 * time.Second // generous: the machine may be busy
+
+func TestPanicPressEmbeddedBroker(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	panicPressScenario(t, s)
+}
+
+func TestPanicPressExternalMosquitto(t *testing.T) {
+	mq := testsvc.Mosquitto(t)
+	s := startSite(t, siteOptions{external: mq.URL})
+	panicPressScenario(t, s)
+}
+
+// panicPressScenario presses lb-0001 (cell lh-g4-07) and checks that step 0
+// reaches exactly the grid member of that cell and the community's security
+// room, with every field of the contract; that a repeat joins the alarm;
+// that an MQTT ack and an HTTP resolve walk its lifecycle; and that the
+// retained board state follows.
+func panicPressScenario(t *testing.T, s *site) {
+	phones := s.phones(allStaff...)
+	dev := s.client("lb-0001", true, nil)
+	before := time.Now().UnixMilli()
+	s.press(dev, "lb-0001", 1)
+
+	testsvc.Eventually(t, wait, "wang and room1 paged", func() bool {
+		return len(phones["wang"].all()) == 1 && len(phones["room1"].all()) == 1
+	})
+	n := phones["wang"].all()[0]
+	if n.Rule == "" || n.Severity != event.Red || n.Title == "" || n.Device != "lb-0001" || n.Grid != "lh-g4-07" ||
+		n.Step != 0 || n.AlarmID == "" || n.Location == nil || n.Location.Lat != 33.30 {
+		t.Errorf("notification lacks contract fields: %+v", n)
+	}
+	if n.RaisedMS < before || n.EventMS < before || n.DeadlineMS <= n.RaisedMS {
+		t.Errorf("times: raised %d event %d deadline %d (pressed at %d)", n.RaisedMS, n.EventMS, n.DeadlineMS, before)
+	}
+	if r := phones["room1"].all()[0]; r.AlarmID != n.AlarmID {
+		t.Errorf("room1 got alarm %s, wang %s", r.AlarmID, n.AlarmID)
+	}
+
+	// A second press while it is open joins the alarm and pages nobody.
+	s.press(dev, "lb-0001", 2)
+	var a alarm.Alarm
+	testsvc.Eventually(t, wait, "second press joins", func() bool {
+		s.getJSON("/api/v1/alarms/"+n.AlarmID, &a)
+		return a.Count == 2
+	})
+
+	// The retained board carries the open alarm.
+	board := make(chan []byte, 8)
+	b := s.client("board", true, nil)
+	b.Subscribe(s.topics.Alarm(n.AlarmID), 1, func(_ paho.Client, m paho.Message) { board <- m.Payload() })
+	select {
+	case p := <-board:
+		if !strings.Contains(string(p), n.AlarmID) {
+			t.Errorf("retained board state: %s", p)
+		}
+	case <-time.After(wait):
+		t.Error("no retained board state for the open alarm")
+	}
+
+	// wang acknowledges from the phone.
+	phone := s.client("wang-reply", true, nil)
+	s.publish(phone, s.topics.Reply("wang"), fmt.Appendf(nil, `{"alarm_id":%q,"action":"ack","note":"在路上"}`, n.AlarmID))
+	testsvc.Eventually(t, wait, "acknowledged", func() bool {
+		s.getJSON("/api/v1/alarms/"+n.AlarmID, &a)
+		return a.State == alarm.Acknowledged
+	})
+	// The security room resolves over HTTP (loopback, auth off: body names who).
+	if code, body := s.post("/api/v1/alarms/"+n.AlarmID+"/resolve", `{"note":"误报","by":"room1"}`); code != 200 {
+		t.Fatalf("resolve: %d %s", code, body)
+	}
+	s.getJSON("/api/v1/alarms/"+n.AlarmID, &a)
+	kinds := []alarm.EntryKind{}
+	for _, e := range a.Timeline {
+		kinds = append(kinds, e.Kind)
+	}
+	for _, want := range []alarm.EntryKind{alarm.EntryRaised, alarm.EntryNotified, alarm.EntryJoined, alarm.EntryAck, alarm.EntryResolve} {
+		if !slices.Contains(kinds, want) {
+			t.Errorf("timeline lacks %q: %v", want, kinds)
+		}
+	}
+	if a.State != alarm.Resolved {
+		t.Errorf("state %s, want resolved", a.State)
+	}
+	var open struct{ Alarms []alarm.Alarm }
+	s.getJSON("/api/v1/alarms?state=open", &open)
+	if len(open.Alarms) != 0 {
+		t.Errorf("open alarms after resolve: %+v", open.Alarms)
+	}
+	cleared := false
+	for deadline := time.After(wait); !cleared; {
+		select {
+		case p := <-board: // every change is published; the last must clear it
+			cleared = len(p) == 0
+		case <-deadline:
+			t.Fatal("retained board state not cleared on resolve")
+		}
+	}
+
+	// Only wang and room1 were ever paged: step 1 is an hour away here.
+	for _, id := range allStaff {
+		want := 0
+		if id == "wang" || id == "room1" {
+			want = 1
+		}
+		if got := len(phones[id].all()); got != want {
+			t.Errorf("%s got %d notifications, want %d", id, got, want)
+		}
+	}
+}
+
+func TestLaterStepFiresOnDeadlineUnlessAcknowledged(t *testing.T) {
+	s := startSite(t, siteOptions{step1After: 1500 * time.Millisecond})
+	phones := s.phones(allStaff...)
+	dev := s.client("lb-0002", true, nil)
+	s.press(dev, "lb-0002", 1)
+	testsvc.Eventually(t, wait, "step 1 to the leader and police", func() bool {
+		return len(phones["zhao"].all()) == 1 && len(phones["li"].all()) == 1
+	})
+	if n := phones["zhao"].all()[0]; n.Step != 1 {
+		t.Errorf("zhao got step %d, want 1", n.Step)
+	}
+	if got := len(phones["wang"].all()); got != 1 {
+		t.Errorf("wang paged %d times, want once (no re-page at step 1)", got)
+	}
+
+	// A press acknowledged before its deadline never reaches step 1.
+	dev3 := s.client("lb-0003", true, nil)
+	s.press(dev3, "lb-0003", 1)
+	testsvc.Eventually(t, wait, "chen paged", func() bool { return len(phones["chen"].all()) == 1 })
+	id := phones["chen"].all()[0].AlarmID
+	if code, body := s.post("/api/v1/alarms/"+id+"/ack", `{"by":"chen"}`); code != 200 {
+		t.Fatalf("ack: %d %s", code, body)
+	}
+	time.Sleep(3 * time.Second) // past the 1.5 s deadline
+	for _, n := range phones["zhao"].all() {
+		if n.AlarmID == id {
+			t.Errorf("step 1 fired for an acknowledged alarm: %+v", n)
+		}
+	}
+}
+
+func TestBadInputDoesNotStopGoodInput(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	phones := s.phones("wang")
+	dev := s.client("lb-0001", true, nil)
+	ghost := s.client("lb-9999", true, nil)
+	huge := make([]byte, 1<<20)
+	for i := range huge {
+		huge[i] = 'x'
+	}
+	s.publish(dev, s.topics.Event("lb-0001"), []byte(`{"type": "button.pressed", `)) // malformed
+	s.publish(dev, s.topics.Event("lb-0001"), []byte(`{"type": 42}`))                // wrong type
+	s.publish(dev, s.topics.Telemetry("lb-0001"), []byte(`{"battery_v": "high"}`))   // string is allowed in telemetry
+	s.publish(dev, s.topics.Telemetry("lb-0001"), []byte(`{"battery_v": [1]}`))      // wrong type
+	s.publish(dev, s.topics.Event("lb-0001"), huge)                                  // 1 MiB
+	s.publish(ghost, s.topics.Event("lb-9999"), []byte(`{"type":"button.pressed"}`)) // unknown device
+
+	s.press(dev, "lb-0001", 7)
+	testsvc.Eventually(t, wait, "the good press still pages", func() bool { return len(phones["wang"].all()) == 1 })
+
+	m := s.metrics()
+	for _, want := range []string{
+		`gridwatch_ingest_rejected_total{reason="malformed",transport="embedded"} 1`,
+		`gridwatch_ingest_rejected_total{reason="bad_type",transport="embedded"} 2`,
+		`gridwatch_ingest_rejected_total{reason="oversize",transport="embedded"} 1`,
+		`gridwatch_ingest_rejected_total{reason="unknown_device",transport="embedded"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	var list struct{ Devices []devices.Status }
+	s.getJSON("/api/v1/devices", &list)
+	var ghostSeen, goodSeen bool
+	for _, d := range list.Devices {
+		switch d.ID {
+		case "lb-9999":
+			ghostSeen = !d.Registered && d.State == "unregistered"
+		case "lb-0001":
+			goodSeen = d.Registered && d.State == "online" && d.Telemetry["battery_v"] == "high"
+		}
+	}
+	if !ghostSeen || !goodSeen {
+		t.Errorf("devices: unregistered lb-9999 listed %v, lb-0001 online with telemetry %v: %+v", ghostSeen, goodSeen, list.Devices)
+	}
+}
+
+func TestTelemetryLandsInInfluxDB(t *testing.T) {
+	influx := testsvc.InfluxDB(t)
+	s := startSite(t, siteOptions{influx: influx})
+	dev := s.client("lb-0001", true, nil)
+	ts := time.Now().Add(-time.Minute).UnixMilli()
+	s.publish(dev, s.topics.Telemetry("lb-0001"), fmt.Appendf(nil, `{"ts":%d,"battery_v":12.4,"mains":true,"rssi_dbm":-71}`, ts))
+	var rows []map[string]any
+	testsvc.Eventually(t, 30*time.Second, "point in InfluxDB", func() bool {
+		series, err := influx.TryQuery(`SELECT * FROM device_telemetry WHERE device = 'lb-0001'`)
+		if err != nil || len(series) == 0 {
+			return false
+		}
+		rows = series[0].Rows()
+		return len(rows) > 0
+	})
+	r := rows[0]
+	if r["battery_v"] != 12.4 || r["mains"] != true || r["rssi_dbm"] != -71.0 || r["site"] != "lianhua" || r["grid"] != "lh-g4-07" || r["kind"] != "lightbox" {
+		t.Errorf("row = %v", r)
+	}
+}
