@@ -1,0 +1,116 @@
+package telemetry
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultQueue         = 10000
+	DefaultBatchSize     = 1000
+	DefaultFlushInterval = time.Second
+	DefaultCloseTimeout  = 5 * time.Second
+
+	// MaxQueue and MaxBatchSize bound what a config may ask for: the queue
+	// is allocated up front (about 100 bytes a slot), and InfluxDB advises
+	// batches of a few thousand points.
+	MaxQueue     = 1_000_000
+	MaxBatchSize = 100_000
+)
+
+// Config says where telemetry goes and how much of it may wait.
+type Config struct {
+	// URL of the InfluxDB HTTP API, such as http://127.0.0.1:8086. Required.
+	URL string
+	// Token authenticates; for InfluxDB 1.8 it is "user:password", or ""
+	// when authentication is off.
+	Token string
+	// Org is the organisation; "" for InfluxDB 1.8.
+	Org string
+	// Bucket to write to; for InfluxDB 1.8 "database/retention-policy" or
+	// "database". Required.
+	Bucket string
+	// Site is the value of every point's site tag. Required.
+	Site string
+	// Queue is how many samples may wait for the writer; more are dropped
+	// and counted. 0 means DefaultQueue.
+	Queue int
+	// BatchSize is the most points sent in one request. 0 means
+	// DefaultBatchSize.
+	BatchSize uint
+	// FlushInterval is the longest a sample waits for its batch to fill.
+	// 0 means DefaultFlushInterval.
+	FlushInterval time.Duration
+	// CloseTimeout bounds how long Run spends, once its context ends,
+	// writing what is still queued. 0 means DefaultCloseTimeout.
+	CloseTimeout time.Duration
+	// Logger receives write errors, at most one line per kind of error per
+	// 10 s. nil discards them.
+	Logger *slog.Logger
+	// Registerer takes the writer's metrics. nil keeps them unregistered.
+	Registerer prometheus.Registerer
+}
+
+// withDefaults returns c with every zero value replaced by its default.
+func (c Config) withDefaults() Config {
+	if c.Queue == 0 {
+		c.Queue = DefaultQueue
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.CloseTimeout == 0 {
+		c.CloseTimeout = DefaultCloseTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return c
+}
+
+// Validate returns every problem of the configuration at once, or nil.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("telemetry: %s: "+format, append([]any{field}, args...)...))
+	}
+	switch u, err := url.Parse(c.URL); {
+	case c.URL == "":
+		bad("url", "empty (leave telemetry off instead of creating a writer)")
+	case err != nil:
+		bad("url", "%v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		bad("url", "%q: scheme must be http or https", c.URL)
+	case u.Host == "":
+		bad("url", "%q: no host", c.URL)
+	}
+	if c.Bucket == "" {
+		bad("bucket", "empty (for InfluxDB 1.8: \"database/retention-policy\")")
+	}
+	if c.Site == "" {
+		bad("site", "empty (every point carries the site tag)")
+	}
+	if c.Queue < 0 || c.Queue > MaxQueue {
+		bad("queue", "%d is out of range 0..%d", c.Queue, MaxQueue)
+	}
+	if c.BatchSize > MaxBatchSize {
+		bad("batch_size", "%d is over %d", c.BatchSize, MaxBatchSize)
+	}
+	if c.FlushInterval < 0 {
+		bad("flush_interval", "%v is negative", c.FlushInterval)
+	}
+	if c.CloseTimeout < 0 {
+		bad("close_timeout", "%v is negative", c.CloseTimeout)
+	}
+	return errors.Join(errs...)
+}

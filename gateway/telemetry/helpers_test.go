@@ -1,0 +1,188 @@
+package telemetry
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/influxdata/influxdb-client-go/v2/api/write"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/registry"
+)
+
+// lightbox is the test fixture: one lightbox in a level-4 grid.
+func lightbox() (*registry.Device, *registry.Grid) {
+	return &registry.Device{ID: "lb-0001", Kind: registry.Lightbox, Grid: "lh-g4-07"},
+		&registry.Grid{ID: "lh-g4-07", Name: "莲花四级网格7", Level: 4, Parent: "lianhua"}
+}
+
+// tel is a telemetry sample of lb-0001 at ms.
+func tel(ms int64, volts float64) event.Telemetry {
+	return event.Telemetry{Device: "lb-0001", TS: ms, Fields: map[string]any{"battery_v": volts, "mains": true}}
+}
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// lines returns the log lines that contain every one of words.
+func (s *syncBuffer) lines(words ...string) []string {
+	var out []string
+	for _, l := range strings.Split(s.String(), "\n") {
+		ok := l != ""
+		for _, w := range words {
+			ok = ok && strings.Contains(l, w)
+		}
+		if ok {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// harness is a Writer with its own registry and log.
+type harness struct {
+	w   *Writer
+	reg *prometheus.Registry
+	log *syncBuffer
+}
+
+func newHarness(t *testing.T, cfg Config) *harness {
+	t.Helper()
+	h := &harness{reg: prometheus.NewRegistry(), log: &syncBuffer{}}
+	if cfg.URL == "" {
+		cfg.URL = "http://127.0.0.1:1"
+	}
+	if cfg.Bucket == "" {
+		cfg.Bucket = "db/rp"
+	}
+	if cfg.Site == "" {
+		cfg.Site = "lianhua"
+	}
+	cfg.Registerer = h.reg
+	cfg.Logger = slog.New(slog.NewTextHandler(h.log, nil))
+	w, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	h.w = w
+	return h
+}
+
+// points returns gridwatch_telemetry_points_total{outcome}.
+func (h *harness) points(t testing.TB, outcome string) int {
+	t.Helper()
+	return int(h.metric(t, "gridwatch_telemetry_points_total", outcome))
+}
+
+// depth returns gridwatch_telemetry_queue_depth.
+func (h *harness) depth(t testing.TB) int {
+	t.Helper()
+	return int(h.metric(t, "gridwatch_telemetry_queue_depth", ""))
+}
+
+func (h *harness) metric(t testing.TB, name, outcome string) float64 {
+	t.Helper()
+	fams, err := h.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if outcome == "" {
+				return m.GetGauge().GetValue()
+			}
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" && l.GetValue() == outcome {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("metric %s{outcome=%q} not registered", name, outcome)
+	return 0
+}
+
+// run starts Run in a goroutine and returns a stop that cancels it and
+// waits for it to return.
+func (h *harness) run(t *testing.T) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.w.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}
+}
+
+// fakeSink records batches; fail decides each call's error.
+type fakeSink struct {
+	mu      sync.Mutex
+	batches [][]*write.Point
+	calls   int
+	fail    func(call int, ctx context.Context) error
+}
+
+func (f *fakeSink) WritePoint(ctx context.Context, points ...*write.Point) error {
+	f.mu.Lock()
+	f.calls++
+	call := f.calls
+	fail := f.fail
+	f.mu.Unlock()
+	if fail != nil {
+		if err := fail(call, ctx); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	f.batches = append(f.batches, append([]*write.Point(nil), points...))
+	f.mu.Unlock()
+	return nil
+}
+
+// sizes returns the sizes of the batches written so far.
+func (f *fakeSink) sizes() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]int, len(f.batches))
+	for i, b := range f.batches {
+		out[i] = len(b)
+	}
+	return out
+}
+
+func (f *fakeSink) callCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+// useSink makes the harness's writer write to f.
+func (h *harness) useSink(f *fakeSink) {
+	h.w.open = func(Config) (sink, func()) { return f, func() {} }
+}

@@ -1,0 +1,19 @@
+// Package testsvc starts real services for tests: a private Mosquitto
+// broker and a private InfluxDB 1.8, each on free loopback ports, with its
+// configuration, data and logs in the test's temporary directory, stopped
+// (and killed if it will not stop) when the test ends.
+//
+// A service whose binary cannot be found skips the test with a clear
+// message, unless GRIDWATCH_REQUIRE_SERVICES=1 is set (as `make test` and CI
+// do), when it fails the test instead: a required service must never turn
+// into a silently skipped test.
+//
+// Binaries are looked up as follows. Mosquitto: $GRIDWATCH_MOSQUITTO, else
+// mosquitto on PATH, else /usr/sbin/mosquitto. InfluxDB: $GRIDWATCH_INFLUXD,
+// else .cache/bin/influxd in the module root (found by walking up from the
+// working directory to go.mod), else influxd on PATH. scripts/test-deps.sh
+// installs both.
+//
+// Start and Stop of a service and the helpers that take a testing.TB must
+// be called from the test's own goroutine, as t.Fatal requires.
+package testsvc

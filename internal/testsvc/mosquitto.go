@@ -1,0 +1,92 @@
+package testsvc
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Service is a running test service reachable over TCP, such as a broker.
+type Service struct {
+	// URL is the address in the form MQTT clients take: tcp://127.0.0.1:PORT.
+	URL string
+	// Addr is host:port.
+	Addr string
+
+	d *daemon
+}
+
+// Stop stops the service (SIGTERM, SIGKILL if it lingers). It does nothing
+// if the service is not running. The test fails if it cannot be stopped.
+func (s *Service) Stop() { s.d.t.Helper(); s.d.stop() }
+
+// Start starts a stopped service again on the same address and waits until
+// it accepts connections. Use it with Stop to test reconnects.
+func (s *Service) Start() { s.d.t.Helper(); s.d.start() }
+
+// Mosquitto starts a private mosquitto broker for this test on a free
+// loopback port: anonymous access, no persistence, every log line written
+// to a file that is shown if the test fails. It returns once the broker
+// accepts TCP connections and stops it when the test ends.
+//
+// Without a mosquitto binary the test is skipped, or fails when
+// GRIDWATCH_REQUIRE_SERVICES=1.
+func Mosquitto(t testing.TB) *Service {
+	t.Helper()
+	bin := binaryOrSkip(t, "mosquitto", "install it with scripts/test-deps.sh (or apt-get install mosquitto)",
+		os.Getenv("GRIDWATCH_MOSQUITTO"), "mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
+	dir := t.TempDir()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
+	logFile := filepath.Join(dir, "mosquitto.log")
+	conf := filepath.Join(dir, "mosquitto.conf")
+	if err := os.WriteFile(conf, []byte(mosquittoConfig(addr, logFile)), 0o600); err != nil {
+		t.Fatalf("testsvc: write mosquitto config: %v", err)
+	}
+	d := newDaemon(t, "mosquitto", bin, dir, []string{"-c", conf}, func(ctx context.Context) error {
+		return dialOnce(ctx, addr)
+	})
+	d.addLog(logFile)
+	s := &Service{URL: "tcp://" + addr, Addr: addr, d: d}
+	s.Start()
+	return s
+}
+
+// mosquittoConfig renders the broker's configuration file.
+func mosquittoConfig(addr, logFile string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	var b strings.Builder
+	fmt.Fprintf(&b, "listener %s %s\n", port, host)
+	b.WriteString("allow_anonymous true\n")
+	b.WriteString("persistence false\n")
+	fmt.Fprintf(&b, "log_dest file %s\n", logFile)
+	b.WriteString("log_type all\n")
+	b.WriteString("connection_messages true\n")
+	b.WriteString("log_timestamp_format %Y-%m-%dT%H:%M:%S\n")
+	if os.Geteuid() == 0 {
+		// Run as root, mosquitto drops to user "mosquitto", which cannot
+		// write the log in the test's private temporary directory.
+		if u, err := user.Current(); err == nil {
+			fmt.Fprintf(&b, "user %s\n", u.Username)
+		}
+	}
+	return b.String()
+}
+
+// dialOnce reports whether addr accepts a TCP connection.
+func dialOnce(ctx context.Context, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# test-deps.sh installs what the tests need, and only what is missing:
+#   - mosquitto (Debian package), for tests against a real MQTT broker;
+#   - influxd 1.8 (built from source with `go install`) in .cache/bin, for
+#     tests against a real InfluxDB.
+# It is idempotent: run it as often as you like (`make test` does).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$PWD
+INFLUXDB_VERSION=v1.8.10
+
+say() { printf 'test-deps: %s\n' "$*"; }
+
+# as_root runs a command as root: directly when we are root, else via sudo.
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		say "need root to run: $* (and there is no sudo)" >&2
+		return 1
+	fi
+}
+
+have_mosquitto() {
+	command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]
+}
+
+install_mosquitto() {
+	if have_mosquitto; then
+		say "mosquitto: present ($(command -v mosquitto || echo /usr/sbin/mosquitto))"
+		return
+	fi
+	if ! command -v apt-get >/dev/null 2>&1; then
+		say "mosquitto is missing and this is not a Debian-like system: install it by hand" >&2
+		return 1
+	fi
+	say "mosquitto: installing with apt-get"
+	# Keep the package from starting a system broker on port 1883: tests run
+	# their own brokers on random ports, and the gateway's own embedded
+	# broker defaults to 1883. policy-rc.d answering 101 is Debian's way to
+	# say "do not start services" during an install.
+	local policy=/usr/sbin/policy-rc.d made_policy=
+	if [ ! -e "$policy" ]; then
+		as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+		made_policy=1
+	fi
+	local rc=0
+	as_root apt-get update || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y mosquitto || rc=$?
+	fi
+	if [ -n "$made_policy" ]; then
+		as_root rm -f "$policy"
+	fi
+	[ "$rc" -eq 0 ] || { say "apt-get failed ($rc)" >&2; return "$rc"; }
+	# Should a system broker have started anyway (systemd ignores
+	# policy-rc.d on some setups), stop and disable it: we installed it only
+	# for tests.
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
+		say "mosquitto: stopping and disabling the system service the package started"
+		as_root systemctl disable --now mosquitto || true
+	elif [ -x /etc/init.d/mosquitto ] && /etc/init.d/mosquitto status >/dev/null 2>&1; then
+		say "mosquitto: stopping the system service the package started"
+		as_root /etc/init.d/mosquitto stop || true
+	fi
+	have_mosquitto || { say "mosquitto still not found after install" >&2; return 1; }
+	say "mosquitto: installed ($(command -v mosquitto || echo /usr/sbin/mosquitto))"
+}
+
+install_influxd() {
+	local bin="$root/.cache/bin/influxd"
+	if [ -x "$bin" ]; then
+		say "influxd: present ($bin)"
+		return
+	fi
+	say "influxd: building InfluxDB $INFLUXDB_VERSION into .cache/bin (takes 2-3 minutes on 2 cores)"
+	mkdir -p "$root/.cache/bin"
+	GOBIN="$root/.cache/bin" go install "github.com/influxdata/influxdb/cmd/influxd@$INFLUXDB_VERSION"
+	[ -x "$bin" ] || { say "influxd: go install finished but $bin is missing" >&2; return 1; }
+	say "influxd: built ($bin)"
+}
+
+install_mosquitto
+install_influxd
+say "done"
