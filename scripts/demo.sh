@@ -20,8 +20,9 @@ trap cleanup EXIT INT TERM
 
 cfg=deploy/demo/gridwatch.yaml
 reg=deploy/demo/registry.yaml
-mkdir -p data
-bin/gridwatchd -config "$cfg" 2> >(sed 's/^/[gateway] /' >&2) &
+# A fresh site each run: the demo's journal, alarms and broker sessions.
+rm -rf deploy/demo/data
+bin/gridwatchd -config "$cfg" 2> >(sed -u 's/^/[gateway] /' >&2) &
 pids+=($!)
 
 for _ in $(seq 1 100); do
@@ -29,9 +30,11 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 
-bin/gridsim run -registry "$reg" 2>&1 | sed 's/^/[site]    /' &
+bin/gridsim run -registry "$reg" 2>&1 | sed -u 's/^/[site]    /' &
 pids+=($!)
-bin/gridsim phone wang -ack -ack-after 5s 2>&1 | sed 's/^/[phone]   /' &
+bin/gridsim phone wang -ack -ack-after 5s 2>&1 | sed -u 's/^/[wang]    /' &
+pids+=($!)
+bin/gridsim phone li 2>&1 | sed -u 's/^/[li]      /' &
 pids+=($!)
 
 cat <<'MSG'
@@ -46,8 +49,10 @@ cat <<'MSG'
 
   Press a panic button from another terminal:
       bin/gridsim press lb-0001
-  王芳's phone below prints the page and acknowledges it after 5 s;
-  without an ack, grid leader and police would be paged after 60 s.
+  王芳's phone ([wang]) prints the page and acknowledges it after 5 s.
+      bin/gridsim press lb-0006
+  is in 陈静's cell, whose phone is not running: nobody acknowledges, so
+  after 60 s police 李警官 ([li]) is paged, and the command centre after 180 s.
 
   Ctrl-C stops everything.
 
