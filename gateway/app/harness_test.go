@@ -61,6 +61,7 @@ type site struct {
 	base   string // http://127.0.0.1:PORT
 	broker string // tcp://...
 	topics wire.Topics
+	app    *app.App
 	stop   func()
 }
 
@@ -112,6 +113,7 @@ func (s *site) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.app = a
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
