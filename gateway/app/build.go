@@ -1,0 +1,172 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/gridwatch/gridwatch/gateway/broker"
+	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/httpapi"
+	"github.com/gridwatch/gridwatch/gateway/ingest"
+	"github.com/gridwatch/gridwatch/gateway/journal"
+	"github.com/gridwatch/gridwatch/gateway/mqttlink"
+	"github.com/gridwatch/gridwatch/gateway/telemetry"
+	"github.com/gridwatch/gridwatch/rules/alarm"
+	"github.com/gridwatch/gridwatch/rules/engine"
+	"github.com/gridwatch/gridwatch/rules/escalate"
+)
+
+// transport is an MQTT side of the gateway: the embedded broker or the
+// link to an external one.
+type transport interface {
+	publisher
+	Run(ctx context.Context) error
+	Ready() error
+}
+
+// handlerFunc adapts a function to the transports' Handler interfaces.
+type handlerFunc func(ctx context.Context, topic string, payload []byte) error
+
+func (f handlerFunc) Handle(ctx context.Context, topic string, payload []byte) error {
+	return f(ctx, topic, payload)
+}
+
+// parts are the gateway's pieces, built and wired but not running.
+type parts struct {
+	store     *alarm.Store
+	journal   *journal.Journal
+	transport transport
+	desk      *escalate.Desk
+	pipe      *pipeline
+	tracker   *devices.Tracker
+	ingest    *ingest.Ingestor
+	telemetry *telemetry.Writer // nil without influx.url
+	http      *httpapi.Server
+	listener  net.Listener
+
+	closers []func() error
+}
+
+// close releases what build opened, last opened first.
+func (p *parts) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		_ = p.closers[i]()
+	}
+}
+
+// build opens the stores and constructs every part, wiring each to the
+// ones it talks to. Nothing runs yet. On error it closes what it opened.
+func (a *App) build() (_ *parts, err error) {
+	cfg := a.cfg
+	p := &parts{}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, a.errf("data directory: %w", err)
+	}
+	if p.store, err = alarm.OpenStore(filepath.Join(cfg.DataDir, "alarms.db")); err != nil {
+		return nil, a.errf("alarm store: %w", err)
+	}
+	p.closers = append(p.closers, p.store.Close)
+	eng, err := engine.New(engine.Builtin())
+	if err != nil {
+		return nil, a.errf("rules: %w", err)
+	}
+	if p.transport, err = a.newTransport(handlerFunc(func(ctx context.Context, topic string, payload []byte) error {
+		return p.ingest.Handle(ctx, topic, payload)
+	})); err != nil {
+		return nil, err
+	}
+	if p.desk, err = escalate.New(escalate.Config{
+		Policies: cfg.Escalation,
+		Registry: a.reg.Get,
+		Notifier: notifier{pub: p.transport, topics: a.topics},
+		Board: board{pub: p.transport, topics: a.topics, live: func(al alarm.Alarm) { p.http.PublishAlarm(al) },
+			onErr: func(err error) { a.log.Warn("alarm board", "err", err) }},
+		Store:      p.store,
+		Logger:     a.log.With("component", "escalate"),
+		Registerer: a.metrics,
+	}); err != nil {
+		return nil, a.errf("escalation: %w", err)
+	}
+	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk}
+	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, "journal"), journal.Options{
+		Logger:     a.log.With("component", "journal"),
+		Registerer: a.metrics,
+		OnDurable:  p.pipe.feed,
+	}); err != nil {
+		return nil, a.errf("journal: %w", err)
+	}
+	p.closers = append(p.closers, p.journal.Close)
+	p.tracker = devices.New(a.reg.Get, func(st devices.Status) { p.http.PublishDevice(st) })
+
+	var tel ingest.TelemetrySink
+	if cfg.Influx.URL != "" {
+		if p.telemetry, err = telemetry.New(telemetry.Config{
+			URL: cfg.Influx.URL, Token: cfg.Influx.Token, Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket,
+			Site: cfg.Site, Logger: a.log.With("component", "telemetry"), Registerer: a.metrics,
+		}); err != nil {
+			return nil, a.errf("telemetry: %w", err)
+		}
+		tel = p.telemetry
+	}
+	if p.ingest, err = ingest.New(ingest.Config{
+		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: p.tracker, Telemetry: tel,
+		Replies: replies{desk: p.desk}, Transport: a.transportName(),
+		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,
+		DedupeWindow: cfg.Ingest.DedupeWindow, Logger: a.log.With("component", "ingest"), Registerer: a.metrics,
+	}); err != nil {
+		return nil, a.errf("ingest: %w", err)
+	}
+
+	if p.listener, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+		return nil, a.errf("http listen: %w", err)
+	}
+	p.closers = append(p.closers, p.listener.Close) // Serve closes it too; a second close is harmless
+	if p.http, err = httpapi.New(httpapi.Config{
+		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(p.listener.Addr()),
+		Alarms:  consoleDesk{desk: p.desk, trustConsole: !cfg.AuthEnabled()},
+		Devices: p.tracker, Metrics: a.metricsHandler(),
+		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
+			escalate.ErrNotFound: http.StatusNotFound, escalate.ErrForbidden: http.StatusForbidden,
+			escalate.ErrStopped: http.StatusServiceUnavailable, escalate.ErrNotReady: http.StatusServiceUnavailable,
+		}),
+		Ready:  func() error { return errors.Join(p.transport.Ready(), p.journal.Err(), deskRunning(p.desk)) },
+		Logger: a.log.With("component", "http"), Registerer: a.metrics,
+	}); err != nil {
+		return nil, a.errf("http: %w", err)
+	}
+	return p, nil
+}
+
+func (a *App) newTransport(h handlerFunc) (transport, error) {
+	cfg := a.cfg
+	if cfg.MQTT.URL != "" {
+		l, err := mqttlink.New(mqttlink.Config{
+			URL: cfg.MQTT.URL, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
+			Topics: a.topics, Handler: h, DataDir: cfg.DataDir,
+			Logger: a.log.With("component", "mqtt"), Registerer: a.metrics,
+		})
+		if err != nil {
+			return nil, a.errf("mqtt: %w", err)
+		}
+		return l, nil
+	}
+	e := cfg.MQTT.Embedded
+	b, err := broker.New(broker.Config{
+		Listen: e.Listen, TLSListen: e.TLS.Listen, TLSCert: e.TLS.Cert, TLSKey: e.TLS.Key,
+		AllowAnonymous: cfg.AnonymousAllowed(), Users: e.Users, DataDir: cfg.DataDir, Handler: h,
+		Logger: a.log.With("component", "broker"),
+	})
+	if err != nil {
+		return nil, a.errf("broker: %w", err)
+	}
+	return b, nil
+}
