@@ -62,7 +62,7 @@ func parseFilter(q url.Values) (alarm.Filter, error) {
 	default:
 		return none, badRequest("state must be %q or %q, not %q", alarm.FilterOpen, alarm.FilterAll, f.State)
 	}
-	if f.Grid != "" && !staffID.MatchString(f.Grid) {
+	if f.Grid != "" && !event.ValidID(f.Grid) {
 		return none, badRequest("grid %q is not a valid grid id", f.Grid)
 	}
 	if v := q.Get("since"); v != "" {
@@ -152,7 +152,7 @@ func (s *Server) actor(caller, by string) (string, error) {
 	if by == "" {
 		return "console", nil
 	}
-	if !staffID.MatchString(by) {
+	if !event.ValidID(by) {
 		return "", badRequest(`"by" must be a staff id ([A-Za-z0-9._-]{1,64}), not %q`, by)
 	}
 	return by, nil

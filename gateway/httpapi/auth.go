@@ -6,17 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
 // apiHandler serves an /api/ request for caller, the staff id the bearer
 // token belongs to ("" when auth is off).
 type apiHandler func(w http.ResponseWriter, r *http.Request, caller string)
-
-// staffID is the contract's id syntax for devices and staff.
-var staffID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // minTokenLen is the shortest bearer token accepted in the config.
 const minTokenLen = 16
@@ -48,7 +46,7 @@ func newTokens(on bool, m map[string]string) (*tokens, error) {
 	for _, id := range ids {
 		tok := m[id]
 		switch {
-		case !staffID.MatchString(id):
+		case !event.ValidID(id):
 			errs = append(errs, fmt.Errorf("httpapi: token owner %q is not a valid staff id", id))
 		case len(tok) < minTokenLen:
 			errs = append(errs, fmt.Errorf("httpapi: token of staff %s is too short (%d bytes; want at least %d)", id, len(tok), minTokenLen))

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"github.com/gridwatch/gridwatch/gateway/event"
 	"net"
 	"net/url"
 	"strings"
@@ -9,18 +10,8 @@ import (
 
 // ValidID reports whether id is a valid grid, staff or device id:
 // 1 to 64 characters from A-Z a-z 0-9 . _ - (it is used in MQTT topics).
-func ValidID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// It is the contract's one id syntax, event.ValidID.
+func ValidID(id string) bool { return event.ValidID(id) }
 
 // Limits of the registry's numbers.
 const (

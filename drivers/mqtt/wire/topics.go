@@ -4,7 +4,11 @@
 // both use it, so the two ends cannot drift apart.
 package wire
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+)
 
 // DefaultRoot is the default topic root.
 const DefaultRoot = "gridwatch/v1"
@@ -117,18 +121,5 @@ func (t Topics) Parse(topic string) (Kind, string) {
 }
 
 // ValidID reports whether id matches [A-Za-z0-9._-]{1,64}, the shape of
-// device and staff ids.
-func ValidID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
+// device and staff ids (event.ValidID).
+func ValidID(id string) bool { return event.ValidID(id) }
