@@ -2,7 +2,8 @@
 # test-deps.sh installs what the tests need, and only what is missing:
 #   - mosquitto (Debian package), for tests against a real MQTT broker;
 #   - influxd 1.8 (built from source with `go install`) in .cache/bin, for
-#     tests against a real InfluxDB.
+#     tests against a real InfluxDB;
+#   - chromium (Debian package), for the headless test of the console.
 # It is idempotent: run it as often as you like (`make test` does).
 set -euo pipefail
 
@@ -83,6 +84,19 @@ install_influxd() {
 	say "influxd: built ($bin)"
 }
 
+install_chromium() {
+	if command -v chromium >/dev/null 2>&1; then
+		say "chromium: present ($(command -v chromium))"
+		return
+	fi
+	say "chromium: installing with apt-get"
+	as_root apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+	command -v chromium >/dev/null 2>&1 || { say "chromium still not found after install" >&2; return 1; }
+	say "chromium: installed ($(command -v chromium))"
+}
+
 install_mosquitto
+install_chromium
 install_influxd
 say "done"

@@ -65,3 +65,11 @@ func moduleRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// Chromium returns the path of a headless-capable Chromium for browser
+// tests (Debian's chromium package), or ends the test like a missing
+// service does.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	return binaryOrSkip(t, "chromium", "run scripts/test-deps.sh (apt-get install chromium)", "chromium", "chromium-browser")
+}

@@ -1,0 +1,86 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/gridwatch/gridwatch/internal/testsvc"
+)
+
+// TestConsoleInARealBrowser opens the security-room console in headless
+// Chromium: an open alarm is listed, a new press appears live over the
+// event stream, and the Ack button acknowledges it through the API.
+func TestConsoleInARealBrowser(t *testing.T) {
+	bin := testsvc.Chromium(t)
+	s := startSite(t, siteOptions{})
+	phones := s.phones("wang", "chen")
+	s.press(s.client("lb-0001", true, nil), "lb-0001", 1)
+	testsvc.Eventually(t, wait, "first alarm paged", func() bool { return len(phones["wang"].all()) == 1 })
+	first := phones["wang"].all()[0].AlarmID
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 900),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	defer cancelCtx()
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	// The Ack button asks for a note with window.prompt: answer it.
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			go chromedp.Run(ctx, page.HandleJavaScriptDialog(true).WithPromptText("已到场确认"))
+		}
+	})
+
+	row := func(id string) string { return fmt.Sprintf(`tr[data-alarm-id=%q]`, id) }
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.base+"/"),
+		chromedp.WaitVisible(row(first), chromedp.ByQuery),
+		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("console did not list the open alarm %s: %v", first, err)
+	}
+
+	// A press after the page loaded arrives over the stream.
+	s.press(s.client("lb-0003", true, nil), "lb-0003", 1)
+	testsvc.Eventually(t, wait, "second alarm paged", func() bool { return len(phones["chen"].all()) == 1 })
+	second := phones["chen"].all()[0].AlarmID
+	var severity string
+	var ok bool
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible(row(second), chromedp.ByQuery),
+		chromedp.AttributeValue(row(second), "data-severity", &severity, &ok, chromedp.ByQuery),
+		chromedp.Click(row(second)+` button[data-action="ack"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(row(second)+`[data-state="acknowledged"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("live alarm %s not shown or not acknowledged from the console: %v", second, err)
+	}
+	if severity != "red" {
+		t.Errorf("row severity %q, want red", severity)
+	}
+	var png []byte
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 80)); err == nil {
+		_ = os.WriteFile(filepath.Join(t.TempDir(), "console.png"), png, 0o600)
+	}
+
+	// The acknowledgement went through the API, with the note typed in.
+	var a struct {
+		State    string
+		Timeline []struct{ Kind, By, Note, Channel string }
+	}
+	s.getJSON("/api/v1/alarms/"+second, &a)
+	last := a.Timeline[len(a.Timeline)-1]
+	if a.State != "acknowledged" || last.Kind != "ack" || last.Note != "已到场确认" || last.Channel != "http" {
+		t.Errorf("after the console's ack: state %s, last entry %+v", a.State, last)
+	}
+}
