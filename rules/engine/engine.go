@@ -1,186 +1,143 @@
-// Package engine turns device events into alarm decisions: each Rule names
-// the event types (and device kinds) it fires on, the colour of the alarm
-// it raises, and the event types that clear that alarm again. This
-// foundation version holds stateless rules only; stateful ones (windows,
-// counts) grow behind the same Evaluate call.
+// Package engine turns device events into alarm decisions. A rule file
+// (YAML, see ParseFile and docs in README.md) names what each rule matches
+// (event type, exact or glob; device kind; device id; grid subtree; a
+// compiled when: condition over the event, the device and the time of
+// day), what state it keeps (a count window, a sequence, or absence
+// supervision), and what it does (raise an alarm of a colour with a
+// Chinese title, or clear it).
+//
+// An Engine has one owner: the goroutine that hands it events in journal
+// order (Evaluate) and calls Tick for deadlines. Neither method may be
+// called concurrently with another. Time is an input: event-driven logic
+// uses the event's Received time, deadlines the now given to Tick.
 package engine
 
 import (
 	"errors"
 	"fmt"
-	"slices"
+	"time"
 
+	"github.com/expr-lang/expr/vm"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
-// Rule is one stateless rule.
-type Rule struct {
-	// ID names the rule in alarms, metrics and notifications.
-	ID string `yaml:"id" json:"id"`
-	// Types are the event types that raise the rule's alarm.
-	Types []string `yaml:"types" json:"types"`
-	// Kinds limits the rule to devices of these kinds; empty means any.
-	Kinds []registry.Kind `yaml:"kinds,omitempty" json:"kinds,omitempty"`
-	// Severity is the colour of the alarm.
-	Severity event.Severity `yaml:"severity" json:"severity"`
-	// Title is the alarm's Chinese title. It may hold the placeholders
-	// {{device}} (the device's name, else its id), {{grid}} (the cell's
-	// name, else its id) and {{location}} ("lat,lon", empty if unknown).
-	Title string `yaml:"title" json:"title"`
-	// Clears are event types that close this rule's open alarm on the same
-	// device (e.g. tamper.closed clears tamper.open).
-	Clears []string `yaml:"clears,omitempty" json:"clears,omitempty"`
+// Config is what Compile needs.
+type Config struct {
+	// Rules is the rule set, in the order triggers are made.
+	Rules []Rule
+	// Registry returns the current registry; rules with grids need it to
+	// walk the grid tree. May be nil when no rule names grids.
+	Registry func() *registry.Registry
+	// Zone is where the hour, minute and weekday of conditions are told;
+	// nil means China Standard Time (UTC+8).
+	Zone *time.Location
+	// MaxKeys bounds the keys each stateful rule keeps (count windows,
+	// started sequences); 0 means DefaultMaxKeys.
+	MaxKeys int
 }
 
-// Engine evaluates events against a fixed rule set. It is read-only after
-// New, so it is safe for concurrent use; swap a whole Engine to change
-// rules.
+// DefaultMaxKeys is the per-rule key limit when Config.MaxKeys is 0.
+const DefaultMaxKeys = 200_000
+
+// Engine evaluates events against a compiled rule set and keeps the state
+// of its stateful rules. It has a single owner; see the package comment.
 type Engine struct {
-	byType map[string]*bucket
+	zone     *time.Location
+	registry func() *registry.Registry
+	rules    []*compiled
+	byType   map[string]*bucket
+	globs    []globEntry // for types no rule names exactly
+
+	vm     vm.VM
+	env    Env
+	outbox []event.Event // derived events waiting for Tick
+	swept  int64
+	stats  Stats
 }
 
-// bucket is what one event type does: the rules it raises and clears.
-type bucket struct {
-	raise []*compiled
-	clear []*compiled
+// Stats counts what the engine did that a metric should show.
+type Stats struct {
+	// WhenErrors counts conditions or keys that failed at run time (e.g.
+	// data.score missing); the rule did not fire.
+	WhenErrors uint64
+	// Dropped counts events a stateful rule could not record because its
+	// key limit was reached.
+	Dropped uint64
+	// Keys is the number of keys held now, over every stateful rule.
+	Keys int
 }
 
-type compiled struct {
-	Rule
-	title title
-}
-
-// New checks the rules and indexes them by event type. It reports every
-// problem at once: empty or duplicate ids, invalid severity or kind, no
-// types, empty type names, a type that both raises and clears a rule, and
-// titles with unknown placeholders.
+// New compiles rules with the default configuration (no registry, so no
+// rule may name grids).
 func New(rules []Rule) (*Engine, error) {
-	e := &Engine{byType: make(map[string]*bucket)}
+	return Compile(Config{Rules: rules})
+}
+
+// Compile checks every rule and builds the engine. It reports every
+// problem at once, each as "rule N (ID): what".
+func Compile(cfg Config) (*Engine, error) {
+	zone := cfg.Zone
+	if zone == nil {
+		zone = time.FixedZone("CST", 8*3600)
+	}
+	maxKeys := cfg.MaxKeys
+	switch {
+	case maxKeys == 0:
+		maxKeys = DefaultMaxKeys
+	case maxKeys < 0:
+		return nil, fmt.Errorf("rules: MaxKeys %d: want 0 (the default) or more", maxKeys)
+	}
+	e := &Engine{zone: zone, registry: cfg.Registry, byType: make(map[string]*bucket)}
 	var errs []error
-	seen := make(map[string]bool, len(rules))
-	for i := range rules {
-		r := rules[i]
-		c, rerrs := compile(r)
-		where := fmt.Sprintf("rule %d (%s)", i, r.ID)
+	seen := make(map[string]bool, len(cfg.Rules))
+	for i, r := range cfg.Rules {
+		c, probs := compile(r, i)
 		if r.ID != "" && seen[r.ID] {
-			rerrs = append(rerrs, errors.New("duplicate id"))
+			probs = append(probs, problem{"id", errors.New("duplicate id")})
 		}
 		seen[r.ID] = true
-		for _, err := range rerrs {
-			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		if len(r.Grids) > 0 && cfg.Registry == nil {
+			probs = append(probs, problem{"grids", errors.New("grids need the registry: Config.Registry is nil")})
 		}
-		if len(rerrs) > 0 {
+		for _, p := range probs {
+			errs = append(errs, fmt.Errorf("rule %d (%s): %w", i, r.ID, p.err))
+		}
+		if len(probs) > 0 {
 			continue
 		}
-		for _, typ := range r.Types {
-			e.at(typ).raise = append(e.at(typ).raise, c)
+		st, err := newRuleState(c, maxKeys)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rule %d (%s): %w", i, r.ID, err))
+			continue
 		}
-		for _, typ := range r.Clears {
-			e.at(typ).clear = append(e.at(typ).clear, c)
-		}
+		c.state = st
+		e.rules = append(e.rules, c)
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("rules: %w", errors.Join(errs...))
 	}
+	e.index()
 	return e, nil
 }
 
-func (e *Engine) at(typ string) *bucket {
-	b := e.byType[typ]
-	if b == nil {
-		b = new(bucket)
-		e.byType[typ] = b
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	for _, r := range e.rules {
+		if r.state != nil {
+			s.Keys += r.state.keys()
+			s.Dropped += r.state.dropped()
+		}
 	}
-	return b
+	return s
 }
 
-func compile(r Rule) (*compiled, []error) {
-	var errs []error
-	if r.ID == "" {
-		errs = append(errs, errors.New("empty id"))
+// Rules returns the ids of the compiled rules, in order.
+func (e *Engine) Rules() []string {
+	ids := make([]string, len(e.rules))
+	for i, r := range e.rules {
+		ids[i] = r.ID
 	}
-	if !r.Severity.Valid() {
-		errs = append(errs, fmt.Errorf("severity %q: want red, orange, yellow or blue", r.Severity))
-	}
-	if len(r.Types) == 0 {
-		errs = append(errs, errors.New("no event types"))
-	}
-	for _, typ := range r.Types {
-		if typ == "" {
-			errs = append(errs, errors.New("empty event type"))
-		}
-		if slices.Contains(r.Clears, typ) {
-			errs = append(errs, fmt.Errorf("event type %q both raises and clears", typ))
-		}
-	}
-	for _, typ := range r.Clears {
-		if typ == "" {
-			errs = append(errs, errors.New("empty clearing event type"))
-		}
-	}
-	for _, k := range r.Kinds {
-		if !k.Valid() {
-			errs = append(errs, fmt.Errorf("device kind %q: want lightbox, camera, reader or io", k))
-		}
-	}
-	ttl, err := parseTitle(r.Title)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	r.Types = slices.Clone(r.Types)
-	r.Kinds = slices.Clone(r.Kinds)
-	r.Clears = slices.Clone(r.Clears)
-	return &compiled{Rule: r, title: ttl}, errs
-}
-
-// Evaluate returns what ev means: a raise Trigger for each rule that fires
-// on ev.Type (and on the device's kind, for rules limited to kinds), and a
-// Clear trigger for each rule whose Clears lists ev.Type. Clears are not
-// limited by kind, so a device whose kind changed on a registry reload can
-// still clear its alarm.
-//
-// dev and grid are the device and its cell from the current registry;
-// either may be nil (then kind-limited rules do not fire, and titles fall
-// back to ids). Evaluate does not allocate when nothing matches.
-func (e *Engine) Evaluate(ev *event.Event, dev *registry.Device, grid *registry.Grid) []event.Trigger {
-	b := e.byType[ev.Type]
-	if b == nil {
-		return nil
-	}
-	var out []event.Trigger
-	for _, r := range b.raise {
-		if !r.fires(dev) {
-			continue
-		}
-		if out == nil {
-			out = make([]event.Trigger, 0, len(b.raise)+len(b.clear))
-		}
-		out = append(out, r.trigger(ev, dev, grid, false))
-	}
-	for _, r := range b.clear {
-		if out == nil {
-			out = make([]event.Trigger, 0, len(b.clear))
-		}
-		out = append(out, r.trigger(ev, dev, grid, true))
-	}
-	return out
-}
-
-func (r *compiled) fires(dev *registry.Device) bool {
-	if len(r.Kinds) == 0 {
-		return true
-	}
-	return dev != nil && slices.Contains(r.Kinds, dev.Kind)
-}
-
-func (r *compiled) trigger(ev *event.Event, dev *registry.Device, grid *registry.Grid, clear bool) event.Trigger {
-	return event.Trigger{
-		Rule:     r.ID,
-		Severity: r.Severity,
-		Title:    r.title.render(ev, dev, grid),
-		Device:   ev.Device,
-		Clear:    clear,
-		Event:    *ev,
-	}
+	return ids
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -205,21 +204,4 @@ func TestEvaluateNoMatchDoesNotAllocate(t *testing.T) {
 			t.Errorf("Evaluate(%s) allocates %v times per call with no match", ev.Type, n)
 		}
 	}
-}
-
-func TestEvaluateConcurrent(t *testing.T) {
-	e := builtin(t)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for range 200 {
-				ev := event.Event{Device: "lb-0001", Type: event.ButtonPressed}
-				if got := e.Evaluate(&ev, lightbox, testGrid); len(got) != 1 || got[0].Title != "莲花路12号 一键报警" {
-					t.Errorf("Evaluate = %+v", got)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
 }

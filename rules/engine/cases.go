@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"go.yaml.in/yaml/v3"
+)
+
+// Case is a test case a rule file carries: events in, alarms expected.
+// Times are offsets from Start.
+type Case struct {
+	Name string `yaml:"name"`
+	// Start is when the case begins (RFC 3339); default DefaultStart.
+	Start string `yaml:"start,omitempty"`
+	// Until, when later than the last event, runs deadlines on to
+	// Start+Until.
+	Until  Duration    `yaml:"until,omitempty"`
+	Events []CaseEvent `yaml:"events"`
+	// Expect is every trigger the events must make, in order; any other
+	// trigger fails the case.
+	Expect []Expect `yaml:"expect"`
+}
+
+// DefaultStart is when a case without start: begins: a Monday, 10:00
+// China Standard Time.
+const DefaultStart = "2026-01-05T10:00:00+08:00"
+
+// CaseEvent is one event of a case, received at Start+At.
+type CaseEvent struct {
+	At     Duration       `yaml:"at"`
+	Device string         `yaml:"device"`
+	Type   string         `yaml:"type"`
+	Data   map[string]any `yaml:"data,omitempty"`
+	// TS is the device's own time as an offset from Start; default At.
+	TS     *Duration    `yaml:"ts,omitempty"`
+	Source event.Source `yaml:"source,omitempty"`
+}
+
+// Expect is one trigger a case expects. Empty fields are not checked,
+// except Clear.
+type Expect struct {
+	At       *Duration      `yaml:"at,omitempty"`
+	Rule     string         `yaml:"rule"`
+	Device   string         `yaml:"device"`
+	Severity event.Severity `yaml:"severity,omitempty"`
+	Title    string         `yaml:"title,omitempty"`
+	Clear    bool           `yaml:"clear,omitempty"`
+}
+
+// tests decodes and checks the test cases.
+func (p *parser) tests(n *yaml.Node, rules []Rule) []Case {
+	if n.Kind != yaml.SequenceNode {
+		p.add(n.Line, "", "tests: want a list")
+		return nil
+	}
+	var out []Case
+	for i, item := range n.Content {
+		subject := scalarKey(item, "name")
+		if subject == "" {
+			subject = fmt.Sprintf("test %d", i)
+		}
+		subject = "test " + strings.TrimPrefix(subject, "test ")
+		p.strict(item, caseKeys, subject)
+		var c Case
+		if err := item.Decode(&c); err != nil {
+			p.yamlErr(subject, item.Line, err)
+			continue
+		}
+		for _, err := range c.check(rules) {
+			p.add(item.Line, subject, "%v", err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (c *Case) check(rules []Rule) []error {
+	var errs []error
+	if c.Name == "" {
+		errs = append(errs, errors.New("no name"))
+	}
+	if _, err := c.start(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.Events) == 0 {
+		errs = append(errs, errors.New("no events"))
+	}
+	for i, ev := range c.Events {
+		if ev.Device == "" || ev.Type == "" {
+			errs = append(errs, fmt.Errorf("event %d: want a device and a type", i))
+		}
+	}
+	for i, x := range c.Expect {
+		if !slices.ContainsFunc(rules, func(r Rule) bool { return r.ID == x.Rule }) {
+			errs = append(errs, fmt.Errorf("expect %d: no rule %q in this file", i, x.Rule))
+		}
+		if x.Device == "" {
+			errs = append(errs, fmt.Errorf("expect %d: want a device", i))
+		}
+	}
+	return errs
+}
+
+func (c *Case) start() (time.Time, error) {
+	s := c.Start
+	if s == "" {
+		s = DefaultStart
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("start %q: want RFC 3339, e.g. %s", c.Start, DefaultStart)
+	}
+	return t, nil
+}
+
+// Run replays the case through a fresh engine built from cfg (with the
+// file's rules in place of cfg.Rules) and returns an error that lists
+// every difference between the triggers made and those expected.
+func (f *File) Run(c Case, cfg Config) error {
+	start, err := c.start()
+	if err != nil {
+		return err
+	}
+	cfg.Rules = f.Rules
+	events := func(yield func(event.Event, error) bool) {
+		for i, ce := range c.Events {
+			at := start.Add(time.Duration(ce.At))
+			ts := at
+			if ce.TS != nil {
+				ts = start.Add(time.Duration(*ce.TS))
+			}
+			ev := event.Event{ID: uint64(i + 1), Device: ce.Device, Type: ce.Type, Data: ce.Data,
+				TS: ts.UnixMilli(), Received: at.UnixMilli(), Source: ce.Source}
+			if !yield(ev, nil) {
+				return
+			}
+		}
+	}
+	var until time.Time
+	if c.Until > 0 {
+		until = start.Add(time.Duration(c.Until))
+	}
+	rep, err := Replay(cfg, events, until)
+	if err != nil {
+		return fmt.Errorf("test %s: %w", c.Name, err)
+	}
+	return c.compare(start, rep.Decisions)
+}
+
+func (c *Case) compare(start time.Time, got []Decision) error {
+	var errs []error
+	for i := range max(len(got), len(c.Expect)) {
+		switch {
+		case i >= len(got):
+			errs = append(errs, fmt.Errorf("missing trigger %d: %s", i, c.Expect[i].String()))
+		case i >= len(c.Expect):
+			errs = append(errs, fmt.Errorf("unexpected trigger %d: %s", i, got[i].String()))
+		default:
+			if !c.Expect[i].matches(start, got[i]) {
+				errs = append(errs, fmt.Errorf("trigger %d: got %s, want %s", i, got[i].String(), c.Expect[i].String()))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("test %s: %w", c.Name, errors.Join(errs...))
+	}
+	return nil
+}
+
+func (x Expect) matches(start time.Time, d Decision) bool {
+	t := d.Trigger
+	return t.Rule == x.Rule && t.Device == x.Device && t.Clear == x.Clear &&
+		(x.At == nil || d.At.Equal(start.Add(time.Duration(*x.At)))) &&
+		(x.Severity == "" || t.Severity == x.Severity) && (x.Title == "" || t.Title == x.Title)
+}
+
+// String formats the expectation.
+func (x Expect) String() string {
+	verb := "raise"
+	if x.Clear {
+		verb = "clear"
+	}
+	at := "any time"
+	if x.At != nil {
+		at = "+" + time.Duration(*x.At).String()
+	}
+	return fmt.Sprintf("%s %s %s %s on %s", at, verb, x.Severity, x.Rule, x.Device)
+}

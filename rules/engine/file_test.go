@@ -1,0 +1,189 @@
+package engine
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gridwatch/gridwatch/gateway/registry"
+)
+
+func testRegistry(t testing.TB) *registry.Registry {
+	t.Helper()
+	reg, err := registry.Load("testdata/registry.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+// TestBuiltinCases runs the test cases the built-in rule file carries.
+func TestBuiltinCases(t *testing.T) {
+	f, err := BuiltinFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Tests) < 5 {
+		t.Fatalf("the built-in file carries %d test cases", len(f.Tests))
+	}
+	reg := testRegistry(t)
+	for _, c := range f.Tests {
+		t.Run(c.Name, func(t *testing.T) {
+			if err := f.Run(c, Config{Registry: func() *registry.Registry { return reg }}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestCaseFailsOnDifference makes sure a case can fail: a wrong
+// expectation, a missing and an unexpected trigger are all reported.
+func TestCaseFailsOnDifference(t *testing.T) {
+	f, err := ParseFile("x.yaml", []byte(`
+rules:
+  - {id: door, types: [door.forced], severity: orange, title: "{{device}} 门"}
+tests:
+  - name: wrong
+    events:
+      - {at: 0s, device: rd-0001, type: door.forced}
+      - {at: 1s, device: rd-0001, type: door.forced}
+    expect:
+      - {at: 0s, rule: door, device: rd-0001, severity: red}
+  - name: missing
+    events:
+      - {at: 0s, device: rd-0001, type: door.closed}
+    expect:
+      - {at: 5s, rule: door, device: rd-0001}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"trigger 0: got", "unexpected trigger 1", "missing trigger 0"} {
+		c := f.Tests[min(i/2, 1)]
+		err := f.Run(c, Config{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("case %s: error %v, want it to say %q", c.Name, err, want)
+		}
+	}
+}
+
+func TestParseFileReportsEveryProblem(t *testing.T) {
+	src := `rules:
+  - id: ok
+    types: [door.forced]
+    severity: orange
+    title: "{{device}} 门"
+  - id: bad-sev
+    types: [door.*]
+    severity: purple
+    title: "{{person}}"
+  - id: ok
+    types: ["door.[", ""]
+    severity: red
+    title: t
+    colour: red
+  - id: cnt
+    types: [access.denied]
+    severity: orange
+    title: t
+    count: {at_least: 0, within: -1s, by: "data.card +"}
+  - id: dur
+    types: [a.b]
+    severity: red
+    title: t
+    count: {at_least: 2, within: soon}
+  - id: abs
+    absence: {factor: 2, colour: x}
+  - id: abs2
+    severity: red
+    absence: {factor: 0.5}
+  - id: when
+    types: [a.b]
+    severity: red
+    title: t
+    when: "data.score >"
+    kinds: [toaster]
+    devices: ["bad id!"]
+  - id: seq
+    types: [a.b]
+    severity: red
+    title: t
+    sequence: {then: [a.b], within: 0s}
+  - types: [a.b]
+    severity: red
+    title: t
+tests:
+  - name: t1
+    events:
+      - {at: 0s, device: x}
+    expect:
+      - {rule: nope, device: x, when: now}
+`
+	_, err := ParseFile("site.yaml", []byte(src))
+	var errs *Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("ParseFile error %v, want *Errors", err)
+	}
+	want := []string{
+		`site.yaml:8: bad-sev: severity "purple"`,
+		`site.yaml:9: bad-sev: title "{{person}}": unknown placeholder`,
+		`site.yaml:10: ok: duplicate id (first on line 2)`,
+		`site.yaml:11: ok: event type "door.[": bad glob`,
+		`site.yaml:11: ok: empty event type`,
+		`site.yaml:14: ok: unknown key "colour"`,
+		`site.yaml:19: cnt: count at_least 0`,
+		`site.yaml:19: cnt: count within -1s`,
+		`site.yaml:19: cnt: by "data.card +"`,
+		`site.yaml:24: dur: duration "soon"`,
+		`site.yaml:26: abs: unknown key "colour"`,
+		`site.yaml:29: abs2: absence factor 0.5: want 1.0 to 1.5`,
+		`site.yaml:29: abs2: an absence rule raises nothing itself`,
+		`site.yaml:34: when: when "data.score >"`,
+		`site.yaml:35: when: device kind "toaster"`,
+		`site.yaml:36: when: device id "bad id!"`,
+		`site.yaml:41: seq: sequence: "a.b" both starts and ends it`,
+		`site.yaml:41: seq: sequence within 0s`,
+		`site.yaml:42: rule 9: empty id`,
+		`site.yaml:50: test t1: unknown key "when"`,
+	}
+	got := err.Error()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("errors do not say %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("errors:\n%s", got)
+	}
+}
+
+func TestParseFileRejectsShape(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"empty", "", "empty file"},
+		{"syntax", "rules: [\n  - {id: a", "f.yaml:"},
+		{"not a mapping", "- a\n- b\n", "want a mapping"},
+		{"no rules", "tests: []\n", "no rules:"},
+		{"unknown top key", "rules: []\nrulez: []\n", `f.yaml:2: unknown key "rulez"`},
+		{"rules not a list", "rules: {a: b}\n", "rules: want a list"},
+		{"rule not a mapping", "rules: [x]\n", "rule 0: want a mapping"},
+		{"case refers to nothing", "rules: []\ntests:\n  - {name: n, events: [{at: 0s, device: d, type: t}], expect: [{rule: r, device: d}]}\n",
+			`test n: expect 0: no rule "r"`},
+		{"case without events", "rules: []\ntests:\n  - {name: n, start: yesterday}\n", `test n: start "yesterday"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseFile("f.yaml", []byte(tt.src))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("ParseFile error %v, want it to say %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBuiltinIsFreshEachCall(t *testing.T) {
+	a := Builtin()
+	a[0].Types[0] = "changed"
+	if b := Builtin(); b[0].Types[0] == "changed" {
+		t.Fatal("Builtin shares its slices between calls")
+	}
+}

@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+)
+
+// sweepEvery is how often, in Tick time, idle keys are evicted.
+const sweepEvery = 10 * time.Second
+
+// Tick handles deadlines up to now and returns the events the gateway
+// derives: device.online for devices that spoke again since they were
+// declared offline (oldest first), then device.offline for each device
+// whose supervision deadline is at or before now, earliest first. Each
+// device.offline carries TS = the deadline, so a late tick still says when
+// the device went silent for too long.
+//
+// The owner journals the returned events; they come back through Evaluate
+// like any other, where the built-in offline rule raises and clears its
+// alarm. Call Tick after each batch of events and on a timer no coarser
+// than a second (NextDeadline says when the next one is due). Tick also
+// evicts idle keys of count and sequence rules now and then.
+func (e *Engine) Tick(now time.Time) []event.Event {
+	ms := now.UnixMilli()
+	out := e.outbox
+	e.outbox = nil
+	for _, r := range e.rules {
+		if r.Absence == nil {
+			continue
+		}
+		s := r.state.absence
+		s.deadlines.Due(ms, func(device string, at int64) {
+			if e.registry != nil {
+				if reg := e.registry(); reg != nil {
+					if _, ok := reg.Device(device); !ok {
+						delete(s.lastSeen, device) // gone from the registry: stop watching it
+						return
+					}
+				}
+			}
+			s.offline[device] = struct{}{}
+			out = append(out, derived(event.DeviceOffline, device, r.ID, at, ms))
+		})
+	}
+	if ms-e.swept >= sweepEvery.Milliseconds() || ms < e.swept {
+		e.swept = ms
+		for _, r := range e.rules {
+			switch st := r.state; {
+			case st == nil:
+			case st.counts != nil:
+				st.counts.Sweep(ms)
+			case st.pending != nil:
+				st.pending.Sweep(ms)
+			}
+		}
+	}
+	return out
+}
+
+// NextDeadline returns the earliest supervision deadline, if any.
+func (e *Engine) NextDeadline() (time.Time, bool) {
+	var best int64
+	found := false
+	for _, r := range e.rules {
+		if r.Absence == nil {
+			continue
+		}
+		if at, ok := r.state.absence.deadlines.Next(); ok && (!found || at < best) {
+			best, found = at, true
+		}
+	}
+	if !found {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(best), true
+}

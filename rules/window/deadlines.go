@@ -1,0 +1,100 @@
+package window
+
+import "container/heap"
+
+// Deadlines is a set of keyed deadlines, each a Unix millisecond time,
+// ordered so that the earliest comes out first. Arming a key again moves
+// its deadline; there is at most one per key.
+type Deadlines struct {
+	h     deadlineHeap
+	index map[string]*deadline
+}
+
+type deadline struct {
+	key string
+	at  int64
+	pos int
+}
+
+// NewDeadlines makes an empty set.
+func NewDeadlines() *Deadlines {
+	return &Deadlines{index: make(map[string]*deadline)}
+}
+
+// Arm sets key's deadline to at, replacing any earlier or later one.
+func (d *Deadlines) Arm(key string, at int64) {
+	if x := d.index[key]; x != nil {
+		x.at = at
+		heap.Fix(&d.h, x.pos)
+		return
+	}
+	x := &deadline{key: key, at: at}
+	d.index[key] = x
+	heap.Push(&d.h, x)
+}
+
+// Disarm removes key's deadline, if it has one.
+func (d *Deadlines) Disarm(key string) {
+	if x := d.index[key]; x != nil {
+		heap.Remove(&d.h, x.pos)
+		delete(d.index, key)
+	}
+}
+
+// At returns key's deadline.
+func (d *Deadlines) At(key string) (int64, bool) {
+	if x := d.index[key]; x != nil {
+		return x.at, true
+	}
+	return 0, false
+}
+
+// Next returns the earliest deadline.
+func (d *Deadlines) Next() (int64, bool) {
+	if len(d.h) == 0 {
+		return 0, false
+	}
+	return d.h[0].at, true
+}
+
+// Due removes every deadline at or before now, earliest first, and calls
+// fn with each.
+func (d *Deadlines) Due(now int64, fn func(key string, at int64)) {
+	for len(d.h) > 0 && d.h[0].at <= now {
+		x := heap.Pop(&d.h).(*deadline)
+		delete(d.index, x.key)
+		fn(x.key, x.at)
+	}
+}
+
+// Len is the number of armed deadlines.
+func (d *Deadlines) Len() int { return len(d.h) }
+
+// deadlineHeap is a min-heap of deadlines by time, then key, so equal
+// deadlines come out in a stable order.
+type deadlineHeap []*deadline
+
+func (h deadlineHeap) Len() int { return len(h) }
+func (h deadlineHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].key < h[j].key
+}
+func (h deadlineHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].pos = i
+	h[j].pos = j
+}
+func (h *deadlineHeap) Push(x any) {
+	d := x.(*deadline)
+	d.pos = len(*h)
+	*h = append(*h, d)
+}
+func (h *deadlineHeap) Pop() any {
+	old := *h
+	d := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return d
+}
