@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/gateway/spool"
 )
 
 // Defaults for the zero values of Config.
@@ -17,6 +19,9 @@ const (
 	DefaultBatchSize     = 1000
 	DefaultFlushInterval = time.Second
 	DefaultCloseTimeout  = 5 * time.Second
+
+	// DefaultMaxPointsPerSecond paces the sending of a spooled backlog.
+	DefaultMaxPointsPerSecond = 50000
 
 	// MaxQueue and MaxBatchSize bound what a config may ask for: the queue
 	// is allocated up front (about 100 bytes a slot), and InfluxDB advises
@@ -51,6 +56,20 @@ type Config struct {
 	// CloseTimeout bounds how long Run spends, once its context ends,
 	// writing what is still queued. 0 means DefaultCloseTimeout.
 	CloseTimeout time.Duration
+	// SpoolDir, when set, makes telemetry durable: Write appends each point
+	// to a disk spool in this directory (Queue then bounds the points
+	// waiting for the spool's next fsync), and points are sent from there,
+	// in order, acknowledged only once InfluxDB took them. What is left at
+	// shutdown is sent by the next writer on the same directory. "" keeps
+	// points in memory only.
+	SpoolDir string
+	// SpoolBytes bounds the spool on disk; past it the oldest points are
+	// dropped and counted. 0 means spool.DefaultMaxBytes (1 GiB).
+	SpoolBytes int64
+	// MaxPointsPerSecond paces sending from the spool, so that a backlog
+	// after an outage does not swamp InfluxDB. 0 means
+	// DefaultMaxPointsPerSecond. Only used with SpoolDir.
+	MaxPointsPerSecond int
 	// Logger receives write errors, at most one line per kind of error per
 	// 10 s. nil discards them.
 	Logger *slog.Logger
@@ -71,6 +90,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CloseTimeout == 0 {
 		c.CloseTimeout = DefaultCloseTimeout
+	}
+	if c.MaxPointsPerSecond == 0 {
+		c.MaxPointsPerSecond = DefaultMaxPointsPerSecond
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -111,6 +133,17 @@ func (c Config) Validate() error {
 	}
 	if c.CloseTimeout < 0 {
 		bad("close_timeout", "%v is negative", c.CloseTimeout)
+	}
+	if c.SpoolBytes != 0 && c.SpoolDir == "" {
+		bad("spool_bytes", "%d set without spool_dir", c.SpoolBytes)
+	}
+	if c.SpoolDir != "" {
+		if err := (spool.Options{MaxBytes: c.SpoolBytes}).Validate(); err != nil {
+			bad("spool_bytes", "%v", err)
+		}
+	}
+	if c.MaxPointsPerSecond < 0 {
+		bad("max_points_per_second", "%d is negative", c.MaxPointsPerSecond)
 	}
 	return errors.Join(errs...)
 }

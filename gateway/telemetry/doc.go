@@ -14,8 +14,20 @@
 // The client's own non-blocking WriteAPI is deliberately not used: its
 // buffer and retry queue would sit behind ours, drop the oldest batches of a
 // long outage with only a log line, and report errors on a channel, so the
-// counts above could not be exact. A durable spool comes later; until then
-// this queue is the only buffer and its losses are counted.
+// counts above could not be exact.
+//
+// With Config.SpoolDir set, telemetry is durable: Write encodes the point as
+// line protocol and appends it to a gateway/spool disk spool (still never
+// waiting: a full append buffer is a counted drop), and Run sends batches
+// from the spool in order, acknowledging each only once InfluxDB answered
+// 2xx (or rejected the points themselves), paced to MaxPointsPerSecond so
+// that a backlog does not swamp the server. Outages, throttling, server
+// errors and even a refused login are waited out with backoff for as long
+// as they last; the spool bounds what waits (SpoolBytes) and drops its
+// oldest points, counted, when full. Points still spooled when Run ends are
+// sent by the next writer on the same directory; one that crashes between a
+// write and its acknowledgement sends that batch again, which InfluxDB
+// stores once (same series, same time).
 //
 // Points go to measurement device_telemetry with tags site, grid, device and
 // kind, the sample's fields as fields, and its own timestamp at

@@ -144,6 +144,7 @@ func (h *harness) run(t *testing.T) (stop func()) {
 type fakeSink struct {
 	mu      sync.Mutex
 	batches [][]*write.Point
+	records [][]string
 	calls   int
 	fail    func(call int, ctx context.Context) error
 }
@@ -165,13 +166,44 @@ func (f *fakeSink) WritePoint(ctx context.Context, points ...*write.Point) error
 	return nil
 }
 
+func (f *fakeSink) WriteRecord(ctx context.Context, lines ...string) error {
+	f.mu.Lock()
+	f.calls++
+	call := f.calls
+	fail := f.fail
+	f.mu.Unlock()
+	if fail != nil {
+		if err := fail(call, ctx); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	f.records = append(f.records, append([]string(nil), lines...))
+	f.mu.Unlock()
+	return nil
+}
+
+// lines returns every line written with WriteRecord, in order.
+func (f *fakeSink) lines() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, b := range f.records {
+		out = append(out, b...)
+	}
+	return out
+}
+
 // sizes returns the sizes of the batches written so far.
 func (f *fakeSink) sizes() []int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]int, len(f.batches))
-	for i, b := range f.batches {
-		out[i] = len(b)
+	out := make([]int, 0, len(f.batches)+len(f.records))
+	for _, b := range f.batches {
+		out = append(out, len(b))
+	}
+	for _, b := range f.records {
+		out = append(out, len(b))
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/ratelog"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/gateway/spool"
 )
 
 // writeTimeout bounds one write request.
@@ -25,6 +26,7 @@ const logEvery = 10 * time.Second
 // fake in unit tests.
 type sink interface {
 	WritePoint(ctx context.Context, points ...*write.Point) error
+	WriteRecord(ctx context.Context, lines ...string) error
 }
 
 // openInflux returns a blocking writer to InfluxDB and the client's close.
@@ -43,6 +45,7 @@ type Writer struct {
 	warn  *ratelog.Limiter
 	m     metrics
 	queue chan sample
+	sp    *spool.Spool // nil: memory only
 	open  func(Config) (sink, func())
 	now   func() time.Time
 
@@ -54,21 +57,35 @@ type Writer struct {
 }
 
 // New checks cfg, fills in defaults and registers the metrics. It starts
-// nothing.
+// nothing. With cfg.SpoolDir it opens the spool there (recovering what a
+// previous writer left); Run closes it, so a writer so made must be run.
 func New(cfg Config) (*Writer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
 	w := &Writer{
-		cfg:   cfg,
-		warn:  ratelog.New(cfg.Logger, logEvery, nil),
-		queue: make(chan sample, cfg.Queue),
-		open:  openInflux,
-		now:   time.Now,
+		cfg:  cfg,
+		warn: ratelog.New(cfg.Logger, logEvery, nil),
+		open: openInflux,
+		now:  time.Now,
 	}
-	m, err := newMetrics(cfg.Registerer, func() float64 { return float64(len(w.queue)) + float64(w.held.Load()) })
+	depth := func() float64 { return float64(len(w.queue)) + float64(w.held.Load()) }
+	if cfg.SpoolDir == "" {
+		w.queue = make(chan sample, cfg.Queue)
+	} else {
+		sp, err := openSpool(cfg, func(n int) { w.m.dropped.Add(float64(n)) })
+		if err != nil {
+			return nil, err
+		}
+		w.sp = sp
+		depth = func() float64 { return float64(sp.Depth()) }
+	}
+	m, err := newMetrics(cfg.Registerer, depth)
 	if err != nil {
+		if w.sp != nil {
+			w.sp.Close()
+		}
 		return nil, err
 	}
 	w.m = m
@@ -88,6 +105,10 @@ func (w *Writer) Write(t event.Telemetry, dev *registry.Device, grid *registry.G
 	}
 	if grid != nil {
 		s.grid = grid.ID
+	}
+	if w.sp != nil {
+		w.spool(s)
+		return
 	}
 	w.mu.RLock()
 	if !w.closed {
@@ -110,10 +131,15 @@ func (w *Writer) Write(t event.Telemetry, dev *registry.Device, grid *registry.G
 
 // Run writes queued telemetry until ctx ends, then spends at most
 // CloseTimeout writing what is left, counts the rest as dropped, closes
-// the client and returns nil. It may be called once.
+// the client and returns nil. With a spool, Run sends from the spool
+// instead and leaves what is unsent there, closing the spool. It may be
+// called once.
 func (w *Writer) Run(ctx context.Context) error {
 	if !w.started.CompareAndSwap(false, true) {
 		return errors.New("telemetry: Run called twice")
+	}
+	if w.sp != nil {
+		return w.runSpooled(ctx)
 	}
 	snk, closeSink := w.open(w.cfg)
 	defer closeSink()
@@ -161,10 +187,19 @@ func (w *Writer) add(batch []*write.Point, s sample) []*write.Point {
 // batch is settled (written or failed, and counted), false if ctx ended
 // first: the batch is then still the caller's.
 func (w *Writer) flush(ctx context.Context, snk sink, batch []*write.Point) bool {
-	n := len(batch)
+	return w.send(ctx, len(batch), false, func(ctx context.Context) error { return snk.WritePoint(ctx, batch...) })
+}
+
+// send makes one write of n points with write, retrying as classify says.
+// It returns true once the points are settled (written or failed, and
+// counted), false if ctx ended first: they are then still the caller's.
+//
+// Durable points (from the spool) are held through every error but a
+// rejection of the points themselves (see durableRetry).
+func (w *Writer) send(ctx context.Context, n int, durable bool, write func(context.Context) error) bool {
 	for attempt := 1; ; attempt++ {
 		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-		err := snk.WritePoint(wctx, batch...)
+		err := write(wctx)
 		cancel()
 		if err == nil {
 			w.settle(n, 0)
@@ -174,6 +209,9 @@ func (w *Writer) flush(ctx context.Context, snk sink, batch []*write.Point) bool
 			return false
 		}
 		f := classify(err)
+		if durable {
+			f.retry = durableRetry(f)
+		}
 		if f.retry == retryNever || (f.retry == retryLimited && attempt >= maxAttempts) {
 			bad := refused(err, n)
 			w.settle(n-bad, bad)

@@ -52,3 +52,5 @@ func newBenchHarness(b *testing.B, cfg Config) *harness {
 type discardSink struct{}
 
 func (discardSink) WritePoint(context.Context, ...*write.Point) error { return nil }
+
+func (discardSink) WriteRecord(context.Context, ...string) error { return nil }
