@@ -111,7 +111,8 @@ func (a *App) build() (_ *parts, err error) {
 	if cfg.Influx.URL != "" {
 		if p.telemetry, err = telemetry.New(telemetry.Config{
 			URL: cfg.Influx.URL, Token: cfg.Influx.Token, Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket,
-			Site: cfg.Site, Logger: a.log.With("component", "telemetry"), Registerer: a.metrics,
+			Site: cfg.Site, SpoolDir: filepath.Join(cfg.DataDir, "spool", "telemetry"),
+			Logger: a.log.With("component", "telemetry"), Registerer: a.metrics,
 		}); err != nil {
 			return nil, a.errf("telemetry: %w", err)
 		}
