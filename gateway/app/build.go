@@ -96,7 +96,8 @@ func (a *App) build() (_ *parts, err error) {
 	}); err != nil {
 		return nil, a.errf("escalation: %w", err)
 	}
-	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk}
+	p.tracker = devices.New(a.reg.Get, func(st devices.Status) { p.http.PublishDevice(st) })
+	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker}
 	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, "journal"), journal.Options{
 		Logger:     a.log.With("component", "journal"),
 		Registerer: a.metrics,
@@ -105,7 +106,6 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("journal: %w", err)
 	}
 	p.closers = append(p.closers, p.journal.Close)
-	p.tracker = devices.New(a.reg.Get, func(st devices.Status) { p.http.PublishDevice(st) })
 
 	var tel ingest.TelemetrySink
 	if cfg.Influx.URL != "" {
@@ -119,7 +119,7 @@ func (a *App) build() (_ *parts, err error) {
 		tel = p.telemetry
 	}
 	if p.ingest, err = ingest.New(ingest.Config{
-		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: p.tracker, Telemetry: tel,
+		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel,
 		Replies: replies{desk: p.desk}, Transport: a.transportName(),
 		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,
 		DedupeWindow: cfg.Ingest.DedupeWindow, Logger: a.log.With("component", "ingest"), Registerer: a.metrics,

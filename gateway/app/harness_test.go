@@ -44,6 +44,7 @@ devices:
   - {id: lb-0001, kind: lightbox, grid: lh-g4-07, name: 莲花路12号, location: {lat: 33.30, lon: 111.49}, heartbeat: 30s}
   - {id: lb-0002, kind: lightbox, grid: lh-g4-07, name: 莲花路20号, heartbeat: 30s}
   - {id: lb-0003, kind: lightbox, grid: lh-g4-08, name: 荷塘街3号, heartbeat: 30s}
+  - {id: lb-0009, kind: lightbox, grid: lh-g4-08, name: 荷塘街15号, heartbeat: 2s}
 `
 
 var allStaff = []string{"wang", "chen", "zhao", "li", "room1", "cmd1"}

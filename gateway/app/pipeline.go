@@ -3,8 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"sync"
+	"time"
 
+	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/ingest"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/rules/engine"
 	"github.com/gridwatch/gridwatch/rules/escalate"
@@ -14,11 +19,17 @@ import (
 // the escalation desk. The journal calls feed from its commit path, one
 // batch at a time, so the desk sees events in strictly increasing ID
 // order and can keep "last applied ID" as its restart checkpoint.
+//
+// The engine has one owner at a time: mu serialises the journal's
+// hand-off, signs of life from ingest, and the supervision ticks.
 type pipeline struct {
-	ctx    context.Context
-	reg    func() *registry.Registry
+	ctx     context.Context
+	reg     func() *registry.Registry
+	desk    *escalate.Desk
+	tracker *devices.Tracker
+
+	mu     sync.Mutex
 	engine *engine.Engine
-	desk   *escalate.Desk
 }
 
 func (p *pipeline) feed(batch []event.Event) {
@@ -33,15 +44,82 @@ func (p *pipeline) feed(batch []event.Event) {
 
 func (p *pipeline) apply(ev event.Event) error {
 	reg := p.reg()
-	dev, ok := reg.Device(ev.Device)
-	if !ok {
-		// Removed from the registry since it was journaled: nothing to decide.
-		return p.desk.Submit(p.ctx, ev, nil)
+	var triggers []event.Trigger
+	if dev, ok := reg.Device(ev.Device); ok {
+		grid, _ := reg.Grid(dev.Grid)
+		p.mu.Lock()
+		triggers = p.engine.Evaluate(&ev, dev, grid)
+		p.mu.Unlock()
+	} // else removed from the registry since it was journaled: nothing to decide
+	if ev.Source == event.SourceGateway && (ev.Type == event.DeviceOffline || ev.Type == event.DeviceOnline) {
+		p.tracker.Presence(event.Presence{Device: ev.Device, Online: ev.Type == event.DeviceOnline, At: ev.TS})
 	}
-	grid, _ := reg.Grid(dev.Grid)
-	triggers := p.engine.Evaluate(&ev, dev, grid)
 	if err := p.desk.Submit(p.ctx, ev, triggers); err != nil {
 		return fmt.Errorf("submit event %d: %w", ev.ID, err)
 	}
 	return nil
+}
+
+// alive records a sign of life that is not an event (telemetry, presence).
+func (p *pipeline) alive(id string, at time.Time) {
+	dev, ok := p.reg().Device(id)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	p.engine.Alive(id, dev, at)
+	p.mu.Unlock()
+}
+
+// supervise runs the engine's deadlines: every second (or sooner when one
+// is due) it asks the engine which devices fell silent or spoke again, and
+// journals those derived events; they come back through feed like any
+// other, where the offline rule raises and clears its alarm.
+func (p *pipeline) supervise(ctx context.Context, j ingest.Journal, log *slog.Logger) error {
+	timer := time.NewTimer(time.Second)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-timer.C:
+			p.mu.Lock()
+			derived := p.engine.Tick(now)
+			next, ok := p.engine.NextDeadline()
+			p.mu.Unlock()
+			for i := range derived {
+				ev := derived[i]
+				ev.Source, ev.Received = event.SourceGateway, now.UnixMilli()
+				if err := j.Append(ctx, &ev); err != nil {
+					log.Error("derived event not journaled", "type", ev.Type, "device", ev.Device, "err", err)
+				}
+			}
+			wait := time.Second
+			if d := time.Until(next); ok && d < wait {
+				wait = max(d, 10*time.Millisecond)
+			}
+			timer.Reset(wait)
+		}
+	}
+}
+
+// liveDevices is the device tracker as ingest sees it, also telling the
+// rules of every sign of life that is not an event.
+type liveDevices struct {
+	*devices.Tracker
+	pipe *pipeline
+}
+
+var _ ingest.Devices = liveDevices{}
+
+func (l liveDevices) Telemetry(t event.Telemetry) {
+	l.Tracker.Telemetry(t)
+	l.pipe.alive(t.Device, time.UnixMilli(t.Received))
+}
+
+func (l liveDevices) Presence(p event.Presence) {
+	l.Tracker.Presence(p)
+	if p.Online {
+		l.pipe.alive(p.Device, time.UnixMilli(p.At))
+	}
 }

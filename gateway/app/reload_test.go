@@ -38,7 +38,7 @@ func TestRegistryReload(t *testing.T) {
 	if err == nil {
 		t.Fatal("a bad registry was accepted")
 	}
-	for _, want := range []string{`registry.yaml:19: device lb-0005: unknown grid "lh-g4-99"`, `registry.yaml:20: device lb-0006: unknown kind "toaster"`} {
+	for _, want := range []string{`registry.yaml:20: device lb-0005: unknown grid "lh-g4-99"`, `registry.yaml:21: device lb-0006: unknown kind "toaster"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("reload error lacks %q:\n%v", want, err)
 		}

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
@@ -39,7 +37,7 @@ func (a *App) Run(ctx context.Context) error {
 	if p.telemetry != nil {
 		core.Go(func() error { return p.telemetry.Run(coreCtx) })
 	}
-	core.Go(func() error { return sweep(coreCtx, p.tracker) })
+	core.Go(func() error { return p.pipe.supervise(coreCtx, p.journal, a.log.With("component", "supervision")) })
 
 	inputs, inCtx := errgroup.WithContext(ctx)
 	inputs.Go(func() error { return p.transport.Run(inCtx) })
@@ -84,21 +82,6 @@ func (a *App) replay(ctx context.Context, p *parts) error {
 		a.log.Info("replayed journal", "after", after, "events", n)
 	}
 	return nil
-}
-
-// sweep marks devices offline in the device list once they have been
-// silent for 1.5 heartbeats. (Offline alarms are the rule engine's job.)
-func sweep(ctx context.Context, tracker *devices.Tracker) error {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case now := <-tick.C:
-			tracker.Sweep(now.UnixMilli())
-		}
-	}
 }
 
 func (a *App) transportName() string {
