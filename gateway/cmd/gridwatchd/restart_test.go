@@ -32,53 +32,81 @@ devices:
 // TestKill9AfterPubackKeepsTheAlarm is SPEC.md's "accepted means durable":
 // a press the device saw acknowledged survives a kill -9 of the gateway
 // straight after the PUBACK, and the alarm is open after the restart.
-func TestKill9AfterPubackKeepsTheAlarm(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "gridwatchd")
-	build := exec.Command("go", "build", "-o", bin, ".")
+// daemon is a gridwatchd binary with its own directory, config and ports.
+type daemon struct {
+	t        *testing.T
+	dir      string
+	bin      string
+	cfgPath  string
+	mqttAddr string
+	httpAddr string
+}
+
+func newDaemon(t *testing.T) *daemon {
+	t.Helper()
+	d := &daemon{t: t, dir: t.TempDir()}
+	d.bin = filepath.Join(d.dir, "gridwatchd")
+	build := exec.Command("go", "build", "-o", d.bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	mqttAddr := "127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t))
-	httpAddr := "127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t))
-	if err := os.WriteFile(filepath.Join(dir, "registry.yaml"), []byte(registryYAML), 0o600); err != nil {
+	d.mqttAddr = "127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t))
+	d.httpAddr = "127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t))
+	d.writeRegistry(registryYAML)
+	cfg := fmt.Sprintf("site: lianhua\ndata_dir: data\nregistry: registry.yaml\nhttp: {listen: %q, auth: false}\nmqtt: {embedded: {listen: %q}}\n", d.httpAddr, d.mqttAddr)
+	d.cfgPath = filepath.Join(d.dir, "gridwatch.yaml")
+	if err := os.WriteFile(d.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf("site: lianhua\ndata_dir: data\nregistry: registry.yaml\nhttp: {listen: %q, auth: false}\nmqtt: {embedded: {listen: %q}}\n", httpAddr, mqttAddr)
-	cfgPath := filepath.Join(dir, "gridwatch.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
 	t.Cleanup(func() {
 		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "gridwatchd.log"))
+			b, _ := os.ReadFile(filepath.Join(d.dir, "gridwatchd.log"))
 			t.Logf("gridwatchd log:\n%s", b)
 		}
 	})
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "-config", cfgPath)
-		logf, err := os.OpenFile(filepath.Join(dir, "gridwatchd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer logf.Close()
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-		testsvc.Eventually(t, 30*time.Second, "gridwatchd ready", func() bool {
-			resp, err := http.Get("http://" + httpAddr + "/readyz")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == 200
-		})
-		return cmd
+	return d
+}
+
+func (d *daemon) writeRegistry(yaml string) {
+	d.t.Helper()
+	if err := os.WriteFile(filepath.Join(d.dir, "registry.yaml"), []byte(yaml), 0o600); err != nil {
+		d.t.Fatal(err)
 	}
+}
+
+// start runs the daemon and waits until it is ready.
+func (d *daemon) start() *exec.Cmd {
+	t := d.t
+	t.Helper()
+	cmd := exec.Command(d.bin, "-config", d.cfgPath)
+	logf, err := os.OpenFile(filepath.Join(d.dir, "gridwatchd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	testsvc.Eventually(t, 30*time.Second, "gridwatchd ready", func() bool {
+		resp, err := http.Get("http://" + d.httpAddr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return cmd
+}
+
+// TestKill9AfterPubackKeepsTheAlarm is SPEC.md's "accepted means durable":
+// a press the device saw acknowledged survives a kill -9 of the gateway
+// straight after the PUBACK, and the alarm is open after the restart.
+func TestKill9AfterPubackKeepsTheAlarm(t *testing.T) {
+	d := newDaemon(t)
+	mqttAddr, httpAddr, start := d.mqttAddr, d.httpAddr, d.start
 
 	gw := start()
 	dev := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + mqttAddr).SetClientID("lb-0001").SetAutoReconnect(false))
@@ -110,5 +138,46 @@ func TestKill9AfterPubackKeepsTheAlarm(t *testing.T) {
 	})
 	if a := open.Alarms[0]; a.Device != "lb-0001" || a.State != alarm.Open {
 		t.Errorf("after restart: %+v", a)
+	}
+}
+
+// TestSignals: SIGHUP reloads the registry (a new device is listed), and
+// SIGTERM drains and exits 0.
+func TestSignals(t *testing.T) {
+	d := newDaemon(t)
+	gw := d.start()
+	d.writeRegistry(registryYAML + "  - {id: lb-0002, kind: lightbox, grid: lh-g4-07, name: 莲花路20号}\n")
+	if err := gw.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	testsvc.Eventually(t, 30*time.Second, "lb-0002 listed after SIGHUP", func() bool {
+		resp, err := http.Get("http://" + d.httpAddr + "/api/v1/devices")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var list struct{ Devices []struct{ ID string } }
+		if json.NewDecoder(resp.Body).Decode(&list) != nil {
+			return false
+		}
+		for _, dv := range list.Devices {
+			if dv.ID == "lb-0002" {
+				return true
+			}
+		}
+		return false
+	})
+	if err := gw.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *os.ProcessState, 1)
+	go func() { st, _ := gw.Process.Wait(); done <- st }()
+	select {
+	case st := <-done:
+		if st == nil || st.ExitCode() != 0 {
+			t.Errorf("after SIGTERM: %v, want exit code 0", st)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("gridwatchd did not stop within 30 s of SIGTERM")
 	}
 }
