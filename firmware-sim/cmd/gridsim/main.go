@@ -41,6 +41,7 @@ func commands() []command {
 		{"phone", "be a staff member's phone: print notifications, optionally reply", cmdPhone},
 		{"scenario", "play a scripted rehearsal; fail if an expectation is not met", cmdScenario},
 		{"bench", "measure panic press → first phone latency under background load", cmdBench},
+		{"osdp-pd", "play OSDP card readers on a serial port or a new pty", cmdOSDPPD},
 	}
 }
 

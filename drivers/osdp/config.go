@@ -1,0 +1,148 @@
+package osdp
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
+	"github.com/gridwatch/gridwatch/drivers/wiegand"
+)
+
+// Config is one OSDP bus.
+type Config struct {
+	// Name labels the bus in logs and metrics, e.g. "ttyUSB0".
+	Name string `yaml:"name"`
+	// Port is the serial device path.
+	Port string `yaml:"port"`
+	// Baud is the line speed; 9600 if zero.
+	Baud int `yaml:"baud"`
+	// PDs are the readers on the line.
+	PDs []PDConfig `yaml:"pds"`
+
+	// ReplyTimeout is the wait for a reply on top of the transmit time;
+	// 200 ms if zero.
+	ReplyTimeout time.Duration `yaml:"reply_timeout"`
+	// Retries is how often a command is resent with the same SQN before the
+	// PD is declared offline; 8 if zero, no retries if negative.
+	Retries int `yaml:"retries"`
+	// RetryWait is the pause before each retry; 800 ms if zero.
+	RetryWait time.Duration `yaml:"retry_wait"`
+	// Reprobe is how often an offline PD is tried again; 60 s if zero.
+	Reprobe time.Duration `yaml:"reprobe"`
+	// PollInterval is the shortest time between the starts of two polling
+	// cycles; 100 ms if zero.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// ReopenBackoff is the first wait before reopening a failed port,
+	// doubling up to 30 s; 1 s if zero.
+	ReopenBackoff time.Duration `yaml:"reopen_backoff"`
+}
+
+// PDConfig is one reader on a bus.
+type PDConfig struct {
+	// Device is the registry id events are reported under.
+	Device string `yaml:"device"`
+	// Address is the PD's OSDP address, 0–126.
+	Address int `yaml:"address"`
+	// Format is the Wiegand layout of its cards: h10301, h10306 or zk34.
+	// Empty: chosen by bit count (26 → h10301, 34 → h10306).
+	Format string `yaml:"format"`
+	// Key makes the PD secure: "default" (SCBK-D, install mode) or its
+	// 32-hex-digit SCBK. A secure PD that fails the handshake or answers in
+	// clear text raises a tamper alarm; it is never polled in clear.
+	Key string `yaml:"key"`
+	// Door, when set, makes access decisions at this reader from its card
+	// list (unless Options.Decider decides).
+	Door *Door `yaml:"door"`
+}
+
+// withDefaults returns c with zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.Baud == 0 {
+		c.Baud = 9600
+	}
+	if c.ReplyTimeout == 0 {
+		c.ReplyTimeout = 200 * time.Millisecond
+	}
+	if c.Retries == 0 {
+		c.Retries = 8
+	} else if c.Retries < 0 {
+		c.Retries = 0
+	}
+	if c.RetryWait == 0 {
+		c.RetryWait = 800 * time.Millisecond
+	}
+	if c.Reprobe == 0 {
+		c.Reprobe = 60 * time.Second
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 100 * time.Millisecond
+	}
+	if c.ReopenBackoff == 0 {
+		c.ReopenBackoff = time.Second
+	}
+	if c.Name == "" {
+		c.Name = c.Port
+	}
+	return c
+}
+
+// Validate returns every problem of c at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Port == "" {
+		bad("osdp bus %q: no port", c.Name)
+	}
+	if c.Baud != 0 && !validBaud(c.Baud) {
+		bad("osdp bus %q: baud %d is not one of 9600, 19200, 38400, 57600, 115200, 230400", c.Name, c.Baud)
+	}
+	if len(c.PDs) == 0 {
+		bad("osdp bus %q: no PDs", c.Name)
+	}
+	for name, d := range map[string]time.Duration{"reply_timeout": c.ReplyTimeout, "retry_wait": c.RetryWait,
+		"reprobe": c.Reprobe, "poll_interval": c.PollInterval, "reopen_backoff": c.ReopenBackoff} {
+		if d < 0 {
+			bad("osdp bus %q: %s %v is negative", c.Name, name, d)
+		}
+	}
+	seen := map[int]string{}
+	devs := map[string]bool{}
+	for i, p := range c.PDs {
+		where := fmt.Sprintf("osdp bus %q: pds[%d] (%s)", c.Name, i, p.Device)
+		if p.Device == "" {
+			bad("%s: no device id", where)
+		} else if devs[p.Device] {
+			bad("%s: device listed twice", where)
+		}
+		devs[p.Device] = true
+		if p.Address < 0 || p.Address > int(wire.MaxAddress) {
+			bad("%s: address %d outside 0-126", where, p.Address)
+		} else if other, dup := seen[p.Address]; dup {
+			bad("%s: address %d already used by %s", where, p.Address, other)
+		}
+		seen[p.Address] = p.Device
+		if _, _, err := parseKey(p.Key); err != nil {
+			bad("%s: %v", where, err)
+		}
+		if p.Door != nil {
+			for _, err := range p.Door.validate() {
+				bad("%s: %v", where, err)
+			}
+		}
+		if p.Format != "" {
+			if _, err := wiegand.ParseFormat(p.Format); err != nil {
+				bad("%s: %v", where, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validBaud(b int) bool {
+	switch b {
+	case 9600, 19200, 38400, 57600, 115200, 230400:
+		return true
+	}
+	return false
+}

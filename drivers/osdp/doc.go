@@ -1,0 +1,16 @@
+// Package osdp is the gateway's OSDP control panel: one Bus per RS-485
+// line, opened with go.bug.st/serial, owned by one goroutine (Run) that
+// polls every configured PD in turn with correct sequence numbers, reply
+// timeouts and retries, reads ID and CAP when a PD comes online, declares it
+// offline after the last failed retry and re-probes it periodically.
+//
+// Replies become gateway events handed to a Sink: RAW card reads decoded
+// per the reader's Wiegand format (card.read), KEYPAD (keypad.pin), LSTATR
+// changes (tamper.open/closed, power.mains_lost/restored), and
+// device.online/device.offline. Rejected frames (bad CRC, noise, gaps) are
+// counted in gridwatch_serial_frames_rejected_total{bus,reason} and never
+// stop the other PDs being polled.
+//
+// The wire codec lives in drivers/osdp/wire, shared with the PD simulator
+// in firmware-sim/osdp. This package speaks only the nouns of gateway/event.
+package osdp

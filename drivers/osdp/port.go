@@ -1,0 +1,34 @@
+package osdp
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"go.bug.st/serial"
+)
+
+// Port is an open serial line. A read that times out returns (0, nil).
+type Port interface {
+	io.ReadWriteCloser
+	SetReadTimeout(time.Duration) error
+}
+
+// Opener opens a serial line at a speed.
+type Opener func(path string, baud int) (Port, error)
+
+// OpenSerial opens path with go.bug.st/serial, 8N1.
+func OpenSerial(path string, baud int) (Port, error) {
+	p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
+	if err != nil {
+		return nil, fmt.Errorf("open %s at %d baud: %w", path, baud, err)
+	}
+	return p, nil
+}
+
+var _ Opener = OpenSerial
+
+// readSlice is the serial read timeout: it bounds every Read (no busy
+// spinning: a timeout returns (0, nil) after this long) and doubles as the
+// inter-character gap check.
+const readSlice = 20 * time.Millisecond

@@ -1,0 +1,117 @@
+package osdp
+
+import (
+	"encoding/hex"
+	"errors"
+	"strconv"
+
+	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
+	"github.com/gridwatch/gridwatch/drivers/wiegand"
+	"github.com/gridwatch/gridwatch/gateway/event"
+)
+
+// Event types this driver adds to the well-known ones of gateway/event.
+const (
+	// CardRead is a card presented at a reader: data {card, facility, bits,
+	// format, reader}; a card of no known format carries {raw, bits, format:
+	// "raw"} instead. Access decisions are made from it further on.
+	CardRead = "card.read"
+	// KeypadPIN is keys typed on a reader: data {pin, reader}.
+	KeypadPIN = "keypad.pin"
+)
+
+// reasonBadCard counts card reads that fail their Wiegand parity or layout.
+const reasonBadCard = "bad_card"
+
+// handle turns one reply into PD state and events.
+func (b *Bus) handle(p *pd, f wire.Frame) {
+	var err error
+	switch f.Code {
+	case wire.ReplyACK:
+	case wire.ReplyPDID:
+		var id wire.PDID
+		if id, err = wire.DecodePDID(f.Data); err == nil {
+			p.id = &id
+		}
+	case wire.ReplyPDCAP:
+		p.caps, err = wire.DecodePDCAP(f.Data)
+	case wire.ReplyLSTATR:
+		var st wire.LocalStatus
+		if st, err = wire.DecodeLocalStatus(f.Data); err == nil {
+			b.localStatus(p, st)
+		}
+	case wire.ReplyISTATR:
+		p.inputs, err = wire.DecodePoints(f.Data)
+	case wire.ReplyOSTATR:
+		p.outputs, err = wire.DecodePoints(f.Data)
+	case wire.ReplyRAW:
+		var c wire.RawCard
+		if c, err = wire.DecodeRawCard(f.Data); err == nil {
+			err = b.card(p, c)
+		}
+	case wire.ReplyKEYPAD:
+		var k wire.Keypad
+		if k, err = wire.DecodeKeypad(f.Data); err == nil {
+			b.emit(p, KeypadPIN, map[string]any{"pin": k.Keys, "reader": int(k.Reader)})
+		}
+	case wire.ReplyNAK:
+		b.log.Warn("osdp: PD refused a command", "device", p.cfg.Device, "nak", f.Data)
+	default:
+		b.log.Debug("osdp: reply ignored", "device", p.cfg.Device, "code", wire.CodeName(f.Code, true))
+	}
+	if err != nil {
+		reason := string(event.BadType)
+		if errors.Is(err, wiegand.ErrParity) || f.Code == wire.ReplyRAW {
+			reason = reasonBadCard
+		}
+		b.m.rejected.WithLabelValues(reason).Inc()
+		b.log.Warn("osdp: bad reply payload", "device", p.cfg.Device, "code", wire.CodeName(f.Code, true), "err", err)
+	}
+}
+
+// localStatus reports tamper and mains changes. At connect only an active
+// condition is reported; a quiet one is just remembered.
+func (b *Bus) localStatus(p *pd, st wire.LocalStatus) {
+	if p.tamper == nil && st.Tamper || p.tamper != nil && *p.tamper != st.Tamper {
+		b.emit(p, pick(st.Tamper, event.TamperOpen, event.TamperClosed), nil)
+	}
+	if p.power == nil && st.PowerFailure || p.power != nil && *p.power != st.PowerFailure {
+		b.emit(p, pick(st.PowerFailure, event.PowerMainsLost, event.PowerMainsRestored), nil)
+	}
+	p.tamper, p.power = &st.Tamper, &st.PowerFailure
+}
+
+func pick(c bool, yes, no string) string {
+	if c {
+		return yes
+	}
+	return no
+}
+
+// card decodes a RAW read with the PD's configured format (or one chosen by
+// bit count) and reports it.
+func (b *Bus) card(p *pd, c wire.RawCard) error {
+	format := p.format
+	if format == "" && c.Format == wire.FormatWiegand {
+		switch c.Bits {
+		case 26:
+			format = wiegand.H10301
+		case 34:
+			format = wiegand.H10306
+		}
+	}
+	if format == "" {
+		b.emit(p, CardRead, map[string]any{"raw": hex.EncodeToString(c.Data), "bits": int(c.Bits),
+			"format": "raw", "reader": int(c.Reader)})
+		return nil
+	}
+	cred, err := wiegand.Decode(format, c.Data, int(c.Bits))
+	if err != nil {
+		return err
+	}
+	card := Card{Facility: int(cred.Facility), Number: strconv.FormatUint(uint64(cred.Card), 10), Format: string(format)}
+	b.emit(p, CardRead, map[string]any{"card": card.Number, "facility": card.Facility, "bits": int(c.Bits),
+		"format": card.Format, "reader": int(c.Reader)})
+	b.decide(p, card)
+	return nil
+}
