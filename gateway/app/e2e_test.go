@@ -26,6 +26,20 @@ func TestPanicPressExternalMosquitto(t *testing.T) {
 	mq := testsvc.Mosquitto(t)
 	s := startSite(t, siteOptions{external: mq.URL})
 	panicPressScenario(t, s)
+
+	// Telemetry comes in on the gateway's second connection.
+	dev := s.client("lb-0002-tel", true, nil)
+	s.publish(dev, s.topics.Telemetry("lb-0002"), []byte(`{"battery_v":11.9,"mains":false}`))
+	testsvc.Eventually(t, wait, "telemetry through the external broker", func() bool {
+		var list struct{ Devices []devices.Status }
+		s.getJSON("/api/v1/devices", &list)
+		for _, d := range list.Devices {
+			if d.ID == "lb-0002" && d.Telemetry["battery_v"] == 11.9 {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // panicPressScenario presses lb-0001 (cell lh-g4-07) and checks that step 0

@@ -1,10 +1,14 @@
 // Package mqttlink connects the gateway to an external MQTT broker
-// (Mosquitto, EMQX...) with paho. The session is persistent (clean session
-// off, a stable client id, a file store for unsent QoS 1 messages), and an
-// inbound QoS 1 message is acknowledged only after ingest has made it
-// durable. paho's own goroutine never waits on us for long: messages are
-// handed to worker queues, events and telemetry on separate lanes so
-// telemetry can never queue in front of a panic.
+// (Mosquitto, EMQX...) with paho, over two connections. The event
+// connection carries device events, presence, command acks, staff replies
+// and everything the gateway publishes; its session is persistent (clean
+// session off, a stable client id, a file store for unsent QoS 1
+// messages), and an inbound QoS 1 message is acknowledged only after
+// ingest has made it durable. Telemetry arrives on a second connection
+// (client id + "-tel", QoS 0), so it can never queue in front of a panic
+// press — not in the broker's outbound queue, not in the TCP stream, not
+// in our worker lanes. paho's own goroutines never wait on us for long:
+// messages are handed to worker queues.
 package mqttlink
 
 import (
@@ -52,7 +56,8 @@ type Config struct {
 type Link struct {
 	cfg       Config
 	log       *ratelog.Limiter
-	client    paho.Client
+	client    paho.Client // events, presence, replies; all publishing
+	telClient paho.Client // telemetry only
 	connected atomic.Bool
 
 	eventQ  []chan paho.Message
@@ -128,22 +133,8 @@ func (l *Link) Run(ctx context.Context) error {
 	wg.Go(func() { l.work(ctx, l.telQ) })
 	wg.Go(func() { l.watchPublishes(ctx) })
 
-	opts := paho.NewClientOptions().
-		AddBroker(l.cfg.URL).
-		SetClientID(l.cfg.ClientID).
-		SetUsername(l.cfg.Username).
-		SetPassword(l.cfg.Password).
-		SetCleanSession(false).
-		SetOrderMatters(true). // our handler only enqueues
+	opts := l.options(l.cfg.ClientID, false).
 		SetAutoAckDisabled(true).
-		SetAutoReconnect(true).
-		SetConnectRetry(true).
-		SetConnectRetryInterval(2 * time.Second).
-		SetMaxReconnectInterval(10 * time.Second).
-		SetConnectTimeout(10 * time.Second).
-		SetWriteTimeout(10 * time.Second).
-		SetKeepAlive(15 * time.Second).
-		SetPingTimeout(5 * time.Second).
 		SetDefaultPublishHandler(l.route).
 		SetOnConnectHandler(l.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
@@ -155,24 +146,65 @@ func (l *Link) Run(ctx context.Context) error {
 		opts.SetStore(paho.NewFileStore(filepath.Join(l.cfg.DataDir, "mqtt-store")))
 	}
 	l.client = paho.NewClient(opts)
-	tok := l.client.Connect() // with ConnectRetry it keeps trying in the background
-	select {
-	case <-tok.Done():
-		if err := tok.Error(); err != nil {
-			l.cfg.Logger.Error("external broker connect failed", "url", l.cfg.URL, "err", err)
+	l.telClient = paho.NewClient(l.options(l.cfg.ClientID+"-tel", true).
+		SetOnConnectHandler(l.onTelemetryConnect).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			l.cfg.Logger.Warn("external broker telemetry connection lost", "url", l.cfg.URL, "err", err)
+		}))
+	// With ConnectRetry both keep trying in the background until ctx ends.
+	for _, c := range []paho.Client{l.client, l.telClient} {
+		tok := c.Connect()
+		select {
+		case <-tok.Done():
+			if err := tok.Error(); err != nil {
+				l.cfg.Logger.Error("external broker connect failed", "url", l.cfg.URL, "err", err)
+			}
+		case <-ctx.Done():
 		}
-	case <-ctx.Done():
 	}
 	<-ctx.Done()
+	l.telClient.Disconnect(250)
 	l.client.Disconnect(500)
 	l.connected.Store(false)
 	wg.Wait()
 	return nil
 }
 
+// options are the settings both connections share.
+func (l *Link) options(clientID string, clean bool) *paho.ClientOptions {
+	return paho.NewClientOptions().
+		AddBroker(l.cfg.URL).
+		SetClientID(clientID).
+		SetUsername(l.cfg.Username).
+		SetPassword(l.cfg.Password).
+		SetCleanSession(clean).
+		SetOrderMatters(true). // our handlers only enqueue
+		SetAutoReconnect(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(2 * time.Second).
+		SetMaxReconnectInterval(10 * time.Second).
+		SetConnectTimeout(10 * time.Second).
+		SetWriteTimeout(10 * time.Second).
+		SetKeepAlive(15 * time.Second).
+		SetPingTimeout(5 * time.Second)
+}
+
+// onTelemetryConnect subscribes the telemetry connection.
+func (l *Link) onTelemetryConnect(c paho.Client) {
+	tok := c.Subscribe(l.cfg.Topics.TelemetryFilter(), 0, l.route)
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		l.cfg.Logger.Error("telemetry subscribe failed", "url", l.cfg.URL, "err", tok.Error())
+	}
+}
+
 func (l *Link) onConnect(c paho.Client) {
+	// A session from before the split may still hold the telemetry
+	// subscription; drop it so telemetry comes on its own connection only.
+	if tok := c.Unsubscribe(l.cfg.Topics.TelemetryFilter()); !tok.WaitTimeout(10 * time.Second) {
+		l.cfg.Logger.Warn("unsubscribe of telemetry on the event connection timed out", "url", l.cfg.URL)
+	}
 	filters := make(map[string]byte)
-	for _, f := range l.cfg.Topics.Filters() {
+	for _, f := range l.cfg.Topics.EventFilters() {
 		filters[f] = 1
 	}
 	tok := c.SubscribeMultiple(filters, l.route)

@@ -40,16 +40,22 @@ func (t Topics) Reply(staff string) string { return t.Root + "/staff/" + staff +
 // Alarm is R/alarms/{id}.
 func (t Topics) Alarm(id string) string { return t.Root + "/alarms/" + id }
 
-// Filters are the subscriptions a gateway needs on an external broker.
-func (t Topics) Filters() []string {
+// EventFilters are the subscriptions a gateway needs on an external
+// broker for everything but telemetry: device events, presence, command
+// acks and staff replies (QoS 1).
+func (t Topics) EventFilters() []string {
 	return []string{
 		t.Root + "/dev/+/evt",
-		t.Root + "/dev/+/tel",
 		t.Root + "/dev/+/state",
 		t.Root + "/dev/+/cmd/ack",
 		t.Root + "/staff/+/reply",
 	}
 }
+
+// TelemetryFilter is the subscription for telemetry. A gateway takes it on
+// a connection of its own, so that telemetry never queues in front of a
+// panic press in the broker's outbound queue or the TCP stream.
+func (t Topics) TelemetryFilter() string { return t.Root + "/dev/+/tel" }
 
 // Kind is what an inbound topic carries.
 type Kind int
