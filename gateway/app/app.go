@@ -20,6 +20,7 @@ import (
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
 	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/engine"
 )
 
 // App is one gateway.
@@ -30,6 +31,7 @@ type App struct {
 	metrics  *prometheus.Registry
 	topics   wire.Topics
 	registry string // the registry file path ("" when none)
+	rules    *engine.File
 
 	mu       sync.Mutex
 	httpAddr net.Addr
@@ -56,6 +58,9 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.reg, a.registry = registry.NewHolder(reg), path
+	if a.rules, err = loadRules(cfg.Rules); err != nil {
+		return nil, err
+	}
 	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return a, nil
 }
@@ -74,6 +79,14 @@ func loadRegistry(path string, optional bool, log *slog.Logger) (*registry.Regis
 		return empty, "", perr
 	}
 	return nil, "", err
+}
+
+// loadRules reads the rule file, or takes the built-in set for "".
+func loadRules(path string) (*engine.File, error) {
+	if path == "" {
+		return engine.BuiltinFile()
+	}
+	return engine.LoadFile(path)
 }
 
 // ReloadRegistry re-reads the registry file. On any problem the running

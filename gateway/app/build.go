@@ -75,7 +75,7 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("alarm store: %w", err)
 	}
 	p.closers = append(p.closers, p.store.Close)
-	eng, err := engine.New(engine.Builtin())
+	eng, err := engine.Compile(engine.Config{Rules: a.rules.Rules, Registry: a.reg.Get})
 	if err != nil {
 		return nil, a.errf("rules: %w", err)
 	}

@@ -1,6 +1,7 @@
 // Command gridwatchd is the gridwatch edge gateway daemon.
 //
-//	gridwatchd [-config FILE]
+//	gridwatchd [-config FILE] [-check]
+//	gridwatchd rules test [-config FILE] [-rules FILE] [-events FILE.jsonl]
 //
 // With no file it runs with the defaults: an embedded MQTT broker on
 // 127.0.0.1:1883, HTTP on 127.0.0.1:8080, data in ./data and the built-in
@@ -29,6 +30,9 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "rules" {
+		return rulesCmd(args[1:], os.Stdout, stderr)
+	}
 	fs := flag.NewFlagSet("gridwatchd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file (YAML); empty runs with the defaults")
