@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gridwatch/gridwatch/gateway/dirlock"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
@@ -53,7 +54,7 @@ type Journal struct {
 	log     *slog.Logger
 	met     *metrics
 	durable func([]event.Event)
-	lock    *os.File
+	lock    *dirlock.Lock
 
 	// token is held (a value sent) by the one goroutine writing and syncing
 	// a batch; the fields below marked "token" belong to its holder.
@@ -99,7 +100,7 @@ func Open(dir string, opts Options) (*Journal, error) {
 	if err := makeDir(dir); err != nil {
 		return nil, err
 	}
-	lock, err := lockDir(dir)
+	lock, err := dirlock.Take(dir, "journal")
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +188,7 @@ func (j *Journal) closeFiles() error {
 		}
 		j.file = nil
 	}
-	if err := unlockDir(j.lock); err != nil {
+	if err := j.lock.Release(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

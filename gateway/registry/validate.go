@@ -1,11 +1,12 @@
 package registry
 
 import (
-	"github.com/gridwatch/gridwatch/gateway/event"
 	"net"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
 // ValidID reports whether id is a valid grid, staff or device id:

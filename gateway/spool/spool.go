@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gridwatch/gridwatch/gateway/dirlock"
 )
 
 // Errors of Append and the reader.
@@ -36,18 +38,18 @@ type Spool struct {
 	bufN   int        // how many
 	closed bool       // Append refuses
 
-	io       sync.Mutex // guards the files and everything below
-	segs     []segment  // in order; the last is the one appended to
-	active   *os.File   // the last segment, open for writing; nil if none
-	next     uint64     // sequence number of the next record written
-	spare    []byte     // the buffer of the previous flush, for reuse
-	cursor   uint64     // the first record not acknowledged
-	rseg     uint64     // first record of the segment rpos is in
-	rpos     int64      // the cursor's byte offset in segment rseg
-	rvalid   bool       // rseg and rpos are known
-	rf       *os.File   // a segment open for reading; nil if none
-	rfFirst  uint64     // which one
-	lock     *os.File   // the directory lock
+	io       sync.Mutex    // guards the files and everything below
+	segs     []segment     // in order; the last is the one appended to
+	active   *os.File      // the last segment, open for writing; nil if none
+	next     uint64        // sequence number of the next record written
+	spare    []byte        // the buffer of the previous flush, for reuse
+	cursor   uint64        // the first record not acknowledged
+	rseg     uint64        // first record of the segment rpos is in
+	rpos     int64         // the cursor's byte offset in segment rseg
+	rvalid   bool          // rseg and rpos are known
+	rf       *os.File      // a segment open for reading; nil if none
+	rfFirst  uint64        // which one
+	lock     *dirlock.Lock // the directory lock
 	ioClosed bool
 }
 
@@ -62,7 +64,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	lock, err := lockDir(dir)
+	lock, err := dirlock.Take(dir, "spool")
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +167,7 @@ func (s *Spool) closeFiles() error {
 		}
 	}
 	s.active, s.rf = nil, nil
-	errs = append(errs, unlockDir(s.lock))
+	errs = append(errs, s.lock.Release())
 	s.lock = nil
 	return errors.Join(errs...)
 }
