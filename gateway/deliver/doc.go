@@ -1,0 +1,41 @@
+// Package deliver gets escalation notifications to people over channels
+// other than (or after) MQTT: a signed webhook, an HTTP SMS/voice gateway,
+// and a fallback Chain of channels per person, each behind a durable
+// Outbox.
+//
+// # Hand-off
+//
+// An Outbox is a Notifier: Notify returns once the notification is written
+// to the outbox's bbolt file (committed and fsync'd). From there an owned
+// worker (Run) sends it through the outbox's Channel, retrying transient
+// failures with exponential backoff and jitter, until it is delivered
+// (removed), fails permanently (dropped and counted) or grows older than
+// MaxAge (dropped and counted). An Outbox opened on the same file after a
+// restart resumes every pending delivery. Delivery is at least once: a
+// crash between a successful send and its removal sends it again.
+//
+// # Webhook signature
+//
+// Every webhook POST carries
+//
+//	X-Gridwatch-Timestamp: <Unix seconds when this attempt was made>
+//	X-Gridwatch-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>
+//
+// The receiver recomputes the HMAC over the timestamp header, a full stop
+// and the exact request body bytes, compares in constant time, and rejects
+// a timestamp further than a few minutes from its own clock (a replay).
+// VerifySignature does exactly that. Each retry is signed afresh.
+//
+// # Fallback
+//
+// A Chain is a Channel that tries its channels in order for one person
+// (MQTT, then SMS, say), each attempt bounded by a timeout, and stops at
+// the first that delivers. Put a Chain behind an Outbox to make the whole
+// fallback durable and retried.
+//
+// # Metrics
+//
+//	gridwatch_deliveries_total{channel,outcome}  attempts: ok, error, timeout, permanent; and dropped, expired, corrupt
+//	gridwatch_delivery_seconds{channel}          from queued in an outbox to delivered
+//	gridwatch_outbox_pending{channel}            notifications waiting in an outbox
+package deliver
