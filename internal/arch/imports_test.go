@@ -47,7 +47,7 @@ func under(path, prefix string) bool { return path == prefix || strings.HasPrefi
 // (gateway/app) wires together.
 var composedOnlyByApp = []string{
 	"gateway/broker", "gateway/mqttlink", "gateway/ingest", "gateway/journal", "gateway/httpapi",
-	"gateway/devices", "gateway/telemetry", "rules/engine", "rules/escalate",
+	"gateway/devices", "gateway/telemetry", "gateway/deliver", "rules/engine", "rules/escalate",
 }
 
 // TestArrowsPointOneWay reads the import graph and fails on an arrow that
