@@ -3,7 +3,9 @@
 #   - mosquitto (Debian package), for tests against a real MQTT broker;
 #   - influxd 1.8 (built from source with `go install`) in .cache/bin, for
 #     tests against a real InfluxDB;
-#   - chromium (Debian package), for the headless test of the console.
+#   - chromium (Debian package), for the headless test of the console;
+#   - promtool (Debian package prometheus), to check deploy/prometheus and
+#     lint the gateway's /metrics.
 # It is idempotent: run it as often as you like (`make test` does).
 set -euo pipefail
 
@@ -96,7 +98,32 @@ install_chromium() {
 	say "chromium: installed ($(command -v chromium))"
 }
 
+install_promtool() {
+	if command -v promtool >/dev/null 2>&1; then
+		say "promtool: present ($(command -v promtool))"
+		return
+	fi
+	say "promtool: installing the prometheus package with apt-get"
+	# Keep the package from starting a Prometheus server (see mosquitto).
+	local policy=/usr/sbin/policy-rc.d made_policy= rc=0
+	if [ ! -e "$policy" ]; then
+		as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+		made_policy=1
+	fi
+	as_root apt-get update || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus || rc=$?
+	fi
+	if [ -n "$made_policy" ]; then
+		as_root rm -f "$policy"
+	fi
+	[ "$rc" -eq 0 ] || { say "apt-get failed ($rc)" >&2; return "$rc"; }
+	command -v promtool >/dev/null 2>&1 || { say "promtool still not found after install" >&2; return 1; }
+	say "promtool: installed ($(command -v promtool))"
+}
+
 install_mosquitto
 install_chromium
+install_promtool
 install_influxd
 say "done"
