@@ -42,6 +42,7 @@ func commands() []command {
 		{"scenario", "play a scripted rehearsal; fail if an expectation is not met", cmdScenario},
 		{"bench", "measure panic press → first phone latency under background load", cmdBench},
 		{"osdp-pd", "play OSDP card readers on a serial port or a new pty", cmdOSDPPD},
+		{"modbus-slave", "play Modbus RTU light-box I/O modules on a serial port or a new pty", cmdModbusSlave},
 	}
 }
 

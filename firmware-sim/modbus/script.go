@@ -1,0 +1,194 @@
+package modbus
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Step is one line of a script: a wait, or an action on one unit.
+type Step struct {
+	Line int
+	Unit byte
+	Wait time.Duration
+	text string
+	do   func(*Unit) error
+}
+
+func (s Step) String() string { return s.text }
+
+// ParseScript reads a script, one step a line; # starts a comment:
+//
+//	wait 2s
+//	press 3                 # button of unit 3, held until the next poll
+//	input 3 5 on|off        # any discrete input
+//	tamper 3 open|closed
+//	mains 3 lost|restored
+//	fault 3 noise=N badcrc silent delay=D | none
+//
+// Every bad line is reported, with its number.
+func ParseScript(r io.Reader) ([]Step, error) {
+	var steps []Step
+	var errs []error
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		text, _, _ := strings.Cut(sc.Text(), "#")
+		f := strings.Fields(text)
+		if len(f) == 0 {
+			continue
+		}
+		s, err := parseStep(f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("line %d: %w", n, err))
+			continue
+		}
+		s.Line, s.text = n, strings.Join(f, " ")
+		steps = append(steps, s)
+	}
+	if err := sc.Err(); err != nil {
+		errs = append(errs, err)
+	}
+	return steps, errors.Join(errs...)
+}
+
+func parseStep(f []string) (Step, error) {
+	if f[0] == "wait" {
+		if len(f) != 2 {
+			return Step{}, errors.New("usage: wait DURATION")
+		}
+		d, err := time.ParseDuration(f[1])
+		if err != nil || d < 0 {
+			return Step{}, fmt.Errorf("wait: %q is not a duration", f[1])
+		}
+		return Step{Wait: d}, nil
+	}
+	if len(f) < 2 {
+		return Step{}, fmt.Errorf("%s: no unit id", f[0])
+	}
+	id, err := strconv.ParseUint(f[1], 0, 8)
+	if err != nil || id == 0 || id > 247 {
+		return Step{}, fmt.Errorf("%s: %q is not a unit id 1-247", f[0], f[1])
+	}
+	args := f[2:]
+	s := Step{Unit: byte(id)}
+	two := func(usage, yes, no string) (bool, error) {
+		if len(args) != 1 || (args[0] != yes && args[0] != no) {
+			return false, fmt.Errorf("usage: %s", usage)
+		}
+		return args[0] == yes, nil
+	}
+	switch f[0] {
+	case "press":
+		if len(args) != 0 {
+			return Step{}, errors.New("usage: press UNIT")
+		}
+		s.do = func(u *Unit) error { u.Press(); return nil }
+	case "tamper":
+		open, err := two("tamper UNIT open|closed", "open", "closed")
+		if err != nil {
+			return Step{}, err
+		}
+		s.do = func(u *Unit) error { u.SetTamper(open); return nil }
+	case "mains":
+		on, err := two("mains UNIT lost|restored", "restored", "lost")
+		if err != nil {
+			return Step{}, err
+		}
+		s.do = func(u *Unit) error { u.SetMains(on); return nil }
+	case "input":
+		if len(args) != 2 || (args[1] != "on" && args[1] != "off") {
+			return Step{}, errors.New("usage: input UNIT N on|off")
+		}
+		i, err := strconv.Atoi(args[0])
+		if err != nil || i < 0 || i >= Points {
+			return Step{}, fmt.Errorf("input: %q is not an input 0-%d", args[0], Points-1)
+		}
+		on := args[1] == "on"
+		s.do = func(u *Unit) error { return u.SetInput(i, on) }
+	case "fault":
+		fl, err := parseFaults(args)
+		if err != nil {
+			return Step{}, err
+		}
+		s.do = func(u *Unit) error { u.SetFaults(fl); return nil }
+	default:
+		return Step{}, fmt.Errorf("unknown step %q (wait press input tamper mains fault)", f[0])
+	}
+	return s, nil
+}
+
+func parseFaults(args []string) (Faults, error) {
+	var fl Faults
+	if len(args) == 0 {
+		return fl, errors.New("usage: fault UNIT noise=N badcrc silent delay=D | none")
+	}
+	for _, a := range args {
+		k, v, _ := strings.Cut(a, "=")
+		var err error
+		switch k {
+		case "none":
+		case "silent":
+			fl.Silent = true
+		case "badcrc":
+			fl.BadCRC = true
+		case "noise":
+			fl.Noise, err = strconv.Atoi(v)
+			if err == nil && (fl.Noise < 1 || fl.Noise > 200) {
+				err = errors.New("want 1-200 bytes")
+			}
+		case "delay":
+			fl.Delay, err = time.ParseDuration(v)
+			if err == nil && fl.Delay < 0 {
+				err = errors.New("negative")
+			}
+		default:
+			return fl, fmt.Errorf("fault: unknown %q (noise=N badcrc silent delay=D none)", a)
+		}
+		if err != nil {
+			return fl, fmt.Errorf("fault %s: %v", a, err)
+		}
+	}
+	return fl, nil
+}
+
+// CheckScript reports every step that names a unit not on the bus.
+func (b *Bus) CheckScript(steps []Step) error {
+	var errs []error
+	for _, s := range steps {
+		if s.do != nil && b.Unit(s.Unit) == nil {
+			errs = append(errs, fmt.Errorf("line %d: no unit %d on this bus", s.Line, s.Unit))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Play runs steps against b, logging each to w, until done or ctx is
+// cancelled.
+func (b *Bus) Play(ctx context.Context, steps []Step, w io.Writer) error {
+	for _, s := range steps {
+		if s.do == nil {
+			t := time.NewTimer(s.Wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+			continue
+		}
+		u := b.Unit(s.Unit)
+		if u == nil {
+			return fmt.Errorf("modbus script line %d: no unit %d on this bus", s.Line, s.Unit)
+		}
+		if err := s.do(u); err != nil {
+			return fmt.Errorf("modbus script line %d: %w", s.Line, err)
+		}
+		fmt.Fprintln(w, s.text)
+	}
+	return nil
+}
