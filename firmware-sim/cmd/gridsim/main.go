@@ -82,7 +82,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nusage: gridsim <command> [flags] [args]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "  help      this list; `gridsim help <command>` for its flags")
 }
