@@ -84,5 +84,5 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "  help      this list; `gridsim help <command>` for its flags")
+	fmt.Fprintln(w, "  help          this list; `gridsim help <command>` for its flags")
 }

@@ -35,7 +35,7 @@ func TestCommandLine(t *testing.T) {
 		out  string // in stdout
 		err  string // in stderr
 	}{
-		{"help", []string{"help"}, exitOK, "  scenario  play a scripted rehearsal", ""},
+		{"help", []string{"help"}, exitOK, "  scenario      play a scripted rehearsal", ""},
 		{"help of a command", []string{"help", "bench"}, exitOK, "-presses string", ""},
 		{"no command", nil, exitUsage, "", "usage: gridsim <command>"},
 		{"unknown command", []string{"fly"}, exitUsage, "", `unknown command "fly"`},
