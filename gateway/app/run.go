@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -37,7 +38,20 @@ func (a *App) Run(ctx context.Context) error {
 	if p.telemetry != nil {
 		core.Go(func() error { return p.telemetry.Run(coreCtx) })
 	}
+	// Supervision resumes where it stopped: every device heard from before
+	// is watched from its last sign of life.
+	seen := newLastSeen(a.cfg.DataDir, p.tracker, a.log.With("component", "supervision"))
+	last, err := seen.load()
+	if err != nil {
+		stopCore()
+		_ = core.Wait()
+		return a.errf("%w", err)
+	}
+	for id, ms := range last {
+		p.pipe.alive(id, time.UnixMilli(ms))
+	}
 	core.Go(func() error { return p.pipe.supervise(coreCtx, p.journal, a.log.With("component", "supervision")) })
+	core.Go(func() error { return seen.run(coreCtx) })
 
 	inputs, inCtx := errgroup.WithContext(ctx)
 	inputs.Go(func() error { return p.transport.Run(inCtx) })

@@ -63,3 +63,41 @@ func TestSilentBoxGoesOfflineAndComesBack(t *testing.T) {
 		return a.State == alarm.Cleared
 	})
 }
+
+// TestSilentWhileDownIsDeclaredOfflineOnTime: a box falls silent while the
+// gateway is stopped. After the restart it is declared offline, and the
+// alarm says when it really went silent (1.0-1.5 heartbeats after its last
+// message, before the restart), not when the gateway came back.
+func TestSilentWhileDownIsDeclaredOfflineOnTime(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	dev := s.client("lb-0009", true, nil)
+	s.publish(dev, s.topics.Telemetry("lb-0009"), []byte(`{"battery_v":12.6}`))
+	last := time.Now().UnixMilli()
+	dev.Disconnect(0)
+	s.stop() // before the 2.5 s deadline
+	if time.Now().UnixMilli()-last > 2000 {
+		t.Skip("the gateway took over a heartbeat to stop; the case needs a stop before the deadline")
+	}
+	time.Sleep(3 * time.Second) // silent while the gateway is down
+	restarted := time.Now().UnixMilli()
+	s.start()
+
+	var offline alarm.Alarm
+	testsvc.Eventually(t, 30*time.Second, "offline alarm after restart", func() bool {
+		var list struct{ Alarms []alarm.Alarm }
+		s.getJSON("/api/v1/alarms?state=open", &list)
+		for _, a := range list.Alarms {
+			if a.Device == "lb-0009" && a.Rule == "offline" {
+				offline = a
+				return true
+			}
+		}
+		return false
+	})
+	if silentFor := offline.EventMS - last; silentFor < 2000 || silentFor > 3200 {
+		t.Errorf("offline at %d ms after the last message, want 2000..3000", silentFor)
+	}
+	if offline.EventMS >= restarted {
+		t.Errorf("offline time %d is after the restart %d: it should say when the box went silent", offline.EventMS, restarted)
+	}
+}

@@ -1,0 +1,107 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/devices"
+)
+
+// lastSeen keeps, across restarts, when each device last gave a sign of
+// life, so that a device that fell silent while the gateway was down is
+// still declared offline — and with the time it really went silent, not
+// the time the gateway came back. Devices never heard from are not
+// supervised: a box registered but not yet installed is "unknown", not
+// offline.
+//
+// The file is written every saveEvery and at shutdown, atomically (temp
+// file, fsync, rename). After a kill -9 it is at most saveEvery old: a
+// device then counts as alive a little longer than it was, never less.
+type lastSeen struct {
+	path    string
+	tracker *devices.Tracker
+	log     *slog.Logger
+}
+
+const saveEvery = 10 * time.Second
+
+// load reads the file; a missing file is an empty record.
+func (l *lastSeen) load() (map[string]int64, error) {
+	b, err := os.ReadFile(l.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]int64{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("last seen: %w", err)
+	}
+	m := make(map[string]int64)
+	if err := json.Unmarshal(b, &m); err != nil {
+		// A damaged record only costs supervision of silent devices until
+		// they speak; it must not keep the gateway down.
+		l.log.Error("last-seen record unreadable; starting without it", "path", l.path, "err", err)
+		return map[string]int64{}, nil
+	}
+	return m, nil
+}
+
+// save writes what the tracker knows, keeping older records of devices it
+// has not heard from since the start.
+func (l *lastSeen) save() error {
+	m, err := l.load()
+	if err != nil {
+		return err
+	}
+	for _, st := range l.tracker.List() {
+		if st.Registered && st.LastSeenMS > m[st.ID] {
+			m[st.ID] = st.LastSeenMS
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("last seen: %w", err)
+	}
+	tmp := l.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	if err != nil {
+		return fmt.Errorf("last seen: %w", err)
+	}
+	_, werr := f.Write(b)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return fmt.Errorf("last seen: write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, l.path); err != nil {
+		return fmt.Errorf("last seen: %w", err)
+	}
+	return nil
+}
+
+// run saves the record every saveEvery and once more when ctx ends.
+func (l *lastSeen) run(ctx context.Context) error {
+	tick := time.NewTicker(saveEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := l.save(); err != nil {
+				l.log.Error("last-seen record not saved at stop", "err", err)
+			}
+			return nil
+		case <-tick.C:
+			if err := l.save(); err != nil {
+				l.log.Warn("last-seen record not saved", "err", err)
+			}
+		}
+	}
+}
+
+func newLastSeen(dataDir string, tracker *devices.Tracker, log *slog.Logger) *lastSeen {
+	return &lastSeen{path: filepath.Join(dataDir, "lastseen.json"), tracker: tracker, log: log}
+}
