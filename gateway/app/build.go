@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/gridwatch/gridwatch/gateway/broker"
+	"github.com/gridwatch/gridwatch/gateway/deliver"
 	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
 	"github.com/gridwatch/gridwatch/gateway/ingest"
@@ -45,6 +46,7 @@ type parts struct {
 	tracker   *devices.Tracker
 	ingest    *ingest.Ingestor
 	telemetry *telemetry.Writer // nil without influx.url
+	webhook   *deliver.Outbox   // nil without webhook.url
 	http      *httpapi.Server
 	listener  net.Listener
 
@@ -84,10 +86,18 @@ func (a *App) build() (_ *parts, err error) {
 	})); err != nil {
 		return nil, err
 	}
+	var pager escalate.Notifier = notifier{pub: p.transport, topics: a.topics}
+	if cfg.Webhook.URL != "" {
+		if p.webhook, err = a.openWebhook(); err != nil {
+			return nil, err
+		}
+		p.closers = append(p.closers, p.webhook.Close)
+		pager = copyTo{primary: pager, copy: p.webhook, log: a.log.With("component", "webhook")}
+	}
 	if p.desk, err = escalate.New(escalate.Config{
 		Policies: cfg.Escalation,
 		Registry: a.reg.Get,
-		Notifier: notifier{pub: p.transport, topics: a.topics},
+		Notifier: pager,
 		Board: board{pub: p.transport, topics: a.topics, live: func(al alarm.Alarm) { p.http.PublishAlarm(al) },
 			onErr: func(err error) { a.log.Warn("alarm board", "err", err) }},
 		Store:      p.store,
@@ -145,6 +155,27 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("http: %w", err)
 	}
 	return p, nil
+}
+
+// openWebhook opens the durable outbox that POSTs a signed copy of every
+// page to the configured webhook.
+func (a *App) openWebhook() (*deliver.Outbox, error) {
+	m, err := deliver.NewMetrics(a.metrics)
+	if err != nil {
+		return nil, a.errf("webhook: %w", err)
+	}
+	wh, err := deliver.NewWebhook(deliver.WebhookConfig{URL: a.cfg.Webhook.URL, Secret: []byte(a.cfg.Webhook.Secret)})
+	if err != nil {
+		return nil, a.errf("%w", err)
+	}
+	o, err := deliver.Open(deliver.Config{
+		Path: filepath.Join(a.cfg.DataDir, "outbox-webhook.db"), Channel: wh, Metrics: m,
+		Logger: a.log.With("component", "webhook"),
+	})
+	if err != nil {
+		return nil, a.errf("webhook outbox: %w", err)
+	}
+	return o, nil
 }
 
 func (a *App) newTransport(h handlerFunc) (transport, error) {

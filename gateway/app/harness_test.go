@@ -53,6 +53,7 @@ type siteOptions struct {
 	external   string // external broker URL; "" = embedded
 	influx     *testsvc.Influx
 	step1After time.Duration // red step 1 wait; default 1 hour (never in a test)
+	mutate     func(*config.Config)
 }
 
 // site is one running gateway with its data directory.
@@ -100,6 +101,9 @@ func startSite(t *testing.T, o siteOptions) *site {
 	steps := append([]escalate.Step(nil), red.Steps...)
 	steps[1].After, steps[2].After = step1, 2*step1+time.Hour
 	cfg.Escalation[event.Red] = escalate.Policy{Steps: steps}
+	if o.mutate != nil {
+		o.mutate(&cfg)
+	}
 	s.cfg = cfg
 	s.start()
 	return s

@@ -38,6 +38,9 @@ func (a *App) Run(ctx context.Context) error {
 	if p.telemetry != nil {
 		core.Go(func() error { return p.telemetry.Run(coreCtx) })
 	}
+	if p.webhook != nil {
+		core.Go(func() error { return p.webhook.Run(coreCtx) })
+	}
 	// Supervision resumes where it stopped: every device heard from before
 	// is watched from its last sign of life.
 	seen := newLastSeen(a.cfg.DataDir, p.tracker, a.log.With("component", "supervision"))

@@ -28,7 +28,10 @@ type Config struct {
 	// the file replaces that severity's default policy; the others keep
 	// theirs.
 	Escalation escalate.Policies `yaml:"escalation"`
-	Log        Log               `yaml:"log"`
+	// Webhook, when its URL is set, also receives every page as signed
+	// JSON (the city's grid platform, an upstream system).
+	Webhook Webhook `yaml:"webhook"`
+	Log     Log     `yaml:"log"`
 
 	// registryDefault is set while Registry is the default rather than a
 	// file someone named; see RegistryOptional.
@@ -108,6 +111,14 @@ type Ingest struct {
 	// DedupeWindow is how long a device's event seq numbers are remembered
 	// to drop duplicates.
 	DedupeWindow time.Duration `yaml:"dedupe_window"`
+}
+
+// Webhook is an HTTP endpoint that receives a copy of every page, POSTed
+// as JSON and signed with HMAC-SHA256 (see gateway/deliver), through a
+// durable outbox with retries.
+type Webhook struct {
+	URL    string `yaml:"url"`    // http:// or https://; empty: no webhook
+	Secret string `yaml:"secret"` // the HMAC key, at least 16 characters; may be "env:NAME"
 }
 
 // Log is the daemon's logging.

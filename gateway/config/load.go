@@ -101,6 +101,7 @@ func (c *Config) resolveEnv(lookup func(string) (string, bool), at func(key, for
 	}
 	resolve("mqtt.password", &c.MQTT.Password)
 	resolve("influx.token", &c.Influx.Token)
+	resolve("webhook.secret", &c.Webhook.Secret)
 	for _, m := range []struct {
 		key string
 		m   map[string]string

@@ -50,6 +50,7 @@ func (c Config) check(at func(key, format string, args ...any) Problem) []Proble
 	c.checkMQTT(k)
 	c.checkInflux(k)
 	c.checkIngest(k)
+	c.checkWebhook(k)
 	c.checkEscalation(k)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		k.add("log.level", "%q: want debug, info, warn or error", c.Log.Level)
@@ -268,5 +269,21 @@ func (c Config) checkEscalation(k *checker) {
 				}
 			}
 		}
+	}
+}
+
+func (c Config) checkWebhook(k *checker) {
+	w := c.Webhook
+	if w.URL == "" {
+		if w.Secret != "" {
+			k.add("webhook.url", "empty, yet a secret is set")
+		}
+		return
+	}
+	if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		k.add("webhook.url", "%q: want http://host/path or https://host/path", w.URL)
+	}
+	if len(w.Secret) < 16 {
+		k.add("webhook.secret", "at least 16 characters are needed to sign the pages")
 	}
 }

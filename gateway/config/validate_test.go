@@ -219,3 +219,32 @@ func TestProblemString(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhookValidation(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		w    Webhook
+		want string
+	}{
+		{"off", Webhook{}, ""},
+		{"on", Webhook{URL: "https://grid.example/hook", Secret: "0123456789abcdef"}, ""},
+		{"secret without url", Webhook{Secret: "0123456789abcdef"}, "webhook.url: empty, yet a secret is set"},
+		{"bad scheme", Webhook{URL: "ftp://grid.example/hook", Secret: "0123456789abcdef"}, `webhook.url: "ftp://grid.example/hook"`},
+		{"short secret", Webhook{URL: "https://grid.example/hook", Secret: "short"}, "webhook.secret: at least 16 characters"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.Webhook = tt.w
+			err := c.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
