@@ -57,6 +57,17 @@ func (a *App) Run(ctx context.Context) error {
 	core.Go(func() error { return seen.run(coreCtx) })
 
 	inputs, inCtx := errgroup.WithContext(ctx)
+	sink := &serialSink{ctx: inCtx, journal: p.journal, tracker: p.tracker, log: a.log.With("component", "serial")}
+	buses, err := a.serialBuses(a.reg.Get(), sink)
+	if err != nil {
+		stopCore()
+		_ = core.Wait()
+		return err
+	}
+	for _, b := range buses {
+		inputs.Go(func() error { return b.run(inCtx) })
+		inputs.Go(func() error { return b.watch(inCtx, p.pipe, p.tracker) })
+	}
 	inputs.Go(func() error { return p.transport.Run(inCtx) })
 	inputs.Go(func() error { return p.http.Serve(inCtx, p.listener) })
 	a.mu.Lock()

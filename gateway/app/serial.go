@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/gridwatch/gridwatch/drivers/modbus"
+	"github.com/gridwatch/gridwatch/drivers/osdp"
+	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/ingest"
+	"github.com/gridwatch/gridwatch/gateway/registry"
+)
+
+// serialBus is one RS-485 line: its driver's owner goroutine and a view of
+// which devices on it answered lately.
+type serialBus struct {
+	name  string
+	run   func(ctx context.Context) error
+	alive func() map[string]int64 // device → last reply (Unix ms) of the devices answering now
+}
+
+// serialBuses builds one bus per serial port the registry names: OSDP
+// readers (osdp: {port, address}) and Modbus RTU I/O modules (modbus:
+// {port, unit, profile}) each grouped by port, at the drivers' default line
+// settings. Buses follow the registry as it was at start; a reload that
+// adds a port needs a restart.
+func (a *App) serialBuses(reg *registry.Registry, sink *serialSink) ([]*serialBus, error) {
+	osdpPorts := map[string][]osdp.PDConfig{}
+	modbusPorts := map[string][]modbus.UnitConfig{}
+	for _, d := range reg.Devices() {
+		if d.OSDP != nil {
+			osdpPorts[d.OSDP.Port] = append(osdpPorts[d.OSDP.Port], osdp.PDConfig{Device: d.ID, Address: d.OSDP.Address})
+		}
+		if d.Modbus != nil {
+			profile := d.Modbus.Profile
+			if profile == "" {
+				profile = "lightbox-io"
+			}
+			modbusPorts[d.Modbus.Port] = append(modbusPorts[d.Modbus.Port], modbus.UnitConfig{Device: d.ID, Unit: d.Modbus.Unit, Profile: profile})
+		}
+	}
+	var buses []*serialBus
+	for _, port := range sortedKeys(osdpPorts) {
+		name := "osdp-" + filepath.Base(port)
+		b, err := osdp.New(osdp.Config{Name: name, Port: port, PDs: osdpPorts[port]}, sink,
+			osdp.Options{Logger: a.log.With("component", "osdp", "bus", name), Registerer: a.metrics})
+		if err != nil {
+			return nil, a.errf("osdp bus %s: %w", port, err)
+		}
+		buses = append(buses, &serialBus{name: name, run: b.Run, alive: func() map[string]int64 {
+			out := map[string]int64{}
+			for _, st := range b.Status() {
+				if st.State == "online" {
+					out[st.Device] = st.LastReply.UnixMilli()
+				}
+			}
+			return out
+		}})
+	}
+	for _, port := range sortedKeys(modbusPorts) {
+		name := "modbus-" + filepath.Base(port)
+		b, err := modbus.New(modbus.Config{Name: name, Port: port, Units: modbusPorts[port]}, sink,
+			modbus.Options{Logger: a.log.With("component", "modbus", "bus", name), Registerer: a.metrics})
+		if err != nil {
+			return nil, a.errf("modbus bus %s: %w", port, err)
+		}
+		buses = append(buses, &serialBus{name: name, run: b.Run, alive: func() map[string]int64 {
+			out := map[string]int64{}
+			for _, st := range b.Status() {
+				if st.Online {
+					out[st.Device] = st.LastSeen
+				}
+			}
+			return out
+		}})
+	}
+	return buses, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// serialSink journals what the serial drivers report, like an MQTT event
+// that was accepted: durable first, then the rules. The drivers call it
+// from their bus goroutine, which waits for the fsync (about a
+// millisecond) before it polls on.
+type serialSink struct {
+	ctx     context.Context
+	journal ingest.Journal
+	tracker *devices.Tracker
+	log     *slog.Logger
+}
+
+var (
+	_ osdp.Sink   = (*serialSink)(nil)
+	_ modbus.Sink = (*serialSink)(nil)
+)
+
+func (s *serialSink) Event(ev event.Event) {
+	if ev.Received == 0 {
+		ev.Received = time.Now().UnixMilli()
+	}
+	if ev.TS == 0 {
+		ev.TS = ev.Received
+	}
+	if err := s.journal.Append(s.ctx, &ev); err != nil {
+		s.log.Error("serial event not journaled", "device", ev.Device, "type", ev.Type, "err", err)
+		return
+	}
+	s.tracker.Seen(ev.Device, ev.Received)
+}
+
+// watch reports the devices that answer their bus's polls as alive every
+// few seconds: a reader nobody swipes a card at is not silent as long as it
+// answers.
+func (b *serialBus) watch(ctx context.Context, pipe *pipeline, tracker *devices.Tracker) error {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			for id, ms := range b.alive() {
+				if ms <= 0 {
+					continue
+				}
+				pipe.alive(id, time.UnixMilli(ms))
+				tracker.Seen(id, ms)
+			}
+		}
+	}
+}
+
+// String names the bus in logs.
+func (b *serialBus) String() string { return fmt.Sprintf("serial bus %s", b.name) }
