@@ -194,7 +194,7 @@ func (a *App) newTransport(h handlerFunc) (transport, error) {
 	e := cfg.MQTT.Embedded
 	b, err := broker.New(broker.Config{
 		Listen: e.Listen, TLSListen: e.TLS.Listen, TLSCert: e.TLS.Cert, TLSKey: e.TLS.Key,
-		AllowAnonymous: cfg.AnonymousAllowed(), Users: e.Users, DataDir: cfg.DataDir, Handler: h,
+		AllowAnonymous: cfg.AnonymousAllowed(), Users: e.Users, TopicRoot: cfg.MQTT.TopicRoot, DataDir: cfg.DataDir, Handler: h,
 		Logger: a.log.With("component", "broker"),
 	})
 	if err != nil {

@@ -36,6 +36,9 @@ type Config struct {
 	TLSKey         string
 	AllowAnonymous bool
 	Users          map[string]string // username → password when anonymous is off
+	// TopicRoot scopes what each user may touch when anonymous is off
+	// (see acl.go).
+	TopicRoot string
 	// DataDir holds broker.db, the persistent session store. Empty: in memory.
 	DataDir string
 	Handler Handler
@@ -113,11 +116,7 @@ func (b *Broker) addAuth(srv *mqtt.Server) error {
 	if b.cfg.AllowAnonymous {
 		return srv.AddHook(new(auth.AllowHook), nil)
 	}
-	users := auth.Users{}
-	for u, p := range b.cfg.Users {
-		users[u] = auth.UserRule{Username: auth.RString(u), Password: auth.RString(p)}
-	}
-	return srv.AddHook(new(auth.Hook), &auth.Options{Ledger: &auth.Ledger{Users: users}})
+	return srv.AddHook(new(auth.Hook), &auth.Options{Ledger: ledger(b.cfg.Users, b.cfg.TopicRoot)})
 }
 
 // Ready reports whether the broker is serving.

@@ -1,0 +1,51 @@
+package broker
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+// TestDevicesMaySpeakOnlyForThemselves: with credentials required, a
+// device publishes under its own topics only; its attempt to publish as
+// another device never reaches the gateway.
+func TestDevicesMaySpeakOnlyForThemselves(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	h := handlerFunc(func(_ context.Context, topic string, _ []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, topic)
+		return nil
+	})
+	addr := freeAddr(t)
+	startBroker(t, Config{Listen: addr, Handler: h, TopicRoot: "gridwatch/v1",
+		Users: map[string]string{"lb-1": "secret-1", "lb-2": "secret-2"}})
+
+	opts := paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("lb-1").
+		SetUsername("lb-1").SetPassword("wrong").SetAutoReconnect(false).SetConnectTimeout(5 * time.Second)
+	if tok := paho.NewClient(opts).Connect(); tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
+		t.Fatal("a wrong password was let in")
+	}
+
+	opts.SetPassword("secret-1")
+	c := paho.NewClient(opts)
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer c.Disconnect(100)
+	if tok := c.Publish("gridwatch/v1/dev/lb-1/evt", 1, false, `{"type":"button.pressed"}`); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("own topic: %v", tok.Error())
+	}
+	c.Publish("gridwatch/v1/dev/lb-2/evt", 1, false, `{"type":"button.pressed"}`).WaitTimeout(time.Second)
+	c.Publish("gridwatch/v1/staff/wang/reply", 1, false, `{}`).WaitTimeout(time.Second)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || seen[0] != "gridwatch/v1/dev/lb-1/evt" {
+		t.Errorf("the gateway saw %v, want only lb-1's own event", seen)
+	}
+}
