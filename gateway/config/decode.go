@@ -30,7 +30,7 @@ type walker struct {
 }
 
 func (w *walker) add(line int, key, format string, args ...any) {
-	w.probs = append(w.probs, Problem{File: w.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+	w.probs = append(w.probs, Problem{File: w.file, Line: line, Subject: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -52,7 +52,7 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool)) (Con
 // at makes a Problem for key, with the line of the key or of its nearest
 // parent that the file had.
 func (w *walker) at(key, format string, args ...any) Problem {
-	p := Problem{File: w.file, Key: key, Msg: fmt.Sprintf(format, args...)}
+	p := Problem{File: w.file, Subject: key, Msg: fmt.Sprintf(format, args...)}
 	for k := key; k != ""; {
 		if l, ok := w.lines[k]; ok {
 			p.Line = l

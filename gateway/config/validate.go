@@ -24,7 +24,7 @@ const (
 // *Errors, or nil.
 func (c Config) Validate() error {
 	return newErrors(c.check(func(key, format string, args ...any) Problem {
-		return Problem{Key: key, Msg: fmt.Sprintf(format, args...)}
+		return Problem{Subject: key, Msg: fmt.Sprintf(format, args...)}
 	}))
 }
 

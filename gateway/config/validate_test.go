@@ -165,7 +165,7 @@ func TestValidateReportsEverything(t *testing.T) {
 	}
 	var keys []string
 	for _, p := range errs.Problems {
-		keys = append(keys, p.Key)
+		keys = append(keys, p.Subject)
 	}
 	want := "http.auth mqtt.topic_root ingest.device_burst escalation.red.steps[1].after escalation.red.steps[1].roles[0] log.level"
 	if got := strings.Join(keys, " "); got != want {
@@ -200,22 +200,6 @@ func TestSlogLevel(t *testing.T) {
 	for in, want := range map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError} {
 		if got := (Log{Level: in}).SlogLevel(); got != want {
 			t.Errorf("SlogLevel(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
-func TestProblemString(t *testing.T) {
-	for _, c := range []struct {
-		p    Problem
-		want string
-	}{
-		{Problem{"gw.yaml", 4, "http.auth", "no"}, "gw.yaml:4: http.auth: no"},
-		{Problem{"gw.yaml", 0, "http.auth", "no"}, "gw.yaml: http.auth: no"},
-		{Problem{"", 0, "http.auth", "no"}, "http.auth: no"},
-		{Problem{"gw.yaml", 2, "", "bad"}, "gw.yaml:2: bad"},
-	} {
-		if got := c.p.String(); got != c.want {
-			t.Errorf("String() = %q, want %q", got, c.want)
 		}
 	}
 }

@@ -119,18 +119,3 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Fatalf("Load of a missing file: %v, want fs.ErrNotExist", err)
 	}
 }
-
-func TestProblemString(t *testing.T) {
-	for _, c := range []struct {
-		p    Problem
-		want string
-	}{
-		{Problem{"r.yaml", 14, "device lb-0001", `unknown grid "x"`}, `r.yaml:14: device lb-0001: unknown grid "x"`},
-		{Problem{"r.yaml", 3, "", "bad"}, "r.yaml:3: bad"},
-		{Problem{"r.yaml", 0, "", "bad"}, "r.yaml: bad"},
-	} {
-		if got := c.p.String(); got != c.want {
-			t.Errorf("String() = %q, want %q", got, c.want)
-		}
-	}
-}

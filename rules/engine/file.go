@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	input "github.com/gridwatch/gridwatch/internal/problem"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -20,44 +22,13 @@ type File struct {
 	Tests []Case `yaml:"tests,omitempty"`
 }
 
-// Problem is one thing wrong with a rule file.
-type Problem struct {
-	File string
-	Line int    // 1-based; 0 when the problem has no line
-	Rule string // the rule's id (or the test's name); may be empty
-	Msg  string
-}
-
-// String formats the problem as FILE:LINE: rule ID: MSG.
-func (p Problem) String() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		fmt.Fprintf(&b, ":%d", p.Line)
-	}
-	b.WriteString(": ")
-	if p.Rule != "" {
-		b.WriteString(p.Rule)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Msg)
-	return b.String()
-}
+// Problem is one thing wrong with a rule file (Subject is the rule's id,
+// or the test's name; it may be empty).
+type Problem = input.Problem
 
 // Errors is every problem of one rule file, in line order; ParseFile
 // returns it as *Errors.
-type Errors struct {
-	Problems []Problem
-}
-
-// Error joins the problems, one per line.
-func (e *Errors) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
+type Errors = input.Errors
 
 // LoadFile reads and parses a rule file.
 func LoadFile(path string) (*File, error) {
@@ -89,7 +60,7 @@ type parser struct {
 }
 
 func (p *parser) add(line int, rule, format string, args ...any) {
-	p.probs = append(p.probs, Problem{File: p.file, Line: line, Rule: rule, Msg: fmt.Sprintf(format, args...)})
+	p.probs = append(p.probs, Problem{File: p.file, Line: line, Subject: rule, Msg: fmt.Sprintf(format, args...)})
 }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
