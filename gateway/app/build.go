@@ -137,6 +137,9 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("ingest: %w", err)
 	}
 
+	if cfg.AuthEnabled() && len(cfg.HTTP.Tokens) == 0 {
+		a.log.Warn("the HTTP API is closed: auth is on and no http.tokens are configured; health, metrics and the console page are served")
+	}
 	if p.listener, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return nil, a.errf("http listen: %w", err)
 	}

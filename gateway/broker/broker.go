@@ -71,7 +71,7 @@ func New(cfg Config) (*Broker, error) {
 func (b *Broker) Run(ctx context.Context) error {
 	srv := mqtt.New(&mqtt.Options{
 		InlineClient: true,
-		Logger:       b.cfg.Logger.With("component", "broker"),
+		Logger:       slog.New(quietHandler{b.cfg.Logger.Handler()}),
 	})
 	if err := b.addAuth(srv); err != nil {
 		return err

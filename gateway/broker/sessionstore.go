@@ -21,6 +21,13 @@ type sessionStore struct {
 
 var _ mqtt.Hook = sessionStore{}
 
+// Provides leaves out the $SYS counters: restoring them is of no use to us,
+// and on a fresh store mochi logs a missing record as an ERROR at every
+// start, which would teach operators to ignore error lines.
+func (s sessionStore) Provides(b byte) bool {
+	return b != mqtt.StoredSysInfo && s.Hook.Provides(b)
+}
+
 // StoredInflightMessages returns the stored in-flight messages with their
 // packet ids restored.
 func (s sessionStore) StoredInflightMessages() ([]storage.Message, error) {

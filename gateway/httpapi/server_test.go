@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -17,7 +18,6 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		want string
 	}{
 		{"auth off on a public listener", func(c *Config) { c.Auth, c.Loopback = false, false }, "loopback"},
-		{"auth on without tokens", func(c *Config) { c.Tokens = nil }, "no staff tokens"},
 		{"short token", func(c *Config) { c.Tokens = map[string]string{"wang": "short"} }, "too short"},
 		{"token with a space", func(c *Config) { c.Tokens = map[string]string{"wang": "0123456789 abcdefgh"} }, "spaces"},
 		{"shared token", func(c *Config) { c.Tokens = map[string]string{"wang": wangToken, "zhao": wangToken} }, "share one token"},
@@ -35,9 +35,22 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	}
 	t.Run("every problem at once", func(t *testing.T) {
 		_, err := New(Config{Auth: true})
-		for _, want := range []string{"Alarms is nil", "Devices is nil", "no staff tokens"} {
+		for _, want := range []string{"Alarms is nil", "Devices is nil"} {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("New: got %v, want it to say %q", err, want)
+			}
+		}
+	})
+	t.Run("auth on without tokens closes the API but serves health", func(t *testing.T) {
+		s, err := New(testConfig(newFakeDesk(), func(c *Config) { c.Tokens = nil }))
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		for path, want := range map[string]int{"/api/v1/alarms": 401, "/healthz": 200} {
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+			if rec.Code != want {
+				t.Errorf("GET %s: %d, want %d", path, rec.Code, want)
 			}
 		}
 	})

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -179,5 +180,52 @@ func TestSignals(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("gridwatchd did not stop within 30 s of SIGTERM")
+	}
+}
+
+// TestRunsWithNoConfigAtAll: `gridwatchd` with no file, in an empty
+// directory, serves on the defaults (embedded broker 127.0.0.1:1883, HTTP
+// 127.0.0.1:8080, ./data) and stops cleanly.
+func TestRunsWithNoConfigAtAll(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:1883", "127.0.0.1:8080"} {
+		if ln, err := net.Listen("tcp", addr); err != nil {
+			t.Skipf("default address %s is taken on this machine (%v); the defaults cannot be tried", addr, err)
+		} else {
+			ln.Close()
+		}
+	}
+	d := newDaemon(t)
+	cmd := exec.Command(d.bin)
+	cmd.Dir = t.TempDir()
+	logf, err := os.Create(filepath.Join(d.dir, "gridwatchd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	testsvc.Eventually(t, 30*time.Second, "ready on the default address", func() bool {
+		resp, err := http.Get("http://127.0.0.1:8080/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	if resp, err := http.Get("http://127.0.0.1:8080/api/v1/alarms"); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("API with auth on and no tokens: %v %v, want 401", resp, err)
+	}
+	if _, err := os.Stat(filepath.Join(cmd.Dir, "data", "journal")); err != nil {
+		t.Errorf("no ./data/journal: %v", err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := cmd.Process.Wait(); st == nil || st.ExitCode() != 0 {
+		t.Errorf("after SIGTERM: %v, want exit code 0", st)
 	}
 }
