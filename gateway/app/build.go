@@ -146,11 +146,13 @@ func (a *App) build() (_ *parts, err error) {
 	p.closers = append(p.closers, p.listener.Close) // Serve closes it too; a second close is harmless
 	if p.http, err = httpapi.New(httpapi.Config{
 		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(p.listener.Addr()),
-		Alarms:  consoleDesk{desk: p.desk, trustConsole: !cfg.AuthEnabled()},
-		Devices: p.tracker, Metrics: a.metricsHandler(),
+		Alarms:    consoleDesk{desk: p.desk, trustConsole: !cfg.AuthEnabled()},
+		Oversight: p.desk,
+		Devices:   p.tracker, Metrics: a.metricsHandler(),
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
 			escalate.ErrNotFound: http.StatusNotFound, escalate.ErrForbidden: http.StatusForbidden,
-			escalate.ErrStopped: http.StatusServiceUnavailable, escalate.ErrNotReady: http.StatusServiceUnavailable,
+			escalate.ErrUnknownGrid: http.StatusNotFound,
+			escalate.ErrStopped:     http.StatusServiceUnavailable, escalate.ErrNotReady: http.StatusServiceUnavailable,
 		}),
 		Ready:  func() error { return errors.Join(p.transport.Ready(), p.journal.Err(), deskRunning(p.desk)) },
 		Logger: a.log.With("component", "http"), Registerer: a.metrics,

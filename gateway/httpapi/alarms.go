@@ -116,7 +116,7 @@ func (s *Server) handleAct(w http.ResponseWriter, r *http.Request, caller string
 		return
 	}
 	var body actBody
-	if err := decodeBody(w, r, &body); err != nil {
+	if err := decodeBody(w, r, &body, "note, by"); err != nil {
 		writeRequestError(w, err)
 		return
 	}

@@ -29,8 +29,9 @@ func badRequest(format string, args ...any) error {
 // decodeBody reads r's JSON object body into dst, strictly: the content
 // type must be JSON (so that a cross-site form cannot post without a CORS
 // preflight), the body at most maxBody bytes, one object, no unknown
-// fields. An empty body leaves dst as it is.
-func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+// fields (allowed lists them for the error message). An empty body leaves
+// dst as it is.
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any, allowed string) error {
 	ct := r.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 		return &requestError{http.StatusUnsupportedMediaType,
@@ -50,7 +51,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return badRequest("request body: %s", describeJSONError(err))
+		return badRequest("request body: %s", describeJSONError(err, allowed))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("request body must hold exactly one JSON object")
@@ -58,7 +59,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	return nil
 }
 
-func describeJSONError(err error) string {
+func describeJSONError(err error, allowed string) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -72,7 +73,7 @@ func describeJSONError(err error) string {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "JSON ends too early"
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return strings.TrimPrefix(err.Error(), "json: ") + " (allowed: note, by)"
+		return strings.TrimPrefix(err.Error(), "json: ") + " (allowed: " + allowed + ")"
 	}
 	return err.Error()
 }

@@ -27,13 +27,33 @@ func (s *Server) routes() http.Handler {
 		{"GET", "/api/v1/devices", s.handleDevices},
 		{"GET", "/api/v1/stream", s.handleStream},
 	}
+	if s.cfg.Oversight != nil {
+		api = append(api, []struct {
+			method, path string
+			h            apiHandler
+		}{
+			{"GET", "/api/v1/emergency", s.handleEmergencies},
+			{"POST", "/api/v1/emergency", s.handleSetEmergency},
+			{"GET", "/api/v1/audit", s.handleAudit},
+		}...)
+	}
+	var paths []string
+	allow := map[string]string{}
 	for _, r := range api {
 		mux.Handle(r.method+" "+r.path, s.authed(r.h))
-		allow := r.method
-		if r.method == "GET" {
-			allow = "GET, HEAD"
+		m := r.method
+		if m == "GET" {
+			m = "GET, HEAD"
 		}
-		mux.Handle(r.path, s.authed(methodNotAllowed(allow)))
+		if allow[r.path] == "" {
+			paths = append(paths, r.path)
+			allow[r.path] = m
+		} else {
+			allow[r.path] += ", " + m
+		}
+	}
+	for _, p := range paths {
+		mux.Handle(p, s.authed(methodNotAllowed(allow[p])))
 	}
 	mux.Handle("/api/", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
 		writeError(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)

@@ -51,6 +51,9 @@ type Config struct {
 	Loopback bool
 	Alarms   Alarms
 	Devices  Devices
+	// Oversight serves /api/v1/emergency and /api/v1/audit; nil leaves
+	// those routes out.
+	Oversight Oversight
 	// Ready reports why the gateway is not ready (nil when it is); nil
 	// means always ready.
 	Ready func() error

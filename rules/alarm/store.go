@@ -18,6 +18,8 @@ const (
 	bucketOpen    = "open"   // id → raised ms: the alarms not closed
 	bucketRaised  = "raised" // raised ms (8 bytes) + id → nothing: history by time
 	bucketMeta    = "meta"
+	bucketEmerg   = "emergency"  // "/" + scope → Emergency JSON ("/" is the whole site)
+	bucketAudit   = "audit"      // sequence (8 bytes) → AuditRecord JSON, append-only
 	keyCheckpoint = "checkpoint" // last journal event ID applied
 	keyVersion    = "version"
 	storeVersion  = "1"
@@ -43,7 +45,7 @@ func OpenStore(path string) (*Store, error) {
 	}
 	s := &Store{db: db, path: path}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range []string{bucketAlarms, bucketOpen, bucketRaised, bucketMeta} {
+		for _, name := range []string{bucketAlarms, bucketOpen, bucketRaised, bucketMeta, bucketEmerg, bucketAudit} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return fmt.Errorf("bucket %s: %w", name, err)
 			}

@@ -81,6 +81,7 @@ type Desk struct {
 
 	queue chan submission
 	acts  chan actRequest
+	emerg chan emergRequest
 	ready chan struct{} // closed once Run has loaded the store
 	done  chan struct{} // closed when Run returns
 
@@ -151,6 +152,7 @@ func New(cfg Config) (*Desk, error) {
 		empty: registry.Empty(),
 		queue: make(chan submission, cfg.Queue),
 		acts:  make(chan actRequest),
+		emerg: make(chan emergRequest),
 		ready: make(chan struct{}),
 		done:  make(chan struct{}),
 	}

@@ -87,6 +87,8 @@ func (o *owner) applyAction(r actRequest) (*alarm.Alarm, error) {
 	}
 	if !r.trusted {
 		if err := o.authorize(a, act.By); err != nil {
+			o.audit(alarm.AuditRecord{At: time.Now().UnixMilli(), Kind: alarm.AuditRefused, By: act.By,
+				Action: string(act.Kind), Alarm: a.ID, Grid: a.Grid, Reason: err.Error()})
 			return nil, err
 		}
 	}
@@ -102,6 +104,8 @@ func (o *owner) applyAction(r actRequest) (*alarm.Alarm, error) {
 	if err := a.Apply(act); err != nil {
 		return nil, err
 	}
+	o.observeAction(a, act)
+	o.armArrive(a)
 	o.d.log.Info("alarm action", "alarm", a.ID, "action", act.Kind, "by", act.By, "channel", act.Channel,
 		"state", a.State)
 	o.changed(a)

@@ -13,6 +13,8 @@ type metrics struct {
 	steps         *prometheus.CounterVec // {severity, step, late}
 	notifications *prometheus.CounterVec // {channel, outcome}
 	storeErrors   prometheus.Counter
+	repages       *prometheus.CounterVec // {severity, reason}
+	latency       latency
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -37,11 +39,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "gridwatch_alarm_store_errors_total",
 			Help: "Failed saves of the alarm store (retried with backoff).",
 		}),
+		repages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gridwatch_alarm_repages_total",
+			Help: "Re-pages, by severity and reason (repeat: not acknowledged; no arrival: acknowledged, nobody on scene).",
+		}, []string{"severity", "reason"}),
+		latency: newLatency(),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.open, m.raised, m.steps, m.notifications, m.storeErrors} {
+	for _, c := range append([]prometheus.Collector{m.open, m.raised, m.steps, m.notifications, m.storeErrors, m.repages}, m.latency.collectors()...) {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("escalate metrics (one desk per registerer): %w", err)
 		}

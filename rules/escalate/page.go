@@ -35,6 +35,7 @@ func (o *owner) advance(a *alarm.Alarm, now time.Time) bool {
 	steps := o.d.cfg.Policies[a.Severity].Steps
 	nowMS := now.UnixMilli()
 	sent := false
+	flat := o.inEmergency(o.d.registry(), a) // emergency: every step now, none late
 	for a.Escalating() {
 		next := a.Step + 1
 		if next >= len(steps) {
@@ -42,12 +43,12 @@ func (o *owner) advance(a *alarm.Alarm, now time.Time) bool {
 			break
 		}
 		dueMS := a.RaisedMS + steps[next].After.Milliseconds()
-		if dueMS > nowMS {
+		if dueMS > nowMS && !flat {
 			a.NextDeadlineMS = dueMS
 			o.due.push(due{at: dueMS, kind: dueStep, alarm: a.ID, step: next})
 			break
 		}
-		o.sendStep(a, steps, next, nowMS-dueMS > lateGrace.Milliseconds(), nowMS)
+		o.sendStep(a, steps, next, !flat && nowMS-dueMS > lateGrace.Milliseconds(), nowMS)
 		sent = true
 	}
 	return sent
@@ -60,11 +61,17 @@ func (o *owner) sendStep(a *alarm.Alarm, steps []Step, i int, late bool, nowMS i
 	who := o.recipients(reg, a, steps[i])
 	a.Step = i
 	n := o.notification(reg, a, steps, i, late)
+	if len(a.Notified) == 0 && len(who) > 0 {
+		o.observe(o.d.m.latency.firstPage, a, nowMS)
+	}
 	for _, id := range who {
 		a.Notified = append(a.Notified, id)
 		o.page(a, id, n, 0, nowMS)
 	}
 	a.Timeline = append(a.Timeline, alarm.Entry{At: nowMS, Kind: alarm.EntryNotified, Step: i, Staff: who, Late: late})
+	if len(who) > 0 {
+		o.armRepeat(a, i)
+	}
 	o.d.m.steps.WithLabelValues(string(a.Severity), strconv.Itoa(i), strconv.FormatBool(late)).Inc()
 	if len(who) == 0 {
 		o.d.log.Warn("escalation step pages nobody new", "alarm", a.ID, "step", i, "grid", a.Grid)
@@ -163,10 +170,19 @@ func (o *owner) page(a *alarm.Alarm, staff string, n event.Notification, attempt
 // fire handles one deadline that has come; stale ones are dropped.
 func (o *owner) fire(d due, now time.Time) {
 	a := o.open[d.alarm]
-	if a == nil || !a.Escalating() {
+	if a == nil {
+		return
+	}
+	if d.kind == dueArrive {
+		o.fireArrive(a, d, now)
+		return
+	}
+	if !a.Escalating() {
 		return
 	}
 	switch d.kind {
+	case dueRepeat:
+		o.fireRepeat(a, d, now)
 	case dueStep:
 		if a.Step+1 != d.step || a.NextDeadlineMS != d.at {
 			return

@@ -14,15 +14,23 @@ import (
 // Step is one level of an escalation policy: After the alarm was raised,
 // page the staff of the given roles (each role resolved to the nearest
 // ancestor cell of the device that has someone in it) and any named staff.
+// Repeat, when set, pages the same staff again every Repeat until the
+// alarm is acknowledged.
 type Step struct {
-	After time.Duration   `yaml:"after" json:"after"`
-	Roles []registry.Role `yaml:"roles" json:"roles"`
-	Staff []string        `yaml:"staff,omitempty" json:"staff,omitempty"`
+	After  time.Duration   `yaml:"after" json:"after"`
+	Roles  []registry.Role `yaml:"roles" json:"roles"`
+	Staff  []string        `yaml:"staff,omitempty" json:"staff,omitempty"`
+	Repeat time.Duration   `yaml:"repeat,omitempty" json:"repeat,omitempty"`
 }
 
-// Policy is the ordered steps for one severity.
+// Policy is the ordered steps for one severity. ArriveWithin, when set,
+// is the arrive deadline: if an acknowledged alarm has nobody on scene
+// ArriveWithin after the ack, everyone paged for it (the acknowledger's
+// chain) and the acknowledger are paged again, and again every
+// ArriveWithin until someone arrives or it is closed.
 type Policy struct {
-	Steps []Step `yaml:"steps" json:"steps"`
+	Steps        []Step        `yaml:"steps" json:"steps"`
+	ArriveWithin time.Duration `yaml:"arrive_within,omitempty" json:"arrive_within,omitempty"`
 }
 
 // Policies maps each severity to its policy.

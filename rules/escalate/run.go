@@ -29,8 +29,10 @@ type owner struct {
 	// dirty are alarms changed since the last save (closed ones included).
 	dirty map[string]*alarm.Alarm
 	due   schedule
-	ids   alarm.IDGen
-	timer *time.Timer
+	// emergency holds the scopes in emergency mode ("" the whole site).
+	emergency map[string]alarm.Emergency
+	ids       alarm.IDGen
+	timer     *time.Timer
 
 	applied   uint64 // last event ID applied in memory
 	persisted uint64 // last event ID stored with its effects
@@ -51,12 +53,13 @@ func (d *Desk) Run(ctx context.Context) error {
 	}
 	defer close(d.done)
 	o := &owner{
-		d:     d,
-		ctx:   ctx,
-		open:  make(map[string]*alarm.Alarm),
-		byKey: make(map[alarmKey]*alarm.Alarm),
-		dirty: make(map[string]*alarm.Alarm),
-		timer: time.NewTimer(time.Hour),
+		d:         d,
+		ctx:       ctx,
+		open:      make(map[string]*alarm.Alarm),
+		byKey:     make(map[alarmKey]*alarm.Alarm),
+		dirty:     make(map[string]*alarm.Alarm),
+		emergency: make(map[string]alarm.Emergency),
+		timer:     time.NewTimer(time.Hour),
 	}
 	defer o.timer.Stop()
 	loaded, err := o.load()
@@ -79,6 +82,8 @@ func (d *Desk) Run(ctx context.Context) error {
 			o.afterBurst()
 		case r := <-d.acts:
 			o.act(r)
+		case r := <-d.emerg:
+			r.reply <- o.setEmergency(r)
 		case <-o.timer.C:
 			o.wake()
 		}
@@ -101,6 +106,13 @@ func (o *owner) load() ([]*alarm.Alarm, error) {
 			o.d.log.Warn("alarm store holds an id of another scheme; new ids may not sort after it", "id", last, "err", err)
 		}
 	}
+	emerg, err := st.Emergencies()
+	if err != nil {
+		return nil, fmt.Errorf("escalation desk: %w", err)
+	}
+	for _, e := range emerg {
+		o.emergency[e.Scope] = e
+	}
 	o.applied, o.persisted = ckpt, ckpt
 	o.d.checkpoint.Store(ckpt)
 	counts := make(map[event.Severity]float64)
@@ -118,7 +130,7 @@ func (o *owner) load() ([]*alarm.Alarm, error) {
 	for _, sev := range []event.Severity{event.Red, event.Orange, event.Yellow, event.Blue} {
 		o.d.m.open.WithLabelValues(string(sev)).Set(counts[sev])
 	}
-	o.d.log.Info("escalation desk loaded", "open", len(open), "checkpoint", ckpt)
+	o.d.log.Info("escalation desk loaded", "open", len(open), "checkpoint", ckpt, "emergencies", len(emerg))
 	return open, nil
 }
 
@@ -127,6 +139,7 @@ func (o *owner) load() ([]*alarm.Alarm, error) {
 func (o *owner) resume(loaded []*alarm.Alarm) {
 	now := time.Now()
 	for _, a := range loaded {
+		o.armRepages(a)
 		if !a.Escalating() {
 			continue
 		}

@@ -6,8 +6,10 @@ import "container/heap"
 type dueKind int
 
 const (
-	dueStep  dueKind = iota // the next escalation step of an alarm
-	dueRetry                // another try to page one staff member
+	dueStep   dueKind = iota // the next escalation step of an alarm
+	dueRetry                 // another try to page one staff member
+	dueRepeat                // page a step's staff again (not acknowledged yet)
+	dueArrive                // page the chain again (acknowledged, nobody on scene)
 )
 
 // due is one deadline. Deadlines are checked against the alarm when they
@@ -17,7 +19,7 @@ type due struct {
 	at      int64 // Unix ms
 	kind    dueKind
 	alarm   string
-	step    int    // dueStep: the step to send
+	step    int    // dueStep: the step to send; dueRepeat: the step to repeat
 	staff   string // dueRetry: whom to page again
 	attempt int    // dueRetry: how many tries failed so far
 }

@@ -3,15 +3,21 @@ package escalate
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
+// minRepage is the shortest repeat or arrive deadline accepted: anything
+// shorter floods the people it pages.
+const minRepage = 10 * time.Second
+
 // Validate checks the policies and returns every problem at once: each of
 // the four severities needs a policy with at least one step (a red alarm
 // that pages nobody must not pass silently), steps fire at non-negative,
-// non-decreasing offsets, name valid roles or staff ids, and page someone.
+// non-decreasing offsets, name valid roles or staff ids, and page someone;
+// repeats and arrive deadlines are 0 or at least 10 s.
 func (p Policies) Validate() error {
 	var errs []error
 	for _, sev := range []event.Severity{event.Red, event.Orange, event.Yellow, event.Blue} {
@@ -24,6 +30,9 @@ func (p Policies) Validate() error {
 			errs = append(errs, fmt.Errorf("policy %q: not a severity (want red, orange, yellow or blue)", sev))
 			continue
 		}
+		if w := pol.ArriveWithin; w != 0 && w < minRepage {
+			errs = append(errs, fmt.Errorf("policy %s: arrive_within %v: want 0 (none) or at least %v", sev, w, minRepage))
+		}
 		for i, st := range pol.Steps {
 			where := fmt.Sprintf("policy %s step %d", sev, i)
 			if st.After < 0 {
@@ -31,6 +40,9 @@ func (p Policies) Validate() error {
 			}
 			if i > 0 && st.After < pol.Steps[i-1].After {
 				errs = append(errs, fmt.Errorf("%s: after %v comes before step %d's %v", where, st.After, i-1, pol.Steps[i-1].After))
+			}
+			if st.Repeat != 0 && st.Repeat < minRepage {
+				errs = append(errs, fmt.Errorf("%s: repeat %v: want 0 (none) or at least %v", where, st.Repeat, minRepage))
 			}
 			if len(st.Roles) == 0 && len(st.Staff) == 0 {
 				errs = append(errs, fmt.Errorf("%s: pages nobody (no roles, no staff)", where))
