@@ -98,7 +98,14 @@ func (a *App) build() (_ *parts, err error) {
 		Policies: cfg.Escalation,
 		Registry: a.reg.Get,
 		Notifier: pager,
-		Board: board{pub: p.transport, topics: a.topics, live: func(al alarm.Alarm) { p.http.PublishAlarm(al) },
+		Board: board{pub: p.transport, topics: a.topics, live: func(al alarm.Alarm) {
+			p.http.PublishAlarm(al)
+			if p.telemetry != nil {
+				if err := p.telemetry.WriteAlarm(al); err != nil {
+					a.log.Warn("alarm transition not written to history", "alarm", al.ID, "err", err)
+				}
+			}
+		},
 			onErr: func(err error) { a.log.Warn("alarm board", "err", err) }},
 		Store:      p.store,
 		Logger:     a.log.With("component", "escalate"),
@@ -107,7 +114,7 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("escalation: %w", err)
 	}
 	p.tracker = devices.New(a.reg.Get, func(st devices.Status) { p.http.PublishDevice(st) })
-	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker}
+	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker, log: a.log.With("component", "pipeline")}
 	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, "journal"), journal.Options{
 		Logger:     a.log.With("component", "journal"),
 		Registerer: a.metrics,
@@ -122,11 +129,13 @@ func (a *App) build() (_ *parts, err error) {
 		if p.telemetry, err = telemetry.New(telemetry.Config{
 			URL: cfg.Influx.URL, Token: cfg.Influx.Token, Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket,
 			Site: cfg.Site, SpoolDir: filepath.Join(cfg.DataDir, "spool", "telemetry"),
+			Levels: func(id string) (string, string) { return telemetry.GridLevels(a.reg.Get(), id) },
 			Logger: a.log.With("component", "telemetry"), Registerer: a.metrics,
 		}); err != nil {
 			return nil, a.errf("telemetry: %w", err)
 		}
 		tel = p.telemetry
+		p.pipe.history = p.telemetry
 	}
 	if p.ingest, err = ingest.New(ingest.Config{
 		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel,

@@ -236,4 +236,13 @@ func TestTelemetryLandsInInfluxDB(t *testing.T) {
 	if r["battery_v"] != 12.4 || r["mains"] != true || r["rssi_dbm"] != -71.0 || r["site"] != "lianhua" || r["grid"] != "lh-g4-07" || r["kind"] != "lightbox" {
 		t.Errorf("row = %v", r)
 	}
+
+	// Events and alarm transitions go there too.
+	s.press(dev, "lb-0001", 1)
+	for _, m := range []string{"device_event", "alarm_transition"} {
+		testsvc.Eventually(t, 30*time.Second, m+" in InfluxDB", func() bool {
+			series, err := influx.TryQuery(`SELECT * FROM ` + m + ` WHERE device = 'lb-0001'`)
+			return err == nil && len(series) > 0 && len(series[0].Rows()) > 0
+		})
+	}
 }

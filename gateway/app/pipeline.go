@@ -27,6 +27,8 @@ type pipeline struct {
 	reg     func() *registry.Registry
 	desk    *escalate.Desk
 	tracker *devices.Tracker
+	history history // nil: events are not written to InfluxDB
+	log     *slog.Logger
 
 	mu     sync.Mutex
 	engine *engine.Engine
@@ -57,7 +59,21 @@ func (p *pipeline) apply(ev event.Event) error {
 	if err := p.desk.Submit(p.ctx, ev, triggers); err != nil {
 		return fmt.Errorf("submit event %d: %w", ev.ID, err)
 	}
+	// After the rules, so history never stands in front of an alarm.
+	if p.history != nil {
+		if dev, ok := reg.Device(ev.Device); ok {
+			grid, _ := reg.Grid(dev.Grid)
+			if err := p.history.WriteEvent(ev, dev, grid); err != nil {
+				p.log.Warn("event not written to history", "event", ev.ID, "err", err)
+			}
+		}
+	}
 	return nil
+}
+
+// history keeps events for dashboards (InfluxDB, through a spool).
+type history interface {
+	WriteEvent(ev event.Event, dev *registry.Device, grid *registry.Grid) error
 }
 
 // alive records a sign of life that is not an event (telemetry, presence).

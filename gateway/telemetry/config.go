@@ -63,13 +63,19 @@ type Config struct {
 	// shutdown is sent by the next writer on the same directory. "" keeps
 	// points in memory only.
 	SpoolDir string
-	// SpoolBytes bounds the spool on disk; past it the oldest points are
-	// dropped and counted. 0 means spool.DefaultMaxBytes (1 GiB).
+	// SpoolBytes bounds the telemetry spool on disk; past it the oldest
+	// points are dropped and counted. 0 means spool.DefaultMaxBytes (1
+	// GiB). Events and alarm transitions wait in their own spool,
+	// SpoolDir/events, which is never trimmed for room.
 	SpoolBytes int64
 	// MaxPointsPerSecond paces sending from the spool, so that a backlog
 	// after an outage does not swamp InfluxDB. 0 means
 	// DefaultMaxPointsPerSecond. Only used with SpoolDir.
 	MaxPointsPerSecond int
+	// Levels returns the level-3 and level-4 ancestors of a grid cell (""
+	// for none), written as tags grid_l3 and grid_l4 so that reports roll
+	// up without joins; see GridLevels. nil leaves those tags out.
+	Levels func(gridID string) (l3, l4 string)
 	// Logger receives write errors, at most one line per kind of error per
 	// 10 s. nil discards them.
 	Logger *slog.Logger

@@ -29,7 +29,16 @@
 // write and its acknowledgement sends that batch again, which InfluxDB
 // stores once (same series, same time).
 //
-// Points go to measurement device_telemetry with tags site, grid, device and
-// kind, the sample's fields as fields, and its own timestamp at
-// millisecond precision.
+// Points go to measurement device_telemetry with tags site, grid (and,
+// with Config.Levels, its level-3 and level-4 ancestors), device and kind,
+// the sample's fields as fields, and its own timestamp at millisecond
+// precision.
+//
+// WriteEvent and WriteAlarm write device events (device_event), alarm
+// transitions (alarm_transition) and per-alarm response times
+// (alarm_response) through the same sender. With a spool they wait in a
+// second one, SpoolDir/events, which is sent first and never trimmed for
+// room, so a full telemetry spool never costs an event. docs/schema.md
+// describes every measurement. They count in
+// gridwatch_telemetry_points_total like telemetry.
 package telemetry

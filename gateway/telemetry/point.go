@@ -20,6 +20,11 @@ type sample struct {
 	device string
 	grid   string
 	kind   string
+	l3, l4 string // the grid's level-3 and level-4 ancestors
+
+	// pt, when set, is a ready event or alarm point that goes as it is
+	// (on the in-memory queue only; the spool holds line protocol).
+	pt *write.Point
 }
 
 // point turns a sample into an InfluxDB point. It reports false when the
@@ -29,12 +34,7 @@ func point(site string, s sample, now time.Time) (*write.Point, bool) {
 	if len(fields) == 0 {
 		return nil, false
 	}
-	tags := make(map[string]string, 4)
-	for k, v := range map[string]string{"site": site, "grid": s.grid, "device": s.device, "kind": s.kind} {
-		if v != "" { // InfluxDB has no empty tag values
-			tags[k] = v
-		}
-	}
+	tags := tagSet("site", site, "grid", s.grid, "grid_l3", s.l3, "grid_l4", s.l4, "device", s.device, "kind", s.kind)
 	return write.NewPoint(Measurement, tags, fields, sampleTime(s.tel, now)), true
 }
 

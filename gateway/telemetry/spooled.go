@@ -4,27 +4,52 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
+	"sync"
 	"time"
+
+	"github.com/influxdata/influxdb-client-go/v2/api/write"
 
 	lp "github.com/influxdata/line-protocol"
 
 	"github.com/gridwatch/gridwatch/gateway/spool"
 )
 
-// spoolName labels the telemetry spool's metrics.
-const spoolName = "telemetry"
+// Names of the two spools, which label their metrics.
+const (
+	spoolName      = "telemetry"
+	eventSpoolName = "events"
+)
 
-// openSpool opens the spool of cfg.SpoolDir; points it loses for room or
-// to damage are passed to dropped.
-func openSpool(cfg Config, dropped func(n int)) (*spool.Spool, error) {
-	return spool.Open(cfg.SpoolDir, spool.Options{
+// eventSpoolDir is the events spool's directory under Config.SpoolDir.
+const eventSpoolDir = "events"
+
+// unbounded is the events spool's MaxBytes: it is never trimmed for room
+// (events and alarm transitions are few, and must not be lost; a full disk
+// is a write error, logged and counted).
+const unbounded = 1 << 62
+
+// openSpools opens the telemetry spool in cfg.SpoolDir and the events
+// spool below it; points they lose for room or to damage are passed to
+// dropped.
+func openSpools(cfg Config, dropped func(n int)) (tel, ev *spool.Spool, err error) {
+	opts := spool.Options{
 		Name:       spoolName,
 		MaxBytes:   cfg.SpoolBytes,
 		Buffer:     cfg.Queue,
 		Logger:     cfg.Logger,
 		Registerer: cfg.Registerer,
 		OnDrop:     func(_ string, n int) { dropped(n) },
-	})
+	}
+	if tel, err = spool.Open(cfg.SpoolDir, opts); err != nil {
+		return nil, nil, err
+	}
+	opts.Name, opts.MaxBytes = eventSpoolName, unbounded
+	if ev, err = spool.Open(filepath.Join(cfg.SpoolDir, eventSpoolDir), opts); err != nil {
+		tel.Close()
+		return nil, nil, err
+	}
+	return tel, ev, nil
 }
 
 // spool appends the sample's point, as line protocol, to the spool.
@@ -53,39 +78,56 @@ func (w *Writer) spool(s sample) {
 // store is counted failed.
 func (w *Writer) encode(s sample) ([]byte, bool) {
 	p, ok := point(w.cfg.Site, s, w.now())
-	var buf bytes.Buffer
+	var line []byte
 	if ok {
-		e := lp.NewEncoder(&buf)
-		e.SetFieldTypeSupport(lp.UintSupport)
-		e.FailOnFieldErr(true)
-		e.SetPrecision(time.Millisecond)
-		if _, err := e.Encode(p); err != nil {
-			ok = false
-		}
+		var err error
+		line, err = encodePoint(p)
+		ok = err == nil
 	}
-	if !ok || buf.Len() == 0 {
+	if !ok {
 		w.m.failed.Inc()
 		w.warn.Warn("no_fields", "telemetry sample has no field InfluxDB can store, dropped", "kind", "no_fields", "device", s.device)
 		return nil, false
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
+	return line, true
 }
 
-// runSpooled sends spooled points until ctx ends, then closes the spool:
+// encodePoint returns p in line protocol at millisecond precision, without
+// the final newline.
+func encodePoint(p *write.Point) ([]byte, error) {
+	var buf bytes.Buffer
+	e := lp.NewEncoder(&buf)
+	e.SetFieldTypeSupport(lp.UintSupport)
+	e.FailOnFieldErr(true)
+	e.SetPrecision(time.Millisecond)
+	if _, err := e.Encode(p); err != nil {
+		return nil, err
+	}
+	if buf.Len() == 0 {
+		return nil, errors.New("no field InfluxDB can store")
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// runSpooled sends spooled points until ctx ends, then closes the spools:
 // what is not yet written stays there for the next writer.
 func (w *Writer) runSpooled(ctx context.Context) error {
 	snk, closeSink := w.open(w.cfg)
 	defer closeSink()
 	syncCtx, stopSync := context.WithCancel(context.Background())
-	synced := make(chan error, 1)
-	go func() { synced <- w.sp.Run(syncCtx) }()
+	var wg sync.WaitGroup
+	for _, sp := range []*spool.Spool{w.sp, w.evsp} {
+		wg.Go(func() { _ = sp.Run(syncCtx) })
+	}
 	defer func() {
 		stopSync()
-		<-synced
-		if err := w.sp.Close(); err != nil {
-			w.cfg.Logger.Error("telemetry spool close failed", "err", err)
+		wg.Wait()
+		for _, sp := range []*spool.Spool{w.evsp, w.sp} {
+			if err := sp.Close(); err != nil {
+				w.cfg.Logger.Error("telemetry spool close failed", "err", err)
+			}
 		}
-		if d := w.sp.Depth(); d > 0 {
+		if d := w.sp.Depth() + w.evsp.Depth(); d > 0 {
 			w.cfg.Logger.Info("telemetry writer stopped; points wait in the spool for the next start", "points", d)
 		}
 	}()
@@ -93,13 +135,27 @@ func (w *Writer) runSpooled(ctx context.Context) error {
 	return nil
 }
 
-// sendSpooled takes batches from the spool in order and writes them,
+// next returns the next batch to send and the spool it is from: events and
+// alarm transitions first, so that a telemetry backlog does not hold them
+// up. An empty batch means both spools are empty.
+func (w *Writer) next() (*spool.Spool, spool.Batch, error) {
+	var b spool.Batch
+	var err error
+	for _, sp := range []*spool.Spool{w.evsp, w.sp} {
+		if b, err = sp.Next(int(w.cfg.BatchSize)); err != nil || b.Len() > 0 {
+			return sp, b, err
+		}
+	}
+	return nil, b, nil
+}
+
+// sendSpooled takes batches from the spools in order and writes them,
 // acknowledging each once it is settled, no faster than
 // MaxPointsPerSecond, and waiting FlushInterval after a batch that was not
 // full. It returns when ctx ends.
 func (w *Writer) sendSpooled(ctx context.Context, snk sink) {
 	for {
-		b, err := w.sp.Next(int(w.cfg.BatchSize))
+		sp, b, err := w.next()
 		if err != nil {
 			w.warn.Error("spool_read", "telemetry spool read failed", "kind", "spool_read", "err", err)
 			if !sleep(ctx, w.cfg.FlushInterval) {
@@ -112,6 +168,7 @@ func (w *Writer) sendSpooled(ctx context.Context, snk sink) {
 			case <-ctx.Done():
 				return
 			case <-w.sp.Notify():
+			case <-w.evsp.Notify():
 			}
 			continue
 		}
@@ -125,7 +182,7 @@ func (w *Writer) sendSpooled(ctx context.Context, snk sink) {
 			w.held.Add(-int64(b.Len()))
 			return // not settled: they stay in the spool
 		}
-		if err := w.sp.Ack(b); err != nil {
+		if err := sp.Ack(b); err != nil {
 			w.warn.Error("spool_ack", "telemetry spool cursor not saved; points may be sent again", "kind", "spool_ack", "err", err)
 		}
 		wait := time.Duration(float64(b.Len()) / float64(w.cfg.MaxPointsPerSecond) * float64(time.Second))

@@ -45,7 +45,8 @@ type Writer struct {
 	warn  *ratelog.Limiter
 	m     metrics
 	queue chan sample
-	sp    *spool.Spool // nil: memory only
+	sp    *spool.Spool // telemetry; nil: memory only
+	evsp  *spool.Spool // events and alarm transitions; nil: memory only
 	open  func(Config) (sink, func())
 	now   func() time.Time
 
@@ -57,8 +58,9 @@ type Writer struct {
 }
 
 // New checks cfg, fills in defaults and registers the metrics. It starts
-// nothing. With cfg.SpoolDir it opens the spool there (recovering what a
-// previous writer left); Run closes it, so a writer so made must be run.
+// nothing. With cfg.SpoolDir it opens the spools there, telemetry's and
+// (in SpoolDir/events) that of events and alarms, recovering what a
+// previous writer left; Run closes them, so a writer so made must be run.
 func New(cfg Config) (*Writer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -74,17 +76,18 @@ func New(cfg Config) (*Writer, error) {
 	if cfg.SpoolDir == "" {
 		w.queue = make(chan sample, cfg.Queue)
 	} else {
-		sp, err := openSpool(cfg, func(n int) { w.m.dropped.Add(float64(n)) })
+		sp, evsp, err := openSpools(cfg, func(n int) { w.m.dropped.Add(float64(n)) })
 		if err != nil {
 			return nil, err
 		}
-		w.sp = sp
-		depth = func() float64 { return float64(sp.Depth()) }
+		w.sp, w.evsp = sp, evsp
+		depth = func() float64 { return float64(sp.Depth() + evsp.Depth()) }
 	}
 	m, err := newMetrics(cfg.Registerer, depth)
 	if err != nil {
 		if w.sp != nil {
 			w.sp.Close()
+			w.evsp.Close()
 		}
 		return nil, err
 	}
@@ -106,6 +109,7 @@ func (w *Writer) Write(t event.Telemetry, dev *registry.Device, grid *registry.G
 	if grid != nil {
 		s.grid = grid.ID
 	}
+	s.l3, s.l4 = w.levels(s.grid)
 	if w.sp != nil {
 		w.spool(s)
 		return
@@ -173,6 +177,10 @@ func (w *Writer) Run(ctx context.Context) error {
 // add appends the sample's point to batch, or counts a sample with nothing
 // to store as failed.
 func (w *Writer) add(batch []*write.Point, s sample) []*write.Point {
+	if s.pt != nil {
+		w.held.Add(1)
+		return append(batch, s.pt)
+	}
 	p, ok := point(w.cfg.Site, s, w.now())
 	if !ok {
 		w.m.failed.Inc()
