@@ -114,7 +114,11 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("escalation: %w", err)
 	}
 	p.tracker = devices.New(a.reg.Get, func(st devices.Status) { p.http.PublishDevice(st) })
-	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker, log: a.log.With("component", "pipeline")}
+	if err := a.metrics.Register(p.tracker.Collector()); err != nil {
+		return nil, a.errf("metrics: %w", err)
+	}
+	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker,
+		log: a.log.With("component", "pipeline"), evalSeconds: newEvalHistogram(a.metrics)}
 	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, "journal"), journal.Options{
 		Logger:     a.log.With("component", "journal"),
 		Registerer: a.metrics,

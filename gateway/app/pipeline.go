@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/ingest"
@@ -29,6 +31,8 @@ type pipeline struct {
 	tracker *devices.Tracker
 	history history // nil: events are not written to InfluxDB
 	log     *slog.Logger
+	// evalSeconds times each decision of the rules on the alarm path.
+	evalSeconds prometheus.Histogram
 
 	mu     sync.Mutex
 	engine *engine.Engine
@@ -50,7 +54,9 @@ func (p *pipeline) apply(ev event.Event) error {
 	if dev, ok := reg.Device(ev.Device); ok {
 		grid, _ := reg.Grid(dev.Grid)
 		p.mu.Lock()
+		start := time.Now()
 		triggers = p.engine.Evaluate(&ev, dev, grid)
+		p.evalSeconds.Observe(time.Since(start).Seconds())
 		p.mu.Unlock()
 	} // else removed from the registry since it was journaled: nothing to decide
 	if ev.Source == event.SourceGateway && (ev.Type == event.DeviceOffline || ev.Type == event.DeviceOnline) {
@@ -138,4 +144,15 @@ func (l liveDevices) Presence(p event.Presence) {
 	if p.Online {
 		l.pipe.alive(p.Device, time.UnixMilli(p.At))
 	}
+}
+
+// newEvalHistogram is gridwatch_rule_evaluation_seconds, from 1 µs up.
+func newEvalHistogram(reg prometheus.Registerer) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "gridwatch_rule_evaluation_seconds",
+		Help:    "Time the rules take to decide on one event.",
+		Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10), // 1 µs .. 0.26 s
+	})
+	reg.MustRegister(h)
+	return h
 }
