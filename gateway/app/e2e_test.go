@@ -246,3 +246,47 @@ func TestTelemetryLandsInInfluxDB(t *testing.T) {
 		})
 	}
 }
+
+// TestEscalationWalksUpThroughMosquitto is issue 4's end-to-end walk on a
+// real Mosquitto: a press pages step 0, nobody answers, step 1 fires on its
+// deadline, the grid leader acknowledges from the phone, and step 2 (the
+// command centre) never fires.
+func TestEscalationWalksUpThroughMosquitto(t *testing.T) {
+	mq := testsvc.Mosquitto(t)
+	const step1, step2 = 1500 * time.Millisecond, 4 * time.Second
+	s := startSite(t, siteOptions{external: mq.URL, step1After: step1, step2After: step2})
+	phones := s.phones(allStaff...)
+	dev := s.client("lb-0001", true, nil)
+	s.press(dev, "lb-0001", 1)
+	testsvc.Eventually(t, wait, "step 0 to wang and room1", func() bool {
+		return len(phones["wang"].all()) == 1 && len(phones["room1"].all()) == 1
+	})
+	id := phones["wang"].all()[0].AlarmID
+	testsvc.Eventually(t, wait, "step 1 to zhao and li", func() bool {
+		return len(phones["zhao"].all()) == 1 && len(phones["li"].all()) == 1
+	})
+	if n := phones["zhao"].all()[0]; n.Step != 1 || n.AlarmID != id {
+		t.Fatalf("zhao got %+v, want step 1 of %s", n, id)
+	}
+	phone := s.client("zhao-reply", true, nil)
+	s.publish(phone, s.topics.Reply("zhao"), fmt.Appendf(nil, `{"alarm_id":%q,"action":"ack","note":"派李警官"}`, id))
+	var a alarm.Alarm
+	testsvc.Eventually(t, wait, "acknowledged by zhao", func() bool {
+		s.getJSON("/api/v1/alarms/"+id, &a)
+		return a.State == alarm.Acknowledged
+	})
+	if a.NextDeadlineMS != 0 {
+		t.Errorf("an acknowledged alarm still has a deadline: %d", a.NextDeadlineMS)
+	}
+	// Wait until well past step 2's deadline: the command centre stays quiet.
+	time.Sleep(time.Until(time.UnixMilli(a.RaisedMS).Add(step2 + 2*time.Second)))
+	if got := phones["cmd1"].all(); len(got) != 0 {
+		t.Errorf("step 2 fired after the ack: %+v", got)
+	}
+	s.getJSON("/api/v1/alarms/"+id, &a)
+	for _, e := range a.Timeline {
+		if e.Kind == alarm.EntryNotified && e.Step == 2 {
+			t.Errorf("timeline has step 2 after the ack: %+v", e)
+		}
+	}
+}

@@ -53,6 +53,7 @@ type siteOptions struct {
 	external   string // external broker URL; "" = embedded
 	influx     *testsvc.Influx
 	step1After time.Duration // red step 1 wait; default 1 hour (never in a test)
+	step2After time.Duration // red step 2 wait; default step 1's doubled plus an hour
 	mutate     func(*config.Config)
 }
 
@@ -99,7 +100,11 @@ func startSite(t *testing.T, o siteOptions) *site {
 	}
 	red := cfg.Escalation[event.Red]
 	steps := append([]escalate.Step(nil), red.Steps...)
-	steps[1].After, steps[2].After = step1, 2*step1+time.Hour
+	step2 := o.step2After
+	if step2 == 0 {
+		step2 = 2*step1 + time.Hour
+	}
+	steps[1].After, steps[2].After = step1, step2
 	cfg.Escalation[event.Red] = escalate.Policy{Steps: steps}
 	if o.mutate != nil {
 		o.mutate(&cfg)
