@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -102,25 +101,4 @@ func deskRunning(d *escalate.Desk) error {
 	default:
 		return nil
 	}
-}
-
-// copyTo pages through primary (MQTT) and hands a copy to a durable
-// outbox (the webhook). Only primary's result counts: the desk retries a
-// failed MQTT page, and the outbox retries its own sends; a copy that
-// cannot even be queued is logged, not retried through the desk (that
-// would page the phone twice).
-type copyTo struct {
-	primary escalate.Notifier
-	copy    escalate.Notifier
-	log     *slog.Logger
-}
-
-var _ escalate.Notifier = copyTo{}
-
-func (c copyTo) Notify(ctx context.Context, staffID string, n event.Notification) error {
-	err := c.primary.Notify(ctx, staffID, n)
-	if cerr := c.copy.Notify(ctx, staffID, n); cerr != nil {
-		c.log.Error("page not queued for the webhook", "alarm", n.AlarmID, "staff", staffID, "err", cerr)
-	}
-	return err
 }

@@ -47,6 +47,7 @@ type parts struct {
 	ingest    *ingest.Ingestor
 	telemetry *telemetry.Writer // nil without influx.url
 	webhook   *deliver.Outbox   // nil without webhook.url
+	sms       *deliver.Outbox   // nil without sms.url
 	http      *httpapi.Server
 	listener  net.Listener
 
@@ -86,18 +87,14 @@ func (a *App) build() (_ *parts, err error) {
 	})); err != nil {
 		return nil, err
 	}
-	var pager escalate.Notifier = notifier{pub: p.transport, topics: a.topics}
-	if cfg.Webhook.URL != "" {
-		if p.webhook, err = a.openWebhook(); err != nil {
-			return nil, err
-		}
-		p.closers = append(p.closers, p.webhook.Close)
-		pager = copyTo{primary: pager, copy: p.webhook, log: a.log.With("component", "webhook")}
+	pg, err := a.pager(p)
+	if err != nil {
+		return nil, err
 	}
 	if p.desk, err = escalate.New(escalate.Config{
 		Policies: cfg.Escalation,
 		Registry: a.reg.Get,
-		Notifier: pager,
+		Notifier: pg,
 		Board: board{pub: p.transport, topics: a.topics, live: func(al alarm.Alarm) {
 			p.http.PublishAlarm(al)
 			if p.telemetry != nil {
@@ -175,25 +172,43 @@ func (a *App) build() (_ *parts, err error) {
 	return p, nil
 }
 
-// openWebhook opens the durable outbox that POSTs a signed copy of every
-// page to the configured webhook.
-func (a *App) openWebhook() (*deliver.Outbox, error) {
+// pager builds the desk's pager over the transport, with the SMS fallback
+// and the webhook copy when they are configured; it opens their outboxes.
+func (a *App) pager(p *parts) (pager, error) {
+	pg := pager{mqtt: notifier{pub: p.transport, topics: a.topics}, reg: a.reg.Get, log: a.log.With("component", "pager")}
+	if pr, ok := p.transport.(presence); ok {
+		pg.online = func(id string) bool { return pr.Listening(a.topics.Notify(id)) }
+	}
+	if a.cfg.Webhook.URL == "" && a.cfg.SMS.URL == "" {
+		return pg, nil
+	}
 	m, err := deliver.NewMetrics(a.metrics)
 	if err != nil {
-		return nil, a.errf("webhook: %w", err)
+		return pg, a.errf("delivery metrics: %w", err)
 	}
-	wh, err := deliver.NewWebhook(deliver.WebhookConfig{URL: a.cfg.Webhook.URL, Secret: []byte(a.cfg.Webhook.Secret)})
-	if err != nil {
-		return nil, a.errf("%w", err)
+	if a.cfg.Webhook.URL != "" {
+		wh, err := deliver.NewWebhook(deliver.WebhookConfig{URL: a.cfg.Webhook.URL, Secret: []byte(a.cfg.Webhook.Secret)})
+		if err != nil {
+			return pg, a.errf("%w", err)
+		}
+		if p.webhook, err = a.openOutbox(wh, m); err != nil {
+			return pg, err
+		}
+		p.closers = append(p.closers, p.webhook.Close)
+		pg.webhook = p.webhook
 	}
-	o, err := deliver.Open(deliver.Config{
-		Path: filepath.Join(a.cfg.DataDir, "outbox-webhook.db"), Channel: wh, Metrics: m,
-		Logger: a.log.With("component", "webhook"),
-	})
-	if err != nil {
-		return nil, a.errf("webhook outbox: %w", err)
+	if a.cfg.SMS.URL != "" {
+		ch, err := a.smsChannel()
+		if err != nil {
+			return pg, err
+		}
+		if p.sms, err = a.openOutbox(ch, m); err != nil {
+			return pg, err
+		}
+		p.closers = append(p.closers, p.sms.Close)
+		pg.sms = p.sms
 	}
-	return o, nil
+	return pg, nil
 }
 
 func (a *App) newTransport(h handlerFunc) (transport, error) {

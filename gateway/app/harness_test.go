@@ -34,11 +34,11 @@ grids:
   - {id: lh-g4-07, name: 莲花四级网格7, level: 4, parent: lianhua}
   - {id: lh-g4-08, name: 莲花四级网格8, level: 4, parent: lianhua}
 staff:
-  - {id: wang,  name: 王芳,   role: grid_member,    grids: [lh-g4-07]}
+  - {id: wang,  name: 王芳,   role: grid_member,    grids: [lh-g4-07], phone: "13800000001"}
   - {id: chen,  name: 陈明,   role: grid_member,    grids: [lh-g4-08]}
   - {id: zhao,  name: 赵强,   role: grid_leader,    grids: [lh-g4-07]}
   - {id: li,    name: 李警官, role: police,         grids: [lianhua]}
-  - {id: room1, name: 莲花监控室, role: security_room, grids: [lianhua]}
+  - {id: room1, name: 莲花监控室, role: security_room, grids: [lianhua], phone: "13800000005"}
   - {id: cmd1,  name: 白羽指挥中心, role: command_center, grids: [baiyu]}
 devices:
   - {id: lb-0001, kind: lightbox, grid: lh-g4-07, name: 莲花路12号, location: {lat: 33.30, lon: 111.49}, heartbeat: 30s}

@@ -41,6 +41,9 @@ func (a *App) Run(ctx context.Context) error {
 	if p.webhook != nil {
 		core.Go(func() error { return p.webhook.Run(coreCtx) })
 	}
+	if p.sms != nil {
+		core.Go(func() error { return p.sms.Run(coreCtx) })
+	}
 	// Supervision resumes where it stopped: every device heard from before
 	// is watched from its last sign of life.
 	seen := newLastSeen(a.cfg.DataDir, p.tracker, a.log.With("component", "supervision"))

@@ -135,3 +135,22 @@ func (b *Broker) Publish(topic string, payload []byte, qos byte, retain bool) er
 	}
 	return b.server.Publish(topic, payload, retain, qos)
 }
+
+// Listening reports whether a connected client subscribes to exactly this
+// topic: a staff phone on its own R/staff/{id}/notify. Wildcard watchers
+// (a console on R/staff/+/notify) do not count, so they never hide a
+// phone that is away. Before the broker serves it reports false.
+func (b *Broker) Listening(topic string) bool {
+	if !b.ready.Load() {
+		return false
+	}
+	for id, sub := range b.server.Topics.Subscribers(topic).Subscriptions {
+		if sub.Filter != topic {
+			continue
+		}
+		if cl, ok := b.server.Clients.Get(id); ok && !cl.Closed() {
+			return true
+		}
+	}
+	return false
+}

@@ -31,7 +31,11 @@ type Config struct {
 	// Webhook, when its URL is set, also receives every page as signed
 	// JSON (the city's grid platform, an upstream system).
 	Webhook Webhook `yaml:"webhook"`
-	Log     Log     `yaml:"log"`
+	// SMS, when its URL is set, is the fallback channel to a staff
+	// member's phone number: used when the phone app is not connected to
+	// the embedded broker or an MQTT page fails.
+	SMS SMS `yaml:"sms"`
+	Log Log `yaml:"log"`
 
 	// registryDefault is set while Registry is the default rather than a
 	// file someone named; see RegistryOptional.
@@ -119,6 +123,26 @@ type Ingest struct {
 type Webhook struct {
 	URL    string `yaml:"url"`    // http:// or https://; empty: no webhook
 	Secret string `yaml:"secret"` // the HMAC key, at least 16 characters; may be "env:NAME"
+}
+
+// SMS is an HTTP SMS (or voice) gateway, so that a real provider is one
+// config block. URL, header values and Body are Go text/templates over
+// .Staff, .Phone, .Text (a short ready message) and .Note (the whole
+// notification); the function json quotes a value as JSON.
+type SMS struct {
+	URL     string            `yaml:"url"`     // http:// or https:// once rendered; empty: no SMS
+	Method  string            `yaml:"method"`  // POST if empty
+	Headers map[string]string `yaml:"headers"` // e.g. Content-Type, an API key (a value may be "env:NAME")
+	Body    string            `yaml:"body"`    // required with url
+	// Check, if set, must hold in the gateway's 2xx JSON answer.
+	Check *SMSCheck `yaml:"check"`
+}
+
+// SMSCheck is a field of the SMS gateway's JSON answer that says it took
+// the message: {field: result.code, equals: "0"}.
+type SMSCheck struct {
+	Field  string `yaml:"field"`
+	Equals string `yaml:"equals"`
 }
 
 // Log is the daemon's logging.

@@ -105,7 +105,7 @@ func (c *Config) resolveEnv(lookup func(string) (string, bool), at func(key, for
 	for _, m := range []struct {
 		key string
 		m   map[string]string
-	}{{"http.tokens", c.HTTP.Tokens}, {"mqtt.embedded.users", c.MQTT.Embedded.Users}} {
+	}{{"http.tokens", c.HTTP.Tokens}, {"mqtt.embedded.users", c.MQTT.Embedded.Users}, {"sms.headers", c.SMS.Headers}} {
 		for _, k := range slices.Sorted(maps.Keys(m.m)) {
 			v := m.m[k]
 			resolve(m.key+"."+k, &v)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/template"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
@@ -51,6 +52,7 @@ func (c Config) check(at func(key, format string, args ...any) Problem) []Proble
 	c.checkInflux(k)
 	c.checkIngest(k)
 	c.checkWebhook(k)
+	c.checkSMS(k)
 	c.checkEscalation(k)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		k.add("log.level", "%q: want debug, info, warn or error", c.Log.Level)
@@ -285,5 +287,39 @@ func (c Config) checkWebhook(k *checker) {
 	}
 	if len(w.Secret) < 16 {
 		k.add("webhook.secret", "at least 16 characters are needed to sign the pages")
+	}
+}
+
+func (c Config) checkSMS(k *checker) {
+	s := c.SMS
+	if s.URL == "" {
+		if s.Body != "" || len(s.Headers) > 0 || s.Check != nil || s.Method != "" {
+			k.add("sms.url", "empty, yet other sms keys are set")
+		}
+		return
+	}
+	if s.Body == "" {
+		k.add("sms.body", "required with sms.url")
+	}
+	if s.Check != nil && s.Check.Field == "" {
+		k.add("sms.check.field", "required with sms.check")
+	}
+	switch s.Method {
+	case "", "GET", "POST", "PUT":
+	default:
+		k.add("sms.method", "%q: want GET, POST or PUT", s.Method)
+	}
+	// Parsed here only to report a broken template at load (and with
+	// -check); gateway/deliver renders them, with the real json function.
+	parse := func(key, text string) {
+		fns := template.FuncMap{"json": func(any) string { return "" }}
+		if _, err := template.New(key).Funcs(fns).Parse(text); err != nil {
+			k.add(key, "bad template: %v", err)
+		}
+	}
+	parse("sms.url", s.URL)
+	parse("sms.body", s.Body)
+	for _, h := range slices.Sorted(maps.Keys(s.Headers)) {
+		parse("sms.headers."+h, s.Headers[h])
 	}
 }

@@ -232,3 +232,35 @@ func TestWebhookValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestSMSValidation(t *testing.T) {
+	const body = `{"to": {{json .Phone}}, "text": {{json .Text}}}`
+	for _, tt := range []struct {
+		name string
+		s    SMS
+		want string
+	}{
+		{"off", SMS{}, ""},
+		{"on", SMS{URL: "https://sms.example/send", Body: body, Check: &SMSCheck{Field: "code", Equals: "0"}}, ""},
+		{"body without url", SMS{Body: body}, "sms.url: empty, yet other sms keys are set"},
+		{"no body", SMS{URL: "https://sms.example/send"}, "sms.body: required with sms.url"},
+		{"bad method", SMS{URL: "https://sms.example/send", Body: body, Method: "DELETE"}, `sms.method: "DELETE"`},
+		{"check without field", SMS{URL: "https://sms.example/send", Body: body, Check: &SMSCheck{}}, "sms.check.field: required"},
+		{"bad template", SMS{URL: "https://sms.example/send", Body: `{{json .Phone`}, "sms.body: bad template"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.SMS = tt.s
+			err := c.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -32,6 +32,9 @@ const (
 	EntryArrive   EntryKind = "arrive"
 	EntryResolve  EntryKind = "resolve"
 	EntryCleared  EntryKind = "cleared" // closed by its rule (condition ended)
+	// EntryFallback: a page reached By through a channel other than MQTT
+	// (Channel "sms": the phone app was away or the MQTT page failed).
+	EntryFallback EntryKind = "fallback"
 )
 
 // Entry is one line of an alarm's timeline: what happened, when, who did it,

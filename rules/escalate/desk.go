@@ -21,6 +21,19 @@ type Notifier interface {
 	Notify(ctx context.Context, staffID string, n event.Notification) error
 }
 
+// ChannelNotifier is a Notifier that may page over more than one channel
+// (MQTT, then SMS when the phone app is away) and says which one took the
+// page. A page through any channel but PrimaryChannel is written to the
+// alarm's timeline (EntryFallback), so the security room sees that wang
+// was reached by SMS.
+type ChannelNotifier interface {
+	Notifier
+	NotifyVia(ctx context.Context, staffID string, n event.Notification) (channel string, err error)
+}
+
+// PrimaryChannel is the channel every page tries first.
+const PrimaryChannel = "mqtt"
+
 // Board shows alarms (retained R/alarms/{id}, the live console). The desk
 // calls Publish from its goroutine after every change; it must not block.
 // The alarm passed is the Board's to keep and is never modified afterwards.

@@ -24,10 +24,6 @@ const (
 	retryMax  = time.Minute
 )
 
-// channelMQTT labels the notification metric; the Notifier interface has
-// one channel for now.
-const channelMQTT = "mqtt"
-
 // advance sends every step of an escalating alarm that is due at now, in
 // order (steps fired past their deadline are Late), and schedules the next
 // one. It reports whether it sent anything.
@@ -64,11 +60,11 @@ func (o *owner) sendStep(a *alarm.Alarm, steps []Step, i int, late bool, nowMS i
 	if len(a.Notified) == 0 && len(who) > 0 {
 		o.observe(o.d.m.latency.firstPage, a, nowMS)
 	}
+	a.Timeline = append(a.Timeline, alarm.Entry{At: nowMS, Kind: alarm.EntryNotified, Step: i, Staff: who, Late: late})
 	for _, id := range who {
 		a.Notified = append(a.Notified, id)
 		o.page(a, id, n, 0, nowMS)
 	}
-	a.Timeline = append(a.Timeline, alarm.Entry{At: nowMS, Kind: alarm.EntryNotified, Step: i, Staff: who, Late: late})
 	if len(who) > 0 {
 		o.armRepeat(a, i)
 	}
@@ -138,18 +134,23 @@ func (o *owner) notification(reg *registry.Registry, a *alarm.Alarm, steps []Ste
 
 // page sends one notification. A failure is logged, counted, and retried
 // later with backoff while the alarm escalates, up to maxAttempts tries.
-// It reports whether the alarm's list of undelivered pages changed.
+// It reports whether the alarm changed (its list of undelivered pages, or
+// a fallback channel on its timeline).
 func (o *owner) page(a *alarm.Alarm, staff string, n event.Notification, attempt int, nowMS int64) bool {
 	ctx, cancel := context.WithTimeout(o.ctx, o.d.cfg.NotifyTimeout)
-	err := o.d.cfg.Notifier.Notify(ctx, staff, n)
+	channel, err := o.notify(ctx, staff, n)
 	cancel()
 	_, was := a.Undelivered[staff]
 	if err == nil {
-		o.d.m.notifications.WithLabelValues(channelMQTT, "ok").Inc()
+		o.d.m.notifications.WithLabelValues(channel, "ok").Inc()
 		delete(a.Undelivered, staff)
+		if channel != PrimaryChannel {
+			a.Timeline = append(a.Timeline, alarm.Entry{At: nowMS, Kind: alarm.EntryFallback, By: staff, Channel: channel, Step: n.Step})
+			return true
+		}
 		return was
 	}
-	o.d.m.notifications.WithLabelValues(channelMQTT, "error").Inc()
+	o.d.m.notifications.WithLabelValues(channel, "error").Inc()
 	if attempt+1 >= maxAttempts {
 		delete(a.Undelivered, staff)
 		o.d.log.Error("page failed; giving up", "alarm", a.ID, "staff", staff, "step", n.Step,
@@ -165,6 +166,19 @@ func (o *owner) page(a *alarm.Alarm, staff string, n event.Notification, attempt
 	a.Undelivered[staff] = n.Step
 	o.due.push(due{at: nowMS + wait.Milliseconds(), kind: dueRetry, alarm: a.ID, staff: staff, attempt: attempt + 1})
 	return !was
+}
+
+// notify pages through the Notifier, asking which channel took the page
+// when it can tell.
+func (o *owner) notify(ctx context.Context, staff string, n event.Notification) (string, error) {
+	if cn, ok := o.d.cfg.Notifier.(ChannelNotifier); ok {
+		ch, err := cn.NotifyVia(ctx, staff, n)
+		if ch == "" {
+			ch = PrimaryChannel
+		}
+		return ch, err
+	}
+	return PrimaryChannel, o.d.cfg.Notifier.Notify(ctx, staff, n)
 }
 
 // fire handles one deadline that has come; stale ones are dropped.
