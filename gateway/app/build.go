@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gridwatch/gridwatch/gateway/broadcast"
 	"github.com/gridwatch/gridwatch/gateway/broker"
+	"github.com/gridwatch/gridwatch/gateway/command"
 	"github.com/gridwatch/gridwatch/gateway/deliver"
 	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
@@ -48,6 +50,8 @@ type parts struct {
 	telemetry *telemetry.Writer // nil without influx.url
 	webhook   *deliver.Outbox   // nil without webhook.url
 	sms       *deliver.Outbox   // nil without sms.url
+	commands  *command.Dispatcher
+	broadcast *broadcast.Service
 	http      *httpapi.Server
 	listener  net.Listener
 
@@ -91,6 +95,20 @@ func (a *App) build() (_ *parts, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.commands, err = command.New(command.Config{Publisher: p.transport, Topics: a.topics,
+		OnResult: func(r command.Result) {
+			if p.broadcast != nil {
+				p.broadcast.CommandResult(r.ID, r.Outcome, r.Error, r.DoneMS)
+			}
+		},
+		Logger: a.log.With("component", "command"), Registerer: a.metrics}); err != nil {
+		return nil, a.errf("commands: %w", err)
+	}
+	if p.broadcast, err = broadcast.Open(broadcast.Config{Path: filepath.Join(cfg.DataDir, "broadcasts.db"),
+		Registry: a.reg.Get, Notifier: pg, Commander: p.commands, Logger: a.log.With("component", "broadcast")}); err != nil {
+		return nil, a.errf("%w", err)
+	}
+	p.closers = append(p.closers, p.broadcast.Close)
 	if p.desk, err = escalate.New(escalate.Config{
 		Policies: cfg.Escalation,
 		Registry: a.reg.Get,
@@ -140,7 +158,7 @@ func (a *App) build() (_ *parts, err error) {
 	}
 	if p.ingest, err = ingest.New(ingest.Config{
 		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel,
-		Replies: replies{desk: p.desk}, Transport: a.transportName(),
+		Replies: replies{desk: p.desk}, Commands: p.commands, Transport: a.transportName(),
 		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,
 		DedupeWindow: cfg.Ingest.DedupeWindow, Logger: a.log.With("component", "ingest"), Registerer: a.metrics,
 	}); err != nil {
@@ -157,12 +175,14 @@ func (a *App) build() (_ *parts, err error) {
 	if p.http, err = httpapi.New(httpapi.Config{
 		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(p.listener.Addr()),
 		Alarms:    consoleDesk{desk: p.desk, trustConsole: !cfg.AuthEnabled()},
-		Oversight: p.desk,
-		Devices:   p.tracker, Metrics: a.metricsHandler(),
+		Oversight: p.desk, Broadcasts: p.broadcast,
+		Devices: p.tracker, Metrics: a.metricsHandler(),
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
 			escalate.ErrNotFound: http.StatusNotFound, escalate.ErrForbidden: http.StatusForbidden,
 			escalate.ErrUnknownGrid: http.StatusNotFound,
-			escalate.ErrStopped:     http.StatusServiceUnavailable, escalate.ErrNotReady: http.StatusServiceUnavailable,
+			broadcast.ErrNotFound:   http.StatusNotFound, broadcast.ErrForbidden: http.StatusForbidden,
+			broadcast.ErrUnknownGrid: http.StatusNotFound, broadcast.ErrBadRequest: http.StatusBadRequest,
+			escalate.ErrStopped: http.StatusServiceUnavailable, escalate.ErrNotReady: http.StatusServiceUnavailable,
 		}),
 		Ready:  func() error { return errors.Join(p.transport.Ready(), p.journal.Err(), deskRunning(p.desk)) },
 		Logger: a.log.With("component", "http"), Registerer: a.metrics,

@@ -86,4 +86,13 @@ type Notification struct {
 	// Late is set when the step fired after its deadline (e.g. the gateway
 	// was down when it was due).
 	Late bool `json:"late,omitempty"`
+	// Kind is empty for an alarm page and "broadcast" for an operator's
+	// message down the grid tree (then AlarmID is empty, Grid is the
+	// broadcast's scope and Text the message). An extension of the contract.
+	Kind        string `json:"kind,omitempty"`
+	BroadcastID string `json:"broadcast_id,omitempty"`
+	Text        string `json:"text,omitempty"`
 }
+
+// KindBroadcast marks a Notification that carries a broadcast.
+const KindBroadcast = "broadcast"

@@ -37,6 +37,16 @@ func (s *Server) routes() http.Handler {
 			{"GET", "/api/v1/audit", s.handleAudit},
 		}...)
 	}
+	if s.cfg.Broadcasts != nil {
+		api = append(api, []struct {
+			method, path string
+			h            apiHandler
+		}{
+			{"GET", "/api/v1/broadcasts", s.handleBroadcasts},
+			{"POST", "/api/v1/broadcasts", s.handleSendBroadcast},
+			{"GET", "/api/v1/broadcasts/{id}", s.handleBroadcast},
+		}...)
+	}
 	var paths []string
 	allow := map[string]string{}
 	for _, r := range api {

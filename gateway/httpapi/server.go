@@ -54,6 +54,8 @@ type Config struct {
 	// Oversight serves /api/v1/emergency and /api/v1/audit; nil leaves
 	// those routes out.
 	Oversight Oversight
+	// Broadcasts serves /api/v1/broadcasts; nil leaves those routes out.
+	Broadcasts Broadcasts
 	// Ready reports why the gateway is not ready (nil when it is); nil
 	// means always ready.
 	Ready func() error

@@ -45,6 +45,12 @@ type Replies interface {
 	Reply(ctx context.Context, act event.Action) error
 }
 
+// Commands takes devices' answers to commands (R/dev/{id}/cmd/ack).
+type Commands interface {
+	// Ack reports whether the answer matched a command waiting for it.
+	Ack(a event.CommandAck) bool
+}
+
 // Config wires an Ingestor. Registry, Journal and Devices are required.
 type Config struct {
 	Topics    wire.Topics
@@ -53,6 +59,7 @@ type Config struct {
 	Devices   Devices
 	Telemetry TelemetrySink // nil: telemetry only updates device status
 	Replies   Replies       // nil: replies are refused
+	Commands  Commands      // nil: command acks are only logged
 
 	// Transport labels the metrics ("embedded", "external").
 	Transport    string
@@ -177,7 +184,8 @@ func (in *Ingestor) Handle(ctx context.Context, topic string, payload []byte) er
 		}
 		in.cfg.Devices.Seen(id, nowMS)
 		in.metrics.accepted(kind)
-		in.cfg.Logger.Debug("command acknowledged", "device", id, "cid", ack.ID, "ok", ack.OK, "error", ack.Error)
+		matched := in.cfg.Commands != nil && in.cfg.Commands.Ack(ack)
+		in.cfg.Logger.Debug("command acknowledged", "device", id, "cid", ack.ID, "ok", ack.OK, "error", ack.Error, "matched", matched)
 		return nil
 	}
 	return nil

@@ -1,0 +1,220 @@
+package broadcast
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/registry"
+)
+
+// Notifier reaches a person and says over which channel (the gateway's
+// pager: MQTT, falling back to SMS).
+type Notifier interface {
+	NotifyVia(ctx context.Context, staffID string, n event.Notification) (channel string, err error)
+}
+
+// Commander sends a device command and returns its id; the outcome comes
+// back through Service.CommandResult.
+type Commander interface {
+	Send(c event.Command) (string, error)
+}
+
+// Config configures a Service; all but Now and Logger are required.
+type Config struct {
+	Path      string // the bbolt file
+	Registry  func() *registry.Registry
+	Notifier  Notifier
+	Commander Commander
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// Service sends broadcasts and tracks their targets. Its methods are safe
+// for concurrent use; one mutex orders a broadcast's sending against the
+// command results that come back for it.
+type Service struct {
+	cfg   Config
+	log   *slog.Logger
+	mu    sync.Mutex
+	store *store
+	seq   int
+}
+
+// Open opens the store and builds the Service.
+func Open(cfg Config) (*Service, error) {
+	if cfg.Path == "" || cfg.Registry == nil || cfg.Notifier == nil || cfg.Commander == nil {
+		return nil, fmt.Errorf("broadcast: path, registry, notifier and commander are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	st, err := openStore(cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, store: st}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// Close closes the store.
+func (s *Service) Close() error { return s.store.close() }
+
+// Send broadcasts text to the subtree under scope ("" the whole site) on
+// behalf of staff member by; trusted skips the check of by (a loopback
+// console with auth off). It returns the broadcast with every target's
+// first status: people are reached at once, light boxes answer later.
+func (s *Service) Send(ctx context.Context, scope, text, by string, trusted bool) (Broadcast, error) {
+	if text == "" || len(text) > MaxText || !utf8.ValidString(text) {
+		return Broadcast{}, fmt.Errorf("%w: text must be 1–%d bytes of UTF-8", ErrBadRequest, MaxText)
+	}
+	reg := s.cfg.Registry()
+	gridName := "全部"
+	if scope != "" {
+		g, ok := reg.Grid(scope)
+		if !ok {
+			return Broadcast{}, fmt.Errorf("broadcast to %q: %w", scope, ErrUnknownGrid)
+		}
+		gridName = g.Name
+	}
+	if !trusted {
+		if err := mayBroadcast(reg, scope, by); err != nil {
+			return Broadcast{}, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.seq++
+	b := &Broadcast{ID: fmt.Sprintf("B%013d-%d", now.UnixMilli(), s.seq), Scope: scope, Text: text, By: by, CreatedMS: now.UnixMilli()}
+	for _, d := range reg.Devices() {
+		if d.Kind == registry.Lightbox && inScope(reg, d.Grid, scope) {
+			b.Targets = append(b.Targets, Target{Kind: KindDevice, ID: d.ID, Status: Pending})
+		}
+	}
+	for _, st := range reg.StaffList() {
+		if servesIn(reg, st, scope) {
+			b.Targets = append(b.Targets, Target{Kind: KindStaff, ID: st.ID, Status: Pending})
+		}
+	}
+	// Recorded before anything goes out: a crash mid-way leaves the
+	// targets not reached as pending, for everyone to see.
+	if err := s.store.put(b); err != nil {
+		return Broadcast{}, fmt.Errorf("broadcast: %w", err)
+	}
+	note := b.notification(gridName)
+	for i := range b.Targets {
+		t := &b.Targets[i]
+		t.AtMS = s.cfg.Now().UnixMilli()
+		if t.Kind == KindDevice {
+			s.speak(reg, b, t)
+			continue
+		}
+		ch, err := s.cfg.Notifier.NotifyVia(ctx, t.ID, note)
+		t.Channel = ch
+		if err != nil {
+			t.Status, t.Error = Failed, err.Error()
+		} else {
+			t.Status = Delivered
+		}
+	}
+	b.summarise()
+	if err := s.store.put(b); err != nil {
+		return Broadcast{}, fmt.Errorf("broadcast: %w", err)
+	}
+	s.log.Info("broadcast sent", "broadcast", b.ID, "grid", scope, "by", by, "targets", len(b.Targets), "summary", b.Summary)
+	return *b, nil
+}
+
+// speak commands one light box.
+func (s *Service) speak(reg *registry.Registry, b *Broadcast, t *Target) {
+	if d, ok := reg.Device(t.ID); !ok || d.Modbus != nil || d.OSDP != nil {
+		t.Status, t.Error = Unsupported, "not an MQTT device"
+		return
+	}
+	cid, err := s.cfg.Commander.Send(event.Command{Device: t.ID, Cmd: CmdSpeak,
+		Args: map[string]any{"text": b.Text, "broadcast_id": b.ID}})
+	t.CID, t.Channel = cid, "mqtt"
+	if err != nil {
+		t.Status, t.Error = Failed, err.Error()
+	}
+}
+
+// CommandResult records how a light box answered its speak command;
+// results of other commands are ignored.
+func (s *Service) CommandResult(cid, outcome, errText string, atMS int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, err := s.store.byCommand(cid)
+	if err != nil {
+		return // not a broadcast's command
+	}
+	for i := range b.Targets {
+		t := &b.Targets[i]
+		if t.CID != cid || t.Status != Pending {
+			continue
+		}
+		t.Status, t.Error, t.AtMS = outcome, errText, atMS
+		b.summarise()
+		if err := s.store.put(b); err != nil {
+			s.log.Error("broadcast target not updated", "broadcast", b.ID, "device", t.ID, "err", err)
+		}
+		return
+	}
+}
+
+// Get returns one broadcast.
+func (s *Service) Get(id string) (Broadcast, error) {
+	b, err := s.store.get(id)
+	if err != nil {
+		return Broadcast{}, err
+	}
+	return *b, nil
+}
+
+// List returns up to limit broadcasts, newest first.
+func (s *Service) List(limit int) ([]Broadcast, error) { return s.store.list(limit) }
+
+func inScope(reg *registry.Registry, grid, scope string) bool {
+	return scope == "" || reg.InSubtree(grid, scope)
+}
+
+// servesIn reports whether a staff member serves a cell inside the scope.
+func servesIn(reg *registry.Registry, st *registry.Staff, scope string) bool {
+	for _, g := range st.Grids {
+		if inScope(reg, g, scope) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayBroadcast: the security room, the command centre and grid leaders,
+// for cells they serve; the whole site only for someone serving every root.
+func mayBroadcast(reg *registry.Registry, scope, by string) error {
+	st, ok := reg.Staff(by)
+	switch {
+	case !ok:
+		return fmt.Errorf("%q is not a staff member: %w", by, ErrForbidden)
+	case st.Role != registry.SecurityRoom && st.Role != registry.CommandCenter && st.Role != registry.GridLeader:
+		return fmt.Errorf("%s is %s; only security_room, command_center or grid_leader may broadcast: %w", by, st.Role, ErrForbidden)
+	case scope != "":
+		if !reg.Serves(st, scope) {
+			return fmt.Errorf("%s does not serve %s or a cell above it: %w", by, scope, ErrForbidden)
+		}
+		return nil
+	}
+	for _, g := range reg.Grids() {
+		if g.Parent == "" && !reg.Serves(st, g.ID) {
+			return fmt.Errorf("the whole site: %s does not serve root cell %q: %w", by, g.ID, ErrForbidden)
+		}
+	}
+	return nil
+}

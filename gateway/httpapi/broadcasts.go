@@ -1,0 +1,96 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/gridwatch/gridwatch/gateway/broadcast"
+	"github.com/gridwatch/gridwatch/gateway/event"
+)
+
+// Broadcasts sends operators' messages down the grid tree and reports
+// their delivery (gateway/broadcast in production).
+type Broadcasts interface {
+	// Send broadcasts text to the subtree under scope ("" the whole site)
+	// for staff member by; trusted skips the check of by.
+	Send(ctx context.Context, scope, text, by string, trusted bool) (broadcast.Broadcast, error)
+	Get(id string) (broadcast.Broadcast, error)
+	List(limit int) ([]broadcast.Broadcast, error)
+}
+
+// broadcastBody is the body of POST /api/v1/broadcasts.
+type broadcastBody struct {
+	Grid *string `json:"grid"`
+	Text string  `json:"text"`
+	By   string  `json:"by"`
+}
+
+// broadcastList is the answer of GET /api/v1/broadcasts.
+type broadcastList struct {
+	Broadcasts []broadcast.Broadcast `json:"broadcasts"`
+}
+
+const maxBroadcastList = 500
+
+func (s *Server) handleSendBroadcast(w http.ResponseWriter, r *http.Request, caller string) {
+	var body broadcastBody
+	if err := decodeBody(w, r, &body, "grid, text, by"); err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	if body.Grid == nil || body.Text == "" {
+		writeError(w, http.StatusBadRequest, `body must give "grid" (a grid id, or "" for the whole site) and "text"`)
+		return
+	}
+	if *body.Grid != "" && !event.ValidID(*body.Grid) {
+		writeError(w, http.StatusBadRequest, "grid %q is not a valid grid id", *body.Grid)
+		return
+	}
+	by, err := s.actor(caller, body.By)
+	if err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	b, err := s.cfg.Broadcasts.Send(r.Context(), *body.Grid, body.Text, by, !s.tokens.on)
+	if err != nil {
+		s.deskError(w, r, err)
+		return
+	}
+	s.log.Info("http api: broadcast", "broadcast", b.ID, "grid", b.Scope, "by", by, "targets", len(b.Targets))
+	writeJSON(w, http.StatusCreated, b)
+}
+
+func (s *Server) handleBroadcasts(w http.ResponseWriter, r *http.Request, _ string) {
+	limit := 50
+	for k, v := range r.URL.Query() {
+		if k != "limit" || len(v) != 1 {
+			writeError(w, http.StatusBadRequest, "query: only one limit is accepted, not %q", k)
+			return
+		}
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 1 || n > maxBroadcastList {
+			writeError(w, http.StatusBadRequest, "limit must be a whole number from 1 to %d, not %q", maxBroadcastList, v[0])
+			return
+		}
+		limit = n
+	}
+	list, err := s.cfg.Broadcasts.List(limit)
+	if err != nil {
+		s.deskError(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []broadcast.Broadcast{}
+	}
+	writeJSON(w, http.StatusOK, broadcastList{Broadcasts: list})
+}
+
+func (s *Server) handleBroadcast(w http.ResponseWriter, r *http.Request, _ string) {
+	b, err := s.cfg.Broadcasts.Get(r.PathValue("id"))
+	if err != nil {
+		s.deskError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
+}
