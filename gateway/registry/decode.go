@@ -63,6 +63,7 @@ type doc struct {
 	grids   []entry[Grid]
 	staff   []entry[Staff]
 	devices []entry[Device]
+	groups  []entry[Group]
 }
 
 func (d *decoder) add(line int, subject, format string, args ...any) {
@@ -121,6 +122,12 @@ func (d *decoder) document(data []byte) *doc {
 					out.staff = append(out.staff, e)
 				}
 			})
+		case "groups":
+			return d.list(v, "groups", func(n *yaml.Node, i int) {
+				if e := d.group(n, i); !e.broken {
+					out.groups = append(out.groups, e)
+				}
+			})
 		case "devices":
 			return d.list(v, "devices", func(n *yaml.Node, i int) {
 				if e := d.device(n, i); !e.broken {
@@ -128,7 +135,7 @@ func (d *decoder) document(data []byte) *doc {
 				}
 			})
 		}
-		d.add(k.Line, "", "unknown top-level field %q (want grids, staff, devices)", k.Value)
+		d.add(k.Line, "", "unknown top-level field %q (want grids, staff, groups, devices)", k.Value)
 		return false
 	})
 	return out

@@ -69,6 +69,25 @@ func (d *decoder) staffMember(n *yaml.Node, i int) entry[Staff] {
 	return e
 }
 
+func (d *decoder) group(n *yaml.Node, i int) entry[Group] {
+	e := entry[Group]{spot: d.newSpot(n, "group", i)}
+	g, s := &e.v, &e.spot
+	s.broken = !d.mapping(n, s, "", func(k, v *yaml.Node) (ok bool) {
+		switch key := k.Value; key {
+		case "id":
+			g.ID, ok = d.str(v, s, key)
+		case "name":
+			g.Name, ok = d.str(v, s, key)
+		case "staff":
+			g.Staff, ok = d.strs(v, s, key)
+		default:
+			return d.unknown(k, s, "")
+		}
+		return ok
+	})
+	return e
+}
+
 func (d *decoder) device(n *yaml.Node, i int) entry[Device] {
 	e := entry[Device]{spot: d.newSpot(n, "device", i)}
 	dev, s := &e.v, &e.spot

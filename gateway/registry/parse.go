@@ -33,7 +33,11 @@ func Parse(name string, data []byte) (*Registry, error) {
 	for i, e := range doc.devices {
 		devices[i] = e.v
 	}
-	return newRegistry(grids, staff, devices), nil
+	groups := make([]Group, len(doc.groups))
+	for i, e := range doc.groups {
+		groups[i] = e.v
+	}
+	return newRegistry(grids, staff, devices, groups), nil
 }
 
 // Load reads and parses the registry file at path. A file that cannot be
@@ -48,4 +52,4 @@ func Load(path string) (*Registry, error) {
 }
 
 // Empty returns a registry with no grids, staff or devices.
-func Empty() *Registry { return newRegistry(nil, nil, nil) }
+func Empty() *Registry { return newRegistry(nil, nil, nil, nil) }

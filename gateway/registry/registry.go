@@ -92,6 +92,14 @@ type RTSP struct {
 	URL string `yaml:"url" json:"url"`
 }
 
+// Group is a named list of staff that escalation steps can page as one
+// (a duty roster, the police station's night shift).
+type Group struct {
+	ID    string   `yaml:"id" json:"id"`
+	Name  string   `yaml:"name,omitempty" json:"name,omitempty"`
+	Staff []string `yaml:"staff" json:"staff"`
+}
+
 // DefaultHeartbeat is the heartbeat interval of a device that names none.
 const DefaultHeartbeat = 60 * time.Second
 
@@ -117,13 +125,15 @@ type Registry struct {
 	grids   map[string]*Grid
 	staff   map[string]*Staff
 	devices map[string]*Device
+	groups  map[string]*Group
 	// byCell maps grid id → role → staff serving that exact cell.
 	byCell map[string]map[Role][]*Staff
 }
 
 // newRegistry indexes already-validated lists.
-func newRegistry(grids []Grid, staff []Staff, devices []Device) *Registry {
+func newRegistry(grids []Grid, staff []Staff, devices []Device, groups []Group) *Registry {
 	r := &Registry{
+		groups:  make(map[string]*Group, len(groups)),
 		grids:   make(map[string]*Grid, len(grids)),
 		staff:   make(map[string]*Staff, len(staff)),
 		devices: make(map[string]*Device, len(devices)),
@@ -141,6 +151,9 @@ func newRegistry(grids []Grid, staff []Staff, devices []Device) *Registry {
 			}
 			r.byCell[g][s.Role] = append(r.byCell[g][s.Role], s)
 		}
+	}
+	for i := range groups {
+		r.groups[groups[i].ID] = &groups[i]
 	}
 	for i := range devices {
 		d := &devices[i]
@@ -168,6 +181,12 @@ func (r *Registry) Grid(id string) (*Grid, bool) {
 func (r *Registry) Staff(id string) (*Staff, bool) {
 	s, ok := r.staff[id]
 	return s, ok
+}
+
+// Group returns the staff group with the given id.
+func (r *Registry) Group(id string) (*Group, bool) {
+	g, ok := r.groups[id]
+	return g, ok
 }
 
 // Devices returns every device, sorted by id.

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -152,5 +153,38 @@ func TestListsSorted(t *testing.T) {
 	wantStaff := []string{"c1", "m1", "m2", "m3", "multi", "p1"}
 	if got := ids(r.StaffList(), func(s *Staff) string { return s.ID }); !slices.Equal(got, wantStaff) {
 		t.Errorf("StaffList() = %v, want %v", got, wantStaff)
+	}
+}
+
+func TestGroups(t *testing.T) {
+	const ok = `
+grids: [{id: lianhua, name: 莲花社区, level: 3}]
+staff:
+  - {id: li, name: 李警官, role: police, grids: [lianhua]}
+  - {id: wu, name: 吴警官, role: police, grids: [lianhua]}
+groups:
+  - {id: night-duty, name: 夜班, staff: [li, wu]}
+`
+	reg, err := Parse("r.yaml", []byte(ok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, found := reg.Group("night-duty"); !found || g.Name != "夜班" || len(g.Staff) != 2 {
+		t.Fatalf("group: %+v %v", g, found)
+	}
+	const bad = `
+grids: [{id: lianhua, name: 莲花社区, level: 3}]
+staff:
+  - {id: li, name: 李警官, role: police, grids: [lianhua]}
+groups:
+  - {id: night-duty, staff: [li, ghost, li]}
+  - {id: empty, staff: []}
+`
+	_, err = Parse("r.yaml", []byte(bad))
+	for _, want := range []string{`r.yaml:6: group night-duty: unknown staff "ghost"`, `r.yaml:6: group night-duty: staff "li" listed twice`,
+		`r.yaml:7: group empty: staff missing`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in:\n%v", want, err)
+		}
 	}
 }

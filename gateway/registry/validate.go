@@ -27,7 +27,8 @@ const (
 // validate checks the decoded entries against each other and the limits.
 func (d *decoder) validate(doc *doc) {
 	grids := d.validateGrids(doc.grids)
-	d.validateStaff(doc.staff, grids)
+	staff := d.validateStaff(doc.staff, grids)
+	d.validateGroups(doc.groups, staff)
 	d.validateDevices(doc.devices, grids)
 }
 
@@ -133,7 +134,32 @@ func indexOf[T comparable](s []T, v T) int {
 	return -1
 }
 
-func (d *decoder) validateStaff(list []entry[Staff], grids map[string]*entry[Grid]) {
+func (d *decoder) validateGroups(list []entry[Group], staff map[string]*spot) {
+	seen := map[string]*spot{}
+	for i := range list {
+		g, s := &list[i].v, &list[i].spot
+		d.checkID(s, g.ID, seen)
+		if s.bad["staff"] {
+			continue
+		}
+		if len(g.Staff) == 0 {
+			d.add(s.lineOf("staff"), s.subject, "staff missing: a group has at least one member")
+		}
+		listed := map[string]bool{}
+		for _, id := range g.Staff {
+			switch {
+			case listed[id]:
+				d.add(s.lineOf("staff"), s.subject, "staff %q listed twice", id)
+			case staff[id] == nil:
+				d.add(s.lineOf("staff"), s.subject, "unknown staff %q", id)
+			}
+			listed[id] = true
+		}
+	}
+}
+
+// validateStaff checks the staff list and returns the good ids.
+func (d *decoder) validateStaff(list []entry[Staff], grids map[string]*entry[Grid]) map[string]*spot {
 	seen := map[string]*spot{}
 	for i := range list {
 		m, s := &list[i].v, &list[i].spot
@@ -161,6 +187,7 @@ func (d *decoder) validateStaff(list []entry[Staff], grids map[string]*entry[Gri
 			listed[g] = true
 		}
 	}
+	return seen
 }
 
 func (d *decoder) validateDevices(list []entry[Device], grids map[string]*entry[Grid]) {

@@ -47,3 +47,17 @@ func TestPageThroughAFallbackChannelIsOnTheTimeline(t *testing.T) {
 		}
 	})
 }
+
+func TestStepPagesARegistryGroup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, func(c *Config) {
+			c.Policies = DefaultPolicies()
+			c.Policies[event.Red] = Policy{Steps: []Step{{Groups: []string{"patrol", "no-such-group"}, Staff: []string{"duty"}}}}
+		})
+		defer r.stop()
+		r.send("lb-0001", event.ButtonPressed)
+		if got := staffOf(r.notes.take()); !equal(got, "duty", "sun") {
+			t.Fatalf("step 0 paged %v, want the patrol group (duty once, sun)", got)
+		}
+	})
+}

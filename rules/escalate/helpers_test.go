@@ -36,6 +36,8 @@ staff:
   - {id: cmd1,  name: 白羽指挥中心, role: command_center, grids: [baiyu]}
   - {id: sun,   name: 孙丽,       role: grid_member,    grids: [lh-g4-08]}
   - {id: duty,  name: 值班员,     role: command_center, grids: [hehua]}
+groups:
+  - {id: patrol, name: 巡逻队, staff: [sun, duty]}
 devices:
   - {id: lb-0001, kind: lightbox, grid: lh-g4-07, name: 莲花路12号, location: {lat: 33.30, lon: 111.49}}
   - {id: lb-0002, kind: lightbox, grid: lh-g4-08, name: 莲花路30号}

@@ -90,6 +90,16 @@ func (o *owner) recipients(reg *registry.Registry, a *alarm.Alarm, st Step) []st
 			add(s.ID)
 		}
 	}
+	for _, gid := range st.Groups {
+		g, ok := reg.Group(gid)
+		if !ok {
+			o.d.log.Warn("escalation policy names a group missing from the registry", "group", gid, "alarm", a.ID)
+			continue
+		}
+		for _, id := range g.Staff {
+			add(id)
+		}
+	}
 	for _, id := range st.Staff {
 		if _, ok := reg.Staff(id); !ok {
 			o.d.log.Warn("escalation policy names staff missing from the registry", "staff", id, "alarm", a.ID)

@@ -13,13 +13,15 @@ import (
 
 // Step is one level of an escalation policy: After the alarm was raised,
 // page the staff of the given roles (each role resolved to the nearest
-// ancestor cell of the device that has someone in it) and any named staff.
+// ancestor cell of the device that has someone in it), any named staff and
+// the members of any named registry groups.
 // Repeat, when set, pages the same staff again every Repeat until the
 // alarm is acknowledged.
 type Step struct {
 	After  time.Duration   `yaml:"after" json:"after"`
 	Roles  []registry.Role `yaml:"roles" json:"roles"`
 	Staff  []string        `yaml:"staff,omitempty" json:"staff,omitempty"`
+	Groups []string        `yaml:"groups,omitempty" json:"groups,omitempty"`
 	Repeat time.Duration   `yaml:"repeat,omitempty" json:"repeat,omitempty"`
 }
 

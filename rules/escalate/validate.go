@@ -44,8 +44,13 @@ func (p Policies) Validate() error {
 			if st.Repeat != 0 && st.Repeat < minRepage {
 				errs = append(errs, fmt.Errorf("%s: repeat %v: want 0 (none) or at least %v", where, st.Repeat, minRepage))
 			}
-			if len(st.Roles) == 0 && len(st.Staff) == 0 {
-				errs = append(errs, fmt.Errorf("%s: pages nobody (no roles, no staff)", where))
+			if len(st.Roles) == 0 && len(st.Staff) == 0 && len(st.Groups) == 0 {
+				errs = append(errs, fmt.Errorf("%s: pages nobody (no roles, staff or groups)", where))
+			}
+			for _, id := range st.Groups {
+				if !registry.ValidID(id) {
+					errs = append(errs, fmt.Errorf("%s: bad group id %q", where, id))
+				}
 			}
 			for _, r := range st.Roles {
 				if !r.Valid() {
