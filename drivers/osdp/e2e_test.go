@@ -169,6 +169,19 @@ func (r *rig) rejected() map[string]float64 {
 	return out
 }
 
+// busUp reads gridwatch_serial_bus_up of the rig's bus.
+func (r *rig) busUp() float64 {
+	mfs, _ := r.reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "gridwatch_serial_bus_up" {
+			for _, m := range mf.GetMetric() {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return -1
+}
+
 func total(m map[string]float64) float64 {
 	var s float64
 	for _, v := range m {
