@@ -93,7 +93,9 @@ func TestUnpluggedPortReportsOneFault(t *testing.T) {
 	t.Cleanup(func() { cancel(); wg.Wait(); pty.Close() })
 
 	up := func() float64 { return testutil.ToFloat64(b.m.up) }
-	eventually(t, "both units online", func() bool { return sink.count("lb-1", event.DeviceOnline) == 1 && sink.count("lb-2", event.DeviceOnline) == 1 })
+	eventually(t, "both units online", func() bool {
+		return sink.count("lb-1", event.DeviceOnline) == 1 && sink.count("lb-2", event.DeviceOnline) == 1
+	})
 	eventually(t, "bus up", func() bool { return up() == 1 })
 	pulled.Store(true)
 	eventually(t, "several failed reopens", func() bool { return refused.Load() >= 4 })

@@ -86,7 +86,11 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 	for _, pc := range cfg.PDs {
 		f, _ := wiegand.ParseFormat(pc.Format) // checked by Validate; "" stays ""
 		key, keyNo, _ := parseKey(pc.Key)      // checked by Validate
-		b.pds = append(b.pds, &pd{cfg: pc, addr: byte(pc.Address), format: f, key: key, keyNo: keyNo})
+		p := &pd{cfg: pc, addr: byte(pc.Address), format: f, key: key, keyNo: keyNo}
+		if pc.Door != nil {
+			p.door = newDoorMonitor(pc.Door)
+		}
+		b.pds = append(b.pds, p)
 	}
 	b.status = make([]PDStatus, len(b.pds))
 	for i, p := range b.pds {

@@ -193,6 +193,19 @@ func (p *PD) SetInput(i int, active bool) error {
 	return nil
 }
 
+// SetDoor opens (true) or closes the door: the door contact, input 0, is
+// active while the door is open.
+func (p *PD) SetDoor(open bool) error { return p.SetInput(0, open) }
+
+// PressREX presses and releases the request-to-exit button, input 1: two
+// input changes, each reported with ISTATR at a POLL.
+func (p *PD) PressREX() error {
+	if err := p.SetInput(1, true); err != nil {
+		return err
+	}
+	return p.SetInput(1, false)
+}
+
 // Observed is what the control panel has told a PD to do, for tests and the
 // simulator's log.
 type Observed struct {
