@@ -2,6 +2,7 @@ package osdp
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -47,9 +48,15 @@ func TestDoorsOverThePTY(t *testing.T) {
 				t.Fatal(err)
 			}
 		}})
+	// One ISTAT at connect (it follows device.online), then POLLs only.
 	for _, a := range []byte{1, 2, 3} {
-		if n := r.sim.PD(a).Observed().Commands[wire.CmdISTAT]; n != 1 {
-			t.Fatalf("PD %d got %d ISTAT at connect, want 1", a, n)
+		pd := r.sim.PD(a)
+		eventually(t, fmt.Sprintf("PD %d polled after its ISTAT", a), func() bool {
+			o := pd.Observed()
+			return o.Commands[wire.CmdISTAT] >= 1 && o.Commands[wire.CmdPOLL] >= 5
+		})
+		if n := pd.Observed().Commands[wire.CmdISTAT]; n != 1 {
+			t.Fatalf("PD %d got %d ISTAT, want 1 at connect", a, n)
 		}
 	}
 

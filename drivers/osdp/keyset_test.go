@@ -29,9 +29,10 @@ func TestProvisionFromInstallMode(t *testing.T) {
 	if o.KeyChanges != 1 || *o.Key != *keyOf(t, siteKey) {
 		t.Fatalf("PD 1 after provisioning: %d key changes, key %X; want its site key", o.KeyChanges, o.Key)
 	}
-	if !o.Secure || !r.cp.Status()[0].Secure {
-		t.Fatal("no secure session after provisioning")
+	if !o.Secure {
+		t.Fatal("the PD has no secure session after provisioning")
 	}
+	eventually(t, "status secure", func() bool { st := r.cp.Status()[0]; return st.Secure && st.State == "online" })
 	ev := r.sink.find(dev(1), ReaderRekeyed)[0]
 	if ev.Data["key_fingerprint"] != keyFingerprint(*keyOf(t, siteKey)) || ev.Data["from"] != "scbk-d" {
 		t.Fatalf("reader.rekeyed data %v", ev.Data)
