@@ -43,14 +43,15 @@ type UnitStatus struct {
 // Bus polls the units of one RS-485 line. New starts nothing; Run owns the
 // port and every unit's state.
 type Bus struct {
-	cfg   Config
-	sink  Sink
-	log   *slog.Logger
-	now   func() time.Time
-	open  Opener
-	m     *metrics
-	units []*unit         // owned by Run's goroutine
-	cmds  chan cmdRequest // Command → Run
+	cfg    Config
+	sink   Sink
+	log    *slog.Logger
+	now    func() time.Time
+	open   Opener
+	m      *metrics
+	units  []*unit         // owned by Run's goroutine
+	health lineHealth      // owned by Run's goroutine
+	cmds   chan cmdRequest // Command → Run
 
 	mu     sync.Mutex
 	status []UnitStatus
@@ -91,8 +92,9 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 }
 
 // Run opens the port and polls until ctx is cancelled; it returns nil then.
-// A port that fails (adapter unplugged) is closed, every unit reported
-// offline, and the port reopened with backoff.
+// A port that fails (adapter unplugged) is closed, reported once as a
+// bus.fault, every unit reported offline, and the port reopened with
+// backoff; a bus.restored follows the first full cycle after the reopen.
 func (b *Bus) Run(ctx context.Context) error {
 	backoff := b.cfg.ReopenBackoff
 	for ctx.Err() == nil {
@@ -108,6 +110,7 @@ func (b *Bus) Run(ctx context.Context) error {
 			return nil
 		}
 		b.log.Error("modbus: serial port failed; reopening", "port", b.cfg.Port, "err", err, "in", backoff)
+		b.portFailed(err)
 		for _, u := range b.units {
 			b.offline(u, "port failed")
 		}
@@ -136,6 +139,7 @@ func (b *Bus) serve(ctx context.Context, ln *line) error {
 			}
 		}
 		b.publish()
+		b.portWorks() // a whole cycle ran over the port
 		if !b.idle(ctx, ln, b.cfg.Interval-b.now().Sub(start)) {
 			return nil
 		}

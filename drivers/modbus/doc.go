@@ -4,7 +4,9 @@
 // goroutine, Run): it polls every unit's discrete inputs at the bus's
 // interval, turns input edges into events through a device profile, runs
 // commands as timed coil pulses, counts rejected frames and exception
-// responses, and reports units that stop answering as offline.
+// responses, and reports units that stop answering as offline. A failed
+// port is reported once per outage (bus.fault, then bus.restored, under the
+// bus's first unit) and in gridwatch_serial_bus_up{bus,protocol}.
 //
 // The RTU codec is our own, in the wire subpackage: the well-kept Go
 // Modbus libraries (github.com/grid-x/modbus, github.com/simonvetter/modbus)

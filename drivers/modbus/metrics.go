@@ -14,6 +14,14 @@ type metrics struct {
 	exceptions *prometheus.CounterVec // code
 	timeouts   prometheus.Counter
 	events     *prometheus.CounterVec // type
+	up         prometheus.Gauge
+}
+
+// busUpOpts is gridwatch_serial_bus_up, shared with drivers/osdp: both
+// drivers must declare it identically so that they can share a registry.
+var busUpOpts = prometheus.GaugeOpts{
+	Name: "gridwatch_serial_bus_up",
+	Help: "Whether a serial bus's port is open and carrying polls (1) or has failed, e.g. an unplugged adapter (0), by bus and protocol.",
 }
 
 func newMetrics(reg prometheus.Registerer, bus string) (*metrics, error) {
@@ -42,26 +50,30 @@ func newMetrics(reg prometheus.Registerer, bus string) (*metrics, error) {
 		}
 		vecs[i] = r
 	}
+	up, err := register(reg, prometheus.NewGaugeVec(busUpOpts, []string{"bus", "protocol"}))
+	if err != nil {
+		return nil, err
+	}
 	l := prometheus.Labels{"bus": bus}
 	return &metrics{rejected: vecs[0].MustCurryWith(l), exceptions: vecs[1].MustCurryWith(l),
-		timeouts: vecs[2].With(l), events: vecs[3].MustCurryWith(l)}, nil
+		timeouts: vecs[2].With(l), events: vecs[3].MustCurryWith(l), up: up.WithLabelValues(bus, "modbus")}, nil
 }
 
 // register registers c, or returns the collector another bus registered
 // under its name.
-func register(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
 	if reg == nil {
 		return c, nil
 	}
 	err := reg.Register(c)
 	var are prometheus.AlreadyRegisteredError
 	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+		if existing, ok := are.ExistingCollector.(C); ok {
 			return existing, nil
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("modbus: register metrics: %w", err)
+		return c, fmt.Errorf("modbus: register metrics: %w", err)
 	}
 	return c, nil
 }

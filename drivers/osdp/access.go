@@ -37,13 +37,36 @@ const (
 	DenyNotValid = "not_yet_valid"
 )
 
-// Door is the door a reader guards: its lock and its card list.
+// Door is the door a reader guards: its lock, its card list, and the
+// contact and request-to-exit (REX) inputs the PD reports with ISTATR.
 type Door struct {
-	// LockTime is how long the lock relay (output 0) is pulsed on a grant;
+	// LockTime is how long the lock relay (output 0) is pulsed on a grant
+	// (or a REX that unlocks), and how long the door counts as released;
 	// 5 s if zero, at most 6553 s.
 	LockTime time.Duration `yaml:"lock_time"`
 	// Cards are the cards this door knows; any other is denied.
 	Cards []CardRule `yaml:"cards"`
+
+	// Contact is the PD input of the door contact; 0 if unset.
+	Contact int `yaml:"contact"`
+	// ContactOpen is the input level that means "door open": "active"
+	// (the default) or "inactive" (a contact wired so that the PD reports
+	// it active while the door is shut).
+	ContactOpen string `yaml:"contact_open"`
+	// REX is the PD input of the request-to-exit button; 1 if unset, -1
+	// for none. It is active while pressed.
+	REX *int `yaml:"rex"`
+	// REXUnlocks makes a REX press pulse the lock like a grant (an electric
+	// strike). Without it a REX only releases the door for LockTime (free
+	// mechanical egress), so the opening that follows is not forced.
+	REXUnlocks bool `yaml:"rex_unlocks"`
+	// HeldOpen is how long the door may stand open before door.held_open;
+	// 30 s if zero.
+	HeldOpen time.Duration `yaml:"held_open"`
+	// PollInputs sends ISTAT in place of every Nth POLL, for PDs that do not
+	// report input changes on their own (the simulator and most readers
+	// answer a POLL with ISTATR when an input changes). 0: never.
+	PollInputs int `yaml:"poll_inputs"`
 }
 
 // CardRule is one card of a door's list.
@@ -61,6 +84,21 @@ func (d *Door) validate() []error {
 	var errs []error
 	if d.LockTime < 0 || d.LockTime > 6553*time.Second {
 		errs = append(errs, fmt.Errorf("door lock_time %v outside 0-6553s", d.LockTime))
+	}
+	if d.Contact < 0 || d.Contact > 63 {
+		errs = append(errs, fmt.Errorf("door contact input %d outside 0-63", d.Contact))
+	}
+	if rex := d.rexInput(); rex < -1 || rex > 63 || rex == d.Contact {
+		errs = append(errs, fmt.Errorf("door rex input %d: want 0-63 and not the contact input (%d), or -1 for none", rex, d.Contact))
+	}
+	if d.ContactOpen != "" && d.ContactOpen != "active" && d.ContactOpen != "inactive" {
+		errs = append(errs, fmt.Errorf("door contact_open %q: want active or inactive", d.ContactOpen))
+	}
+	if d.HeldOpen < 0 {
+		errs = append(errs, fmt.Errorf("door held_open %v is negative", d.HeldOpen))
+	}
+	if d.PollInputs < 0 {
+		errs = append(errs, fmt.Errorf("door poll_inputs %d is negative", d.PollInputs))
 	}
 	for i, c := range d.Cards {
 		if _, err := strconv.ParseUint(c.Card, 10, 32); err != nil {
@@ -114,17 +152,29 @@ func (b *Bus) decide(p *pd, c Card) {
 	data := map[string]any{"card": c.Number, "facility": c.Facility}
 	if d.Grant {
 		b.emit(p, event.AccessGranted, data)
-		lock := uint16(5 * 10)
-		if p.cfg.Door != nil && p.cfg.Door.LockTime > 0 {
-			lock = uint16(p.cfg.Door.LockTime / (100 * time.Millisecond))
+		if p.door != nil {
+			p.door.release(b.now())
 		}
-		b.queue(p, ledCommand(wire.ColorGreen, lock), buzzCommand(1),
-			wire.Frame{Code: wire.CmdOUT, Data: wire.AppendOutputs(nil, []wire.OutputControl{{Output: 0, Code: wire.OutPulseOn, Timer: lock}})})
+		lock := lockUnits(p.cfg.Door)
+		b.queue(p, ledCommand(wire.ColorGreen, lock), buzzCommand(1), lockCommand(lock))
 		return
 	}
 	data["reason"] = d.Reason
 	b.emit(p, event.AccessDenied, data)
 	b.queue(p, ledCommand(wire.ColorRed, 20), buzzCommand(2))
+}
+
+// lockUnits is the lock pulse of door d in 100 ms units.
+func lockUnits(d *Door) uint16 {
+	if d != nil && d.LockTime > 0 {
+		return uint16(d.LockTime / (100 * time.Millisecond))
+	}
+	return 5 * 10
+}
+
+// lockCommand pulses the lock relay (output 0) for timer × 100 ms.
+func lockCommand(timer uint16) wire.Frame {
+	return wire.Frame{Code: wire.CmdOUT, Data: wire.AppendOutputs(nil, []wire.OutputControl{{Output: 0, Code: wire.OutPulseOn, Timer: timer}})}
 }
 
 func ledCommand(color byte, timer uint16) wire.Frame {

@@ -47,7 +47,8 @@ type Bus struct {
 	rand    io.Reader
 	decider Decider
 	m       *metrics
-	pds     []*pd // owned by Run's goroutine
+	pds     []*pd      // owned by Run's goroutine
+	health  lineHealth // owned by Run's goroutine
 
 	mu        sync.Mutex
 	status    []PDStatus
@@ -85,7 +86,11 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 	for _, pc := range cfg.PDs {
 		f, _ := wiegand.ParseFormat(pc.Format) // checked by Validate; "" stays ""
 		key, keyNo, _ := parseKey(pc.Key)      // checked by Validate
-		b.pds = append(b.pds, &pd{cfg: pc, addr: byte(pc.Address), format: f, key: key, keyNo: keyNo})
+		p := &pd{cfg: pc, addr: byte(pc.Address), format: f, key: key, keyNo: keyNo}
+		if pc.Door != nil {
+			p.door = newDoorMonitor(pc.Door)
+		}
+		b.pds = append(b.pds, p)
 	}
 	b.status = make([]PDStatus, len(b.pds))
 	for i, p := range b.pds {
@@ -95,8 +100,9 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 }
 
 // Run opens the port and polls until ctx is cancelled; it returns nil then.
-// A port that fails (adapter unplugged) is closed, every online PD reported
-// offline, and the port reopened with backoff.
+// A port that fails (adapter unplugged) is closed, reported once as a
+// bus.fault, every online PD reported offline, and the port reopened with
+// backoff; a bus.restored follows the first full cycle after the reopen.
 func (b *Bus) Run(ctx context.Context) error {
 	backoff := b.cfg.ReopenBackoff
 	for ctx.Err() == nil {
@@ -112,6 +118,7 @@ func (b *Bus) Run(ctx context.Context) error {
 			return nil
 		}
 		b.log.Error("osdp: serial port failed; reopening", "port", b.cfg.Port, "err", err, "in", backoff)
+		b.portFailed(err)
 		for _, p := range b.pds {
 			b.offline(p, "port failed")
 		}
@@ -139,7 +146,10 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // serve polls over an open port until ctx is done (nil) or the port fails.
 func (b *Bus) serve(ctx context.Context, port Port) error {
 	ln := &line{port: port, r: wire.NewReader(), buf: make([]byte, 512)}
-	for {
+	for cycles := 0; ; cycles++ {
+		if cycles == 1 {
+			b.portWorks() // a whole cycle ran over the port
+		}
 		start := b.now()
 		for i, p := range b.pds {
 			if ctx.Err() != nil {

@@ -51,6 +51,13 @@ type PDConfig struct {
 	// 32-hex-digit SCBK. A secure PD that fails the handshake or answers in
 	// clear text raises a tamper alarm; it is never polled in clear.
 	Key string `yaml:"key"`
+	// Provision allows moving the PD off the install-mode key: when the PD
+	// does not accept Key (32 hex digits), the bus opens the secure channel
+	// with SCBK-D, sends KEYSET with Key inside it, re-opens the channel
+	// with Key and reports reader.rekeyed. Without it, a PD that only knows
+	// SCBK-D is a tamper alarm. Keep it on only while commissioning: SCBK-D
+	// is public, so whoever listens to the line then learns the new key.
+	Provision bool `yaml:"provision"`
 	// Door, when set, makes access decisions at this reader from its card
 	// list (unless Options.Decider decides).
 	Door *Door `yaml:"door"`
@@ -122,8 +129,10 @@ func (c Config) Validate() error {
 			bad("%s: address %d already used by %s", where, p.Address, other)
 		}
 		seen[p.Address] = p.Device
-		if _, _, err := parseKey(p.Key); err != nil {
+		if _, keyNo, err := parseKey(p.Key); err != nil {
 			bad("%s: %v", where, err)
+		} else if p.Provision && keyNo != 1 {
+			bad("%s: provision needs the key to set: 32 hex digits, not %q", where, p.Key)
 		}
 		if p.Door != nil {
 			for _, err := range p.Door.validate() {

@@ -14,6 +14,14 @@ import (
 func (b *Bus) service(ctx context.Context, ln *line, p *pd) error {
 	if p.state == stateOnline {
 		cmd := wire.Frame{Code: wire.CmdPOLL}
+		if p.door != nil {
+			b.doorEmit(p, p.door.tick(b.now()))
+			if n := p.cfg.Door.PollInputs; n > 0 {
+				if p.turns++; p.turns%n == 0 {
+					cmd = wire.Frame{Code: wire.CmdISTAT}
+				}
+			}
+		}
 		if len(p.pending) > 0 {
 			cmd = p.pending[0]
 		}
@@ -48,6 +56,9 @@ func (b *Bus) service(ctx context.Context, ln *line, p *pd) error {
 // channel when the PD has a key, and reads the local status.
 func (b *Bus) connect(ctx context.Context, ln *line, p *pd) error {
 	p.sqn, p.sess = 0, nil
+	if p.door != nil {
+		p.door.resync()
+	}
 	retries := min(b.cfg.Retries, 1)
 	steps := []struct {
 		cmd  byte
@@ -56,7 +67,10 @@ func (b *Bus) connect(ctx context.Context, ln *line, p *pd) error {
 	}{{wire.CmdID, []byte{0}, wire.ReplyPDID}, {wire.CmdCAP, []byte{0}, wire.ReplyPDCAP}, {wire.CmdLSTAT, nil, wire.ReplyLSTATR}}
 	for _, s := range steps {
 		if s.cmd == wire.CmdLSTAT && p.key != nil {
-			err := b.handshake(ctx, ln, p, retries)
+			err := b.handshake(ctx, ln, p, *p.key, p.keyNo, retries)
+			if errors.Is(err, errSecure) && p.cfg.Provision {
+				err = b.provision(ctx, ln, p, retries, err)
+			}
 			if errors.Is(err, errSecure) || errors.Is(err, errResync) {
 				b.secureFailed(p, err)
 				return nil
@@ -91,6 +105,29 @@ func (b *Bus) connect(ctx context.Context, ln *line, p *pd) error {
 		}
 		b.handle(p, reply)
 	}
+	if p.door != nil {
+		return b.readDoor(ctx, ln, p, retries)
+	}
+	return nil
+}
+
+// readDoor reads the inputs of a door's PD at connect (ISTAT), so that the
+// door monitor knows whether the door stands open before any change.
+func (b *Bus) readDoor(ctx context.Context, ln *line, p *pd, retries int) error {
+	reply, err := b.transact(ctx, ln, p, wire.Frame{Code: wire.CmdISTAT}, retries)
+	switch {
+	case errors.Is(err, errSecure):
+		b.secureFailed(p, err)
+		return nil
+	case b.failedConnect(p, wire.CmdISTAT, err):
+		return nil
+	case err != nil:
+		return err
+	case reply.Code != wire.ReplyISTATR:
+		// The first unsolicited ISTATR will synchronise the door instead.
+		b.log.Warn("osdp: door PD did not report its inputs", "device", p.cfg.Device, "reply", wire.CodeName(reply.Code, true))
+	}
+	b.handle(p, reply)
 	return nil
 }
 

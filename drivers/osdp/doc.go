@@ -6,10 +6,13 @@
 //
 // Replies become gateway events handed to a Sink: RAW card reads decoded
 // per the reader's Wiegand format (card.read), KEYPAD (keypad.pin), LSTATR
-// changes (tamper.open/closed, power.mains_lost/restored), and
-// device.online/device.offline. Rejected frames (bad CRC, noise, gaps) are
-// counted in gridwatch_serial_frames_rejected_total{bus,reason} and never
-// stop the other PDs being polled.
+// changes (tamper.open/closed, power.mains_lost/restored), ISTATR through a
+// door state machine (door.forced/held_open/closed), KEYSET provisioning
+// from install mode (reader.rekeyed), and device.online/device.offline; a
+// failed port is one bus.fault per outage and a bus.restored. Rejected
+// frames (bad CRC, noise, gaps) are counted in
+// gridwatch_serial_frames_rejected_total{bus,reason} and never stop the
+// other PDs being polled.
 //
 // The wire codec lives in drivers/osdp/wire, shared with the PD simulator
 // in firmware-sim/osdp. This package speaks only the nouns of gateway/event.

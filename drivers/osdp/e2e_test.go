@@ -75,7 +75,8 @@ type rigSetup struct {
 	tune    func(*Config)
 	wrap    func(Opener) Opener
 	pdTune  func(*sim.Config)
-	waitAll bool // wait for every PD to come online
+	before  func(*sim.Bus) // runs before the simulator and the poller start
+	waitAll bool           // wait for every PD to come online
 }
 
 // startRigOpen is startRig with the serial opener wrapped by wrap.
@@ -108,6 +109,9 @@ func startRigWith(t *testing.T, s rigSetup) *rig {
 	sb, err := sim.NewBus(sim.BusConfig{Port: pty.Master, PDs: pds, Seed: 7, Baud: baud})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.before != nil {
+		s.before(sb)
 	}
 	r := &rig{sim: sb, sink: &collector{}, reg: prometheus.NewRegistry()}
 	opt := Options{Registerer: r.reg}
@@ -167,6 +171,19 @@ func (r *rig) rejected() map[string]float64 {
 		}
 	}
 	return out
+}
+
+// busUp reads gridwatch_serial_bus_up of the rig's bus.
+func (r *rig) busUp() float64 {
+	mfs, _ := r.reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "gridwatch_serial_bus_up" {
+			for _, m := range mf.GetMetric() {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return -1
 }
 
 func total(m map[string]float64) float64 {

@@ -12,6 +12,14 @@ type metrics struct {
 	rejected *prometheus.CounterVec // reason
 	timeouts prometheus.Counter
 	events   *prometheus.CounterVec // type
+	up       prometheus.Gauge
+}
+
+// busUpOpts is gridwatch_serial_bus_up, shared with drivers/modbus: both
+// drivers must declare it identically so that they can share a registry.
+var busUpOpts = prometheus.GaugeOpts{
+	Name: "gridwatch_serial_bus_up",
+	Help: "Whether a serial bus's port is open and carrying polls (1) or has failed, e.g. an unplugged adapter (0), by bus and protocol.",
 }
 
 // newMetrics creates the bus's metrics and registers them with reg (if not
@@ -40,25 +48,30 @@ func newMetrics(reg prometheus.Registerer, bus string) (*metrics, error) {
 	if events, err = register(reg, events); err != nil {
 		return nil, err
 	}
+	up := prometheus.NewGaugeVec(busUpOpts, []string{"bus", "protocol"})
+	if up, err = register(reg, up); err != nil {
+		return nil, err
+	}
 	l := prometheus.Labels{"bus": bus}
-	return &metrics{rejected: rejected.MustCurryWith(l), timeouts: timeouts.With(l), events: events.MustCurryWith(l)}, nil
+	return &metrics{rejected: rejected.MustCurryWith(l), timeouts: timeouts.With(l), events: events.MustCurryWith(l),
+		up: up.WithLabelValues(bus, "osdp")}, nil
 }
 
 // register registers c, or returns the collector already registered under
 // its name by another bus.
-func register(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
 	if reg == nil {
 		return c, nil
 	}
 	err := reg.Register(c)
 	var are prometheus.AlreadyRegisteredError
 	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+		if existing, ok := are.ExistingCollector.(C); ok {
 			return existing, nil
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("osdp: register metrics: %w", err)
+		return c, fmt.Errorf("osdp: register metrics: %w", err)
 	}
 	return c, nil
 }

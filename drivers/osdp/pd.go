@@ -45,6 +45,9 @@ type pd struct {
 
 	pending []wire.Frame // commands to send before the next POLL
 
+	door  *doorMonitor // nil: no door configured
+	turns int          // POLL turns, for Door.PollInputs
+
 	id      *wire.PDID
 	caps    []wire.Capability
 	tamper  *bool

@@ -41,7 +41,9 @@ func (b *Bus) handle(p *pd, f wire.Frame) {
 			b.localStatus(p, st)
 		}
 	case wire.ReplyISTATR:
-		p.inputs, err = wire.DecodePoints(f.Data)
+		if p.inputs, err = wire.DecodePoints(f.Data); err == nil && p.door != nil {
+			b.doorInputs(p)
+		}
 	case wire.ReplyOSTATR:
 		p.outputs, err = wire.DecodePoints(f.Data)
 	case wire.ReplyRAW:

@@ -37,14 +37,16 @@ func parseKey(s string) (*sc.Key, byte, error) {
 	return &k, 1, nil
 }
 
-// handshake runs CHLNG/CCRYPT/SCRYPT/RMAC_I with p and starts its session.
-func (b *Bus) handshake(ctx context.Context, ln *line, p *pd, retries int) error {
+// handshake runs CHLNG/CCRYPT/SCRYPT/RMAC_I with p under base key (key
+// number keyNo: 0 = SCBK-D, 1 = SCBK) and starts its session.
+func (b *Bus) handshake(ctx context.Context, ln *line, p *pd, key sc.Key, keyNo byte, retries int) error {
+	p.sess = nil // the handshake itself travels in clear
 	var rndA sc.Random
 	if _, err := io.ReadFull(b.rand, rndA[:]); err != nil {
 		return fmt.Errorf("osdp: challenge for %s: %w", p.cfg.Device, err)
 	}
-	keys := sc.DeriveKeys(*p.key, rndA)
-	reply, err := b.transact(ctx, ln, p, wire.Frame{Code: wire.CmdCHLNG, SCB: []byte{3, wire.SCBChallenge, p.keyNo}, Data: rndA[:]}, retries)
+	keys := sc.DeriveKeys(key, rndA)
+	reply, err := b.transact(ctx, ln, p, wire.Frame{Code: wire.CmdCHLNG, SCB: []byte{3, wire.SCBChallenge, keyNo}, Data: rndA[:]}, retries)
 	if err != nil {
 		return err
 	}
@@ -57,7 +59,7 @@ func (b *Bus) handshake(ctx context.Context, ln *line, p *pd, retries int) error
 		return fmt.Errorf("%w: client cryptogram does not match (wrong key?)", errSecure)
 	}
 	scrypt := keys.ServerCryptogram(rndA, rndB)
-	reply, err = b.transact(ctx, ln, p, wire.Frame{Code: wire.CmdSCRYPT, SCB: []byte{3, wire.SCBSCrypt, p.keyNo}, Data: scrypt[:]}, retries)
+	reply, err = b.transact(ctx, ln, p, wire.Frame{Code: wire.CmdSCRYPT, SCB: []byte{3, wire.SCBSCrypt, keyNo}, Data: scrypt[:]}, retries)
 	if err != nil {
 		return err
 	}

@@ -75,6 +75,7 @@ func NewBus(c BusConfig) (*Bus, error) {
 			errs = append(errs, err)
 			continue
 		}
+		pd.log = b.log
 		if _, dup := b.pds[pc.Address]; dup {
 			errs = append(errs, fmt.Errorf("osdp sim: two PDs at address 0x%02X", pc.Address))
 			continue

@@ -2,6 +2,7 @@ package osdp
 
 import (
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 
@@ -51,10 +52,12 @@ type PD struct {
 	link     linkState
 	replyNum int // replies sent, for Faults.Every
 
-	key  *sc.Key
-	rng  *rand.Rand  // RND.B
-	hs   *handshake  // between CHLNG and SCRYPT
-	sess *sc.Session // an established secure channel
+	key        *sc.Key
+	keyChanges int // KEYSETs accepted
+	log        *slog.Logger
+	rng        *rand.Rand  // RND.B
+	hs         *handshake  // between CHLNG and SCRYPT
+	sess       *sc.Session // an established secure channel
 }
 
 // pending is an event reply waiting for a POLL.
@@ -90,7 +93,7 @@ func newPD(c Config) (*PD, error) {
 		c.ID = wire.PDID{VendorOUI: [3]byte{0x0A, 0x57, 0x1D}, Model: 1, Version: 1,
 			Serial: 0x47570000 + uint32(c.Address), FirmwareMajor: 1, FirmwareMinor: 4}
 	}
-	return &PD{addr: c.Address, id: c.ID, queueLen: c.QueueLen, key: c.Key,
+	return &PD{addr: c.Address, id: c.ID, queueLen: c.QueueLen, key: c.Key, log: slog.New(slog.DiscardHandler),
 		rng:    rand.New(rand.NewPCG(uint64(c.Address), 0x5C)),
 		inputs: make([]bool, c.Inputs), outputs: make([]bool, c.Outputs), counts: map[byte]int{}}, nil
 }
@@ -193,6 +196,19 @@ func (p *PD) SetInput(i int, active bool) error {
 	return nil
 }
 
+// SetDoor opens (true) or closes the door: the door contact, input 0, is
+// active while the door is open.
+func (p *PD) SetDoor(open bool) error { return p.SetInput(0, open) }
+
+// PressREX presses and releases the request-to-exit button, input 1: two
+// input changes, each reported with ISTATR at a POLL.
+func (p *PD) PressREX() error {
+	if err := p.SetInput(1, true); err != nil {
+		return err
+	}
+	return p.SetInput(1, false)
+}
+
 // Observed is what the control panel has told a PD to do, for tests and the
 // simulator's log.
 type Observed struct {
@@ -203,6 +219,10 @@ type Observed struct {
 	Buzzes   []wire.Buzzer
 	Dropped  int  // events dropped from a full queue
 	Secure   bool // a secure channel session is up
+	// Key is the PD's current SCBK (nil: no secure channel); KeyChanges
+	// counts the KEYSETs that changed it.
+	Key        *sc.Key
+	KeyChanges int
 }
 
 // Observed returns a copy of what the PD has been told so far.
@@ -211,7 +231,11 @@ func (p *PD) Observed() Observed {
 	defer p.mu.Unlock()
 	o := Observed{Commands: make(map[byte]int, len(p.counts)), Outputs: append([]bool(nil), p.outputs...),
 		LEDs: append([]wire.LEDControl(nil), p.leds...), OutCmds: append([]wire.OutputControl(nil), p.outs...),
-		Buzzes: append([]wire.Buzzer(nil), p.buzzes...), Dropped: p.dropped, Secure: p.sess != nil}
+		Buzzes: append([]wire.Buzzer(nil), p.buzzes...), Dropped: p.dropped, Secure: p.sess != nil, KeyChanges: p.keyChanges}
+	if p.key != nil {
+		k := *p.key
+		o.Key = &k
+	}
 	for k, v := range p.counts {
 		o.Commands[k] = v
 	}

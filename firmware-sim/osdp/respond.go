@@ -109,6 +109,8 @@ func (p *PD) execute(f wire.Frame) (byte, []byte) {
 		}
 		p.buzzes = append(p.buzzes, z)
 		return wire.ReplyACK, nil
+	case wire.CmdKEYSET:
+		return nak(wire.NakSecurity) // only inside a secure channel
 	case wire.CmdCOMSET:
 		c, err := wire.DecodeComSettings(f.Data)
 		if err != nil {

@@ -32,6 +32,8 @@ func (s Step) String() string { return s.text }
 //	tamper ADDR open|closed
 //	power ADDR lost|restored
 //	input ADDR N active|inactive        # input 0 is the door contact
+//	door ADDR open|closed               # input 0 active while open
+//	rex ADDR                            # press and release input 1 (request to exit)
 //	fault ADDR none | [silent] [noise=N] [flip] [truncate] [every=N] [delay=D]
 //	reboot ADDR
 //
@@ -139,6 +141,17 @@ func parseStep(f []string) (Step, error) {
 		}
 		active := args[1] == "active"
 		st.do = func(p *PD) error { return p.SetInput(i, active) }
+	case "door":
+		open, err := twoStates(args, "door ADDR open|closed", "open", "closed")
+		if err != nil {
+			return Step{}, err
+		}
+		st.do = func(p *PD) error { return p.SetDoor(open) }
+	case "rex":
+		if err := want(0, "rex ADDR"); err != nil {
+			return Step{}, err
+		}
+		st.do = func(p *PD) error { return p.PressREX() }
 	case "fault":
 		fl, err := parseFaults(args)
 		if err != nil {
@@ -151,7 +164,7 @@ func parseStep(f []string) (Step, error) {
 		}
 		st.do = func(p *PD) error { p.Reboot(); return nil }
 	default:
-		return Step{}, fmt.Errorf("unknown step %q (wait, swipe, pin, tamper, power, input, fault, reboot)", verb)
+		return Step{}, fmt.Errorf("unknown step %q (wait, swipe, pin, tamper, power, input, door, rex, fault, reboot)", verb)
 	}
 	return st, nil
 }

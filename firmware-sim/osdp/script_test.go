@@ -3,6 +3,7 @@ package osdp
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -81,6 +82,37 @@ swipe 200 h10301 1 1
 		"line 8: usage: input", "line 9: unknown step", "line 10: swipe: address"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+}
+
+// TestDoorAndREXSteps: "door" drives the contact (input 0) and "rex" presses
+// and releases input 1; each change is one ISTATR at a POLL.
+func TestDoorAndREXSteps(t *testing.T) {
+	steps, err := ParseScript(strings.NewReader("door 1 open\nrex 1\ndoor 1 closed\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBus(BusConfig{Port: &bytes.Buffer{}, PDs: []Config{{Address: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd := b.PD(1)
+	pd.respond(cmd(1, 0, wire.CmdPOLL), nil, 1)
+	if err := b.Play(context.Background(), steps, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for sqn := byte(1); len(got) < 5; sqn = nextSQN(sqn) {
+		f := decodeReply(t, pd.respond(cmd(1, sqn, wire.CmdPOLL), nil, 1))
+		got = append(got, fmt.Sprintf("%s%v", wire.CodeName(f.Code, true), f.Data))
+	}
+	if g := strings.Join(got, " "); g != "ISTATR[1 0] ISTATR[1 1] ISTATR[1 0] ISTATR[0 0] ACK[]" {
+		t.Fatalf("polled %s", g)
+	}
+	for _, bad := range []string{"door 1 ajar", "door 1", "rex 1 now"} {
+		if _, err := ParseScript(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "usage:") {
+			t.Errorf("%q: %v", bad, err)
 		}
 	}
 }

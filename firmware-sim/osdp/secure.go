@@ -1,7 +1,9 @@
 package osdp
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire/sc"
@@ -78,7 +80,13 @@ func (p *PD) secure(f wire.Frame, raw []byte, base wire.Frame) []byte {
 			}
 			cmd.Data = data
 		}
-		code, data := p.execute(cmd)
+		var code byte
+		var data []byte
+		if cmd.Code == wire.CmdKEYSET {
+			code, data = p.keyset(cmd.Data)
+		} else {
+			code, data = p.execute(cmd)
+		}
 		fr := base
 		fr.Code, fr.SCB = code, []byte{2, wire.SCBReplyMAC}
 		if len(data) > 0 {
@@ -91,4 +99,20 @@ func (p *PD) secure(f wire.Frame, raw []byte, base wire.Frame) []byte {
 		return b
 	}
 	return nak(wire.NakSecurity)
+}
+
+// keyset stores a new SCBK received inside the secure channel: the current
+// session goes on under its session keys, the next handshake uses the new
+// key (and the PD has left install mode). The caller holds p.mu.
+func (p *PD) keyset(data []byte) (byte, []byte) {
+	ks, err := wire.DecodeKeySet(data)
+	if err != nil || ks.Type != wire.KeyTypeSCBK {
+		return wire.ReplyNAK, []byte{wire.NakUnprocessed}
+	}
+	k := sc.Key(ks.Key)
+	p.key = &k
+	p.keyChanges++
+	sum := sha256.Sum256(k[:])
+	p.log.Info("osdp sim: PD key changed by KEYSET", "pd", p.addr, "key_fingerprint", hex.EncodeToString(sum[:8]))
+	return wire.ReplyACK, nil
 }

@@ -51,3 +51,18 @@ func TestSecureHandshakeRefusals(t *testing.T) {
 		t.Fatalf("CHLNG to a PD without a key: %+v", f)
 	}
 }
+
+// TestKeySetOnlyInsideSecureChannel: a KEYSET in clear text draws NAK 6 and
+// leaves the key alone.
+func TestKeySetOnlyInsideSecureChannel(t *testing.T) {
+	key := sc.DefaultSCBK()
+	pd, _ := newPD(Config{Address: 1, Key: &key})
+	pd.respond(cmd(1, 0, wire.CmdPOLL), nil, 1)
+	data := wire.KeySet{Type: wire.KeyTypeSCBK, Key: make([]byte, 16)}.Append(nil)
+	if f := decodeReply(t, pd.respond(cmd(1, 1, wire.CmdKEYSET, data...), nil, 1)); f.Code != wire.ReplyNAK || f.Data[0] != wire.NakSecurity {
+		t.Fatalf("KEYSET in clear: %+v", f)
+	}
+	if o := pd.Observed(); o.KeyChanges != 0 || *o.Key != key {
+		t.Fatalf("key changed by a clear KEYSET: %+v", o)
+	}
+}

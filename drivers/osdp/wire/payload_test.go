@@ -94,3 +94,22 @@ func TestPayloadRejects(t *testing.T) {
 		t.Error("Keypad.Append accepted 'A'")
 	}
 }
+
+// TestKeySetPayload: NOTES.md §1 — KEYSET is type 1 (SCBK), length 16, key.
+func TestKeySetPayload(t *testing.T) {
+	key := []byte{0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F}
+	want := append([]byte{0x01, 0x10}, key...)
+	b := KeySet{Type: KeyTypeSCBK, Key: key}.Append(nil)
+	if !bytes.Equal(b, want) {
+		t.Fatalf("KEYSET payload % X, want % X", b, want)
+	}
+	got, err := DecodeKeySet(want)
+	if err != nil || got.Type != KeyTypeSCBK || !bytes.Equal(got.Key, key) {
+		t.Fatalf("decode: %+v, %v", got, err)
+	}
+	for _, bad := range [][]byte{nil, {0x01}, {0x01, 0x10, 0x00}, {0x01, 0x02, 0xAA, 0xBB}, append([]byte{0x01, 0x11, 0x00}, key...)} {
+		if k, err := DecodeKeySet(bad); err == nil {
+			t.Errorf("DecodeKeySet(% X) = %+v, want an error", bad, k)
+		}
+	}
+}
