@@ -142,12 +142,12 @@ const maxPending = 8
 func (b *Bus) decide(p *pd, c Card) {
 	var d Decision
 	switch {
+	case p.cfg.Door == nil:
+		return // no door: the card read is all there is
 	case b.decider != nil:
 		d = b.decider.Decide(p.cfg.Device, c, b.now())
-	case p.cfg.Door != nil:
-		d = p.cfg.Door.Decide(c, b.now())
 	default:
-		return // no door: the card read is all there is
+		d = p.cfg.Door.Decide(c, b.now())
 	}
 	data := map[string]any{"card": c.Number, "facility": c.Facility}
 	if d.Grant {

@@ -32,7 +32,8 @@ type Options struct {
 	Open Opener
 	// Rand supplies secure channel challenges; nil is crypto/rand.
 	Rand io.Reader
-	// Decider makes access decisions; nil leaves them to each PD's Door.
+	// Decider makes access decisions at the PDs that have a Door; nil
+	// leaves them to each Door's own card list.
 	Decider Decider
 }
 

@@ -34,7 +34,8 @@ func (a *App) serialBuses(reg *registry.Registry, sink *serialSink) ([]*serialBu
 	modbusPorts := map[string][]modbus.UnitConfig{}
 	for _, d := range reg.Devices() {
 		if d.OSDP != nil {
-			osdpPorts[d.OSDP.Port] = append(osdpPorts[d.OSDP.Port], osdp.PDConfig{Device: d.ID, Address: d.OSDP.Address})
+			osdpPorts[d.OSDP.Port] = append(osdpPorts[d.OSDP.Port], osdp.PDConfig{Device: d.ID, Address: d.OSDP.Address,
+				Format: d.OSDP.Format, Key: d.OSDP.Key, Provision: d.OSDP.Provision, Door: osdpDoor(d.OSDP.Door)})
 		}
 		if d.Modbus != nil {
 			profile := d.Modbus.Profile
@@ -48,7 +49,7 @@ func (a *App) serialBuses(reg *registry.Registry, sink *serialSink) ([]*serialBu
 	for _, port := range sortedKeys(osdpPorts) {
 		name := "osdp-" + filepath.Base(port)
 		b, err := osdp.New(osdp.Config{Name: name, Port: port, PDs: osdpPorts[port]}, sink,
-			osdp.Options{Logger: a.log.With("component", "osdp", "bus", name), Registerer: a.metrics})
+			osdp.Options{Logger: a.log.With("component", "osdp", "bus", name), Registerer: a.metrics, Decider: accessList{reg: a.reg.Get}})
 		if err != nil {
 			return nil, a.errf("osdp bus %s: %w", port, err)
 		}
@@ -118,7 +119,11 @@ func (s *serialSink) Event(ev event.Event) {
 		s.log.Error("serial event not journaled", "device", ev.Device, "type", ev.Type, "err", err)
 		return
 	}
-	s.tracker.Seen(ev.Device, ev.Received)
+	if ev.Type != osdp.BusFault && ev.Type != osdp.BusRestored {
+		// A bus event is reported under the bus's first device; it is
+		// not that device speaking.
+		s.tracker.Seen(ev.Device, ev.Received)
+	}
 }
 
 // watch reports the devices that answer their bus's polls as alive every

@@ -64,6 +64,7 @@ type doc struct {
 	staff   []entry[Staff]
 	devices []entry[Device]
 	groups  []entry[Group]
+	cards   []entry[Card]
 }
 
 func (d *decoder) add(line int, subject, format string, args ...any) {
@@ -128,6 +129,12 @@ func (d *decoder) document(data []byte) *doc {
 					out.groups = append(out.groups, e)
 				}
 			})
+		case "cards":
+			return d.list(v, "cards", func(n *yaml.Node, i int) {
+				if e := d.card(n, i); !e.broken {
+					out.cards = append(out.cards, e)
+				}
+			})
 		case "devices":
 			return d.list(v, "devices", func(n *yaml.Node, i int) {
 				if e := d.device(n, i); !e.broken {
@@ -135,7 +142,7 @@ func (d *decoder) document(data []byte) *doc {
 				}
 			})
 		}
-		d.add(k.Line, "", "unknown top-level field %q (want grids, staff, groups, devices)", k.Value)
+		d.add(k.Line, "", "unknown top-level field %q (want grids, staff, groups, cards, devices)", k.Value)
 		return false
 	})
 	return out

@@ -165,6 +165,15 @@ func (d *decoder) osdp(n *yaml.Node, s *spot, o *OSDP) bool {
 			o.Port, ok = d.str(v, s, key)
 		case "address":
 			o.Address, ok = d.int(v, s, key)
+		case "format":
+			o.Format, ok = d.str(v, s, key)
+		case "key":
+			o.Key, ok = d.str(v, s, key)
+		case "provision":
+			o.Provision, ok = d.boolean(v, s, key)
+		case "door":
+			o.Door = new(Door)
+			ok = d.door(v, s, o.Door)
 		default:
 			return d.unknown(k, s, "osdp.")
 		}

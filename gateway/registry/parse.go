@@ -37,7 +37,11 @@ func Parse(name string, data []byte) (*Registry, error) {
 	for i, e := range doc.groups {
 		groups[i] = e.v
 	}
-	return newRegistry(grids, staff, devices, groups), nil
+	cards := make([]Card, len(doc.cards))
+	for i, e := range doc.cards {
+		cards[i] = e.v
+	}
+	return newRegistry(grids, staff, devices, groups, cards), nil
 }
 
 // Load reads and parses the registry file at path. A file that cannot be
@@ -52,4 +56,4 @@ func Load(path string) (*Registry, error) {
 }
 
 // Empty returns a registry with no grids, staff or devices.
-func Empty() *Registry { return newRegistry(nil, nil, nil, nil) }
+func Empty() *Registry { return newRegistry(nil, nil, nil, nil, nil) }

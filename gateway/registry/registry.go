@@ -73,6 +73,18 @@ type Staff struct {
 type OSDP struct {
 	Port    string `yaml:"port" json:"port"`
 	Address int    `yaml:"address" json:"address"`
+	// Format is the Wiegand layout of its cards (h10301, h10306, zk34);
+	// empty: chosen by bit count.
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// Key makes the reader secure: "default" (install key) or its
+	// 32-hex-digit SCBK. Never shown by the API.
+	Key string `yaml:"key,omitempty" json:"-"`
+	// Provision lets the gateway move a reader still on the install key to
+	// Key (commissioning only).
+	Provision bool `yaml:"provision,omitempty" json:"provision,omitempty"`
+	// Door, when set, makes access decisions at this reader from the
+	// registry's cards and follows its door contact.
+	Door *Door `yaml:"door,omitempty" json:"door,omitempty"`
 }
 
 // Modbus places an I/O module on an RS-485 Modbus RTU bus.
@@ -126,13 +138,15 @@ type Registry struct {
 	staff   map[string]*Staff
 	devices map[string]*Device
 	groups  map[string]*Group
+	cards   map[string][]*Card // by card number
 	// byCell maps grid id → role → staff serving that exact cell.
 	byCell map[string]map[Role][]*Staff
 }
 
 // newRegistry indexes already-validated lists.
-func newRegistry(grids []Grid, staff []Staff, devices []Device, groups []Group) *Registry {
+func newRegistry(grids []Grid, staff []Staff, devices []Device, groups []Group, cards []Card) *Registry {
 	r := &Registry{
+		cards:   make(map[string][]*Card),
 		groups:  make(map[string]*Group, len(groups)),
 		grids:   make(map[string]*Grid, len(grids)),
 		staff:   make(map[string]*Staff, len(staff)),
@@ -154,6 +168,9 @@ func newRegistry(grids []Grid, staff []Staff, devices []Device, groups []Group) 
 	}
 	for i := range groups {
 		r.groups[groups[i].ID] = &groups[i]
+	}
+	for i := range cards {
+		r.cards[cards[i].Card] = append(r.cards[cards[i].Card], &cards[i])
 	}
 	for i := range devices {
 		d := &devices[i]

@@ -29,7 +29,8 @@ func (d *decoder) validate(doc *doc) {
 	grids := d.validateGrids(doc.grids)
 	staff := d.validateStaff(doc.staff, grids)
 	d.validateGroups(doc.groups, staff)
-	d.validateDevices(doc.devices, grids)
+	devices := d.validateDevices(doc.devices, grids)
+	d.validateCards(doc.cards, grids, devices)
 }
 
 // checkID reports a missing, malformed or duplicate id and records good
@@ -190,7 +191,8 @@ func (d *decoder) validateStaff(list []entry[Staff], grids map[string]*entry[Gri
 	return seen
 }
 
-func (d *decoder) validateDevices(list []entry[Device], grids map[string]*entry[Grid]) {
+// validateDevices checks the devices and returns the good ones by id.
+func (d *decoder) validateDevices(list []entry[Device], grids map[string]*entry[Grid]) map[string]*entry[Device] {
 	seen := map[string]*spot{}
 	byID := map[string]*entry[Device]{}
 	for i := range list {
@@ -219,6 +221,7 @@ func (d *decoder) validateDevices(list []entry[Device], grids map[string]*entry[
 		d.checkLocation(dev, s)
 		d.checkBus(dev, s)
 	}
+	return byID
 }
 
 func (d *decoder) checkCameras(dev *Device, s *spot, byID map[string]*entry[Device]) {

@@ -1,0 +1,183 @@
+package registry
+
+import (
+	"strconv"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Door is the door an OSDP reader guards: its lock, contact and
+// request-to-exit inputs. Zero values take the driver's defaults (lock 5 s,
+// contact input 0 active = open, REX input 1, held open after 30 s).
+type Door struct {
+	LockTime    time.Duration `yaml:"lock_time,omitempty" json:"lock_time,omitempty"`
+	HeldOpen    time.Duration `yaml:"held_open,omitempty" json:"held_open,omitempty"`
+	Contact     int           `yaml:"contact,omitempty" json:"contact,omitempty"`
+	ContactOpen string        `yaml:"contact_open,omitempty" json:"contact_open,omitempty"` // active | inactive
+	REX         *int          `yaml:"rex,omitempty" json:"rex,omitempty"`                   // -1: none
+	REXUnlocks  bool          `yaml:"rex_unlocks,omitempty" json:"rex_unlocks,omitempty"`
+	PollInputs  int           `yaml:"poll_inputs,omitempty" json:"poll_inputs,omitempty"`
+}
+
+// Card is one access card of the site's card list. A reader with a door
+// grants it when the card is listed for that reader (Doors) or for a cell
+// the reader lies under (Grids), is not blocked, and is valid today.
+type Card struct {
+	Card     string    `yaml:"card" json:"card"`                             // the decimal card number
+	Facility int       `yaml:"facility,omitempty" json:"facility,omitempty"` // 0: any facility code
+	Name     string    `yaml:"name,omitempty" json:"name,omitempty"`
+	Doors    []string  `yaml:"doors,omitempty" json:"doors,omitempty"`
+	Grids    []string  `yaml:"grids,omitempty" json:"grids,omitempty"`
+	Block    bool      `yaml:"block,omitempty" json:"block,omitempty"` // lost, stolen, revoked
+	From     time.Time `yaml:"from,omitempty" json:"from,omitzero"`
+	Until    time.Time `yaml:"until,omitempty" json:"until,omitzero"`
+}
+
+// Cards returns the site's cards with this number (usually one; several
+// when facility codes differ).
+func (r *Registry) Cards(number string) []*Card { return r.cards[number] }
+
+// CardCount is how many cards the registry lists.
+func (r *Registry) CardCount() int {
+	n := 0
+	for _, c := range r.cards {
+		n += len(c)
+	}
+	return n
+}
+
+func (d *decoder) door(n *yaml.Node, s *spot, door *Door) bool {
+	return d.mapping(n, s, "osdp.door.", func(k, v *yaml.Node) (ok bool) {
+		switch key := "osdp.door." + k.Value; k.Value {
+		case "lock_time":
+			door.LockTime, ok = d.duration(v, s, key)
+		case "held_open":
+			door.HeldOpen, ok = d.duration(v, s, key)
+		case "contact":
+			door.Contact, ok = d.int(v, s, key)
+		case "contact_open":
+			door.ContactOpen, ok = d.str(v, s, key)
+		case "rex":
+			var x int
+			x, ok = d.int(v, s, key)
+			door.REX = &x
+		case "rex_unlocks":
+			door.REXUnlocks, ok = d.boolean(v, s, key)
+		case "poll_inputs":
+			door.PollInputs, ok = d.int(v, s, key)
+		default:
+			return d.unknown(k, s, "osdp.door.")
+		}
+		return ok
+	})
+}
+
+func (d *decoder) card(n *yaml.Node, i int) entry[Card] {
+	e := entry[Card]{spot: d.newSpot(n, "card", i)}
+	c, s := &e.v, &e.spot
+	s.broken = !d.mapping(n, s, "", func(k, v *yaml.Node) (ok bool) {
+		switch key := k.Value; key {
+		case "card":
+			c.Card, ok = d.str(v, s, key)
+		case "facility":
+			c.Facility, ok = d.int(v, s, key)
+		case "name":
+			c.Name, ok = d.str(v, s, key)
+		case "doors":
+			c.Doors, ok = d.strs(v, s, key)
+		case "grids":
+			c.Grids, ok = d.strs(v, s, key)
+		case "block":
+			c.Block, ok = d.boolean(v, s, key)
+		case "from":
+			c.From, ok = d.date(v, s, key)
+		case "until":
+			c.Until, ok = d.date(v, s, key)
+		default:
+			return d.unknown(k, s, "")
+		}
+		return ok
+	})
+	if c.Card != "" {
+		s.subject = "card " + c.Card
+	}
+	return e
+}
+
+func (d *decoder) boolean(n *yaml.Node, s *spot, key string) (bool, bool) {
+	n, ok := d.scalar(n, s, key)
+	if !ok {
+		return false, false
+	}
+	var v bool
+	if n.Tag != "!!bool" || n.Decode(&v) != nil {
+		d.add(n.Line, s.subject, "%s: want true or false, got %q", key, n.Value)
+		return false, false
+	}
+	return v, true
+}
+
+// date reads 2026-01-31 (midnight, China Standard Time) or an RFC 3339 time.
+func (d *decoder) date(n *yaml.Node, s *spot, key string) (time.Time, bool) {
+	n, ok := d.scalar(n, s, key)
+	if !ok {
+		return time.Time{}, false
+	}
+	if t, err := time.Parse(time.RFC3339, n.Value); err == nil {
+		return t, true
+	}
+	t, err := time.ParseInLocation(time.DateOnly, n.Value, time.FixedZone("CST", 8*3600))
+	if err != nil {
+		d.add(n.Line, s.subject, "%s: want a date like 2026-01-31 or an RFC 3339 time, got %q", key, n.Value)
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// validateCards checks card numbers and where each card opens.
+func (d *decoder) validateCards(list []entry[Card], grids map[string]*entry[Grid], devices map[string]*entry[Device]) {
+	seen := map[string]int{}
+	for i := range list {
+		c, s := &list[i].v, &list[i].spot
+		switch {
+		case c.Card == "":
+			d.add(s.line, s.subject, "card missing")
+		case !digits(c.Card) || len(c.Card) > 20:
+			d.add(s.lineOf("card"), s.subject, "card %q: want its decimal number", c.Card)
+		}
+		key := c.Card + "/" + strconv.Itoa(c.Facility)
+		if first, dup := seen[key]; dup {
+			d.add(s.lineOf("card"), s.subject, "listed twice (first at line %d)", first)
+		}
+		seen[key] = s.lineOf("card")
+		if c.Facility < 0 || c.Facility > 65535 {
+			d.add(s.lineOf("facility"), s.subject, "facility %d: want 0..65535", c.Facility)
+		}
+		if !c.Block && len(c.Doors) == 0 && len(c.Grids) == 0 {
+			d.add(s.line, s.subject, "opens nothing: give doors or grids (or block: true)")
+		}
+		for _, id := range c.Doors {
+			if e := devices[id]; e == nil || e.v.OSDP == nil {
+				d.add(s.lineOf("doors"), s.subject, "door %q is not an OSDP reader of the registry", id)
+			}
+		}
+		for _, g := range c.Grids {
+			if grids[g] == nil {
+				d.add(s.lineOf("grids"), s.subject, "unknown grid %q", g)
+			}
+		}
+		if !c.From.IsZero() && !c.Until.IsZero() && !c.Until.After(c.From) {
+			d.add(s.lineOf("until"), s.subject, "until %s is not after from %s", c.Until.Format(time.DateOnly), c.From.Format(time.DateOnly))
+		}
+	}
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
