@@ -54,6 +54,7 @@ type Engine struct {
 	outbox []event.Event // derived events waiting for Tick
 	swept  int64
 	stats  Stats
+	lastID uint64 // the highest event ID evaluated
 }
 
 // Stats counts what the engine did that a metric should show.
@@ -132,6 +133,11 @@ func (e *Engine) Stats() Stats {
 	}
 	return s
 }
+
+// LastEvent is the highest event ID Evaluate has seen (restored by
+// Restore): after a restart the owner feeds the journal from the event
+// after it.
+func (e *Engine) LastEvent() uint64 { return e.lastID }
 
 // Rules returns the ids of the compiled rules, in order.
 func (e *Engine) Rules() []string {

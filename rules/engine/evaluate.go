@@ -27,6 +27,9 @@ import (
 // back to ids). Evaluate does not allocate when nothing fires.
 func (e *Engine) Evaluate(ev *event.Event, dev *registry.Device, grid *registry.Grid) []event.Trigger {
 	var out []event.Trigger
+	if ev.ID > e.lastID {
+		e.lastID = ev.ID
+	}
 	if b := e.byType[ev.Type]; b != nil {
 		for _, en := range b.entries {
 			out = e.apply(en, ev, dev, grid, out)

@@ -98,3 +98,11 @@ func (h *deadlineHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return d
 }
+
+// Each calls fn with every armed deadline, in no particular order; Arm
+// restores it.
+func (d *Deadlines) Each(fn func(key string, at int64)) {
+	for _, x := range d.h {
+		fn(x.key, x.at)
+	}
+}
