@@ -55,6 +55,8 @@ type Engine struct {
 	swept  int64
 	stats  Stats
 	lastID uint64 // the highest event ID evaluated
+
+	maxKeys int
 }
 
 // Stats counts what the engine did that a metric should show.
@@ -89,7 +91,7 @@ func Compile(cfg Config) (*Engine, error) {
 	case maxKeys < 0:
 		return nil, fmt.Errorf("rules: MaxKeys %d: want 0 (the default) or more", maxKeys)
 	}
-	e := &Engine{zone: zone, registry: cfg.Registry, byType: make(map[string]*bucket)}
+	e := &Engine{zone: zone, registry: cfg.Registry, byType: make(map[string]*bucket), maxKeys: maxKeys}
 	var errs []error
 	seen := make(map[string]bool, len(cfg.Rules))
 	for i, r := range cfg.Rules {
