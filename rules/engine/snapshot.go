@@ -28,20 +28,20 @@ const (
 // record is one line of a snapshot. K says what it is; the other fields
 // are used as K needs them.
 type record struct {
-	K       string          `json:"k"`
-	V       int             `json:"v,omitempty"`
-	Rule    string          `json:"rule,omitempty"`
-	Hash    string          `json:"hash,omitempty"`
-	Key     string          `json:"key,omitempty"`
-	Grid    string          `json:"grid,omitempty"`
-	At      int64           `json:"at,omitempty"`
-	Due     int64           `json:"due,omitempty"`
-	Times   []int64         `json:"t,omitempty"`
-	On      bool            `json:"on,omitempty"`
-	N       int             `json:"n,omitempty"`
-	Last    uint64          `json:"last,omitempty"`
-	Event   *event.Event    `json:"event,omitempty"`
-	Extra   json.RawMessage `json:"x,omitempty"` // reserved; ignored by version 1
+	K     string          `json:"k"`
+	V     int             `json:"v,omitempty"`
+	Rule  string          `json:"rule,omitempty"`
+	Hash  string          `json:"hash,omitempty"`
+	Key   string          `json:"key,omitempty"`
+	Grid  string          `json:"grid,omitempty"`
+	At    int64           `json:"at,omitempty"`
+	Due   int64           `json:"due,omitempty"`
+	Times []int64         `json:"t,omitempty"`
+	On    bool            `json:"on,omitempty"`
+	N     int             `json:"n,omitempty"`
+	Last  uint64          `json:"last,omitempty"`
+	Event *event.Event    `json:"event,omitempty"`
+	Extra json.RawMessage `json:"x,omitempty"` // reserved; ignored by version 1
 }
 
 // Snapshot writes the engine's state: every stateful rule's windows,
