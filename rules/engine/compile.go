@@ -45,6 +45,8 @@ type compiled struct {
 	// carries over a reload, and a snapshot restores, only to a rule
 	// whose id and hash are unchanged.
 	hash string
+	// forMS is For in milliseconds.
+	forMS int64
 }
 
 // compile checks r and prepares it. It reports every problem it finds.
@@ -118,6 +120,7 @@ func compile(r Rule, index int) (*compiled, []problem) {
 	if r.Sequence != nil {
 		probs = append(probs, c.checkSequence(r)...)
 	}
+	probs = append(probs, checkLife(r)...)
 	if len(r.Devices) > 0 {
 		c.devices = make(map[string]struct{}, len(r.Devices))
 		for _, id := range r.Devices {
@@ -128,6 +131,7 @@ func compile(r Rule, index int) (*compiled, []problem) {
 	r.Devices, r.Grids = slices.Clone(r.Devices), slices.Clone(r.Grids)
 	c.Rule = r
 	c.hash = definitionHash(r)
+	c.forMS = time.Duration(r.For).Milliseconds()
 	return c, probs
 }
 

@@ -12,6 +12,7 @@ const (
 	roleRaise role = iota // a matching event: raise, count, start a sequence, or a sign of life
 	roleThen              // the second event of a sequence
 	roleClear             // closes the rule's open alarm
+	roleHeld              // the derived event of a for: deadline
 )
 
 // entry is one rule's interest in an event type.
@@ -58,6 +59,9 @@ func (e *Engine) index() {
 			add(r, roleThen, r.Sequence.Then)
 		}
 		add(r, roleClear, r.Clears)
+		if r.For > 0 {
+			add(r, roleHeld, []string{EventHeld})
+		}
 	}
 	for typ, list := range exact {
 		for _, g := range globs {

@@ -46,6 +46,12 @@ type Rule struct {
 	// device.offline when a device falls silent and device.online when it
 	// speaks again.
 	Absence *Absence `yaml:"absence,omitempty" json:"absence,omitempty"`
+	// For makes a rule with Clears raise only when its condition has held
+	// that long: a matching event arms a deadline on the device, a
+	// clearing event before it disarms it (and nothing is raised or
+	// cleared), and at the deadline the alarm is raised ("mains lost for
+	// 5 minutes"). Not with count, sequence or absence.
+	For Duration `yaml:"for,omitempty" json:"for,omitempty"`
 }
 
 // Count is "at least AtLeast matching events on one key within Within".

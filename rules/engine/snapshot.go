@@ -105,6 +105,9 @@ func (s *ruleState) save(put func(record)) {
 			put(record{K: "off", Key: dev})
 		}
 	}
+	if s.life != nil {
+		s.life.save(put)
+	}
 }
 
 // Restore replaces the engine's state with a snapshot written by
@@ -241,7 +244,10 @@ func (s *ruleState) load(rec record) error {
 	case "seen", "off":
 		return s.loadAbsence(rec)
 	default:
-		return fmt.Errorf("unknown line kind %q", rec.K)
+		if s.life == nil {
+			return errKind
+		}
+		return s.life.load(rec)
 	}
 	return nil
 }

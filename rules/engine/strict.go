@@ -9,7 +9,7 @@ type keys map[string]keys
 
 var (
 	ruleKeys = keys{"id": nil, "types": nil, "kinds": nil, "devices": nil, "grids": nil, "when": nil,
-		"severity": nil, "title": nil, "clears": nil,
+		"severity": nil, "title": nil, "clears": nil, "for": nil,
 		"count":    {"at_least": nil, "within": nil, "by": nil},
 		"sequence": {"then": nil, "within": nil, "by": nil},
 		"absence":  {"factor": nil, "after": nil},

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/rules/window"
 )
 
 // sweepEvery is how often, in Tick time, idle keys are evicted.
@@ -11,8 +12,10 @@ const sweepEvery = 10 * time.Second
 
 // Tick handles deadlines up to now and returns the events the gateway
 // derives: device.online for devices that spoke again since they were
-// declared offline (oldest first), then device.offline for each device
-// whose supervision deadline is at or before now, earliest first. Each
+// declared offline (oldest first), then, rule by rule, rule.held for each
+// device whose for: condition held to its deadline and device.offline for
+// each device whose supervision deadline is at or before now, earliest
+// first. Each
 // device.offline carries TS = the deadline, so a late tick still says when
 // the device went silent for too long.
 //
@@ -26,6 +29,12 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 	out := e.outbox
 	e.outbox = nil
 	for _, r := range e.rules {
+		if l := r.life(); l != nil && r.For > 0 {
+			l.held.Due(ms, func(device string, at int64) {
+				l.due[device] = at
+				out = append(out, derived(EventHeld, device, r.ID, at, ms))
+			})
+		}
 		if r.Absence == nil {
 			continue
 		}
@@ -58,16 +67,21 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 	return out
 }
 
-// NextDeadline returns the earliest supervision deadline, if any.
+// NextDeadline returns the earliest deadline (supervision, for:), if any.
 func (e *Engine) NextDeadline() (time.Time, bool) {
 	var best int64
 	found := false
-	for _, r := range e.rules {
-		if r.Absence == nil {
-			continue
-		}
-		if at, ok := r.state.absence.deadlines.Next(); ok && (!found || at < best) {
+	next := func(d *window.Deadlines) {
+		if at, ok := d.Next(); ok && (!found || at < best) {
 			best, found = at, true
+		}
+	}
+	for _, r := range e.rules {
+		if l := r.life(); l != nil {
+			next(l.held)
+		}
+		if r.Absence != nil {
+			next(r.state.absence.deadlines)
 		}
 	}
 	if !found {
