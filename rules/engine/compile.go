@@ -47,6 +47,9 @@ type compiled struct {
 	hash string
 	// forMS is For in milliseconds.
 	forMS int64
+	// flapTitle and flapMS are Flap's title and window.
+	flapTitle title
+	flapMS    int64
 }
 
 // compile checks r and prepares it. It reports every problem it finds.
@@ -121,6 +124,7 @@ func compile(r Rule, index int) (*compiled, []problem) {
 		probs = append(probs, c.checkSequence(r)...)
 	}
 	probs = append(probs, checkLife(r)...)
+	probs = append(probs, c.checkFlap(r)...)
 	if len(r.Devices) > 0 {
 		c.devices = make(map[string]struct{}, len(r.Devices))
 		for _, id := range r.Devices {

@@ -80,6 +80,8 @@ func (e *Engine) apply(en entry, ev *event.Event, dev *registry.Device, grid *re
 		return out
 	case roleHeld:
 		return e.held(r, ev, dev, grid, now, out)
+	case roleCalm:
+		return e.calm(r, ev, dev, grid, out)
 	}
 	if !e.filters(r, ev.Device, dev) || !e.cond(r, ev, dev) {
 		return out

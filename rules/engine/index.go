@@ -13,6 +13,7 @@ const (
 	roleThen              // the second event of a sequence
 	roleClear             // closes the rule's open alarm
 	roleHeld              // the derived event of a for: deadline
+	roleCalm              // the derived event of a flap window without toggles
 )
 
 // entry is one rule's interest in an event type.
@@ -61,6 +62,9 @@ func (e *Engine) index() {
 		add(r, roleClear, r.Clears)
 		if r.For > 0 {
 			add(r, roleHeld, []string{EventHeld})
+		}
+		if r.Flap != nil {
+			add(r, roleCalm, []string{EventCalm})
 		}
 	}
 	for typ, list := range exact {

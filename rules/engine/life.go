@@ -19,12 +19,15 @@ type life struct {
 	inGrid  map[string]int    // cell → active devices in it
 	held    *window.Deadlines // for: condition holds, raise due at
 	due     map[string]int64  // for: deadline passed, raise on the held event
+	flaps   map[string]*flapping
+	calm    *window.Deadlines // flap: when a flapping device is calm
 	dropped uint64
 }
 
 func newLife(max int) *life {
 	return &life{max: max, active: make(map[string]string), inGrid: make(map[string]int),
-		held: window.NewDeadlines(), due: make(map[string]int64)}
+		held: window.NewDeadlines(), due: make(map[string]int64),
+		flaps: make(map[string]*flapping), calm: window.NewDeadlines()}
 }
 
 // keys counts the devices l holds anything for; nil-safe.
@@ -32,7 +35,7 @@ func (l *life) keys() int {
 	if l == nil {
 		return 0
 	}
-	return len(l.active) + l.held.Len() + len(l.due)
+	return len(l.active) + l.held.Len() + len(l.due) + len(l.flaps)
 }
 
 func (l *life) droppedKeys() uint64 {
@@ -119,6 +122,10 @@ func (l *life) save(put func(record)) {
 	for dev, at := range l.due {
 		put(record{K: "due", Key: dev, Due: at})
 	}
+	for dev, f := range l.flaps {
+		due, _ := l.calm.At(dev)
+		put(record{K: "flap", Key: dev, Times: append([]int64(nil), f.times...), On: f.on, Due: due})
+	}
 }
 
 // load restores one line of l's state.
@@ -131,6 +138,16 @@ func (l *life) load(rec record) error {
 	case "due":
 		if len(l.due) < l.max {
 			l.due[rec.Key] = rec.Due
+		}
+	case "flap":
+		if len(rec.Times) > maxCount+1 {
+			return errFlapLine
+		}
+		if len(l.flaps) < l.max {
+			l.flaps[rec.Key] = &flapping{times: append([]int64(nil), rec.Times...), on: rec.On}
+			if rec.Due != 0 {
+				l.calm.Arm(rec.Key, rec.Due)
+			}
 		}
 	default:
 		return fmt.Errorf("unknown line kind %q", rec.K)

@@ -14,6 +14,9 @@ const (
 	EventHeld = "rule.held"
 )
 
+// MutedFlapping is Trigger.Muted of a raise muted by flap damping.
+const MutedFlapping = "flapping"
+
 // raise appends r's raise trigger for ev, after what the rule's
 // lifecycle asks: a for: rule only arms its deadline.
 func (e *Engine) raise(r *compiled, ev *event.Event, dev *registry.Device, grid *registry.Grid, now int64, out []event.Trigger) []event.Trigger {
@@ -28,10 +31,24 @@ func (e *Engine) raise(r *compiled, ev *event.Event, dev *registry.Device, grid 
 // fire makes the raise trigger and records that the alarm is raised.
 func (e *Engine) fire(r *compiled, ev *event.Event, dev *registry.Device, grid *registry.Grid, out []event.Trigger) []event.Trigger {
 	t := r.trigger(ev, dev, grid, false)
+	var flap *event.Trigger
 	if l := r.life(); l != nil {
-		l.activate(ev.Device, cellOf(dev))
+		was := l.activate(ev.Device, cellOf(dev))
+		if r.Flap != nil {
+			if !was && l.toggle(r, ev.Device, eventMS(ev)) {
+				ft := r.flapTrigger(ev, dev, grid, false)
+				flap = &ft
+			}
+			if l.flapping(ev.Device) {
+				t.Muted = MutedFlapping
+			}
+		}
 	}
-	return append(out, t)
+	out = append(out, t)
+	if flap != nil {
+		out = append(out, *flap)
+	}
+	return out
 }
 
 // clear appends r's clear trigger for ev. A for: rule whose condition
@@ -41,9 +58,19 @@ func (e *Engine) clear(r *compiled, ev *event.Event, dev *registry.Device, grid 
 		if r.For > 0 && l.release(ev.Device) {
 			return out
 		}
-		l.deactivate(ev.Device)
+		if l.deactivate(ev.Device) && r.Flap != nil && l.toggle(r, ev.Device, now) {
+			return append(out, r.trigger(ev, dev, grid, true), r.flapTrigger(ev, dev, grid, false))
+		}
 	}
 	return append(out, r.trigger(ev, dev, grid, true))
+}
+
+// eventMS is the time the engine judges ev by, Unix ms.
+func eventMS(ev *event.Event) int64 {
+	if ev.Received != 0 {
+		return ev.Received
+	}
+	return ev.TS
 }
 
 // held raises a for: rule whose deadline passed, unless the condition

@@ -52,7 +52,28 @@ type Rule struct {
 	// cleared), and at the deadline the alarm is raised ("mains lost for
 	// 5 minutes"). Not with count, sequence or absence.
 	For Duration `yaml:"for,omitempty" json:"for,omitempty"`
+	// Flap damps a rule with clears whose alarm toggles too often on one
+	// device; see Flap.
+	Flap *Flap `yaml:"flap,omitempty" json:"flap,omitempty"`
 }
+
+// Flap is "more than AtMost raise/clear toggles of the rule's alarm on
+// one device within Within": the device is flapping. The toggle that
+// crosses the limit raises one maintenance alarm, rule id "<id>_flapping"
+// (blue unless Severity says otherwise), and from then on the rule's own
+// raises on that device are muted (Trigger.Muted "flapping") until no
+// toggle came for Within. Then the flapping alarm is cleared and, if the
+// rule's alarm is still raised, it is raised once more, unmuted.
+type Flap struct {
+	AtMost   int            `yaml:"at_most" json:"at_most"`
+	Within   Duration       `yaml:"within" json:"within"`
+	Severity event.Severity `yaml:"severity,omitempty" json:"severity,omitempty"`
+	// Title of the flapping alarm; default "{{device}} 告警反复切换".
+	Title string `yaml:"title,omitempty" json:"title,omitempty"`
+}
+
+// FlapSuffix ends the rule id of a flapping alarm.
+const FlapSuffix = "_flapping"
 
 // Count is "at least AtLeast matching events on one key within Within".
 // The window is inclusive: events exactly Within apart share a window.

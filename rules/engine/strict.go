@@ -13,10 +13,11 @@ var (
 		"count":    {"at_least": nil, "within": nil, "by": nil},
 		"sequence": {"then": nil, "within": nil, "by": nil},
 		"absence":  {"factor": nil, "after": nil},
+		"flap":     {"at_most": nil, "within": nil, "severity": nil, "title": nil},
 	}
 	caseKeys = keys{"name": nil, "start": nil, "until": nil,
 		"events": {"at": nil, "device": nil, "type": nil, "data": nil, "ts": nil, "source": nil},
-		"expect": {"at": nil, "rule": nil, "device": nil, "severity": nil, "title": nil, "clear": nil},
+		"expect": {"at": nil, "rule": nil, "device": nil, "severity": nil, "title": nil, "clear": nil, "muted": nil, "test": nil, "commands": nil},
 	}
 )
 

@@ -35,6 +35,11 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 				out = append(out, derived(EventHeld, device, r.ID, at, ms))
 			})
 		}
+		if l := r.life(); l != nil && r.Flap != nil {
+			l.calm.Due(ms, func(device string, at int64) {
+				out = append(out, derived(EventCalm, device, r.ID, at, ms))
+			})
+		}
 		if r.Absence == nil {
 			continue
 		}
@@ -55,12 +60,11 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 	if ms-e.swept >= sweepEvery.Milliseconds() || ms < e.swept {
 		e.swept = ms
 		for _, r := range e.rules {
-			switch st := r.state; {
-			case st == nil:
-			case st.counts != nil:
-				st.counts.Sweep(ms)
-			case st.pending != nil:
-				st.pending.Sweep(ms)
+			if st := r.state; st != nil {
+				st.sweep(ms)
+				if st.life != nil && r.Flap != nil {
+					st.life.sweepFlaps(ms, r.flapMS)
+				}
 			}
 		}
 	}
@@ -79,6 +83,7 @@ func (e *Engine) NextDeadline() (time.Time, bool) {
 	for _, r := range e.rules {
 		if l := r.life(); l != nil {
 			next(l.held)
+			next(l.calm)
 		}
 		if r.Absence != nil {
 			next(r.state.absence.deadlines)
