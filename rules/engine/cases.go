@@ -136,6 +136,7 @@ func (f *File) Run(c Case, cfg Config) error {
 		return err
 	}
 	cfg.Rules = f.Rules
+	cfg.Silences = f.Silences
 	events := func(yield func(event.Event, error) bool) {
 		for i, ce := range c.Events {
 			at := start.Add(time.Duration(ce.At))

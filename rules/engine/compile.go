@@ -50,6 +50,8 @@ type compiled struct {
 	// flapTitle and flapMS are Flap's title and window.
 	flapTitle title
 	flapMS    int64
+	// inhibitors are inhibited_by, resolved.
+	inhibitors []inhibitor
 }
 
 // compile checks r and prepares it. It reports every problem it finds.
@@ -125,6 +127,7 @@ func compile(r Rule, index int) (*compiled, []problem) {
 	}
 	probs = append(probs, checkLife(r)...)
 	probs = append(probs, c.checkFlap(r)...)
+	probs = append(probs, checkInhibit(r)...)
 	if len(r.Devices) > 0 {
 		c.devices = make(map[string]struct{}, len(r.Devices))
 		for _, id := range r.Devices {
@@ -133,6 +136,11 @@ func compile(r Rule, index int) (*compiled, []problem) {
 	}
 	r.Types, r.Kinds, r.Clears = slices.Clone(r.Types), slices.Clone(r.Kinds), slices.Clone(r.Clears)
 	r.Devices, r.Grids = slices.Clone(r.Devices), slices.Clone(r.Grids)
+	r.InhibitedBy = cloneInhibitions(r.InhibitedBy)
+	if r.Flap != nil {
+		f := *r.Flap
+		r.Flap = &f
+	}
 	c.Rule = r
 	c.hash = definitionHash(r)
 	c.forMS = time.Duration(r.For).Milliseconds()

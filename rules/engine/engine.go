@@ -35,6 +35,9 @@ type Config struct {
 	// MaxKeys bounds the keys each stateful rule keeps (count windows,
 	// started sequences); 0 means DefaultMaxKeys.
 	MaxKeys int
+	// Silences are the rule file's silences (maintenance windows);
+	// File.Silences.
+	Silences []Silence
 }
 
 // DefaultMaxKeys is the per-rule key limit when Config.MaxKeys is 0.
@@ -57,6 +60,9 @@ type Engine struct {
 	lastID uint64 // the highest event ID evaluated
 
 	maxKeys int
+
+	fileSilences []*silence // Config.Silences
+	silences     []*silence // AddSilence
 }
 
 // Stats counts what the engine did that a metric should show.
@@ -94,8 +100,14 @@ func Compile(cfg Config) (*Engine, error) {
 	e := &Engine{zone: zone, registry: cfg.Registry, byType: make(map[string]*bucket), maxKeys: maxKeys}
 	var errs []error
 	seen := make(map[string]bool, len(cfg.Rules))
+	cross := setProblems(cfg.Rules)
 	for i, r := range cfg.Rules {
 		c, probs := compile(r, i)
+		for _, p := range cross {
+			if p.index == i {
+				probs = append(probs, p.problem)
+			}
+		}
 		if r.ID != "" && seen[r.ID] {
 			probs = append(probs, problem{"id", errors.New("duplicate id")})
 		}
@@ -117,10 +129,19 @@ func Compile(cfg Config) (*Engine, error) {
 		c.state = st
 		e.rules = append(e.rules, c)
 	}
+	for _, s := range cfg.Silences {
+		c, err := compileSilence(s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		e.fileSilences = append(e.fileSilences, c)
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("rules: %w", errors.Join(errs...))
 	}
 	e.index()
+	e.resolveInhibitors()
 	return e, nil
 }
 

@@ -44,21 +44,51 @@ func (e *Engine) fire(r *compiled, ev *event.Event, dev *registry.Device, grid *
 			}
 		}
 	}
+	ms := eventMS(ev)
+	if t.Muted == "" {
+		if by := inhibitedBy(r, ev.Device, cellOf(dev)); by != "" {
+			t.Muted = "inhibited by " + by
+		}
+	}
+	e.silence(&t, dev, ms)
 	out = append(out, t)
 	if flap != nil {
+		e.silence(flap, dev, ms)
 		out = append(out, *flap)
 	}
 	return out
 }
 
+// silence marks t if a silence covers it.
+func (e *Engine) silence(t *event.Trigger, dev *registry.Device, ms int64) {
+	if t.Muted != "" || (len(e.silences) == 0 && len(e.fileSilences) == 0) {
+		return
+	}
+	s := e.silenced(t.Rule, t.Device, dev, ms)
+	switch {
+	case s == nil:
+	case s.Test:
+		t.Test, t.Muted = true, "test: "+s.Reason
+	default:
+		t.Muted = "silenced: " + s.Reason
+	}
+}
+
 // clear appends r's clear trigger for ev. A for: rule whose condition
-// ends before its deadline raised nothing, so clears nothing either.
+// ends before its deadline raised nothing, so clears nothing either; a
+// count or sequence rule clears only the device its alarm was raised on
+// (its state survives restarts by Snapshot). A plain rule clears always,
+// so an alarm raised before a restart without a snapshot still closes.
 func (e *Engine) clear(r *compiled, ev *event.Event, dev *registry.Device, grid *registry.Grid, now int64, out []event.Trigger) []event.Trigger {
 	if l := r.life(); l != nil {
 		if r.For > 0 && l.release(ev.Device) {
 			return out
 		}
-		if l.deactivate(ev.Device) && r.Flap != nil && l.toggle(r, ev.Device, now) {
+		was := l.deactivate(ev.Device)
+		if !was && !r.plain() {
+			return out // a count or sequence alarm raised elsewhere, or not at all
+		}
+		if was && r.Flap != nil && l.toggle(r, ev.Device, now) {
 			return append(out, r.trigger(ev, dev, grid, true), r.flapTrigger(ev, dev, grid, false))
 		}
 	}

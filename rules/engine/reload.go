@@ -31,6 +31,7 @@ func (e *Engine) Reload(cfg Config) (*Engine, error) {
 	n.swept = e.swept
 	n.stats.WhenErrors = e.stats.WhenErrors
 	n.lastID = e.lastID
+	n.silences = e.silences
 	e.outbox = nil
 	return n, nil
 }

@@ -55,6 +55,41 @@ type Rule struct {
 	// Flap damps a rule with clears whose alarm toggles too often on one
 	// device; see Flap.
 	Flap *Flap `yaml:"flap,omitempty" json:"flap,omitempty"`
+	// InhibitedBy mutes this rule's raises (Trigger.Muted "inhibited by
+	// ID") while an alarm of one of the named rules is raised and not
+	// cleared on the same device, or anywhere in the same cell. The named
+	// rules need clears. A rule file may give one mapping or a list.
+	InhibitedBy Inhibitions `yaml:"inhibited_by,omitempty" json:"inhibited_by,omitempty"`
+}
+
+// Inhibit names rules whose raised alarms mute another rule, and where.
+type Inhibit struct {
+	Rules []string `yaml:"rules" json:"rules"`
+	// Scope is "device" (the default: the same device) or "grid" (any
+	// device of the same cell).
+	Scope string `yaml:"scope,omitempty" json:"scope,omitempty"`
+}
+
+// Inhibitions is a list of Inhibit; in YAML a single mapping is a list
+// of one.
+type Inhibitions []Inhibit
+
+// UnmarshalYAML reads one Inhibit or a list of them.
+func (in *Inhibitions) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		var one Inhibit
+		if err := n.Decode(&one); err != nil {
+			return err
+		}
+		*in = Inhibitions{one}
+		return nil
+	}
+	var list []Inhibit
+	if err := n.Decode(&list); err != nil {
+		return err
+	}
+	*in = list
+	return nil
 }
 
 // Flap is "more than AtMost raise/clear toggles of the rule's alarm on

@@ -28,20 +28,21 @@ const (
 // record is one line of a snapshot. K says what it is; the other fields
 // are used as K needs them.
 type record struct {
-	K     string          `json:"k"`
-	V     int             `json:"v,omitempty"`
-	Rule  string          `json:"rule,omitempty"`
-	Hash  string          `json:"hash,omitempty"`
-	Key   string          `json:"key,omitempty"`
-	Grid  string          `json:"grid,omitempty"`
-	At    int64           `json:"at,omitempty"`
-	Due   int64           `json:"due,omitempty"`
-	Times []int64         `json:"t,omitempty"`
-	On    bool            `json:"on,omitempty"`
-	N     int             `json:"n,omitempty"`
-	Last  uint64          `json:"last,omitempty"`
-	Event *event.Event    `json:"event,omitempty"`
-	Extra json.RawMessage `json:"x,omitempty"` // reserved; ignored by version 1
+	K       string          `json:"k"`
+	V       int             `json:"v,omitempty"`
+	Rule    string          `json:"rule,omitempty"`
+	Hash    string          `json:"hash,omitempty"`
+	Key     string          `json:"key,omitempty"`
+	Grid    string          `json:"grid,omitempty"`
+	At      int64           `json:"at,omitempty"`
+	Due     int64           `json:"due,omitempty"`
+	Times   []int64         `json:"t,omitempty"`
+	On      bool            `json:"on,omitempty"`
+	N       int             `json:"n,omitempty"`
+	Last    uint64          `json:"last,omitempty"`
+	Event   *event.Event    `json:"event,omitempty"`
+	Silence *Silence        `json:"silence,omitempty"`
+	Extra   json.RawMessage `json:"x,omitempty"` // reserved; ignored by version 1
 }
 
 // Snapshot writes the engine's state: every stateful rule's windows,
@@ -74,6 +75,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	for _, ev := range e.outbox {
 		put(record{K: "out", Event: &ev})
 	}
+	e.saveSilences(put)
 	if err == nil {
 		err = enc.Encode(record{K: "end", N: n})
 	}
@@ -133,6 +135,7 @@ func (e *Engine) Restore(r io.Reader, now time.Time) error {
 			st.sweep(ms)
 		}
 	}
+	e.pruneSilences(ms)
 	return nil
 }
 
@@ -144,6 +147,7 @@ func (e *Engine) reset() {
 		}
 	}
 	e.outbox, e.lastID = nil, 0
+	e.silences = nil
 }
 
 func (e *Engine) restore(r io.Reader) error {
@@ -198,6 +202,10 @@ func (e *Engine) restore(r io.Reader) error {
 			cur = byID[rec.Rule]
 			if cur != nil && (cur.hash != rec.Hash || cur.state == nil) {
 				cur = nil // changed since: its old state means nothing now
+			}
+		case "silence":
+			if err := e.restoreSilence(rec.Silence); err != nil {
+				return fmt.Errorf("line %d: %w", line, err)
 			}
 		case "out":
 			if rec.Event == nil || rec.Event.Type != event.DeviceOnline {

@@ -72,9 +72,9 @@ func (s *ruleState) dropped() uint64 {
 	return n
 }
 
-// silence is how long device may be silent before rule r declares it
+// silentFor is how long device may be silent before rule r declares it
 // offline: the rule's fixed time, else the heartbeat times the factor.
-func silence(r *compiled, dev *registry.Device) int64 {
+func silentFor(r *compiled, dev *registry.Device) int64 {
 	if r.Absence.After > 0 {
 		return time.Duration(r.Absence.After).Milliseconds()
 	}
@@ -100,7 +100,7 @@ func (e *Engine) alive(r *compiled, s *supervision, device string, dev *registry
 		delete(s.offline, device)
 		e.outbox = append(e.outbox, derived(event.DeviceOnline, device, r.ID, now, now))
 	}
-	s.deadlines.Arm(device, now+silence(r, dev))
+	s.deadlines.Arm(device, now+silentFor(r, dev))
 }
 
 // derived makes an event the gateway itself says about a device.

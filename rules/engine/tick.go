@@ -59,6 +59,7 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 	}
 	if ms-e.swept >= sweepEvery.Milliseconds() || ms < e.swept {
 		e.swept = ms
+		e.pruneSilences(ms)
 		for _, r := range e.rules {
 			if st := r.state; st != nil {
 				st.sweep(ms)
