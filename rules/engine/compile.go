@@ -128,6 +128,7 @@ func compile(r Rule, index int) (*compiled, []problem) {
 	probs = append(probs, checkLife(r)...)
 	probs = append(probs, c.checkFlap(r)...)
 	probs = append(probs, checkInhibit(r)...)
+	probs = append(probs, checkCommands(r)...)
 	if len(r.Devices) > 0 {
 		c.devices = make(map[string]struct{}, len(r.Devices))
 		for _, id := range r.Devices {
@@ -137,6 +138,7 @@ func compile(r Rule, index int) (*compiled, []problem) {
 	r.Types, r.Kinds, r.Clears = slices.Clone(r.Types), slices.Clone(r.Kinds), slices.Clone(r.Clears)
 	r.Devices, r.Grids = slices.Clone(r.Devices), slices.Clone(r.Grids)
 	r.InhibitedBy = cloneInhibitions(r.InhibitedBy)
+	r.Commands = cloneCommands(r.Commands)
 	if r.Flap != nil {
 		f := *r.Flap
 		r.Flap = &f

@@ -63,6 +63,7 @@ type Engine struct {
 
 	fileSilences []*silence // Config.Silences
 	silences     []*silence // AddSilence
+	cams         cameraIndex
 }
 
 // Stats counts what the engine did that a metric should show.

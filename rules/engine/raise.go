@@ -51,6 +51,9 @@ func (e *Engine) fire(r *compiled, ev *event.Event, dev *registry.Device, grid *
 		}
 	}
 	e.silence(&t, dev, ms)
+	if len(r.Commands) > 0 && (t.Muted == "" || t.Test) {
+		t.Commands = e.commands(r, ev.Device, dev)
+	}
 	out = append(out, t)
 	if flap != nil {
 		e.silence(flap, dev, ms)

@@ -60,6 +60,10 @@ type Rule struct {
 	// cleared on the same device, or anywhere in the same cell. The named
 	// rules need clears. A rule file may give one mapping or a list.
 	InhibitedBy Inhibitions `yaml:"inhibited_by,omitempty" json:"inhibited_by,omitempty"`
+	// Commands are sent with each raise that is not muted (Trigger.
+	// Commands): strobe and siren on the box, clips from linked cameras.
+	// A rule on button.duress may not command the box itself.
+	Commands []CommandSpec `yaml:"commands,omitempty" json:"commands,omitempty"`
 }
 
 // Inhibit names rules whose raised alarms mute another rule, and where.

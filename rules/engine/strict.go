@@ -15,6 +15,7 @@ var (
 		"absence":      {"factor": nil, "after": nil},
 		"flap":         {"at_most": nil, "within": nil, "severity": nil, "title": nil},
 		"inhibited_by": {"rules": nil, "scope": nil},
+		"commands":     {"to": nil, "cmd": nil, "args": nil},
 	}
 	silenceKeys = keys{"id": nil, "reason": nil, "devices": nil, "grids": nil, "rules": nil, "test": nil,
 		"from": nil, "until": nil, "every": {"weekdays": nil, "from": nil, "until": nil}}
