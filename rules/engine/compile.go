@@ -52,6 +52,8 @@ type compiled struct {
 	flapMS    int64
 	// inhibitors are inhibited_by, resolved.
 	inhibitors []inhibitor
+	// swept is when Tick last swept the rule's idle keys.
+	swept int64
 }
 
 // compile checks r and prepares it. It reports every problem it finds.

@@ -61,7 +61,10 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 		e.swept = ms
 		e.pruneSilences(ms)
 		for _, r := range e.rules {
-			if st := r.state; st != nil {
+			// A key idles out only after its rule's window: sweeping a
+			// rule more often than that finds little and walks every key.
+			if st := r.state; st != nil && (ms-r.swept >= r.sweepMS() || ms < r.swept) {
+				r.swept = ms
 				st.sweep(ms)
 				if st.life != nil && r.Flap != nil {
 					st.life.sweepFlaps(ms, r.flapMS)
@@ -94,4 +97,17 @@ func (e *Engine) NextDeadline() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.UnixMilli(best), true
+}
+
+// sweepMS is how often, in event time, the rule's idle keys are swept:
+// every sweepEvery, or every window when that is longer.
+func (r *compiled) sweepMS() int64 {
+	span := r.flapMS
+	switch {
+	case r.Count != nil:
+		span = max(span, time.Duration(r.Count.Within).Milliseconds())
+	case r.Sequence != nil:
+		span = max(span, time.Duration(r.Sequence.Within).Milliseconds())
+	}
+	return max(sweepEvery.Milliseconds(), span)
 }
