@@ -31,6 +31,19 @@ type Trigger struct {
 	Clear bool `json:"clear,omitempty"`
 	// Event is the event that fired the rule.
 	Event Event `json:"event"`
+	// Muted, when set, says why this raise must be recorded but page
+	// nobody: "flapping", "inhibited by offline", "silenced: <reason>",
+	// "test: <reason>". A later raise of the same alarm without Muted
+	// should page as usual. Clears are never muted.
+	Muted string `json:"muted,omitempty"`
+	// Test marks a raise made while its device, cell or rule is in an
+	// installer's test mode; Muted is set too.
+	Test bool `json:"test,omitempty"`
+	// Commands are what the rule asks devices to do (strobe, siren, clip
+	// from linked cameras), each with Device set to its target and no ID
+	// yet; the dispatcher assigns IDs. A muted raise carries none (except
+	// in test mode). The maps of Args are shared and read-only.
+	Commands []Command `json:"commands,omitempty"`
 }
 
 // ActionKind is what a staff member does to an alarm.

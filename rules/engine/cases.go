@@ -42,7 +42,7 @@ type CaseEvent struct {
 }
 
 // Expect is one trigger a case expects. Empty fields are not checked,
-// except Clear.
+// except Clear, Muted and Test.
 type Expect struct {
 	At       *Duration      `yaml:"at,omitempty"`
 	Rule     string         `yaml:"rule"`
@@ -50,6 +50,13 @@ type Expect struct {
 	Severity event.Severity `yaml:"severity,omitempty"`
 	Title    string         `yaml:"title,omitempty"`
 	Clear    bool           `yaml:"clear,omitempty"`
+	// Muted expects the raise recorded but paging nobody (Trigger.Muted
+	// set); Test expects it made in test mode.
+	Muted bool `yaml:"muted,omitempty"`
+	Test  bool `yaml:"test,omitempty"`
+	// Commands, when given, are the trigger's commands, each "cmd
+	// device" (e.g. "strobe lb-0001"), in order; [] expects none.
+	Commands []string `yaml:"commands,omitempty"`
 }
 
 // tests decodes and checks the test cases.
@@ -96,7 +103,9 @@ func (c *Case) check(rules []Rule) []error {
 		}
 	}
 	for i, x := range c.Expect {
-		if !slices.ContainsFunc(rules, func(r Rule) bool { return r.ID == x.Rule }) {
+		if !slices.ContainsFunc(rules, func(r Rule) bool {
+			return r.ID == x.Rule || (r.Flap != nil && r.ID+FlapSuffix == x.Rule)
+		}) {
 			errs = append(errs, fmt.Errorf("expect %d: no rule %q in this file", i, x.Rule))
 		}
 		if x.Device == "" {
@@ -127,6 +136,7 @@ func (f *File) Run(c Case, cfg Config) error {
 		return err
 	}
 	cfg.Rules = f.Rules
+	cfg.Silences = f.Silences
 	events := func(yield func(event.Event, error) bool) {
 		for i, ce := range c.Events {
 			at := start.Add(time.Duration(ce.At))
@@ -175,8 +185,19 @@ func (c *Case) compare(start time.Time, got []Decision) error {
 func (x Expect) matches(start time.Time, d Decision) bool {
 	t := d.Trigger
 	return t.Rule == x.Rule && t.Device == x.Device && t.Clear == x.Clear &&
+		(t.Muted != "") == x.Muted && t.Test == x.Test &&
 		(x.At == nil || d.At.Equal(start.Add(time.Duration(*x.At)))) &&
-		(x.Severity == "" || t.Severity == x.Severity) && (x.Title == "" || t.Title == x.Title)
+		(x.Severity == "" || t.Severity == x.Severity) && (x.Title == "" || t.Title == x.Title) &&
+		(x.Commands == nil || slices.Equal(x.Commands, commandList(t.Commands)))
+}
+
+// commandList formats commands as a case writes them: "cmd device".
+func commandList(cmds []event.Command) []string {
+	out := make([]string, 0, len(cmds))
+	for _, c := range cmds {
+		out = append(out, c.Cmd+" "+c.Device)
+	}
+	return out
 }
 
 // String formats the expectation.
@@ -189,5 +210,15 @@ func (x Expect) String() string {
 	if x.At != nil {
 		at = "+" + time.Duration(*x.At).String()
 	}
-	return fmt.Sprintf("%s %s %s %s on %s", at, verb, x.Severity, x.Rule, x.Device)
+	s := fmt.Sprintf("%s %s %s %s on %s", at, verb, x.Severity, x.Rule, x.Device)
+	if x.Muted {
+		s += " muted"
+	}
+	if x.Test {
+		s += " test"
+	}
+	if x.Commands != nil {
+		s += fmt.Sprintf(" commands %q", x.Commands)
+	}
+	return s
 }

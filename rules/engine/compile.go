@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -38,6 +41,19 @@ type compiled struct {
 	by      keyBy
 	key     *vm.Program
 	state   *ruleState // nil for plain rules
+	// hash identifies the rule's definition (see definitionHash): state
+	// carries over a reload, and a snapshot restores, only to a rule
+	// whose id and hash are unchanged.
+	hash string
+	// forMS is For in milliseconds.
+	forMS int64
+	// flapTitle and flapMS are Flap's title and window.
+	flapTitle title
+	flapMS    int64
+	// inhibitors are inhibited_by, resolved.
+	inhibitors []inhibitor
+	// swept is when Tick last swept the rule's idle keys.
+	swept int64
 }
 
 // compile checks r and prepares it. It reports every problem it finds.
@@ -111,6 +127,10 @@ func compile(r Rule, index int) (*compiled, []problem) {
 	if r.Sequence != nil {
 		probs = append(probs, c.checkSequence(r)...)
 	}
+	probs = append(probs, checkLife(r)...)
+	probs = append(probs, c.checkFlap(r)...)
+	probs = append(probs, checkInhibit(r)...)
+	probs = append(probs, checkCommands(r)...)
 	if len(r.Devices) > 0 {
 		c.devices = make(map[string]struct{}, len(r.Devices))
 		for _, id := range r.Devices {
@@ -119,8 +139,28 @@ func compile(r Rule, index int) (*compiled, []problem) {
 	}
 	r.Types, r.Kinds, r.Clears = slices.Clone(r.Types), slices.Clone(r.Kinds), slices.Clone(r.Clears)
 	r.Devices, r.Grids = slices.Clone(r.Devices), slices.Clone(r.Grids)
+	r.InhibitedBy = cloneInhibitions(r.InhibitedBy)
+	r.Commands = cloneCommands(r.Commands)
+	if r.Flap != nil {
+		f := *r.Flap
+		r.Flap = &f
+	}
 	c.Rule = r
+	c.hash = definitionHash(r)
+	c.forMS = time.Duration(r.For).Milliseconds()
 	return c, probs
+}
+
+// definitionHash is a digest of the rule's canonical form: its JSON
+// encoding (fields in declaration order, map keys sorted), so two rules
+// with the same id and hash mean exactly the same thing.
+func definitionHash(r Rule) string {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return "" // cannot happen for a checked rule; an empty hash matches nothing carried over
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
 }
 
 // checkType checks an event type or a glob of them.

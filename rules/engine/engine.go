@@ -35,6 +35,9 @@ type Config struct {
 	// MaxKeys bounds the keys each stateful rule keeps (count windows,
 	// started sequences); 0 means DefaultMaxKeys.
 	MaxKeys int
+	// Silences are the rule file's silences (maintenance windows);
+	// File.Silences.
+	Silences []Silence
 }
 
 // DefaultMaxKeys is the per-rule key limit when Config.MaxKeys is 0.
@@ -54,6 +57,13 @@ type Engine struct {
 	outbox []event.Event // derived events waiting for Tick
 	swept  int64
 	stats  Stats
+	lastID uint64 // the highest event ID evaluated
+
+	maxKeys int
+
+	fileSilences []*silence // Config.Silences
+	silences     []*silence // AddSilence
+	cams         cameraIndex
 }
 
 // Stats counts what the engine did that a metric should show.
@@ -88,11 +98,17 @@ func Compile(cfg Config) (*Engine, error) {
 	case maxKeys < 0:
 		return nil, fmt.Errorf("rules: MaxKeys %d: want 0 (the default) or more", maxKeys)
 	}
-	e := &Engine{zone: zone, registry: cfg.Registry, byType: make(map[string]*bucket)}
+	e := &Engine{zone: zone, registry: cfg.Registry, byType: make(map[string]*bucket), maxKeys: maxKeys}
 	var errs []error
 	seen := make(map[string]bool, len(cfg.Rules))
+	cross := setProblems(cfg.Rules)
 	for i, r := range cfg.Rules {
 		c, probs := compile(r, i)
+		for _, p := range cross {
+			if p.index == i {
+				probs = append(probs, p.problem)
+			}
+		}
 		if r.ID != "" && seen[r.ID] {
 			probs = append(probs, problem{"id", errors.New("duplicate id")})
 		}
@@ -114,10 +130,19 @@ func Compile(cfg Config) (*Engine, error) {
 		c.state = st
 		e.rules = append(e.rules, c)
 	}
+	for _, s := range cfg.Silences {
+		c, err := compileSilence(s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		e.fileSilences = append(e.fileSilences, c)
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("rules: %w", errors.Join(errs...))
 	}
 	e.index()
+	e.resolveInhibitors()
 	return e, nil
 }
 
@@ -132,6 +157,11 @@ func (e *Engine) Stats() Stats {
 	}
 	return s
 }
+
+// LastEvent is the highest event ID Evaluate has seen (restored by
+// Restore): after a restart the owner feeds the journal from the event
+// after it.
+func (e *Engine) LastEvent() uint64 { return e.lastID }
 
 // Rules returns the ids of the compiled rules, in order.
 func (e *Engine) Rules() []string {

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -72,12 +74,18 @@ func BenchmarkStateless1000Rules(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
-// BenchmarkMixed20kDevices runs the built-in rules (with their
-// supervision of every device) plus 200 stateful rules: 100 counts, 96
-// sequences and 4 per-kind supervision rules, over events from 20,000
-// devices each speaking every 10 s of event time, with Tick every 1,000
-// events (a quarter second).
-func BenchmarkMixed20kDevices(b *testing.B) {
+// mixed is the workload of BenchmarkMixed20kDevices: the built-in rules
+// (with their supervision of every device) plus 200 stateful rules: 100
+// counts, 96 sequences and 4 per-kind supervision rules, over events from
+// 20,000 devices each speaking every 10 s of event time.
+type mixed struct {
+	e     *Engine
+	devs  []*registry.Device
+	types []string
+	start int64
+}
+
+func newMixed(t testing.TB) *mixed {
 	rules := Builtin()
 	kinds := []registry.Kind{registry.Lightbox, registry.Camera, registry.Reader, registry.IO}
 	for i := range 200 {
@@ -96,30 +104,86 @@ func BenchmarkMixed20kDevices(b *testing.B) {
 	}
 	e, err := New(rules)
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
 	const n = 20_000
 	devs := make([]*registry.Device, n)
 	for i := range devs {
 		devs[i] = &registry.Device{ID: "dev-" + strconv.Itoa(i), Kind: kinds[i%4], Grid: "g", Heartbeat: 10 * time.Second}
 	}
-	types := []string{event.AccessGranted, event.Motion, event.AccessDenied, "vendor.e1", "vendor.e2", "vendor.z1", event.BatteryLow}
-	start := t0.UnixMilli()
+	return &mixed{e: e, devs: devs, start: t0.UnixMilli(),
+		types: []string{event.AccessGranted, event.Motion, event.AccessDenied, "vendor.e1", "vendor.e2", "vendor.z1", event.BatteryLow}}
+}
+
+// event i of the stream: 2,000 events per second.
+func (m *mixed) event(i int) (event.Event, *registry.Device) {
+	dev := m.devs[i%len(m.devs)]
+	return event.Event{Device: dev.ID, Type: m.types[(i/len(m.devs)+i)%len(m.types)], Received: m.start + int64(i)/2}, dev
+}
+
+// tick runs Tick every 1,000 events (a quarter second).
+func (m *mixed) tick(t testing.TB, i int) {
+	if i%1000 != 0 {
+		return
+	}
+	for _, d := range m.e.Tick(time.UnixMilli(m.start + int64(i)/2)) {
+		t.Fatalf("a device speaking every heartbeat was declared %s", d.Type)
+	}
+}
+
+// BenchmarkMixed20kDevices runs the mixed workload with Tick every 1,000
+// events.
+func BenchmarkMixed20kDevices(b *testing.B) {
+	m := newMixed(b)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		dev := devs[i%n]
-		now := start + int64(i)/2 // 2,000 events per second: each device every 10 s
-		ev := event.Event{Device: dev.ID, Type: types[(i/n+i)%len(types)], Received: now}
-		_ = e.Evaluate(&ev, dev, nil)
+		ev, dev := m.event(i)
+		_ = m.e.Evaluate(&ev, dev, nil)
 		i++
-		if i%1000 == 0 {
-			for _, d := range e.Tick(time.UnixMilli(now)) {
-				b.Fatalf("a device speaking every heartbeat was declared %s", d.Type)
-			}
-		}
+		m.tick(b, i)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestDecisionLatency prints the distribution of the time one Evaluate
+// takes on the mixed workload (and of Tick, amortised over 1,000
+// events). It measures; it asserts nothing about speed, and runs only
+// with GRIDWATCH_BENCH=1:
+//
+//	GRIDWATCH_BENCH=1 go test -run TestDecisionLatency -v -cpu 1 ./rules/engine
+func TestDecisionLatency(t *testing.T) {
+	if os.Getenv("GRIDWATCH_BENCH") != "1" {
+		t.Skip("a measurement: set GRIDWATCH_BENCH=1")
+	}
+	m := newMixed(t)
+	const warm, n = 200_000, 1_000_000
+	for i := range warm {
+		ev, dev := m.event(i)
+		m.e.Evaluate(&ev, dev, nil)
+		m.tick(t, i+1)
+	}
+	evals := make([]time.Duration, 0, n)
+	var ticks []time.Duration
+	for i := warm; i < warm+n; i++ {
+		ev, dev := m.event(i)
+		start := time.Now()
+		m.e.Evaluate(&ev, dev, nil)
+		evals = append(evals, time.Since(start))
+		if (i+1)%1000 == 0 {
+			start = time.Now()
+			m.tick(t, i+1)
+			ticks = append(ticks, time.Since(start))
+		}
+	}
+	pct := func(d []time.Duration, p float64) time.Duration {
+		return d[min(len(d)-1, int(float64(len(d))*p))]
+	}
+	slices.Sort(evals)
+	slices.Sort(ticks)
+	t.Logf("Evaluate over %d events: p50 %v p90 %v p99 %v p99.9 %v max %v", n,
+		pct(evals, .5), pct(evals, .9), pct(evals, .99), pct(evals, .999), evals[len(evals)-1])
+	t.Logf("Tick every 1,000 events (%d): p50 %v p99 %v max %v", len(ticks), pct(ticks, .5), pct(ticks, .99), ticks[len(ticks)-1])
 }
 
 // BenchmarkMemory100kKeys measures the heap held by 100,000 count

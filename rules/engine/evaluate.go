@@ -27,6 +27,9 @@ import (
 // back to ids). Evaluate does not allocate when nothing fires.
 func (e *Engine) Evaluate(ev *event.Event, dev *registry.Device, grid *registry.Grid) []event.Trigger {
 	var out []event.Trigger
+	if ev.ID > e.lastID {
+		e.lastID = ev.ID
+	}
 	if b := e.byType[ev.Type]; b != nil {
 		for _, en := range b.entries {
 			out = e.apply(en, ev, dev, grid, out)
@@ -68,24 +71,28 @@ func (e *Engine) apply(en entry, ev *event.Event, dev *registry.Device, grid *re
 	}
 	switch en.role {
 	case roleClear:
-		return append(out, r.trigger(ev, dev, grid, true))
+		return e.clear(r, ev, dev, grid, now, out)
 	case roleThen:
 		key, ok := e.key(r, ev, dev)
 		if ok && r.state.pending.Complete(key, now) {
-			return append(out, r.trigger(ev, dev, grid, false))
+			return e.raise(r, ev, dev, grid, now, out)
 		}
 		return out
+	case roleHeld:
+		return e.held(r, ev, dev, grid, now, out)
+	case roleCalm:
+		return e.calm(r, ev, dev, grid, out)
 	}
 	if !e.filters(r, ev.Device, dev) || !e.cond(r, ev, dev) {
 		return out
 	}
 	switch {
 	case r.plain():
-		return append(out, r.trigger(ev, dev, grid, false))
+		return e.raise(r, ev, dev, grid, now, out)
 	case r.Count != nil:
 		key, ok := e.key(r, ev, dev)
 		if ok && r.state.counts.Add(key, now) {
-			return append(out, r.trigger(ev, dev, grid, false))
+			return e.raise(r, ev, dev, grid, now, out)
 		}
 	case r.Sequence != nil:
 		if key, ok := e.key(r, ev, dev); ok {

@@ -19,7 +19,10 @@ import (
 type File struct {
 	Name  string `yaml:"-"`
 	Rules []Rule `yaml:"rules"`
-	Tests []Case `yaml:"tests,omitempty"`
+	// Silences are maintenance windows and test modes declared with the
+	// rules; pass them as Config.Silences.
+	Silences []Silence `yaml:"silences,omitempty"`
+	Tests    []Case    `yaml:"tests,omitempty"`
 }
 
 // Problem is one thing wrong with a rule file (Subject is the rule's id,
@@ -98,7 +101,7 @@ func (p *parser) parse(data []byte) *File {
 		p.add(root.Line, "", "want a mapping with rules: and tests:")
 		return f
 	}
-	var rulesNode, testsNode *yaml.Node
+	var rulesNode, testsNode, silencesNode *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		switch k.Value {
@@ -106,8 +109,10 @@ func (p *parser) parse(data []byte) *File {
 			rulesNode = v
 		case "tests":
 			testsNode = v
+		case "silences":
+			silencesNode = v
 		default:
-			p.add(k.Line, "", "unknown key %q (want rules, tests)", k.Value)
+			p.add(k.Line, "", "unknown key %q (want rules, silences, tests)", k.Value)
 		}
 	}
 	if rulesNode == nil {
@@ -115,6 +120,9 @@ func (p *parser) parse(data []byte) *File {
 		return f
 	}
 	f.Rules = p.rules(rulesNode)
+	if silencesNode != nil {
+		f.Silences = p.silences(silencesNode)
+	}
 	if testsNode != nil {
 		f.Tests = p.tests(testsNode, f.Rules)
 	}
@@ -129,6 +137,7 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 	}
 	var out []Rule
 	seen := make(map[string]int)
+	lineOf := make(map[int]map[string]int) // rule index → key → line
 	for i, item := range n.Content {
 		id := scalarKey(item, "id")
 		subject := id
@@ -140,6 +149,7 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 			continue
 		}
 		lines := keyLines(item)
+		lineOf[len(out)] = lines
 		p.strict(item, ruleKeys, subject)
 		var r Rule
 		if err := item.Decode(&r); err != nil {
@@ -161,6 +171,38 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 			p.add(line, subject, "%s", msg)
 		}
 		out = append(out, r)
+	}
+	for _, sp := range setProblems(out) {
+		p.add(lineOf[sp.index][sp.key], out[sp.index].ID, "%v", sp.err)
+	}
+	return out
+}
+
+// silences decodes and checks the silence list.
+func (p *parser) silences(n *yaml.Node) []Silence {
+	if n.Kind != yaml.SequenceNode {
+		p.add(n.Line, "", "silences: want a list")
+		return nil
+	}
+	var out []Silence
+	for i, item := range n.Content {
+		subject := scalarKey(item, "id")
+		if subject == "" {
+			subject = fmt.Sprintf("silence %d", i)
+		}
+		p.strict(item, silenceKeys, subject)
+		var s Silence
+		if err := item.Decode(&s); err != nil {
+			p.yamlErr(subject, item.Line, err)
+			continue
+		}
+		if _, err := compileSilence(s); err != nil {
+			for _, msg := range strings.Split(err.Error(), "\n") {
+				p.add(item.Line, subject, "%s", msg)
+			}
+			continue
+		}
+		out = append(out, s)
 	}
 	return out
 }

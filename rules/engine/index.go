@@ -12,6 +12,8 @@ const (
 	roleRaise role = iota // a matching event: raise, count, start a sequence, or a sign of life
 	roleThen              // the second event of a sequence
 	roleClear             // closes the rule's open alarm
+	roleHeld              // the derived event of a for: deadline
+	roleCalm              // the derived event of a flap window without toggles
 )
 
 // entry is one rule's interest in an event type.
@@ -58,6 +60,12 @@ func (e *Engine) index() {
 			add(r, roleThen, r.Sequence.Then)
 		}
 		add(r, roleClear, r.Clears)
+		if r.For > 0 {
+			add(r, roleHeld, []string{EventHeld})
+		}
+		if r.Flap != nil {
+			add(r, roleCalm, []string{EventCalm})
+		}
 	}
 	for typ, list := range exact {
 		for _, g := range globs {

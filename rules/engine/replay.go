@@ -117,6 +117,13 @@ func (d Decision) String() string {
 	if d.Trigger.Clear {
 		verb = "clear"
 	}
-	return fmt.Sprintf("%s %s %-6s %s %s %q (event %d %s)", d.At.Format("2006-01-02T15:04:05.000Z07:00"), verb,
+	s := fmt.Sprintf("%s %s %-6s %s %s %q (event %d %s)", d.At.Format("2006-01-02T15:04:05.000Z07:00"), verb,
 		d.Trigger.Severity, d.Trigger.Rule, d.Trigger.Device, d.Trigger.Title, d.Trigger.Event.ID, d.Trigger.Event.Type)
+	if d.Trigger.Muted != "" {
+		s += " muted: " + d.Trigger.Muted
+	}
+	if len(d.Trigger.Commands) > 0 {
+		s += fmt.Sprintf(" commands %q", commandList(d.Trigger.Commands))
+	}
+	return s
 }

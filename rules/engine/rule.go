@@ -46,7 +46,73 @@ type Rule struct {
 	// device.offline when a device falls silent and device.online when it
 	// speaks again.
 	Absence *Absence `yaml:"absence,omitempty" json:"absence,omitempty"`
+	// For makes a rule with Clears raise only when its condition has held
+	// that long: a matching event arms a deadline on the device, a
+	// clearing event before it disarms it (and nothing is raised or
+	// cleared), and at the deadline the alarm is raised ("mains lost for
+	// 5 minutes"). Not with count, sequence or absence.
+	For Duration `yaml:"for,omitempty" json:"for,omitempty"`
+	// Flap damps a rule with clears whose alarm toggles too often on one
+	// device; see Flap.
+	Flap *Flap `yaml:"flap,omitempty" json:"flap,omitempty"`
+	// InhibitedBy mutes this rule's raises (Trigger.Muted "inhibited by
+	// ID") while an alarm of one of the named rules is raised and not
+	// cleared on the same device, or anywhere in the same cell. The named
+	// rules need clears. A rule file may give one mapping or a list.
+	InhibitedBy Inhibitions `yaml:"inhibited_by,omitempty" json:"inhibited_by,omitempty"`
+	// Commands are sent with each raise that is not muted (Trigger.
+	// Commands): strobe and siren on the box, clips from linked cameras.
+	// A rule on button.duress may not command the box itself.
+	Commands []CommandSpec `yaml:"commands,omitempty" json:"commands,omitempty"`
 }
+
+// Inhibit names rules whose raised alarms mute another rule, and where.
+type Inhibit struct {
+	Rules []string `yaml:"rules" json:"rules"`
+	// Scope is "device" (the default: the same device) or "grid" (any
+	// device of the same cell).
+	Scope string `yaml:"scope,omitempty" json:"scope,omitempty"`
+}
+
+// Inhibitions is a list of Inhibit; in YAML a single mapping is a list
+// of one.
+type Inhibitions []Inhibit
+
+// UnmarshalYAML reads one Inhibit or a list of them.
+func (in *Inhibitions) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		var one Inhibit
+		if err := n.Decode(&one); err != nil {
+			return err
+		}
+		*in = Inhibitions{one}
+		return nil
+	}
+	var list []Inhibit
+	if err := n.Decode(&list); err != nil {
+		return err
+	}
+	*in = list
+	return nil
+}
+
+// Flap is "more than AtMost raise/clear toggles of the rule's alarm on
+// one device within Within": the device is flapping. The toggle that
+// crosses the limit raises one maintenance alarm, rule id "<id>_flapping"
+// (blue unless Severity says otherwise), and from then on the rule's own
+// raises on that device are muted (Trigger.Muted "flapping") until no
+// toggle came for Within. Then the flapping alarm is cleared and, if the
+// rule's alarm is still raised, it is raised once more, unmuted.
+type Flap struct {
+	AtMost   int            `yaml:"at_most" json:"at_most"`
+	Within   Duration       `yaml:"within" json:"within"`
+	Severity event.Severity `yaml:"severity,omitempty" json:"severity,omitempty"`
+	// Title of the flapping alarm; default "{{device}} 告警反复切换".
+	Title string `yaml:"title,omitempty" json:"title,omitempty"`
+}
+
+// FlapSuffix ends the rule id of a flapping alarm.
+const FlapSuffix = "_flapping"
 
 // Count is "at least AtLeast matching events on one key within Within".
 // The window is inclusive: events exactly Within apart share a window.

@@ -8,11 +8,13 @@ import (
 	"github.com/gridwatch/gridwatch/rules/window"
 )
 
-// ruleState is the state of one stateful rule; exactly one field is set.
+// ruleState is the state of one rule: at most one of counts, pending and
+// absence, and life for a rule with clears.
 type ruleState struct {
 	counts  *window.Counts
 	pending *window.Pending
 	absence *supervision
+	life    *life
 }
 
 // supervision is an absence rule's state: a deadline per device that has
@@ -23,44 +25,56 @@ type supervision struct {
 	lastSeen  map[string]int64
 }
 
+// newRuleState makes the state c keeps; nil for a plain rule without
+// clears.
 func newRuleState(c *compiled, maxKeys int) (*ruleState, error) {
+	s := &ruleState{}
+	var err error
 	switch {
 	case c.Count != nil:
-		w, err := window.NewCounts(c.Count.AtLeast, time.Duration(c.Count.Within), maxKeys)
-		return &ruleState{counts: w}, err
+		s.counts, err = window.NewCounts(c.Count.AtLeast, time.Duration(c.Count.Within), maxKeys)
 	case c.Sequence != nil:
-		p, err := window.NewPending(time.Duration(c.Sequence.Within), maxKeys)
-		return &ruleState{pending: p}, err
+		s.pending, err = window.NewPending(time.Duration(c.Sequence.Within), maxKeys)
 	case c.Absence != nil:
-		return &ruleState{absence: &supervision{deadlines: window.NewDeadlines(),
-			offline: make(map[string]struct{}), lastSeen: make(map[string]int64)}}, nil
+		s.absence = &supervision{deadlines: window.NewDeadlines(),
+			offline: make(map[string]struct{}), lastSeen: make(map[string]int64)}
 	}
-	return nil, nil
+	if len(c.Clears) > 0 {
+		s.life = newLife(maxKeys)
+	}
+	if err != nil || *s == (ruleState{}) {
+		return nil, err
+	}
+	return s, nil
 }
 
 func (s *ruleState) keys() int {
+	n := s.life.keys()
 	switch {
 	case s.counts != nil:
-		return s.counts.Len()
+		n += s.counts.Len()
 	case s.pending != nil:
-		return s.pending.Len()
+		n += s.pending.Len()
+	case s.absence != nil:
+		n += len(s.absence.lastSeen)
 	}
-	return len(s.absence.lastSeen)
+	return n
 }
 
 func (s *ruleState) dropped() uint64 {
+	n := s.life.droppedKeys()
 	switch {
 	case s.counts != nil:
-		return s.counts.Dropped()
+		n += s.counts.Dropped()
 	case s.pending != nil:
-		return s.pending.Dropped()
+		n += s.pending.Dropped()
 	}
-	return 0
+	return n
 }
 
-// silence is how long device may be silent before rule r declares it
+// silentFor is how long device may be silent before rule r declares it
 // offline: the rule's fixed time, else the heartbeat times the factor.
-func silence(r *compiled, dev *registry.Device) int64 {
+func silentFor(r *compiled, dev *registry.Device) int64 {
 	if r.Absence.After > 0 {
 		return time.Duration(r.Absence.After).Milliseconds()
 	}
@@ -86,7 +100,7 @@ func (e *Engine) alive(r *compiled, s *supervision, device string, dev *registry
 		delete(s.offline, device)
 		e.outbox = append(e.outbox, derived(event.DeviceOnline, device, r.ID, now, now))
 	}
-	s.deadlines.Arm(device, now+silence(r, dev))
+	s.deadlines.Arm(device, now+silentFor(r, dev))
 }
 
 // derived makes an event the gateway itself says about a device.

@@ -9,14 +9,19 @@ type keys map[string]keys
 
 var (
 	ruleKeys = keys{"id": nil, "types": nil, "kinds": nil, "devices": nil, "grids": nil, "when": nil,
-		"severity": nil, "title": nil, "clears": nil,
-		"count":    {"at_least": nil, "within": nil, "by": nil},
-		"sequence": {"then": nil, "within": nil, "by": nil},
-		"absence":  {"factor": nil, "after": nil},
+		"severity": nil, "title": nil, "clears": nil, "for": nil,
+		"count":        {"at_least": nil, "within": nil, "by": nil},
+		"sequence":     {"then": nil, "within": nil, "by": nil},
+		"absence":      {"factor": nil, "after": nil},
+		"flap":         {"at_most": nil, "within": nil, "severity": nil, "title": nil},
+		"inhibited_by": {"rules": nil, "scope": nil},
+		"commands":     {"to": nil, "cmd": nil, "args": nil},
 	}
+	silenceKeys = keys{"id": nil, "reason": nil, "devices": nil, "grids": nil, "rules": nil, "test": nil,
+		"from": nil, "until": nil, "every": {"weekdays": nil, "from": nil, "until": nil}}
 	caseKeys = keys{"name": nil, "start": nil, "until": nil,
 		"events": {"at": nil, "device": nil, "type": nil, "data": nil, "ts": nil, "source": nil},
-		"expect": {"at": nil, "rule": nil, "device": nil, "severity": nil, "title": nil, "clear": nil},
+		"expect": {"at": nil, "rule": nil, "device": nil, "severity": nil, "title": nil, "clear": nil, "muted": nil, "test": nil, "commands": nil},
 	}
 )
 

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/rules/window"
 )
 
 // sweepEvery is how often, in Tick time, idle keys are evicted.
@@ -11,8 +12,10 @@ const sweepEvery = 10 * time.Second
 
 // Tick handles deadlines up to now and returns the events the gateway
 // derives: device.online for devices that spoke again since they were
-// declared offline (oldest first), then device.offline for each device
-// whose supervision deadline is at or before now, earliest first. Each
+// declared offline (oldest first), then, rule by rule, rule.held for each
+// device whose for: condition held to its deadline and device.offline for
+// each device whose supervision deadline is at or before now, earliest
+// first. Each
 // device.offline carries TS = the deadline, so a late tick still says when
 // the device went silent for too long.
 //
@@ -26,6 +29,17 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 	out := e.outbox
 	e.outbox = nil
 	for _, r := range e.rules {
+		if l := r.life(); l != nil && r.For > 0 {
+			l.held.Due(ms, func(device string, at int64) {
+				l.due[device] = at
+				out = append(out, derived(EventHeld, device, r.ID, at, ms))
+			})
+		}
+		if l := r.life(); l != nil && r.Flap != nil {
+			l.calm.Due(ms, func(device string, at int64) {
+				out = append(out, derived(EventCalm, device, r.ID, at, ms))
+			})
+		}
 		if r.Absence == nil {
 			continue
 		}
@@ -45,33 +59,55 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 	}
 	if ms-e.swept >= sweepEvery.Milliseconds() || ms < e.swept {
 		e.swept = ms
+		e.pruneSilences(ms)
 		for _, r := range e.rules {
-			switch st := r.state; {
-			case st == nil:
-			case st.counts != nil:
-				st.counts.Sweep(ms)
-			case st.pending != nil:
-				st.pending.Sweep(ms)
+			// A key idles out only after its rule's window: sweeping a
+			// rule more often than that finds little and walks every key.
+			if st := r.state; st != nil && (ms-r.swept >= r.sweepMS() || ms < r.swept) {
+				r.swept = ms
+				st.sweep(ms)
+				if st.life != nil && r.Flap != nil {
+					st.life.sweepFlaps(ms, r.flapMS)
+				}
 			}
 		}
 	}
 	return out
 }
 
-// NextDeadline returns the earliest supervision deadline, if any.
+// NextDeadline returns the earliest deadline (supervision, for:), if any.
 func (e *Engine) NextDeadline() (time.Time, bool) {
 	var best int64
 	found := false
-	for _, r := range e.rules {
-		if r.Absence == nil {
-			continue
-		}
-		if at, ok := r.state.absence.deadlines.Next(); ok && (!found || at < best) {
+	next := func(d *window.Deadlines) {
+		if at, ok := d.Next(); ok && (!found || at < best) {
 			best, found = at, true
+		}
+	}
+	for _, r := range e.rules {
+		if l := r.life(); l != nil {
+			next(l.held)
+			next(l.calm)
+		}
+		if r.Absence != nil {
+			next(r.state.absence.deadlines)
 		}
 	}
 	if !found {
 		return time.Time{}, false
 	}
 	return time.UnixMilli(best), true
+}
+
+// sweepMS is how often, in event time, the rule's idle keys are swept:
+// every sweepEvery, or every window when that is longer.
+func (r *compiled) sweepMS() int64 {
+	span := r.flapMS
+	switch {
+	case r.Count != nil:
+		span = max(span, time.Duration(r.Count.Within).Milliseconds())
+	case r.Sequence != nil:
+		span = max(span, time.Duration(r.Sequence.Within).Milliseconds())
+	}
+	return max(sweepEvery.Milliseconds(), span)
 }

@@ -109,3 +109,12 @@ func (c *Counts) Len() int { return len(c.keys) }
 // Dropped is how many events were not recorded because the key limit was
 // reached.
 func (c *Counts) Dropped() uint64 { return c.dropped }
+
+// Each calls fn with every key and its kept times, ascending. fn must not
+// keep or change times. It is how a snapshot reads the windows; Add in
+// ascending order restores them.
+func (c *Counts) Each(fn func(key string, times []int64)) {
+	for k, t := range c.keys {
+		fn(k, t.at)
+	}
+}

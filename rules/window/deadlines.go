@@ -10,10 +10,15 @@ type Deadlines struct {
 	index map[string]*deadline
 }
 
+// deadline is one key's deadline. at is where it sits in the heap; want
+// is the deadline itself, never earlier than at. Moving a deadline later
+// only sets want (no heap work, the common case of a device that keeps
+// speaking); the heap catches up lazily when at comes to the top.
 type deadline struct {
-	key string
-	at  int64
-	pos int
+	key  string
+	at   int64
+	want int64
+	pos  int
 }
 
 // NewDeadlines makes an empty set.
@@ -24,11 +29,14 @@ func NewDeadlines() *Deadlines {
 // Arm sets key's deadline to at, replacing any earlier or later one.
 func (d *Deadlines) Arm(key string, at int64) {
 	if x := d.index[key]; x != nil {
-		x.at = at
-		heap.Fix(&d.h, x.pos)
+		x.want = at
+		if at < x.at {
+			x.at = at
+			heap.Fix(&d.h, x.pos)
+		}
 		return
 	}
-	x := &deadline{key: key, at: at}
+	x := &deadline{key: key, at: at, want: at}
 	d.index[key] = x
 	heap.Push(&d.h, x)
 }
@@ -44,13 +52,23 @@ func (d *Deadlines) Disarm(key string) {
 // At returns key's deadline.
 func (d *Deadlines) At(key string) (int64, bool) {
 	if x := d.index[key]; x != nil {
-		return x.at, true
+		return x.want, true
 	}
 	return 0, false
 }
 
+// settle moves deadlines that were put off from the top of the heap to
+// their place.
+func (d *Deadlines) settle() {
+	for len(d.h) > 0 && d.h[0].want > d.h[0].at {
+		d.h[0].at = d.h[0].want
+		heap.Fix(&d.h, 0)
+	}
+}
+
 // Next returns the earliest deadline.
 func (d *Deadlines) Next() (int64, bool) {
+	d.settle()
 	if len(d.h) == 0 {
 		return 0, false
 	}
@@ -60,7 +78,7 @@ func (d *Deadlines) Next() (int64, bool) {
 // Due removes every deadline at or before now, earliest first, and calls
 // fn with each.
 func (d *Deadlines) Due(now int64, fn func(key string, at int64)) {
-	for len(d.h) > 0 && d.h[0].at <= now {
+	for d.settle(); len(d.h) > 0 && d.h[0].at <= now; d.settle() {
 		x := heap.Pop(&d.h).(*deadline)
 		delete(d.index, x.key)
 		fn(x.key, x.at)
@@ -97,4 +115,12 @@ func (h *deadlineHeap) Pop() any {
 	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
 	return d
+}
+
+// Each calls fn with every armed deadline, in no particular order; Arm
+// restores it.
+func (d *Deadlines) Each(fn func(key string, at int64)) {
+	for _, x := range d.h {
+		fn(x.key, x.want)
+	}
 }

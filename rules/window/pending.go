@@ -86,3 +86,10 @@ func (p *Pending) Len() int { return len(p.keys) }
 // Dropped is how many starts were not recorded because the key limit was
 // reached.
 func (p *Pending) Dropped() uint64 { return p.dropped }
+
+// Each calls fn with every started sequence; Start restores it.
+func (p *Pending) Each(fn func(key string, at int64)) {
+	for k, at := range p.keys {
+		fn(k, at)
+	}
+}

@@ -91,3 +91,28 @@ func TestDeadlines(t *testing.T) {
 		t.Fatal("Next on an empty set")
 	}
 }
+
+func TestDeadlinesPutOffLazily(t *testing.T) {
+	d := NewDeadlines()
+	d.Arm("a", 10)
+	d.Arm("b", 20)
+	d.Arm("a", 30) // put off: settled lazily
+	if at, ok := d.Next(); !ok || at != 20 {
+		t.Fatalf("Next = %d, want 20", at)
+	}
+	var got []string
+	d.Due(25, func(k string, at int64) { got = append(got, k) })
+	if len(got) != 1 || got[0] != "b" {
+		t.Fatalf("Due(25) = %v, want only b (a was put off to 30)", got)
+	}
+	d.Arm("a", 5) // brought forward
+	d.Due(5, func(k string, at int64) {
+		if k != "a" || at != 5 {
+			t.Fatalf("Due(5) gave %s at %d", k, at)
+		}
+		got = append(got, k)
+	})
+	if len(got) != 2 || d.Len() != 0 {
+		t.Fatalf("got %v, %d left", got, d.Len())
+	}
+}

@@ -1,0 +1,49 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/registry"
+)
+
+func TestDuressMayNotCommandTheBox(t *testing.T) {
+	for _, typ := range []string{event.ButtonDuress, "button.*"} {
+		r := Rule{ID: "d", Types: []string{typ}, Severity: event.Red, Title: "t",
+			Commands: []CommandSpec{{To: ToSelf, Cmd: "strobe"}}}
+		if _, err := New([]Rule{r}); err == nil || !strings.Contains(err.Error(), "silent panic") {
+			t.Errorf("types %s: strobe on duress: error %v", typ, err)
+		}
+	}
+	r := Rule{ID: "d", Types: []string{"x.y"}, Severity: event.Red, Title: "t",
+		Commands: []CommandSpec{{To: "neighbours", Cmd: ""}}}
+	_, err := New([]Rule{r})
+	for _, w := range []string{`to "neighbours"`, `cmd ""`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v does not say %q", err, w)
+		}
+	}
+}
+
+func TestMutedRaiseSendsNoCommandsTestModeDoes(t *testing.T) {
+	reg := testRegistry(t)
+	lb1, _ := reg.Device("lb-0001")
+	for _, tt := range []struct {
+		test bool
+		want int
+	}{{false, 0}, {true, 3}} {
+		e, err := Compile(Config{Rules: Builtin(), Registry: func() *registry.Registry { return reg }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.AddSilence(Silence{ID: "s", Reason: "r", Devices: []string{"lb-0001"}, Test: tt.test}); err != nil {
+			t.Fatal(err)
+		}
+		ev := event.Event{Device: "lb-0001", Type: event.ButtonPressed, Received: at(0)}
+		got := e.Evaluate(&ev, lb1, nil)
+		if len(got) != 1 || got[0].Muted == "" || len(got[0].Commands) != tt.want {
+			t.Fatalf("test mode %v: %+v, want muted with %d commands", tt.test, got, tt.want)
+		}
+	}
+}
