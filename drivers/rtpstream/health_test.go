@@ -84,7 +84,7 @@ func TestNoFlappingOnTheThreshold(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		step(0.5, 0) // clear, but not for 5 s yet
 	}
-	step(1.5, 0) // a relapse restarts the hold
+	step(1.5, 0)             // a relapse restarts the hold
 	for i := 0; i < 5; i++ { // good from +0 s to +4 s
 		step(0.5, 0)
 	}

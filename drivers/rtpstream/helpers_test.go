@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
 // t0 is the fake clock's origin; tests move time by adding to it.
@@ -97,3 +99,8 @@ func (f *feeder) types() []string {
 	f.verdicts = nil
 	return out
 }
+
+type nopSink struct{}
+
+func (nopSink) Event(event.Event)         {}
+func (nopSink) Telemetry(event.Telemetry) {}

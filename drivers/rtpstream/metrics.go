@@ -33,11 +33,12 @@ func newCollector(device string, status func() Status) *collector {
 		malformed: d("malformed_total", "Datagrams on the camera's RTP port dropped as malformed, by reason.", "reason"),
 		ssrc:      d("ssrc_changes_total", "Times the camera's stream started with a new SSRC (camera restarts)."),
 		jitter:    d("jitter_seconds", "RFC 3550 interarrival jitter of the current stream."),
-		bitrate:   d("bitrate_bits_per_second", "RTP bit rate over the health window."),
-		fps:       d("frames_per_second", "Frame rate over the health window."),
-		loss:      d("loss_ratio", "Fraction of expected packets lost over the health window (0-1)."),
-		up:        d("stream_up", "1 while the stream is flowing and healthy, else 0."),
-		age:       d("last_packet_age_seconds", "Seconds since the last RTP packet (since start if none yet)."),
+		// promtool wants base units: bytes, not bits (bit/s = 8 × this).
+		bitrate: d("rate_bytes_per_second", "RTP data rate (header and payload) over the health window."),
+		fps:     d("frames_per_second", "Frame rate over the health window."),
+		loss:    d("loss_ratio", "Fraction of expected packets lost over the health window (0-1)."),
+		up:      d("stream_up", "1 while the stream is flowing and healthy, else 0."),
+		age:     d("last_packet_age_seconds", "Seconds since the last RTP packet (since start if none yet)."),
 	}
 }
 
@@ -67,7 +68,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(c.ssrc, st.SSRCChanges)
 	gauge(c.jitter, st.Jitter.Seconds())
-	gauge(c.bitrate, st.BitrateBPS)
+	gauge(c.bitrate, st.BitrateBPS/8)
 	gauge(c.fps, st.FPS)
 	gauge(c.loss, st.LossPct/100)
 	up := 0.0
