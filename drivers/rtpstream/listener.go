@@ -99,15 +99,30 @@ func (l *Listener) Status() Status {
 }
 
 // Run binds the UDP socket and reads the camera's datagrams until ctx
-// ends, judging the stream every Check. It closes the socket before it
-// returns; nil means ctx ended.
+// ends, judging the stream every Check. A port that cannot be bound (in
+// use, no such address) is logged and tried again with backoff, doubling
+// from 1 s to 30 s: one camera's bad port never stops the gateway. Run
+// closes the socket before it returns; it returns nil once ctx ends.
 func (l *Listener) Run(ctx context.Context) error {
-	var lc net.ListenConfig
-	pc, err := lc.ListenPacket(ctx, "udp", l.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("rtp listener %s: %w", l.cfg.Device, err)
+	backoff := time.Second
+	for {
+		var lc net.ListenConfig
+		pc, err := lc.ListenPacket(ctx, "udp", l.cfg.Listen)
+		if err == nil {
+			return l.serve(ctx, pc.(*net.UDPConn))
+		}
+		l.log.Error("rtp listen failed; retrying", "device", l.cfg.Device, "listen", l.cfg.Listen, "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
 	}
-	conn := pc.(*net.UDPConn)
+}
+
+// serve owns conn until ctx ends.
+func (l *Listener) serve(ctx context.Context, conn *net.UDPConn) error {
 	defer conn.Close()
 	// A larger kernel buffer rides out a busy moment of this goroutine;
 	// a refusal only means the default stays.
@@ -116,17 +131,17 @@ func (l *Listener) Run(ctx context.Context) error {
 	l.addr = conn.LocalAddr()
 	l.mon = newMonitor(l.cfg, l.now()) // silence counts from when we listen
 	l.mu.Unlock()
-	close(l.ready)
-	l.log.Info("rtp listening", "device", l.cfg.Device, "addr", conn.LocalAddr().String())
-	// Wake the read at once when ctx ends.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
-
 	buf := make([]byte, maxDatagram)
 	next := time.Now().Add(l.cfg.Check)
 	if err := conn.SetReadDeadline(next); err != nil {
 		return fmt.Errorf("rtp listener %s: %w", l.cfg.Device, err)
 	}
+	// Wake the read at once when ctx ends. Every later deadline is
+	// followed by a look at ctx, so this one is never overwritten unseen.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	close(l.ready)
+	l.log.Info("rtp listening", "device", l.cfg.Device, "addr", conn.LocalAddr().String())
 	for {
 		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if ctx.Err() != nil {
@@ -149,6 +164,9 @@ func (l *Listener) Run(ctx context.Context) error {
 		next = time.Now().Add(l.cfg.Check)
 		if err := conn.SetReadDeadline(next); err != nil && ctx.Err() == nil {
 			return fmt.Errorf("rtp listener %s: %w", l.cfg.Device, err)
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 	}
 }

@@ -1,8 +1,11 @@
 package rtpstream_test
 
 import (
+	"context"
+	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,8 +58,8 @@ func TestListenerOverUDP(t *testing.T) {
 		send(t, c, rtpPacket(t, seq))
 	}
 	send(t, c, []byte("GET / HTTP/1.1\r\n\r\n")) // not RTP v2
-	send(t, c, []byte{0x80, 96, 0})             // short
-	send(t, c, rtpPacket(t, 6))                 // still taken after the noise
+	send(t, c, []byte{0x80, 96, 0})              // short
+	send(t, c, rtpPacket(t, 6))                  // still taken after the noise
 	testsvc.Eventually(t, 10*time.Second, "6 datagrams filed", func() bool { return l.Status().Received == 5 && l.Status().MalformedTotal() == 2 })
 
 	want := `
@@ -118,5 +121,62 @@ func TestConfigProblemsAllAtOnce(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
+	}
+}
+
+// logLines is a slog handler's output, safe to read while written.
+type logLines struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *logLines) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *logLines) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestBusyPortIsRetried: a port taken by someone else is logged and tried
+// again; once free, the listener binds it. Run does not fail meanwhile.
+func TestBusyPortIsRetried(t *testing.T) {
+	busy, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := busy.LocalAddr().String()
+	logs := &logLines{}
+	l, err := rtpstream.New(rtpstream.Config{Device: "cam-0002", Listen: addr}, &recorder{},
+		rtpstream.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	testsvc.Eventually(t, 20*time.Second, "the failed bind logged", func() bool {
+		return strings.Contains(logs.String(), "rtp listen failed")
+	})
+	busy.Close()
+	select {
+	case <-l.Ready():
+	case err := <-done:
+		t.Fatalf("Run returned %v instead of retrying", err)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("not bound within 20 s of the port coming free; log:\n%s", logs)
+	}
+	if got := l.Addr().String(); got != addr {
+		t.Errorf("bound %s, want %s", got, addr)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/rtpstream"
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -81,5 +82,7 @@ func run(t *testing.T, l *rtpstream.Listener) {
 	case err := <-done:
 		done <- err
 		t.Fatalf("listener did not start: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("listener not bound within 20 s")
 	}
 }
