@@ -5,7 +5,9 @@
 #     tests against a real InfluxDB;
 #   - chromium (Debian package), for the headless test of the console;
 #   - promtool (Debian package prometheus), to check deploy/prometheus and
-#     lint the gateway's /metrics.
+#     lint the gateway's /metrics;
+#   - ffmpeg (Debian package), an independent RTP/H.264 sender for the
+#     camera stream tests (drivers/rtpstream).
 # It is idempotent: run it as often as you like (`make test` does).
 set -euo pipefail
 
@@ -122,8 +124,21 @@ install_promtool() {
 	say "promtool: installed ($(command -v promtool))"
 }
 
+install_ffmpeg() {
+	if command -v ffmpeg >/dev/null 2>&1; then
+		say "ffmpeg: present ($(command -v ffmpeg))"
+		return
+	fi
+	say "ffmpeg: installing with apt-get"
+	as_root apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg
+	command -v ffmpeg >/dev/null 2>&1 || { say "ffmpeg still not found after install" >&2; return 1; }
+	say "ffmpeg: installed ($(command -v ffmpeg))"
+}
+
 install_mosquitto
 install_chromium
+install_ffmpeg
 install_promtool
 install_influxd
 say "done"

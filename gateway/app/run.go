@@ -72,6 +72,15 @@ func (a *App) Run(ctx context.Context) error {
 		inputs.Go(func() error { return b.run(inCtx) })
 		inputs.Go(func() error { return b.watch(inCtx, p.pipe, p.tracker) })
 	}
+	cameras, err := a.rtpCameras(inCtx, p)
+	if err != nil {
+		stopCore()
+		_ = core.Wait()
+		return err
+	}
+	for _, c := range cameras {
+		inputs.Go(func() error { return c.Run(inCtx) })
+	}
 	inputs.Go(func() error { return p.transport.Run(inCtx) })
 	inputs.Go(func() error { return p.http.Serve(inCtx, p.listener) })
 	a.mu.Lock()

@@ -8,6 +8,7 @@ const (
 	SourceMQTT    Source = "mqtt"
 	SourceOSDP    Source = "osdp"
 	SourceModbus  Source = "modbus"
+	SourceRTP     Source = "rtp"     // judged from a camera's RTP stream
 	SourceGateway Source = "gateway" // derived by the gateway itself
 )
 
@@ -58,6 +59,9 @@ const (
 	DeviceOffline  = "device.offline"
 	DeviceOnline   = "device.online"
 	StreamDegraded = "stream.degraded"
+	// StreamRestored is an extension of the contract: a degraded or lost
+	// camera stream is healthy again. It clears stream.degraded.
+	StreamRestored = "stream.restored"
 )
 
 // Telemetry is one flat telemetry sample of a device. Field values are

@@ -43,6 +43,7 @@ func commands() []command {
 		{"bench", "measure panic press → first phone latency under background load", cmdBench},
 		{"osdp-pd", "play OSDP card readers on a serial port or a new pty", cmdOSDPPD},
 		{"modbus-slave", "play Modbus RTU light-box I/O modules on a serial port or a new pty", cmdModbusSlave},
+		{"camera", "send a camera's RTP video (dummy H.264) with injected loss, jitter, stop", cmdCamera},
 	}
 }
 

@@ -1,0 +1,22 @@
+// Package rtpstream watches the health of cameras' RTP/UDP video streams.
+//
+// One Listener per camera owns one UDP socket and one goroutine (Run). Each
+// datagram's RTP header is parsed with pion/rtp (the payload is never
+// decoded) and feeds RFC 3550 receiver statistics of the current SSRC:
+// expected, received and lost packets with 16-bit sequence wrap and the
+// extended highest sequence number, duplicates, reordering, interarrival
+// jitter (J += (|D| − J)/16 on a monotonic arrival clock), bytes and frames
+// (marker bits, or timestamp changes for senders that set none). A new SSRC
+// (a rebooted camera) starts fresh statistics; the cumulative counters go
+// on. Datagrams that are not RTP version 2, or are truncated, are counted by
+// reason and dropped.
+//
+// Once a second the listener judges the stream over a sliding window with
+// hysteresis and hands events to its Sink: stream.degraded (loss or jitter
+// above threshold, or no packets), video.loss (no packets for a while) and
+// stream.restored (healthy again for a hold time). Every TelemetryEvery it
+// hands the Sink a telemetry sample with rtp_* fields, and it exports
+// gridwatch_rtp_* metrics on the Registerer it is given.
+//
+// The package speaks only the nouns of gateway/event.
+package rtpstream

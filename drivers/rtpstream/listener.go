@@ -1,0 +1,211 @@
+package rtpstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+)
+
+// Sink takes what a listener reports. It is called on the listener's
+// goroutine, never with a lock held, and must not block for long (a
+// journal fsync is fine).
+type Sink interface {
+	Event(event.Event)
+	Telemetry(event.Telemetry)
+}
+
+// Options are the listener's collaborators. All are optional.
+type Options struct {
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// Now is the clock for arrival times and judgements; it must carry a
+	// monotonic reading (time.Now does). Nil is time.Now.
+	Now func() time.Time
+}
+
+// maxDatagram is the largest UDP payload; a smaller buffer would cut
+// packets and make them look malformed.
+const maxDatagram = 65536
+
+// Listener is one camera's RTP port. New builds it, Run owns its socket
+// and goroutine until ctx ends.
+type Listener struct {
+	cfg  Config
+	sink Sink
+	log  *slog.Logger
+	now  func() time.Time
+
+	ready  chan struct{} // closed once the socket is bound
+	mu     sync.Mutex
+	addr   net.Addr
+	mon    *monitor
+	warned bool // a malformed datagram was logged this check interval
+}
+
+// New checks cfg, registers the listener's metrics and returns it. It
+// opens nothing.
+func New(cfg Config, sink Sink, opts Options) (*Listener, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if sink == nil {
+		return nil, errors.New("rtp listener: nil sink")
+	}
+	cfg = cfg.withDefaults()
+	l := &Listener{cfg: cfg, sink: sink, log: opts.Logger, now: opts.Now, ready: make(chan struct{})}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	l.mon = newMonitor(cfg, l.now())
+	if opts.Registerer != nil {
+		if err := opts.Registerer.Register(newCollector(cfg.Device, l.Status)); err != nil {
+			return nil, fmt.Errorf("rtp listener %s: metrics: %w", cfg.Device, err)
+		}
+	}
+	return l, nil
+}
+
+// Ready is closed once Run has bound the socket; Addr is valid from then.
+func (l *Listener) Ready() <-chan struct{} { return l.ready }
+
+// Addr is the bound address, nil before Run binds it.
+func (l *Listener) Addr() net.Addr {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.addr
+}
+
+// Status is a snapshot of the stream's statistics and health.
+func (l *Listener) Status() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.mon.status(l.cfg.Device, l.now())
+	if l.addr != nil {
+		st.Listen = l.addr.String()
+	}
+	return st
+}
+
+// Run binds the UDP socket and reads the camera's datagrams until ctx
+// ends, judging the stream every Check. A port that cannot be bound (in
+// use, no such address) is logged and tried again with backoff, doubling
+// from 1 s to 30 s: one camera's bad port never stops the gateway. Run
+// closes the socket before it returns; it returns nil once ctx ends.
+func (l *Listener) Run(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		var lc net.ListenConfig
+		pc, err := lc.ListenPacket(ctx, "udp", l.cfg.Listen)
+		if err == nil {
+			return l.serve(ctx, pc.(*net.UDPConn))
+		}
+		l.log.Error("rtp listen failed; retrying", "device", l.cfg.Device, "listen", l.cfg.Listen, "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// serve owns conn until ctx ends.
+func (l *Listener) serve(ctx context.Context, conn *net.UDPConn) error {
+	defer conn.Close()
+	// A larger kernel buffer rides out a busy moment of this goroutine;
+	// a refusal only means the default stays.
+	_ = conn.SetReadBuffer(1 << 20)
+	l.mu.Lock()
+	l.addr = conn.LocalAddr()
+	l.mon = newMonitor(l.cfg, l.now()) // silence counts from when we listen
+	l.mu.Unlock()
+	buf := make([]byte, maxDatagram)
+	next := time.Now().Add(l.cfg.Check)
+	if err := conn.SetReadDeadline(next); err != nil {
+		return fmt.Errorf("rtp listener %s: %w", l.cfg.Device, err)
+	}
+	// Wake the read at once when ctx ends. Every later deadline is
+	// followed by a look at ctx, so this one is never overwritten unseen.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	close(l.ready)
+	l.log.Info("rtp listening", "device", l.cfg.Device, "addr", conn.LocalAddr().String())
+	for {
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if n > 0 || err == nil {
+			l.datagram(buf[:n], from)
+		}
+		var ne net.Error
+		if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+			// Not a deadline: e.g. ICMP errors on some systems. Keep
+			// listening, but do not spin.
+			l.log.Warn("rtp read", "device", l.cfg.Device, "err", err)
+			time.Sleep(10 * time.Millisecond)
+		}
+		if time.Now().Before(next) {
+			continue
+		}
+		l.tick()
+		next = time.Now().Add(l.cfg.Check)
+		if err := conn.SetReadDeadline(next); err != nil && ctx.Err() == nil {
+			return fmt.Errorf("rtp listener %s: %w", l.cfg.Device, err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// datagram files one datagram under the lock. A malformed one is logged
+// at most once per check interval (the counter tells the rest).
+func (l *Listener) datagram(b []byte, from netip.AddrPort) {
+	now := l.now()
+	l.mu.Lock()
+	bad := l.mon.datagram(b, now, from)
+	warn := bad >= 0 && !l.warned
+	if warn {
+		l.warned = true
+	}
+	l.mu.Unlock()
+	if warn {
+		l.log.Warn("rtp datagram dropped", "device", l.cfg.Device, "reason", malformedReasons[bad],
+			"from", from.String(), "bytes", len(b))
+	}
+}
+
+// tick judges the stream and hands the sink its events and, when due, a
+// telemetry sample, outside the lock.
+func (l *Listener) tick() {
+	now := l.now()
+	l.mu.Lock()
+	evs := l.mon.events(l.cfg.Device, now, l.mon.tick(now))
+	var tel *event.Telemetry
+	if l.mon.telemetryDue(now) {
+		t := l.mon.telemetry(l.cfg.Device, now)
+		tel = &t
+	}
+	l.warned = false
+	l.mu.Unlock()
+	for _, ev := range evs {
+		l.log.Info("rtp stream", "device", ev.Device, "event", ev.Type, "data", ev.Data)
+		l.sink.Event(ev)
+	}
+	if tel != nil {
+		l.sink.Telemetry(*tel)
+	}
+}
