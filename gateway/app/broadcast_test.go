@@ -3,6 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
@@ -84,5 +85,35 @@ func TestBroadcastToAGridCell(t *testing.T) {
 	}
 	if code, body := s.post("/api/v1/broadcasts", `{"grid":"nowhere","text":"x","by":"room1"}`); code != 404 {
 		t.Errorf("unknown grid: %d %s", code, body)
+	}
+}
+
+// TestPanicStrobesTheBox: the built-in panic rule's commands reach the
+// pressed box on R/dev/{id}/cmd (strobe and siren), after its page.
+func TestPanicStrobesTheBox(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	got := make(chan string, 8)
+	box := s.client("lb-0001", true, nil)
+	tok := box.Subscribe(s.topics.Command("lb-0001"), 1, func(_ paho.Client, m paho.Message) {
+		var cmd wire.CommandMsg
+		if json.Unmarshal(m.Payload(), &cmd) == nil && cmd.CID != "" {
+			got <- cmd.Cmd
+		}
+	})
+	if !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	s.press(box, "lb-0001", 1)
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		select {
+		case c := <-got:
+			seen[c] = true
+		case <-time.After(wait):
+			t.Fatalf("commands seen %v, want strobe and siren", seen)
+		}
+	}
+	if !seen["strobe"] || !seen["siren"] {
+		t.Errorf("commands %v", seen)
 	}
 }

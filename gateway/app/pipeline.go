@@ -30,6 +30,8 @@ type pipeline struct {
 	desk    *escalate.Desk
 	tracker *devices.Tracker
 	history history // nil: events are not written to InfluxDB
+	// commands sends what rules ask devices to do (strobe, siren, clip).
+	commands commander
 	log     *slog.Logger
 	// evalSeconds times each decision of the rules on the alarm path.
 	evalSeconds prometheus.Histogram
@@ -65,6 +67,7 @@ func (p *pipeline) apply(ev event.Event) error {
 	if err := p.desk.Submit(p.ctx, ev, triggers); err != nil {
 		return fmt.Errorf("submit event %d: %w", ev.ID, err)
 	}
+	p.command(reg, ev, triggers)
 	// After the rules, so history never stands in front of an alarm.
 	if p.history != nil {
 		if dev, ok := reg.Device(ev.Device); ok {
@@ -75,6 +78,37 @@ func (p *pipeline) apply(ev event.Event) error {
 		}
 	}
 	return nil
+}
+
+// commander sends one device command.
+type commander interface {
+	Send(c event.Command) (string, error)
+}
+
+// commandFreshness bounds how old an event may be for its rules'
+// commands to go out: a strobe for a press replayed from the journal
+// after a restart minutes later would only confuse.
+const commandFreshness = 30 * time.Second
+
+// command sends the device commands of the raises (after the desk has the
+// alarm, so paging never waits on them). Serial devices are not commanded
+// from rules yet; that is logged.
+func (p *pipeline) command(reg *registry.Registry, ev event.Event, triggers []event.Trigger) {
+	if p.commands == nil || time.Since(time.UnixMilli(ev.Received)) > commandFreshness {
+		return
+	}
+	for _, t := range triggers {
+		for _, c := range t.Commands {
+			dev, ok := reg.Device(c.Device)
+			if !ok || dev.Modbus != nil || dev.OSDP != nil {
+				p.log.Info("rule command not sent: not an MQTT device", "rule", t.Rule, "device", c.Device, "cmd", c.Cmd)
+				continue
+			}
+			if _, err := p.commands.Send(c); err != nil {
+				p.log.Warn("rule command not sent", "rule", t.Rule, "device", c.Device, "cmd", c.Cmd, "err", err)
+			}
+		}
+	}
 }
 
 // history keeps events for dashboards (InfluxDB, through a spool).

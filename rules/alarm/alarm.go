@@ -76,5 +76,10 @@ type Alarm struct {
 	// paged for; the escalation desk retries them while the alarm escalates.
 	Undelivered map[string]int `json:"undelivered,omitempty"`
 	Clip        string         `json:"clip,omitempty"`
+	// Muted says why this alarm is recorded but pages nobody (a silence,
+	// a maintenance window, an inhibiting alarm, flapping); Test marks an
+	// installer's test mode. A later unmuted trigger unmutes it.
+	Muted string `json:"muted,omitempty"`
+	Test  bool   `json:"test,omitempty"`
 	Timeline    []Entry        `json:"timeline,omitempty"`
 }

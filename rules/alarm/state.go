@@ -34,6 +34,11 @@ func Raise(id string, t event.Trigger, grid string, loc *event.Location, nowMS i
 		EventMS:  t.Event.TS,
 		Step:     -1,
 		Timeline: []Entry{{At: nowMS, Kind: EntryRaised, EventID: t.Event.ID}},
+		Muted:    t.Muted,
+		Test:     t.Test,
+	}
+	if t.Muted != "" {
+		a.Timeline[0].Note = "muted: " + t.Muted
 	}
 	if loc != nil {
 		l := *loc
@@ -43,8 +48,9 @@ func Raise(id string, t event.Trigger, grid string, loc *event.Location, nowMS i
 }
 
 // Escalating reports whether the alarm still pages people: only while it
-// is open. An acknowledgement (or arrival, or closing) stops escalation.
-func (a *Alarm) Escalating() bool { return a.State == Open }
+// is open and not muted. An acknowledgement (or arrival, or closing) stops
+// escalation.
+func (a *Alarm) Escalating() bool { return a.State == Open && a.Muted == "" }
 
 // Apply performs a staff action on the alarm:
 //
@@ -98,7 +104,14 @@ func (a *Alarm) Join(t event.Trigger, at int64) {
 		return
 	}
 	a.Count++
-	a.Timeline = append(a.Timeline, Entry{At: at, Kind: EntryJoined, EventID: t.Event.ID})
+	e := Entry{At: at, Kind: EntryJoined, EventID: t.Event.ID}
+	if a.Muted != "" && t.Muted == "" {
+		// The reason to stay quiet has gone: the alarm pages from now,
+		// as if raised now (its first entry keeps when it was recorded).
+		e.Note = "unmuted (was: " + a.Muted + ")"
+		a.Muted, a.Test, a.RaisedMS = "", false, at
+	}
+	a.Timeline = append(a.Timeline, e)
 }
 
 // Clear closes the alarm because its rule's condition ended (state

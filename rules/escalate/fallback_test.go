@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/rules/alarm"
@@ -58,6 +59,47 @@ func TestStepPagesARegistryGroup(t *testing.T) {
 		r.send("lb-0001", event.ButtonPressed)
 		if got := staffOf(r.notes.take()); !equal(got, "duty", "sun") {
 			t.Fatalf("step 0 paged %v, want the patrol group (duty once, sun)", got)
+		}
+	})
+}
+
+// submitTrigger hands the desk one trigger as the rules would.
+func (r *rig) submitTrigger(tr event.Trigger) {
+	r.t.Helper()
+	*r.lastID++
+	ev := event.Event{ID: *r.lastID, Device: tr.Device, Type: event.ButtonPressed, TS: time.Now().UnixMilli(), Source: event.SourceMQTT}
+	tr.Event = ev
+	if err := r.desk.Submit(context.Background(), ev, []event.Trigger{tr}); err != nil {
+		r.t.Fatal(err)
+	}
+	synctest.Wait()
+}
+
+func TestMutedAlarmIsRecordedButPagesNobodyUntilUnmuted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t)
+		defer r.stop()
+		test := event.Trigger{Rule: "panic", Severity: event.Red, Title: "测试", Device: "lb-0001", Muted: "test: 安装调试", Test: true}
+		r.submitTrigger(test)
+		a := r.only()
+		if a.Muted == "" || !a.Test || a.Step != -1 || a.NextDeadlineMS != 0 {
+			t.Fatalf("muted alarm: %+v", a)
+		}
+		advance(10 * time.Minute) // no step ever fires
+		if got := r.notes.take(); len(got) != 0 {
+			t.Fatalf("a muted alarm paged %v", staffOf(got))
+		}
+		r.submitTrigger(event.Trigger{Rule: "panic", Severity: event.Red, Title: "真的", Device: "lb-0001"})
+		if got := staffOf(r.notes.take()); !equal(got, "chen", "room1", "wang") {
+			t.Fatalf("after unmuting, step 0 paged %v", got)
+		}
+		a = r.only()
+		if a.Muted != "" || a.Test || a.Count != 2 {
+			t.Fatalf("unmuted alarm: %+v", a)
+		}
+		advance(61 * time.Second) // step 1 counts from the unmuting
+		if got := staffOf(r.notes.take()); !equal(got, "li", "zhao") {
+			t.Fatalf("step 1 paged %v", got)
 		}
 	})
 }

@@ -34,7 +34,12 @@ func (o *owner) submit(s submission) {
 func (o *owner) raise(t event.Trigger, now time.Time) {
 	nowMS := now.UnixMilli()
 	if a := o.byKey[alarmKey{t.Rule, t.Device}]; a != nil {
+		wasMuted := a.Muted != ""
 		a.Join(t, nowMS)
+		if wasMuted && a.Muted == "" {
+			o.d.log.Info("alarm unmuted", "alarm", a.ID, "rule", a.Rule, "device", a.Device)
+			o.advance(a, now)
+		}
 		o.changed(a)
 		return
 	}
@@ -52,7 +57,7 @@ func (o *owner) raise(t event.Trigger, now time.Time) {
 	o.d.m.raised.WithLabelValues(string(a.Severity), a.Rule).Inc()
 	o.d.m.open.WithLabelValues(string(a.Severity)).Inc()
 	o.d.log.Info("alarm raised", "alarm", a.ID, "rule", a.Rule, "severity", a.Severity,
-		"device", a.Device, "grid", a.Grid, "event", t.Event.ID)
+		"device", a.Device, "grid", a.Grid, "event", t.Event.ID, "muted", a.Muted, "test", a.Test)
 	o.advance(a, now)
 	o.changed(a)
 }
