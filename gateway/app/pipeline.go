@@ -32,7 +32,7 @@ type pipeline struct {
 	history history // nil: events are not written to InfluxDB
 	// commands sends what rules ask devices to do (strobe, siren, clip).
 	commands commander
-	log     *slog.Logger
+	log      *slog.Logger
 	// evalSeconds times each decision of the rules on the alarm path.
 	evalSeconds prometheus.Histogram
 

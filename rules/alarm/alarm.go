@@ -79,7 +79,7 @@ type Alarm struct {
 	// Muted says why this alarm is recorded but pages nobody (a silence,
 	// a maintenance window, an inhibiting alarm, flapping); Test marks an
 	// installer's test mode. A later unmuted trigger unmutes it.
-	Muted string `json:"muted,omitempty"`
-	Test  bool   `json:"test,omitempty"`
-	Timeline    []Entry        `json:"timeline,omitempty"`
+	Muted    string  `json:"muted,omitempty"`
+	Test     bool    `json:"test,omitempty"`
+	Timeline []Entry `json:"timeline,omitempty"`
 }
