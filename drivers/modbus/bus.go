@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
@@ -49,9 +50,9 @@ type Bus struct {
 	now    func() time.Time
 	open   Opener
 	m      *metrics
-	units  []*unit         // owned by Run's goroutine
-	health lineHealth      // owned by Run's goroutine
-	cmds   chan cmdRequest // Command → Run
+	units  []*unit           // owned by Run's goroutine
+	health serialline.Health // owned by Run's goroutine
+	cmds   chan cmdRequest   // Command → Run
 
 	mu     sync.Mutex
 	status []UnitStatus
@@ -86,6 +87,7 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 	for _, uc := range cfg.Units {
 		b.units = append(b.units, &unit{cfg: uc, id: byte(uc.Unit), profile: profiles[uc.Profile], pulses: map[int]time.Time{}})
 	}
+	b.health = b.lineHealth()
 	b.status = make([]UnitStatus, len(b.units))
 	b.publish()
 	return b, nil
@@ -110,7 +112,7 @@ func (b *Bus) Run(ctx context.Context) error {
 			return nil
 		}
 		b.log.Error("modbus: serial port failed; reopening", "port", b.cfg.Port, "err", err, "in", backoff)
-		b.portFailed(err)
+		b.health.Failed(err)
 		for _, u := range b.units {
 			b.offline(u, "port failed")
 		}
@@ -139,7 +141,7 @@ func (b *Bus) serve(ctx context.Context, ln *line) error {
 			}
 		}
 		b.publish()
-		b.portWorks() // a whole cycle ran over the port
+		b.health.Works() // a whole cycle ran over the port
 		if !b.idle(ctx, ln, b.cfg.Interval-b.now().Sub(start)) {
 			return nil
 		}

@@ -1,57 +1,24 @@
 package modbus
 
-import "time"
-
-// Event types for the line itself. The bus is not a registry device, so
-// both are reported under the bus's first unit in configuration order; the
-// data names the bus, its port and every device on it.
-const (
-	// BusFault is a serial port that failed (adapter unplugged, read or
-	// write error, open refused): data {bus, port, protocol, error,
-	// devices}. One per outage, however often the reopen is retried.
-	BusFault = "bus.fault"
-	// BusRestored is the port back and a full polling cycle run over it:
-	// data {bus, port, protocol, devices, down_ms}.
-	BusRestored = "bus.restored"
+import (
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 )
 
-// lineHealth tracks one outage of the port so that it is reported once.
-type lineHealth struct {
-	down  bool      // a bus.fault has been reported and not yet restored
-	since time.Time // when the outage began
-}
+// Event types for the line itself (see drivers/serialline): one bus.fault
+// per outage of the port and one bus.restored when it carries a whole
+// polling cycle again, both under the bus's first device.
+const (
+	BusFault    = serialline.BusFault
+	BusRestored = serialline.BusRestored
+)
 
-// portFailed reports the start of an outage; later failures of the same
-// outage (each reopen retry) are only logged by the caller.
-func (b *Bus) portFailed(err error) {
-	b.m.up.Set(0)
-	if b.health.down {
-		return
-	}
-	b.health = lineHealth{down: true, since: b.now()}
-	data := b.busData()
-	data["error"] = err.Error()
-	b.emit(b.units[0], BusFault, data)
-}
-
-// portWorks reports the end of an outage: the port opened and carried a
-// whole polling cycle.
-func (b *Bus) portWorks() {
-	b.m.up.Set(1)
-	if !b.health.down {
-		return
-	}
-	data := b.busData()
-	data["down_ms"] = b.now().Sub(b.health.since).Milliseconds()
-	b.health = lineHealth{}
-	b.log.Info("modbus: serial port works again", "port", b.cfg.Port)
-	b.emit(b.units[0], BusRestored, data)
-}
-
-func (b *Bus) busData() map[string]any {
+// lineHealth builds the bus's port watcher; the bus goroutine owns it.
+func (b *Bus) lineHealth() serialline.Health {
 	devs := make([]string, len(b.units))
-	for i, u := range b.units {
-		devs[i] = u.cfg.Device
+	for i, x := range b.units {
+		devs[i] = x.cfg.Device
 	}
-	return map[string]any{"bus": b.cfg.Name, "port": b.cfg.Port, "protocol": "modbus", "devices": devs}
+	return serialline.Health{Bus: b.cfg.Name, Port: b.cfg.Port, Protocol: "modbus", Devices: devs,
+		Up: b.m.up, Now: b.now, Log: b.log,
+		Emit: func(typ string, data map[string]any) { b.emit(b.units[0], typ, data) }}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 )
 
 // metrics are one bus's instruments, curried with its bus label. The names
@@ -15,13 +17,6 @@ type metrics struct {
 	timeouts   prometheus.Counter
 	events     *prometheus.CounterVec // type
 	up         prometheus.Gauge
-}
-
-// busUpOpts is gridwatch_serial_bus_up, shared with drivers/osdp: both
-// drivers must declare it identically so that they can share a registry.
-var busUpOpts = prometheus.GaugeOpts{
-	Name: "gridwatch_serial_bus_up",
-	Help: "Whether a serial bus's port is open and carrying polls (1) or has failed, e.g. an unplugged adapter (0), by bus and protocol.",
 }
 
 func newMetrics(reg prometheus.Registerer, bus string) (*metrics, error) {
@@ -50,7 +45,7 @@ func newMetrics(reg prometheus.Registerer, bus string) (*metrics, error) {
 		}
 		vecs[i] = r
 	}
-	up, err := register(reg, prometheus.NewGaugeVec(busUpOpts, []string{"bus", "protocol"}))
+	up, err := register(reg, prometheus.NewGaugeVec(serialline.UpOpts, []string{"bus", "protocol"}))
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 	"github.com/gridwatch/gridwatch/drivers/wiegand"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
@@ -48,8 +49,8 @@ type Bus struct {
 	rand    io.Reader
 	decider Decider
 	m       *metrics
-	pds     []*pd      // owned by Run's goroutine
-	health  lineHealth // owned by Run's goroutine
+	pds     []*pd             // owned by Run's goroutine
+	health  serialline.Health // owned by Run's goroutine
 
 	mu        sync.Mutex
 	status    []PDStatus
@@ -93,6 +94,7 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 		}
 		b.pds = append(b.pds, p)
 	}
+	b.health = b.lineHealth()
 	b.status = make([]PDStatus, len(b.pds))
 	for i, p := range b.pds {
 		b.status[i] = p.snapshot()
@@ -119,7 +121,7 @@ func (b *Bus) Run(ctx context.Context) error {
 			return nil
 		}
 		b.log.Error("osdp: serial port failed; reopening", "port", b.cfg.Port, "err", err, "in", backoff)
-		b.portFailed(err)
+		b.health.Failed(err)
 		for _, p := range b.pds {
 			b.offline(p, "port failed")
 		}
@@ -149,7 +151,7 @@ func (b *Bus) serve(ctx context.Context, port Port) error {
 	ln := &line{port: port, r: wire.NewReader(), buf: make([]byte, 512)}
 	for cycles := 0; ; cycles++ {
 		if cycles == 1 {
-			b.portWorks() // a whole cycle ran over the port
+			b.health.Works() // a whole cycle ran over the port
 		}
 		start := b.now()
 		for i, p := range b.pds {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 )
 
 // metrics are one bus's instruments, curried with its bus label.
@@ -13,13 +15,6 @@ type metrics struct {
 	timeouts prometheus.Counter
 	events   *prometheus.CounterVec // type
 	up       prometheus.Gauge
-}
-
-// busUpOpts is gridwatch_serial_bus_up, shared with drivers/modbus: both
-// drivers must declare it identically so that they can share a registry.
-var busUpOpts = prometheus.GaugeOpts{
-	Name: "gridwatch_serial_bus_up",
-	Help: "Whether a serial bus's port is open and carrying polls (1) or has failed, e.g. an unplugged adapter (0), by bus and protocol.",
 }
 
 // newMetrics creates the bus's metrics and registers them with reg (if not
@@ -48,7 +43,7 @@ func newMetrics(reg prometheus.Registerer, bus string) (*metrics, error) {
 	if events, err = register(reg, events); err != nil {
 		return nil, err
 	}
-	up := prometheus.NewGaugeVec(busUpOpts, []string{"bus", "protocol"})
+	up := prometheus.NewGaugeVec(serialline.UpOpts, []string{"bus", "protocol"})
 	if up, err = register(reg, up); err != nil {
 		return nil, err
 	}

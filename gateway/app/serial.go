@@ -10,6 +10,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/drivers/modbus"
 	"github.com/gridwatch/gridwatch/drivers/osdp"
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/ingest"
@@ -119,7 +120,7 @@ func (s *serialSink) Event(ev event.Event) {
 		s.log.Error("serial event not journaled", "device", ev.Device, "type", ev.Type, "err", err)
 		return
 	}
-	if ev.Type != osdp.BusFault && ev.Type != osdp.BusRestored {
+	if ev.Type != serialline.BusFault && ev.Type != serialline.BusRestored {
 		// A bus event is reported under the bus's first device; it is
 		// not that device speaking.
 		s.tracker.Seen(ev.Device, ev.Received)
