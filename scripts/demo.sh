@@ -36,6 +36,12 @@ bin/gridsim phone wang -ack -ack-after 5s 2>&1 | sed -u 's/^/[wang]    /' &
 pids+=($!)
 bin/gridsim phone li 2>&1 | sed -u 's/^/[li]      /' &
 pids+=($!)
+# Two cameras' video: cam-0001 clean, cam-0002 losing 5 % of its packets
+# (a blue "stream degraded" alarm in the console within about 10 s).
+bin/gridsim camera -to 127.0.0.1:5004 2>&1 | sed -u 's/^/[cam1]    /' &
+pids+=($!)
+bin/gridsim camera -to 127.0.0.1:5006 -loss 5% 2>&1 | sed -u 's/^/[cam2]    /' &
+pids+=($!)
 
 cat <<'MSG'
 
