@@ -65,8 +65,20 @@ func (p pager) NotifyVia(ctx context.Context, staffID string, n event.Notificati
 }
 
 func (p pager) hasPhone(staffID string) bool {
-	s, ok := p.reg().Staff(staffID)
-	return ok && s.Phone != ""
+	_, ok := staffPhone(p.reg)(staffID)
+	return ok
+}
+
+// staffPhone looks up a staff member's phone number in the registry as it
+// is now.
+func staffPhone(reg func() *registry.Registry) func(staffID string) (string, bool) {
+	return func(id string) (string, bool) {
+		s, ok := reg().Staff(id)
+		if !ok {
+			return "", false
+		}
+		return s.Phone, s.Phone != ""
+	}
 }
 
 // openOutbox opens the durable outbox of one delivery channel in the data
@@ -86,13 +98,7 @@ func (a *App) openOutbox(ch deliver.Channel, m *deliver.Metrics) (*deliver.Outbo
 func (a *App) smsChannel() (*deliver.SMS, error) {
 	c := a.cfg.SMS
 	sc := deliver.SMSConfig{Name: channelSMS, URL: c.URL, Method: c.Method, Headers: c.Headers, Body: c.Body,
-		Phone: func(id string) (string, bool) {
-			s, ok := a.reg.Get().Staff(id)
-			if !ok {
-				return "", false
-			}
-			return s.Phone, s.Phone != ""
-		}}
+		Phone: staffPhone(a.reg.Get)}
 	if c.Check != nil {
 		sc.Check = &deliver.SMSCheck{Field: c.Check.Field, Equals: c.Check.Equals}
 	}

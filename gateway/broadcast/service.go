@@ -205,16 +205,12 @@ func mayBroadcast(reg *registry.Registry, scope, by string) error {
 		return fmt.Errorf("%q is not a staff member: %w", by, ErrForbidden)
 	case st.Role != registry.SecurityRoom && st.Role != registry.CommandCenter && st.Role != registry.GridLeader:
 		return fmt.Errorf("%s is %s; only security_room, command_center or grid_leader may broadcast: %w", by, st.Role, ErrForbidden)
-	case scope != "":
-		if !reg.Serves(st, scope) {
+	}
+	if missing, ok := reg.ServesScope(st, scope); !ok {
+		if scope != "" {
 			return fmt.Errorf("%s does not serve %s or a cell above it: %w", by, scope, ErrForbidden)
 		}
-		return nil
-	}
-	for _, g := range reg.Grids() {
-		if g.Parent == "" && !reg.Serves(st, g.ID) {
-			return fmt.Errorf("the whole site: %s does not serve root cell %q: %w", by, g.ID, ErrForbidden)
-		}
+		return fmt.Errorf("the whole site: %s does not serve root cell %q: %w", by, missing, ErrForbidden)
 	}
 	return nil
 }

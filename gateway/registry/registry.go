@@ -269,6 +269,21 @@ func (r *Registry) Serves(s *Staff, gridID string) bool {
 	return false
 }
 
+// ServesScope is Serves for a scope that may be the whole site (""): a
+// staff member serves the whole site when they serve every root cell. It
+// returns the first cell not served ("" when all are).
+func (r *Registry) ServesScope(s *Staff, scope string) (missing string, ok bool) {
+	if scope != "" {
+		return scope, r.Serves(s, scope)
+	}
+	for _, g := range r.Grids() {
+		if g.Parent == "" && !r.Serves(s, g.ID) {
+			return g.ID, false
+		}
+	}
+	return "", true
+}
+
 func sortedValues[T any](m map[string]*T, key func(*T) string) []*T {
 	out := make([]*T, 0, len(m))
 	for _, v := range m {

@@ -134,16 +134,12 @@ func (o *owner) mayDeclare(reg *registry.Registry, scope, by string) error {
 	case !overseer(s.Role):
 		return fmt.Errorf("emergency %q: %s is %s; only command_center or security_room may switch it: %w",
 			scope, by, s.Role, ErrForbidden)
-	case scope != alarm.SiteScope:
-		if !reg.Serves(s, scope) {
+	}
+	if missing, ok := reg.ServesScope(s, scope); !ok {
+		if scope != alarm.SiteScope {
 			return fmt.Errorf("emergency %q: %s does not serve that cell or one above it: %w", scope, by, ErrForbidden)
 		}
-		return nil
-	}
-	for _, g := range reg.Grids() {
-		if g.Parent == "" && !reg.Serves(s, g.ID) {
-			return fmt.Errorf("emergency for the whole site: %s does not serve root cell %q: %w", by, g.ID, ErrForbidden)
-		}
+		return fmt.Errorf("emergency for the whole site: %s does not serve root cell %q: %w", by, missing, ErrForbidden)
 	}
 	return nil
 }
