@@ -25,6 +25,8 @@ const (
 // Target statuses. A device target is pending until its command ack (ok,
 // failed) or timeout; unsupported when it cannot speak over MQTT (an I/O
 // module on a serial bus). A staff target is delivered or failed at once.
+// Targets still pending when the gateway restarts become timeout, with
+// ErrRestarted as their error: the commands they waited on are gone.
 const (
 	Pending     = "pending"
 	OK          = "ok"

@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -61,8 +62,19 @@ func Open(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if n, err := st.settlePending(ErrRestarted.Error(), cfg.Now().UnixMilli()); err != nil {
+		_ = st.close()
+		return nil, err
+	} else if n > 0 {
+		s.log.Warn("broadcast targets left pending by the last run marked timed out", "targets", n)
+	}
 	return s, nil
 }
+
+// ErrRestarted is the error of a target whose answer the gateway could no
+// longer wait for: it restarted (commands wait in memory) before the box
+// answered or a person was reached.
+var ErrRestarted = errors.New("gateway restarted before the target answered")
 
 // Close closes the store.
 func (s *Service) Close() error { return s.store.close() }

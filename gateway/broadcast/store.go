@@ -86,6 +86,52 @@ func (s *store) byCommand(cid string) (*Broadcast, error) {
 	return s.get(string(id))
 }
 
+// settlePending marks every target still pending as timed out with msg:
+// after a restart nothing will answer them. It returns how many it marked.
+func (s *store) settlePending(msg string, atMS int64) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		bk := tx.Bucket(bucketBroadcasts)
+		var changed []*Broadcast
+		err := bk.ForEach(func(_, v []byte) error {
+			var b Broadcast
+			if err := json.Unmarshal(v, &b); err != nil {
+				return err
+			}
+			hit := false
+			for i := range b.Targets {
+				if t := &b.Targets[i]; t.Status == Pending {
+					t.Status, t.Error, t.AtMS = Timeout, msg, atMS
+					hit = true
+					n++
+				}
+			}
+			if hit {
+				b.summarise()
+				changed = append(changed, &b)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, b := range changed {
+			data, err := json.Marshal(b)
+			if err != nil {
+				return err
+			}
+			if err := bk.Put([]byte(b.ID), data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("broadcast store: settle pending targets: %w", err)
+	}
+	return n, nil
+}
+
 // list returns up to limit broadcasts, newest first.
 func (s *store) list(limit int) ([]Broadcast, error) {
 	var out []Broadcast
