@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -31,11 +32,16 @@ type App struct {
 	metrics  *prometheus.Registry
 	topics   wire.Topics
 	registry string // the registry file path ("" when none)
-	rules    *engine.File
 
-	mu       sync.Mutex
-	httpAddr net.Addr
-	started  chan struct{}
+	// reloadMu serialises rule reloads.
+	reloadMu sync.Mutex
+
+	mu          sync.Mutex
+	rules       *engine.File // the rules in force
+	rulesLoaded time.Time
+	live        *live // set by Run
+	httpAddr    net.Addr
+	started     chan struct{}
 }
 
 // New validates cfg and loads the registry. It starts nothing.
@@ -61,6 +67,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	if a.rules, err = loadRules(cfg.Rules); err != nil {
 		return nil, err
 	}
+	a.rulesLoaded = time.Now()
 	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return a, nil
 }

@@ -82,7 +82,7 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("alarm store: %w", err)
 	}
 	p.closers = append(p.closers, p.store.Close)
-	eng, err := engine.Compile(engine.Config{Rules: a.rules.Rules, Registry: a.reg.Get})
+	eng, err := engine.Compile(engine.Config{Rules: a.rules.Rules, Silences: a.rules.Silences, Registry: a.reg.Get})
 	if err != nil {
 		return nil, a.errf("rules: %w", err)
 	}
@@ -175,7 +175,7 @@ func (a *App) build() (_ *parts, err error) {
 	if p.http, err = httpapi.New(httpapi.Config{
 		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(p.listener.Addr()),
 		Alarms:    consoleDesk{desk: p.desk, trustConsole: !cfg.AuthEnabled()},
-		Oversight: p.desk, Broadcasts: p.broadcast,
+		Oversight: p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
 		Devices: p.tracker, Metrics: a.metricsHandler(),
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
 			escalate.ErrNotFound: http.StatusNotFound, escalate.ErrForbidden: http.StatusForbidden,

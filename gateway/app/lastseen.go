@@ -66,18 +66,7 @@ func (l *lastSeen) save() error {
 	if err != nil {
 		return fmt.Errorf("last seen: %w", err)
 	}
-	tmp := l.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
-	if err != nil {
-		return fmt.Errorf("last seen: %w", err)
-	}
-	_, werr := f.Write(b)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		return fmt.Errorf("last seen: write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, l.path); err != nil {
+	if err := writeAtomic(l.path, b); err != nil {
 		return fmt.Errorf("last seen: %w", err)
 	}
 	return nil

@@ -42,7 +42,7 @@ type pipeline struct {
 
 func (p *pipeline) feed(batch []event.Event) {
 	for _, ev := range batch {
-		if err := p.apply(ev); err != nil {
+		if err := p.apply(ev, false); err != nil {
 			// Only a stopping gateway gets here; the event is in the
 			// journal and is replayed at the next start.
 			return
@@ -50,7 +50,11 @@ func (p *pipeline) feed(batch []event.Event) {
 	}
 }
 
-func (p *pipeline) apply(ev event.Event) error {
+// apply evaluates one event and hands the desk what the rules made of it.
+// A settled event is one replayed only to rebuild the rules' state: the
+// desk already stored its effects, so its commands and its history are not
+// sent again.
+func (p *pipeline) apply(ev event.Event, settled bool) error {
 	reg := p.reg()
 	var triggers []event.Trigger
 	if dev, ok := reg.Device(ev.Device); ok {
@@ -66,6 +70,9 @@ func (p *pipeline) apply(ev event.Event) error {
 	}
 	if err := p.desk.Submit(p.ctx, ev, triggers); err != nil {
 		return fmt.Errorf("submit event %d: %w", ev.ID, err)
+	}
+	if settled {
+		return nil
 	}
 	p.command(reg, ev, triggers)
 	// After the rules, so history never stands in front of an alarm.

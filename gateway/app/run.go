@@ -30,7 +30,8 @@ func (a *App) Run(ctx context.Context) error {
 	core, coreCtx := errgroup.WithContext(coreCtx)
 	p.pipe.ctx = coreCtx
 	core.Go(func() error { return p.desk.Run(coreCtx) })
-	if err := a.replay(coreCtx, p); err != nil {
+	rules := newRuleState(a.cfg.DataDir, p.pipe, p.desk.Checkpoint, a.log.With("component", "rules"))
+	if err := a.replay(coreCtx, p, rules); err != nil {
 		stopCore()
 		_ = core.Wait()
 		return err
@@ -59,6 +60,10 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	core.Go(func() error { return p.pipe.supervise(coreCtx, p.journal, a.log.With("component", "supervision")) })
 	core.Go(func() error { return seen.run(coreCtx) })
+	core.Go(func() error { return rules.run(coreCtx) })
+	a.mu.Lock()
+	a.live = &live{pipe: p.pipe, rules: rules}
+	a.mu.Unlock()
 
 	inputs, inCtx := errgroup.WithContext(ctx)
 	sink := &serialSink{ctx: inCtx, journal: p.journal, tracker: p.tracker, log: a.log.With("component", "serial")}
@@ -93,6 +98,7 @@ func (a *App) Run(ctx context.Context) error {
 	inErr := inputs.Wait() // returns once ctx is done (or an input failed)
 	stopCore()
 	coreErr := core.Wait()
+	rules.final()
 	if inErr != nil && !errors.Is(inErr, context.Canceled) {
 		return inErr
 	}
@@ -103,24 +109,27 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
-// replay feeds the rules every journaled event the desk had not applied
-// when the gateway stopped, before any new input is taken. Pages it sends
-// while the transport is not up yet fail and are retried by the desk.
-func (a *App) replay(ctx context.Context, p *parts) error {
-	after, err := p.desk.WaitLoaded(ctx)
+// replay restores the rules' state from their snapshot and feeds them
+// every journaled event after it, before any new input is taken: events
+// the desk had already stored only rebuild the rules' windows, later ones
+// go on to the desk. Pages it sends while the transport is not up yet
+// fail and are retried by the desk.
+func (a *App) replay(ctx context.Context, p *parts, rules *ruleState) error {
+	settled, err := p.desk.WaitLoaded(ctx)
 	if err != nil {
 		return a.errf("escalation desk: %w", err)
 	}
+	after := rules.restore(settled, time.Now())
 	n := 0
 	err = p.journal.Replay(after, func(ev event.Event) error {
 		n++
-		return p.pipe.apply(ev)
+		return p.pipe.apply(ev, ev.ID <= settled)
 	})
 	if err != nil {
 		return a.errf("journal replay: %w", err)
 	}
 	if n > 0 {
-		a.log.Info("replayed journal", "after", after, "events", n)
+		a.log.Info("replayed journal", "after", after, "desk_after", settled, "events", n)
 	}
 	return nil
 }

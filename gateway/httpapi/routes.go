@@ -47,6 +47,18 @@ func (s *Server) routes() http.Handler {
 			{"GET", "/api/v1/broadcasts/{id}", s.handleBroadcast},
 		}...)
 	}
+	if s.cfg.Rules != nil {
+		api = append(api, []struct {
+			method, path string
+			h            apiHandler
+		}{
+			{"GET", "/api/v1/rules", s.handleRuleSet},
+			{"POST", "/api/v1/rules/reload", s.handleReloadRules},
+			{"GET", "/api/v1/silences", s.handleSilences},
+			{"POST", "/api/v1/silences", s.handleSetSilence},
+			{"DELETE", "/api/v1/silences/{id}", s.handleRemoveSilence},
+		}...)
+	}
 	var paths []string
 	allow := map[string]string{}
 	for _, r := range api {

@@ -56,6 +56,9 @@ type Config struct {
 	Oversight Oversight
 	// Broadcasts serves /api/v1/broadcasts; nil leaves those routes out.
 	Broadcasts Broadcasts
+	// Rules serves /api/v1/rules and /api/v1/silences; nil leaves those
+	// routes out.
+	Rules Rules
 	// Ready reports why the gateway is not ready (nil when it is); nil
 	// means always ready.
 	Ready func() error

@@ -15,6 +15,8 @@ type AuditKind string
 const (
 	AuditRefused   AuditKind = "refused"   // an action was refused (HTTP 403)
 	AuditEmergency AuditKind = "emergency" // emergency mode was switched
+	AuditRules     AuditKind = "rules"     // the rule set was reloaded (or a reload refused)
+	AuditSilence   AuditKind = "silence"   // a silence was set or removed
 )
 
 // Audit limits of AuditLog.
@@ -30,7 +32,7 @@ type AuditRecord struct {
 	At     int64     `json:"at"`  // Unix ms
 	Kind   AuditKind `json:"kind"`
 	By     string    `json:"by"`
-	Action string    `json:"action"` // ack, arrive, resolve, emergency_on, emergency_off
+	Action string    `json:"action"` // ack, arrive, resolve, emergency_on, emergency_off, reload, silence_set, silence_removed
 	Alarm  string    `json:"alarm,omitempty"`
 	Grid   string    `json:"grid,omitempty"` // the alarm's cell or the emergency scope
 	Reason string    `json:"reason,omitempty"`

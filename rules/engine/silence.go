@@ -33,6 +33,10 @@ type Silence struct {
 	Until time.Time `yaml:"until,omitempty" json:"until,omitzero"`
 	// Every repeats the silence weekly, in the engine's zone.
 	Every *Weekly `yaml:"every,omitempty" json:"every,omitempty"`
+	// By and Set say who set a silence at run time, and when (for the
+	// record; a rule file's silences leave them empty).
+	By  string    `yaml:"-" json:"by,omitempty"`
+	Set time.Time `yaml:"-" json:"set,omitzero"`
 }
 
 // Weekly is a window of the week: From to Until ("02:00", "04:00") on

@@ -5,7 +5,8 @@
 //
 // With no file it runs with the defaults: an embedded MQTT broker on
 // 127.0.0.1:1883, HTTP on 127.0.0.1:8080, data in ./data and the built-in
-// rules. SIGINT/SIGTERM drain and stop; SIGHUP reloads the registry.
+// rules. SIGINT/SIGTERM drain and stop; SIGHUP reloads the registry and the
+// rule file.
 package main
 
 import (
@@ -64,7 +65,7 @@ func run(args []string, stderr io.Writer) error {
 	for {
 		select {
 		case <-hup:
-			_ = a.ReloadRegistry() // logged; the old registry stays on error
+			_ = a.Reload() // logged; what is refused stays as it was
 		case err := <-done:
 			return err
 		}
