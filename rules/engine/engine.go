@@ -55,9 +55,11 @@ type Engine struct {
 	vm     vm.VM
 	env    Env
 	outbox []event.Event // derived events waiting for Tick
-	swept  int64
-	stats  Stats
-	lastID uint64 // the highest event ID evaluated
+	swept  int64         // when silences were last pruned
+	// sweepNext is the rule the next sweep starts with.
+	sweepNext int
+	stats     Stats
+	lastID    uint64 // the highest event ID evaluated
 
 	maxKeys int
 

@@ -60,19 +60,48 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 	if ms-e.swept >= sweepEvery.Milliseconds() || ms < e.swept {
 		e.swept = ms
 		e.pruneSilences(ms)
-		for _, r := range e.rules {
-			// A key idles out only after its rule's window: sweeping a
-			// rule more often than that finds little and walks every key.
-			if st := r.state; st != nil && (ms-r.swept >= r.sweepMS() || ms < r.swept) {
-				r.swept = ms
-				st.sweep(ms)
-				if st.life != nil && r.Flap != nil {
-					st.life.sweepFlaps(ms, r.flapMS)
-				}
-			}
-		}
 	}
+	e.sweepSome(ms)
 	return out
+}
+
+// sweepBudget is about how many keys one Tick walks to evict idle ones.
+// Rules are swept in turn, each when its time has come, until the budget
+// is spent; the rest wait for the next Tick. So the rules' sweeps spread
+// over many Ticks instead of all landing on one and holding up the
+// events behind it.
+const sweepBudget = 20_000
+
+// sweepSome evicts idle keys of the rules whose sweep is due, in turn,
+// within sweepBudget. A key idles out only after its rule's window:
+// sweeping a rule more often than that finds little and walks every key.
+func (e *Engine) sweepSome(ms int64) {
+	budget := sweepBudget
+	for range e.rules {
+		if budget <= 0 {
+			return
+		}
+		r := e.rules[e.sweepNext%len(e.rules)]
+		e.sweepNext = (e.sweepNext + 1) % len(e.rules)
+		st := r.state
+		if st == nil || (ms-r.swept < r.sweepMS() && ms >= r.swept) {
+			continue
+		}
+		r.swept = ms
+		cost := 1
+		switch {
+		case st.counts != nil:
+			cost += st.counts.Len()
+		case st.pending != nil:
+			cost += st.pending.Len()
+		}
+		st.sweep(ms)
+		if st.life != nil && r.Flap != nil {
+			cost += len(st.life.flaps)
+			st.life.sweepFlaps(ms, r.flapMS)
+		}
+		budget -= cost
+	}
 }
 
 // NextDeadline returns the earliest deadline (supervision, for:), if any.
