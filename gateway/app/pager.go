@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 
@@ -21,13 +23,18 @@ type presence interface {
 	Listening(topic string) bool
 }
 
-// pager pages one staff member for the escalation desk. MQTT goes first,
-// always (a phone with a persistent session gets the page when it comes
-// back). When that publish failed, or the embedded broker knows the
-// phone app is not connected, the page falls back to SMS through a durable
-// outbox — for staff with a phone number. A signed copy of every page goes
-// to the webhook. Only the person-facing result counts: the desk retries a
-// page that reached nobody; the outboxes retry their own sends.
+// pager pages one staff member for the escalation desk, through their
+// channels in order (registry staff `channels:`, default app then SMS),
+// each one a fallback for the one before:
+//   - app: MQTT to the phone app. It counts as reached unless the publish
+//     failed or the embedded broker knows the app is not connected — and
+//     even then, when nothing after it works, the page waits in the app's
+//     persistent session and counts as sent.
+//   - sms: queued in the SMS gateway's durable outbox (which retries the
+//     send itself), for staff with a phone number, when sms: is configured.
+//
+// A signed copy of every page goes to the webhook. Only the person-facing
+// result counts: the desk retries a page that reached nobody.
 type pager struct {
 	mqtt    escalate.Notifier
 	online  func(staffID string) bool // nil: cannot tell (external broker)
@@ -45,23 +52,65 @@ func (p pager) Notify(ctx context.Context, staffID string, n event.Notification)
 }
 
 func (p pager) NotifyVia(ctx context.Context, staffID string, n event.Notification) (string, error) {
-	channel := escalate.PrimaryChannel
-	err := p.mqtt.Notify(ctx, staffID, n)
-	away := err == nil && p.online != nil && !p.online(staffID)
-	if (err != nil || away) && p.sms != nil && p.hasPhone(staffID) {
-		if serr := p.sms.Notify(ctx, staffID, n); serr != nil {
-			p.log.Error("page not queued for SMS", "alarm", n.AlarmID, "staff", staffID, "err", serr)
-		} else {
-			p.log.Info("page falls back to SMS", "alarm", n.AlarmID, "staff", staffID, "phone_away", away, "mqtt_err", err)
-			channel, err = channelSMS, nil
-		}
-	}
+	channel, err := p.page(ctx, staffID, n)
 	if p.webhook != nil {
 		if werr := p.webhook.Notify(ctx, staffID, n); werr != nil {
 			p.log.Error("page not queued for the webhook", "alarm", n.AlarmID, "staff", staffID, "err", werr)
 		}
 	}
 	return channel, err
+}
+
+// page tries the person's channels in order and returns the one that
+// took the page.
+func (p pager) page(ctx context.Context, staffID string, n event.Notification) (string, error) {
+	order := registry.DefaultChannels
+	if s, ok := p.reg().Staff(staffID); ok {
+		order = s.PageOrder()
+	}
+	var errs []error
+	parked := false // the app has it in its session, though not connected
+	for i, ch := range order {
+		var err error
+		switch ch {
+		case registry.ChannelApp:
+			if err = p.mqtt.Notify(ctx, staffID, n); err == nil {
+				if p.online == nil || p.online(staffID) {
+					return escalate.PrimaryChannel, nil
+				}
+				parked = true
+				err = errors.New("phone app not connected")
+			}
+		case registry.ChannelSMS:
+			if err = p.queueSMS(ctx, staffID, n); err == nil {
+				return channelSMS, nil
+			}
+		default:
+			err = fmt.Errorf("unknown channel %q", ch)
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", ch, err))
+		if i+1 < len(order) {
+			p.log.Info("page falls back to the next channel", "alarm", n.AlarmID, "staff", staffID, "failed", ch, "next", order[i+1], "err", err)
+		}
+	}
+	if parked {
+		return escalate.PrimaryChannel, nil
+	}
+	return "", fmt.Errorf("page %s to %s: no channel took it: %w", n.AlarmID, staffID, errors.Join(errs...))
+}
+
+func (p pager) queueSMS(ctx context.Context, staffID string, n event.Notification) error {
+	switch {
+	case p.sms == nil:
+		return errors.New("no SMS gateway configured (sms:)")
+	case !p.hasPhone(staffID):
+		return errors.New("no phone number in the registry")
+	}
+	if err := p.sms.Notify(ctx, staffID, n); err != nil {
+		p.log.Error("page not queued for SMS", "alarm", n.AlarmID, "staff", staffID, "err", err)
+		return err
+	}
+	return nil
 }
 
 func (p pager) hasPhone(staffID string) bool {

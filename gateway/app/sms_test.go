@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -88,4 +90,47 @@ func grepLines(text, prefix string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestStaffChannelOrder: wang prefers SMS (`channels: [sms, app]`): though
+// the app is connected, the page goes by SMS and not to the app. When the
+// SMS gateway is not configured, the same person falls back to the app.
+func TestStaffChannelOrder(t *testing.T) {
+	var mu sync.Mutex
+	var texts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		var m struct{ To string }
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		texts = append(texts, m.To)
+	}))
+	defer srv.Close()
+	prefersSMS := strings.Replace(siteRegistry, `grids: [lh-g4-07], phone: "13800000001"}`, `grids: [lh-g4-07], phone: "13800000001", channels: [sms, app]}`, 1)
+	for _, withSMS := range []bool{true, false} {
+		s := startSite(t, siteOptions{mutate: func(c *config.Config) {
+			if err := os.WriteFile(c.Registry, []byte(prefersSMS), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if withSMS {
+				c.SMS = config.SMS{URL: srv.URL, Body: `{"to": {{json .Phone}}}`}
+			}
+		}})
+		phones := s.phones("wang")
+		s.press(s.client("lb-0001", true, nil), "lb-0001", 1)
+		if withSMS {
+			testsvc.Eventually(t, 30*time.Second, "an SMS to wang", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return slices.Contains(texts, "13800000001")
+			})
+			time.Sleep(500 * time.Millisecond)
+			if n := len(phones["wang"].all()); n != 0 {
+				t.Errorf("wang prefers SMS but the app got %d pages too", n)
+			}
+		} else {
+			testsvc.Eventually(t, wait, "wang paged in the app when there is no SMS gateway", func() bool { return len(phones["wang"].all()) == 1 })
+		}
+		s.stop()
+	}
 }

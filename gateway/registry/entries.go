@@ -61,6 +61,12 @@ func (d *decoder) staffMember(n *yaml.Node, i int) entry[Staff] {
 			m.Grids, ok = d.strs(v, s, key)
 		case "phone":
 			m.Phone, ok = d.str(v, s, key)
+		case "channels":
+			var cs []string
+			cs, ok = d.strs(v, s, key)
+			for _, c := range cs {
+				m.Channels = append(m.Channels, Channel(c))
+			}
 		default:
 			return d.unknown(k, s, "")
 		}

@@ -67,6 +67,31 @@ type Staff struct {
 	Role  Role     `yaml:"role" json:"role"`
 	Grids []string `yaml:"grids" json:"grids"`
 	Phone string   `yaml:"phone,omitempty" json:"phone,omitempty"`
+	// Channels is the order pages try for this person, each one a
+	// fallback for the one before; empty means DefaultChannels.
+	Channels []Channel `yaml:"channels,omitempty" json:"channels,omitempty"`
+}
+
+// Channel is a way to page a person.
+type Channel string
+
+// Channels a staff member can be paged through.
+const (
+	// ChannelApp is the phone app over MQTT (R/staff/{id}/notify).
+	ChannelApp Channel = "app"
+	// ChannelSMS is a text through the configured SMS gateway, to Phone.
+	ChannelSMS Channel = "sms"
+)
+
+// DefaultChannels is the app, then SMS when the app cannot be reached.
+var DefaultChannels = []Channel{ChannelApp, ChannelSMS}
+
+// PageOrder is s's channels in the order to try them.
+func (s *Staff) PageOrder() []Channel {
+	if len(s.Channels) == 0 {
+		return DefaultChannels
+	}
+	return s.Channels
 }
 
 // OSDP places a reader on an RS-485 OSDP bus.

@@ -171,6 +171,7 @@ func (d *decoder) validateStaff(list []entry[Staff], grids map[string]*entry[Gri
 		case s.good("role") && !m.Role.Valid():
 			d.add(s.lineOf("role"), s.subject, "unknown role %q (want grid_member, grid_leader, police, security_room, command_center)", m.Role)
 		}
+		d.validateChannels(m, s)
 		if s.bad["grids"] {
 			continue
 		}
@@ -189,6 +190,29 @@ func (d *decoder) validateStaff(list []entry[Staff], grids map[string]*entry[Gri
 		}
 	}
 	return seen
+}
+
+// validateChannels checks a staff member's page order: known channels,
+// each once, SMS only with a phone number.
+func (d *decoder) validateChannels(m *Staff, s *spot) {
+	if !s.good("channels") {
+		return
+	}
+	if s.has("channels") && len(m.Channels) == 0 {
+		d.add(s.lineOf("channels"), s.subject, "channels empty: leave it out for the default (app, sms)")
+	}
+	listed := map[Channel]bool{}
+	for _, c := range m.Channels {
+		switch {
+		case c != ChannelApp && c != ChannelSMS:
+			d.add(s.lineOf("channels"), s.subject, "unknown channel %q (want app or sms)", c)
+		case listed[c]:
+			d.add(s.lineOf("channels"), s.subject, "channel %q listed twice", c)
+		case c == ChannelSMS && m.Phone == "":
+			d.add(s.lineOf("channels"), s.subject, "channel sms needs a phone number")
+		}
+		listed[c] = true
+	}
 }
 
 // validateDevices checks the devices and returns the good ones by id.
