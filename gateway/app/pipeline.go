@@ -23,7 +23,11 @@ import (
 // order and can keep "last applied ID" as its restart checkpoint.
 //
 // The engine has one owner at a time: mu serialises the journal's
-// hand-off, signs of life from ingest, and the supervision ticks.
+// hand-off (the hot path), the supervision ticks, snapshots and admin
+// changes. Signs of life that are not events (telemetry, presence, serial
+// polls) arrive far more often; they do not take mu but wait in signs,
+// latest per device, until the next tick hands them to the engine just
+// before it looks for silent devices.
 type pipeline struct {
 	ctx     context.Context
 	reg     func() *registry.Registry
@@ -38,6 +42,9 @@ type pipeline struct {
 
 	mu     sync.Mutex
 	engine *engine.Engine
+
+	signMu sync.Mutex
+	signs  map[string]time.Time // device → latest sign of life not yet handed over
 }
 
 func (p *pipeline) feed(batch []event.Event) {
@@ -125,13 +132,32 @@ type history interface {
 
 // alive records a sign of life that is not an event (telemetry, presence).
 func (p *pipeline) alive(id string, at time.Time) {
-	dev, ok := p.reg().Device(id)
-	if !ok {
+	p.signMu.Lock()
+	defer p.signMu.Unlock()
+	if p.signs == nil {
+		p.signs = make(map[string]time.Time)
+	}
+	if at.After(p.signs[id]) {
+		p.signs[id] = at
+	}
+}
+
+// handOverSigns gives the engine the signs of life gathered since the
+// last call. The caller holds mu.
+func (p *pipeline) handOverSigns() {
+	p.signMu.Lock()
+	signs := p.signs
+	p.signs = nil
+	p.signMu.Unlock()
+	if len(signs) == 0 {
 		return
 	}
-	p.mu.Lock()
-	p.engine.Alive(id, dev, at)
-	p.mu.Unlock()
+	reg := p.reg()
+	for id, at := range signs {
+		if dev, ok := reg.Device(id); ok {
+			p.engine.Alive(id, dev, at)
+		}
+	}
 }
 
 // supervise runs the engine's deadlines: every second (or sooner when one
@@ -147,6 +173,7 @@ func (p *pipeline) supervise(ctx context.Context, j ingest.Journal, log *slog.Lo
 			return nil
 		case now := <-timer.C:
 			p.mu.Lock()
+			p.handOverSigns()
 			derived := p.engine.Tick(now)
 			next, ok := p.engine.NextDeadline()
 			p.mu.Unlock()

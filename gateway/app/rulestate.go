@@ -179,6 +179,7 @@ func (p *pipeline) snapshot() ([]byte, uint64, error) {
 	var buf bytes.Buffer
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.handOverSigns()
 	if err := p.engine.Snapshot(&buf); err != nil {
 		return nil, 0, err
 	}
