@@ -52,8 +52,10 @@ type compiled struct {
 	flapMS    int64
 	// inhibitors are inhibited_by, resolved.
 	inhibitors []inhibitor
-	// swept is when Tick last swept the rule's idle keys.
-	swept int64
+	// swept is when Tick last finished sweeping the rule's idle keys;
+	// sweeping says a sweep is under way, in instalments.
+	swept    int64
+	sweeping bool
 }
 
 // compile checks r and prepares it. It reports every problem it finds.

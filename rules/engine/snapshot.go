@@ -276,6 +276,21 @@ func (s *ruleState) loadAbsence(rec record) error {
 	return nil
 }
 
+// sweepSome evicts idle count and sequence keys, looking at up to budget
+// of them from where the last call stopped; it says how many it looked at
+// and whether the pass over the rule's keys is complete.
+func (s *ruleState) sweepSome(now int64, budget int) (int, bool) {
+	switch {
+	case s.counts != nil:
+		n, _, done := s.counts.SweepSome(now, budget)
+		return n, done
+	case s.pending != nil:
+		n, _, done := s.pending.SweepSome(now, budget)
+		return n, done
+	}
+	return 0, true
+}
+
 // sweep evicts idle count and sequence keys.
 func (s *ruleState) sweep(now int64) {
 	switch {

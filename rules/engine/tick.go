@@ -65,12 +65,12 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 	return out
 }
 
-// sweepBudget is about how many keys one Tick walks to evict idle ones.
-// Rules are swept in turn, each when its time has come, until the budget
-// is spent; the rest wait for the next Tick. So the rules' sweeps spread
-// over many Ticks instead of all landing on one and holding up the
-// events behind it.
-const sweepBudget = 20_000
+// sweepBudget is how many keys one Tick looks at, at most, to evict idle
+// ones (plus the flap records of a rule finishing its pass). Rules are
+// swept in turn, each when its time has come and in instalments when it
+// holds more keys than the budget; the rest wait for the next Tick. So no
+// Tick walks a whole large map and holds up the events behind it.
+const sweepBudget = 8192
 
 // sweepSome evicts idle keys of the rules whose sweep is due, in turn,
 // within sweepBudget. A key idles out only after its rule's window:
@@ -82,25 +82,22 @@ func (e *Engine) sweepSome(ms int64) {
 			return
 		}
 		r := e.rules[e.sweepNext%len(e.rules)]
-		e.sweepNext = (e.sweepNext + 1) % len(e.rules)
 		st := r.state
-		if st == nil || (ms-r.swept < r.sweepMS() && ms >= r.swept) {
+		if st == nil || (!r.sweeping && ms-r.swept < r.sweepMS() && ms >= r.swept) {
+			e.sweepNext = (e.sweepNext + 1) % len(e.rules)
 			continue
 		}
-		r.swept = ms
-		cost := 1
-		switch {
-		case st.counts != nil:
-			cost += st.counts.Len()
-		case st.pending != nil:
-			cost += st.pending.Len()
+		r.sweeping = true
+		looked, done := st.sweepSome(ms, budget)
+		budget -= max(1, looked)
+		if !done {
+			return // this rule goes on at the next Tick
 		}
-		st.sweep(ms)
+		r.sweeping, r.swept = false, ms
 		if st.life != nil && r.Flap != nil {
-			cost += len(st.life.flaps)
 			st.life.sweepFlaps(ms, r.flapMS)
 		}
-		budget -= cost
+		e.sweepNext = (e.sweepNext + 1) % len(e.rules)
 	}
 }
 

@@ -13,9 +13,16 @@ import (
 type Pending struct {
 	span    int64
 	maxKeys int
-	keys    map[string]int64
+	keys    map[string]start
+	ring    ring
 	dropped uint64
 	swept   int64
+}
+
+// start is when a sequence started on a key, and the key's place in ring.
+type start struct {
+	at  int64
+	idx int
 }
 
 // NewPending makes sequences that must complete within span, keeping at
@@ -27,7 +34,7 @@ func NewPending(span time.Duration, maxKeys int) (*Pending, error) {
 	case maxKeys < 1:
 		return nil, fmt.Errorf("sequence: %d keys: want 1 or more", maxKeys)
 	}
-	return &Pending{span: span.Milliseconds(), maxKeys: maxKeys, keys: make(map[string]int64)}, nil
+	return &Pending{span: span.Milliseconds(), maxKeys: maxKeys, keys: make(map[string]start)}, nil
 }
 
 // Start records that a sequence started on key at time at. A later start
@@ -36,8 +43,8 @@ func NewPending(span time.Duration, maxKeys int) (*Pending, error) {
 func (p *Pending) Start(key string, at int64) {
 	old, ok := p.keys[key]
 	if ok {
-		if at > old {
-			p.keys[key] = at
+		if at > old.at {
+			p.keys[key] = start{at: at, idx: old.idx}
 		}
 		return
 	}
@@ -45,17 +52,17 @@ func (p *Pending) Start(key string, at int64) {
 		p.dropped++
 		return
 	}
-	p.keys[key] = at
+	p.keys[key] = start{at: at, idx: p.ring.add(key)}
 }
 
 // Complete reports whether a sequence started on key no earlier than span
 // before at, and no later than at. A completed sequence is consumed.
 func (p *Pending) Complete(key string, at int64) bool {
-	start, ok := p.keys[key]
-	if !ok || start > at || at-start > p.span {
+	st, ok := p.keys[key]
+	if !ok || st.at > at || at-st.at > p.span {
 		return false
 	}
-	delete(p.keys, key)
+	p.evict(key)
 	return true
 }
 
@@ -70,14 +77,24 @@ func (p *Pending) makeRoom(now int64) bool {
 // Sweep evicts every start older than now minus the span; it returns how
 // many it evicted.
 func (p *Pending) Sweep(now int64) int {
-	n := 0
-	for k, at := range p.keys {
-		if at < now-p.span {
-			delete(p.keys, k)
-			n++
-		}
-	}
+	p.ring.cursor = 0
+	_, n, _ := p.SweepSome(now, len(p.ring.keys)+1)
 	return n
+}
+
+// SweepSome is Sweep by instalments, like Counts.SweepSome.
+func (p *Pending) SweepSome(now int64, budget int) (looked, evicted int, done bool) {
+	return p.ring.walk(budget, func(k string) bool { return p.keys[k].at < now-p.span }, p.evict)
+}
+
+func (p *Pending) evict(key string) {
+	st := p.keys[key]
+	if moved := p.ring.remove(st.idx); moved != "" {
+		m := p.keys[moved]
+		m.idx = st.idx
+		p.keys[moved] = m
+	}
+	delete(p.keys, key)
 }
 
 // Len is the number of started sequences held.
@@ -89,7 +106,7 @@ func (p *Pending) Dropped() uint64 { return p.dropped }
 
 // Each calls fn with every started sequence; Start restores it.
 func (p *Pending) Each(fn func(key string, at int64)) {
-	for k, at := range p.keys {
-		fn(k, at)
+	for k, st := range p.keys {
+		fn(k, st.at)
 	}
 }
