@@ -17,10 +17,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("GET /metrics", s.cfg.Metrics)
 	}
 
-	api := []struct {
-		method, path string
-		h            apiHandler
-	}{
+	api := []route{
 		{"GET", "/api/v1/alarms", s.handleAlarms},
 		{"GET", "/api/v1/alarms/{id}", s.handleAlarm},
 		{"POST", "/api/v1/alarms/{id}/{action}", s.handleAct},
@@ -28,30 +25,21 @@ func (s *Server) routes() http.Handler {
 		{"GET", "/api/v1/stream", s.handleStream},
 	}
 	if s.cfg.Oversight != nil {
-		api = append(api, []struct {
-			method, path string
-			h            apiHandler
-		}{
+		api = append(api, []route{
 			{"GET", "/api/v1/emergency", s.handleEmergencies},
 			{"POST", "/api/v1/emergency", s.handleSetEmergency},
 			{"GET", "/api/v1/audit", s.handleAudit},
 		}...)
 	}
 	if s.cfg.Broadcasts != nil {
-		api = append(api, []struct {
-			method, path string
-			h            apiHandler
-		}{
+		api = append(api, []route{
 			{"GET", "/api/v1/broadcasts", s.handleBroadcasts},
 			{"POST", "/api/v1/broadcasts", s.handleSendBroadcast},
 			{"GET", "/api/v1/broadcasts/{id}", s.handleBroadcast},
 		}...)
 	}
 	if s.cfg.Rules != nil {
-		api = append(api, []struct {
-			method, path string
-			h            apiHandler
-		}{
+		api = append(api, []route{
 			{"GET", "/api/v1/rules", s.handleRuleSet},
 			{"POST", "/api/v1/rules/reload", s.handleReloadRules},
 			{"GET", "/api/v1/silences", s.handleSilences},
@@ -84,6 +72,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", s.handleConsole)
 	mux.HandleFunc("GET /console/{file}", s.handleAsset)
 	return mux
+}
+
+// route is one /api/ endpoint.
+type route struct {
+	method, path string
+	h            apiHandler
 }
 
 func methodNotAllowed(allow string) apiHandler {
