@@ -59,10 +59,7 @@ func (a *App) serialBuses(reg *registry.Registry, sink *serialSink, pipe *pipeli
 	var buses []*serialBus
 	for _, port := range sortedKeys(osdpPorts) {
 		name := "osdp-" + filepath.Base(port)
-		cfg := osdp.Config{Name: name, Port: port, PDs: osdpPorts[port]}
-		if lb, ok := reg.Bus(port); ok {
-			cfg.Baud, cfg.Parity, cfg.PollInterval, cfg.ReplyTimeout = lb.Baud, serialline.Parity(lb.Parity), lb.PollInterval, lb.ReplyTimeout
-		}
+		cfg := osdpConfig(reg, name, port, osdpPorts[port])
 		log := a.log.With("component", "osdp", "bus", name)
 		b, err := osdp.New(cfg, sink, osdp.Options{Logger: log, Registerer: a.metrics, Decider: accessList{reg: a.reg.Get}})
 		if err != nil {
@@ -85,10 +82,7 @@ func (a *App) serialBuses(reg *registry.Registry, sink *serialSink, pipe *pipeli
 	}
 	for _, port := range sortedKeys(modbusPorts) {
 		name := "modbus-" + filepath.Base(port)
-		cfg := modbus.Config{Name: name, Port: port, Units: modbusPorts[port], Profiles: modbusProfiles(reg, modbusPorts[port])}
-		if lb, ok := reg.Bus(port); ok {
-			cfg.Baud, cfg.Parity, cfg.Interval, cfg.Timeout = lb.Baud, serialline.Parity(lb.Parity), lb.PollInterval, lb.ReplyTimeout
-		}
+		cfg := modbusConfig(reg, name, port, modbusPorts[port])
 		log := a.log.With("component", "modbus", "bus", name)
 		b, err := modbus.New(cfg, sink, modbus.Options{Logger: log, Registerer: a.metrics})
 		if err != nil {
@@ -113,6 +107,27 @@ func (a *App) serialBuses(reg *registry.Registry, sink *serialSink, pipe *pipeli
 		routes.attach(buses)
 	}
 	return buses, nil
+}
+
+// osdpConfig is the OSDP bus on port with its line settings from the
+// registry (the driver's defaults without a buses entry).
+func osdpConfig(reg *registry.Registry, name, port string, pds []osdp.PDConfig) osdp.Config {
+	cfg := osdp.Config{Name: name, Port: port, PDs: pds}
+	if lb, ok := reg.Bus(port); ok {
+		cfg.Baud, cfg.Parity, cfg.PollInterval, cfg.ReplyTimeout = lb.Baud, serialline.Parity(lb.Parity), lb.PollInterval, lb.ReplyTimeout
+	}
+	return cfg
+}
+
+// modbusConfig is the Modbus bus on port with its line settings from the
+// registry (the driver's defaults without a buses entry) and the site
+// profiles its units use.
+func modbusConfig(reg *registry.Registry, name, port string, units []modbus.UnitConfig) modbus.Config {
+	cfg := modbus.Config{Name: name, Port: port, Units: units, Profiles: modbusProfiles(reg, units)}
+	if lb, ok := reg.Bus(port); ok {
+		cfg.Baud, cfg.Parity, cfg.Interval, cfg.Timeout = lb.Baud, serialline.Parity(lb.Parity), lb.PollInterval, lb.ReplyTimeout
+	}
+	return cfg
 }
 
 // modbusProfiles are the site profiles the units use, in the driver's
