@@ -83,7 +83,7 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 		return nil, err
 	}
 	b.m = m
-	profiles := Profiles()
+	profiles := cfg.profiles()
 	for _, uc := range cfg.Units {
 		b.units = append(b.units, &unit{cfg: uc, id: byte(uc.Unit), profile: profiles[uc.Profile], pulses: map[int]time.Time{}})
 	}
@@ -100,7 +100,7 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 func (b *Bus) Run(ctx context.Context) error {
 	backoff := b.cfg.ReopenBackoff
 	for ctx.Err() == nil {
-		port, err := b.open(b.cfg.Port, b.cfg.Baud)
+		port, err := b.open(b.cfg.Port, b.mode())
 		if err == nil {
 			if err = port.SetReadTimeout(readSlice); err == nil {
 				backoff = b.cfg.ReopenBackoff
@@ -166,6 +166,11 @@ func (b *Bus) idle(ctx context.Context, ln *line, d time.Duration) bool {
 			r.done <- b.execute(ctx, ln, r.cmd)
 		}
 	}
+}
+
+// mode is the line's speed and parity.
+func (b *Bus) mode() serialline.Mode {
+	return serialline.Mode{Baud: b.cfg.Baud, Parity: b.cfg.Parity}
 }
 
 func (b *Bus) emit(u *unit, typ string, data map[string]any) {

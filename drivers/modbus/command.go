@@ -22,7 +22,8 @@ type cmdRequest struct {
 // Command runs c on the bus's goroutine and returns its acknowledgement.
 // Commands are the profile's outputs (lightbox-io: strobe, siren, unlock)
 // with args {"seconds": N}: the coil is switched on and back off after N
-// seconds; N = 0 switches it off at once. It waits for Run at most until
+// seconds; N = 0 switches it off at once. An output with a fixed Pulse is
+// on for that long instead of N seconds (and needs no args). It waits for Run at most until
 // ctx is done.
 func (b *Bus) Command(ctx context.Context, c event.Command) event.CommandAck {
 	ack := event.CommandAck{ID: c.ID, Device: c.Device}
@@ -60,11 +61,15 @@ func (b *Bus) parse(c event.Command) (*unit, int, time.Duration, error) {
 	if u == nil {
 		return nil, 0, 0, fmt.Errorf("modbus: no device %q on bus %s", c.Device, b.cfg.Name)
 	}
-	coil, ok := u.profile.Outputs[c.Cmd]
+	out, ok := u.profile.Outputs[c.Cmd]
 	if !ok {
 		return nil, 0, 0, fmt.Errorf("modbus: device %s (profile %s) has no command %q", c.Device, u.cfg.Profile, c.Cmd)
 	}
+	coil := out.Coil
 	v, ok := c.Args["seconds"]
+	if !ok && out.Pulse > 0 {
+		return u, coil, out.Pulse, nil
+	}
 	if !ok {
 		return nil, 0, 0, fmt.Errorf("modbus: command %s needs args.seconds", c.Cmd)
 	}
@@ -74,12 +79,17 @@ func (b *Bus) parse(c event.Command) (*unit, int, time.Duration, error) {
 		secs = n
 	case int:
 		secs = float64(n)
+	case int64:
+		secs = float64(n)
 	default:
 		return nil, 0, 0, fmt.Errorf("modbus: command %s: seconds %v is not a number", c.Cmd, v)
 	}
 	d := time.Duration(secs * float64(time.Second))
 	if secs < 0 || d > MaxPulse {
 		return nil, 0, 0, fmt.Errorf("modbus: command %s: seconds %v outside 0-%v", c.Cmd, v, MaxPulse.Seconds())
+	}
+	if d > 0 && out.Pulse > 0 {
+		d = out.Pulse // the profile knows the module's trigger length
 	}
 	return u, coil, d, nil
 }

@@ -3,7 +3,10 @@ package modbus
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"time"
+
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 )
 
 // Config is one Modbus RTU bus.
@@ -14,8 +17,14 @@ type Config struct {
 	Port string `yaml:"port"`
 	// Baud is the line speed; 9600 if zero.
 	Baud int `yaml:"baud"`
+	// Parity is none (the default), even or odd; always 8 data bits and 1
+	// stop bit.
+	Parity serialline.Parity `yaml:"parity"`
 	// Units are the I/O modules on the line.
 	Units []UnitConfig `yaml:"units"`
+	// Profiles are device profiles of this site, by name, next to the
+	// built-in ones (see Profiles); a built-in name cannot be redefined.
+	Profiles map[string]Profile `yaml:"profiles"`
 
 	// Interval is the shortest time between the starts of two polling
 	// cycles; 100 ms if zero.
@@ -40,7 +49,8 @@ type UnitConfig struct {
 	Device string `yaml:"device"`
 	// Unit is the Modbus unit id, 1–247.
 	Unit int `yaml:"unit"`
-	// Profile names the module's point map (see Profiles).
+	// Profile names the module's point map: a built-in one (see Profiles)
+	// or one of Config.Profiles.
 	Profile string `yaml:"profile"`
 }
 
@@ -87,8 +97,21 @@ func (c Config) Validate() error {
 	default:
 		bad("modbus bus %q: baud %d is not one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200", name, c.Baud)
 	}
+	if !c.Parity.Valid() {
+		bad("modbus bus %q: parity %q is not one of none, even, odd", name, c.Parity)
+	}
 	if len(c.Units) == 0 {
 		bad("modbus bus %q: no units", name)
+	}
+	builtin := Profiles()
+	for _, pname := range sortedNames(c.Profiles) {
+		if _, dup := builtin[pname]; dup {
+			bad("modbus bus %q: profile %q is built in and cannot be redefined", name, pname)
+			continue
+		}
+		for _, err := range c.Profiles[pname].validate(pname) {
+			bad("modbus bus %q: %v", name, err)
+		}
 	}
 	for field, d := range map[string]time.Duration{"interval": c.Interval, "timeout": c.Timeout,
 		"reprobe": c.Reprobe, "reopen_backoff": c.ReopenBackoff} {
@@ -96,7 +119,7 @@ func (c Config) Validate() error {
 			bad("modbus bus %q: %s %v is negative", name, field, d)
 		}
 	}
-	profiles := Profiles()
+	profiles := c.profiles()
 	ids := map[int]string{}
 	devs := map[string]bool{}
 	for i, u := range c.Units {
@@ -118,4 +141,13 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
@@ -35,6 +36,28 @@ func TestValidate(t *testing.T) {
 		}},
 		{"duplicate device", "device listed twice", func(c *Config) {
 			c.Units = append(c.Units, UnitConfig{Device: "io-0003", Unit: 4, Profile: "lightbox-io"})
+		}},
+		{"parity", `parity "mark"`, func(c *Config) { c.Parity = "mark" }},
+		{"built-in redefined", `profile "lightbox-io" is built in`, func(c *Config) {
+			c.Profiles = map[string]Profile{"lightbox-io": {Inputs: 1}}
+		}},
+		{"profile without inputs", `profile "door-io": inputs 0 outside 1-2000`, func(c *Config) {
+			c.Profiles = map[string]Profile{"door-io": {}}
+		}},
+		{"edge past the inputs", `edges[0]: input 4 outside 0-3`, func(c *Config) {
+			c.Profiles = map[string]Profile{"door-io": {Inputs: 4, Edges: []Edge{{Input: 4, Rising: "door.forced"}}}}
+		}},
+		{"edge twice", `edges[1]: input 0 given twice`, func(c *Config) {
+			c.Profiles = map[string]Profile{"door-io": {Inputs: 4, Edges: []Edge{{Input: 0, Rising: "a"}, {Input: 0, Falling: "b"}}}}
+		}},
+		{"edge with no event", `give rising, falling or both`, func(c *Config) {
+			c.Profiles = map[string]Profile{"door-io": {Inputs: 4, Edges: []Edge{{Input: 1}}}}
+		}},
+		{"coil", `output beacon: coil 70000 outside`, func(c *Config) {
+			c.Profiles = map[string]Profile{"door-io": {Inputs: 1, Outputs: map[string]Output{"beacon": {Coil: 70000}}}}
+		}},
+		{"pulse", `output beacon: pulse -1s outside`, func(c *Config) {
+			c.Profiles = map[string]Profile{"door-io": {Inputs: 1, Outputs: map[string]Output{"beacon": {Pulse: -time.Second}}}}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,7 +93,7 @@ func TestTwoBusesShareARegistry(t *testing.T) {
 func TestPortFailure(t *testing.T) {
 	var mu sync.Mutex
 	opens := 0
-	open := func(string, int) (Port, error) {
+	open := func(string, serialline.Mode) (Port, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		opens++

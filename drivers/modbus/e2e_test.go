@@ -63,6 +63,12 @@ var devices = map[byte]string{1: "lb-1", 2: "lb-2", 3: "lb-3"}
 // waits until every unit is online.
 func start(t *testing.T) *rig {
 	t.Helper()
+	return startWith(t, nil)
+}
+
+// startWith is start with the master's configuration changed by tune.
+func startWith(t *testing.T, tune func(*Config)) *rig {
+	t.Helper()
 	pty, err := osdp.OpenPTY()
 	if err != nil {
 		t.Fatalf("pty: %v", err)
@@ -75,6 +81,9 @@ func start(t *testing.T) *rig {
 		Timeout: 60 * time.Millisecond, Retries: 2, Reprobe: 100 * time.Millisecond}
 	for _, id := range []byte{1, 2, 3} {
 		cfg.Units = append(cfg.Units, UnitConfig{Device: devices[id], Unit: int(id), Profile: "lightbox-io"})
+	}
+	if tune != nil {
+		tune(&cfg)
 	}
 	r := &rig{sim: s, sink: &collector{}}
 	r.bus, err = New(cfg, r.sink, Options{Registerer: prometheus.NewRegistry()})

@@ -66,7 +66,7 @@ func (b *Bus) once(ctx context.Context, ln *line, req wire.Request) (wire.Respon
 		ln.err = fmt.Errorf("modbus: write to %s: %w", b.cfg.Port, err)
 		return wire.Response{}, ln.err
 	}
-	deadline := b.now().Add(wire.TxTime(len(out)+replyLen(req), b.cfg.Baud) + b.cfg.Timeout)
+	deadline := b.now().Add(b.mode().TxTime(len(out)+replyLen(req)) + b.cfg.Timeout)
 	for ctx.Err() == nil && b.now().Before(deadline) {
 		n, err := ln.port.Read(ln.chunk)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gridwatch/gridwatch/drivers/osdp"
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 	sim "github.com/gridwatch/gridwatch/firmware-sim/modbus"
 	simosdp "github.com/gridwatch/gridwatch/firmware-sim/osdp"
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -58,12 +59,12 @@ func TestUnpluggedPortReportsOneFault(t *testing.T) {
 	}
 	var pulled atomic.Bool
 	var refused atomic.Int32
-	open := func(path string, baud int) (Port, error) {
+	open := func(path string, m serialline.Mode) (Port, error) {
 		if pulled.Load() {
 			refused.Add(1)
 			return nil, errors.New("no such device")
 		}
-		p, err := OpenSerial(path, baud)
+		p, err := OpenSerial(path, m)
 		if err != nil {
 			return nil, err
 		}

@@ -51,6 +51,7 @@ type Bus struct {
 	m       *metrics
 	pds     []*pd             // owned by Run's goroutine
 	health  serialline.Health // owned by Run's goroutine
+	cmds    chan cmdRequest   // Command → Run
 
 	mu        sync.Mutex
 	status    []PDStatus
@@ -66,7 +67,8 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 		return nil, errors.New("osdp: no event sink")
 	}
 	cfg = cfg.withDefaults()
-	b := &Bus{cfg: cfg, sink: sink, log: opt.Logger, now: opt.Now, open: opt.Open, rand: opt.Rand, decider: opt.Decider}
+	b := &Bus{cfg: cfg, sink: sink, log: opt.Logger, now: opt.Now, open: opt.Open, rand: opt.Rand, decider: opt.Decider,
+		cmds: make(chan cmdRequest)}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
@@ -109,7 +111,7 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 func (b *Bus) Run(ctx context.Context) error {
 	backoff := b.cfg.ReopenBackoff
 	for ctx.Err() == nil {
-		port, err := b.open(b.cfg.Port, b.cfg.Baud)
+		port, err := b.open(b.cfg.Port, b.mode())
 		if err == nil {
 			if err = port.SetReadTimeout(readSlice); err == nil {
 				backoff = b.cfg.ReopenBackoff
@@ -126,7 +128,7 @@ func (b *Bus) Run(ctx context.Context) error {
 			b.offline(p, "port failed")
 		}
 		b.publish()
-		if !sleep(ctx, backoff) {
+		if !b.idle(ctx, backoff, false) {
 			return nil
 		}
 		backoff = min(backoff*2, 30*time.Second)
@@ -173,7 +175,7 @@ func (b *Bus) serve(ctx context.Context, port Port) error {
 		b.mu.Lock()
 		b.lastCycle = took
 		b.mu.Unlock()
-		if !sleep(ctx, b.cfg.PollInterval-took) {
+		if !b.idle(ctx, b.cfg.PollInterval-took, true) {
 			return nil
 		}
 	}
@@ -189,6 +191,11 @@ func (b *Bus) offline(p *pd, why string) {
 	p.nextProbe = b.now().Add(b.cfg.Reprobe)
 	b.log.Warn("osdp: PD offline", "device", p.cfg.Device, "address", p.addr, "why", why)
 	b.emit(p, event.DeviceOffline, map[string]any{"reason": why})
+}
+
+// mode is the line's speed and parity.
+func (b *Bus) mode() serialline.Mode {
+	return serialline.Mode{Baud: b.cfg.Baud, Parity: b.cfg.Parity}
 }
 
 func (b *Bus) emit(p *pd, typ string, data map[string]any) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 	"github.com/gridwatch/gridwatch/drivers/wiegand"
 )
 
@@ -17,6 +18,9 @@ type Config struct {
 	Port string `yaml:"port"`
 	// Baud is the line speed; 9600 if zero.
 	Baud int `yaml:"baud"`
+	// Parity is none (the default, and what OSDP specifies: 8N1), even or
+	// odd, for converters and PDs wired otherwise.
+	Parity serialline.Parity `yaml:"parity"`
 	// PDs are the readers on the line.
 	PDs []PDConfig `yaml:"pds"`
 
@@ -103,6 +107,9 @@ func (c Config) Validate() error {
 	}
 	if c.Baud != 0 && !validBaud(c.Baud) {
 		bad("osdp bus %q: baud %d is not one of 9600, 19200, 38400, 57600, 115200, 230400", c.Name, c.Baud)
+	}
+	if !c.Parity.Valid() {
+		bad("osdp bus %q: parity %q is not one of none, even, odd", c.Name, c.Parity)
 	}
 	if len(c.PDs) == 0 {
 		bad("osdp bus %q: no PDs", c.Name)

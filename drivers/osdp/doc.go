@@ -8,7 +8,9 @@
 // per the reader's Wiegand format (card.read), KEYPAD (keypad.pin), LSTATR
 // changes (tamper.open/closed, power.mains_lost/restored), ISTATR through a
 // door state machine (door.forced/held_open/closed), KEYSET provisioning
-// from install mode (reader.rekeyed), and device.online/device.offline; a
+// from install mode (reader.rekeyed), and device.online/device.offline;
+// commands from the rules (Command: strobe → LED flash, siren → buzzer,
+// unlock → lock relay) are queued for the PD's next turn; a
 // failed port is one bus.fault per outage and a bus.restored. Rejected
 // frames (bad CRC, noise, gaps) are counted in
 // gridwatch_serial_frames_rejected_total{bus,reason} and never stop the

@@ -1,30 +1,20 @@
 package osdp
 
 import (
-	"fmt"
-	"io"
 	"time"
 
-	"go.bug.st/serial"
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 )
 
 // Port is an open serial line. A read that times out returns (0, nil).
-type Port interface {
-	io.ReadWriteCloser
-	SetReadTimeout(time.Duration) error
-}
+type Port = serialline.Port
 
-// Opener opens a serial line at a speed.
-type Opener func(path string, baud int) (Port, error)
+// Opener opens a serial line in a mode (speed, parity).
+type Opener func(path string, m serialline.Mode) (Port, error)
 
-// OpenSerial opens path with go.bug.st/serial, 8N1.
-func OpenSerial(path string, baud int) (Port, error) {
-	p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
-	if err != nil {
-		return nil, fmt.Errorf("open %s at %d baud: %w", path, baud, err)
-	}
-	return p, nil
-}
+// OpenSerial opens path with go.bug.st/serial: 8 data bits, 1 stop bit,
+// the mode's speed and parity.
+func OpenSerial(path string, m serialline.Mode) (Port, error) { return serialline.Open(path, m) }
 
 var _ Opener = OpenSerial
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 	"github.com/gridwatch/gridwatch/drivers/wiegand"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
@@ -52,12 +53,12 @@ func TestUnpluggedPortReopens(t *testing.T) {
 	r := startRig(t, []int{1, 2}, 115200, nil)
 	// A second bus on its own pty, with an opener we control.
 	r2 := startRigOpen(t, []int{3}, 115200, func(c *Config) { c.ReopenBackoff = 20 * time.Millisecond }, func(open Opener) Opener {
-		return func(path string, baud int) (Port, error) {
+		return func(path string, m serialline.Mode) (Port, error) {
 			if pulled.Load() {
 				refused.Add(1)
 				return nil, errors.New("no such device")
 			}
-			p, err := open(path, baud)
+			p, err := open(path, m)
 			if err != nil {
 				return nil, err
 			}

@@ -65,7 +65,7 @@ func (b *Bus) transact(ctx context.Context, ln *line, p *pd, tmpl wire.Frame, re
 		if _, err := ln.port.Write(out); err != nil {
 			return wire.Frame{}, fmt.Errorf("osdp: write to %s: %w", b.cfg.Port, err)
 		}
-		reply, raw, err := b.await(ctx, ln, p.addr, sqn, b.cfg.ReplyTimeout+txTime(len(out), b.cfg.Baud))
+		reply, raw, err := b.await(ctx, ln, p.addr, sqn, b.cfg.ReplyTimeout+b.mode().TxTime(len(out)))
 		switch {
 		case errors.Is(err, errTimeout):
 			b.m.timeouts.Inc()

@@ -1,6 +1,7 @@
 // Package serialline is what the RS-485 drivers (OSDP, Modbus RTU) share
 // about the line itself: reporting a failed serial port once per outage,
-// and the gridwatch_serial_bus_up gauge.
+// the gridwatch_serial_bus_up gauge, and the line settings (speed, parity)
+// and how a port is opened with them.
 package serialline
 
 import (

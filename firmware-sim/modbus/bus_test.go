@@ -120,6 +120,12 @@ func TestUnitsAnswer(t *testing.T) {
 	if r := l.mustAsk(t, wire.ReadRequest(1, wire.ReadCoils, 0, 3)); wire.Bits(r.Data, 3)[0] || !wire.Bits(r.Data, 3)[2] {
 		t.Fatalf("read coils after write: % X", r.Data)
 	}
+	l.mustAsk(t, wire.WriteCoilRequest(2, CoilStrobe, false))
+	l.mustAsk(t, wire.WriteCoilRequest(2, CoilStrobe, true))
+	l.mustAsk(t, wire.WriteCoilRequest(2, CoilStrobe, true)) // already on: not a switch
+	if n := l.bus.Unit(2).SwitchedOn(CoilStrobe); n != 2 {
+		t.Errorf("unit 2 strobe switched on %d times, want 2", n)
+	}
 	l.mustAsk(t, wire.WriteRegistersRequest(1, 4, []uint16{500, 600}))
 	if r := l.mustAsk(t, wire.ReadRequest(1, wire.ReadHoldingRegisters, 4, 2)); wire.Registers(r.Data)[1] != 600 {
 		t.Fatalf("holding registers % X", r.Data)

@@ -47,6 +47,7 @@ type Unit struct {
 	inputs   [Points]bool
 	latched  [Points]bool // drop back to false after the next read
 	coils    [Points]bool
+	switched [Points]int // times each coil went from off to on
 	holding  [Points]uint16
 	inRegs   [Points]uint16
 	faults   Faults
@@ -92,6 +93,17 @@ func (u *Unit) Coil(i int) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return i >= 0 && i < Points && u.coils[i]
+}
+
+// SwitchedOn counts how often coil i went from off to on, so a pulse that
+// is already over can still be seen.
+func (u *Unit) SwitchedOn(i int) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if i < 0 || i >= Points {
+		return 0
+	}
+	return u.switched[i]
 }
 
 // Coils returns every coil.
@@ -146,6 +158,9 @@ func (u *Unit) execute(req wire.Request) ([]byte, byte, []coilChange) {
 	setCoil := func(i int, on bool) {
 		if u.coils[i] != on {
 			changes = append(changes, coilChange{i, on})
+			if on {
+				u.switched[i]++
+			}
 		}
 		u.coils[i] = on
 	}

@@ -105,17 +105,16 @@ type commander interface {
 const commandFreshness = 30 * time.Second
 
 // command sends the device commands of the raises (after the desk has the
-// alarm, so paging never waits on them). Serial devices are not commanded
-// from rules yet; that is logged.
+// alarm, so paging never waits on them): over MQTT, or to the serial bus of
+// an OSDP reader or Modbus module (the router queues; it never blocks).
 func (p *pipeline) command(reg *registry.Registry, ev event.Event, triggers []event.Trigger) {
 	if p.commands == nil || time.Since(time.UnixMilli(ev.Received)) > commandFreshness {
 		return
 	}
 	for _, t := range triggers {
 		for _, c := range t.Commands {
-			dev, ok := reg.Device(c.Device)
-			if !ok || dev.Modbus != nil || dev.OSDP != nil {
-				p.log.Info("rule command not sent: not an MQTT device", "rule", t.Rule, "device", c.Device, "cmd", c.Cmd)
+			if _, ok := reg.Device(c.Device); !ok {
+				p.log.Info("rule command not sent: unknown device", "rule", t.Rule, "device", c.Device, "cmd", c.Cmd)
 				continue
 			}
 			if _, err := p.commands.Send(c); err != nil {

@@ -17,20 +17,26 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
-// serialBus is one RS-485 line: its driver's owner goroutine and a view of
-// which devices on it answered lately.
+// serialBus is one RS-485 line: its driver's owner goroutine, a view of
+// which devices on it answered lately, and the queue of rule commands for
+// its devices.
 type serialBus struct {
-	name  string
-	run   func(ctx context.Context) error
-	alive func() map[string]int64 // device → last reply (Unix ms) of the devices answering now
+	name    string
+	run     func(ctx context.Context) error // the driver and its command queue
+	alive   func() map[string]int64         // device → last reply (Unix ms) of the devices answering now
+	devices []string
+	cmds    *commandQueue
 }
 
 // serialBuses builds one bus per serial port the registry names: OSDP
 // readers (osdp: {port, address}) and Modbus RTU I/O modules (modbus:
-// {port, unit, profile}) each grouped by port, at the drivers' default line
-// settings. Buses follow the registry as it was at start; a reload that
-// adds a port needs a restart.
-func (a *App) serialBuses(reg *registry.Registry, sink *serialSink) ([]*serialBus, error) {
+// {port, unit, profile}) each grouped by port, with the port's line
+// settings from the registry's buses (the drivers' defaults for a port
+// without an entry) and the site's Modbus profiles. Each bus is attached
+// to the pipeline's command routes, so that rule commands reach its
+// devices. Buses follow the registry as it was at start; a reload that
+// adds a port or changes its settings needs a restart.
+func (a *App) serialBuses(reg *registry.Registry, sink *serialSink, pipe *pipeline) ([]*serialBus, error) {
 	osdpPorts := map[string][]osdp.PDConfig{}
 	modbusPorts := map[string][]modbus.UnitConfig{}
 	for _, d := range reg.Devices() {
@@ -41,20 +47,25 @@ func (a *App) serialBuses(reg *registry.Registry, sink *serialSink) ([]*serialBu
 		if d.Modbus != nil {
 			profile := d.Modbus.Profile
 			if profile == "" {
-				profile = "lightbox-io"
+				profile = modbus.BuiltinProfile
 			}
 			modbusPorts[d.Modbus.Port] = append(modbusPorts[d.Modbus.Port], modbus.UnitConfig{Device: d.ID, Unit: d.Modbus.Unit, Profile: profile})
 		}
 	}
+	cm, err := newCommandMetrics(a.metrics)
+	if err != nil {
+		return nil, a.errf("serial command metrics: %w", err)
+	}
 	var buses []*serialBus
 	for _, port := range sortedKeys(osdpPorts) {
 		name := "osdp-" + filepath.Base(port)
-		b, err := osdp.New(osdp.Config{Name: name, Port: port, PDs: osdpPorts[port]}, sink,
-			osdp.Options{Logger: a.log.With("component", "osdp", "bus", name), Registerer: a.metrics, Decider: accessList{reg: a.reg.Get}})
+		cfg := osdpConfig(reg, name, port, osdpPorts[port])
+		log := a.log.With("component", "osdp", "bus", name)
+		b, err := osdp.New(cfg, sink, osdp.Options{Logger: log, Registerer: a.metrics, Decider: accessList{reg: a.reg.Get}})
 		if err != nil {
 			return nil, a.errf("osdp bus %s: %w", port, err)
 		}
-		buses = append(buses, &serialBus{name: name, run: b.Run, alive: func() map[string]int64 {
+		sb := &serialBus{name: name, cmds: newCommandQueue(name, b.Command, cm, log), alive: func() map[string]int64 {
 			out := map[string]int64{}
 			for _, st := range b.Status() {
 				if st.State == "online" {
@@ -62,16 +73,22 @@ func (a *App) serialBuses(reg *registry.Registry, sink *serialSink) ([]*serialBu
 				}
 			}
 			return out
-		}})
+		}}
+		for _, pd := range cfg.PDs {
+			sb.devices = append(sb.devices, pd.Device)
+		}
+		sb.run = sb.runWith(b.Run)
+		buses = append(buses, sb)
 	}
 	for _, port := range sortedKeys(modbusPorts) {
 		name := "modbus-" + filepath.Base(port)
-		b, err := modbus.New(modbus.Config{Name: name, Port: port, Units: modbusPorts[port]}, sink,
-			modbus.Options{Logger: a.log.With("component", "modbus", "bus", name), Registerer: a.metrics})
+		cfg := modbusConfig(reg, name, port, modbusPorts[port])
+		log := a.log.With("component", "modbus", "bus", name)
+		b, err := modbus.New(cfg, sink, modbus.Options{Logger: log, Registerer: a.metrics})
 		if err != nil {
 			return nil, a.errf("modbus bus %s: %w", port, err)
 		}
-		buses = append(buses, &serialBus{name: name, run: b.Run, alive: func() map[string]int64 {
+		sb := &serialBus{name: name, cmds: newCommandQueue(name, b.Command, cm, log), alive: func() map[string]int64 {
 			out := map[string]int64{}
 			for _, st := range b.Status() {
 				if st.Online {
@@ -79,9 +96,59 @@ func (a *App) serialBuses(reg *registry.Registry, sink *serialSink) ([]*serialBu
 				}
 			}
 			return out
-		}})
+		}}
+		for _, u := range cfg.Units {
+			sb.devices = append(sb.devices, u.Device)
+		}
+		sb.run = sb.runWith(b.Run)
+		buses = append(buses, sb)
+	}
+	if routes := pipe.serialRoutes(); routes != nil {
+		routes.attach(buses)
 	}
 	return buses, nil
+}
+
+// osdpConfig is the OSDP bus on port with its line settings from the
+// registry (the driver's defaults without a buses entry).
+func osdpConfig(reg *registry.Registry, name, port string, pds []osdp.PDConfig) osdp.Config {
+	cfg := osdp.Config{Name: name, Port: port, PDs: pds}
+	if lb, ok := reg.Bus(port); ok {
+		cfg.Baud, cfg.Parity, cfg.PollInterval, cfg.ReplyTimeout = lb.Baud, serialline.Parity(lb.Parity), lb.PollInterval, lb.ReplyTimeout
+	}
+	return cfg
+}
+
+// modbusConfig is the Modbus bus on port with its line settings from the
+// registry (the driver's defaults without a buses entry) and the site
+// profiles its units use.
+func modbusConfig(reg *registry.Registry, name, port string, units []modbus.UnitConfig) modbus.Config {
+	cfg := modbus.Config{Name: name, Port: port, Units: units, Profiles: modbusProfiles(reg, units)}
+	if lb, ok := reg.Bus(port); ok {
+		cfg.Baud, cfg.Parity, cfg.Interval, cfg.Timeout = lb.Baud, serialline.Parity(lb.Parity), lb.PollInterval, lb.ReplyTimeout
+	}
+	return cfg
+}
+
+// modbusProfiles are the site profiles the units use, in the driver's
+// terms.
+func modbusProfiles(reg *registry.Registry, units []modbus.UnitConfig) map[string]modbus.Profile {
+	out := map[string]modbus.Profile{}
+	for _, u := range units {
+		p, ok := reg.ModbusProfile(u.Profile)
+		if !ok {
+			continue // built in, or unknown (which the driver reports)
+		}
+		mp := modbus.Profile{Inputs: p.InputCount(), Outputs: map[string]modbus.Output{}}
+		for _, e := range p.Edges {
+			mp.Edges = append(mp.Edges, modbus.Edge{Input: e.Input, Rising: e.Rising, Falling: e.Falling})
+		}
+		for _, o := range p.Outputs {
+			mp.Outputs[o.Cmd] = modbus.Output{Coil: o.Coil, Pulse: o.Pulse}
+		}
+		out[u.Profile] = mp
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

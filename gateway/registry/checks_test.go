@@ -36,7 +36,7 @@ func TestParseChecks(t *testing.T) {
 		{"unknown field", base + "  - {id: x, kind: io, grid: mid, colour: red}\n", `9: device x: unknown field "colour"`},
 		{"field twice", base + "  - {id: x, kind: io, grid: mid, grid: top}\n", `9: device x: field "grid" given twice`},
 		{"merge key", "x: &d {kind: io}\n" + base + "  - {<<: *d, id: x, grid: mid}\n",
-			`1: unknown top-level field "x" (want grids, staff, groups, cards, devices)` + "\n" + `10: device x: merge keys (<<) are not supported` +
+			`1: unknown top-level field "x" (want grids, staff, groups, cards, devices, buses, modbus_profiles)` + "\n" + `10: device x: merge keys (<<) are not supported` +
 				"\n" + "10: device x: kind missing (want lightbox, camera, reader, io)"},
 		{"alias to a value", "grids:\n  - {id: &g top, level: 2}\n  - {id: mid, level: 3, parent: *g}\n", ""},
 		{"level zero", "grids:\n  - {id: g, level: 0}\n", "2: grid g: level 0 out of range 1..5"},

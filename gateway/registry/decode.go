@@ -65,6 +65,9 @@ type doc struct {
 	devices []entry[Device]
 	groups  []entry[Group]
 	cards   []entry[Card]
+	buses   []entry[Bus]
+	// profiles are the site's Modbus profiles.
+	profiles []entry[ModbusProfile]
 }
 
 func (d *decoder) add(line int, subject, format string, args ...any) {
@@ -135,6 +138,18 @@ func (d *decoder) document(data []byte) *doc {
 					out.cards = append(out.cards, e)
 				}
 			})
+		case "buses":
+			return d.list(v, "buses", func(n *yaml.Node, i int) {
+				if e := d.bus(n, i); !e.broken {
+					out.buses = append(out.buses, e)
+				}
+			})
+		case "modbus_profiles":
+			return d.list(v, "modbus_profiles", func(n *yaml.Node, i int) {
+				if e := d.modbusProfile(n, i); !e.broken {
+					out.profiles = append(out.profiles, e)
+				}
+			})
 		case "devices":
 			return d.list(v, "devices", func(n *yaml.Node, i int) {
 				if e := d.device(n, i); !e.broken {
@@ -142,7 +157,7 @@ func (d *decoder) document(data []byte) *doc {
 				}
 			})
 		}
-		d.add(k.Line, "", "unknown top-level field %q (want grids, staff, groups, cards, devices)", k.Value)
+		d.add(k.Line, "", "unknown top-level field %q (want grids, staff, groups, cards, devices, buses, modbus_profiles)", k.Value)
 		return false
 	})
 	return out

@@ -41,7 +41,16 @@ func Parse(name string, data []byte) (*Registry, error) {
 	for i, e := range doc.cards {
 		cards[i] = e.v
 	}
-	return newRegistry(grids, staff, devices, groups, cards), nil
+	r := newRegistry(grids, staff, devices, groups, cards)
+	for _, e := range doc.buses {
+		b := e.v
+		r.buses[b.Port] = &b
+	}
+	for _, e := range doc.profiles {
+		p := e.v
+		r.profiles[p.ID] = &p
+	}
+	return r, nil
 }
 
 // Load reads and parses the registry file at path. A file that cannot be

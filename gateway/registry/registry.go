@@ -164,6 +164,10 @@ type Registry struct {
 	devices map[string]*Device
 	groups  map[string]*Group
 	cards   map[string][]*Card // by card number
+	// buses are RS-485 line settings by port; profiles the site's Modbus
+	// profiles by id.
+	buses    map[string]*Bus
+	profiles map[string]*ModbusProfile
 	// byCell maps grid id → role → staff serving that exact cell.
 	byCell map[string]map[Role][]*Staff
 }
@@ -171,12 +175,14 @@ type Registry struct {
 // newRegistry indexes already-validated lists.
 func newRegistry(grids []Grid, staff []Staff, devices []Device, groups []Group, cards []Card) *Registry {
 	r := &Registry{
-		cards:   make(map[string][]*Card),
-		groups:  make(map[string]*Group, len(groups)),
-		grids:   make(map[string]*Grid, len(grids)),
-		staff:   make(map[string]*Staff, len(staff)),
-		devices: make(map[string]*Device, len(devices)),
-		byCell:  make(map[string]map[Role][]*Staff),
+		cards:    make(map[string][]*Card),
+		buses:    make(map[string]*Bus),
+		profiles: make(map[string]*ModbusProfile),
+		groups:   make(map[string]*Group, len(groups)),
+		grids:    make(map[string]*Grid, len(grids)),
+		staff:    make(map[string]*Staff, len(staff)),
+		devices:  make(map[string]*Device, len(devices)),
+		byCell:   make(map[string]map[Role][]*Staff),
 	}
 	for i := range grids {
 		r.grids[grids[i].ID] = &grids[i]

@@ -29,8 +29,11 @@ func (d *decoder) validate(doc *doc) {
 	grids := d.validateGrids(doc.grids)
 	staff := d.validateStaff(doc.staff, grids)
 	d.validateGroups(doc.groups, staff)
-	devices := d.validateDevices(doc.devices, grids)
+	profiles := d.validateModbusProfiles(doc.profiles)
+	devices := d.validateDevices(doc.devices, grids, profiles)
 	d.validateCards(doc.cards, grids, devices)
+	d.checkPorts(doc.devices)
+	d.validateBuses(doc.buses, doc.devices)
 }
 
 // checkID reports a missing, malformed or duplicate id and records good
@@ -216,7 +219,7 @@ func (d *decoder) validateChannels(m *Staff, s *spot) {
 }
 
 // validateDevices checks the devices and returns the good ones by id.
-func (d *decoder) validateDevices(list []entry[Device], grids map[string]*entry[Grid]) map[string]*entry[Device] {
+func (d *decoder) validateDevices(list []entry[Device], grids map[string]*entry[Grid], profiles map[string]bool) map[string]*entry[Device] {
 	seen := map[string]*spot{}
 	byID := map[string]*entry[Device]{}
 	for i := range list {
@@ -244,6 +247,7 @@ func (d *decoder) validateDevices(list []entry[Device], grids map[string]*entry[
 		d.checkCameras(dev, s, byID)
 		d.checkLocation(dev, s)
 		d.checkBus(dev, s)
+		d.checkModbusProfile(dev, s, profiles)
 	}
 	return byID
 }
