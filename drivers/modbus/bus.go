@@ -170,7 +170,7 @@ func (b *Bus) idle(ctx context.Context, ln *line, d time.Duration) bool {
 
 // mode is the line's speed and parity.
 func (b *Bus) mode() serialline.Mode {
-	return serialline.Mode{Baud: b.cfg.Baud, Parity: b.cfg.Parity}
+	return serialline.Mode{Baud: b.cfg.Baud, Parity: b.cfg.Parity, StopBits: b.cfg.StopBits}
 }
 
 func (b *Bus) emit(u *unit, typ string, data map[string]any) {

@@ -17,9 +17,11 @@ type Config struct {
 	Port string `yaml:"port"`
 	// Baud is the line speed; 9600 if zero.
 	Baud int `yaml:"baud"`
-	// Parity is none (the default), even or odd; always 8 data bits and 1
-	// stop bit.
+	// Parity is none (the default), even or odd; always 8 data bits.
 	Parity serialline.Parity `yaml:"parity"`
+	// StopBits is 1 (0 means 1) or 2: the Modbus RTU standard wants 2
+	// without parity, though many modules ship set to 8N1.
+	StopBits int `yaml:"stop_bits"`
 	// Units are the I/O modules on the line.
 	Units []UnitConfig `yaml:"units"`
 	// Profiles are device profiles of this site, by name, next to the
@@ -99,6 +101,9 @@ func (c Config) Validate() error {
 	}
 	if !c.Parity.Valid() {
 		bad("modbus bus %q: parity %q is not one of none, even, odd", name, c.Parity)
+	}
+	if c.StopBits < 0 || c.StopBits > 2 {
+		bad("modbus bus %q: %d stop bits: want 1 or 2", name, c.StopBits)
 	}
 	if len(c.Units) == 0 {
 		bad("modbus bus %q: no units", name)

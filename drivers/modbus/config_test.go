@@ -38,6 +38,7 @@ func TestValidate(t *testing.T) {
 			c.Units = append(c.Units, UnitConfig{Device: "io-0003", Unit: 4, Profile: "lightbox-io"})
 		}},
 		{"parity", `parity "mark"`, func(c *Config) { c.Parity = "mark" }},
+		{"stop bits", `3 stop bits: want 1 or 2`, func(c *Config) { c.StopBits = 3 }},
 		{"built-in redefined", `profile "lightbox-io" is built in`, func(c *Config) {
 			c.Profiles = map[string]Profile{"lightbox-io": {Inputs: 1}}
 		}},

@@ -27,20 +27,27 @@ func (p Parity) Valid() bool {
 	return false
 }
 
-// Mode is how a port is set up: its speed and parity, always with 8 data
-// bits and 1 stop bit (8N1, 8E1, 8O1).
+// Mode is how a port is set up: its speed, parity and stop bits, always
+// with 8 data bits (8N1, 8E1, 8O1, and 8N2 as Modbus RTU asks for when
+// there is no parity).
 type Mode struct {
 	Baud   int
 	Parity Parity
+	// StopBits is 1 or 2; 0 means 1.
+	StopBits int
 }
 
 // CharBits is how many bits one byte takes on the line: start, 8 data,
 // the parity bit if any, stop.
 func (m Mode) CharBits() int {
+	n := 10
 	if m.Parity == ParityEven || m.Parity == ParityOdd {
-		return 11
+		n++
 	}
-	return 10
+	if m.StopBits == 2 {
+		n++
+	}
+	return n
 }
 
 // TxTime is how long n bytes take on the line.
@@ -60,7 +67,7 @@ func (m Mode) String() string {
 	case ParityOdd:
 		p = "O"
 	}
-	return fmt.Sprintf("%d 8%s1", m.Baud, p)
+	return fmt.Sprintf("%d 8%s%d", m.Baud, p, max(1, m.StopBits))
 }
 
 // Port is an open serial line. A read that times out returns (0, nil).
@@ -81,7 +88,15 @@ func Open(path string, m Mode) (Port, error) {
 	default:
 		return nil, fmt.Errorf("open %s: unknown parity %q", path, m.Parity)
 	}
-	p, err := serial.Open(path, &serial.Mode{BaudRate: m.Baud, DataBits: 8, Parity: parity, StopBits: serial.OneStopBit})
+	stop := serial.OneStopBit
+	switch m.StopBits {
+	case 0, 1:
+	case 2:
+		stop = serial.TwoStopBits
+	default:
+		return nil, fmt.Errorf("open %s: %d stop bits: want 1 or 2", path, m.StopBits)
+	}
+	p, err := serial.Open(path, &serial.Mode{BaudRate: m.Baud, DataBits: 8, Parity: parity, StopBits: stop})
 	if err != nil {
 		return nil, fmt.Errorf("open %s at %s: %w", path, m, err)
 	}

@@ -125,7 +125,8 @@ func osdpConfig(reg *registry.Registry, name, port string, pds []osdp.PDConfig) 
 func modbusConfig(reg *registry.Registry, name, port string, units []modbus.UnitConfig) modbus.Config {
 	cfg := modbus.Config{Name: name, Port: port, Units: units, Profiles: modbusProfiles(reg, units)}
 	if lb, ok := reg.Bus(port); ok {
-		cfg.Baud, cfg.Parity, cfg.Interval, cfg.Timeout = lb.Baud, serialline.Parity(lb.Parity), lb.PollInterval, lb.ReplyTimeout
+		cfg.Baud, cfg.Parity, cfg.StopBits = lb.Baud, serialline.Parity(lb.Parity), lb.StopBits
+		cfg.Interval, cfg.Timeout = lb.PollInterval, lb.ReplyTimeout
 	}
 	return cfg
 }

@@ -24,6 +24,8 @@ type Bus struct {
 	Baud int `yaml:"baud,omitempty" json:"baud,omitempty"`
 	// Parity is none, even or odd; empty: none.
 	Parity string `yaml:"parity,omitempty" json:"parity,omitempty"`
+	// StopBits is 1 or 2 (Modbus only; OSDP is always 1); 0: 1.
+	StopBits int `yaml:"stop_bits,omitempty" json:"stop_bits,omitempty"`
 	// PollInterval is the shortest time between the starts of two polling
 	// cycles; 0: the driver's default.
 	PollInterval time.Duration `yaml:"poll_interval,omitempty" json:"poll_interval,omitempty"`
@@ -77,6 +79,8 @@ func (d *decoder) bus(n *yaml.Node, i int) entry[Bus] {
 			b.Baud, ok = d.int(v, s, key)
 		case "parity":
 			b.Parity, ok = d.str(v, s, key)
+		case "stop_bits":
+			b.StopBits, ok = d.int(v, s, key)
 		case "poll_interval":
 			b.PollInterval, ok = d.duration(v, s, key)
 		case "reply_timeout":
@@ -149,6 +153,14 @@ func (d *decoder) validateBuses(list []entry[Bus], devices []entry[Device]) {
 		}
 		if s.good("parity") && b.Parity != "" && b.Parity != "none" && b.Parity != "even" && b.Parity != "odd" {
 			d.add(s.lineOf("parity"), s.subject, "parity %q: want none, even or odd", b.Parity)
+		}
+		if s.good("stop_bits") {
+			switch {
+			case b.StopBits != 1 && b.StopBits != 2:
+				d.add(s.lineOf("stop_bits"), s.subject, "stop_bits %d: want 1 or 2", b.StopBits)
+			case b.StopBits == 2 && protoOK && b.Protocol == ProtocolOSDP:
+				d.add(s.lineOf("stop_bits"), s.subject, "stop_bits 2: OSDP lines are 8N1")
+			}
 		}
 		d.durationIn(s, "poll_interval", b.PollInterval, MinPollInterval, MaxPollInterval)
 		d.durationIn(s, "reply_timeout", b.ReplyTimeout, MinReplyTimeout, MaxReplyTimeout)

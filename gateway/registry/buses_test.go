@@ -16,6 +16,7 @@ devices:
 buses:
   - {port: /dev/ttyUSB0, protocol: osdp, baud: 38400, reply_timeout: 150ms}
   - {port: /dev/ttyUSB1, protocol: modbus, baud: 19200, parity: even, poll_interval: 250ms}
+  - {port: /dev/ttyUSB2, protocol: modbus, stop_bits: 2}
 modbus_profiles:
   - id: door-io
     edges:
@@ -39,11 +40,11 @@ func TestBusesAndModbusProfiles(t *testing.T) {
 	if !ok || *mb != (Bus{Port: "/dev/ttyUSB1", Protocol: ProtocolModbus, Baud: 19200, Parity: "even", PollInterval: 250 * time.Millisecond}) {
 		t.Errorf("modbus bus = %+v, %v", mb, ok)
 	}
-	if _, ok := r.Bus("/dev/ttyUSB2"); ok {
-		t.Error("a port with no buses entry has one")
+	if b, ok := r.Bus("/dev/ttyUSB2"); !ok || b.StopBits != 2 {
+		t.Errorf("8N2 bus = %+v, %v", b, ok)
 	}
-	if n := len(r.Buses()); n != 2 {
-		t.Errorf("%d buses, want 2", n)
+	if n := len(r.Buses()); n != 3 {
+		t.Errorf("%d buses, want 3", n)
 	}
 	p, ok := r.ModbusProfile("door-io")
 	if !ok {
