@@ -36,6 +36,9 @@ type pipeline struct {
 	history history // nil: events are not written to InfluxDB
 	// commands sends what rules ask devices to do (strobe, siren, clip).
 	commands commander
+	// back is told of each device the rules declare back online (nil:
+	// nobody listens); broadcasts speak again to boxes that missed them.
+	back func(device string)
 	log      *slog.Logger
 	// evalSeconds times each decision of the rules on the alarm path.
 	evalSeconds prometheus.Histogram
@@ -80,6 +83,9 @@ func (p *pipeline) apply(ev event.Event, settled bool) error {
 	}
 	if settled {
 		return nil
+	}
+	if p.back != nil && ev.Source == event.SourceGateway && ev.Type == event.DeviceOnline {
+		p.back(ev.Device)
 	}
 	p.command(reg, ev, triggers)
 	// After the rules, so history never stands in front of an alarm.

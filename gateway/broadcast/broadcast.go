@@ -59,6 +59,9 @@ type Target struct {
 	CID     string `json:"cid,omitempty"`     // a device's command id
 	Error   string `json:"error,omitempty"`
 	AtMS    int64  `json:"at_ms,omitempty"` // when the status last changed
+	// Resent counts the times the box was spoken to again after it came
+	// back online (see Service.DeviceBack).
+	Resent int `json:"resent,omitempty"`
 }
 
 // Broadcast is one message and where it went.

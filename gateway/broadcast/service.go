@@ -182,6 +182,49 @@ func (s *Service) CommandResult(cid, outcome, errText string, atMS int64) {
 	}
 }
 
+// ResendWithin is how old a broadcast may be for a light box that missed
+// it (timed out or failed while offline) to get it when it comes back.
+const ResendWithin = time.Hour
+
+// maxResendScan bounds the broadcasts DeviceBack looks through.
+const maxResendScan = 200
+
+// DeviceBack speaks again, to a light box that has just come back online,
+// every broadcast of the last ResendWithin that it missed (timed out or
+// failed); the target is pending again under its new command id.
+func (s *Service) DeviceBack(device string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list, err := s.store.list(maxResendScan)
+	if err != nil {
+		s.log.Error("broadcasts not read for a device back online", "device", device, "err", err)
+		return
+	}
+	now := s.cfg.Now()
+	reg := s.cfg.Registry()
+	for i := range list {
+		b := &list[i]
+		if now.Sub(time.UnixMilli(b.CreatedMS)) > ResendWithin {
+			return // newest first: the rest are older still
+		}
+		for j := range b.Targets {
+			t := &b.Targets[j]
+			if t.Kind != KindDevice || t.ID != device || (t.Status != Timeout && t.Status != Failed) {
+				continue
+			}
+			t.Status, t.Error, t.AtMS = Pending, "", now.UnixMilli()
+			t.Resent++
+			s.speak(reg, b, t)
+			b.summarise()
+			if err := s.store.put(b); err != nil {
+				s.log.Error("broadcast target not updated", "broadcast", b.ID, "device", device, "err", err)
+				continue
+			}
+			s.log.Info("broadcast spoken again to a box back online", "broadcast", b.ID, "device", device, "status", t.Status)
+		}
+	}
+}
+
 // Get returns one broadcast.
 func (s *Service) Get(id string) (Broadcast, error) {
 	b, err := s.store.get(id)

@@ -151,3 +151,61 @@ func TestWhoMayBroadcast(t *testing.T) {
 		t.Errorf("empty text: %v", err)
 	}
 }
+
+// TestBoxBackOnlineHearsWhatItMissed: a box whose speak command timed out
+// (it was offline) is spoken to again when it comes back within the hour,
+// and its answer is tracked under the new command; a box that answered,
+// or a broadcast older than the hour, is not repeated.
+func TestBoxBackOnlineHearsWhatItMissed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "broadcasts.db")
+	n, c := &fakeNotifier{got: map[string]event.Notification{}}, &fakeCommander{}
+	s := open(t, path, n, c)
+	b, err := s.Send(context.Background(), "lh-g4-07", "台风预警：请勿外出", "room1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.CommandResult("c-lb-0001", OK, "", 1_790_000_001_000)
+	s.CommandResult("c-lb-0002", Timeout, "no answer in 30s", 1_790_000_030_000)
+	sent := len(c.sent)
+
+	s.DeviceBack("lb-0001") // answered: nothing again
+	if len(c.sent) != sent {
+		t.Fatalf("a box that answered was spoken to again: %+v", c.sent[sent:])
+	}
+	s.DeviceBack("lb-0002")
+	if len(c.sent) != sent+1 || c.sent[sent].Device != "lb-0002" || c.sent[sent].Args["broadcast_id"] != b.ID {
+		t.Fatalf("commands after lb-0002 came back: %+v", c.sent[sent:])
+	}
+	got, _ := s.Get(b.ID)
+	for _, tg := range got.Targets {
+		if tg.ID == "lb-0002" && (tg.Status != Pending || tg.Resent != 1) {
+			t.Errorf("lb-0002 after the resend: %+v", tg)
+		}
+	}
+	s.CommandResult("c-lb-0002", Timeout, "no answer in 30s", 1_790_000_100_000) // gone again
+	got, _ = s.Get(b.ID)
+	if got.Summary[OK] != 1 || got.Summary[Timeout] != 1 {
+		t.Errorf("summary after the second timeout: %v", got.Summary)
+	}
+	reg := s.cfg.Registry
+	s.Close()
+
+	// Back again: within the hour it hears it once more, over an hour
+	// after the broadcast it does not.
+	for _, tc := range []struct {
+		after time.Duration
+		want  int
+	}{{ResendWithin + time.Minute, 0}, {50 * time.Minute, 1}} {
+		later, err := Open(Config{Path: path, Registry: reg, Notifier: n, Commander: c,
+			Now: func() time.Time { return time.UnixMilli(1_790_000_000_000).Add(tc.after) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = len(c.sent)
+		later.DeviceBack("lb-0002")
+		if got := len(c.sent) - sent; got != tc.want {
+			t.Errorf("back %v after the broadcast: spoken to %d times, want %d", tc.after, got, tc.want)
+		}
+		later.Close()
+	}
+}
