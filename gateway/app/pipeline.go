@@ -39,7 +39,7 @@ type pipeline struct {
 	// back is told of each device the rules declare back online (nil:
 	// nobody listens); broadcasts speak again to boxes that missed them.
 	back func(device string)
-	log      *slog.Logger
+	log  *slog.Logger
 	// evalSeconds times each decision of the rules on the alarm path.
 	evalSeconds prometheus.Histogram
 
