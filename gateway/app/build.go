@@ -51,6 +51,7 @@ type parts struct {
 	webhook   *deliver.Outbox   // nil without webhook.url
 	sms       *deliver.Outbox   // nil without sms.url
 	commands  *command.Dispatcher
+	routes    *commandRouter // rule commands: serial buses or MQTT
 	broadcast *broadcast.Service
 	http      *httpapi.Server
 	listener  net.Listener
@@ -132,7 +133,8 @@ func (a *App) build() (_ *parts, err error) {
 	if err := a.metrics.Register(p.tracker.Collector()); err != nil {
 		return nil, a.errf("metrics: %w", err)
 	}
-	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker, commands: &commandRouter{mqtt: p.commands, reg: a.reg.Get}, back: p.broadcast.DeviceBack,
+	p.routes = &commandRouter{mqtt: p.commands, reg: a.reg.Get}
+	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker, commands: p.routes, back: p.broadcast.DeviceBack,
 		log: a.log.With("component", "pipeline"), evalSeconds: newEvalHistogram(a.metrics)}
 	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, "journal"), journal.Options{
 		Logger:     a.log.With("component", "journal"),

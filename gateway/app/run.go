@@ -67,7 +67,7 @@ func (a *App) Run(ctx context.Context) error {
 
 	inputs, inCtx := errgroup.WithContext(ctx)
 	sink := &serialSink{ctx: inCtx, journal: p.journal, tracker: p.tracker, log: a.log.With("component", "serial")}
-	buses, err := a.serialBuses(a.reg.Get(), sink, p.pipe)
+	buses, err := a.serialBuses(a.reg.Get(), sink, p.routes)
 	if err != nil {
 		stopCore()
 		_ = core.Wait()

@@ -36,7 +36,7 @@ type serialBus struct {
 // to the pipeline's command routes, so that rule commands reach its
 // devices. Buses follow the registry as it was at start; a reload that
 // adds a port or changes its settings needs a restart.
-func (a *App) serialBuses(reg *registry.Registry, sink *serialSink, pipe *pipeline) ([]*serialBus, error) {
+func (a *App) serialBuses(reg *registry.Registry, sink *serialSink, routes *commandRouter) ([]*serialBus, error) {
 	osdpPorts := map[string][]osdp.PDConfig{}
 	modbusPorts := map[string][]modbus.UnitConfig{}
 	for _, d := range reg.Devices() {
@@ -103,9 +103,7 @@ func (a *App) serialBuses(reg *registry.Registry, sink *serialSink, pipe *pipeli
 		sb.run = sb.runWith(b.Run)
 		buses = append(buses, sb)
 	}
-	if routes := pipe.serialRoutes(); routes != nil {
-		routes.attach(buses)
-	}
+	routes.attach(buses)
 	return buses, nil
 }
 

@@ -61,13 +61,6 @@ func (r *commandRouter) attach(buses []*serialBus) {
 	}
 }
 
-// serialRoutes is the pipeline's command router, nil when its commands go
-// elsewhere (a test's commander).
-func (p *pipeline) serialRoutes() *commandRouter {
-	r, _ := p.commands.(*commandRouter)
-	return r
-}
-
 // commandQueueLen bounds the rule commands waiting for one bus; a full
 // queue refuses (counted) rather than hold up the alarm path.
 const commandQueueLen = 32
