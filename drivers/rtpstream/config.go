@@ -48,6 +48,12 @@ type Thresholds struct {
 	// JitterClear is the jitter at or below which it counts as healthy
 	// again; 60 % of Jitter if zero.
 	JitterClear time.Duration `yaml:"jitter_clear"`
+	// MinFPS is the frame rate over Window below which a flowing stream
+	// is degraded; 0 (the default) does not judge the frame rate, which
+	// depends on how each camera is set up. It is judged once the stream
+	// has flowed for a whole Window; at or above it counts as healthy
+	// again (Hold is the hysteresis).
+	MinFPS float64 `yaml:"min_fps"`
 	// Silence is how long without a packet means the video is lost; 5 s
 	// if zero.
 	Silence time.Duration `yaml:"silence"`
@@ -100,6 +106,9 @@ func (t Thresholds) withDefaults() Thresholds {
 	return t
 }
 
+// maxFPS bounds Thresholds.MinFPS: no camera sends more frames a second.
+const maxFPS = 1000
+
 // Validate returns every problem of c (after defaults) at once.
 func (c Config) Validate() error {
 	c = c.withDefaults()
@@ -135,6 +144,9 @@ func (c Config) Validate() error {
 	}
 	if t.Jitter < 0 || t.JitterClear < 0 || t.JitterClear > t.Jitter {
 		bad("thresholds.jitter_clear %v: want 0..jitter (%v)", t.JitterClear, t.Jitter)
+	}
+	if t.MinFPS < 0 || t.MinFPS > maxFPS {
+		bad("thresholds.min_fps %v: want 0..%v", t.MinFPS, maxFPS)
 	}
 	if t.Silence < c.Check {
 		bad("thresholds.silence %v: want at least check (%v)", t.Silence, c.Check)

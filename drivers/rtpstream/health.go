@@ -9,7 +9,7 @@ type State string
 const (
 	StateWaiting  State = "waiting"  // nothing received yet, not silent for long
 	StateUp       State = "up"       // flowing and healthy
-	StateDegraded State = "degraded" // flowing, but loss or jitter too high (or recovering)
+	StateDegraded State = "degraded" // flowing, but loss or jitter too high or too few frames (or recovering)
 	StateLost     State = "lost"     // no packets for Thresholds.Silence
 )
 
@@ -17,6 +17,7 @@ const (
 const (
 	ReasonLoss      = "loss"
 	ReasonJitter    = "jitter"
+	ReasonFPS       = "low_fps"
 	ReasonNoPackets = "no_packets"
 )
 
@@ -30,6 +31,7 @@ type window struct {
 	jitter     time.Duration
 	bitrate    float64 // bits per second
 	fps        float64
+	fpsJudged  bool // the stream has flowed for a whole window
 }
 
 // verdict is one change the judge decided on: an event type and why.
@@ -104,11 +106,18 @@ func (j *judge) bad(w window) string {
 		return ReasonLoss
 	case w.jitter > j.th.Jitter:
 		return ReasonJitter
+	case j.lowFPS(w):
+		return ReasonFPS
 	}
 	return ""
 }
 
 // healthy says whether w is at or below the clear levels.
 func (j *judge) healthy(w window) bool {
-	return (!w.lossJudged || w.lossPct <= j.th.LossClearPct) && w.jitter <= j.th.JitterClear
+	return (!w.lossJudged || w.lossPct <= j.th.LossClearPct) && w.jitter <= j.th.JitterClear && !j.lowFPS(w)
+}
+
+// lowFPS says whether w's frame rate is judged and under MinFPS.
+func (j *judge) lowFPS(w window) bool {
+	return j.th.MinFPS > 0 && w.fpsJudged && w.fps < j.th.MinFPS
 }

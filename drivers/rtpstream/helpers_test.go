@@ -34,8 +34,9 @@ func testConfig() Config {
 
 // feeder sends a synthetic 25 fps stream into a monitor on a fake clock:
 // each frame is perFrame packets (the last with the marker bit), 3600
-// timestamp units apart at 90 kHz, arriving 40 ms apart. drop says which
-// sequence numbers are lost on the way.
+// timestamp units apart at 90 kHz, arriving 40 ms apart (gap; a longer
+// gap with the matching timestamp step is a slower camera). drop says
+// which sequence numbers are lost on the way.
 type feeder struct {
 	t        testing.TB
 	m        *monitor
@@ -44,6 +45,7 @@ type feeder struct {
 	ts       uint32
 	now      time.Time
 	perFrame int
+	gap      time.Duration // between frames; 40 ms
 	drop     func(n int) bool
 	sent     int
 	verdicts []verdict
@@ -51,7 +53,7 @@ type feeder struct {
 }
 
 func newFeeder(t testing.TB, m *monitor) *feeder {
-	return &feeder{t: t, m: m, ssrc: 0x1234abcd, seq: 100, ts: 9000, now: t0, perFrame: 4, nextTick: t0.Add(m.cfg.Check)}
+	return &feeder{t: t, m: m, ssrc: 0x1234abcd, seq: 100, ts: 9000, now: t0, perFrame: 4, gap: 40 * time.Millisecond, nextTick: t0.Add(m.cfg.Check)}
 }
 
 // run sends frames for d of fake time, ticking the monitor every Check,
@@ -69,8 +71,8 @@ func (f *feeder) run(d time.Duration) {
 			}
 			f.m.datagram(b, f.now.Add(time.Duration(i)*time.Millisecond), from)
 		}
-		f.ts += 3600
-		f.advance(40 * time.Millisecond)
+		f.ts += uint32(f.gap * 90000 / time.Second)
+		f.advance(f.gap)
 	}
 }
 

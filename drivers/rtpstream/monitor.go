@@ -37,8 +37,9 @@ type snap struct {
 type monitor struct {
 	cfg   Config
 	hdr   rtp.Header
-	cur   *stream // nil before the first packet
-	prior counts  // of SSRCs before cur
+	cur   *stream   // nil before the first packet
+	since time.Time // first packet of cur
+	prior counts    // of SSRCs before cur
 
 	malformed   [badReasons]int64
 	rtcp        int64
@@ -77,7 +78,7 @@ func (m *monitor) datagram(buf []byte, now time.Time, from netip.AddrPort) int {
 			m.prior = m.prior.add(m.cur.counts())
 			m.ssrcChanges++
 		}
-		m.cur = newStream(m.hdr.SSRC, m.cfg.ClockRate)
+		m.cur, m.since = newStream(m.hdr.SSRC, m.cfg.ClockRate), now
 	}
 	m.cur.packet(&m.hdr, len(buf), now)
 	m.lastFrom, m.lastPacket = from, now
@@ -132,6 +133,9 @@ func (m *monitor) tick(now time.Time) []verdict {
 		w.bitrate = float64(c.bytes-old.c.bytes) * 8 / el
 		w.fps = float64(c.frames-old.c.frames) / el
 	}
+	// A window that reaches back before the stream began would understate
+	// its frame rate.
+	w.fpsJudged = w.heard && !old.at.Before(m.since) && now.Sub(old.at) >= m.cfg.Thresholds.Window-m.cfg.Check
 	if w.silent >= m.cfg.Thresholds.Silence {
 		w.jitter = 0 // nothing flows; the last jitter says nothing now
 	}

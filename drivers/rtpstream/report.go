@@ -90,6 +90,9 @@ func (m *monitor) events(device string, now time.Time, vs []verdict) []event.Eve
 			data["reason"] = v.reason
 			data["loss_threshold_pct"] = th.LossPct
 			data["jitter_threshold_ms"] = ms(th.Jitter)
+			if th.MinFPS > 0 {
+				data["min_fps_threshold"] = th.MinFPS
+			}
 		case typeVideoLoss:
 			data["reason"] = v.reason
 			data["silent_ms"] = m.win.silent.Milliseconds()

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -186,10 +185,13 @@ func (a *App) build() (_ *parts, err error) {
 			broadcast.ErrUnknownGrid: http.StatusNotFound, broadcast.ErrBadRequest: http.StatusBadRequest,
 			escalate.ErrStopped: http.StatusServiceUnavailable, escalate.ErrNotReady: http.StatusServiceUnavailable,
 		}),
-		Ready:  func() error { return errors.Join(p.transport.Ready(), p.journal.Err(), deskRunning(p.desk)) },
+		Ready:  p.ready,
 		Logger: a.log.With("component", "http"), Registerer: a.metrics,
 	}); err != nil {
 		return nil, a.errf("http: %w", err)
+	}
+	if err := registerReady(a.metrics, p.ready); err != nil {
+		return nil, a.errf("metrics: %w", err)
 	}
 	return p, nil
 }
@@ -250,7 +252,7 @@ func (a *App) newTransport(h handlerFunc) (transport, error) {
 	b, err := broker.New(broker.Config{
 		Listen: e.Listen, TLSListen: e.TLS.Listen, TLSCert: e.TLS.Cert, TLSKey: e.TLS.Key,
 		AllowAnonymous: cfg.AnonymousAllowed(), Users: e.Users, TopicRoot: cfg.MQTT.TopicRoot, DataDir: cfg.DataDir, Handler: h,
-		Logger: a.log.With("component", "broker"),
+		Logger: a.log.With("component", "broker"), Registerer: a.metrics,
 	})
 	if err != nil {
 		return nil, a.errf("broker: %w", err)

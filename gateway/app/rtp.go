@@ -12,8 +12,9 @@ import (
 )
 
 // rtpCameras builds one RTP listener per registry camera with rtp.listen,
-// at the driver's default thresholds, reporting through one rtpSink. Like
-// the serial buses, listeners follow the registry as it was at start.
+// at the driver's default thresholds or those the camera's rtp entry
+// overrides, reporting through one rtpSink. Like the serial buses,
+// listeners follow the registry as it was at start.
 func (a *App) rtpCameras(ctx context.Context, p *parts) ([]*rtpstream.Listener, error) {
 	sink := &rtpSink{ctx: ctx, journal: p.journal, devices: liveDevices{p.tracker, p.pipe}, reg: a.reg.Get,
 		log: a.log.With("component", "rtp")}
@@ -25,14 +26,26 @@ func (a *App) rtpCameras(ctx context.Context, p *parts) ([]*rtpstream.Listener, 
 		if d.RTP == nil || d.RTP.Listen == "" {
 			continue
 		}
-		l, err := rtpstream.New(rtpstream.Config{Device: d.ID, Listen: d.RTP.Listen}, sink,
-			rtpstream.Options{Logger: a.log.With("component", "rtp", "device", d.ID), Registerer: a.metrics})
+		l, err := rtpstream.New(rtpConfig(d.ID, d.RTP), sink,
+			rtpstream.Options{Logger: a.log.With("component", "rtp"), Registerer: a.metrics}) // the listener adds device
 		if err != nil {
 			return nil, a.errf("camera %s: %w", d.ID, err)
 		}
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// rtpConfig is the listener config of camera id: its listen address and
+// the thresholds its registry entry sets (0 leaves the driver's default).
+// The clear levels follow a stricter raise level: the driver derives
+// them from it.
+func rtpConfig(id string, r *registry.RTP) rtpstream.Config {
+	return rtpstream.Config{Device: id, Listen: r.Listen, Thresholds: rtpstream.Thresholds{
+		LossPct: r.LossPct,
+		Jitter:  time.Duration(r.JitterMS * float64(time.Millisecond)),
+		MinFPS:  r.MinFPS,
+	}}
 }
 
 // rtpSink takes what the RTP listeners judge. Events are journaled like

@@ -19,6 +19,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/bbolt"
 )
 
@@ -43,6 +44,9 @@ type Config struct {
 	DataDir string
 	Handler Handler
 	Logger  *slog.Logger
+	// Registerer takes the gridwatch_broker_* metrics. nil keeps them
+	// unregistered.
+	Registerer prometheus.Registerer
 }
 
 // Broker is the embedded MQTT broker.
@@ -63,7 +67,13 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Broker{cfg: cfg}, nil
+	b := &Broker{cfg: cfg}
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(newCollector(b)); err != nil {
+			return nil, fmt.Errorf("broker: metrics: %w", err)
+		}
+	}
+	return b, nil
 }
 
 // Run opens the session store, listens, and serves until ctx is done. It
@@ -125,6 +135,15 @@ func (b *Broker) Ready() error {
 		return errors.New("embedded broker not serving")
 	}
 	return nil
+}
+
+// serving returns the mochi server while it serves, else nil. server is
+// set before ready turns true, so reading it after ready is race-free.
+func (b *Broker) serving() *mqtt.Server {
+	if !b.ready.Load() {
+		return nil
+	}
+	return b.server
 }
 
 // Publish sends a message from the gateway itself. It never blocks on a

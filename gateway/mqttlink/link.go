@@ -59,14 +59,16 @@ type Link struct {
 	client    paho.Client // events, presence, replies; all publishing
 	telClient paho.Client // telemetry only
 	connected atomic.Bool
+	everUp    atomic.Bool // the event connection has been up at least once
 
 	eventQ  []chan paho.Message
 	telQ    chan paho.Message
 	pending chan pendingPublish
 
-	dropped   prometheus.Counter
-	pubFailed prometheus.Counter
-	connState prometheus.Gauge
+	dropped    prometheus.Counter
+	pubFailed  prometheus.Counter
+	connState  prometheus.Gauge
+	reconnects prometheus.Counter
 }
 
 type pendingPublish struct {
@@ -109,12 +111,16 @@ func New(cfg Config) (*Link, error) {
 			Name: "gridwatch_mqtt_connected",
 			Help: "1 while the link to the external broker is up.",
 		}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_mqtt_reconnects_total",
+			Help: "Times the link to the external broker came back up after it was lost.",
+		}),
 	}
 	for i := range l.eventQ {
 		l.eventQ[i] = make(chan paho.Message, cfg.QueueDepth)
 	}
 	if cfg.Registerer != nil {
-		for _, c := range []prometheus.Collector{l.dropped, l.pubFailed, l.connState} {
+		for _, c := range []prometheus.Collector{l.dropped, l.pubFailed, l.connState, l.reconnects} {
 			if err := cfg.Registerer.Register(c); err != nil {
 				return nil, err
 			}
@@ -166,6 +172,7 @@ func (l *Link) Run(ctx context.Context) error {
 	l.telClient.Disconnect(250)
 	l.client.Disconnect(500)
 	l.connected.Store(false)
+	l.connState.Set(0)
 	wg.Wait()
 	return nil
 }
@@ -218,6 +225,9 @@ func (l *Link) onConnect(c paho.Client) {
 	}
 	l.connected.Store(true)
 	l.connState.Set(1)
+	if l.everUp.Swap(true) {
+		l.reconnects.Inc()
+	}
 	l.cfg.Logger.Info("connected to external broker", "url", l.cfg.URL, "client_id", l.cfg.ClientID)
 }
 

@@ -124,13 +124,7 @@ func (d *decoder) device(n *yaml.Node, i int) entry[Device] {
 			ok = d.modbus(v, s, dev.Modbus)
 		case "rtp":
 			dev.RTP = &RTP{}
-			ok = d.mapping(v, s, "rtp.", func(k, v *yaml.Node) (ok bool) {
-				if k.Value != "listen" {
-					return d.unknown(k, s, "rtp.")
-				}
-				dev.RTP.Listen, ok = d.str(v, s, "rtp.listen")
-				return ok
-			})
+			ok = d.rtp(v, s, dev.RTP)
 		case "rtsp":
 			dev.RTSP = &RTSP{}
 			ok = d.mapping(v, s, "rtsp.", func(k, v *yaml.Node) (ok bool) {

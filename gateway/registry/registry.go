@@ -119,11 +119,6 @@ type Modbus struct {
 	Profile string `yaml:"profile,omitempty" json:"profile,omitempty"`
 }
 
-// RTP says where a camera's RTP/H.264 video arrives.
-type RTP struct {
-	Listen string `yaml:"listen" json:"listen"`
-}
-
 // RTSP says where to pull a camera's video from.
 type RTSP struct {
 	URL string `yaml:"url" json:"url"`

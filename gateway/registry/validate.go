@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -321,10 +320,8 @@ func (d *decoder) checkBus(dev *Device, s *spot) {
 	if s.has("rtp") && s.has("rtsp") {
 		d.add(s.lineOf("rtsp"), s.subject, "give rtp or rtsp, not both")
 	}
-	if dev.RTP != nil && d.required(s, "rtp.listen", dev.RTP.Listen) && s.good("rtp.listen") {
-		if _, port, err := net.SplitHostPort(dev.RTP.Listen); err != nil || port == "" {
-			d.add(s.lineOf("rtp.listen"), s.subject, "rtp.listen %q: want host:port", dev.RTP.Listen)
-		}
+	if dev.RTP != nil {
+		d.checkRTP(dev.RTP, s)
 	}
 	if dev.RTSP != nil && d.required(s, "rtsp.url", dev.RTSP.URL) && s.good("rtsp.url") {
 		if u, err := url.Parse(dev.RTSP.URL); err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "" {

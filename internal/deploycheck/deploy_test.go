@@ -238,8 +238,10 @@ func TestMissing(t *testing.T) {
 // TestQueriedMetricsExist runs a gateway (external Mosquitto, InfluxDB
 // configured but down, so every part exports its metrics), raises one
 // alarm and sends telemetry so that labelled series exist, then checks
-// every metric the alerts and dashboards query is in its /metrics, and
-// lints the scrape with `promtool check metrics`.
+// every metric the alerts and dashboards query is in its /metrics or in
+// that of a second gateway running the embedded broker, and lints the
+// first scrape with `promtool check metrics` (TestEmbeddedBrokerScrape
+// lints the second).
 func TestQueriedMetricsExist(t *testing.T) {
 	qs := alertExprs(t)
 	for file, d := range dashboards(t) {
@@ -260,12 +262,22 @@ func TestQueriedMetricsExist(t *testing.T) {
 	publish(t, dev, topics.Event("lb-0001"), fmt.Sprintf(`{"type":"button.pressed","ts":%d,"seq":1}`, time.Now().UnixMilli()))
 	publish(t, dev, topics.Telemetry("lb-0001"), `{"battery_v":12.4,"mains":true}`)
 
+	// The embedded broker's metrics come from a second gateway that runs
+	// it; a query counts as exported if either gateway exports it.
+	addr := "127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t))
+	embedded, _ := runGateway(t, func(cfg *config.Config) { cfg.MQTT.Embedded.Listen = addr })
+	waitReady(t, embedded)
+
 	// Poll: the alarm, its pages and the spool's first write take a moment.
 	var scrape []byte
 	var gone []string
 	for deadline := time.Now().Add(wait); ; time.Sleep(100 * time.Millisecond) {
 		scrape = get(t, base+"/metrics")
-		if gone = missing(qs, families(scrape)); len(gone) == 0 || time.Now().After(deadline) {
+		fams := families(scrape)
+		for f := range families(get(t, embedded+"/metrics")) {
+			fams[f] = true
+		}
+		if gone = missing(qs, fams); len(gone) == 0 || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -291,11 +303,23 @@ devices:
   - {id: lb-0001, kind: lightbox, grid: lh-g4-07}
 `
 
-// startGateway runs a gateway until the test ends; it returns its HTTP
-// base URL, the broker URL and the topics.
+// startGateway runs a gateway on an external Mosquitto until the test
+// ends; it returns its HTTP base URL, the broker URL and the topics.
 func startGateway(t *testing.T) (string, string, wire.Topics) {
 	t.Helper()
 	mq := testsvc.Mosquitto(t)
+	base, topics := runGateway(t, func(cfg *config.Config) {
+		cfg.MQTT.URL, cfg.MQTT.ClientID = mq.URL, "gridwatchd-deploycheck-"+strconv.FormatInt(time.Now().UnixNano(), 36)
+	})
+	waitReady(t, base)
+	return base, mq.URL, topics
+}
+
+// runGateway runs a gateway with the test registry, InfluxDB configured
+// but down, and the changes of mod, until the test ends. It returns once
+// the gateway serves HTTP (not necessarily ready), with its base URL.
+func runGateway(t *testing.T, mod func(*config.Config)) (string, wire.Topics) {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := config.Default()
 	cfg.Site = "deploycheck"
@@ -306,9 +330,9 @@ func startGateway(t *testing.T) (string, string, wire.Topics) {
 	}
 	no := false
 	cfg.HTTP.Auth, cfg.HTTP.Listen = &no, "127.0.0.1:0"
-	cfg.MQTT.URL, cfg.MQTT.ClientID = mq.URL, "gridwatchd-deploycheck-"+strconv.FormatInt(time.Now().UnixNano(), 36)
 	down := "http://127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t)) // nothing listens there
 	cfg.Influx = config.Influx{URL: down, Token: "deploycheck-token", Org: "gridwatch", Bucket: "gridwatch"}
+	mod(&cfg)
 
 	a, err := app.New(cfg, nil)
 	if err != nil {
@@ -336,16 +360,23 @@ func startGateway(t *testing.T) (string, string, wire.Topics) {
 	if a.HTTPAddr() == nil {
 		t.Fatal("gateway did not start")
 	}
-	base := "http://" + a.HTTPAddr().String()
-	testsvc.Eventually(t, wait, "gateway ready", func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	return base, mq.URL, wire.Topics{Root: cfg.MQTT.TopicRoot}
+	return "http://" + a.HTTPAddr().String(), wire.Topics{Root: cfg.MQTT.TopicRoot}
+}
+
+// readyz returns the status /readyz answers, or 0 if it cannot be reached.
+func readyz(base string) int {
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitReady waits until /readyz answers 200.
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	testsvc.Eventually(t, wait, "gateway ready", func() bool { return readyz(base) == http.StatusOK })
 }
 
 func connect(t *testing.T, broker, id string) paho.Client {

@@ -1,0 +1,69 @@
+package registry
+
+import (
+	"net"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// RTP says where a camera's RTP/H.264 video arrives and, optionally, how
+// strict the gateway is about it. A threshold left out (0) keeps the
+// stream-health driver's default (drivers/rtpstream): loss 2 %, jitter
+// 50 ms, frame rate not judged.
+type RTP struct {
+	Listen string `yaml:"listen" json:"listen"`
+	// LossPct is the packet loss over the health window, in percent, above
+	// which the stream is degraded.
+	LossPct float64 `yaml:"loss_pct,omitempty" json:"loss_pct,omitempty"`
+	// JitterMS is the interarrival jitter, in milliseconds, above which the
+	// stream is degraded.
+	JitterMS float64 `yaml:"jitter_ms,omitempty" json:"jitter_ms,omitempty"`
+	// MinFPS is the frame rate below which a flowing stream is degraded.
+	MinFPS float64 `yaml:"min_fps,omitempty" json:"min_fps,omitempty"`
+}
+
+// rtpLimits are the ranges the RTP thresholds may take; each must be above
+// 0 (leave it out for the default).
+var rtpLimits = []struct {
+	key string
+	max float64
+	get func(*RTP) float64
+}{
+	{"rtp.loss_pct", 100, func(r *RTP) float64 { return r.LossPct }},
+	{"rtp.jitter_ms", 10_000, func(r *RTP) float64 { return r.JitterMS }},
+	{"rtp.min_fps", 1000, func(r *RTP) float64 { return r.MinFPS }},
+}
+
+// rtp decodes a camera's rtp mapping.
+func (d *decoder) rtp(n *yaml.Node, s *spot, r *RTP) bool {
+	return d.mapping(n, s, "rtp.", func(k, v *yaml.Node) (ok bool) {
+		switch key := "rtp." + k.Value; k.Value {
+		case "listen":
+			r.Listen, ok = d.str(v, s, key)
+		case "loss_pct":
+			r.LossPct, ok = d.float(v, s, key)
+		case "jitter_ms":
+			r.JitterMS, ok = d.float(v, s, key)
+		case "min_fps":
+			r.MinFPS, ok = d.float(v, s, key)
+		default:
+			return d.unknown(k, s, "rtp.")
+		}
+		return ok
+	})
+}
+
+// checkRTP checks a camera's rtp: a host:port to listen on, and each
+// threshold given within its range.
+func (d *decoder) checkRTP(r *RTP, s *spot) {
+	if d.required(s, "rtp.listen", r.Listen) && s.good("rtp.listen") {
+		if _, port, err := net.SplitHostPort(r.Listen); err != nil || port == "" {
+			d.add(s.lineOf("rtp.listen"), s.subject, "rtp.listen %q: want host:port", r.Listen)
+		}
+	}
+	for _, l := range rtpLimits {
+		if v := l.get(r); s.good(l.key) && !(v > 0 && v <= l.max) {
+			d.add(s.lineOf(l.key), s.subject, "%s %v out of range: want above 0 and at most %v (leave it out for the default)", l.key, v, l.max)
+		}
+	}
+}
