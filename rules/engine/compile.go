@@ -53,9 +53,11 @@ type compiled struct {
 	// inhibitors are inhibited_by, resolved.
 	inhibitors []inhibitor
 	// swept is when Tick last finished sweeping the rule's idle keys;
-	// sweeping says a sweep is under way, in instalments.
-	swept    int64
-	sweeping bool
+	// sweeping says a sweep is under way, in instalments, with sweepLeft
+	// keys still to look at.
+	swept     int64
+	sweeping  bool
+	sweepLeft int
 }
 
 // compile checks r and prepares it. It reports every problem it finds.

@@ -277,18 +277,18 @@ func (s *ruleState) loadAbsence(rec record) error {
 }
 
 // sweepSome evicts idle count and sequence keys, looking at up to budget
-// of them from where the last call stopped; it says how many it looked at
-// and whether the pass over the rule's keys is complete.
-func (s *ruleState) sweepSome(now int64, budget int) (int, bool) {
+// of them (from a random one on); it returns how many it looked at, and
+// how many keys the rule holds to look at (before the call).
+func (s *ruleState) sweepSome(now int64, budget int) (looked, held int) {
 	switch {
 	case s.counts != nil:
-		n, _, done := s.counts.SweepSome(now, budget)
-		return n, done
+		held = s.counts.Len()
+		looked, _ = s.counts.SweepSome(now, budget)
 	case s.pending != nil:
-		n, _, done := s.pending.SweepSome(now, budget)
-		return n, done
+		held = s.pending.Len()
+		looked, _ = s.pending.SweepSome(now, budget)
 	}
-	return 0, true
+	return looked, held
 }
 
 // sweep evicts idle count and sequence keys.

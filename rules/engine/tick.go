@@ -68,8 +68,11 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 // sweepBudget is how many keys one Tick looks at, at most, to evict idle
 // ones (plus the flap records of a rule finishing its pass). Rules are
 // swept in turn, each when its time has come and in instalments when it
-// holds more keys than the budget; the rest wait for the next Tick. So no
-// Tick walks a whole large map and holds up the events behind it.
+// holds more keys than the budget — a pass ends once it has looked at as
+// many keys as the rule held when it began (each instalment starts at a
+// random key, so a pass covers nearly all of them; what one misses the
+// next takes). So no Tick walks a whole large map and holds up the events
+// behind it.
 const sweepBudget = 8192
 
 // sweepSome evicts idle keys of the rules whose sweep is due, in turn,
@@ -87,10 +90,14 @@ func (e *Engine) sweepSome(ms int64) {
 			e.sweepNext = (e.sweepNext + 1) % len(e.rules)
 			continue
 		}
-		r.sweeping = true
-		looked, done := st.sweepSome(ms, budget)
+		looked, held := st.sweepSome(ms, budget)
+		if !r.sweeping {
+			r.sweeping, r.sweepLeft = true, held
+		}
+		r.sweepLeft -= looked
+		walkedAll := looked < budget // the map ran out before the budget
 		budget -= max(1, looked)
-		if !done {
+		if r.sweepLeft > 0 && !walkedAll {
 			return // this rule goes on at the next Tick
 		}
 		r.sweeping, r.swept = false, ms

@@ -19,7 +19,6 @@ type Counts struct {
 	span    int64
 	maxKeys int
 	keys    map[string]*times
-	ring    ring
 	dropped uint64
 	swept   int64 // time of the last sweep forced by a full map
 }
@@ -27,8 +26,7 @@ type Counts struct {
 // times is one key's most recent times, ascending, at most n+1 of them
 // (one extra while an insert is being judged).
 type times struct {
-	at  []int64
-	idx int // in ring
+	at []int64
 }
 
 // NewCounts makes windows of at least n events within span, keeping at
@@ -56,7 +54,7 @@ func (c *Counts) Add(key string, at int64) bool {
 			c.dropped++
 			return false
 		}
-		t = &times{at: make([]int64, 0, c.n+1), idx: c.ring.add(key)}
+		t = &times{at: make([]int64, 0, c.n+1)}
 		c.keys[key] = t
 	}
 	i, _ := slices.BinarySearch(t.at, at)
@@ -95,28 +93,27 @@ func (c *Counts) makeRoom(now int64) bool {
 // every key that is empty after firing. It returns how many keys it
 // evicted.
 func (c *Counts) Sweep(now int64) int {
-	c.ring.cursor = 0
-	_, n, _ := c.SweepSome(now, len(c.ring.keys)+1)
+	_, n := c.SweepSome(now, len(c.keys))
 	return n
 }
 
-// SweepSome is Sweep by instalments: it looks at up to budget keys from
-// where the last call stopped, and reports how many it looked at and
-// evicted and whether it reached the last key (the next call then starts
-// a new pass).
-func (c *Counts) SweepSome(now int64, budget int) (looked, evicted int, done bool) {
-	return c.ring.walk(budget, func(k string) bool {
-		t := c.keys[k]
-		return len(t.at) == 0 || t.at[len(t.at)-1] < now-c.span
-	}, c.evict)
-}
-
-func (c *Counts) evict(key string) {
-	t := c.keys[key]
-	if moved := c.ring.remove(t.idx); moved != "" {
-		c.keys[moved].idx = t.idx
+// SweepSome is Sweep by instalments: it looks at up to budget keys and
+// returns how many it looked at and evicted. Each call starts at a random
+// key (Go's map order), so repeated calls cover the map without keeping a
+// second index of the keys; a call that looks at fewer than budget keys
+// walked them all.
+func (c *Counts) SweepSome(now int64, budget int) (looked, evicted int) {
+	for k, t := range c.keys {
+		if looked >= budget {
+			break
+		}
+		looked++
+		if len(t.at) == 0 || t.at[len(t.at)-1] < now-c.span {
+			delete(c.keys, k)
+			evicted++
+		}
 	}
-	delete(c.keys, key)
+	return looked, evicted
 }
 
 // Len is the number of keys held.

@@ -1,6 +1,7 @@
 package window
 
 import (
+	"strconv"
 	"testing"
 	"time"
 )
@@ -92,5 +93,39 @@ func TestNewCountsRejects(t *testing.T) {
 		if _, err := NewCounts(tt.n, tt.span, tt.keys); err == nil {
 			t.Errorf("NewCounts(%d, %v, %d) accepted", tt.n, tt.span, tt.keys)
 		}
+	}
+}
+
+// TestSweepSomeInInstalments: a sweep with a small budget looks at no
+// more than its budget per call, never evicts a live key, and repeated
+// calls evict every idle one.
+func TestSweepSomeInInstalments(t *testing.T) {
+	c, err := NewCounts(5, time.Second, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := map[string]bool{}
+	for i := range 150 {
+		k, at := "k"+strconv.Itoa(i), int64(0) // idle by t=2000
+		if i%3 == 0 {
+			at, live[k] = 1900, true
+		}
+		c.Add(k, at)
+	}
+	for calls := 1; c.Len() > len(live); calls++ {
+		if looked, _ := c.SweepSome(2000, 10); looked > 10 {
+			t.Fatalf("call %d looked at %d keys, budget 10", calls, looked)
+		}
+		if calls > 10_000 {
+			t.Fatalf("idle keys left after %d instalments: %d keys, %d live", calls, c.Len(), len(live))
+		}
+	}
+	for k := range live {
+		if _, ok := c.keys[k]; !ok {
+			t.Fatalf("live key %s evicted", k)
+		}
+	}
+	if looked, evicted := c.SweepSome(2000, 1000); looked != 50 || evicted != 0 {
+		t.Errorf("a whole walk looked at %d and evicted %d; want 50 and 0", looked, evicted)
 	}
 }

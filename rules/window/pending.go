@@ -13,16 +13,9 @@ import (
 type Pending struct {
 	span    int64
 	maxKeys int
-	keys    map[string]start
-	ring    ring
+	keys    map[string]int64
 	dropped uint64
 	swept   int64
-}
-
-// start is when a sequence started on a key, and the key's place in ring.
-type start struct {
-	at  int64
-	idx int
 }
 
 // NewPending makes sequences that must complete within span, keeping at
@@ -34,7 +27,7 @@ func NewPending(span time.Duration, maxKeys int) (*Pending, error) {
 	case maxKeys < 1:
 		return nil, fmt.Errorf("sequence: %d keys: want 1 or more", maxKeys)
 	}
-	return &Pending{span: span.Milliseconds(), maxKeys: maxKeys, keys: make(map[string]start)}, nil
+	return &Pending{span: span.Milliseconds(), maxKeys: maxKeys, keys: make(map[string]int64)}, nil
 }
 
 // Start records that a sequence started on key at time at. A later start
@@ -43,8 +36,8 @@ func NewPending(span time.Duration, maxKeys int) (*Pending, error) {
 func (p *Pending) Start(key string, at int64) {
 	old, ok := p.keys[key]
 	if ok {
-		if at > old.at {
-			p.keys[key] = start{at: at, idx: old.idx}
+		if at > old {
+			p.keys[key] = at
 		}
 		return
 	}
@@ -52,17 +45,17 @@ func (p *Pending) Start(key string, at int64) {
 		p.dropped++
 		return
 	}
-	p.keys[key] = start{at: at, idx: p.ring.add(key)}
+	p.keys[key] = at
 }
 
 // Complete reports whether a sequence started on key no earlier than span
 // before at, and no later than at. A completed sequence is consumed.
 func (p *Pending) Complete(key string, at int64) bool {
-	st, ok := p.keys[key]
-	if !ok || st.at > at || at-st.at > p.span {
+	start, ok := p.keys[key]
+	if !ok || start > at || at-start > p.span {
 		return false
 	}
-	p.evict(key)
+	delete(p.keys, key)
 	return true
 }
 
@@ -77,24 +70,23 @@ func (p *Pending) makeRoom(now int64) bool {
 // Sweep evicts every start older than now minus the span; it returns how
 // many it evicted.
 func (p *Pending) Sweep(now int64) int {
-	p.ring.cursor = 0
-	_, n, _ := p.SweepSome(now, len(p.ring.keys)+1)
+	_, n := p.SweepSome(now, len(p.keys))
 	return n
 }
 
 // SweepSome is Sweep by instalments, like Counts.SweepSome.
-func (p *Pending) SweepSome(now int64, budget int) (looked, evicted int, done bool) {
-	return p.ring.walk(budget, func(k string) bool { return p.keys[k].at < now-p.span }, p.evict)
-}
-
-func (p *Pending) evict(key string) {
-	st := p.keys[key]
-	if moved := p.ring.remove(st.idx); moved != "" {
-		m := p.keys[moved]
-		m.idx = st.idx
-		p.keys[moved] = m
+func (p *Pending) SweepSome(now int64, budget int) (looked, evicted int) {
+	for k, at := range p.keys {
+		if looked >= budget {
+			break
+		}
+		looked++
+		if at < now-p.span {
+			delete(p.keys, k)
+			evicted++
+		}
 	}
-	delete(p.keys, key)
+	return looked, evicted
 }
 
 // Len is the number of started sequences held.
@@ -106,7 +98,7 @@ func (p *Pending) Dropped() uint64 { return p.dropped }
 
 // Each calls fn with every started sequence; Start restores it.
 func (p *Pending) Each(fn func(key string, at int64)) {
-	for k, st := range p.keys {
-		fn(k, st.at)
+	for k, at := range p.keys {
+		fn(k, at)
 	}
 }
