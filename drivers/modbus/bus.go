@@ -50,9 +50,9 @@ type Bus struct {
 	now    func() time.Time
 	open   Opener
 	m      *metrics
-	units  []*unit           // owned by Run's goroutine
-	health serialline.Health // owned by Run's goroutine
-	cmds   chan cmdRequest   // Command → Run
+	units  []*unit                 // owned by Run's goroutine
+	health serialline.Health       // owned by Run's goroutine
+	cmds   chan serialline.Request // Command → Run
 
 	mu     sync.Mutex
 	status []UnitStatus
@@ -67,7 +67,7 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 		return nil, errors.New("modbus: no event sink")
 	}
 	cfg = cfg.withDefaults()
-	b := &Bus{cfg: cfg, sink: sink, log: opt.Logger, now: opt.Now, open: opt.Open, cmds: make(chan cmdRequest)}
+	b := &Bus{cfg: cfg, sink: sink, log: opt.Logger, now: opt.Now, open: opt.Open, cmds: make(chan serialline.Request)}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
@@ -163,7 +163,7 @@ func (b *Bus) idle(ctx context.Context, ln *line, d time.Duration) bool {
 		case <-t.C:
 			return true
 		case r := <-b.cmds:
-			r.done <- b.execute(ctx, ln, r.cmd)
+			r.Done <- b.execute(ctx, ln, r.Cmd)
 		}
 	}
 }

@@ -7,17 +7,12 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/modbus/wire"
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
 // MaxPulse is the longest output pulse a command may ask for.
 const MaxPulse = time.Hour
-
-// cmdRequest carries a command to Run's goroutine.
-type cmdRequest struct {
-	cmd  event.Command
-	done chan error // buffered
-}
 
 // Command runs c on the bus's goroutine and returns its acknowledgement.
 // Commands are the profile's outputs (lightbox-io: strobe, siren, unlock)
@@ -26,28 +21,10 @@ type cmdRequest struct {
 // on for that long instead of N seconds (and needs no args). It waits for Run at most until
 // ctx is done.
 func (b *Bus) Command(ctx context.Context, c event.Command) event.CommandAck {
-	ack := event.CommandAck{ID: c.ID, Device: c.Device}
-	if _, _, _, err := b.parse(c); err != nil {
-		ack.Error = err.Error()
-		return ack
-	}
-	r := cmdRequest{cmd: c, done: make(chan error, 1)}
-	var err error
-	select {
-	case b.cmds <- r:
-		select {
-		case err = <-r.done:
-		case <-ctx.Done():
-			err = fmt.Errorf("modbus: command %s to %s: %w", c.Cmd, c.Device, ctx.Err())
-		}
-	case <-ctx.Done():
-		err = fmt.Errorf("modbus: command %s to %s: bus busy or not running: %w", c.Cmd, c.Device, ctx.Err())
-	}
-	if err != nil {
-		ack.Error = err.Error()
-	}
-	ack.OK = err == nil
-	return ack
+	return serialline.Submit(ctx, b.cmds, c, "modbus", func(c event.Command) error {
+		_, _, _, err := b.parse(c)
+		return err
+	})
 }
 
 // parse finds c's unit and coil and the pulse length.

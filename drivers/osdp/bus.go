@@ -49,9 +49,9 @@ type Bus struct {
 	rand    io.Reader
 	decider Decider
 	m       *metrics
-	pds     []*pd             // owned by Run's goroutine
-	health  serialline.Health // owned by Run's goroutine
-	cmds    chan cmdRequest   // Command → Run
+	pds     []*pd                   // owned by Run's goroutine
+	health  serialline.Health       // owned by Run's goroutine
+	cmds    chan serialline.Request // Command → Run
 
 	mu        sync.Mutex
 	status    []PDStatus
@@ -68,7 +68,7 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 	}
 	cfg = cfg.withDefaults()
 	b := &Bus{cfg: cfg, sink: sink, log: opt.Logger, now: opt.Now, open: opt.Open, rand: opt.Rand, decider: opt.Decider,
-		cmds: make(chan cmdRequest)}
+		cmds: make(chan serialline.Request)}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}

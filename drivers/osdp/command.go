@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
@@ -33,12 +34,6 @@ const maxCommandSeconds = 6553
 // take.
 var ErrNotCommandable = errors.New("osdp: no such reader command")
 
-// cmdRequest carries a command to Run's goroutine.
-type cmdRequest struct {
-	cmd  event.Command
-	done chan error // buffered
-}
-
 // Command queues c for its reader's next turn on the bus and returns once
 // it is queued (OK) or refused: an unknown device or command, bad args, a
 // reader that is offline, a full command queue, or a port that is down.
@@ -46,28 +41,10 @@ type cmdRequest struct {
 // is logged and, if it stops answering, reported offline as usual. It
 // waits for Run at most until ctx is done.
 func (b *Bus) Command(ctx context.Context, c event.Command) event.CommandAck {
-	ack := event.CommandAck{ID: c.ID, Device: c.Device}
-	if _, err := b.frames(c); err != nil {
-		ack.Error = err.Error()
-		return ack
-	}
-	r := cmdRequest{cmd: c, done: make(chan error, 1)}
-	var err error
-	select {
-	case b.cmds <- r:
-		select {
-		case err = <-r.done:
-		case <-ctx.Done():
-			err = fmt.Errorf("osdp: command %s to %s: %w", c.Cmd, c.Device, ctx.Err())
-		}
-	case <-ctx.Done():
-		err = fmt.Errorf("osdp: command %s to %s: bus busy or not running: %w", c.Cmd, c.Device, ctx.Err())
-	}
-	if err != nil {
-		ack.Error = err.Error()
-	}
-	ack.OK = err == nil
-	return ack
+	return serialline.Submit(ctx, b.cmds, c, "osdp", func(c event.Command) error {
+		_, err := b.frames(c)
+		return err
+	})
 }
 
 // frames checks c and builds the OSDP commands that carry it out.
@@ -180,7 +157,7 @@ func (b *Bus) idle(ctx context.Context, d time.Duration, online bool) bool {
 		case <-t.C:
 			return true
 		case r := <-b.cmds:
-			r.done <- b.execute(r.cmd, online)
+			r.Done <- b.execute(r.Cmd, online)
 		}
 	}
 }

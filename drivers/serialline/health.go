@@ -1,7 +1,8 @@
 // Package serialline is what the RS-485 drivers (OSDP, Modbus RTU) share
 // about the line itself: reporting a failed serial port once per outage,
-// the gridwatch_serial_bus_up gauge, and the line settings (speed, parity)
-// and how a port is opened with them.
+// the gridwatch_serial_bus_up gauge, the line settings (speed, parity,
+// stop bits) and how a port is opened with them, and the hand-off of a
+// device command to the bus's owner goroutine (Submit).
 package serialline
 
 import (
