@@ -1,15 +1,13 @@
 package broker
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
+
+	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
 // value returns the value of the unlabelled metric name in reg, and
@@ -93,7 +91,7 @@ func TestBrokerMetricsFollowClients(t *testing.T) {
 	if v, _ := value(t, reg, "gridwatch_broker_received_bytes_total"); v <= 0 {
 		t.Errorf("gridwatch_broker_received_bytes_total = %v after a connect and a publish, want > 0", v)
 	}
-	lint(t, reg)
+	testsvc.LintGathered(t, reg)
 
 	// The device leaves (clean session: gone); the phone leaves but its
 	// persistent session stays, with its subscription.
@@ -110,34 +108,4 @@ func TestBrokerMetricsFollowClients(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 	waitMetric(t, reg, "gridwatch_broker_up", 0)
-}
-
-// lint runs `promtool check metrics` over reg's exposition. Without
-// promtool the lint is skipped (a failure with GRIDWATCH_REQUIRE_SERVICES=1).
-func lint(t *testing.T, reg *prometheus.Registry) {
-	t.Helper()
-	bin, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("GRIDWATCH_REQUIRE_SERVICES") == "1" {
-			t.Fatal("promtool not found (GRIDWATCH_REQUIRE_SERVICES=1); scripts/test-deps.sh installs it")
-		}
-		t.Log("promtool not found; metric names not linted (scripts/test-deps.sh installs it)")
-		return
-	}
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, f := range fams {
-		if err := enc.Encode(f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command(bin, "check", "metrics")
-	cmd.Stdin = &buf
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
 }

@@ -1,10 +1,7 @@
 package mqttlink
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"os/exec"
 	"strconv"
 	"testing"
 	"time"
@@ -12,7 +9,6 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
@@ -70,7 +66,7 @@ func TestConnectionMetricsFollowTheBroker(t *testing.T) {
 		t.Errorf("reconnects = %v after the first connect, want 0", n)
 	}
 	sendEvent(t, device(t, mq.URL, "lb-0001"), topics, got)
-	lint(t, reg)
+	testsvc.LintGathered(t, reg)
 
 	mq.Stop()
 	testsvc.Eventually(t, patience, "link seen down", func() bool { return gauge() == 0 && l.Ready() != nil })
@@ -110,35 +106,5 @@ func sendEvent(t *testing.T, dev paho.Client, topics wire.Topics, got <-chan str
 		case <-deadline:
 			t.Fatalf("event on %s not handed to the handler within %v", want, patience)
 		}
-	}
-}
-
-// lint runs `promtool check metrics` over reg's exposition; without
-// promtool it is skipped (a failure with GRIDWATCH_REQUIRE_SERVICES=1).
-func lint(t *testing.T, reg *prometheus.Registry) {
-	t.Helper()
-	bin, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("GRIDWATCH_REQUIRE_SERVICES") == "1" {
-			t.Fatal("promtool not found (GRIDWATCH_REQUIRE_SERVICES=1); scripts/test-deps.sh installs it")
-		}
-		t.Log("promtool not found; metric names not linted")
-		return
-	}
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, f := range fams {
-		if err := enc.Encode(f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command(bin, "check", "metrics")
-	cmd.Stdin = &buf
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }

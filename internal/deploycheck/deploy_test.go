@@ -6,7 +6,6 @@
 package deploycheck
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -36,24 +35,8 @@ const root = "../.."
 
 const wait = 30 * time.Second // generous: the machine may be busy
 
-// promtool finds promtool (Debian package prometheus) or ends the test:
-// a skip, or a failure when GRIDWATCH_REQUIRE_SERVICES=1.
-func promtool(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err == nil {
-		return p
-	}
-	msg := "promtool not found; run scripts/test-deps.sh (Debian package prometheus)"
-	if os.Getenv("GRIDWATCH_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("%s (GRIDWATCH_REQUIRE_SERVICES=1, so this is a failure, not a skip)", msg)
-	}
-	t.Skipf("%s (set GRIDWATCH_REQUIRE_SERVICES=1 to make this a failure)", msg)
-	return ""
-}
-
 func TestPromtoolChecks(t *testing.T) {
-	bin := promtool(t)
+	bin := testsvc.Promtool(t)
 	for _, args := range [][]string{
 		{"check", "rules", "deploy/prometheus/alerts.yml"},
 		{"check", "config", "deploy/prometheus/prometheus.yml"},
@@ -285,11 +268,7 @@ func TestQueriedMetricsExist(t *testing.T) {
 		t.Errorf("queried but not exported by a running gateway within %v: %q", wait, gone)
 	}
 
-	cmd := exec.Command(promtool(t), "check", "metrics")
-	cmd.Stdin = bytes.NewReader(scrape)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
+	testsvc.LintMetrics(t, scrape)
 }
 
 const registryYAML = `

@@ -1,9 +1,7 @@
 package deploycheck
 
 import (
-	"bytes"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,16 +37,6 @@ func waitSample(t *testing.T, base, name string, want float64) []byte {
 	return scrape
 }
 
-// lintScrape runs `promtool check metrics` over a scrape.
-func lintScrape(t *testing.T, scrape []byte) {
-	t.Helper()
-	cmd := exec.Command(promtool(t), "check", "metrics")
-	cmd.Stdin = bytes.NewReader(scrape)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
-}
-
 // TestEmbeddedBrokerScrape runs a gateway with its embedded broker (the
 // other scrape test uses an external Mosquitto), so that the broker's
 // gridwatch_broker_* metrics are in /metrics, follow a device connecting
@@ -73,7 +61,7 @@ func TestEmbeddedBrokerScrape(t *testing.T) {
 			t.Errorf("%s not in /metrics", name)
 		}
 	}
-	lintScrape(t, scrape)
+	testsvc.LintMetrics(t, scrape)
 	dev.Disconnect(100)
 	waitSample(t, base, "gridwatch_broker_clients_connected", 0)
 }
