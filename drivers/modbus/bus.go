@@ -154,18 +154,7 @@ func (b *Bus) serve(ctx context.Context, ln *line) error {
 // idle waits d, running commands that arrive meanwhile (refused when ln is
 // nil: no port). It reports whether d passed before ctx was done.
 func (b *Bus) idle(ctx context.Context, ln *line, d time.Duration) bool {
-	t := time.NewTimer(max(d, 0))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-			return true
-		case r := <-b.cmds:
-			r.Done <- b.execute(ctx, ln, r.Cmd)
-		}
-	}
+	return serialline.Idle(ctx, d, b.cmds, func(c event.Command) error { return b.execute(ctx, ln, c) })
 }
 
 // mode is the line's speed and parity.

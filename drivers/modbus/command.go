@@ -43,27 +43,18 @@ func (b *Bus) parse(c event.Command) (*unit, int, time.Duration, error) {
 		return nil, 0, 0, fmt.Errorf("modbus: device %s (profile %s) has no command %q", c.Device, u.cfg.Profile, c.Cmd)
 	}
 	coil := out.Coil
-	v, ok := c.Args["seconds"]
-	if !ok && out.Pulse > 0 {
+	secs, given, err := serialline.Seconds("modbus", c)
+	switch {
+	case err != nil:
+		return nil, 0, 0, err
+	case !given && out.Pulse > 0:
 		return u, coil, out.Pulse, nil
-	}
-	if !ok {
+	case !given:
 		return nil, 0, 0, fmt.Errorf("modbus: command %s needs args.seconds", c.Cmd)
-	}
-	var secs float64
-	switch n := v.(type) {
-	case float64:
-		secs = n
-	case int:
-		secs = float64(n)
-	case int64:
-		secs = float64(n)
-	default:
-		return nil, 0, 0, fmt.Errorf("modbus: command %s: seconds %v is not a number", c.Cmd, v)
 	}
 	d := time.Duration(secs * float64(time.Second))
 	if secs < 0 || d > MaxPulse {
-		return nil, 0, 0, fmt.Errorf("modbus: command %s: seconds %v outside 0-%v", c.Cmd, v, MaxPulse.Seconds())
+		return nil, 0, 0, fmt.Errorf("modbus: command %s: seconds %v outside 0-%v", c.Cmd, secs, MaxPulse.Seconds())
 	}
 	if d > 0 && out.Pulse > 0 {
 		d = out.Pulse // the profile knows the module's trigger length

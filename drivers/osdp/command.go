@@ -94,23 +94,12 @@ func (b *Bus) frames(c event.Command) ([]wire.Frame, error) {
 
 // commandSeconds reads args.seconds: whether it was given, and its value.
 func commandSeconds(c event.Command) (float64, bool, error) {
-	v, ok := c.Args["seconds"]
-	if !ok {
-		return 0, false, nil
-	}
-	var secs float64
-	switch n := v.(type) {
-	case float64:
-		secs = n
-	case int:
-		secs = float64(n)
-	case int64:
-		secs = float64(n)
-	default:
-		return 0, false, fmt.Errorf("osdp: command %s: seconds %v is not a number", c.Cmd, v)
+	secs, given, err := serialline.Seconds("osdp", c)
+	if err != nil || !given {
+		return 0, false, err
 	}
 	if !(secs >= 0 && secs <= maxCommandSeconds) {
-		return 0, false, fmt.Errorf("osdp: command %s: seconds %v outside 0-%d", c.Cmd, v, maxCommandSeconds)
+		return 0, false, fmt.Errorf("osdp: command %s: seconds %v outside 0-%d", c.Cmd, secs, maxCommandSeconds)
 	}
 	return secs, true, nil
 }
@@ -148,16 +137,5 @@ func (b *Bus) execute(c event.Command, online bool) error {
 // idle waits d or until ctx is done, taking commands meanwhile (refused
 // when online is false: no port). It reports whether d passed.
 func (b *Bus) idle(ctx context.Context, d time.Duration, online bool) bool {
-	t := time.NewTimer(max(d, 0))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-			return true
-		case r := <-b.cmds:
-			r.Done <- b.execute(r.Cmd, online)
-		}
-	}
+	return serialline.Idle(ctx, d, b.cmds, func(c event.Command) error { return b.execute(c, online) })
 }

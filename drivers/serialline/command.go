@@ -3,6 +3,7 @@ package serialline
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
@@ -44,4 +45,39 @@ func Submit(ctx context.Context, ch chan<- Request, c event.Command, proto strin
 	}
 	ack.OK = err == nil
 	return ack
+}
+
+// Seconds reads a command's args.seconds (any JSON or Go number): its
+// value and whether it was given. Each driver checks the range it takes.
+func Seconds(proto string, c event.Command) (float64, bool, error) {
+	v, ok := c.Args["seconds"]
+	if !ok {
+		return 0, false, nil
+	}
+	switch n := v.(type) {
+	case float64:
+		return n, true, nil
+	case int:
+		return float64(n), true, nil
+	case int64:
+		return float64(n), true, nil
+	}
+	return 0, true, fmt.Errorf("%s: command %s: seconds %v is not a number", proto, c.Cmd, v)
+}
+
+// Idle waits d, or until ctx is done, carrying out the commands that
+// arrive on ch meanwhile with run. It reports whether d passed.
+func Idle(ctx context.Context, d time.Duration, ch <-chan Request, run func(event.Command) error) bool {
+	t := time.NewTimer(max(d, 0))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		case r := <-ch:
+			r.Done <- run(r.Cmd)
+		}
+	}
 }

@@ -37,3 +37,45 @@ func TestSubmit(t *testing.T) {
 		t.Fatalf("no owner: %+v", ack)
 	}
 }
+
+func TestSeconds(t *testing.T) {
+	for _, tc := range []struct {
+		args  map[string]any
+		want  float64
+		given bool
+		err   string
+	}{
+		{nil, 0, false, ""},
+		{map[string]any{"seconds": 2.5}, 2.5, true, ""},
+		{map[string]any{"seconds": 3}, 3, true, ""},
+		{map[string]any{"seconds": int64(4)}, 4, true, ""},
+		{map[string]any{"seconds": "5"}, 0, true, "modbus: command strobe: seconds 5 is not a number"},
+	} {
+		got, given, err := Seconds("modbus", event.Command{Cmd: "strobe", Args: tc.args})
+		if got != tc.want || given != tc.given || (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
+			t.Errorf("%v: %v %v %v, want %v %v %q", tc.args, got, given, err, tc.want, tc.given, tc.err)
+		}
+	}
+}
+
+func TestIdleRunsCommandsWhileWaiting(t *testing.T) {
+	ch := make(chan Request)
+	ran := make(chan string, 1)
+	done := make(chan bool)
+	go func() {
+		done <- Idle(context.Background(), 50*time.Millisecond, ch, func(c event.Command) error { ran <- c.Cmd; return nil })
+	}()
+	r := Request{Cmd: event.Command{Cmd: "siren"}, Done: make(chan error, 1)}
+	ch <- r
+	if err := <-r.Done; err != nil || <-ran != "siren" {
+		t.Fatalf("command not run while idle: %v", err)
+	}
+	if !<-done {
+		t.Error("Idle reported its wait cut short")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if Idle(ctx, time.Hour, ch, nil) {
+		t.Error("Idle with a done context reported the hour passed")
+	}
+}
