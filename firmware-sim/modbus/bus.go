@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/modbus/wire"
@@ -88,14 +89,7 @@ func NewBus(c BusConfig) (*Bus, error) {
 func (b *Bus) Unit(id byte) *Unit { return b.units[id] }
 
 // IDs lists the unit ids in order.
-func (b *Bus) IDs() []byte {
-	out := make([]byte, 0, len(b.units))
-	for id := range b.units {
-		out = append(out, id)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
-}
+func (b *Bus) IDs() []byte { return slices.Sorted(maps.Keys(b.units)) }
 
 // Run answers requests until ctx is cancelled (nil) or the port fails.
 // Bytes after a silence longer than the frame gap start a new frame; a

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
@@ -92,14 +93,7 @@ func NewBus(c BusConfig) (*Bus, error) {
 func (b *Bus) PD(addr byte) *PD { return b.pds[addr] }
 
 // Addresses lists the PDs' addresses in order.
-func (b *Bus) Addresses() []byte {
-	out := make([]byte, 0, len(b.pds))
-	for a := range b.pds {
-		out = append(out, a)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
-}
+func (b *Bus) Addresses() []byte { return slices.Sorted(maps.Keys(b.pds)) }
 
 // Run answers commands until ctx is cancelled or the port fails. It returns
 // nil on cancellation.

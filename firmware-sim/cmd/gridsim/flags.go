@@ -41,9 +41,12 @@ func (c *common) dial() mqttconn.Dial {
 
 func (c *common) topics() wire.Topics { return wire.Topics{Root: strings.TrimSuffix(c.root, "/")} }
 
-func (c *common) logger(w io.Writer) *slog.Logger {
+func (c *common) logger(w io.Writer) *slog.Logger { return newLogger(w, c.verbose) }
+
+// newLogger logs text to w, at debug level when verbose.
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
 	level := slog.LevelInfo
-	if c.verbose {
+	if verbose {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))

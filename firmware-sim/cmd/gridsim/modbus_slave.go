@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 
@@ -50,29 +48,16 @@ func cmdModbusSlave(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
-	var steps []modbus.Step
-	if *script != "" {
-		f, err := os.Open(*script)
-		if err != nil {
-			return fail(exitUsage, "%v", err)
-		}
-		steps, err = modbus.ParseScript(f)
-		f.Close()
-		if err != nil {
-			return fail(exitUsage, "%s: %v", *script, err)
-		}
+	steps, err := loadScript(*script, modbus.ParseScript)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
 	}
 	line, path, closeLine, err := openLine(*port, *baud)
 	if err != nil {
 		return fail(exitFail, "%v", err)
 	}
 	defer closeLine()
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	cfg := modbus.BusConfig{Port: line, Units: ids, Seed: *seed,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+	cfg := modbus.BusConfig{Port: line, Units: ids, Seed: *seed, Logger: newLogger(stderr, *verbose)}
 	if *usePTY {
 		cfg.Baud = *baud
 	}

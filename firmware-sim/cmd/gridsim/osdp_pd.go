@@ -7,13 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"strconv"
 	"strings"
-	"time"
-
-	"go.bug.st/serial"
 
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire/sc"
 	"github.com/gridwatch/gridwatch/firmware-sim/osdp"
@@ -64,29 +59,16 @@ func cmdOSDPPD(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			pds[i].Key = &key
 		}
 	}
-	var steps []osdp.Step
-	if *script != "" {
-		f, err := os.Open(*script)
-		if err != nil {
-			return fail(exitUsage, "%v", err)
-		}
-		steps, err = osdp.ParseScript(f)
-		f.Close()
-		if err != nil {
-			return fail(exitUsage, "%s: %v", *script, err)
-		}
+	steps, err := loadScript(*script, osdp.ParseScript)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
 	}
 	line, path, closeLine, err := openLine(*port, *baud)
 	if err != nil {
 		return fail(exitFail, "%v", err)
 	}
 	defer closeLine()
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	cfg := osdp.BusConfig{Port: line, PDs: pds, Seed: *seed,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+	cfg := osdp.BusConfig{Port: line, PDs: pds, Seed: *seed, Logger: newLogger(stderr, *verbose)}
 	if *usePTY {
 		cfg.Baud = *baud
 	}
@@ -148,25 +130,4 @@ func parseSCBK(s string) (sc.Key, error) {
 		return sc.Key{}, fmt.Errorf(`-key: want "default" or 32 hex digits, got %q`, s)
 	}
 	return sc.Key(b), nil
-}
-
-// openLine opens a real serial port, or a new pty when path is empty. It
-// returns the port, the path the gateway should open and a closer.
-func openLine(path string, baud int) (osdp.Port, string, func(), error) {
-	if path == "" {
-		p, err := osdp.OpenPTY()
-		if err != nil {
-			return nil, "", nil, err
-		}
-		return p.Master, p.SlavePath, func() { p.Close() }, nil
-	}
-	sp, err := serial.Open(path, &serial.Mode{BaudRate: baud})
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := sp.SetReadTimeout(20 * time.Millisecond); err != nil {
-		sp.Close()
-		return nil, "", nil, fmt.Errorf("%s: set read timeout: %w", path, err)
-	}
-	return sp, path, func() { sp.Close() }, nil
 }
