@@ -67,6 +67,7 @@ func (r *ruleState) restore(deskAfter uint64, now time.Time) uint64 {
 			return last
 		}
 		if err == nil {
+			r.pipe.reset() // it would count the events replayed after deskAfter twice
 			err = fmt.Errorf("snapshot is after event %d but the alarm store only after %d", last, deskAfter)
 		}
 	}
@@ -195,6 +196,13 @@ func (p *pipeline) restore(r *bytes.Reader, now time.Time) (uint64, error) {
 		return 0, err
 	}
 	return p.engine.LastEvent(), nil
+}
+
+// reset empties the engine's state.
+func (p *pipeline) reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.engine.Reset()
 }
 
 // reload swaps in a new rule set, keeping the state of unchanged rules.

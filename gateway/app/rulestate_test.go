@@ -268,3 +268,36 @@ func TestInstallerTestModeOverTheAPI(t *testing.T) {
 		t.Errorf("audit log %v, want one refusal each for wang and room1 and two silence records of room1", kinds)
 	}
 }
+
+// TestSnapshotAheadOfTheAlarmStoreIsSetAside: the alarm store is lost (an
+// operator deleted it) while the rules' snapshot stays. The snapshot
+// covers events the journal is about to replay to the new desk, so it is
+// set aside instead of counted twice: three denied cards before, two
+// after, and exactly one alarm on the fifth.
+func TestSnapshotAheadOfTheAlarmStoreIsSetAside(t *testing.T) {
+	s := startSite(t, siteOptions{mutate: withRuleFile(t, "")})
+	rd := s.client("rd-0001", true, nil)
+	for i := 1; i <= 3; i++ {
+		s.deny(rd, i)
+	}
+	rd.Disconnect(0)
+	s.stop()
+	if _, err := os.Stat(filepath.Join(s.cfg.DataDir, "rules.state")); err != nil {
+		t.Fatalf("no snapshot at stop: %v", err)
+	}
+	if err := os.Remove(filepath.Join(s.cfg.DataDir, "alarms.db")); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	if _, err := os.Stat(filepath.Join(s.cfg.DataDir, "rules.state.bad")); err != nil {
+		t.Errorf("the snapshot ahead of the store was not set aside: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(s.bursts()); n != 0 {
+		t.Fatalf("%d brute-force alarms after three denied cards replayed; want none (counted twice?)", n)
+	}
+	rd = s.client("rd-0001", true, nil)
+	s.deny(rd, 4)
+	s.deny(rd, 5)
+	testsvc.Eventually(t, wait, "one alarm on the fifth card", func() bool { return len(s.bursts()) == 1 })
+}

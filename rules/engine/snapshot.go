@@ -139,6 +139,11 @@ func (e *Engine) Restore(r io.Reader, now time.Time) error {
 	return nil
 }
 
+// Reset drops every rule's state and everything else a snapshot holds,
+// leaving the engine as freshly compiled (the rule file's silences stay).
+// Like Evaluate, it belongs to the engine's owner.
+func (e *Engine) Reset() { e.reset() }
+
 // reset drops every rule's state and everything else a snapshot holds.
 func (e *Engine) reset() {
 	for _, c := range e.rules {
