@@ -137,6 +137,9 @@ type history interface {
 
 // alive records a sign of life that is not an event (telemetry, presence).
 func (p *pipeline) alive(id string, at time.Time) {
+	if _, ok := p.reg().Device(id); !ok {
+		return // not supervised; and signs stay bounded by the registry
+	}
 	p.signMu.Lock()
 	defer p.signMu.Unlock()
 	if p.signs == nil {
