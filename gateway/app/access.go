@@ -1,9 +1,11 @@
 package app
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/osdp"
+	"github.com/gridwatch/gridwatch/gateway/httpapi"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
@@ -72,4 +74,65 @@ func osdpDoor(d *registry.Door) *osdp.Door {
 	}
 	return &osdp.Door{LockTime: d.LockTime, HeldOpen: d.HeldOpen, Contact: d.Contact, ContactOpen: d.ContactOpen,
 		REX: d.REX, REXUnlocks: d.REXUnlocks, PollInputs: d.PollInputs}
+}
+
+// cardView serves the registry's card list to the HTTP API: the security
+// room and the command centre see the cards that open only doors in cells
+// they serve, and every card that opens a reader they serve today.
+type cardView struct {
+	reg func() *registry.Registry
+	now func() time.Time
+}
+
+var _ httpapi.Cards = cardView{}
+
+func (v cardView) Cards(door, by string, trusted bool) ([]httpapi.Card, error) {
+	reg := v.reg()
+	var staff *registry.Staff
+	if !trusted {
+		s, ok := reg.Staff(by)
+		if !ok || (s.Role != registry.SecurityRoom && s.Role != registry.CommandCenter) {
+			return nil, withStatus(http.StatusForbidden, "the card list is for the security room and the command centre; %s is neither", by)
+		}
+		staff = s
+	}
+	var dev *registry.Device
+	if door != "" {
+		d, ok := reg.Device(door)
+		if !ok || d.OSDP == nil {
+			return nil, withStatus(http.StatusNotFound, "no reader %q", door)
+		}
+		if staff != nil && !reg.Serves(staff, d.Grid) {
+			return nil, withStatus(http.StatusForbidden, "reader %s is in cell %s, which %s does not serve", door, d.Grid, by)
+		}
+		dev = d
+	}
+	now := v.now()
+	var out []httpapi.Card
+	for _, c := range reg.CardList() {
+		switch {
+		case dev != nil && (c.Block || !opens(reg, c, dev) || (!c.From.IsZero() && now.Before(c.From)) || (!c.Until.IsZero() && !now.Before(c.Until))):
+			continue
+		case dev == nil && staff != nil && !servesCard(reg, staff, c):
+			continue
+		}
+		out = append(out, httpapi.Card{Card: c.Card, Facility: c.Facility, Name: c.Name, Doors: c.Doors, Grids: c.Grids,
+			Block: c.Block, From: c.From, Until: c.Until})
+	}
+	return out, nil
+}
+
+// servesCard reports whether a card opens only doors in cells s serves.
+func servesCard(reg *registry.Registry, s *registry.Staff, c *registry.Card) bool {
+	for _, g := range c.Grids {
+		if !reg.Serves(s, g) {
+			return false
+		}
+	}
+	for _, id := range c.Doors {
+		if d, ok := reg.Device(id); !ok || !reg.Serves(s, d.Grid) {
+			return false
+		}
+	}
+	return true
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/broadcast"
 	"github.com/gridwatch/gridwatch/gateway/broker"
@@ -177,6 +178,7 @@ func (a *App) build() (_ *parts, err error) {
 		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(p.listener.Addr()),
 		Alarms:    consoleDesk{desk: p.desk, trustConsole: !cfg.AuthEnabled()},
 		Oversight: p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
+		Cards:   cardView{reg: a.reg.Get, now: time.Now},
 		Devices: p.tracker, Metrics: a.metricsHandler(),
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
 			escalate.ErrNotFound: http.StatusNotFound, escalate.ErrForbidden: http.StatusForbidden,

@@ -47,6 +47,9 @@ func (s *Server) routes() http.Handler {
 			{"DELETE", "/api/v1/silences/{id}", s.handleRemoveSilence},
 		}...)
 	}
+	if s.cfg.Cards != nil {
+		api = append(api, route{"GET", "/api/v1/cards", s.handleCards})
+	}
 	var paths []string
 	allow := map[string]string{}
 	for _, r := range api {

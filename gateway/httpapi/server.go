@@ -59,6 +59,8 @@ type Config struct {
 	// Rules serves /api/v1/rules and /api/v1/silences; nil leaves those
 	// routes out.
 	Rules Rules
+	// Cards serves /api/v1/cards; nil leaves it out.
+	Cards Cards
 	// Ready reports why the gateway is not ready (nil when it is); nil
 	// means always ready.
 	Ready func() error

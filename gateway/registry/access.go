@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -37,6 +39,18 @@ type Card struct {
 // Cards returns the site's cards with this number (usually one; several
 // when facility codes differ).
 func (r *Registry) Cards(number string) []*Card { return r.cards[number] }
+
+// CardList returns every card, by card number and then facility code.
+func (r *Registry) CardList() []*Card {
+	var out []*Card
+	for _, cs := range r.cards {
+		out = append(out, cs...)
+	}
+	slices.SortFunc(out, func(a, b *Card) int {
+		return cmp.Or(cmp.Compare(a.Card, b.Card), cmp.Compare(a.Facility, b.Facility))
+	})
+	return out
+}
 
 // CardCount is how many cards the registry lists.
 func (r *Registry) CardCount() int {
