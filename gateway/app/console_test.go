@@ -76,6 +76,17 @@ func TestConsoleInARealBrowser(t *testing.T) {
 		t.Errorf("row severity %q, want red", severity)
 	}
 
+	// A press in an installer's test mode is listed, tagged as a test.
+	if code, body := s.post("/api/v1/silences", `{"id":"install","reason":"安装调试","devices":["lb-0002"],"test":true,"by":"room1"}`); code != 201 {
+		t.Fatalf("test mode: %d %s", code, body)
+	}
+	s.press(s.client("lb-0002", true, nil), "lb-0002", 1)
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible(`tr[data-muted="test"] .tag`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the test press is not shown as a test: %v", err)
+	}
+
 	// The acknowledgement went through the API, with the note typed in.
 	var a struct {
 		State    string

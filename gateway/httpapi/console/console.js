@@ -180,9 +180,20 @@
       b.addEventListener("click", () => act(a.id, action));
       return b;
     });
-    return el("tr", { "data-alarm-id": a.id, "data-severity": a.severity, "data-state": a.state },
+    // A test press (installer's test mode) or a muted alarm pages nobody:
+    // it is shown, tagged and dimmed, but does not blink.
+    const attrs = { "data-alarm-id": a.id, "data-severity": a.severity, "data-state": a.state };
+    const tags = [];
+    if (a.test) {
+      attrs["data-muted"] = "test";
+      tags.push(el("span", { class: "tag", title: a.muted || "" }, ...bilingual("测试", "test")));
+    } else if (a.muted) {
+      attrs["data-muted"] = "muted";
+      tags.push(el("span", { class: "tag", title: a.muted }, ...bilingual("静默", "muted")));
+    }
+    return el("tr", attrs,
       el("td", { class: "sev" }, ...bilingual(SEVERITY[a.severity] || a.severity, a.severity)),
-      el("td", { class: "title" }, a.title || a.rule, el("br"), el("small", {}, a.id)),
+      el("td", { class: "title" }, a.title || a.rule, ...tags, el("br"), el("small", {}, a.id)),
       el("td", { class: "device" }, a.device),
       el("td", { class: "grid" }, a.grid),
       el("td", { class: "state" }, ...bilingual(ALARM_STATE[a.state] || a.state, a.state)),
