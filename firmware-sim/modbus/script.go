@@ -1,7 +1,6 @@
 package modbus
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,18 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gridwatch/gridwatch/firmware-sim/simscript"
 )
 
-// Step is one line of a script: a wait, or an action on one unit.
-type Step struct {
-	Line int
-	Unit byte
-	Wait time.Duration
-	text string
-	do   func(*Unit) error
-}
-
-func (s Step) String() string { return s.text }
+// Step is one line of a script: a wait, or an action on the unit at Addr.
+type Step = simscript.Step[*Unit]
 
 // ParseScript reads a script, one step a line; # starts a comment:
 //
@@ -32,41 +25,9 @@ func (s Step) String() string { return s.text }
 //	fault 3 noise=N badcrc silent delay=D | none
 //
 // Every bad line is reported, with its number.
-func ParseScript(r io.Reader) ([]Step, error) {
-	var steps []Step
-	var errs []error
-	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		text, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(text)
-		if len(f) == 0 {
-			continue
-		}
-		s, err := parseStep(f)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("line %d: %w", n, err))
-			continue
-		}
-		s.Line, s.text = n, strings.Join(f, " ")
-		steps = append(steps, s)
-	}
-	if err := sc.Err(); err != nil {
-		errs = append(errs, err)
-	}
-	return steps, errors.Join(errs...)
-}
+func ParseScript(r io.Reader) ([]Step, error) { return simscript.Parse(r, parseStep) }
 
 func parseStep(f []string) (Step, error) {
-	if f[0] == "wait" {
-		if len(f) != 2 {
-			return Step{}, errors.New("usage: wait DURATION")
-		}
-		d, err := time.ParseDuration(f[1])
-		if err != nil || d < 0 {
-			return Step{}, fmt.Errorf("wait: %q is not a duration", f[1])
-		}
-		return Step{Wait: d}, nil
-	}
 	if len(f) < 2 {
 		return Step{}, fmt.Errorf("%s: no unit id", f[0])
 	}
@@ -75,7 +36,7 @@ func parseStep(f []string) (Step, error) {
 		return Step{}, fmt.Errorf("%s: %q is not a unit id 1-247", f[0], f[1])
 	}
 	args := f[2:]
-	s := Step{Unit: byte(id)}
+	s := Step{Addr: byte(id)}
 	two := func(usage, yes, no string) (bool, error) {
 		if len(args) != 1 || (args[0] != yes && args[0] != no) {
 			return false, fmt.Errorf("usage: %s", usage)
@@ -87,19 +48,19 @@ func parseStep(f []string) (Step, error) {
 		if len(args) != 0 {
 			return Step{}, errors.New("usage: press UNIT")
 		}
-		s.do = func(u *Unit) error { u.Press(); return nil }
+		s.Do = func(u *Unit) error { u.Press(); return nil }
 	case "tamper":
 		open, err := two("tamper UNIT open|closed", "open", "closed")
 		if err != nil {
 			return Step{}, err
 		}
-		s.do = func(u *Unit) error { u.SetTamper(open); return nil }
+		s.Do = func(u *Unit) error { u.SetTamper(open); return nil }
 	case "mains":
 		on, err := two("mains UNIT lost|restored", "restored", "lost")
 		if err != nil {
 			return Step{}, err
 		}
-		s.do = func(u *Unit) error { u.SetMains(on); return nil }
+		s.Do = func(u *Unit) error { u.SetMains(on); return nil }
 	case "input":
 		if len(args) != 2 || (args[1] != "on" && args[1] != "off") {
 			return Step{}, errors.New("usage: input UNIT N on|off")
@@ -109,13 +70,13 @@ func parseStep(f []string) (Step, error) {
 			return Step{}, fmt.Errorf("input: %q is not an input 0-%d", args[0], Points-1)
 		}
 		on := args[1] == "on"
-		s.do = func(u *Unit) error { return u.SetInput(i, on) }
+		s.Do = func(u *Unit) error { return u.SetInput(i, on) }
 	case "fault":
 		fl, err := parseFaults(args)
 		if err != nil {
 			return Step{}, err
 		}
-		s.do = func(u *Unit) error { u.SetFaults(fl); return nil }
+		s.Do = func(u *Unit) error { u.SetFaults(fl); return nil }
 	default:
 		return Step{}, fmt.Errorf("unknown step %q (wait press input tamper mains fault)", f[0])
 	}
@@ -157,38 +118,15 @@ func parseFaults(args []string) (Faults, error) {
 }
 
 // CheckScript reports every step that names a unit not on the bus.
-func (b *Bus) CheckScript(steps []Step) error {
-	var errs []error
-	for _, s := range steps {
-		if s.do != nil && b.Unit(s.Unit) == nil {
-			errs = append(errs, fmt.Errorf("line %d: no unit %d on this bus", s.Line, s.Unit))
-		}
-	}
-	return errors.Join(errs...)
-}
+func (b *Bus) CheckScript(steps []Step) error { return b.script().Check(steps) }
 
 // Play runs steps against b, logging each to w, until done or ctx is
 // cancelled.
 func (b *Bus) Play(ctx context.Context, steps []Step, w io.Writer) error {
-	for _, s := range steps {
-		if s.do == nil {
-			t := time.NewTimer(s.Wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
-			}
-			continue
-		}
-		u := b.Unit(s.Unit)
-		if u == nil {
-			return fmt.Errorf("modbus script line %d: no unit %d on this bus", s.Line, s.Unit)
-		}
-		if err := s.do(u); err != nil {
-			return fmt.Errorf("modbus script line %d: %w", s.Line, err)
-		}
-		fmt.Fprintln(w, s.text)
-	}
-	return nil
+	return b.script().Play(ctx, steps, w)
+}
+
+func (b *Bus) script() simscript.Bus[*Unit] {
+	return simscript.Bus[*Unit]{Name: "modbus script", Missing: "no unit %d on this bus",
+		Find: func(id byte) (*Unit, bool) { u := b.Unit(id); return u, u != nil }}
 }

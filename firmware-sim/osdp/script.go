@@ -1,9 +1,7 @@
 package osdp
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,18 +9,11 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/wiegand"
+	"github.com/gridwatch/gridwatch/firmware-sim/simscript"
 )
 
-// Step is one line of a script: a pause, or an action on one PD.
-type Step struct {
-	Line int
-	Wait time.Duration // for "wait"
-	Addr byte
-	do   func(*PD) error
-	text string
-}
-
-func (s Step) String() string { return s.text }
+// Step is one line of a script: a pause, or an action on the PD at Addr.
+type Step = simscript.Step[*PD]
 
 // ParseScript reads a PD script, one step a line ('#' starts a comment):
 //
@@ -38,45 +29,10 @@ func (s Step) String() string { return s.text }
 //	reboot ADDR
 //
 // It returns every problem with its line number.
-func ParseScript(r io.Reader) ([]Step, error) {
-	var steps []Step
-	var errs []string
-	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		st, err := parseStep(f)
-		if err != nil {
-			errs = append(errs, fmt.Sprintf("line %d: %v", n, err))
-			continue
-		}
-		st.Line, st.text = n, strings.Join(f, " ")
-		steps = append(steps, st)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("osdp script: %w", err)
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("osdp script:\n  %s", strings.Join(errs, "\n  "))
-	}
-	return steps, nil
-}
+func ParseScript(r io.Reader) ([]Step, error) { return simscript.Parse(r, parseStep) }
 
 func parseStep(f []string) (Step, error) {
 	verb, args := f[0], f[1:]
-	if verb == "wait" {
-		if len(args) != 1 {
-			return Step{}, fmt.Errorf("wait takes one duration, like 2s")
-		}
-		d, err := time.ParseDuration(args[0])
-		if err != nil || d < 0 {
-			return Step{}, fmt.Errorf("wait %q: not a duration like 2s", args[0])
-		}
-		return Step{Wait: d}, nil
-	}
 	if len(args) == 0 {
 		return Step{}, fmt.Errorf("%s needs a PD address", verb)
 	}
@@ -109,7 +65,7 @@ func parseStep(f []string) (Step, error) {
 		if _, _, err := wiegand.Encode(wiegand.Credential{Format: format, Facility: uint32(fc), Card: uint32(card)}); err != nil {
 			return Step{}, err
 		}
-		st.do = func(p *PD) error { return p.SwipeCard(format, uint32(fc), uint32(card)) }
+		st.Do = func(p *PD) error { return p.SwipeCard(format, uint32(fc), uint32(card)) }
 	case "pin":
 		if err := want(1, "pin ADDR KEYS"); err != nil {
 			return Step{}, err
@@ -118,19 +74,19 @@ func parseStep(f []string) (Step, error) {
 		if strings.Trim(keys, "0123456789*#") != "" {
 			return Step{}, fmt.Errorf("pin %q: keys are 0-9, * and #", keys)
 		}
-		st.do = func(p *PD) error { return p.EnterPIN(keys) }
+		st.Do = func(p *PD) error { return p.EnterPIN(keys) }
 	case "tamper":
 		on, err := twoStates(args, "tamper ADDR open|closed", "open", "closed")
 		if err != nil {
 			return Step{}, err
 		}
-		st.do = func(p *PD) error { p.SetTamper(on); return nil }
+		st.Do = func(p *PD) error { p.SetTamper(on); return nil }
 	case "power":
 		failed, err := twoStates(args, "power ADDR lost|restored", "lost", "restored")
 		if err != nil {
 			return Step{}, err
 		}
-		st.do = func(p *PD) error { p.SetPowerFailure(failed); return nil }
+		st.Do = func(p *PD) error { p.SetPowerFailure(failed); return nil }
 	case "input":
 		if err := want(2, "input ADDR N active|inactive"); err != nil {
 			return Step{}, err
@@ -140,29 +96,29 @@ func parseStep(f []string) (Step, error) {
 			return Step{}, fmt.Errorf("usage: input ADDR N active|inactive")
 		}
 		active := args[1] == "active"
-		st.do = func(p *PD) error { return p.SetInput(i, active) }
+		st.Do = func(p *PD) error { return p.SetInput(i, active) }
 	case "door":
 		open, err := twoStates(args, "door ADDR open|closed", "open", "closed")
 		if err != nil {
 			return Step{}, err
 		}
-		st.do = func(p *PD) error { return p.SetDoor(open) }
+		st.Do = func(p *PD) error { return p.SetDoor(open) }
 	case "rex":
 		if err := want(0, "rex ADDR"); err != nil {
 			return Step{}, err
 		}
-		st.do = func(p *PD) error { return p.PressREX() }
+		st.Do = func(p *PD) error { return p.PressREX() }
 	case "fault":
 		fl, err := parseFaults(args)
 		if err != nil {
 			return Step{}, err
 		}
-		st.do = func(p *PD) error { p.SetFaults(fl); return nil }
+		st.Do = func(p *PD) error { p.SetFaults(fl); return nil }
 	case "reboot":
 		if err := want(0, "reboot ADDR"); err != nil {
 			return Step{}, err
 		}
-		st.do = func(p *PD) error { p.Reboot(); return nil }
+		st.Do = func(p *PD) error { p.Reboot(); return nil }
 	default:
 		return Step{}, fmt.Errorf("unknown step %q (wait, swipe, pin, tamper, power, input, door, rex, fault, reboot)", verb)
 	}
@@ -221,45 +177,15 @@ func parseFaults(args []string) (Faults, error) {
 }
 
 // CheckScript reports every step that names an address not on the bus.
-func (b *Bus) CheckScript(steps []Step) error {
-	var errs []error
-	for _, s := range steps {
-		if s.do != nil && b.PD(s.Addr) == nil {
-			errs = append(errs, fmt.Errorf("line %d: no PD at address %d on this bus", s.Line, s.Addr))
-		}
-	}
-	return errors.Join(errs...)
-}
+func (b *Bus) CheckScript(steps []Step) error { return b.script().Check(steps) }
 
 // Play runs steps against b, logging each to w, until done or ctx is
 // cancelled. A step for an address not on the bus is an error.
 func (b *Bus) Play(ctx context.Context, steps []Step, w io.Writer) error {
-	for _, s := range steps {
-		if s.do == nil {
-			if !sleepCtx(ctx, s.Wait) {
-				return ctx.Err()
-			}
-			continue
-		}
-		pd := b.PD(s.Addr)
-		if pd == nil {
-			return fmt.Errorf("osdp script line %d: no PD at address %d on this bus", s.Line, s.Addr)
-		}
-		if err := s.do(pd); err != nil {
-			return fmt.Errorf("osdp script line %d: %w", s.Line, err)
-		}
-		fmt.Fprintf(w, "%s\n", s.text)
-	}
-	return nil
+	return b.script().Play(ctx, steps, w)
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+func (b *Bus) script() simscript.Bus[*PD] {
+	return simscript.Bus[*PD]{Name: "osdp script", Missing: "no PD at address %d on this bus",
+		Find: func(a byte) (*PD, bool) { pd := b.PD(a); return pd, pd != nil }}
 }

@@ -49,7 +49,7 @@ reboot 1
 	if got := strings.Join(codes, " "); got != "RAW KEYPAD LSTATR LSTATR ISTATR" {
 		t.Fatalf("polled %s", got)
 	}
-	stray := []Step{{Line: 4, Addr: 9, do: steps[1].do}}
+	stray := []Step{{Line: 4, Addr: 9, Do: steps[1].Do}}
 	if err := b.Play(context.Background(), stray, &log); err == nil ||
 		!strings.Contains(err.Error(), "line 4: no PD at address 9") {
 		t.Fatalf("step for a missing PD: %v", err)
