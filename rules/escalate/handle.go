@@ -51,7 +51,15 @@ func (o *owner) raise(t event.Trigger, now time.Time) {
 		o.d.log.Warn("alarm on a device missing from the registry; only named staff can be paged",
 			"rule", t.Rule, "device", t.Device)
 	}
-	a := alarm.Raise(o.ids.Next(nowMS), t, grid, loc, nowMS)
+	// The id is made from when the raising event was received, not from
+	// now: a raise replayed from the journal after a crash that came
+	// between the first page and the store (pages go out first) gets the
+	// id the staff were already paged with, so their ack still finds it.
+	idMS := t.Event.Received
+	if idMS == 0 {
+		idMS = nowMS
+	}
+	a := alarm.Raise(o.ids.Next(idMS), t, grid, loc, nowMS)
 	o.open[a.ID] = a
 	o.byKey[alarmKey{a.Rule, a.Device}] = a
 	o.d.m.raised.WithLabelValues(string(a.Severity), a.Rule).Inc()

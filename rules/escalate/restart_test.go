@@ -113,3 +113,32 @@ func TestRestartKeepsIDsUniqueAndJoinsOpenAlarm(t *testing.T) {
 		}
 	})
 }
+
+// TestReplayedRaiseKeepsItsAlarmID: pages go out before the store, so a
+// crash can come after the first page and before the alarm is stored.
+// The journal then replays the raise; the alarm must get the id the staff
+// were paged with (made from the event's receive time, not from now), or
+// their ack would not find it.
+func TestReplayedRaiseKeepsItsAlarmID(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ev := event.Event{ID: 7, Device: "lb-0001", Type: event.ButtonPressed, Source: event.SourceMQTT,
+			TS: time.Now().UnixMilli(), Received: time.Now().UnixMilli()}
+		raise := func(path string) string {
+			var lastID uint64
+			r := startRig(t, path, newNotifier(), &lastID)
+			defer r.stop()
+			dev, _ := r.reg.Device(ev.Device)
+			e := ev
+			if err := r.desk.Submit(context.Background(), e, r.eng.Evaluate(&e, dev, nil)); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+			return r.only().ID
+		}
+		first := raise(filepath.Join(t.TempDir(), "before-the-crash.db"))
+		advance(3 * time.Second) // the restart takes a while
+		if again := raise(filepath.Join(t.TempDir(), "nothing-stored.db")); again != first {
+			t.Fatalf("replayed raise got alarm id %s, the page said %s", again, first)
+		}
+	})
+}
