@@ -46,6 +46,7 @@ func (a *App) Run(ctx context.Context) error {
 		core.Go(func() error { return p.sms.Run(coreCtx) })
 	}
 	core.Go(func() error { return p.commands.Run(coreCtx) })
+	core.Go(func() error { return p.broadcast.Run(coreCtx) })
 	// Supervision resumes where it stopped: every device heard from before
 	// is watched from its last sign of life.
 	seen := newLastSeen(a.cfg.DataDir, p.tracker, a.log.With("component", "supervision"))

@@ -44,6 +44,9 @@ type Service struct {
 	mu    sync.Mutex
 	store *store
 	seq   int
+	// back holds devices back online whose missed broadcasts Run speaks
+	// again, off the caller's path.
+	back chan string
 }
 
 // Open opens the store and builds the Service.
@@ -58,7 +61,7 @@ func Open(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, store: st}
+	s := &Service{cfg: cfg, log: cfg.Logger, store: st, back: make(chan string, backQueue)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -186,13 +189,40 @@ func (s *Service) CommandResult(cid, outcome, errText string, atMS int64) {
 // it (timed out or failed while offline) to get it when it comes back.
 const ResendWithin = time.Hour
 
-// maxResendScan bounds the broadcasts DeviceBack looks through.
+// maxResendScan bounds the broadcasts a resend looks through.
 const maxResendScan = 200
 
-// DeviceBack speaks again, to a light box that has just come back online,
-// every broadcast of the last ResendWithin that it missed (timed out or
-// failed); the target is pending again under its new command id.
+// backQueue bounds the devices waiting for Run to speak to them again: a
+// whole cell's power coming back brings hundreds back at once.
+const backQueue = 4096
+
+// DeviceBack notes that a light box has just come back online; Run then
+// speaks to it again every broadcast of the last ResendWithin that it
+// missed. It never blocks: the rules' pipeline calls it.
 func (s *Service) DeviceBack(device string) {
+	select {
+	case s.back <- device:
+	default:
+		s.log.Warn("too many devices back online at once; this one does not hear the broadcasts it missed", "device", device)
+	}
+}
+
+// Run speaks again to the devices DeviceBack reports, until ctx is done.
+func (s *Service) Run(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case device := <-s.back:
+			s.resend(device)
+		}
+	}
+}
+
+// resend speaks again, to a light box back online, every broadcast of the
+// last ResendWithin that it missed (timed out or failed); the target is
+// pending again under its new command id.
+func (s *Service) resend(device string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	list, err := s.store.list(maxResendScan)

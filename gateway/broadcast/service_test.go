@@ -168,11 +168,11 @@ func TestBoxBackOnlineHearsWhatItMissed(t *testing.T) {
 	s.CommandResult("c-lb-0002", Timeout, "no answer in 30s", 1_790_000_030_000)
 	sent := len(c.sent)
 
-	s.DeviceBack("lb-0001") // answered: nothing again
+	s.resend("lb-0001") // answered: nothing again
 	if len(c.sent) != sent {
 		t.Fatalf("a box that answered was spoken to again: %+v", c.sent[sent:])
 	}
-	s.DeviceBack("lb-0002")
+	s.resend("lb-0002")
 	if len(c.sent) != sent+1 || c.sent[sent].Device != "lb-0002" || c.sent[sent].Args["broadcast_id"] != b.ID {
 		t.Fatalf("commands after lb-0002 came back: %+v", c.sent[sent:])
 	}
@@ -202,10 +202,55 @@ func TestBoxBackOnlineHearsWhatItMissed(t *testing.T) {
 			t.Fatal(err)
 		}
 		sent = len(c.sent)
-		later.DeviceBack("lb-0002")
+		later.resend("lb-0002")
 		if got := len(c.sent) - sent; got != tc.want {
 			t.Errorf("back %v after the broadcast: spoken to %d times, want %d", tc.after, got, tc.want)
 		}
 		later.Close()
 	}
+}
+
+// TestDeviceBackIsHandledByRun: DeviceBack only queues (the rules'
+// pipeline calls it); Run does the resend.
+func TestDeviceBackIsHandledByRun(t *testing.T) {
+	n, c := &fakeNotifier{got: map[string]event.Notification{}}, &fakeCommander{}
+	s := open(t, filepath.Join(t.TempDir(), "b.db"), n, c)
+	defer s.Close()
+	if _, err := s.Send(context.Background(), "lh-g4-07", "台风预警", "room1", false); err != nil {
+		t.Fatal(err)
+	}
+	s.CommandResult("c-lb-0002", Timeout, "no answer", 1_790_000_030_000)
+	sent := len(c.sent)
+	s.DeviceBack("lb-0002")
+	if len(c.sent) != sent {
+		t.Fatal("DeviceBack spoke on the caller's goroutine")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.resent("lb-0002") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not speak to lb-0002 again within 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+// resent is how often device was spoken to again, over every broadcast.
+func (s *Service) resent(device string) int {
+	list, _ := s.List(100)
+	n := 0
+	for _, b := range list {
+		for _, tg := range b.Targets {
+			if tg.ID == device {
+				n += tg.Resent
+			}
+		}
+	}
+	return n
 }
