@@ -157,7 +157,7 @@ func (b *Bus) idle(ctx context.Context, ln *line, d time.Duration) bool {
 	return serialline.Idle(ctx, d, b.cmds, func(c event.Command) error { return b.execute(ctx, ln, c) })
 }
 
-// mode is the line's speed and parity.
+// mode is the line's speed, parity and stop bits.
 func (b *Bus) mode() serialline.Mode {
 	return serialline.Mode{Baud: b.cfg.Baud, Parity: b.cfg.Parity, StopBits: b.cfg.StopBits}
 }

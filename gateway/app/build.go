@@ -83,7 +83,7 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("alarm store: %w", err)
 	}
 	p.closers = append(p.closers, p.store.Close)
-	eng, err := engine.Compile(engine.Config{Rules: a.rules.Rules, Silences: a.rules.Silences, Registry: a.reg.Get})
+	eng, err := engine.Compile(a.engineConfig(a.rules))
 	if err != nil {
 		return nil, a.errf("rules: %w", err)
 	}

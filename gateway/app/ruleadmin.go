@@ -70,6 +70,7 @@ func (a *App) ReloadRules() (httpapi.RuleSet, error) {
 	defer a.reloadMu.Unlock()
 	l, err := a.current()
 	if err != nil {
+		a.log.Error("rule reload refused", "err", err)
 		return httpapi.RuleSet{}, err
 	}
 	f, err := loadRules(a.cfg.Rules)
@@ -77,7 +78,7 @@ func (a *App) ReloadRules() (httpapi.RuleSet, error) {
 		err = a.runCases(f)
 	}
 	if err == nil {
-		err = l.pipe.reload(engine.Config{Rules: f.Rules, Silences: f.Silences, Registry: a.reg.Get})
+		err = l.pipe.reload(a.engineConfig(f))
 	}
 	if err != nil {
 		a.log.Error("rule reload refused; the running rules stay in force", "source", a.ruleSource(), "err", err)
@@ -92,11 +93,16 @@ func (a *App) ReloadRules() (httpapi.RuleSet, error) {
 	return set, nil
 }
 
+// engineConfig is how the rules of f are compiled, at start and on reload.
+func (a *App) engineConfig(f *engine.File) engine.Config {
+	return engine.Config{Rules: f.Rules, Silences: f.Silences, Registry: a.reg.Get}
+}
+
 // runCases runs the file's own test cases against the running registry.
 func (a *App) runCases(f *engine.File) error {
 	var errs []error
 	for _, c := range f.Tests {
-		if err := f.Run(c, engine.Config{Registry: a.reg.Get}); err != nil {
+		if err := f.Run(c, a.engineConfig(f)); err != nil {
 			errs = append(errs, fmt.Errorf("test case %s failed: %w", c.Name, err))
 		}
 	}
