@@ -33,22 +33,35 @@ func (l accessList) Decide(device string, c osdp.Card, now time.Time) osdp.Decis
 			continue
 		}
 		known = true
-		switch {
-		case card.Block:
-			return osdp.Decision{Reason: osdp.DenyBlocked}
-		case !opens(reg, card, dev):
-			continue
-		case !card.From.IsZero() && now.Before(card.From):
-			return osdp.Decision{Reason: osdp.DenyNotValid}
-		case !card.Until.IsZero() && !now.Before(card.Until):
-			return osdp.Decision{Reason: osdp.DenyExpired}
+		switch why := refusal(reg, card, dev, now); why {
+		case "":
+			return osdp.Decision{Grant: true}
+		case denyNotHere:
+			continue // another card of this number may be for this door
+		default:
+			return osdp.Decision{Reason: why}
 		}
-		return osdp.Decision{Grant: true}
 	}
 	if known {
 		return osdp.Decision{Reason: denyNotHere}
 	}
 	return osdp.Decision{Reason: osdp.DenyUnknown}
+}
+
+// refusal says why card does not open the reader dev at now ("" when it
+// does): blocked, not for this door, not valid yet, or expired.
+func refusal(reg *registry.Registry, card *registry.Card, dev *registry.Device, now time.Time) string {
+	switch {
+	case card.Block:
+		return osdp.DenyBlocked
+	case !opens(reg, card, dev):
+		return denyNotHere
+	case !card.From.IsZero() && now.Before(card.From):
+		return osdp.DenyNotValid
+	case !card.Until.IsZero() && !now.Before(card.Until):
+		return osdp.DenyExpired
+	}
+	return ""
 }
 
 // opens reports whether a card is listed for the reader or a cell above it.
@@ -111,7 +124,7 @@ func (v cardView) Cards(door, by string, trusted bool) ([]httpapi.Card, error) {
 	var out []httpapi.Card
 	for _, c := range reg.CardList() {
 		switch {
-		case dev != nil && (c.Block || !opens(reg, c, dev) || (!c.From.IsZero() && now.Before(c.From)) || (!c.Until.IsZero() && !now.Before(c.Until))):
+		case dev != nil && refusal(reg, c, dev, now) != "":
 			continue
 		case dev == nil && staff != nil && !servesCard(reg, staff, c):
 			continue

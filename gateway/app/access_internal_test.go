@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridwatch/gridwatch/drivers/osdp"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
@@ -71,5 +72,34 @@ func TestCardView(t *testing.T) {
 				t.Fatalf("cards %v, want %v", numbers(got), tc.want)
 			}
 		})
+	}
+}
+
+func TestAccessDecisions(t *testing.T) {
+	reg, err := registry.Parse("cards.yaml", []byte(cardSite+`  - {card: "600", grids: [lianhua], from: 2027-01-01T00:00:00+08:00}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := accessList{reg: func() *registry.Registry { return reg }}
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		door, card string
+		grant      bool
+		reason     string
+	}{
+		{"rd-0001", "300", true, ""},
+		{"rd-0001", "500", true, ""}, // by the street above the reader's cell
+		{"rd-0001", "100", false, osdp.DenyExpired},
+		{"rd-0001", "200", false, osdp.DenyBlocked},
+		{"rd-0001", "600", false, osdp.DenyNotValid},
+		{"rd-0001", "400", false, denyNotHere},
+		{"rd-0001", "999", false, osdp.DenyUnknown},
+		{"rd-0009", "300", false, osdp.DenyUnknown},
+	} {
+		d := l.Decide(tc.door, osdp.Card{Number: tc.card}, now)
+		if d.Grant != tc.grant || d.Reason != tc.reason {
+			t.Errorf("card %s at %s: %+v, want grant %v reason %q", tc.card, tc.door, d, tc.grant, tc.reason)
+		}
 	}
 }
