@@ -37,12 +37,6 @@ func parseStep(f []string) (Step, error) {
 	}
 	args := f[2:]
 	s := Step{Addr: byte(id)}
-	two := func(usage, yes, no string) (bool, error) {
-		if len(args) != 1 || (args[0] != yes && args[0] != no) {
-			return false, fmt.Errorf("usage: %s", usage)
-		}
-		return args[0] == yes, nil
-	}
 	switch f[0] {
 	case "press":
 		if len(args) != 0 {
@@ -50,13 +44,13 @@ func parseStep(f []string) (Step, error) {
 		}
 		s.Do = func(u *Unit) error { u.Press(); return nil }
 	case "tamper":
-		open, err := two("tamper UNIT open|closed", "open", "closed")
+		open, err := simscript.OneOf(args, "tamper UNIT open|closed", "open", "closed")
 		if err != nil {
 			return Step{}, err
 		}
 		s.Do = func(u *Unit) error { u.SetTamper(open); return nil }
 	case "mains":
-		on, err := two("mains UNIT lost|restored", "restored", "lost")
+		on, err := simscript.OneOf(args, "mains UNIT lost|restored", "restored", "lost")
 		if err != nil {
 			return Step{}, err
 		}

@@ -76,13 +76,13 @@ func parseStep(f []string) (Step, error) {
 		}
 		st.Do = func(p *PD) error { return p.EnterPIN(keys) }
 	case "tamper":
-		on, err := twoStates(args, "tamper ADDR open|closed", "open", "closed")
+		on, err := simscript.OneOf(args, "tamper ADDR open|closed", "open", "closed")
 		if err != nil {
 			return Step{}, err
 		}
 		st.Do = func(p *PD) error { p.SetTamper(on); return nil }
 	case "power":
-		failed, err := twoStates(args, "power ADDR lost|restored", "lost", "restored")
+		failed, err := simscript.OneOf(args, "power ADDR lost|restored", "lost", "restored")
 		if err != nil {
 			return Step{}, err
 		}
@@ -98,7 +98,7 @@ func parseStep(f []string) (Step, error) {
 		active := args[1] == "active"
 		st.Do = func(p *PD) error { return p.SetInput(i, active) }
 	case "door":
-		open, err := twoStates(args, "door ADDR open|closed", "open", "closed")
+		open, err := simscript.OneOf(args, "door ADDR open|closed", "open", "closed")
 		if err != nil {
 			return Step{}, err
 		}
@@ -123,14 +123,6 @@ func parseStep(f []string) (Step, error) {
 		return Step{}, fmt.Errorf("unknown step %q (wait, swipe, pin, tamper, power, input, door, rex, fault, reboot)", verb)
 	}
 	return st, nil
-}
-
-// twoStates reads a single argument that is either yes or no.
-func twoStates(args []string, usage, yes, no string) (bool, error) {
-	if len(args) != 1 || (args[0] != yes && args[0] != no) {
-		return false, fmt.Errorf("usage: %s", usage)
-	}
-	return args[0] == yes, nil
 }
 
 func parseFaults(args []string) (Faults, error) {

@@ -73,6 +73,15 @@ func wait[D any](args []string) (Step[D], error) {
 	return Step[D]{Wait: d}, nil
 }
 
+// OneOf reads a step's single argument, which is either yes or no, and
+// reports whether it is yes; anything else is "usage: USAGE".
+func OneOf(args []string, usage, yes, no string) (bool, error) {
+	if len(args) != 1 || (args[0] != yes && args[0] != no) {
+		return false, fmt.Errorf("usage: %s", usage)
+	}
+	return args[0] == yes, nil
+}
+
 // Bus is what a script plays on: the simulator's devices by address.
 type Bus[D any] struct {
 	// Name prefixes errors of Play ("modbus script").
