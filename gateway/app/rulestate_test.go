@@ -301,3 +301,32 @@ func TestSnapshotAheadOfTheAlarmStoreIsSetAside(t *testing.T) {
 	s.deny(rd, 5)
 	testsvc.Eventually(t, wait, "one alarm on the fifth card", func() bool { return len(s.bursts()) == 1 })
 }
+
+// TestDamagedSnapshotIsSetAside: a rules.state that cannot be read (a disk
+// fault, a hand edit) does not keep the gateway down: it is set aside, the
+// rules start afresh, and the journal's events still count.
+func TestDamagedSnapshotIsSetAside(t *testing.T) {
+	s := startSite(t, siteOptions{mutate: withRuleFile(t, "")})
+	rd := s.client("rd-0001", true, nil)
+	s.deny(rd, 1)
+	rd.Disconnect(0)
+	s.stop()
+	state := filepath.Join(s.cfg.DataDir, "rules.state")
+	if err := os.WriteFile(state, []byte("{\"k\":\"gridwatch.rules.state\",\"v\":1}\n{not json\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	if b, err := os.ReadFile(state + ".bad"); err != nil || !strings.Contains(string(b), "{not json") {
+		t.Fatalf("the damaged snapshot was not set aside: %v", err)
+	}
+	rd = s.client("rd-0001", true, nil)
+	for i := 2; i <= 5; i++ {
+		s.deny(rd, i)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(s.bursts()); n != 0 {
+		t.Fatalf("%d alarms: the first card was counted though its window was lost", n)
+	}
+	s.deny(rd, 6)
+	testsvc.Eventually(t, wait, "the rules count afresh", func() bool { return len(s.bursts()) == 1 })
+}
