@@ -29,6 +29,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer stopCore()
 	core, coreCtx := errgroup.WithContext(coreCtx)
 	p.pipe.ctx = coreCtx
+	core.Go(func() error { return p.clock.Run(coreCtx) })
 	core.Go(func() error { return p.desk.Run(coreCtx) })
 	rules := newRuleState(a.cfg.DataDir, p.pipe, p.desk.Checkpoint, a.log.With("component", "rules"))
 	if err := a.replay(coreCtx, p, rules); err != nil {
@@ -67,7 +68,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.mu.Unlock()
 
 	inputs, inCtx := errgroup.WithContext(ctx)
-	sink := &serialSink{ctx: inCtx, journal: p.journal, tracker: p.tracker, log: a.log.With("component", "serial")}
+	sink := &serialSink{ctx: inCtx, now: p.clock.Now, journal: p.journal, tracker: p.tracker, log: a.log.With("component", "serial")}
 	buses, err := a.serialBuses(a.reg.Get(), sink, p.routes)
 	if err != nil {
 		stopCore()
@@ -120,7 +121,7 @@ func (a *App) replay(ctx context.Context, p *parts, rules *ruleState) error {
 	if err != nil {
 		return a.errf("escalation desk: %w", err)
 	}
-	after := rules.restore(settled, time.Now())
+	after := rules.restore(settled, p.clock.Now())
 	n := 0
 	err = p.journal.Replay(after, func(ev event.Event) error {
 		n++

@@ -113,9 +113,6 @@ func Start(cfg Config) (*Clock, error) {
 		} else if prev != nil {
 			c.shift = c.shiftSince(*prev)
 		}
-		if err := c.writeAnchor(); err != nil {
-			return nil, err
-		}
 	}
 	return c, nil
 }
@@ -162,6 +159,8 @@ func (c *Clock) shiftSince(prev anchor) time.Duration {
 
 // Run compares the wall clock with the gateway's time every second, logs
 // a step once, and writes the anchor file every few seconds and on stop.
+// The first anchor is written a few seconds after the start, by when the
+// stores have taken their shifted times.
 func (c *Clock) Run(ctx context.Context) error {
 	tick := time.NewTicker(checkEvery)
 	defer tick.Stop()

@@ -95,6 +95,7 @@ func TestShiftAcrossRestart(t *testing.T) {
 			if first.Shift() != 0 {
 				t.Fatalf("first start shift %v, want 0", first.Shift())
 			}
+			first.saveAnchor()
 			id := boot
 			if !tc.sameBoot {
 				id = "b1"
@@ -123,6 +124,7 @@ func TestBadAnchorIsNoShift(t *testing.T) {
 	if c.Shift() != 0 {
 		t.Fatalf("Shift = %v from a damaged anchor", c.Shift())
 	}
+	c.saveAnchor()
 	if a, err := readAnchor(path); err != nil || a == nil {
 		t.Fatalf("the anchor was not rewritten: %v %v", a, err)
 	}
