@@ -57,8 +57,11 @@ func (a *App) Run(ctx context.Context) error {
 		_ = core.Wait()
 		return a.errf("%w", err)
 	}
+	// Stamps of the last run, moved by a wall-clock step made while the
+	// gateway was down: a clock stepped forward an hour must not make
+	// every device look silent for an hour.
 	for id, ms := range last {
-		p.pipe.alive(id, time.UnixMilli(ms))
+		p.pipe.alive(id, time.UnixMilli(ms).Add(p.clock.Shift()))
 	}
 	core.Go(func() error { return p.pipe.supervise(coreCtx, p.journal, a.log.With("component", "supervision")) })
 	core.Go(func() error { return seen.run(coreCtx) })
