@@ -8,7 +8,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/gridwatch/gridwatch/gateway/clock"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
@@ -21,13 +20,13 @@ func (w *wallClock) step(d time.Duration)    { w.off.Add(int64(d)) }
 func noBoot() (string, time.Duration, bool)  { return "", 0, false }
 func withNow(now func() time.Time) rigOption { return func(c *Config) { c.Now = now } }
 func withShift(d time.Duration) rigOption    { return func(c *Config) { c.Shift = d } }
-func gatewayClock(t *testing.T, w *wallClock) *clock.Clock {
-	t.Helper()
-	c, err := clock.Start(clock.Config{Wall: w.Now, Boot: noBoot})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+
+// gatewayClock is the gateway's clock as gateway/clock makes it (rules
+// may not import it, tests included): the wall clock read once, carried
+// forward by the monotonic clock.
+func gatewayClock(w *wallClock) func() time.Time {
+	start, mono := w.Now(), time.Now()
+	return func() time.Time { return start.Add(time.Since(mono)) }
 }
 
 // A wall clock stepped back or forward an hour while an alarm escalates
@@ -49,7 +48,7 @@ func TestWallClockStepMovesNoDeadline(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				wall := &wallClock{}
-				now := gatewayClock(t, wall).Now
+				now := gatewayClock(wall)
 				if tc.raw {
 					now = wall.Now
 				}
@@ -108,7 +107,7 @@ func TestRestartAfterWallStepKeepsDeadlines(t *testing.T) {
 				if tc.shift {
 					opts = append(opts, withShift(-time.Hour))
 				}
-				r = startRig(t, path, notes, &lastID, append(opts, withNow(gatewayClock(t, wall).Now))...)
+				r = startRig(t, path, notes, &lastID, append(opts, withNow(gatewayClock(wall)))...)
 				defer r.stop()
 				if p := notes.take(); len(p) != 0 {
 					t.Fatalf("paged %v at restart, 30 s after the press", staffOf(p))
