@@ -42,10 +42,20 @@ type App struct {
 	live        *live // set by Run
 	httpAddr    net.Addr
 	started     chan struct{}
+	// wall reads the system's wall clock (nil: time.Now); see WithWallClock.
+	wall func() time.Time
 }
 
+// Option adjusts an App made by New.
+type Option func(*App)
+
+// WithWallClock makes the gateway read the wall clock from now instead of
+// time.Now: the fault suite steps it (clock.OffsetWall) to show that a
+// step of the system clock moves no deadline.
+func WithWallClock(now func() time.Time) Option { return func(a *App) { a.wall = now } }
+
 // New validates cfg and loads the registry. It starts nothing.
-func New(cfg config.Config, log *slog.Logger) (*App, error) {
+func New(cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -58,6 +68,9 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		metrics: prometheus.NewRegistry(),
 		topics:  wire.Topics{Root: cfg.MQTT.TopicRoot},
 		started: make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(a)
 	}
 	reg, path, err := loadRegistry(cfg.Registry, cfg.RegistryOptional(), log)
 	if err != nil {

@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/broadcast"
 	"github.com/gridwatch/gridwatch/gateway/broker"
+	"github.com/gridwatch/gridwatch/gateway/clock"
 	"github.com/gridwatch/gridwatch/gateway/command"
 	"github.com/gridwatch/gridwatch/gateway/deliver"
 	"github.com/gridwatch/gridwatch/gateway/devices"
@@ -40,6 +40,7 @@ func (f handlerFunc) Handle(ctx context.Context, topic string, payload []byte) e
 
 // parts are the gateway's pieces, built and wired but not running.
 type parts struct {
+	clock     *clock.Clock
 	store     *alarm.Store
 	journal   *journal.Journal
 	transport transport
@@ -79,6 +80,11 @@ func (a *App) build() (_ *parts, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, a.errf("data directory: %w", err)
 	}
+	if p.clock, err = clock.Start(clock.Config{AnchorPath: filepath.Join(cfg.DataDir, "clock.json"), Wall: a.wall,
+		Logger: a.log.With("component", "clock"), Registerer: a.metrics}); err != nil {
+		return nil, a.errf("%w", err)
+	}
+	now := p.clock.Now
 	if p.store, err = alarm.OpenStore(filepath.Join(cfg.DataDir, "alarms.db")); err != nil {
 		return nil, a.errf("alarm store: %w", err)
 	}
@@ -96,7 +102,7 @@ func (a *App) build() (_ *parts, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.commands, err = command.New(command.Config{Publisher: p.transport, Topics: a.topics,
+	if p.commands, err = command.New(command.Config{Publisher: p.transport, Topics: a.topics, Now: now,
 		OnResult: func(r command.Result) {
 			if p.broadcast != nil {
 				p.broadcast.CommandResult(r.ID, r.Outcome, r.Error, r.DoneMS)
@@ -106,7 +112,7 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("commands: %w", err)
 	}
 	if p.broadcast, err = broadcast.Open(broadcast.Config{Path: filepath.Join(cfg.DataDir, "broadcasts.db"),
-		Registry: a.reg.Get, Notifier: pg, Commander: p.commands, Logger: a.log.With("component", "broadcast")}); err != nil {
+		Registry: a.reg.Get, Notifier: pg, Commander: p.commands, Now: now, Logger: a.log.With("component", "broadcast")}); err != nil {
 		return nil, a.errf("%w", err)
 	}
 	p.closers = append(p.closers, p.broadcast.Close)
@@ -124,6 +130,8 @@ func (a *App) build() (_ *parts, err error) {
 		},
 			onErr: func(err error) { a.log.Warn("alarm board", "err", err) }},
 		Store:      p.store,
+		Now:        now,
+		Shift:      p.clock.Shift(),
 		Logger:     a.log.With("component", "escalate"),
 		Registerer: a.metrics,
 	}); err != nil {
@@ -135,7 +143,7 @@ func (a *App) build() (_ *parts, err error) {
 	}
 	p.routes = &commandRouter{mqtt: p.commands, reg: a.reg.Get}
 	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker, commands: p.routes, back: p.broadcast.DeviceBack,
-		log: a.log.With("component", "pipeline"), evalSeconds: newEvalHistogram(a.metrics)}
+		log: a.log.With("component", "pipeline"), now: now, evalSeconds: newEvalHistogram(a.metrics)}
 	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, "journal"), journal.Options{
 		Logger:     a.log.With("component", "journal"),
 		Registerer: a.metrics,
@@ -162,7 +170,7 @@ func (a *App) build() (_ *parts, err error) {
 		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel,
 		Replies: replies{desk: p.desk}, Commands: p.commands, Transport: a.transportName(),
 		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,
-		DedupeWindow: cfg.Ingest.DedupeWindow, Logger: a.log.With("component", "ingest"), Registerer: a.metrics,
+		DedupeWindow: cfg.Ingest.DedupeWindow, Now: now, Logger: a.log.With("component", "ingest"), Registerer: a.metrics,
 	}); err != nil {
 		return nil, a.errf("ingest: %w", err)
 	}
@@ -178,7 +186,7 @@ func (a *App) build() (_ *parts, err error) {
 		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(p.listener.Addr()),
 		Alarms:    consoleDesk{desk: p.desk, trustConsole: !cfg.AuthEnabled()},
 		Oversight: p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
-		Cards:   cardView{reg: a.reg.Get, now: time.Now},
+		Cards:   cardView{reg: a.reg.Get, now: now},
 		Devices: p.tracker, Metrics: a.metricsHandler(),
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
 			escalate.ErrNotFound: http.StatusNotFound, escalate.ErrForbidden: http.StatusForbidden,
@@ -188,6 +196,7 @@ func (a *App) build() (_ *parts, err error) {
 			escalate.ErrStopped: http.StatusServiceUnavailable, escalate.ErrNotReady: http.StatusServiceUnavailable,
 		}),
 		Ready:  p.ready,
+		Now:    now,
 		Logger: a.log.With("component", "http"), Registerer: a.metrics,
 	}); err != nil {
 		return nil, a.errf("http: %w", err)
@@ -217,7 +226,7 @@ func (a *App) pager(p *parts) (pager, error) {
 		if err != nil {
 			return pg, a.errf("%w", err)
 		}
-		if p.webhook, err = a.openOutbox(wh, m); err != nil {
+		if p.webhook, err = a.openOutbox(wh, m, p.clock.Now); err != nil {
 			return pg, err
 		}
 		p.closers = append(p.closers, p.webhook.Close)
@@ -228,7 +237,7 @@ func (a *App) pager(p *parts) (pager, error) {
 		if err != nil {
 			return pg, err
 		}
-		if p.sms, err = a.openOutbox(ch, m); err != nil {
+		if p.sms, err = a.openOutbox(ch, m, p.clock.Now); err != nil {
 			return pg, err
 		}
 		p.closers = append(p.closers, p.sms.Close)

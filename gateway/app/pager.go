@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/deliver"
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -132,9 +133,9 @@ func staffPhone(reg func() *registry.Registry) func(staffID string) (string, boo
 
 // openOutbox opens the durable outbox of one delivery channel in the data
 // directory (outbox-NAME.db).
-func (a *App) openOutbox(ch deliver.Channel, m *deliver.Metrics) (*deliver.Outbox, error) {
+func (a *App) openOutbox(ch deliver.Channel, m *deliver.Metrics, now func() time.Time) (*deliver.Outbox, error) {
 	o, err := deliver.Open(deliver.Config{
-		Path: filepath.Join(a.cfg.DataDir, "outbox-"+ch.Name()+".db"), Channel: ch, Metrics: m,
+		Path: filepath.Join(a.cfg.DataDir, "outbox-"+ch.Name()+".db"), Channel: ch, Metrics: m, Now: now,
 		Logger: a.log.With("component", ch.Name()),
 	})
 	if err != nil {

@@ -40,6 +40,9 @@ type pipeline struct {
 	// nobody listens); broadcasts speak again to boxes that missed them.
 	back func(device string)
 	log  *slog.Logger
+	// now is the gateway's clock (gateway/clock): supervision deadlines
+	// and derived events' stamps do not move with the wall clock.
+	now func() time.Time
 	// evalSeconds times each decision of the rules on the alarm path.
 	evalSeconds prometheus.Histogram
 
@@ -114,7 +117,7 @@ const commandFreshness = 30 * time.Second
 // alarm, so paging never waits on them): over MQTT, or to the serial bus of
 // an OSDP reader or Modbus module (the router queues; it never blocks).
 func (p *pipeline) command(reg *registry.Registry, ev event.Event, triggers []event.Trigger) {
-	if p.commands == nil || time.Since(time.UnixMilli(ev.Received)) > commandFreshness {
+	if p.commands == nil || p.now().Sub(time.UnixMilli(ev.Received)) > commandFreshness {
 		return
 	}
 	for _, t := range triggers {
@@ -179,7 +182,8 @@ func (p *pipeline) supervise(ctx context.Context, j ingest.Journal, log *slog.Lo
 		select {
 		case <-ctx.Done():
 			return nil
-		case now := <-timer.C:
+		case <-timer.C:
+			now := p.now()
 			p.mu.Lock()
 			p.handOverSigns()
 			derived := p.engine.Tick(now)
@@ -193,7 +197,7 @@ func (p *pipeline) supervise(ctx context.Context, j ingest.Journal, log *slog.Lo
 				}
 			}
 			wait := time.Second
-			if d := time.Until(next); ok && d < wait {
+			if d := next.Sub(p.now()); ok && d < wait {
 				wait = max(d, 10*time.Millisecond)
 			}
 			timer.Reset(wait)

@@ -16,7 +16,7 @@ import (
 // overrides, reporting through one rtpSink. Like the serial buses,
 // listeners follow the registry as it was at start.
 func (a *App) rtpCameras(ctx context.Context, p *parts) ([]*rtpstream.Listener, error) {
-	sink := &rtpSink{ctx: ctx, journal: p.journal, devices: liveDevices{p.tracker, p.pipe}, reg: a.reg.Get,
+	sink := &rtpSink{ctx: ctx, now: p.clock.Now, journal: p.journal, devices: liveDevices{p.tracker, p.pipe}, reg: a.reg.Get,
 		log: a.log.With("component", "rtp")}
 	if p.telemetry != nil { // not a typed nil in the interface
 		sink.history = p.telemetry
@@ -61,13 +61,14 @@ type rtpSink struct {
 	history ingest.TelemetrySink // nil without influx.url
 	reg     func() *registry.Registry
 	log     *slog.Logger
+	now     func() time.Time // the gateway's clock
 }
 
 var _ rtpstream.Sink = (*rtpSink)(nil)
 
 func (s *rtpSink) Event(ev event.Event) {
 	if ev.Received == 0 {
-		ev.Received = time.Now().UnixMilli()
+		ev.Received = s.now().UnixMilli()
 	}
 	if ev.TS == 0 {
 		ev.TS = ev.Received

@@ -29,6 +29,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer stopCore()
 	core, coreCtx := errgroup.WithContext(coreCtx)
 	p.pipe.ctx = coreCtx
+	core.Go(func() error { return p.clock.Run(coreCtx) })
 	core.Go(func() error { return p.desk.Run(coreCtx) })
 	rules := newRuleState(a.cfg.DataDir, p.pipe, p.desk.Checkpoint, a.log.With("component", "rules"))
 	if err := a.replay(coreCtx, p, rules); err != nil {
@@ -56,8 +57,11 @@ func (a *App) Run(ctx context.Context) error {
 		_ = core.Wait()
 		return a.errf("%w", err)
 	}
+	// Stamps of the last run, moved by a wall-clock step made while the
+	// gateway was down: a clock stepped forward an hour must not make
+	// every device look silent for an hour.
 	for id, ms := range last {
-		p.pipe.alive(id, time.UnixMilli(ms))
+		p.pipe.alive(id, time.UnixMilli(ms).Add(p.clock.Shift()))
 	}
 	core.Go(func() error { return p.pipe.supervise(coreCtx, p.journal, a.log.With("component", "supervision")) })
 	core.Go(func() error { return seen.run(coreCtx) })
@@ -67,7 +71,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.mu.Unlock()
 
 	inputs, inCtx := errgroup.WithContext(ctx)
-	sink := &serialSink{ctx: inCtx, journal: p.journal, tracker: p.tracker, log: a.log.With("component", "serial")}
+	sink := &serialSink{ctx: inCtx, now: p.clock.Now, journal: p.journal, tracker: p.tracker, log: a.log.With("component", "serial")}
 	buses, err := a.serialBuses(a.reg.Get(), sink, p.routes)
 	if err != nil {
 		stopCore()
@@ -120,7 +124,7 @@ func (a *App) replay(ctx context.Context, p *parts, rules *ruleState) error {
 	if err != nil {
 		return a.errf("escalation desk: %w", err)
 	}
-	after := rules.restore(settled, time.Now())
+	after := rules.restore(settled, p.clock.Now())
 	n := 0
 	err = p.journal.Replay(after, func(ev event.Event) error {
 		n++

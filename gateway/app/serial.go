@@ -168,6 +168,7 @@ type serialSink struct {
 	journal ingest.Journal
 	tracker *devices.Tracker
 	log     *slog.Logger
+	now     func() time.Time // the gateway's clock
 }
 
 var (
@@ -177,7 +178,7 @@ var (
 
 func (s *serialSink) Event(ev event.Event) {
 	if ev.Received == 0 {
-		ev.Received = time.Now().UnixMilli()
+		ev.Received = s.now().UnixMilli()
 	}
 	if ev.TS == 0 {
 		ev.TS = ev.Received

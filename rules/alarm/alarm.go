@@ -3,7 +3,11 @@
 // and the durable store alarms live in.
 package alarm
 
-import "github.com/gridwatch/gridwatch/gateway/event"
+import (
+	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+)
 
 // State is where an alarm is in its lifecycle.
 type State string
@@ -82,4 +86,26 @@ type Alarm struct {
 	Muted    string  `json:"muted,omitempty"`
 	Test     bool    `json:"test,omitempty"`
 	Timeline []Entry `json:"timeline,omitempty"`
+}
+
+// Shift moves the times the gateway stamped on the alarm (raised, closed,
+// next deadline, each timeline entry) by d, leaving the device's own
+// event time alone. The escalation desk uses it when the wall clock
+// stepped while the gateway was down, so deadlines worked out from these
+// times keep their real spacing.
+func (a *Alarm) Shift(d time.Duration) {
+	ms := d.Milliseconds()
+	if ms == 0 {
+		return
+	}
+	a.RaisedMS += ms
+	if a.NextDeadlineMS != 0 {
+		a.NextDeadlineMS += ms
+	}
+	if a.ClosedMS != 0 {
+		a.ClosedMS += ms
+	}
+	for i := range a.Timeline {
+		a.Timeline[i].At += ms
+	}
 }

@@ -74,6 +74,15 @@ type Config struct {
 	Queue int
 	// NotifyTimeout bounds one Notify call; 0 means DefaultNotifyTimeout.
 	NotifyTimeout time.Duration
+	// Now is the desk's clock; nil is time.Now. The gateway passes its
+	// monotonic-carried clock (gateway/clock), so a step of the wall clock
+	// neither delays nor hastens a deadline.
+	Now func() time.Time
+	// Shift is added to the times of the open alarms loaded from the store
+	// (raise time, timeline, next deadline): the wall clock stepped by that
+	// much while the gateway was down, and the deadlines worked out from
+	// those times keep their real spacing.
+	Shift time.Duration
 }
 
 // Desk is the escalation desk: one goroutine (Run) owns every open alarm,
@@ -151,6 +160,9 @@ func New(cfg Config) (*Desk, error) {
 	}
 	if cfg.NotifyTimeout == 0 {
 		cfg.NotifyTimeout = DefaultNotifyTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {

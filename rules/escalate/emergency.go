@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/rules/alarm"
@@ -94,7 +93,7 @@ func (o *owner) setEmergency(r emergRequest) error {
 	if r.on {
 		action = "emergency_on"
 	}
-	now := time.Now()
+	now := o.d.cfg.Now()
 	if !r.trusted {
 		if err := o.mayDeclare(reg, r.scope, r.by); err != nil {
 			o.audit(alarm.AuditRecord{At: now.UnixMilli(), Kind: alarm.AuditRefused, By: r.by,

@@ -15,7 +15,7 @@ func (o *owner) submit(s submission) {
 		o.d.log.Debug("event already applied; skipped", "event", s.ev.ID, "checkpoint", o.applied)
 		return
 	}
-	now := time.Now()
+	now := o.d.cfg.Now()
 	for _, t := range s.triggers {
 		if t.Event.ID == 0 { // a trigger made without its event
 			t.Event = s.ev
@@ -100,13 +100,13 @@ func (o *owner) applyAction(r actRequest) (*alarm.Alarm, error) {
 	}
 	if !r.trusted {
 		if err := o.authorize(a, act.By); err != nil {
-			o.audit(alarm.AuditRecord{At: time.Now().UnixMilli(), Kind: alarm.AuditRefused, By: act.By,
+			o.audit(alarm.AuditRecord{At: o.d.cfg.Now().UnixMilli(), Kind: alarm.AuditRefused, By: act.By,
 				Action: string(act.Kind), Alarm: a.ID, Grid: a.Grid, Reason: err.Error()})
 			return nil, err
 		}
 	}
 	if act.At == 0 {
-		act.At = time.Now().UnixMilli()
+		act.At = o.d.cfg.Now().UnixMilli()
 	}
 	if !live { // closed: Apply refuses it and says why
 		if err := a.Clone().Apply(act); err != nil {

@@ -113,6 +113,13 @@ func (o *owner) load() ([]*alarm.Alarm, error) {
 	for _, e := range emerg {
 		o.emergency[e.Scope] = e
 	}
+	if sh := o.d.cfg.Shift; sh != 0 {
+		for _, a := range open {
+			a.Shift(sh)
+			o.dirty[a.ID] = a // stored in the new time, once
+		}
+		o.d.log.Warn("open alarms' times moved by the wall clock's step while the gateway was down", "shift", sh.String(), "alarms", len(open))
+	}
 	o.applied, o.persisted = ckpt, ckpt
 	o.d.checkpoint.Store(ckpt)
 	counts := make(map[event.Severity]float64)
@@ -137,7 +144,7 @@ func (o *owner) load() ([]*alarm.Alarm, error) {
 // resume sends the steps that fell due while the desk was down, re-arms
 // the later ones and retries the pages that had not been delivered.
 func (o *owner) resume(loaded []*alarm.Alarm) {
-	now := time.Now()
+	now := o.d.cfg.Now()
 	for _, a := range loaded {
 		o.armRepages(a)
 		if !a.Escalating() {
@@ -167,7 +174,7 @@ func (o *owner) drain() {
 
 // wake handles every deadline that has come, then stores.
 func (o *owner) wake() {
-	now := time.Now()
+	now := o.d.cfg.Now()
 	for {
 		d, ok := o.due.pop(now.UnixMilli())
 		if !ok {
@@ -189,7 +196,7 @@ func (o *owner) afterBurst() {
 	case len(o.dirty) > 0 && o.saveFails == 0:
 		_ = o.flush()
 	case o.applied > o.persisted && o.flushAt == 0:
-		o.flushAt = time.Now().Add(checkpointEvery).UnixMilli()
+		o.flushAt = o.d.cfg.Now().Add(checkpointEvery).UnixMilli()
 	}
 }
 
@@ -204,7 +211,7 @@ func (o *owner) flush() error {
 	if err := o.d.cfg.Store.Save(batch, o.applied); err != nil {
 		o.saveFails++
 		wait := min(time.Second<<min(o.saveFails-1, 5), saveBackoffMax)
-		o.flushAt = time.Now().Add(wait).UnixMilli()
+		o.flushAt = o.d.cfg.Now().Add(wait).UnixMilli()
 		o.d.m.storeErrors.Inc()
 		o.d.log.Error("alarm store save failed; kept in memory, retrying", "alarms", len(batch),
 			"checkpoint", o.applied, "retry_in", wait, "err", err)
@@ -232,5 +239,7 @@ func (o *owner) arm() {
 		o.timer.Stop()
 		return
 	}
-	o.timer.Reset(time.Until(time.UnixMilli(next)))
+	// The wait is worked out on the desk's clock, and the timer runs on
+	// the monotonic clock: a step of the wall clock moves neither.
+	o.timer.Reset(time.Duration(next-o.d.cfg.Now().UnixMilli()) * time.Millisecond)
 }

@@ -7,6 +7,11 @@
 // 127.0.0.1:1883, HTTP on 127.0.0.1:8080, data in ./data and the built-in
 // rules. SIGINT/SIGTERM drain and stop; SIGHUP reloads the registry and the
 // rule file.
+//
+// GRIDWATCH_CLOCK_OFFSET_FILE, when set, names a file holding a Go
+// duration ("-1h") that the daemon adds to every reading of the system's
+// wall clock, re-read each second: the fault suite steps a real daemon's
+// clock with it without touching the machine's.
 package main
 
 import (
@@ -20,6 +25,7 @@ import (
 	"syscall"
 
 	"github.com/gridwatch/gridwatch/gateway/app"
+	"github.com/gridwatch/gridwatch/gateway/clock"
 	"github.com/gridwatch/gridwatch/gateway/config"
 )
 
@@ -46,7 +52,12 @@ func run(args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
-	a, err := app.New(cfg, log)
+	var opts []app.Option
+	if path := os.Getenv("GRIDWATCH_CLOCK_OFFSET_FILE"); path != "" {
+		log.Warn("the wall clock is read with the offset in GRIDWATCH_CLOCK_OFFSET_FILE (a testing aid)", "path", path)
+		opts = append(opts, app.WithWallClock(clock.NewOffsetWall(path).Now))
+	}
+	a, err := app.New(cfg, log, opts...)
 	if err != nil {
 		return err
 	}
