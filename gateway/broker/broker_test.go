@@ -172,3 +172,12 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// plainUsers makes Users from username, password pairs.
+func plainUsers(kv ...string) map[string]Credential {
+	m := map[string]Credential{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = Credential{Password: kv[i+1]}
+	}
+	return m
+}

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +78,11 @@ func TestLoadFull(t *testing.T) {
 	for _, x := range []struct{ name, got, want string }{
 		{"token literal", c.HTTP.Tokens["room1"], "room1-token-0123456789"},
 		{"token from env", c.HTTP.Tokens["li"], "li-token-from-env-0001"},
-		{"user from env", c.MQTT.Embedded.Users["lightboxes"], "lightbox-password"},
+		{"user from env", c.MQTT.Embedded.Users["lightboxes"].Password, "lightbox-password"},
+		{"user hash", c.MQTT.Embedded.Users["bench"].PasswordHash[:10], "$argon2id$"},
+		{"max packet", strconv.Itoa(c.MQTT.Embedded.MaxPacketSize), "131072"},
+		{"connect timeout", c.MQTT.Embedded.ConnectTimeout.String(), "5s"},
+		{"max connecting", strconv.Itoa(c.MQTT.Embedded.MaxConnecting), "64"},
 		{"relative cert", c.MQTT.Embedded.TLS.Cert, filepath.Join("testdata", "tls", "gw.crt")},
 		{"absolute key kept", c.MQTT.Embedded.TLS.Key, "/etc/gw/gw.key"},
 		{"registry", c.Registry, filepath.Join("testdata", "reg", "registry.yaml")},
