@@ -192,3 +192,8 @@ func TestWillCheckedAgainWhenSent(t *testing.T) {
 		t.Errorf("refused_total{reason=will_at_send} = %v, want 1", got)
 	}
 }
+
+// testutilValue returns gridwatch_broker_refused_total{reason} of b.
+func testutilValue(b *Broker, reason string) float64 {
+	return testutil.ToFloat64(b.metrics.refused.WithLabelValues(reason))
+}
