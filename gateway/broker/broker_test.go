@@ -181,3 +181,7 @@ func plainUsers(kv ...string) map[string]Credential {
 	}
 	return m
 }
+
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
