@@ -198,6 +198,7 @@ func (b *Broker) listener(id, addr string, tc *tls.Config) *listener {
 		id: id, addr: addr, tls: tc,
 		connectTimeout: b.cfg.ConnectTimeout,
 		pending:        make(chan struct{}, b.cfg.MaxConnecting),
+		conns:          map[*pendingConn]struct{}{},
 		refused:        b.metrics.refuse,
 		log:            b.log,
 		debug:          b.cfg.Logger,

@@ -32,9 +32,11 @@ type listener struct {
 	log            *ratelog.Limiter
 	debug          *slog.Logger
 
-	mu  sync.Mutex
-	ln  net.Listener
-	end atomic.Bool
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[*pendingConn]struct{} // not yet answered, closed by Close
+	end   atomic.Bool
+	wg    sync.WaitGroup // the connection goroutines
 }
 
 var _ listeners.Listener = (*listener)(nil)
@@ -89,8 +91,25 @@ func (l *listener) Serve(establish listeners.EstablishFn) {
 		if l.tls != nil {
 			c = tls.Server(raw, l.tls)
 		}
-		pc := &pendingConn{Conn: c, release: func() { <-l.pending }}
+		pc := &pendingConn{Conn: c}
+		pc.release = func() {
+			<-l.pending
+			l.mu.Lock()
+			delete(l.conns, pc)
+			l.mu.Unlock()
+		}
+		l.mu.Lock()
+		if l.end.Load() {
+			l.mu.Unlock()
+			_ = raw.Close()
+			<-l.pending
+			return
+		}
+		l.conns[pc] = struct{}{}
+		l.wg.Add(1)
+		l.mu.Unlock()
 		go func() {
+			defer l.wg.Done()
 			err := establish(l.id, pc)
 			pc.done()
 			l.report(err, raw.RemoteAddr().String())
@@ -123,16 +142,22 @@ func (l *listener) report(err error, remote string) {
 	}
 }
 
-// Close stops accepting and closes this listener's clients.
+// Close stops accepting, closes this listener's clients and the
+// connections that have not logged in yet (mochi would wait for those
+// until their CONNECT deadline), and waits for their goroutines.
 func (l *listener) Close(closeClients listeners.CloseFn) {
 	if l.end.CompareAndSwap(false, true) {
 		closeClients(l.id)
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.ln != nil {
 		_ = l.ln.Close()
 	}
+	for pc := range l.conns {
+		_ = pc.Conn.Close()
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
 }
 
 // pendingConn gives back its listener's token at the first write (the

@@ -107,3 +107,27 @@ func TestSilentConnectionsAreClosed(t *testing.T) {
 		t.Fatalf("a device could not connect after the silent sockets went:\n%s", dev.output())
 	}
 }
+
+// TestStopDoesNotWaitForSilentSockets: a socket that never sent its
+// CONNECT does not hold up the broker's stop (mochi waits for every
+// connection it accepted).
+func TestStopDoesNotWaitForSilentSockets(t *testing.T) {
+	addr := freeAddr(t)
+	_, stop := startBroker(t, Config{Listen: addr, AllowAnonymous: true, Handler: &recorder{}, ConnectTimeout: 5 * time.Minute})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(100 * time.Millisecond) // accepted
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(time.Minute):
+		t.Fatal("the broker did not stop within a minute while a silent socket was open")
+	}
+	if !closedWithin(c, 10*time.Second) {
+		t.Error("the silent socket was left open")
+	}
+}
