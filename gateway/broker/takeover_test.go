@@ -90,3 +90,25 @@ func TestTakeoverBindingSurvivesRestart(t *testing.T) {
 		t.Fatalf("after a restart, wang could not take back its session:\n%s", back.output())
 	}
 }
+
+// TestNobodyTakesTheGatewaysClientID: even with anonymous clients allowed
+// (loopback), no client may take the id of the gateway's own inline
+// client, through which every page and alarm is published.
+func TestNobodyTakesTheGatewaysClientID(t *testing.T) {
+	addr := freeAddr(t)
+	b, _ := startBroker(t, Config{Listen: addr, AllowAnonymous: true, Handler: &recorder{}})
+	watcher := startSub(t, addr, "-i", "board", "-t", "gridwatch/v1/alarms/#", "-v")
+	evil := startSub(t, addr, "-i", "inline", "-t", "x")
+	if evil.connected() {
+		t.Error("a client took the gateway's inline client id")
+	}
+	if err := b.Publish("gridwatch/v1/alarms/A-1", []byte(`{"id":"A-1"}`), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	testsvc.Eventually(t, 10*time.Second, "the board gets the gateway's publish", func() bool {
+		return len(watcher.lines(`{"id":"A-1"}`)) > 0
+	})
+	if got := testutilValue(b, "takeover"); got != 1 {
+		t.Errorf("refused_total{reason=takeover} = %v, want 1", got)
+	}
+}
