@@ -19,7 +19,7 @@ func (f handlerFunc) Handle(ctx context.Context, topic string, payload []byte) e
 	return f(ctx, topic, payload)
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

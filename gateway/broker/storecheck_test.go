@@ -74,7 +74,7 @@ func TestDamagedStoreIsSetAside(t *testing.T) {
 }
 
 // startRun runs b like startBroker, for a broker made by the test.
-func startRun(t *testing.T, b *Broker) {
+func startRun(t testing.TB, b *Broker) {
 	t.Helper()
 	done := make(chan error, 1)
 	ctx, cancel := contextWithCancel()
