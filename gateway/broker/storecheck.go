@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // checkStore looks at the session store before mochi opens it. bbolt
@@ -25,7 +26,7 @@ func checkStore(path string, now time.Time) (asideAs string, err error) {
 	if damage == nil {
 		return "", nil
 	}
-	if errors.Is(damage, bbolt.ErrTimeout) {
+	if errors.Is(damage, bolterrors.ErrTimeout) {
 		return "", fmt.Errorf("broker: %s is locked (is another gridwatchd running on this data_dir?): %w", path, damage)
 	}
 	aside := path + ".corrupt-" + now.UTC().Format("20060102T150405Z")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.etcd.io/bbolt"
 )
 
 // TestDamagedStoreIsSetAside is hole 8 (broker part): a broker.db damaged
@@ -90,5 +91,23 @@ func startRun(t testing.TB, b *Broker) {
 		if time.Now().After(deadline) {
 			t.Fatal("broker did not start")
 		}
+	}
+}
+
+// TestLockedStoreIsNotDamage: a broker.db locked by another process (a
+// second gridwatchd on the same data_dir) is an error, never set aside.
+func TestLockedStoreIsNotDamage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "broker.db")
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	aside, err := checkStore(path, time.Now())
+	if err == nil || aside != "" {
+		t.Fatalf("checkStore = %q, %v; want an error and nothing set aside", aside, err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the locked store was moved: %v", err)
 	}
 }
