@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/gridwatch/gridwatch/internal/testsvc"
@@ -39,4 +41,24 @@ func TestLoginsAreCheckedAndCounted(t *testing.T) {
 		})
 	}
 	testsvc.LintGathered(t, sb.reg)
+}
+
+// TestPlainPasswordsStillWorkWithAWarning: a config written before hashes
+// keeps working, and every start says which users still have a clear-text
+// password.
+func TestPlainPasswordsStillWorkWithAWarning(t *testing.T) {
+	logs := &syncBuffer{}
+	addr := freeAddr(t)
+	startBroker(t, Config{Listen: addr, Handler: &recorder{}, TopicRoot: "gridwatch/v1",
+		Users: plainUsers("bench-01", "s3cret"), Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if !strings.Contains(logs.String(), "plain-text password") || !strings.Contains(logs.String(), "user=bench-01") {
+		t.Errorf("no warning about bench-01's plain-text password:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "s3cret") {
+		t.Error("the password itself was logged")
+	}
+	c := startSub(t, addr, "-i", "bench-01", "-u", "bench-01", "-P", "s3cret", "-t", "gridwatch/v1/dev/bench-01/cmd")
+	if !c.connected() {
+		t.Fatalf("a plain-text password no longer works:\n%s", c.output())
+	}
 }
