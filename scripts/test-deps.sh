@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # test-deps.sh installs what the tests need, and only what is missing:
 #   - mosquitto (Debian package), for tests against a real MQTT broker;
+#   - mosquitto_sub / mosquitto_pub (Debian package mosquitto-clients), real
+#     MQTT clients for the embedded broker's security tests (last wills,
+#     client-id takeover);
 #   - influxd 1.8 (built from source with `go install`) in .cache/bin, for
 #     tests against a real InfluxDB;
 #   - chromium (Debian package), for the headless test of the console;
@@ -136,7 +139,20 @@ install_ffmpeg() {
 	say "ffmpeg: installed ($(command -v ffmpeg))"
 }
 
+install_mosquitto_clients() {
+	if command -v mosquitto_sub >/dev/null 2>&1 && command -v mosquitto_pub >/dev/null 2>&1; then
+		say "mosquitto-clients: present ($(command -v mosquitto_sub))"
+		return
+	fi
+	say "mosquitto-clients: installing with apt-get"
+	as_root apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mosquitto-clients
+	command -v mosquitto_sub >/dev/null 2>&1 || { say "mosquitto_sub still not found after install" >&2; return 1; }
+	say "mosquitto-clients: installed ($(command -v mosquitto_sub))"
+}
+
 install_mosquitto
+install_mosquitto_clients
 install_chromium
 install_ffmpeg
 install_promtool

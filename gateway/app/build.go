@@ -260,9 +260,16 @@ func (a *App) newTransport(h handlerFunc) (transport, error) {
 		return l, nil
 	}
 	e := cfg.MQTT.Embedded
+	users := map[string]broker.Credential{}
+	for u, c := range e.Users {
+		users[u] = broker.Credential{Password: c.Password, Hash: c.PasswordHash}
+	}
 	b, err := broker.New(broker.Config{
 		Listen: e.Listen, TLSListen: e.TLS.Listen, TLSCert: e.TLS.Cert, TLSKey: e.TLS.Key,
-		AllowAnonymous: cfg.AnonymousAllowed(), Users: e.Users, TopicRoot: cfg.MQTT.TopicRoot, DataDir: cfg.DataDir, Handler: h,
+		AllowAnonymous: cfg.AnonymousAllowed(), Users: users,
+		Credentials:   func(user string) (string, bool) { return a.reg.Get().Credential(user) },
+		MaxPacketSize: e.MaxPacketSize, ConnectTimeout: e.ConnectTimeout, MaxConnecting: e.MaxConnecting,
+		TopicRoot: cfg.MQTT.TopicRoot, DataDir: cfg.DataDir, Handler: h,
 		Logger: a.log.With("component", "broker"), Registerer: a.metrics,
 	})
 	if err != nil {

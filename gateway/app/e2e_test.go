@@ -9,6 +9,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
@@ -176,7 +177,11 @@ func TestBadInputDoesNotStopGoodInput(t *testing.T) {
 	phones := s.phones("wang")
 	dev := s.client("lb-0001", true, nil)
 	ghost := s.client("lb-9999", true, nil)
-	huge := make([]byte, 1<<20)
+	// Just over ingest.max_payload: the broker takes the packet (it is
+	// within mqtt.embedded.max_packet_size) and ingest refuses it. A
+	// packet over max_packet_size closes the connection instead (see
+	// gateway/broker).
+	huge := make([]byte, config.DefaultMaxPayload+1)
 	for i := range huge {
 		huge[i] = 'x'
 	}
@@ -184,7 +189,7 @@ func TestBadInputDoesNotStopGoodInput(t *testing.T) {
 	s.publish(dev, s.topics.Event("lb-0001"), []byte(`{"type": 42}`))                // wrong type
 	s.publish(dev, s.topics.Telemetry("lb-0001"), []byte(`{"battery_v": "high"}`))   // string is allowed in telemetry
 	s.publish(dev, s.topics.Telemetry("lb-0001"), []byte(`{"battery_v": [1]}`))      // wrong type
-	s.publish(dev, s.topics.Event("lb-0001"), huge)                                  // 1 MiB
+	s.publish(dev, s.topics.Event("lb-0001"), huge)                                  // max_payload + 1
 	s.publish(ghost, s.topics.Event("lb-9999"), []byte(`{"type":"button.pressed"}`)) // unknown device
 
 	s.press(dev, "lb-0001", 7)

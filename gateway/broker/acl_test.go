@@ -9,6 +9,40 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
+func TestACLRules(t *testing.T) {
+	a := acl{root: "gridwatch/v1"}
+	for _, tc := range []struct {
+		user, topic string
+		write, want bool
+	}{
+		{"lb-1", "gridwatch/v1/dev/lb-1/evt", true, true},
+		{"lb-1", "gridwatch/v1/dev/lb-1/#", false, true},
+		{"lb-1", "gridwatch/v1/dev/lb-10/evt", true, false},
+		{"lb-1", "gridwatch/v1/dev/lb-2/evt", true, false},
+		{"lb-1", "gridwatch/v1/dev/+/evt", false, false},
+		{"lb-1", "gridwatch/v1/#", false, false},
+		{"lb-1", "#", false, false},
+		{"wang", "gridwatch/v1/staff/wang/reply", true, true},
+		{"wang", "gridwatch/v1/staff/wang/notify", false, true},
+		{"lb-1", "gridwatch/v1/staff/wang/reply", true, false},
+		{"lb-1", "gridwatch/v1/alarms/A1", false, true},
+		{"lb-1", "gridwatch/v1/alarms/+", false, true},
+		{"lb-1", "gridwatch/v1/alarms/A1", true, false},
+		{"lb-1", "gridwatch/v1/alarmsX", false, false},
+		{"lb-1", "$SYS/broker/clients", false, false},
+		// A username that is not an id never gets a rule: "+" would
+		// otherwise read every device's topics.
+		{"+", "gridwatch/v1/dev/+/evt", false, false},
+		{"#", "gridwatch/v1/dev/#", false, false},
+		{"a/b", "gridwatch/v1/dev/a/b/evt", true, false},
+		{"", "gridwatch/v1/dev//evt", true, false},
+	} {
+		if got := a.allows(tc.user, tc.topic, tc.write); got != tc.want {
+			t.Errorf("allows(%q, %q, write=%v) = %v, want %v", tc.user, tc.topic, tc.write, got, tc.want)
+		}
+	}
+}
+
 // TestDevicesMaySpeakOnlyForThemselves: with credentials required, a
 // device publishes under its own topics only; its attempt to publish as
 // another device never reaches the gateway.
@@ -23,7 +57,7 @@ func TestDevicesMaySpeakOnlyForThemselves(t *testing.T) {
 	})
 	addr := freeAddr(t)
 	startBroker(t, Config{Listen: addr, Handler: h, TopicRoot: "gridwatch/v1",
-		Users: map[string]string{"lb-1": "secret-1", "lb-2": "secret-2"}})
+		Users: plainUsers("lb-1", "secret-1", "lb-2", "secret-2")})
 
 	opts := paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("lb-1").
 		SetUsername("lb-1").SetPassword("wrong").SetAutoReconnect(false).SetConnectTimeout(5 * time.Second)

@@ -11,16 +11,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/bbolt"
+
+	"github.com/gridwatch/gridwatch/gateway/ratelog"
 )
 
 // Handler takes each inbound publish. A non-nil error means the message was
@@ -36,10 +38,26 @@ type Config struct {
 	TLSCert        string
 	TLSKey         string
 	AllowAnonymous bool
-	Users          map[string]string // username → password when anonymous is off
+	// Users are the config file's MQTT users (username → credential) for
+	// when anonymous is off.
+	Users map[string]Credential
+	// Credentials looks up the password hash of a user not in Users: the
+	// registry's devices and staff, read at every login so a reload takes
+	// effect at once. nil: none.
+	Credentials func(user string) (hash string, ok bool)
 	// TopicRoot scopes what each user may touch when anonymous is off
 	// (see acl.go).
 	TopicRoot string
+	// MaxPacketSize is the largest MQTT packet taken from a client, in
+	// bytes; a larger one closes the connection before it is read. 0 means
+	// DefaultMaxPacketSize.
+	MaxPacketSize int
+	// ConnectTimeout is how long a new connection has to send its CONNECT;
+	// 0 means DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// MaxConnecting bounds the connections accepted that have not been
+	// answered (logged in or refused) yet; 0 means DefaultMaxConnecting.
+	MaxConnecting int
 	// DataDir holds broker.db, the persistent session store. Empty: in memory.
 	DataDir string
 	Handler Handler
@@ -49,11 +67,20 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
+// Defaults of Config's bounds.
+const (
+	DefaultMaxPacketSize  = 64<<10 + 4<<10
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultMaxConnecting  = 256
+)
+
 // Broker is the embedded MQTT broker.
 type Broker struct {
-	cfg    Config
-	server *mqtt.Server
-	ready  atomic.Bool
+	cfg     Config
+	server  *mqtt.Server
+	ready   atomic.Bool
+	metrics *metrics
+	log     *ratelog.Limiter
 }
 
 // New builds the broker; it opens nothing and listens on nothing yet.
@@ -67,9 +94,32 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Broker{cfg: cfg}
+	if cfg.MaxPacketSize == 0 {
+		cfg.MaxPacketSize = DefaultMaxPacketSize
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.MaxConnecting == 0 {
+		cfg.MaxConnecting = DefaultMaxConnecting
+	}
+	if cfg.MaxPacketSize < 0 || cfg.ConnectTimeout < 0 || cfg.MaxConnecting < 0 {
+		return nil, errors.New("broker: MaxPacketSize, ConnectTimeout and MaxConnecting must not be negative")
+	}
+	for u, c := range cfg.Users {
+		if !validUsername(u) {
+			return nil, fmt.Errorf("broker: username %q: want 1-64 characters from A-Z a-z 0-9 . _ -", u)
+		}
+		if (c.Password == "") == (c.Hash == "") {
+			return nil, fmt.Errorf("broker: user %s: give exactly one of a password and a hash", u)
+		}
+	}
+	b := &Broker{cfg: cfg, log: ratelog.New(cfg.Logger, 10*time.Second, nil), metrics: newMetrics()}
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(b)); err != nil {
+			return nil, fmt.Errorf("broker: metrics: %w", err)
+		}
+		if err := b.metrics.register(cfg.Registerer); err != nil {
 			return nil, fmt.Errorf("broker: metrics: %w", err)
 		}
 	}
@@ -79,25 +129,27 @@ func New(cfg Config) (*Broker, error) {
 // Run opens the session store, listens, and serves until ctx is done. It
 // returns once every listener and client is closed.
 func (b *Broker) Run(ctx context.Context) error {
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumPacketSize = uint32(b.cfg.MaxPacketSize)
 	srv := mqtt.New(&mqtt.Options{
 		InlineClient: true,
-		Logger:       slog.New(quietHandler{b.cfg.Logger.Handler()}),
+		Capabilities: caps,
+		Logger:       slog.New(quietHandler{b.cfg.Logger.Handler(), ratelog.New(b.cfg.Logger, 10*time.Second, nil)}),
 	})
-	if err := b.addAuth(srv); err != nil {
-		return err
-	}
-	if b.cfg.DataDir != "" {
-		if err := srv.AddHook(sessionStore{new(bolt.Hook)}, &bolt.Options{
-			Path:    filepath.Join(b.cfg.DataDir, "broker.db"),
-			Options: &bbolt.Options{Timeout: 2 * time.Second},
-		}); err != nil {
-			return fmt.Errorf("broker: open session store: %w", err)
-		}
-	}
-	if err := srv.AddHook(&ingestHook{ctx: ctx, handler: b.cfg.Handler, log: b.cfg.Logger}, nil); err != nil {
+	g := b.guard(srv)
+	if err := srv.AddHook(g, nil); err != nil {
 		return fmt.Errorf("broker: %w", err)
 	}
-	if err := srv.AddListener(listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.cfg.Listen})); err != nil {
+	if b.cfg.DataDir != "" {
+		path := filepath.Join(b.cfg.DataDir, "broker.db")
+		if err := b.openStore(srv, path); err != nil {
+			return err
+		}
+	}
+	if err := srv.AddHook(&ingestHook{ctx: ctx, handler: b.cfg.Handler, log: b.log}, nil); err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
+	if err := srv.AddListener(b.listener("tcp", b.cfg.Listen, nil)); err != nil {
 		return fmt.Errorf("broker: listen %s: %w", b.cfg.Listen, err)
 	}
 	if b.cfg.TLSListen != "" {
@@ -106,8 +158,13 @@ func (b *Broker) Run(ctx context.Context) error {
 			return fmt.Errorf("broker: tls: %w", err)
 		}
 		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		if err := srv.AddListener(listeners.NewTCP(listeners.Config{ID: "tls", Address: b.cfg.TLSListen, TLSConfig: tc})); err != nil {
+		if err := srv.AddListener(b.listener("tls", b.cfg.TLSListen, tc)); err != nil {
 			return fmt.Errorf("broker: listen %s: %w", b.cfg.TLSListen, err)
+		}
+	}
+	for _, u := range slices.Sorted(maps.Keys(b.cfg.Users)) {
+		if b.cfg.Users[u].Password != "" && !b.cfg.AllowAnonymous {
+			b.cfg.Logger.Warn("MQTT user has a plain-text password in the config: replace it with a password_hash (gridwatchd passwd)", "user", u)
 		}
 	}
 	if err := srv.Serve(); err != nil {
@@ -122,11 +179,53 @@ func (b *Broker) Run(ctx context.Context) error {
 	return srv.Close()
 }
 
-func (b *Broker) addAuth(srv *mqtt.Server) error {
-	if b.cfg.AllowAnonymous {
-		return srv.AddHook(new(auth.AllowHook), nil)
+func (b *Broker) guard(srv *mqtt.Server) *guard {
+	return &guard{
+		srv:       srv,
+		anonymous: b.cfg.AllowAnonymous,
+		acl:       acl{root: b.cfg.TopicRoot},
+		users:     b.cfg.Users,
+		lookup:    b.cfg.Credentials,
+		verify:    newVerifier(min(5*time.Second, b.cfg.ConnectTimeout)),
+		refused:   b.metrics.refuse,
+		log:       b.log,
+		pending:   map[string]claim{},
 	}
-	return srv.AddHook(new(auth.Hook), &auth.Options{Ledger: ledger(b.cfg.Users, b.cfg.TopicRoot)})
+}
+
+func (b *Broker) listener(id, addr string, tc *tls.Config) *listener {
+	return &listener{
+		id: id, addr: addr, tls: tc,
+		connectTimeout: b.cfg.ConnectTimeout,
+		pending:        make(chan struct{}, b.cfg.MaxConnecting),
+		conns:          map[*pendingConn]struct{}{},
+		refused:        b.metrics.refuse,
+		log:            b.log,
+		debug:          b.cfg.Logger,
+	}
+}
+
+// openStore adds the bbolt session store at path, first setting a
+// damaged file aside (see checkStore) so that it cannot crash-loop the
+// daemon.
+func (b *Broker) openStore(srv *mqtt.Server, path string) error {
+	aside, err := checkStore(path, time.Now())
+	if aside != "" {
+		b.metrics.storeReset.Inc()
+		b.cfg.Logger.Error("embedded broker session store is damaged: set aside, starting with an empty one. "+
+			"Lost: persistent sessions (the subscriptions of clients that were away, and the QoS 1 messages queued for them: "+
+			"phones get pages sent after they reconnect only), and retained messages (device state, the alarm board, until republished)",
+			"file", path, "set_aside_as", aside, "damage", err)
+	} else if err != nil {
+		return err
+	}
+	if err := srv.AddHook(sessionStore{new(bolt.Hook)}, &bolt.Options{
+		Path:    path,
+		Options: &bbolt.Options{Timeout: 2 * time.Second},
+	}); err != nil {
+		return fmt.Errorf("broker: open session store: %w", err)
+	}
+	return nil
 }
 
 // Ready reports whether the broker is serving.

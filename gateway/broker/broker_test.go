@@ -19,7 +19,7 @@ func (f handlerFunc) Handle(ctx context.Context, topic string, payload []byte) e
 	return f(ctx, topic, payload)
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -171,4 +171,17 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// plainUsers makes Users from username, password pairs.
+func plainUsers(kv ...string) map[string]Credential {
+	m := map[string]Credential{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = Credential{Password: kv[i+1]}
+	}
+	return m
+}
+
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
 }

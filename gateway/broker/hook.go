@@ -3,10 +3,11 @@ package broker
 import (
 	"bytes"
 	"context"
-	"log/slog"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/gridwatch/gridwatch/gateway/ratelog"
 )
 
 // ingestHook hands every client publish to the ingest handler before the
@@ -16,7 +17,7 @@ type ingestHook struct {
 	mqtt.HookBase
 	ctx     context.Context
 	handler Handler
-	log     *slog.Logger
+	log     *ratelog.Limiter
 }
 
 var _ mqtt.Hook = (*ingestHook)(nil)
@@ -35,15 +36,19 @@ func (h *ingestHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pack
 		return pk, nil // the gateway's own publications
 	}
 	if err := h.handler.Handle(h.ctx, pk.TopicName, pk.Payload); err != nil {
-		h.log.Warn("publish not acknowledged", "client", cl.ID, "topic", pk.TopicName, "err", err)
+		h.log.Warn("not-acked/"+cl.ID, "publish not acknowledged", "client", cl.ID, "topic", clip(pk.TopicName), "err", clip(err.Error()))
 		return pk, packets.ErrRejectPacket
 	}
 	return pk, nil
 }
 
 // OnWillSent passes a device's last will (its "offline" state) to ingest.
+// A will the guard dropped has no topic and goes nowhere.
 func (h *ingestHook) OnWillSent(cl *mqtt.Client, pk packets.Packet) {
+	if pk.TopicName == "" {
+		return
+	}
 	if err := h.handler.Handle(h.ctx, pk.TopicName, pk.Payload); err != nil {
-		h.log.Warn("will not handled", "client", cl.ID, "topic", pk.TopicName, "err", err)
+		h.log.Warn("will/"+cl.ID, "will not handled", "client", cl.ID, "topic", clip(pk.TopicName), "err", clip(err.Error()))
 	}
 }

@@ -95,3 +95,47 @@ func clientCounts(srv *mqtt.Server) (connected, away int64) {
 	}
 	return connected, away
 }
+
+// metrics are the broker's own counters, next to mochi's read by collector.
+type metrics struct {
+	refused    *prometheus.CounterVec
+	storeReset prometheus.Counter
+}
+
+// refusalReasons are the label values of gridwatch_broker_refused_total,
+// exported from the start at 0.
+var refusalReasons = []string{
+	"bad_login", "bad_username", "busy", "will", "will_at_send", "takeover",
+	"publish", "subscribe", "too_large", "connect_timeout", "bad_connect", "connecting_limit",
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gridwatch_broker_refused_total",
+			Help: "Things the embedded broker refused, by reason: logins (bad_login, bad_username, busy), " +
+				"last wills off the user's topics (will at CONNECT, will_at_send), client ids held by another user (takeover), " +
+				"publishes and subscriptions outside the ACL, and connections closed before login " +
+				"(too_large, connect_timeout, bad_connect, connecting_limit).",
+		}, []string{"reason"}),
+		storeReset: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_broker_store_reset_total",
+			Help: "Times a damaged broker.db was set aside at start and the broker began with an empty session store.",
+		}),
+	}
+	for _, r := range refusalReasons {
+		m.refused.WithLabelValues(r)
+	}
+	return m
+}
+
+func (m *metrics) register(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{m.refused, m.storeReset} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *metrics) refuse(reason string) { m.refused.WithLabelValues(reason).Inc() }

@@ -81,13 +81,37 @@ type Embedded struct {
 	// true is allowed only on loopback listeners.
 	AllowAnonymous *bool `yaml:"allow_anonymous"`
 	TLS            TLS   `yaml:"tls"`
-	// Users maps a username to its password (devices, staff phones) for
-	// when anonymous clients are not allowed. A value may be "env:NAME".
-	Users map[string]string `yaml:"users"`
+	// Users are MQTT users of the config file itself (a tool, a bench
+	// client), for when anonymous clients are not allowed. Devices and
+	// staff phones log in with the password_hash of their registry entry
+	// instead. A username is an id ([A-Za-z0-9._-]{1,64}): it is also the
+	// {id} of the only topics it may use. See MQTTUser.
+	Users map[string]MQTTUser `yaml:"users"`
+	// MaxPacketSize is the largest MQTT packet the broker reads from a
+	// client, in bytes; 0 means ingest.max_payload + DefaultPacketHeadroom.
+	// A client claiming more is disconnected before anything is allocated.
+	MaxPacketSize int `yaml:"max_packet_size"`
+	// ConnectTimeout is how long a new connection has to send its CONNECT.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// MaxConnecting bounds the connections accepted that have not logged
+	// in yet; more are closed at once.
+	MaxConnecting int `yaml:"max_connecting"`
 
 	// given is set when the config file had an mqtt.embedded section.
 	given bool
 }
+
+// MQTTUser is one user's credential: password_hash (argon2id or bcrypt,
+// made with "gridwatchd passwd"), or the password in clear text, which is
+// still read but warned about at start. Written as a bare value
+// ("lightbox: s3cret"), it is the password.
+type MQTTUser struct {
+	Password     string `yaml:"password"`      // may be "env:NAME"
+	PasswordHash string `yaml:"password_hash"` // may be "env:NAME"
+}
+
+// fromScalar reads the bare-value form, a plain password.
+func (u *MQTTUser) fromScalar(s string) { u.Password = s }
 
 // TLS is the broker's optional TLS listener. All three or none.
 type TLS struct {
@@ -153,16 +177,21 @@ type Log struct {
 
 // Defaults of the keys that have a plain value.
 const (
-	DefaultSite         = "gridwatch"
-	DefaultDataDir      = "./data"
-	DefaultHTTPListen   = "127.0.0.1:8080"
-	DefaultMQTTListen   = "127.0.0.1:1883"
-	DefaultTopicRoot    = "gridwatch/v1"
-	DefaultRegistry     = "registry.yaml"
-	DefaultMaxPayload   = 64 << 10
-	DefaultDeviceRate   = 20
-	DefaultDeviceBurst  = 50
-	DefaultDedupeWindow = 10 * time.Minute
+	DefaultSite       = "gridwatch"
+	DefaultDataDir    = "./data"
+	DefaultHTTPListen = "127.0.0.1:8080"
+	DefaultMQTTListen = "127.0.0.1:1883"
+	// DefaultPacketHeadroom is what an MQTT packet may hold beyond its
+	// payload (topic, packet id, v5 properties) by default.
+	DefaultPacketHeadroom = 4 << 10
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultMaxConnecting  = 256
+	DefaultTopicRoot      = "gridwatch/v1"
+	DefaultRegistry       = "registry.yaml"
+	DefaultMaxPayload     = 64 << 10
+	DefaultDeviceRate     = 20
+	DefaultDeviceBurst    = 50
+	DefaultDedupeWindow   = 10 * time.Minute
 )
 
 // Default returns the configuration used when there is no file: embedded
@@ -181,7 +210,7 @@ func base() Config {
 		DataDir: DefaultDataDir,
 		HTTP:    HTTP{Listen: DefaultHTTPListen},
 		MQTT: MQTT{
-			Embedded:  Embedded{Listen: DefaultMQTTListen},
+			Embedded:  Embedded{Listen: DefaultMQTTListen, ConnectTimeout: DefaultConnectTimeout, MaxConnecting: DefaultMaxConnecting},
 			TopicRoot: DefaultTopicRoot,
 		},
 		Registry: DefaultRegistry,
@@ -201,6 +230,9 @@ func base() Config {
 func (c *Config) fill() {
 	if c.MQTT.ClientID == "" {
 		c.MQTT.ClientID = "gridwatchd-" + c.Site
+	}
+	if c.MQTT.Embedded.MaxPacketSize == 0 {
+		c.MQTT.Embedded.MaxPacketSize = min(c.Ingest.MaxPayload+DefaultPacketHeadroom, MaxMQTTPacket)
 	}
 }
 

@@ -88,6 +88,12 @@ func (w *walker) value(n *yaml.Node, v reflect.Value, path string) {
 		w.duration(n, v, path)
 		return
 	}
+	if n.Kind == yaml.ScalarNode && v.Kind() == reflect.Struct && v.CanAddr() {
+		if s, ok := v.Addr().Interface().(shorthand); ok {
+			s.fromScalar(n.Value)
+			return
+		}
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		w.structure(n, v, path)
@@ -213,6 +219,9 @@ func (w *walker) duration(n *yaml.Node, v reflect.Value, path string) {
 	}
 	v.SetInt(int64(d))
 }
+
+// shorthand is a struct that may also be written as one bare value.
+type shorthand interface{ fromScalar(string) }
 
 // isNull reports whether n is a null value (~, null or nothing).
 func isNull(n *yaml.Node) bool {

@@ -105,12 +105,19 @@ func (c *Config) resolveEnv(lookup func(string) (string, bool), at func(key, for
 	for _, m := range []struct {
 		key string
 		m   map[string]string
-	}{{"http.tokens", c.HTTP.Tokens}, {"mqtt.embedded.users", c.MQTT.Embedded.Users}, {"sms.headers", c.SMS.Headers}} {
+	}{{"http.tokens", c.HTTP.Tokens}, {"sms.headers", c.SMS.Headers}} {
 		for _, k := range slices.Sorted(maps.Keys(m.m)) {
 			v := m.m[k]
 			resolve(m.key+"."+k, &v)
 			m.m[k] = v
 		}
+	}
+	users := c.MQTT.Embedded.Users
+	for _, u := range slices.Sorted(maps.Keys(users)) {
+		v := users[u]
+		resolve("mqtt.embedded.users."+u+".password", &v.Password)
+		resolve("mqtt.embedded.users."+u+".password_hash", &v.PasswordHash)
+		users[u] = v
 	}
 	return probs
 }

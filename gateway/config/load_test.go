@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +78,11 @@ func TestLoadFull(t *testing.T) {
 	for _, x := range []struct{ name, got, want string }{
 		{"token literal", c.HTTP.Tokens["room1"], "room1-token-0123456789"},
 		{"token from env", c.HTTP.Tokens["li"], "li-token-from-env-0001"},
-		{"user from env", c.MQTT.Embedded.Users["lightboxes"], "lightbox-password"},
+		{"user from env", c.MQTT.Embedded.Users["lightboxes"].Password, "lightbox-password"},
+		{"user hash", c.MQTT.Embedded.Users["bench"].PasswordHash[:10], "$argon2id$"},
+		{"max packet", strconv.Itoa(c.MQTT.Embedded.MaxPacketSize), "131072"},
+		{"connect timeout", c.MQTT.Embedded.ConnectTimeout.String(), "5s"},
+		{"max connecting", strconv.Itoa(c.MQTT.Embedded.MaxConnecting), "64"},
 		{"relative cert", c.MQTT.Embedded.TLS.Cert, filepath.Join("testdata", "tls", "gw.crt")},
 		{"absolute key kept", c.MQTT.Embedded.TLS.Key, "/etc/gw/gw.key"},
 		{"registry", c.Registry, filepath.Join("testdata", "reg", "registry.yaml")},
@@ -243,14 +248,37 @@ func TestDeployFiles(t *testing.T) {
 		t.Errorf("demo registry: %v", err)
 	}
 	env := map[string]string{}
-	for _, n := range []string{"TOKEN_ROOM1", "TOKEN_LI", "TOKEN_CMD1", "MQTT_LIGHTBOXES", "MQTT_CAMERAS", "MQTT_PHONES", "INFLUX_TOKEN"} {
+	for _, n := range []string{"TOKEN_ROOM1", "TOKEN_LI", "TOKEN_CMD1", "INFLUX_TOKEN"} {
 		env["GRIDWATCH_"+n] = "secret-" + strings.ToLower(n) + "-0123456789"
 	}
+	env["GRIDWATCH_MQTT_BENCH_HASH"] = "$argon2id$v=19$m=19456,t=2,p=1$d0aNz7RptawCU4gLRlFOFg$uDq3Vcq4IOAgMexuygyFSJp5V6wI/0Ny6W68DKnfAiE"
 	prod, err := parseFile(t, "../../deploy/config/gridwatch.example.yaml", env)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !prod.AuthEnabled() || prod.AnonymousAllowed() || len(prod.HTTP.Tokens) != 3 {
 		t.Errorf("example = %+v", prod)
+	}
+	// Every MQTT user of the example is an id with a hash: no shared
+	// logins, which per-id ACLs would lock out of every topic.
+	for u, c := range prod.MQTT.Embedded.Users {
+		if c.PasswordHash == "" || !registry.ValidID(u) {
+			t.Errorf("example MQTT user %q: %+v, want an id with a password_hash", u, c)
+		}
+	}
+	// Its registry gives every device and staff member its own login.
+	reg, err := registry.Load("../../deploy/config/registry.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range reg.Devices() {
+		if _, ok := reg.Credential(d.ID); !ok {
+			t.Errorf("example registry: device %s has no password_hash", d.ID)
+		}
+	}
+	for _, s := range reg.StaffList() {
+		if _, ok := reg.Credential(s.ID); !ok {
+			t.Errorf("example registry: staff %s has no password_hash", s.ID)
+		}
 	}
 }

@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/passwd"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
@@ -19,6 +21,9 @@ import (
 const (
 	MinTokenLen   = 16        // bearer tokens shorter than this are guessable
 	MaxMQTTPacket = 268435455 // the largest payload MQTT can carry
+	// minPacketHeadroom is the least room mqtt.embedded.max_packet_size
+	// must leave beyond ingest.max_payload for a topic and packet id.
+	minPacketHeadroom = 256
 )
 
 // Validate checks the configuration and returns every problem at once as
@@ -189,15 +194,36 @@ func (c Config) checkEmbedded(k *checker) {
 	if c.AnonymousAllowed() && !e.loopbackOnly() {
 		k.add("mqtt.embedded.allow_anonymous", "true is allowed only when the broker listens on loopback addresses")
 	}
-	if !c.AnonymousAllowed() && len(e.Users) == 0 {
-		k.add("mqtt.embedded.users", "anonymous clients are not allowed and no users are given: no device could connect")
-	}
 	for _, u := range slices.Sorted(maps.Keys(e.Users)) {
-		if u == "" {
-			k.add("mqtt.embedded.users", "empty username")
-		} else if e.Users[u] == "" {
-			k.add("mqtt.embedded.users."+u, "empty password")
+		key, cred := "mqtt.embedded.users."+u, e.Users[u]
+		switch {
+		case !registry.ValidID(u):
+			k.add(key, "%q: a username is an id of 1 to 64 characters from A-Z a-z 0-9 . _ - (it names the user's own topics)", u)
+		case cred.Password != "" && cred.PasswordHash != "":
+			k.add(key, "give password_hash or password, not both")
+		case cred.PasswordHash != "":
+			if err := passwd.Check(cred.PasswordHash); err != nil {
+				k.add(key+".password_hash", "%v", err)
+			}
+		case cred.Password == "":
+			k.add(key, "no password_hash (or password)")
+		case passwd.LooksLikeHash(cred.Password):
+			k.add(key, "the password looks like a hash: write it as {password_hash: \"…\"}")
 		}
+	}
+	least := minPacketHeadroom
+	if p := c.Ingest.MaxPayload; p > 0 && p <= MaxMQTTPacket {
+		least += p // ingest.max_payload reports its own problem
+	}
+	if e.MaxPacketSize < least || e.MaxPacketSize > MaxMQTTPacket {
+		k.add("mqtt.embedded.max_packet_size", "%d: want ingest.max_payload + %d (%d) .. %d bytes",
+			e.MaxPacketSize, minPacketHeadroom, least, MaxMQTTPacket)
+	}
+	if e.ConnectTimeout < time.Second || e.ConnectTimeout > 5*time.Minute {
+		k.add("mqtt.embedded.connect_timeout", "%v: want 1s..5m", e.ConnectTimeout)
+	}
+	if e.MaxConnecting < 1 || e.MaxConnecting > 65536 {
+		k.add("mqtt.embedded.max_connecting", "%d: want 1..65536", e.MaxConnecting)
 	}
 }
 

@@ -62,16 +62,17 @@ func TestValidateRules(t *testing.T) {
 		{"anonymous on a public listener", func(c *Config) {
 			c.MQTT.Embedded.Listen = "0.0.0.0:1883"
 			c.MQTT.Embedded.AllowAnonymous = ptr(true)
-			c.MQTT.Embedded.Users = map[string]string{"u": "p"}
+			c.MQTT.Embedded.Users = map[string]MQTTUser{"u": {Password: "p"}}
 		}, "mqtt.embedded.allow_anonymous: true is allowed only when the broker listens on loopback addresses"},
-		{"public listener needs users", func(c *Config) { c.MQTT.Embedded.Listen = "0.0.0.0:1883" },
-			"mqtt.embedded.users: anonymous clients are not allowed and no users are given: no device could connect"},
+		// Devices and phones log in with their registry entries'
+		// password_hash, so no config users is fine.
+		{"public listener without config users", func(c *Config) { c.MQTT.Embedded.Listen = "0.0.0.0:1883" }, ""},
 		{"public listener with users", func(c *Config) {
 			c.MQTT.Embedded.Listen = "0.0.0.0:1883"
-			c.MQTT.Embedded.Users = map[string]string{"u": "p"}
+			c.MQTT.Embedded.Users = map[string]MQTTUser{"u": {Password: "p"}}
 		}, ""},
-		{"empty user password", func(c *Config) { c.MQTT.Embedded.Users = map[string]string{"u": ""} },
-			"mqtt.embedded.users.u: empty password"},
+		{"empty user password", func(c *Config) { c.MQTT.Embedded.Users = map[string]MQTTUser{"u": {}} },
+			"mqtt.embedded.users.u: no password_hash (or password)"},
 		{"no broker listener", func(c *Config) { c.MQTT.Embedded.Listen = "" },
 			"mqtt.embedded.listen: the embedded broker needs a listen or a tls.listen address"},
 		{"tls only", func(c *Config) {

@@ -46,26 +46,36 @@ func (l *Limiter) Warn(key, msg string, args ...any) { l.logAt(slog.LevelWarn, k
 func (l *Limiter) Error(key, msg string, args ...any) { l.logAt(slog.LevelError, key, msg, args...) }
 
 func (l *Limiter) logAt(level slog.Level, key, msg string, args ...any) {
+	suppressed, ok := l.Allow(key)
+	if !ok {
+		return
+	}
+	if suppressed > 0 {
+		args = append(args, "suppressed", suppressed)
+	}
+	l.log.Log(context.Background(), level, msg, args...)
+}
+
+// Allow reports whether a line of key may go out now, and how many lines
+// of that key were held back since the last one; when it may not, it only
+// counts the line. For callers that write the line themselves.
+func (l *Limiter) Allow(key string) (suppressed int, ok bool) {
 	now := l.now()
 	l.mu.Lock()
-	st, ok := l.keys[key]
-	if !ok {
+	defer l.mu.Unlock()
+	st, known := l.keys[key]
+	if !known {
 		if len(l.keys) >= maxKeys {
 			clear(l.keys)
 		}
 		st = &state{}
 		l.keys[key] = st
 	}
-	if ok && now.Sub(st.last) < l.interval {
+	if known && now.Sub(st.last) < l.interval {
 		st.suppressed++
-		l.mu.Unlock()
-		return
+		return 0, false
 	}
-	suppressed := st.suppressed
+	suppressed = st.suppressed
 	st.last, st.suppressed = now, 0
-	l.mu.Unlock()
-	if suppressed > 0 {
-		args = append(args, "suppressed", suppressed)
-	}
-	l.log.Log(context.Background(), level, msg, args...)
+	return suppressed, true
 }

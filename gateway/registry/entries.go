@@ -61,6 +61,8 @@ func (d *decoder) staffMember(n *yaml.Node, i int) entry[Staff] {
 			m.Grids, ok = d.strs(v, s, key)
 		case "phone":
 			m.Phone, ok = d.str(v, s, key)
+		case "password_hash":
+			m.PasswordHash, ok = d.str(v, s, key)
 		case "channels":
 			var cs []string
 			cs, ok = d.strs(v, s, key)
@@ -136,6 +138,8 @@ func (d *decoder) device(n *yaml.Node, i int) entry[Device] {
 			})
 		case "attrs":
 			dev.Attrs, ok = d.strMap(v, s, key)
+		case "password_hash":
+			dev.PasswordHash, ok = d.str(v, s, key)
 		default:
 			return d.unknown(k, s, "")
 		}

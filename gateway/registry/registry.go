@@ -70,6 +70,11 @@ type Staff struct {
 	// Channels is the order pages try for this person, each one a
 	// fallback for the one before; empty means DefaultChannels.
 	Channels []Channel `yaml:"channels,omitempty" json:"channels,omitempty"`
+	// PasswordHash (argon2id or bcrypt, from "gridwatchd passwd") is the
+	// person's credential: the phone app logs into the embedded MQTT
+	// broker as ID with it, and HTTP logins use the same hash. Never
+	// served by the API.
+	PasswordHash string `yaml:"password_hash,omitempty" json:"-"`
 }
 
 // Channel is a way to page a person.
@@ -149,6 +154,33 @@ type Device struct {
 	RTP       *RTP              `yaml:"rtp,omitempty" json:"rtp,omitempty"`
 	RTSP      *RTSP             `yaml:"rtsp,omitempty" json:"rtsp,omitempty"`
 	Attrs     map[string]string `yaml:"attrs,omitempty" json:"attrs,omitempty"`
+	// PasswordHash (argon2id or bcrypt) is the device's credential: it
+	// logs into the embedded MQTT broker as ID with it. Never served by
+	// the API.
+	PasswordHash string `yaml:"password_hash,omitempty" json:"-"`
+}
+
+// Credential returns the password hash a device or staff member with id
+// logs into the MQTT broker with. ok is false when there is none, or when
+// a device and a staff member share the id and both have one (the
+// registry refuses that; this is the guard of last resort).
+func (r *Registry) Credential(id string) (hash string, ok bool) {
+	var d, s string
+	if dev, found := r.devices[id]; found {
+		d = dev.PasswordHash
+	}
+	if m, found := r.staff[id]; found {
+		s = m.PasswordHash
+	}
+	switch {
+	case d != "" && s != "":
+		return "", false
+	case d != "":
+		return d, true
+	case s != "":
+		return s, true
+	}
+	return "", false
 }
 
 // Registry is an immutable, indexed view of one registry file. Build it

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/passwd"
 )
 
 // ValidID reports whether id is a valid grid, staff or device id:
@@ -33,6 +34,35 @@ func (d *decoder) validate(doc *doc) {
 	d.validateCards(doc.cards, grids, devices)
 	d.checkPorts(doc.devices)
 	d.validateBuses(doc.buses, doc.devices)
+	d.checkCredentials(doc)
+}
+
+// checkCredentials checks every password_hash, and that no device and
+// staff member with the same id both have one (the MQTT username would
+// name two).
+func (d *decoder) checkCredentials(doc *doc) {
+	check := func(s *spot, hash string) {
+		if !s.good("password_hash") {
+			return
+		}
+		if err := passwd.Check(hash); err != nil {
+			d.add(s.lineOf("password_hash"), s.subject, "password_hash: %v", err)
+		}
+	}
+	staff := map[string]*spot{}
+	for i := range doc.staff {
+		check(&doc.staff[i].spot, doc.staff[i].v.PasswordHash)
+		if doc.staff[i].v.PasswordHash != "" {
+			staff[doc.staff[i].v.ID] = &doc.staff[i].spot
+		}
+	}
+	for i := range doc.devices {
+		dev, s := &doc.devices[i].v, &doc.devices[i].spot
+		check(s, dev.PasswordHash)
+		if o := staff[dev.ID]; o != nil && dev.PasswordHash != "" {
+			d.add(s.lineOf("password_hash"), s.subject, "password_hash: staff %s (line %d) has one too: an MQTT username must name one of them", dev.ID, o.line)
+		}
+	}
 }
 
 // checkID reports a missing, malformed or duplicate id and records good

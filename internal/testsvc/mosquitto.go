@@ -90,3 +90,13 @@ func dialOnce(ctx context.Context, addr string) error {
 	}
 	return c.Close()
 }
+
+// MosquittoClient returns the path of a Mosquitto command-line client
+// ("mosquitto_sub" or "mosquitto_pub", Debian package mosquitto-clients):
+// a real MQTT client for tests of the embedded broker. Without it the test
+// is skipped, or fails when GRIDWATCH_REQUIRE_SERVICES=1.
+func MosquittoClient(t testing.TB, name string) string {
+	t.Helper()
+	return binaryOrSkip(t, name, "install mosquitto-clients with scripts/test-deps.sh (or apt-get install mosquitto-clients)",
+		name, "/usr/bin/"+name)
+}
