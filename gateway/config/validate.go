@@ -117,6 +117,7 @@ func (c Config) checkHTTP(k *checker) {
 		}
 		owner[tok] = staff
 	}
+	c.checkHTTPEdge(k)
 }
 
 func (c Config) checkMQTT(k *checker) {
