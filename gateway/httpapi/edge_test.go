@@ -369,3 +369,38 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestStreamOverHTTP2 opens the stream as a browser would over HTTPS
+// (HTTP/2) and checks that it outlives the server's write timeout.
+func TestStreamOverHTTP2(t *testing.T) {
+	certFile, keyFile, cert := selfSigned(t, t.TempDir(), "gw")
+	s := newServer(t, testConfig(newFakeDesk(), func(c *Config) { c.TLSCert, c.TLSKey = certFile, keyFile }))
+	s.limits.read, s.limits.write = 200*time.Millisecond, 200*time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	defer func() { cancel(); <-served }()
+
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	client := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	req, _ := http.NewRequest("GET", "https://"+ln.Addr().String()+"/api/v1/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+wangToken)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != 200 {
+		t.Fatalf("stream over %s: %d", resp.Proto, resp.StatusCode)
+	}
+	events := readEvents(resp.Body)
+	next(t, events, "hello")
+	time.Sleep(600 * time.Millisecond) // well past the read and write timeouts
+	s.PublishAlarm(redAlarm())
+	next(t, events, "alarm")
+}
