@@ -170,3 +170,21 @@ func TestDeviceCannotSendDeviceFlooding(t *testing.T) {
 		t.Errorf("a device's own device.flooding was taken: %v", r.journal.types())
 	}
 }
+
+// TestStaffRepliesAreBudgeted: a phone spewing replies is refused beyond
+// the budget, and nothing is journaled for it (staff are not devices).
+func TestStaffRepliesAreBudgeted(t *testing.T) {
+	r := newRig(t) // burst 10
+	for range 100 {
+		_ = r.handle(t, r.topics.Reply("wang"), `{"alarm_id":"A1","action":"ack"}`)
+	}
+	if got := len(r.replies.acts); got != 10 {
+		t.Errorf("replies taken %d, want the burst of 10", got)
+	}
+	if got := r.rejected(event.RateLimited); got != 90 {
+		t.Errorf("rate limited %d, want 90", got)
+	}
+	if len(r.journal.types()) != 0 {
+		t.Errorf("journal: %v, want nothing (staff are not devices)", r.journal.types())
+	}
+}

@@ -88,6 +88,10 @@ type Ingestor struct {
 	log     *ratelog.Limiter
 	metrics *metrics
 	devs    *deviceTable
+	// staff budgets staff members' replies (one phone spewing replies
+	// would otherwise drive the alarm store); separate from devs, whose
+	// ids are another namespace.
+	staff *deviceTable
 }
 
 // New checks cfg and builds an Ingestor. It starts nothing.
@@ -141,6 +145,7 @@ func New(cfg Config) (*Ingestor, error) {
 		log:     ratelog.New(cfg.Logger, 10*time.Second, cfg.Now),
 		metrics: m,
 		devs:    newDeviceTable(cfg.DeviceRate, cfg.DeviceBurst, cfg.FloodQuiet, cfg.DedupeWindow),
+		staff:   newDeviceTable(cfg.DeviceRate, cfg.DeviceBurst, cfg.FloodQuiet, cfg.DedupeWindow),
 	}, nil
 }
 
@@ -168,7 +173,7 @@ func (in *Ingestor) Handle(ctx context.Context, topic string, payload []byte) er
 	reg := in.cfg.Registry()
 
 	if kind == wire.KindReply {
-		return in.reply(ctx, reg, topic, id, payload, nowMS)
+		return in.reply(ctx, reg, topic, id, payload, now)
 	}
 	dev, ok := reg.Device(id)
 	if !ok {
@@ -251,11 +256,16 @@ func (in *Ingestor) telemetry(reg *registry.Registry, dev *registry.Device, topi
 	return nil
 }
 
-func (in *Ingestor) reply(ctx context.Context, reg *registry.Registry, topic, staff string, payload []byte, nowMS int64) error {
+func (in *Ingestor) reply(ctx context.Context, reg *registry.Registry, topic, staff string, payload []byte, now time.Time) error {
 	if _, ok := reg.Staff(staff); !ok {
 		return in.refuse(topic, "", &event.Reject{Reason: event.UnknownStaff, Err: errors.New("staff member is not in the registry")})
 	}
-	act, err := wire.DecodeReply(staff, payload, nowMS)
+	if !in.staff.get(staff).spend(classEvent, now).ok {
+		in.metrics.shed(classEvent)
+		return in.refuse(topic, "", &event.Reject{Reason: event.RateLimited,
+			Err: fmt.Errorf("staff %s: replies over the budget of %g/s (burst %d)", staff, in.cfg.DeviceRate, in.cfg.DeviceBurst)})
+	}
+	act, err := wire.DecodeReply(staff, payload, now.UnixMilli())
 	if err != nil {
 		return in.refuse(topic, "", err)
 	}
