@@ -137,6 +137,10 @@ func TestGatewayServesHTTPSFromConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if second.StatusCode == 200 { // a stream: its body never ends
+		second.Body.Close()
+		t.Fatal("second stream of room1: got 200, want 429")
+	}
 	b, _ := io.ReadAll(second.Body)
 	second.Body.Close()
 	if second.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(b), "room1") {

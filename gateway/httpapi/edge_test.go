@@ -148,6 +148,10 @@ func TestStreamSlotsPerUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if resp.StatusCode == 200 { // a stream: its body never ends
+		resp.Body.Close()
+		t.Fatal("third stream of wang: got 200, want 429")
+	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(b), "wang already has 2 live streams open") {
