@@ -184,8 +184,10 @@ func (a *App) build() (_ *parts, err error) {
 	p.closers = append(p.closers, p.listener.Close) // Serve closes it too; a second close is harmless
 	if p.http, err = httpapi.New(httpapi.Config{
 		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(p.listener.Addr()),
-		Alarms:    consoleDesk{desk: p.desk, trustConsole: !cfg.AuthEnabled()},
-		Oversight: p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
+		TLSCert: cfg.HTTP.TLS.Cert, TLSKey: cfg.HTTP.TLS.Key, AllowedHosts: cfg.HTTP.AllowedHosts,
+		StreamsPerUser: cfg.HTTP.StreamsPerUser,
+		Alarms:         consoleDesk{desk: p.desk, trustConsole: !cfg.AuthEnabled()},
+		Oversight:      p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
 		Cards:   cardView{reg: a.reg.Get, now: now},
 		Devices: p.tracker, Metrics: a.metricsHandler(),
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{

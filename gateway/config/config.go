@@ -52,6 +52,21 @@ type HTTP struct {
 	// Tokens maps a staff id to its bearer token. A value "env:NAME" is
 	// read from the environment variable NAME when the file is loaded.
 	Tokens map[string]string `yaml:"tokens"`
+	// TLS, when its cert and key are set, serves HTTPS only on Listen.
+	TLS HTTPTLS `yaml:"tls"`
+	// AllowedHosts are host names, besides loopback ones, that requests
+	// may name in their Host header. With auth off (or when this list is
+	// given) any other Host is refused, against DNS rebinding.
+	AllowedHosts []string `yaml:"allowed_hosts"`
+	// StreamsPerUser bounds the live event streams one staff member may
+	// hold open at once.
+	StreamsPerUser int `yaml:"streams_per_user"`
+}
+
+// HTTPTLS is the HTTP API's certificate: both files or neither.
+type HTTPTLS struct {
+	Cert string `yaml:"cert"` // PEM certificate chain file
+	Key  string `yaml:"key"`  // PEM private key file
 }
 
 // MQTT is how the gateway reaches its broker: the embedded one (when URL is
@@ -192,6 +207,8 @@ const (
 	DefaultDeviceRate     = 20
 	DefaultDeviceBurst    = 50
 	DefaultDedupeWindow   = 10 * time.Minute
+	// DefaultStreamsPerUser: a console, a wall screen, a laptop, a spare.
+	DefaultStreamsPerUser = 4
 )
 
 // Default returns the configuration used when there is no file: embedded
@@ -208,7 +225,7 @@ func base() Config {
 	return Config{
 		Site:    DefaultSite,
 		DataDir: DefaultDataDir,
-		HTTP:    HTTP{Listen: DefaultHTTPListen},
+		HTTP:    HTTP{Listen: DefaultHTTPListen, StreamsPerUser: DefaultStreamsPerUser},
 		MQTT: MQTT{
 			Embedded:  Embedded{Listen: DefaultMQTTListen, ConnectTimeout: DefaultConnectTimeout, MaxConnecting: DefaultMaxConnecting},
 			TopicRoot: DefaultTopicRoot,

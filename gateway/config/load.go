@@ -15,7 +15,7 @@ import (
 // type are errors with their line. Keys left out keep their defaults.
 // Secrets written "env:NAME" (http.tokens, mqtt.password, influx.token,
 // mqtt.embedded.users) are read from the environment. Relative paths
-// (data_dir, registry, rules, mqtt.embedded.tls cert and key) are resolved
+// (data_dir, registry, rules, mqtt.embedded.tls and http.tls cert and key) are resolved
 // against the directory of the file, defaults included, so a site's files
 // can sit together. The result is validated; every problem is returned at
 // once as *Errors.
@@ -69,7 +69,8 @@ func (w *walker) at(key, format string, args ...any) Problem {
 
 // resolvePaths makes the relative file paths relative to dir.
 func (c *Config) resolvePaths(dir string) {
-	for _, p := range []*string{&c.DataDir, &c.Registry, &c.Rules, &c.MQTT.Embedded.TLS.Cert, &c.MQTT.Embedded.TLS.Key} {
+	for _, p := range []*string{&c.DataDir, &c.Registry, &c.Rules, &c.MQTT.Embedded.TLS.Cert, &c.MQTT.Embedded.TLS.Key,
+		&c.HTTP.TLS.Cert, &c.HTTP.TLS.Key} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}

@@ -85,6 +85,9 @@ func TestLoadFull(t *testing.T) {
 		{"max connecting", strconv.Itoa(c.MQTT.Embedded.MaxConnecting), "64"},
 		{"relative cert", c.MQTT.Embedded.TLS.Cert, filepath.Join("testdata", "tls", "gw.crt")},
 		{"absolute key kept", c.MQTT.Embedded.TLS.Key, "/etc/gw/gw.key"},
+		{"https cert next to the file", c.HTTP.TLS.Cert, filepath.Join("testdata", "tls", "http.crt")},
+		{"https key next to the file", c.HTTP.TLS.Key, filepath.Join("testdata", "tls", "http.key")},
+		{"allowed hosts", strings.Join(c.HTTP.AllowedHosts, " "), "gw.lianhua.lan 192.168.1.10"},
 		{"registry", c.Registry, filepath.Join("testdata", "reg", "registry.yaml")},
 		{"rules", c.Rules, filepath.Join("testdata", "rules.yaml")},
 		{"topic_root", c.MQTT.TopicRoot, "site/lianhua/v1"},
@@ -97,6 +100,9 @@ func TestLoadFull(t *testing.T) {
 	}
 	if c.RegistryOptional() {
 		t.Error("a named registry must not be optional")
+	}
+	if c.HTTP.StreamsPerUser != 8 {
+		t.Errorf("http.streams_per_user = %d, want 8", c.HTTP.StreamsPerUser)
 	}
 	if c.AnonymousAllowed() {
 		t.Error("anonymous allowed by default with a non-loopback TLS listener")

@@ -122,6 +122,7 @@ func (c Config) checkHTTP(k *checker) {
 		}
 		owner[tok] = staff
 	}
+	c.checkHTTPEdge(k)
 }
 
 func (c Config) checkMQTT(k *checker) {

@@ -59,6 +59,10 @@ const (
 	DeviceOffline  = "device.offline"
 	DeviceOnline   = "device.online"
 	StreamDegraded = "stream.degraded"
+	// DeviceFlooding is an extension of the contract: a device sent more
+	// than its budget (ingest.device_rate/device_burst) and is throttled.
+	// Journaled once per flood episode.
+	DeviceFlooding = "device.flooding"
 	// StreamRestored is an extension of the contract: a degraded or lost
 	// camera stream is healthy again. It clears stream.degraded.
 	StreamRestored = "stream.restored"

@@ -12,6 +12,9 @@ import (
 // Bounds of the event stream.
 const (
 	maxStreams = 64 // clients at once
+	// DefaultStreamsPerUser is how many streams one staff member may hold
+	// open by default: a console, a wall screen, a laptop and a spare.
+	DefaultStreamsPerUser = 4
 	// A client that has this many alarm events, or this many devices'
 	// updates, waiting is behind: its queue is dropped and it is told to
 	// resync.
@@ -25,14 +28,17 @@ const (
 // behind loses its queue and gets a resync event instead.
 type hub struct {
 	m       *metrics
+	perUser int
 	n       atomic.Int32 // clients, read without the lock on the hot path
 	mu      sync.RWMutex
 	clients map[*client]struct{}
+	byUser  map[string]int // streams open per staff id (auth on only)
 }
 
 // client is one stream connection's queue.
 type client struct {
 	wake chan struct{} // capacity 1: "something is waiting"
+	user string        // the staff id holding it; "" with auth off
 
 	mu      sync.Mutex
 	alarms  [][]byte
@@ -45,28 +51,51 @@ type deviceFrame struct {
 	frame   []byte
 }
 
-func newHub(m *metrics) *hub {
-	return &hub{m: m, clients: make(map[*client]struct{})}
+func newHub(m *metrics, perUser int) *hub {
+	return &hub{m: m, perUser: perUser, clients: make(map[*client]struct{}), byUser: make(map[string]int)}
 }
 
-// add registers a new client, or returns nil when there are too many.
-func (h *hub) add() *client {
+// Why a stream was refused, as metric labels.
+const (
+	refusedFull    = "full"     // every slot is taken
+	refusedPerUser = "per_user" // the caller holds all of theirs
+)
+
+// add registers a new client of user ("" with auth off: nobody to count
+// against), or returns nil and why not.
+func (h *hub) add(user string) (*client, string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.clients) >= maxStreams {
-		return nil
+	if user != "" && h.byUser[user] >= h.perUser {
+		h.m.streamRefused.WithLabelValues(refusedPerUser).Inc()
+		return nil, refusedPerUser
 	}
-	c := &client{wake: make(chan struct{}, 1), devices: make(map[string]deviceFrame)}
+	if len(h.clients) >= maxStreams {
+		h.m.streamRefused.WithLabelValues(refusedFull).Inc()
+		return nil, refusedFull
+	}
+	c := &client{wake: make(chan struct{}, 1), user: user, devices: make(map[string]deviceFrame)}
 	h.clients[c] = struct{}{}
+	if user != "" {
+		h.byUser[user]++
+	}
 	h.n.Store(int32(len(h.clients)))
 	h.m.streams.Set(float64(len(h.clients)))
-	return c
+	return c, ""
 }
 
 func (h *hub) remove(c *client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if _, ok := h.clients[c]; !ok {
+		return
+	}
 	delete(h.clients, c)
+	if c.user != "" {
+		if h.byUser[c.user]--; h.byUser[c.user] <= 0 {
+			delete(h.byUser, c.user)
+		}
+	}
 	h.n.Store(int32(len(h.clients)))
 	h.m.streams.Set(float64(len(h.clients)))
 }

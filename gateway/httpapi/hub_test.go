@@ -54,7 +54,7 @@ func TestHubQueue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newServer(t, testConfig(newFakeDesk(), nil))
-			c := s.hub.add()
+			c, _ := s.hub.add("")
 			for _, p := range tt.publish {
 				p(s)
 			}
@@ -93,7 +93,7 @@ func TestPublishWithoutClients(t *testing.T) {
 	s := newServer(t, testConfig(newFakeDesk(), nil))
 	s.PublishAlarm(redAlarm())
 	s.PublishDevice(devices.Status{ID: "a"})
-	c := s.hub.add()
+	c, _ := s.hub.add("")
 	if r, f := c.take(); r || len(f) != 0 {
 		t.Fatalf("a new client got old events: resync=%v, %d frames", r, len(f))
 	}

@@ -15,6 +15,10 @@ type metrics struct {
 	streams      prometheus.Gauge
 	dropped      prometheus.Counter
 	resyncs      prometheus.Counter
+	// streamRefused counts streams refused, by reason (full, per_user).
+	streamRefused *prometheus.CounterVec
+	// hostRefused counts requests refused for their Host header.
+	hostRefused prometheus.Counter
 }
 
 // newMetrics builds the collectors and registers them with reg (none when
@@ -41,11 +45,22 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "gridwatch_http_stream_resyncs_total",
 			Help: "Resync events sent to stream clients that fell behind.",
 		}),
+		streamRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gridwatch_http_stream_refused_total",
+			Help: "Event stream connections refused: full (every slot taken) or per_user (the caller holds all of theirs).",
+		}, []string{"reason"}),
+		hostRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_http_host_refused_total",
+			Help: "Requests refused (421) because their Host header names a host this gateway does not answer to (DNS rebinding guard).",
+		}),
+	}
+	for _, r := range []string{refusedFull, refusedPerUser} {
+		m.streamRefused.WithLabelValues(r)
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.authFailures, m.streams, m.dropped, m.resyncs} {
+	for _, c := range []prometheus.Collector{m.requests, m.authFailures, m.streams, m.dropped, m.resyncs, m.streamRefused, m.hostRefused} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("httpapi: register metrics: %w", err)
 		}

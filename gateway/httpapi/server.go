@@ -49,8 +49,19 @@ type Config struct {
 	// Loopback says the listener accepts loopback connections only; Serve
 	// checks it.
 	Loopback bool
-	Alarms   Alarms
-	Devices  Devices
+	// TLSCert and TLSKey are PEM files; when set, Serve speaks HTTPS only
+	// (TLS 1.2 or newer) and picks up renewed files without a restart.
+	TLSCert, TLSKey string
+	// AllowedHosts are further host names (besides loopback ones) the
+	// Host header may carry. With auth off, or when this list is not
+	// empty, any other Host is refused with 421 (DNS rebinding).
+	AllowedHosts []string
+	// StreamsPerUser bounds the live streams one staff member may hold
+	// open at once (0: DefaultStreamsPerUser), so one token cannot take
+	// every slot; the global bound is maxStreams.
+	StreamsPerUser int
+	Alarms         Alarms
+	Devices        Devices
 	// Oversight serves /api/v1/emergency and /api/v1/audit; nil leaves
 	// those routes out.
 	Oversight Oversight
@@ -83,6 +94,8 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	tokens  *tokens
+	hosts   hostGuard
+	certs   *certSource // nil: plain HTTP
 	hub     *hub
 	metrics *metrics
 	page    []byte
@@ -124,6 +137,15 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	if cfg.StreamsPerUser < 0 {
+		errs = append(errs, fmt.Errorf("httpapi: StreamsPerUser is %d; want 0 (default) or more", cfg.StreamsPerUser))
+	}
+	if cfg.StreamsPerUser == 0 {
+		cfg.StreamsPerUser = DefaultStreamsPerUser
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		errs = append(errs, errors.New("httpapi: TLS needs both a certificate and a key file"))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -133,6 +155,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, now: cfg.Now, tokens: tok, metrics: m,
+		hosts:  newHostGuard(cfg.Auth, cfg.AllowedHosts),
 		limits: defaultLimits(),
 	}
 	if s.log == nil {
@@ -141,11 +164,16 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.hub = newHub(m)
+	if cfg.TLSCert != "" {
+		if s.certs, err = newCertSource(cfg.TLSCert, cfg.TLSKey, s.log, s.now); err != nil {
+			return nil, err
+		}
+	}
+	s.hub = newHub(m, cfg.StreamsPerUser)
 	if s.page, err = consolePage(cfg.Auth); err != nil {
 		return nil, err
 	}
-	s.handler = s.count(s.routes())
+	s.handler = s.count(s.guard(s.routes()))
 	return s, nil
 }
 
@@ -168,6 +196,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return fmt.Errorf("httpapi: serve: %s is not a loopback address, but the config says the listener is loopback-only (auth %s)", ln.Addr(), onOff(s.cfg.Auth))
 	}
+	if s.cfg.Auth && s.certs == nil && !isLoopback(ln.Addr()) {
+		s.log.Warn("INSECURE: the HTTP API listens on a network address without TLS: bearer tokens and alarms cross the network in clear text; set http.tls.cert and http.tls.key",
+			"listen", ln.Addr().String())
+	}
 	stop := make(chan struct{})
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -182,7 +214,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		},
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	if s.certs != nil {
+		srv.TLSConfig = s.certs.tlsConfig()
+		if c := s.certs.current(); c.Leaf != nil && s.now().After(c.Leaf.NotAfter) {
+			// Served anyway: refusing to start would take the alarm API
+			// down over a certificate; clients will refuse it and say why.
+			s.log.Warn("http api: the TLS certificate has expired; renew it (it is picked up without a restart)",
+				"cert", s.cfg.TLSCert, "not_after", c.Leaf.NotAfter)
+		}
+		go func() { served <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { served <- srv.Serve(ln) }()
+	}
 	select {
 	case err := <-served:
 		return fmt.Errorf("httpapi: serve %s: %w", ln.Addr(), err)

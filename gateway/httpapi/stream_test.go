@@ -125,7 +125,7 @@ func TestStreamDeliversChanges(t *testing.T) {
 func TestStreamTooManyClients(t *testing.T) {
 	s := newServer(t, testConfig(newFakeDesk(), nil))
 	for range maxStreams {
-		if s.hub.add() == nil {
+		if c, _ := s.hub.add(""); c == nil {
 			t.Fatal("hub refused a client below the limit")
 		}
 	}

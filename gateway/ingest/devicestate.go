@@ -12,6 +12,7 @@ import (
 type deviceTable struct {
 	rate   float64
 	burst  float64
+	quiet  time.Duration // see DefaultFloodQuiet
 	window time.Duration
 	shards [64]struct {
 		mu sync.Mutex
@@ -19,8 +20,8 @@ type deviceTable struct {
 	}
 }
 
-func newDeviceTable(rate float64, burst int, window time.Duration) *deviceTable {
-	t := &deviceTable{rate: rate, burst: float64(burst), window: window}
+func newDeviceTable(rate float64, burst int, quiet, window time.Duration) *deviceTable {
+	t := &deviceTable{rate: rate, burst: float64(burst), quiet: quiet, window: window}
 	for i := range t.shards {
 		t.shards[i].m = make(map[string]*deviceState)
 	}
@@ -37,7 +38,7 @@ func (t *deviceTable) get(id string) *deviceState {
 	defer sh.mu.Unlock()
 	st, ok := sh.m[id]
 	if !ok {
-		st = &deviceState{table: t, tokens: t.burst}
+		st = &deviceState{table: t}
 		sh.m[id] = st
 	}
 	return st
@@ -46,16 +47,15 @@ func (t *deviceTable) get(id string) *deviceState {
 // dedupeSlots bounds the sequence numbers remembered per device.
 const dedupeSlots = 128
 
-// deviceState is one device's flood budget (a token bucket) and a ring of
-// recently accepted (seq, payload fingerprint) pairs.
+// deviceState is one device's flood budget (token buckets, see flood.go)
+// and a ring of recently accepted (seq, payload fingerprint) pairs.
 type deviceState struct {
 	table *deviceTable
 
-	mu     sync.Mutex
-	tokens float64
-	last   time.Time
-	ring   [dedupeSlots]seen
-	next   int
+	mu    sync.Mutex
+	flood flood
+	ring  [dedupeSlots]seen
+	next  int
 }
 
 type seen struct {
@@ -64,21 +64,18 @@ type seen struct {
 	at  time.Time
 }
 
-// allow spends one token if the device has one.
-func (s *deviceState) allow(now time.Time) bool {
+// spend takes one message of class c out of the device's budget.
+func (s *deviceState) spend(c class, now time.Time) verdict {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.last.IsZero() {
-		if dt := now.Sub(s.last).Seconds(); dt > 0 {
-			s.tokens = min(s.table.burst, s.tokens+dt*s.table.rate)
-		}
-	}
-	s.last = now
-	if s.tokens < 1 {
-		return false
-	}
-	s.tokens--
-	return true
+	return s.flood.spend(c, now, s.table.rate, s.table.burst, s.table.quiet)
+}
+
+// unflag clears the device's flood flag.
+func (s *deviceState) unflag() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.flood.unflag()
 }
 
 // seen reports whether the same message (same seq and the same payload

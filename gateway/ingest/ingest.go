@@ -62,10 +62,18 @@ type Config struct {
 	Commands  Commands      // nil: command acks are only logged
 
 	// Transport labels the metrics ("embedded", "external").
-	Transport    string
-	MaxPayload   int
-	DeviceRate   float64 // events per second a device may send
-	DeviceBurst  int
+	Transport  string
+	MaxPayload int
+	// DeviceRate is the messages per second a device may send (events,
+	// presence, command answers and telemetry together; panic presses
+	// have a budget of their own at the same rate), DeviceBurst how many
+	// at once. See flood.go for who is shed first.
+	DeviceRate  float64
+	DeviceBurst int
+	// FloodQuiet is how long a flagged device must stay within its budget
+	// before another flood raises device.flooding again (0:
+	// DefaultFloodQuiet).
+	FloodQuiet   time.Duration
 	DedupeWindow time.Duration
 
 	Logger     *slog.Logger
@@ -80,6 +88,10 @@ type Ingestor struct {
 	log     *ratelog.Limiter
 	metrics *metrics
 	devs    *deviceTable
+	// staff budgets staff members' replies (one phone spewing replies
+	// would otherwise drive the alarm store); separate from devs, whose
+	// ids are another namespace.
+	staff *deviceTable
 }
 
 // New checks cfg and builds an Ingestor. It starts nothing.
@@ -106,6 +118,9 @@ func New(cfg Config) (*Ingestor, error) {
 	if cfg.DeviceBurst <= 0 {
 		cfg.DeviceBurst = 50
 	}
+	if cfg.FloodQuiet <= 0 {
+		cfg.FloodQuiet = DefaultFloodQuiet
+	}
 	if cfg.DedupeWindow <= 0 {
 		cfg.DedupeWindow = 10 * time.Minute
 	}
@@ -129,7 +144,8 @@ func New(cfg Config) (*Ingestor, error) {
 		cfg:     cfg,
 		log:     ratelog.New(cfg.Logger, 10*time.Second, cfg.Now),
 		metrics: m,
-		devs:    newDeviceTable(cfg.DeviceRate, cfg.DeviceBurst, cfg.DedupeWindow),
+		devs:    newDeviceTable(cfg.DeviceRate, cfg.DeviceBurst, cfg.FloodQuiet, cfg.DedupeWindow),
+		staff:   newDeviceTable(cfg.DeviceRate, cfg.DeviceBurst, cfg.FloodQuiet, cfg.DedupeWindow),
 	}, nil
 }
 
@@ -157,12 +173,15 @@ func (in *Ingestor) Handle(ctx context.Context, topic string, payload []byte) er
 	reg := in.cfg.Registry()
 
 	if kind == wire.KindReply {
-		return in.reply(ctx, reg, topic, id, payload, nowMS)
+		return in.reply(ctx, reg, topic, id, payload, now)
 	}
 	dev, ok := reg.Device(id)
 	if !ok {
 		in.cfg.Devices.Unregistered(id, topic, nowMS)
 		return in.refuse(topic, id, &event.Reject{Reason: event.UnknownDevice, Err: errors.New("device is not in the registry (listed as unregistered)")})
+	}
+	if kind != wire.KindEvent && in.throttled(ctx, topic, id, classOf(kind, ""), now) {
+		return nil // events are budgeted once their type is known
 	}
 	switch kind {
 	case wire.KindEvent:
@@ -196,10 +215,13 @@ func (in *Ingestor) event(ctx context.Context, topic, id string, payload []byte,
 	if err != nil {
 		return in.refuse(topic, id, err)
 	}
-	st := in.devs.get(id)
-	if !st.allow(now) {
-		return in.refuse(topic, id, &event.Reject{Reason: event.RateLimited, Err: fmt.Errorf("more than %g events/s (burst %d)", in.cfg.DeviceRate, in.cfg.DeviceBurst)})
+	if ev.Type == event.DeviceFlooding {
+		return in.refuse(topic, id, &event.Reject{Reason: event.BadType, Err: errors.New("device.flooding is derived by the gateway; a device may not send it")})
 	}
+	if in.throttled(ctx, topic, id, classOf(wire.KindEvent, ev.Type), now) {
+		return nil
+	}
+	st := in.devs.get(id)
 	var fp uint64
 	if ev.Seq != 0 {
 		fp = fingerprint(payload)
@@ -234,11 +256,16 @@ func (in *Ingestor) telemetry(reg *registry.Registry, dev *registry.Device, topi
 	return nil
 }
 
-func (in *Ingestor) reply(ctx context.Context, reg *registry.Registry, topic, staff string, payload []byte, nowMS int64) error {
+func (in *Ingestor) reply(ctx context.Context, reg *registry.Registry, topic, staff string, payload []byte, now time.Time) error {
 	if _, ok := reg.Staff(staff); !ok {
 		return in.refuse(topic, "", &event.Reject{Reason: event.UnknownStaff, Err: errors.New("staff member is not in the registry")})
 	}
-	act, err := wire.DecodeReply(staff, payload, nowMS)
+	if !in.staff.get(staff).spend(classEvent, now).ok {
+		in.metrics.shed(classEvent)
+		return in.refuse(topic, "", &event.Reject{Reason: event.RateLimited,
+			Err: fmt.Errorf("staff %s: replies over the budget of %g/s (burst %d)", staff, in.cfg.DeviceRate, in.cfg.DeviceBurst)})
+	}
+	act, err := wire.DecodeReply(staff, payload, now.UnixMilli())
 	if err != nil {
 		return in.refuse(topic, "", err)
 	}
@@ -251,6 +278,43 @@ func (in *Ingestor) reply(ctx context.Context, reg *registry.Registry, topic, st
 		in.log.Warn("reply:"+staff, "staff reply refused", "staff", staff, "alarm", act.AlarmID, "action", act.Kind, "err", err)
 	}
 	return nil
+}
+
+// throttled reports whether a message of class c from device id is over
+// the device's budget. Such a message is refused (counted, logged at a
+// bounded rate); the first refusal of a flood flags the device.
+func (in *Ingestor) throttled(ctx context.Context, topic, id string, c class, now time.Time) bool {
+	st := in.devs.get(id)
+	v := st.spend(c, now)
+	if v.ok {
+		return false
+	}
+	in.metrics.shed(c)
+	if v.raise {
+		in.flag(ctx, st, id, c, now)
+	}
+	in.refuse(topic, id, &event.Reject{Reason: event.RateLimited,
+		Err: fmt.Errorf("%s over the device's budget of %g messages/s (burst %d)", c, in.cfg.DeviceRate, in.cfg.DeviceBurst)})
+	return true
+}
+
+// flag journals device.flooding for a device that began to flood, once
+// per episode; the built-in rule device_flooding turns it into an orange
+// alarm. If it cannot be journaled the flag is dropped, so that the next
+// refusal tries again.
+func (in *Ingestor) flag(ctx context.Context, st *deviceState, id string, c class, now time.Time) {
+	ev := event.Event{Device: id, Type: event.DeviceFlooding, TS: now.UnixMilli(), Received: now.UnixMilli(),
+		Source: event.SourceGateway, Data: map[string]any{
+			"class": c.String(), "rate": in.cfg.DeviceRate, "burst": in.cfg.DeviceBurst,
+		}}
+	if err := in.cfg.Journal.Append(ctx, &ev); err != nil {
+		st.unflag()
+		in.log.Error("flooding:"+id, "device.flooding not journaled; tried again at the next refusal", "device", id, "err", err)
+		return
+	}
+	in.metrics.flagged.Inc()
+	in.cfg.Logger.Warn("device flooding: throttled and flagged", "device", id, "class", c.String(),
+		"rate", in.cfg.DeviceRate, "burst", in.cfg.DeviceBurst, "event", ev.ID)
 }
 
 // refuse counts and logs a refusal; the message is done with.

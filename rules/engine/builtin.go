@@ -19,6 +19,7 @@ const (
 	RuleSupervision     = "supervision"
 	RuleBatteryLow      = "battery_low"
 	RuleStreamDegraded  = "stream_degraded"
+	RuleDeviceFlooding  = "device_flooding"
 )
 
 //go:embed builtin.yaml
