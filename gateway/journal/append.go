@@ -3,7 +3,10 @@ package journal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -64,9 +67,6 @@ func (j *Journal) enqueue(ev *event.Event) (*batch, error) {
 	if j.closed {
 		return nil, ErrClosed
 	}
-	if j.broken != nil {
-		return nil, j.broken
-	}
 	if err := checkEvent(ev); err != nil {
 		return nil, fmt.Errorf("journal: append: %w", err)
 	}
@@ -95,32 +95,118 @@ func (j *Journal) commit() {
 		return
 	}
 	j.cur = newBatch()
-	broken := j.broken
 	j.mu.Unlock()
 	defer close(b.done)
 
-	if broken != nil {
-		b.err = broken
-		return
-	}
 	first, last := b.events[0].ID, b.events[len(b.events)-1].ID
-	if err := j.write(b); err != nil {
-		err = fmt.Errorf("%w: events %d..%d not durable: %w", ErrBroken, first, last, err)
-		j.log.Error("journal broken; restart the gateway to recover", "err", err)
-		j.mu.Lock()
-		j.broken = err
-		j.mu.Unlock()
-		b.err = err
+	err := j.prepare(last)
+	if err == nil {
+		err = j.write(b)
+	}
+	if err != nil {
+		j.fail(fmt.Errorf("%w: events %d..%d not durable (not acknowledged): %w", ErrBroken, first, last, err))
+		b.err = j.Err()
 		return
 	}
 	j.mu.Lock()
 	j.last = last
+	recovered := j.failed
+	j.failed = nil
+	j.good = j.segs[len(j.segs)-1]
 	j.mu.Unlock()
+	if recovered != nil {
+		j.log.Warn("journal writes again", "after", recovered.Error(), "first_id", first)
+	}
 	j.met.appends.Add(float64(len(b.events)))
 	j.met.lastID.Set(float64(last))
 	if j.durable != nil {
 		j.durable(b.events)
 	}
+}
+
+// prepare readies the journal for a batch that ends at ID last: it repairs
+// the segment a failed write left behind and reserves IDs. The caller
+// holds the token.
+func (j *Journal) prepare(last uint64) error {
+	if j.repair {
+		if err := j.cutBack(); err != nil {
+			return err
+		}
+	}
+	if j.reserve != nil && last > j.reserved {
+		return j.reserveThrough(last + ReserveBlock)
+	}
+	return nil
+}
+
+// fail records a failed write and counts it. The caller holds the token.
+func (j *Journal) fail(err error) {
+	j.mu.Lock()
+	j.failed = err
+	j.mu.Unlock()
+	j.met.writeErrors.Inc()
+	j.repair = true
+	j.log.Error("journal write failed; those events were refused, the next append tries again", "err", err)
+	if rerr := j.cutBack(); rerr != nil {
+		j.log.Error("journal segment not yet cut back to its last synced size; retried at the next append", "err", rerr)
+	}
+}
+
+// cutBack undoes a failed write: it removes the segments the failed batch
+// started and truncates the last good one to the size it had when last
+// synced, then syncs. After an fsync error the page cache may hold pages
+// the disk never got; cutting them off and syncing the truncation leaves
+// the file exactly as durable as it was. The caller holds the token.
+func (j *Journal) cutBack() error {
+	if j.file != nil {
+		_ = j.file.Close()
+		j.file, j.size, j.dirty = nil, 0, false
+	}
+	j.mu.Lock()
+	var extra []segment
+	for len(j.segs) > 0 && j.segs[len(j.segs)-1].first != j.good.first {
+		extra = append(extra, j.segs[len(j.segs)-1])
+		j.segs = j.segs[:len(j.segs)-1]
+	}
+	j.mu.Unlock()
+	for _, s := range extra {
+		if err := os.Remove(filepath.Join(j.dir, segmentName(s.first))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove segment of a failed write: %w", err)
+		}
+	}
+	if j.good.first != 0 {
+		f, err := os.OpenFile(filepath.Join(j.dir, segmentName(j.good.first)), os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return fmt.Errorf("reopen last segment: %w", err)
+		}
+		if err := f.Truncate(j.good.size); err != nil {
+			f.Close()
+			return fmt.Errorf("truncate %s to %d bytes: %w", f.Name(), j.good.size, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("sync %s: %w", f.Name(), err)
+		}
+		j.file, j.size = f, j.good.size
+	}
+	if err := syncDir(j.dir); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	var total int64
+	for i := range j.segs {
+		if j.segs[i].first == j.good.first {
+			j.segs[i].size = j.good.size
+		}
+		total += j.segs[i].size
+	}
+	j.onDisk = total
+	n := len(j.segs)
+	j.mu.Unlock()
+	j.met.onDisk.Set(float64(total))
+	j.met.segments.Set(float64(n))
+	j.repair = false
+	return nil
 }
 
 // write puts the batch on disk, starting new segments as they fill, and
@@ -170,7 +256,9 @@ func (j *Journal) rotate(first uint64) error {
 	j.file, j.size = f, 0
 	j.mu.Lock()
 	j.segs = append(j.segs, segment{first: first})
+	n := len(j.segs)
 	j.mu.Unlock()
+	j.met.segments.Set(float64(n))
 	// The new name must survive a crash as surely as the lines in it.
 	return j.timedSync(func() error { return syncDir(j.dir) })
 }

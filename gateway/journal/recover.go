@@ -89,8 +89,10 @@ func (j *Journal) repairTail(path string, first uint64) (last uint64, size int64
 			continue
 		}
 		if bad != 0 {
-			return 0, 0, fmt.Errorf("journal: %s:%d: garbled line before valid ones (line %d): %w",
-				path, bad, lr.num, badWhy)
+			return 0, 0, fmt.Errorf("journal: %s:%d: damaged line before valid ones (line %d): %w; "+
+				"it held an acknowledged event, damaged on disk (a crash only ever cuts the last line short); "+
+				"to start anyway, move this segment out of %s: its events are then gone from the journal",
+				path, bad, lr.num, badWhy, j.dir)
 		}
 		if err := checkOrder(ev.ID, last, first); err != nil {
 			return 0, 0, fmt.Errorf("journal: %s:%d: %w", path, lr.num, err)
@@ -106,8 +108,7 @@ func (j *Journal) repairTail(path string, first uint64) (last uint64, size int64
 	if err := f.Sync(); err != nil {
 		return 0, 0, fmt.Errorf("journal: sync %s: %w", path, err)
 	}
-	j.log.Warn("dropped a torn tail left by a crash; those events were never acknowledged",
-		"file", path, "line", bad, "bytes", prevEnd-good, "reason", badWhy.Error(), "last_id", last)
+	j.logTail(path, bad, prevEnd-good, badWhy, last)
 	return last, good, nil
 }
 
@@ -121,4 +122,21 @@ func checkOrder(id, prev, first uint64) error {
 		return fmt.Errorf("id %d does not follow %d", id, prev)
 	}
 	return nil
+}
+
+// logTail reports the tail repairTail cut off, as truthfully as can be
+// known. A crash while a batch is being written leaves a line cut short or
+// garbled; that batch was never synced, so never acknowledged. But a tail
+// cut by other means (a disk fault, a file truncated by hand) can end below
+// the alarm store's checkpoint: those events were acknowledged and applied,
+// and the loss is an error.
+func (j *Journal) logTail(path string, line int, bytes int64, why error, last uint64) {
+	if last < j.applied {
+		j.log.Error("dropped a damaged tail of the journal holding ACKNOWLEDGED events: the alarm store had applied events up to applied_id",
+			"file", path, "line", line, "bytes", bytes, "reason", why.Error(), "last_id", last, "applied_id", j.applied)
+		return
+	}
+	j.log.Warn("dropped a damaged last line of the journal: a write cut short by a crash, never acknowledged; "+
+		"unless the file was cut by other means, when events after applied_id may have been acknowledged too",
+		"file", path, "line", line, "bytes", bytes, "reason", why.Error(), "last_id", last, "applied_id", j.applied)
 }

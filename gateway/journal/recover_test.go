@@ -71,7 +71,7 @@ func TestTornTailIsDropped(t *testing.T) {
 
 			var logs bytes.Buffer
 			j = mustOpen(t, dir, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-			if !strings.Contains(logs.String(), "dropped a torn tail") || !strings.Contains(logs.String(), "line=4") {
+			if !strings.Contains(logs.String(), "level=WARN msg=\"dropped a damaged last line of the journal: a write cut short by a crash, never acknowledged") || !strings.Contains(logs.String(), "line=4") {
 				t.Errorf("recovery not logged with its line: %s", logs.String())
 			}
 			if got, _ := os.ReadFile(seg); !bytes.Equal(got, good) {
@@ -127,12 +127,12 @@ func TestCorruptionIsAnError(t *testing.T) {
 		{
 			"garbage between valid lines",
 			func(t *testing.T) string { return line(t, 1, 1) + "not json\n" + line(t, 2, 2) },
-			segmentName(1) + ":2: garbled line before valid ones (line 3): not a JSON object",
+			segmentName(1) + ":2: damaged line before valid ones (line 3): not a JSON object",
 		},
 		{
 			"torn line between valid lines",
 			func(t *testing.T) string { return line(t, 1, 1) + line(t, 2, 2)[:15] + "\n" + line(t, 3, 3) },
-			segmentName(1) + ":2: garbled line before valid ones (line 3): bad JSON",
+			segmentName(1) + ":2: damaged line before valid ones (line 3): bad JSON",
 		},
 		{
 			"id out of order",
