@@ -29,8 +29,8 @@ func TestRetainKeepsWhatReplayNeeds(t *testing.T) {
 	}{
 		{"nothing old, nothing big", Retention{MaxAge: time.Hour, MaxBytes: 1 << 30}, 30, firsts(1)},
 		{"all old, replay after 0", Retention{MaxAge: time.Minute}, 0, firsts(1)},
-		{"all old, replay after 5", Retention{MaxAge: time.Minute}, 5, firsts(4)},          // 4..6 holds 6
-		{"all old, replay after 6", Retention{MaxAge: time.Minute}, 6, firsts(7)},          // 4..6 all ≤ 6
+		{"all old, replay after 5", Retention{MaxAge: time.Minute}, 5, firsts(4)},            // 4..6 holds 6
+		{"all old, replay after 6", Retention{MaxAge: time.Minute}, 6, firsts(7)},            // 4..6 all ≤ 6
 		{"all old, replay after everything", Retention{MaxAge: time.Minute}, 30, firsts(28)}, // the last stays
 		{"too big, replay after everything", Retention{MaxBytes: 1}, 30, firsts(28)},
 		{"too big, replay after 13", Retention{MaxBytes: 1}, 13, firsts(13)},
