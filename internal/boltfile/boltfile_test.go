@@ -75,7 +75,7 @@ func TestDamageIsAnErrorNotAPanic(t *testing.T) {
 				for i := range 8 {
 					b[p+i] = 0x7f // page id
 				}
-				b[p+8], b[p+9] = 0x01, 0x00 // branch page
+				b[p+8], b[p+9] = 0x01, 0x00   // branch page
 				b[p+10], b[p+11] = 0xff, 0x7f // with 32767 elements
 			}
 		}},

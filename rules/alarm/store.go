@@ -23,9 +23,9 @@ const (
 	bucketOpen    = "open"   // id → raised ms: the alarms not closed
 	bucketRaised  = "raised" // raised ms (8 bytes) + id → nothing: history by time
 	bucketMeta    = "meta"
-	bucketEmerg   = "emergency"  // "/" + scope → Emergency JSON ("/" is the whole site)
-	bucketAudit   = "audit"      // sequence (8 bytes) → AuditRecord JSON, append-only
-	keyCheckpoint = "checkpoint" // last journal event ID applied
+	bucketEmerg   = "emergency"   // "/" + scope → Emergency JSON ("/" is the whole site)
+	bucketAudit   = "audit"       // sequence (8 bytes) → AuditRecord JSON, append-only
+	keyCheckpoint = "checkpoint"  // last journal event ID applied
 	keyReserved   = "id_reserved" // highest journal event ID that may have been handed out
 	keyVersion    = "version"
 	storeVersion  = "1"
