@@ -19,6 +19,7 @@ import (
 const (
 	MinTokenLen   = 16        // bearer tokens shorter than this are guessable
 	MaxMQTTPacket = 268435455 // the largest payload MQTT can carry
+	MinSpoolBytes = 64 << 10  // a spool smaller than this cannot hold a few segments
 )
 
 // Validate checks the configuration and returns every problem at once as
@@ -50,6 +51,7 @@ func (c Config) check(at func(key, format string, args ...any) Problem) []Proble
 	c.checkHTTP(k)
 	c.checkMQTT(k)
 	c.checkInflux(k)
+	c.checkJournal(k)
 	c.checkIngest(k)
 	c.checkWebhook(k)
 	c.checkSMS(k)
@@ -203,9 +205,15 @@ func (c Config) checkEmbedded(k *checker) {
 
 func (c Config) checkInflux(k *checker) {
 	in := c.Influx
+	if in.SpoolMaxBytes < MinSpoolBytes {
+		k.add("influx.spool_max_bytes", "%d: want at least %d bytes", in.SpoolMaxBytes, MinSpoolBytes)
+	}
+	if in.SpoolMinFreeBytes < 0 {
+		k.add("influx.spool_min_free_bytes", "%d: want 0 or more bytes", in.SpoolMinFreeBytes)
+	}
 	if in.URL == "" {
 		if in.Token != "" || in.Org != "" || in.Bucket != "" {
-			k.add("influx.url", "empty (telemetry stays in the local spool), yet token, org or bucket is set")
+			k.add("influx.url", "empty (telemetry is not written anywhere), yet token, org or bucket is set")
 		}
 		return
 	}
@@ -215,6 +223,15 @@ func (c Config) checkInflux(k *checker) {
 	// InfluxDB 1.8 has no org and, with auth off, no token ("user:pass"
 	// with auth on); 2.x and 3.x need both, and say so when they are missing.
 	k.required("influx.bucket", in.Bucket)
+}
+
+func (c Config) checkJournal(k *checker) {
+	if c.Journal.MaxAge < 0 {
+		k.add("journal.max_age", "%v: want 0 (no age bound) or a positive duration", c.Journal.MaxAge)
+	}
+	if c.Journal.MaxBytes < 0 {
+		k.add("journal.max_bytes", "%d: want 0 (no size bound) or more bytes", c.Journal.MaxBytes)
+	}
 }
 
 func (c Config) checkIngest(k *checker) {

@@ -1,0 +1,105 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/journal"
+	"github.com/gridwatch/gridwatch/rules/alarm"
+)
+
+// alarmStoreFile and journalDir are the alarm store's and the journal's
+// places in the data directory.
+const (
+	alarmStoreFile = "alarms.db"
+	journalDir     = "journal"
+)
+
+// openAlarmStore opens data_dir/alarms.db. A damaged file stops the
+// gateway with the way out: the alarm store holds every alarm and what the
+// journal may not replay again, so it is never replaced silently.
+func (a *App) openAlarmStore() (*alarm.Store, error) {
+	path := filepath.Join(a.cfg.DataDir, alarmStoreFile)
+	s, err := alarm.OpenStore(path)
+	if errors.Is(err, alarm.ErrCorrupt) {
+		return nil, a.errf("alarm store %s is damaged and the gateway will not start on it: %w\n"+
+			"To recover, stop every gridwatchd on this data directory, then either restore %s from a backup, or run\n"+
+			"    gridwatchd alarms reset -config <your config file>\n"+
+			"which sets the damaged file aside (kept as %s.corrupt-<time>) and starts a new alarm store after the "+
+			"journal's last event: alarms that were open are not restored (their events stay in %s).",
+			path, err, path, path, filepath.Join(a.cfg.DataDir, journalDir))
+	}
+	if err != nil {
+		return nil, a.errf("alarm store: %w", err)
+	}
+	return s, nil
+}
+
+// journalOptions ties the journal's IDs to the alarm store: IDs continue
+// above its checkpoint and reservation, so a lost journal never restarts
+// IDs below what the desk has handled.
+func (a *App) journalOptions(store *alarm.Store, feed func([]event.Event)) (journal.Options, error) {
+	applied, reserved, err := store.EventIDs()
+	if err != nil {
+		return journal.Options{}, a.errf("%w", err)
+	}
+	return journal.Options{
+		Applied:    applied,
+		Reserved:   reserved,
+		Reserve:    store.ReserveEventIDs,
+		Logger:     a.log.With("component", "journal"),
+		Registerer: a.metrics,
+		OnDurable:  feed,
+	}, nil
+}
+
+// retention prunes the journal by age and size, every retainEvery, never
+// past what a restart would replay: the older of the desk's checkpoint and
+// the rules' last snapshot on disk.
+type retention struct {
+	journal *journal.Journal
+	policy  journal.Retention
+	after   func() uint64 // replays start after this ID
+	every   time.Duration
+	log     *slog.Logger
+}
+
+// retainEvery is how often the journal's retention runs.
+const retainEvery = time.Minute
+
+func (r *retention) run(ctx context.Context) error {
+	tick := time.NewTicker(r.every)
+	defer tick.Stop()
+	for {
+		r.once(time.Now())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *retention) once(now time.Time) {
+	after := r.after()
+	n, err := r.journal.Retain(r.policy, after, now)
+	if err != nil && !errors.Is(err, journal.ErrClosed) {
+		r.log.Warn("journal retention failed; tried again later", "err", err)
+		return
+	}
+	if n > 0 {
+		r.log.Info("journal segments removed by retention", "segments", n, "replay_after", after,
+			"max_age", r.policy.MaxAge.String(), "max_bytes", r.policy.MaxBytes)
+	}
+}
+
+// replayPoint is the ID a restart replays the journal after: the older of
+// the desk's checkpoint and the rules' snapshot on disk (0 before the
+// first snapshot, so nothing is pruned until one is written).
+func replayPoint(desk func() uint64, rules *ruleState) func() uint64 {
+	return func() uint64 { return min(desk(), rules.savedAfter()) }
+}
