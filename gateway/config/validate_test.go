@@ -104,10 +104,14 @@ func TestValidateRules(t *testing.T) {
 		}, ""},
 		{"credentials without external broker", func(c *Config) { c.MQTT.Username = "gw" },
 			"mqtt.username: username and password are for an external broker (mqtt.url), which is not set"},
-		{"influx on", func(c *Config) { c.Influx.URL, c.Influx.Token, c.Influx.Org, c.Influx.Bucket = "https://influx:8086", "t", "o", "b" }, ""},
+		{"influx on", func(c *Config) {
+			c.Influx.URL, c.Influx.Token, c.Influx.Org, c.Influx.Bucket = "https://influx:8086", "t", "o", "b"
+		}, ""},
 		{"influx half set", func(c *Config) { c.Influx.Bucket = "b" },
 			"influx.url: empty (telemetry is not written anywhere), yet token, org or bucket is set"},
-		{"influx 1.8: no org", func(c *Config) { c.Influx.URL, c.Influx.Token, c.Influx.Bucket = "http://influx:8086", "user:pass", "db/rp" }, ""},
+		{"influx 1.8: no org", func(c *Config) {
+			c.Influx.URL, c.Influx.Token, c.Influx.Bucket = "http://influx:8086", "user:pass", "db/rp"
+		}, ""},
 		{"influx no bucket", func(c *Config) { c.Influx.URL, c.Influx.Token, c.Influx.Org = "http://influx:8086", "t", "o" },
 			"influx.bucket: must not be empty"},
 		{"spool too small", func(c *Config) { c.Influx.SpoolMaxBytes = 1000 }, "influx.spool_max_bytes: 1000: want at least 65536 bytes"},
