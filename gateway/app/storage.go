@@ -3,12 +3,16 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/journal"
+	"github.com/gridwatch/gridwatch/internal/boltfile"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
@@ -102,4 +106,41 @@ func (r *retention) once(now time.Time) {
 // first snapshot, so nothing is pruned until one is written).
 func replayPoint(desk func() uint64, rules *ruleState) func() uint64 {
 	return func() uint64 { return min(desk(), rules.savedAfter()) }
+}
+
+// ResetAlarmStore is `gridwatchd alarms reset`: the way out of a damaged
+// alarms.db. With every gridwatchd on the data directory stopped, it sets
+// the file aside (path.corrupt-<time>) and creates a new alarm store whose
+// checkpoint and ID reservation are the journal's last event: nothing the
+// journal holds is raised again, and IDs continue above it. Alarms that
+// were open are not restored. It returns a report for the operator.
+func ResetAlarmStore(cfg config.Config, now time.Time) (string, error) {
+	path := filepath.Join(cfg.DataDir, alarmStoreFile)
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("alarms reset: %w", err)
+	}
+	// Opening the journal takes its directory lock: a running gateway
+	// makes this fail rather than change the store under it.
+	j, err := journal.Open(filepath.Join(cfg.DataDir, journalDir), journal.Options{})
+	if err != nil {
+		return "", fmt.Errorf("alarms reset: %w (is a gridwatchd still running on %s?)", err, cfg.DataDir)
+	}
+	last := j.LastID()
+	if err := j.Close(); err != nil {
+		return "", fmt.Errorf("alarms reset: %w", err)
+	}
+	aside, err := boltfile.SetAside(path, now)
+	if err != nil {
+		return "", fmt.Errorf("alarms reset: %w", err)
+	}
+	s, err := alarm.OpenStore(path)
+	if err != nil {
+		return "", fmt.Errorf("alarms reset: new store: %w", err)
+	}
+	err = errors.Join(s.Save(nil, last), s.ReserveEventIDs(last), s.Close())
+	if err != nil {
+		return "", fmt.Errorf("alarms reset: new store: %w", err)
+	}
+	return fmt.Sprintf("alarm store reset: %s set aside as %s; the new store starts after journal event %d "+
+		"(alarms that were open are not restored; their events stay in the journal)", path, aside, last), nil
 }
