@@ -108,10 +108,12 @@ type Influx struct {
 	Bucket string `yaml:"bucket"`
 	// SpoolMaxBytes bounds the telemetry spool (DataDir/spool) that holds
 	// points while InfluxDB is away; past it the oldest points are dropped.
+	// 0 means DefaultSpoolMaxBytes.
 	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
 	// SpoolMinFreeBytes is the free space on the data directory's
 	// filesystem that the spools never take: below it telemetry is shed
-	// (counted), so that the journal always has room for panics.
+	// (counted), so that the journal always has room for panics. 0 sets no
+	// floor.
 	SpoolMinFreeBytes int64 `yaml:"spool_min_free_bytes"`
 }
 

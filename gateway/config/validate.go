@@ -205,8 +205,8 @@ func (c Config) checkEmbedded(k *checker) {
 
 func (c Config) checkInflux(k *checker) {
 	in := c.Influx
-	if in.SpoolMaxBytes < MinSpoolBytes {
-		k.add("influx.spool_max_bytes", "%d: want at least %d bytes", in.SpoolMaxBytes, MinSpoolBytes)
+	if in.SpoolMaxBytes < 0 || in.SpoolMaxBytes > 0 && in.SpoolMaxBytes < MinSpoolBytes {
+		k.add("influx.spool_max_bytes", "%d: want at least %d bytes (0: the default, %d)", in.SpoolMaxBytes, MinSpoolBytes, DefaultSpoolMaxBytes)
 	}
 	if in.SpoolMinFreeBytes < 0 {
 		k.add("influx.spool_min_free_bytes", "%d: want 0 or more bytes", in.SpoolMinFreeBytes)

@@ -114,7 +114,7 @@ func TestValidateRules(t *testing.T) {
 		}, ""},
 		{"influx no bucket", func(c *Config) { c.Influx.URL, c.Influx.Token, c.Influx.Org = "http://influx:8086", "t", "o" },
 			"influx.bucket: must not be empty"},
-		{"spool too small", func(c *Config) { c.Influx.SpoolMaxBytes = 1000 }, "influx.spool_max_bytes: 1000: want at least 65536 bytes"},
+		{"spool too small", func(c *Config) { c.Influx.SpoolMaxBytes = 1000 }, "influx.spool_max_bytes: 1000: want at least 65536 bytes (0: the default, 1073741824)"},
 		{"spool free floor negative", func(c *Config) { c.Influx.SpoolMinFreeBytes = -1 }, "influx.spool_min_free_bytes: -1: want 0 or more bytes"},
 		{"spool free floor off", func(c *Config) { c.Influx.SpoolMinFreeBytes = 0 }, ""},
 		{"journal kept for ever", func(c *Config) { c.Journal = Journal{} }, ""},
