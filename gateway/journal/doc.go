@@ -26,9 +26,16 @@
 // never acknowledged: that is logged as a warning. If the journal then ends
 // below Options.Applied (the alarm store's checkpoint), the tail was cut by
 // something else (a disk fault, a hand) and held acknowledged events: that is
-// logged as an error. Garbage followed by valid lines is damage to
-// acknowledged events and is reported with file:line, never skipped; Open
-// refuses to go on, and the error says how to start anyway.
+// logged as an error.
+//
+// A damaged line with valid lines after it is different: it was synced, so
+// it held an acknowledged event, since damaged on disk. It is never skipped
+// silently, and it never stops the gateway either: in the last segment Open
+// rewrites the segment from its valid lines (the damaged file is kept beside
+// it as .damaged-<unix time>); in an older segment Replay skips it. Either
+// way each such line is logged as an error with file:line and counted in
+// gridwatch_journal_lost_events_total. Only a segment misnamed for its
+// events (no damaged line, but a first ID that is not its name) is an error.
 //
 // # IDs never repeat
 //
