@@ -55,6 +55,7 @@ func (a *App) journalOptions(store *alarm.Store, feed func([]event.Event)) (jour
 		Applied:    applied,
 		Reserved:   reserved,
 		Reserve:    store.ReserveEventIDs,
+		Headroom:   a.cfg.Journal.HeadroomBytes,
 		Logger:     a.log.With("component", "journal"),
 		Registerer: a.metrics,
 		OnDurable:  feed,

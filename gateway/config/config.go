@@ -127,6 +127,10 @@ type Journal struct {
 	// MaxBytes lets the oldest segments go while the journal is larger; 0
 	// sets no size bound.
 	MaxBytes int64 `yaml:"max_bytes"`
+	// HeadroomBytes is disk space the journal keeps allocated ahead of its
+	// writes, so that presses are still taken after something else filled
+	// the disk, for about that many bytes of events. 0: none.
+	HeadroomBytes int64 `yaml:"headroom_bytes"`
 }
 
 // Ingest bounds what devices may send.
@@ -193,6 +197,7 @@ const (
 	DefaultSpoolMinFreeBytes = 256 << 20 // 256 MiB
 	DefaultJournalMaxAge     = 30 * 24 * time.Hour
 	DefaultJournalMaxBytes   = 1 << 30 // 1 GiB
+	DefaultJournalHeadroom   = 8 << 20 // 8 MiB, some 25,000 events
 )
 
 // Default returns the configuration used when there is no file: embedded
@@ -216,7 +221,7 @@ func base() Config {
 		},
 		Registry: DefaultRegistry,
 		Influx:   Influx{SpoolMaxBytes: DefaultSpoolMaxBytes, SpoolMinFreeBytes: DefaultSpoolMinFreeBytes},
-		Journal:  Journal{MaxAge: DefaultJournalMaxAge, MaxBytes: DefaultJournalMaxBytes},
+		Journal:  Journal{MaxAge: DefaultJournalMaxAge, MaxBytes: DefaultJournalMaxBytes, HeadroomBytes: DefaultJournalHeadroom},
 		Ingest: Ingest{
 			MaxPayload:   DefaultMaxPayload,
 			DeviceRate:   DefaultDeviceRate,

@@ -232,6 +232,9 @@ func (c Config) checkJournal(k *checker) {
 	if c.Journal.MaxBytes < 0 {
 		k.add("journal.max_bytes", "%d: want 0 (no size bound) or more bytes", c.Journal.MaxBytes)
 	}
+	if c.Journal.HeadroomBytes < 0 {
+		k.add("journal.headroom_bytes", "%d: want 0 (none) or more bytes", c.Journal.HeadroomBytes)
+	}
 }
 
 func (c Config) checkIngest(k *checker) {

@@ -117,6 +117,7 @@ func (j *Journal) commit() {
 	if recovered != nil {
 		j.log.Warn("journal writes again", "after", recovered.Error(), "first_id", first)
 	}
+	j.ensureHeadroom()
 	j.met.appends.Add(float64(len(b.events)))
 	j.met.lastID.Set(float64(last))
 	if j.durable != nil {
@@ -160,7 +161,7 @@ func (j *Journal) fail(err error) {
 func (j *Journal) cutBack() error {
 	if j.file != nil {
 		_ = j.file.Close()
-		j.file, j.size, j.dirty = nil, 0, false
+		j.file, j.size, j.dirty, j.allocEnd = nil, 0, false, 0
 	}
 	j.mu.Lock()
 	var extra []segment
@@ -188,6 +189,7 @@ func (j *Journal) cutBack() error {
 			return fmt.Errorf("sync %s: %w", f.Name(), err)
 		}
 		j.file, j.size = f, j.good.size
+		j.allocEnd = 0 // the truncation freed it; topped up after the next write
 	}
 	if err := syncDir(j.dir); err != nil {
 		return err
@@ -244,6 +246,7 @@ func (j *Journal) rotate(first uint64) error {
 				return err
 			}
 		}
+		j.releaseHeadroom() // its blocks go to the new segment
 		if err := j.file.Close(); err != nil {
 			return fmt.Errorf("close %s: %w", j.file.Name(), err)
 		}
@@ -254,6 +257,7 @@ func (j *Journal) rotate(first uint64) error {
 		return err
 	}
 	j.file, j.size = f, 0
+	j.ensureHeadroom()
 	j.mu.Lock()
 	j.segs = append(j.segs, segment{first: first})
 	n := len(j.segs)

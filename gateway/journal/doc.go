@@ -61,6 +61,11 @@
 // journal recovers by itself once space returns. Err reports the failure
 // until a write succeeds (for /readyz).
 //
+// With Options.Headroom the journal keeps that much disk allocated past the
+// end of the segment it writes (fallocate, keeping the file's size), so a
+// disk filled by something else does not refuse events until that room is
+// used up as well.
+//
 // # Retention
 //
 // The journal never removes anything by itself. Retain removes the oldest

@@ -61,6 +61,10 @@ type Options struct {
 	// IDs at a time), and at Close. A batch whose reservation fails is not
 	// written and its appenders get an error.
 	Reserve func(through uint64) error
+	// Headroom is disk space kept allocated past the end of the segment
+	// being written, without growing it (see headroom.go), so that appends
+	// go on for that many bytes after the disk fills up. 0 means none.
+	Headroom int64
 	// OnDurable, if set, is given every batch once it is on disk, with the
 	// events in ID order. Calls are never concurrent, batches arrive in
 	// strictly increasing ID order, and each event is given exactly once.
@@ -96,6 +100,11 @@ type Journal struct {
 	// state: the next commit cuts it back to good before writing. token.
 	repair bool
 	good   segment // token: the last segment as it was last synced (first 0: none)
+	// Headroom (headroom.go); token.
+	headroom    int64 // Options.Headroom
+	allocEnd    int64 // the last segment is allocated up to here
+	headroomLow bool  // topping up failed; logged once
+	noPrealloc  bool  // the filesystem cannot preallocate
 
 	// pruneMu keeps Prune from removing segments a Replay is reading.
 	pruneMu sync.RWMutex
@@ -127,6 +136,9 @@ func Open(dir string, opts Options) (*Journal, error) {
 	if opts.SegmentBytes < 0 {
 		return nil, fmt.Errorf("journal: SegmentBytes %d is negative", opts.SegmentBytes)
 	}
+	if opts.Headroom < 0 {
+		return nil, fmt.Errorf("journal: Headroom %d is negative", opts.Headroom)
+	}
 	if opts.SegmentBytes == 0 {
 		opts.SegmentBytes = DefaultSegmentBytes
 	}
@@ -141,16 +153,17 @@ func Open(dir string, opts Options) (*Journal, error) {
 		return nil, err
 	}
 	j := &Journal{
-		dir:     dir,
-		maxSeg:  opts.SegmentBytes,
-		log:     opts.Logger.With("component", "journal", "dir", dir),
-		durable: opts.OnDurable,
-		reserve: opts.Reserve,
-		applied: opts.Applied,
-		lock:    lock,
-		met:     newMetrics(),
-		token:   make(chan struct{}, 1),
-		cur:     newBatch(),
+		dir:      dir,
+		maxSeg:   opts.SegmentBytes,
+		log:      opts.Logger.With("component", "journal", "dir", dir),
+		durable:  opts.OnDurable,
+		reserve:  opts.Reserve,
+		applied:  opts.Applied,
+		lock:     lock,
+		headroom: opts.Headroom,
+		met:      newMetrics(),
+		token:    make(chan struct{}, 1),
+		cur:      newBatch(),
 	}
 	if err := j.recover(); err != nil {
 		j.closeFiles()
@@ -175,6 +188,7 @@ func Open(dir string, opts Options) (*Journal, error) {
 	if n := len(j.segs); n > 0 {
 		j.good = j.segs[n-1]
 	}
+	j.ensureHeadroom()
 	j.met.onDisk.Set(float64(j.onDisk))
 	j.met.segments.Set(float64(len(j.segs)))
 	j.met.lastID.Set(float64(j.last))

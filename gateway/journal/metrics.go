@@ -18,6 +18,7 @@ type metrics struct {
 	writeErrors  prometheus.Counter
 	lost         prometheus.Counter
 	pruned       prometheus.Counter
+	headroom     prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -56,6 +57,10 @@ func newMetrics() *metrics {
 			Name: "gridwatch_journal_lost_events_total",
 			Help: "Events found missing from the journal at start: applied by the alarm store, gone from the journal.",
 		}),
+		headroom: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gridwatch_journal_headroom_bytes",
+			Help: "Disk space allocated ahead of the journal, for appends after the disk fills up.",
+		}),
 		pruned: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gridwatch_journal_pruned_segments_total",
 			Help: "Journal segments removed by retention.",
@@ -68,7 +73,7 @@ func (m *metrics) register(r prometheus.Registerer) error {
 	if r == nil {
 		return nil
 	}
-	cs := []prometheus.Collector{m.appends, m.fsyncs, m.fsyncSeconds, m.onDisk, m.segments, m.lastID, m.writeErrors, m.lost, m.pruned}
+	cs := []prometheus.Collector{m.appends, m.fsyncs, m.fsyncSeconds, m.onDisk, m.segments, m.lastID, m.writeErrors, m.lost, m.pruned, m.headroom}
 	for i, c := range cs {
 		if err := r.Register(c); err != nil {
 			for _, done := range cs[:i] {

@@ -238,7 +238,6 @@ func copyValid(src, dst string, first uint64, upto int64) error {
 	return nil
 }
 
-
 // logTail reports the tail repairTail cut off, as truthfully as can be
 // known. A crash while a batch is being written leaves a line cut short or
 // garbled; that batch was never synced, so never acknowledged. But a tail

@@ -73,8 +73,10 @@ func freeBytes(t *testing.T, dir string) int64 {
 //  1. InfluxDB is down and telemetry floods in: the telemetry spool stops
 //     at influx.spool_min_free_bytes and sheds (counted); a press still
 //     raises its alarm.
-//  2. Something else fills the disk to the last byte: presses are refused
-//     (no PUBACK, so devices resend) and /readyz says so.
+//  2. Something else fills the disk to the last byte: presses are still
+//     taken, in the room the journal keeps allocated ahead of itself
+//     (journal.headroom_bytes); once that is used up they are refused (no
+//     PUBACK, so devices resend) and /readyz says so.
 //  3. Space is freed: with no restart, presses are acknowledged and raise
 //     alarms again, and /readyz is 200. (Before, the journal latched
 //     "broken" at the first failed write and refused every panic until a
@@ -82,6 +84,7 @@ func freeBytes(t *testing.T, dir string) int64 {
 func TestFullDiskNeverTakesThePanicsRoom(t *testing.T) {
 	fs := testsvc.SmallFS(t, 24<<20)
 	const floor = 4 << 20
+	const headroom = 32 << 10 // some 100 presses
 	d := newDaemon(t)
 	d.writeRegistry(storageRegistry + "  - {id: lb-0003, kind: lightbox, grid: lh-g4-07, name: 莲花路30号}\n")
 	cfg, err := os.ReadFile(d.cfgPath)
@@ -91,6 +94,7 @@ func TestFullDiskNeverTakesThePanicsRoom(t *testing.T) {
 	dead := "127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t)) // InfluxDB is down
 	cfg = []byte(strings.Replace(string(cfg), "data_dir: data", "data_dir: "+filepath.Join(fs, "data"), 1))
 	cfg = fmt.Appendf(cfg, "influx: {url: \"http://%s\", bucket: gw, spool_min_free_bytes: %d}\n", dead, floor)
+	cfg = fmt.Appendf(cfg, "journal: {headroom_bytes: %d}\ningest: {device_rate: 1000, device_burst: 1000}\n", headroom)
 	if err := os.WriteFile(d.cfgPath, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -120,14 +124,25 @@ func TestFullDiskNeverTakesThePanicsRoom(t *testing.T) {
 	d.press("lb-0001", 1)
 	d.alarmFor("lb-0001")
 
-	// 2. The disk fills to the last byte: presses are refused, not lost.
+	// 2. The disk fills to the last byte: presses are still taken in the
+	// journal's headroom, then refused, never lost.
 	testsvc.FillFS(t, filepath.Join(fs, "filler2"))
-	refused := false
-	for seq := 1; seq <= 60 && !refused; seq++ { // the journal's last page may take a few lines still
-		refused = !d.tryPress("lb-0002", seq)
+	if free := freeBytes(t, fs); free > 64<<10 {
+		t.Fatalf("%d bytes still free after filling the disk", free)
 	}
-	if !refused {
-		t.Fatal("presses still acknowledged on a full disk")
+	taken := 0
+	for taken < 2000 && d.tryPress("lb-0002", taken+1) {
+		taken++
+	}
+	t.Logf("%d presses taken on the full disk, in the journal's headroom", taken)
+	if taken < 20 {
+		t.Errorf("only %d presses taken after the disk filled up, want the journal's headroom (%d bytes) to take more", taken, headroom)
+	}
+	if taken == 2000 {
+		t.Fatal("presses still acknowledged long after the disk filled up")
+	}
+	if taken > 0 {
+		d.alarmFor("lb-0002")
 	}
 	testsvc.Eventually(t, 30*time.Second, "/readyz 503 while the journal cannot write", func() bool { return d.readyz() == http.StatusServiceUnavailable })
 
