@@ -126,8 +126,8 @@ func (j *Journal) commit() {
 }
 
 // prepare readies the journal for a batch that ends at ID last: it repairs
-// the segment a failed write left behind and reserves IDs. The caller
-// holds the token.
+// the segment a failed write left behind and reserves IDs (see tryReserve).
+// The caller holds the token.
 func (j *Journal) prepare(last uint64) error {
 	if j.repair {
 		if err := j.cutBack(); err != nil {
@@ -135,7 +135,7 @@ func (j *Journal) prepare(last uint64) error {
 		}
 	}
 	if j.reserve != nil && last > j.reserved {
-		return j.reserveThrough(last + ReserveBlock)
+		j.tryReserve(last + ReserveBlock)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -144,5 +145,31 @@ func TestReservationCrossedMidRun(t *testing.T) {
 	ev := appendN(t, j, 2, 1)[0]
 	if got, want := r.last(), ev.ID+ReserveBlock; got != want {
 		t.Fatalf("reserved through %d after ID %d, want %d", got, ev.ID, want)
+	}
+}
+
+// TestFailedReservationNeverRefusesEvents: when the alarm store cannot
+// store a reservation (its disk is full), events are still journaled and
+// the reservation is retried with the next batch.
+func TestFailedReservationNeverRefusesEvents(t *testing.T) {
+	var logs bytes.Buffer
+	fail := true
+	var got []uint64
+	reserve := func(through uint64) error {
+		if fail {
+			return errors.New("no space left on device")
+		}
+		got = append(got, through)
+		return nil
+	}
+	j := mustOpen(t, t.TempDir(), Options{Reserve: reserve, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	appendN(t, j, 0, 3)
+	if n := strings.Count(logs.String(), "event IDs not reserved"); n != 1 {
+		t.Errorf("failure logged %d times, want once:\n%s", n, logs.String())
+	}
+	fail = false
+	appendN(t, j, 3, 1)
+	if want := []uint64{4 + ReserveBlock}; !slices.Equal(got, want) {
+		t.Fatalf("reservations %v, want %v", got, want)
 	}
 }

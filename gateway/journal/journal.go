@@ -58,8 +58,8 @@ type Options struct {
 	// Reserve, if set, durably records that IDs up to through may be handed
 	// out (or, at Close, that none above through were). The journal calls
 	// it at Open, before it writes an ID beyond its reservation (ReserveBlock
-	// IDs at a time), and at Close. A batch whose reservation fails is not
-	// written and its appenders get an error.
+	// IDs at a time), and at Close. A failed reservation is logged and
+	// retried with the next batch; it never refuses an event.
 	Reserve func(through uint64) error
 	// Headroom is disk space kept allocated past the end of the segment
 	// being written, without growing it (see headroom.go), so that appends
@@ -105,6 +105,8 @@ type Journal struct {
 	allocEnd    int64 // the last segment is allocated up to here
 	headroomLow bool  // topping up failed; logged once
 	noPrealloc  bool  // the filesystem cannot preallocate
+	// reserveFailed: the last reservation failed; logged once. token.
+	reserveFailed bool
 
 	// pruneMu keeps Prune from removing segments a Replay is reading.
 	pruneMu sync.RWMutex
@@ -180,10 +182,7 @@ func Open(dir string, opts Options) (*Journal, error) {
 			"journal_last_id", j.last, "next_id", j.next)
 	}
 	if j.reserve != nil {
-		if err := j.reserveThrough(j.next - 1 + ReserveBlock); err != nil {
-			j.closeFiles()
-			return nil, err
-		}
+		j.tryReserve(j.next - 1 + ReserveBlock)
 	}
 	if n := len(j.segs); n > 0 {
 		j.good = j.segs[n-1]
@@ -247,6 +246,23 @@ func (j *Journal) checkLoss() {
 		"the events in between are gone from the journal (their alarms are in the alarm store); "+
 		"new events get IDs above it and raise alarms as usual",
 		"journal_last_id", j.last, "applied_id", j.applied, "lost_events", lost)
+}
+
+// tryReserve reserves IDs up to through. A reservation that cannot be
+// stored (the alarm store's disk is full) is logged, once until one
+// succeeds, and does not stop the journal: refusing presses would be worse
+// than the double fault it guards against (this, and later the loss of the
+// journal's tail). The next batch beyond the reservation tries again.
+func (j *Journal) tryReserve(through uint64) {
+	err := j.reserveThrough(through)
+	switch {
+	case err != nil && !j.reserveFailed:
+		j.log.Error("event IDs not reserved; events are still journaled, the reservation is retried with the next batch", "err", err)
+		j.reserveFailed = true
+	case err == nil && j.reserveFailed:
+		j.log.Info("event IDs reserved again", "through", through)
+		j.reserveFailed = false
+	}
 }
 
 // reserveThrough records through Options.Reserve that IDs up to through
