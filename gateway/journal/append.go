@@ -140,6 +140,9 @@ func (j *Journal) prepare(last uint64) error {
 	return nil
 }
 
+// failLogEvery bounds how often repeated write failures are logged.
+const failLogEvery = 10 * time.Second
+
 // fail records a failed write and counts it. The caller holds the token.
 func (j *Journal) fail(err error) {
 	j.mu.Lock()
@@ -147,7 +150,14 @@ func (j *Journal) fail(err error) {
 	j.mu.Unlock()
 	j.met.writeErrors.Inc()
 	j.repair = true
-	j.log.Error("journal write failed; those events were refused, the next append tries again", "err", err)
+	// On a full disk every resent press fails again: the first failure is
+	// logged, then at most one line per failLogEvery with the count.
+	j.failsUnlogged++
+	if now := time.Now(); now.Sub(j.failLoggedAt) >= failLogEvery {
+		j.log.Error("journal write failed; those events were refused, the next append tries again",
+			"err", err, "failures_since_last_log", j.failsUnlogged)
+		j.failLoggedAt, j.failsUnlogged = now, 0
+	}
 	if rerr := j.cutBack(); rerr != nil {
 		j.log.Error("journal segment not yet cut back to its last synced size; retried at the next append", "err", rerr)
 	}

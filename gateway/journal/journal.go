@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -107,6 +108,9 @@ type Journal struct {
 	noPrealloc  bool  // the filesystem cannot preallocate
 	// reserveFailed: the last reservation failed; logged once. token.
 	reserveFailed bool
+	// failLoggedAt and failsUnlogged rate-limit the log of write failures. token.
+	failLoggedAt  time.Time
+	failsUnlogged int
 
 	// pruneMu keeps Prune from removing segments a Replay is reading.
 	pruneMu sync.RWMutex
