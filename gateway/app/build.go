@@ -85,8 +85,8 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("%w", err)
 	}
 	now := p.clock.Now
-	if p.store, err = alarm.OpenStore(filepath.Join(cfg.DataDir, "alarms.db")); err != nil {
-		return nil, a.errf("alarm store: %w", err)
+	if p.store, err = a.openAlarmStore(); err != nil {
+		return nil, err
 	}
 	p.closers = append(p.closers, p.store.Close)
 	eng, err := engine.Compile(a.engineConfig(a.rules))
@@ -144,11 +144,11 @@ func (a *App) build() (_ *parts, err error) {
 	p.routes = &commandRouter{mqtt: p.commands, reg: a.reg.Get}
 	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker, commands: p.routes, back: p.broadcast.DeviceBack,
 		log: a.log.With("component", "pipeline"), now: now, evalSeconds: newEvalHistogram(a.metrics)}
-	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, "journal"), journal.Options{
-		Logger:     a.log.With("component", "journal"),
-		Registerer: a.metrics,
-		OnDurable:  p.pipe.feed,
-	}); err != nil {
+	jopts, err := a.journalOptions(p.store, p.pipe.feed)
+	if err != nil {
+		return nil, err
+	}
+	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, journalDir), jopts); err != nil {
 		return nil, a.errf("journal: %w", err)
 	}
 	p.closers = append(p.closers, p.journal.Close)
@@ -158,6 +158,7 @@ func (a *App) build() (_ *parts, err error) {
 		if p.telemetry, err = telemetry.New(telemetry.Config{
 			URL: cfg.Influx.URL, Token: cfg.Influx.Token, Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket,
 			Site: cfg.Site, SpoolDir: filepath.Join(cfg.DataDir, "spool", "telemetry"),
+			SpoolBytes: cfg.Influx.SpoolMaxBytes, SpoolMinFreeBytes: cfg.Influx.SpoolMinFreeBytes,
 			Levels: func(id string) (string, string) { return telemetry.GridLevels(a.reg.Get(), id) },
 			Logger: a.log.With("component", "telemetry"), Registerer: a.metrics,
 		}); err != nil {

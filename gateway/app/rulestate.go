@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gridwatch/gridwatch/rules/engine"
@@ -34,7 +35,13 @@ type ruleState struct {
 	kick chan struct{}
 	// writeMu keeps two writers off the file at once.
 	writeMu sync.Mutex
+	// saved is the event the snapshot on disk was taken after (0: none
+	// usable): the journal is never pruned past it.
+	saved atomic.Uint64
 }
+
+// savedAfter returns the event the snapshot on disk covers, 0 if none.
+func (r *ruleState) savedAfter() uint64 { return r.saved.Load() }
 
 // ruleSnapshotEvery bounds how much of the journal a start replays into
 // the rules beyond the desk's checkpoint.
@@ -64,6 +71,7 @@ func (r *ruleState) restore(deskAfter uint64, now time.Time) uint64 {
 		last, err = r.pipe.restore(bytes.NewReader(b), now)
 		if err == nil && last <= deskAfter {
 			r.log.Info("rule state restored", "after_event", last, "bytes", len(b))
+			r.saved.Store(last)
 			return last
 		}
 		if err == nil {
@@ -122,13 +130,18 @@ func (r *ruleState) save(ctx context.Context) error {
 		case <-poll.C:
 		}
 	}
-	return r.write(b)
+	return r.write(b, last)
 }
 
-func (r *ruleState) write(b []byte) error {
+// write puts a snapshot taken after event last on disk.
+func (r *ruleState) write(b []byte, last uint64) error {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
-	return writeAtomic(r.path, b)
+	if err := writeAtomic(r.path, b); err != nil {
+		return err
+	}
+	r.saved.Store(last)
+	return nil
 }
 
 // final writes the snapshot at shutdown, after the desk stopped: only when
@@ -142,7 +155,7 @@ func (r *ruleState) final() {
 		return
 	}
 	if err == nil {
-		err = r.write(b)
+		err = r.write(b, last)
 	}
 	if err != nil {
 		r.log.Error("rule state not saved at stop", "err", err)

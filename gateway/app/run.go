@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/journal"
 )
 
 // Run builds the gateway, replays what the rules had not applied, and
@@ -66,6 +67,10 @@ func (a *App) Run(ctx context.Context) error {
 	core.Go(func() error { return p.pipe.supervise(coreCtx, p.journal, a.log.With("component", "supervision")) })
 	core.Go(func() error { return seen.run(coreCtx) })
 	core.Go(func() error { return rules.run(coreCtx) })
+	ret := &retention{journal: p.journal, after: replayPoint(p.desk.Checkpoint, rules), every: retainEvery,
+		policy: journal.Retention{MaxAge: a.cfg.Journal.MaxAge, MaxBytes: a.cfg.Journal.MaxBytes},
+		log:    a.log.With("component", "journal")}
+	core.Go(func() error { return ret.run(coreCtx) })
 	a.mu.Lock()
 	a.live = &live{pipe: p.pipe, rules: rules}
 	a.mu.Unlock()

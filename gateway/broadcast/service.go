@@ -57,14 +57,15 @@ func Open(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	st, err := openStore(cfg.Path)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	st, err := openStore(cfg.Path, cfg.Now(), log)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, store: st, back: make(chan string, backQueue)}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s := &Service{cfg: cfg, log: log, store: st, back: make(chan string, backQueue)}
 	if n, err := st.settlePending(ErrRestarted.Error(), cfg.Now().UnixMilli()); err != nil {
 		_ = st.close()
 		return nil, err

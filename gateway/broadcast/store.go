@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/gridwatch/gridwatch/internal/boltfile"
 )
 
 var (
@@ -17,8 +20,21 @@ var (
 // store keeps broadcasts in a bbolt file; ids sort by time.
 type store struct{ db *bbolt.DB }
 
-func openStore(path string) (*store, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+// openStore opens the broadcast history at path. A damaged file is set
+// aside (kept as path.corrupt-<time>) and a fresh one started, with an
+// error in the log: the history of broadcasts is worth less than a
+// gateway that starts.
+func openStore(path string, now time.Time, log *slog.Logger) (*store, error) {
+	db, err := boltfile.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, boltfile.ErrCorrupt) {
+		to, serr := boltfile.SetAside(path, now)
+		if serr != nil {
+			return nil, fmt.Errorf("broadcast store: %w (and it could not be set aside: %w)", err, serr)
+		}
+		log.Error("BROADCAST STORE DAMAGED: set aside and started empty; the history of earlier broadcasts is in the file set aside",
+			"file", path, "set_aside_as", to, "err", err)
+		db, err = boltfile.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("broadcast store: %w", err)
 	}

@@ -19,6 +19,8 @@ type Config struct {
 	HTTP    HTTP   `yaml:"http"`
 	MQTT    MQTT   `yaml:"mqtt"`
 	Influx  Influx `yaml:"influx"`
+	// Journal bounds the event journal in DataDir/journal.
+	Journal Journal `yaml:"journal"`
 	// Registry is the registry file (grid tree, staff, devices).
 	Registry string `yaml:"registry"`
 	// Rules is the rules file; empty means the built-in rule set.
@@ -135,12 +137,39 @@ type TLS struct {
 	Key    string `yaml:"key"`    // PEM private key file
 }
 
-// Influx is where telemetry goes; an empty URL keeps it in the local spool.
+// Influx is where telemetry (and event history) goes. With an empty URL
+// telemetry is not written anywhere: devices' latest values are still
+// shown by the API and the console, but no history is kept.
 type Influx struct {
 	URL    string `yaml:"url"`
 	Token  string `yaml:"token"` // may be "env:NAME"
 	Org    string `yaml:"org"`
 	Bucket string `yaml:"bucket"`
+	// SpoolMaxBytes bounds the telemetry spool (DataDir/spool) that holds
+	// points while InfluxDB is away; past it the oldest points are dropped.
+	// 0 means DefaultSpoolMaxBytes.
+	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
+	// SpoolMinFreeBytes is the free space on the data directory's
+	// filesystem that the spools never take: below it telemetry is shed
+	// (counted), so that the journal always has room for panics. 0 sets no
+	// floor.
+	SpoolMinFreeBytes int64 `yaml:"spool_min_free_bytes"`
+}
+
+// Journal is the retention of the event journal. A segment goes only once
+// a restart no longer replays it (behind both the alarm store's checkpoint
+// and the rules' snapshot), and the newest segment always stays.
+type Journal struct {
+	// MaxAge lets a segment go once its newest event is older; 0 keeps
+	// segments of any age.
+	MaxAge time.Duration `yaml:"max_age"`
+	// MaxBytes lets the oldest segments go while the journal is larger; 0
+	// sets no size bound.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// HeadroomBytes is disk space the journal keeps allocated ahead of its
+	// writes, so that presses are still taken after something else filled
+	// the disk, for about that many bytes of events. 0: none.
+	HeadroomBytes int64 `yaml:"headroom_bytes"`
 }
 
 // Ingest bounds what devices may send.
@@ -209,6 +238,12 @@ const (
 	DefaultDedupeWindow   = 10 * time.Minute
 	// DefaultStreamsPerUser: a console, a wall screen, a laptop, a spare.
 	DefaultStreamsPerUser = 4
+
+	DefaultSpoolMaxBytes     = 1 << 30   // 1 GiB
+	DefaultSpoolMinFreeBytes = 256 << 20 // 256 MiB
+	DefaultJournalMaxAge     = 30 * 24 * time.Hour
+	DefaultJournalMaxBytes   = 1 << 30 // 1 GiB
+	DefaultJournalHeadroom   = 8 << 20 // 8 MiB, some 25,000 events
 )
 
 // Default returns the configuration used when there is no file: embedded
@@ -231,6 +266,8 @@ func base() Config {
 			TopicRoot: DefaultTopicRoot,
 		},
 		Registry: DefaultRegistry,
+		Influx:   Influx{SpoolMaxBytes: DefaultSpoolMaxBytes, SpoolMinFreeBytes: DefaultSpoolMinFreeBytes},
+		Journal:  Journal{MaxAge: DefaultJournalMaxAge, MaxBytes: DefaultJournalMaxBytes, HeadroomBytes: DefaultJournalHeadroom},
 		Ingest: Ingest{
 			MaxPayload:   DefaultMaxPayload,
 			DeviceRate:   DefaultDeviceRate,

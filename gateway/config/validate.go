@@ -24,6 +24,7 @@ const (
 	// minPacketHeadroom is the least room mqtt.embedded.max_packet_size
 	// must leave beyond ingest.max_payload for a topic and packet id.
 	minPacketHeadroom = 256
+	MinSpoolBytes     = 64 << 10 // a spool smaller than this cannot hold a few segments
 )
 
 // Validate checks the configuration and returns every problem at once as
@@ -55,6 +56,7 @@ func (c Config) check(at func(key, format string, args ...any) Problem) []Proble
 	c.checkHTTP(k)
 	c.checkMQTT(k)
 	c.checkInflux(k)
+	c.checkJournal(k)
 	c.checkIngest(k)
 	c.checkWebhook(k)
 	c.checkSMS(k)
@@ -230,9 +232,15 @@ func (c Config) checkEmbedded(k *checker) {
 
 func (c Config) checkInflux(k *checker) {
 	in := c.Influx
+	if in.SpoolMaxBytes < 0 || in.SpoolMaxBytes > 0 && in.SpoolMaxBytes < MinSpoolBytes {
+		k.add("influx.spool_max_bytes", "%d: want at least %d bytes (0: the default, %d)", in.SpoolMaxBytes, MinSpoolBytes, DefaultSpoolMaxBytes)
+	}
+	if in.SpoolMinFreeBytes < 0 {
+		k.add("influx.spool_min_free_bytes", "%d: want 0 or more bytes", in.SpoolMinFreeBytes)
+	}
 	if in.URL == "" {
 		if in.Token != "" || in.Org != "" || in.Bucket != "" {
-			k.add("influx.url", "empty (telemetry stays in the local spool), yet token, org or bucket is set")
+			k.add("influx.url", "empty (telemetry is not written anywhere), yet token, org or bucket is set")
 		}
 		return
 	}
@@ -242,6 +250,18 @@ func (c Config) checkInflux(k *checker) {
 	// InfluxDB 1.8 has no org and, with auth off, no token ("user:pass"
 	// with auth on); 2.x and 3.x need both, and say so when they are missing.
 	k.required("influx.bucket", in.Bucket)
+}
+
+func (c Config) checkJournal(k *checker) {
+	if c.Journal.MaxAge < 0 {
+		k.add("journal.max_age", "%v: want 0 (no age bound) or a positive duration", c.Journal.MaxAge)
+	}
+	if c.Journal.MaxBytes < 0 {
+		k.add("journal.max_bytes", "%d: want 0 (no size bound) or more bytes", c.Journal.MaxBytes)
+	}
+	if c.Journal.HeadroomBytes < 0 {
+		k.add("journal.headroom_bytes", "%d: want 0 (none) or more bytes", c.Journal.HeadroomBytes)
+	}
 }
 
 func (c Config) checkIngest(k *checker) {

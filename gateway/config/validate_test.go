@@ -105,12 +105,22 @@ func TestValidateRules(t *testing.T) {
 		}, ""},
 		{"credentials without external broker", func(c *Config) { c.MQTT.Username = "gw" },
 			"mqtt.username: username and password are for an external broker (mqtt.url), which is not set"},
-		{"influx on", func(c *Config) { c.Influx = Influx{URL: "https://influx:8086", Token: "t", Org: "o", Bucket: "b"} }, ""},
+		{"influx on", func(c *Config) {
+			c.Influx.URL, c.Influx.Token, c.Influx.Org, c.Influx.Bucket = "https://influx:8086", "t", "o", "b"
+		}, ""},
 		{"influx half set", func(c *Config) { c.Influx.Bucket = "b" },
-			"influx.url: empty (telemetry stays in the local spool), yet token, org or bucket is set"},
-		{"influx 1.8: no org", func(c *Config) { c.Influx = Influx{URL: "http://influx:8086", Token: "user:pass", Bucket: "db/rp"} }, ""},
-		{"influx no bucket", func(c *Config) { c.Influx = Influx{URL: "http://influx:8086", Token: "t", Org: "o"} },
+			"influx.url: empty (telemetry is not written anywhere), yet token, org or bucket is set"},
+		{"influx 1.8: no org", func(c *Config) {
+			c.Influx.URL, c.Influx.Token, c.Influx.Bucket = "http://influx:8086", "user:pass", "db/rp"
+		}, ""},
+		{"influx no bucket", func(c *Config) { c.Influx.URL, c.Influx.Token, c.Influx.Org = "http://influx:8086", "t", "o" },
 			"influx.bucket: must not be empty"},
+		{"spool too small", func(c *Config) { c.Influx.SpoolMaxBytes = 1000 }, "influx.spool_max_bytes: 1000: want at least 65536 bytes (0: the default, 1073741824)"},
+		{"spool free floor negative", func(c *Config) { c.Influx.SpoolMinFreeBytes = -1 }, "influx.spool_min_free_bytes: -1: want 0 or more bytes"},
+		{"spool free floor off", func(c *Config) { c.Influx.SpoolMinFreeBytes = 0 }, ""},
+		{"journal kept for ever", func(c *Config) { c.Journal = Journal{} }, ""},
+		{"journal bounds negative", func(c *Config) { c.Journal = Journal{MaxAge: -time.Hour, MaxBytes: -1} },
+			"journal.max_age: -1h0m0s: want 0 (no age bound) or a positive duration\njournal.max_bytes: -1: want 0 (no size bound) or more bytes"},
 		{"site with a space", func(c *Config) { c.Site = "a b" }, `site: "a b": want 1 to 64 characters from A-Z a-z 0-9 . _ -`},
 		{"rate infinite", func(c *Config) { c.Ingest.DeviceRate = math.Inf(1) }, "ingest.device_rate: +Inf: want a positive number of events per second"},
 		{"rate NaN", func(c *Config) { c.Ingest.DeviceRate = math.NaN() }, "ingest.device_rate: NaN: want a positive number of events per second"},

@@ -64,9 +64,6 @@ func (j *Journal) enqueue(ev *event.Event) (*batch, error) {
 	if j.closed {
 		return nil, ErrClosed
 	}
-	if j.broken != nil {
-		return nil, j.broken
-	}
 	if err := checkEvent(ev); err != nil {
 		return nil, fmt.Errorf("journal: append: %w", err)
 	}
@@ -95,32 +92,49 @@ func (j *Journal) commit() {
 		return
 	}
 	j.cur = newBatch()
-	broken := j.broken
 	j.mu.Unlock()
 	defer close(b.done)
 
-	if broken != nil {
-		b.err = broken
-		return
-	}
 	first, last := b.events[0].ID, b.events[len(b.events)-1].ID
-	if err := j.write(b); err != nil {
-		err = fmt.Errorf("%w: events %d..%d not durable: %w", ErrBroken, first, last, err)
-		j.log.Error("journal broken; restart the gateway to recover", "err", err)
-		j.mu.Lock()
-		j.broken = err
-		j.mu.Unlock()
-		b.err = err
+	err := j.prepare(last)
+	if err == nil {
+		err = j.write(b)
+	}
+	if err != nil {
+		j.fail(fmt.Errorf("%w: events %d..%d not durable (not acknowledged): %w", ErrBroken, first, last, err))
+		b.err = j.Err()
 		return
 	}
 	j.mu.Lock()
 	j.last = last
+	recovered := j.failed
+	j.failed = nil
+	j.good = j.segs[len(j.segs)-1]
 	j.mu.Unlock()
+	if recovered != nil {
+		j.log.Warn("journal writes again", "after", recovered.Error(), "first_id", first)
+	}
+	j.ensureHeadroom()
 	j.met.appends.Add(float64(len(b.events)))
 	j.met.lastID.Set(float64(last))
 	if j.durable != nil {
 		j.durable(b.events)
 	}
+}
+
+// prepare readies the journal for a batch that ends at ID last: it repairs
+// the segment a failed write left behind and reserves IDs (see tryReserve).
+// The caller holds the token.
+func (j *Journal) prepare(last uint64) error {
+	if j.repair {
+		if err := j.cutBack(); err != nil {
+			return err
+		}
+	}
+	if j.reserve != nil && last > j.reserved {
+		j.tryReserve(last + ReserveBlock)
+	}
+	return nil
 }
 
 // write puts the batch on disk, starting new segments as they fill, and
@@ -158,6 +172,7 @@ func (j *Journal) rotate(first uint64) error {
 				return err
 			}
 		}
+		j.releaseHeadroom() // its blocks go to the new segment
 		if err := j.file.Close(); err != nil {
 			return fmt.Errorf("close %s: %w", j.file.Name(), err)
 		}
@@ -168,9 +183,12 @@ func (j *Journal) rotate(first uint64) error {
 		return err
 	}
 	j.file, j.size = f, 0
+	j.ensureHeadroom()
 	j.mu.Lock()
 	j.segs = append(j.segs, segment{first: first})
+	n := len(j.segs)
 	j.mu.Unlock()
+	j.met.segments.Set(float64(n))
 	// The new name must survive a crash as surely as the lines in it.
 	return j.timedSync(func() error { return syncDir(j.dir) })
 }

@@ -10,8 +10,17 @@ import (
 // clients do, and reports how many fsyncs each append cost. Run it on the
 // disk the gateway uses (TMPDIR): on tmpfs an fsync costs nothing.
 func BenchmarkAppendParallel(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchAppend(b, Options{}) })
+	// As the gateway opens it: 8 MiB headroom, IDs reserved in blocks.
+	b.Run("headroom+reserve", func(b *testing.B) {
+		benchAppend(b, Options{Headroom: 8 << 20, Reserve: func(uint64) error { return nil }})
+	})
+}
+
+func benchAppend(b *testing.B, opts Options) {
 	reg := prometheus.NewRegistry()
-	j, err := Open(b.TempDir(), Options{Registerer: reg})
+	opts.Registerer = reg
+	j, err := Open(b.TempDir(), opts)
 	if err != nil {
 		b.Fatal(err)
 	}

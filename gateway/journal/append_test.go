@@ -192,7 +192,11 @@ func TestAppendHonoursContext(t *testing.T) {
 	}
 }
 
-func TestWriteErrorBreaksJournal(t *testing.T) {
+// TestWriteErrorIsNotLatched: a batch that cannot be written fails its
+// appenders with ErrBroken and Err reports it; the segment is cut back to
+// what was synced, and the next Append writes again (the journal of an
+// earlier version stayed broken until a restart).
+func TestWriteErrorIsNotLatched(t *testing.T) {
 	dir := t.TempDir()
 	h := &handoff{t: t}
 	j := mustOpen(t, dir, Options{OnDurable: h.onDurable})
@@ -218,23 +222,29 @@ func TestWriteErrorBreaksJournal(t *testing.T) {
 	if !errors.Is(j.Err(), ErrBroken) {
 		t.Fatalf("Err() = %v, want ErrBroken", j.Err())
 	}
-	ev := sample(9)
-	if err := j.Append(t.Context(), &ev); !errors.Is(err, ErrBroken) {
-		t.Fatalf("Append on a broken journal = %v", err)
-	}
-	if got := ids(h.events()); !slices.Equal(got, []uint64{1}) {
-		t.Fatalf("OnDurable saw %v, want only the event written before the failure", got)
-	}
 	if got := j.LastID(); got != 1 {
 		t.Fatalf("LastID = %d, want 1", got)
 	}
-	if err := j.Close(); !errors.Is(err, ErrBroken) {
-		t.Fatalf("Close of a broken journal = %v, want ErrBroken", err)
-	}
 
-	// Reopened, it recovers what reached the disk and carries on.
+	// The next append is written: IDs go on after those refused.
+	ev := sample(9)
+	if err := j.Append(t.Context(), &ev); err != nil {
+		t.Fatalf("Append after a failed write = %v, want it written", err)
+	}
+	if ev.ID != writers+2 {
+		t.Errorf("ID after the failed batch = %d, want %d", ev.ID, writers+2)
+	}
+	if err := j.Err(); err != nil {
+		t.Errorf("Err() after a good write = %v, want nil", err)
+	}
+	if got := ids(h.events()); !slices.Equal(got, []uint64{1, writers + 2}) {
+		t.Fatalf("OnDurable saw %v, want the events written, not the refused ones", got)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
 	j = mustOpen(t, dir, Options{})
-	if got := appendN(t, j, 0, 1)[0].ID; got != 2 {
-		t.Fatalf("first ID after recovery = %d, want 2", got)
+	if got := ids(replayAll(t, j, 0)); !slices.Equal(got, []uint64{1, writers + 2}) {
+		t.Fatalf("after reopening, the journal holds %v", got)
 	}
 }

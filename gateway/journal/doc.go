@@ -18,14 +18,59 @@
 // order and never concurrently, before the appenders of that batch are
 // released: when Append returns nil, the consumer has been given the event.
 //
-// Open recovers from a crash: a torn or garbled tail of the last segment (a
-// write the kernel never finished) is truncated away and logged, because no
-// appender was ever told it was durable. Garbage followed by valid lines is
-// corruption and is reported with file:line, never skipped.
+// # Recovery rules
 //
-// A write or fsync error breaks the journal: every appender of the failed
-// batch and every later Append gets an error wrapping ErrBroken. After an
-// fsync failure the state of the page cache is unknown, so retrying would risk
-// reporting lost data as durable; the gateway must restart, and Open then
-// recovers what reached the disk.
+// Open recovers from a crash: a torn or garbled tail of the last segment (a
+// write the kernel never finished) is truncated away and logged. A crash
+// only ever cuts the last batch short, and that batch was never synced, so
+// never acknowledged: that is logged as a warning. If the journal then ends
+// below Options.Applied (the alarm store's checkpoint), the tail was cut by
+// something else (a disk fault, a hand) and held acknowledged events: that is
+// logged as an error.
+//
+// A damaged line with valid lines after it is different: it was synced, so
+// it held an acknowledged event, since damaged on disk. It is never skipped
+// silently, and it never stops the gateway either: in the last segment Open
+// rewrites the segment from its valid lines (the damaged file is kept beside
+// it as .damaged-<unix time>); in an older segment Replay skips it. Either
+// way each such line is logged as an error with file:line and counted in
+// gridwatch_journal_lost_events_total. Only a segment misnamed for its
+// events (no damaged line, but a first ID that is not its name) is an error.
+//
+// # IDs never repeat
+//
+// An event ID names one event for the life of a data directory, even when
+// the journal loses its tail or is deleted: the alarm store keeps what the
+// journal cannot (its checkpoint, Options.Applied, and a reservation,
+// Options.Reserved, kept through Options.Reserve ReserveBlock IDs at a time
+// before they are written). Open starts IDs above all three, and reports a
+// journal that ends below Options.Applied as lost events (an error in the
+// log and gridwatch_journal_lost_events_total), so that new events are
+// never taken for ones the alarm store has already handled. A clean Close
+// gives back the unused part of the reservation.
+//
+// # Write errors
+//
+// A write or fsync error (a full disk, a failing one) fails every appender
+// of that batch with an error wrapping ErrBroken: those events are not
+// durable and were never acknowledged. The journal then cuts the segment
+// back to the size it had at its last successful sync (removing segments
+// the batch started) and syncs that, so no page the disk may have dropped
+// after a failed fsync can later be read as durable. It does not latch: the
+// next Append repairs what is left to repair and writes again, so the
+// journal recovers by itself once space returns. Err reports the failure
+// until a write succeeds (for /readyz).
+//
+// With Options.Headroom the journal keeps that much disk allocated past the
+// end of the segment it writes (fallocate, keeping the file's size), so a
+// disk filled by something else does not refuse events until that room is
+// used up as well.
+//
+// # Retention
+//
+// The journal never removes anything by itself. Retain removes the oldest
+// segments by age and size (Retention), but only those whose events all lie
+// at or before the point a restart replays from (the older of the alarm
+// store's checkpoint and the rules' snapshot); the segment being written is
+// always kept, so the last ID stays on disk.
 package journal

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,9 +22,17 @@ const DefaultSegmentBytes = 64 << 20
 // ErrClosed is returned by Append and Replay after Close.
 var ErrClosed = errors.New("journal: closed")
 
-// ErrBroken is wrapped by every error of a journal that failed to write or
-// sync. A broken journal accepts nothing more; reopen it to recover.
-var ErrBroken = errors.New("journal: broken by a write error")
+// ErrBroken is wrapped by the error of every Append whose batch could not be
+// written or synced (a full disk, a failing one). Those events are not
+// durable and were never acknowledged. The journal is not latched: it cuts
+// the failed batch off the segment and the next Append tries again, so it
+// recovers by itself once the disk takes writes again; Err reports the
+// failure until a write succeeds.
+var ErrBroken = errors.New("journal: write failed")
+
+// ReserveBlock is how many IDs the journal reserves through
+// Options.Reserve at a time.
+const ReserveBlock = 1 << 16
 
 // Options configure a Journal. The zero value is usable.
 type Options struct {
@@ -36,6 +45,27 @@ type Options struct {
 	// Registerer receives the journal's metrics; nil leaves them
 	// unregistered.
 	Registerer prometheus.Registerer
+	// Applied is the last event ID whose effects another store keeps (the
+	// alarm store's checkpoint): events up to it existed and were
+	// acknowledged. A journal that ends below it has lost events: Open logs
+	// it as an error, counts it (gridwatch_journal_lost_events_total) and
+	// carries on above it, so new events are never taken for old ones.
+	Applied uint64
+	// Reserved is the highest ID that may have been handed out in this data
+	// directory, as last given to Reserve. IDs continue above it, so that an
+	// ID never names two events in the life of the directory, even when the
+	// journal lost its tail or was deleted.
+	Reserved uint64
+	// Reserve, if set, durably records that IDs up to through may be handed
+	// out (or, at Close, that none above through were). The journal calls
+	// it at Open, before it writes an ID beyond its reservation (ReserveBlock
+	// IDs at a time), and at Close. A failed reservation is logged and
+	// retried with the next batch; it never refuses an event.
+	Reserve func(through uint64) error
+	// Headroom is disk space kept allocated past the end of the segment
+	// being written, without growing it (see headroom.go), so that appends
+	// go on for that many bytes after the disk fills up. 0 means none.
+	Headroom int64
 	// OnDurable, if set, is given every batch once it is on disk, with the
 	// events in ID order. Calls are never concurrent, batches arrive in
 	// strictly increasing ID order, and each event is given exactly once.
@@ -54,7 +84,9 @@ type Journal struct {
 	log     *slog.Logger
 	met     *metrics
 	durable func([]event.Event)
+	reserve func(uint64) error
 	lock    *dirlock.Lock
+	applied uint64 // Options.Applied
 
 	// token is held (a value sent) by the one goroutine writing and syncing
 	// a batch; the fields below marked "token" belong to its holder.
@@ -62,6 +94,23 @@ type Journal struct {
 	file  *os.File // token: the last segment, open for appending; nil before the first
 	size  int64    // token: bytes in file
 	dirty bool     // token: file has writes not yet synced
+	// reserved is the highest ID reserved through Options.Reserve. token
+	// (and Open, Close).
+	reserved uint64
+	// repair is set when a failed write left the last segment in an unknown
+	// state: the next commit cuts it back to good before writing. token.
+	repair bool
+	good   segment // token: the last segment as it was last synced (first 0: none)
+	// Headroom (headroom.go); token.
+	headroom    int64 // Options.Headroom
+	allocEnd    int64 // the last segment is allocated up to here
+	headroomLow bool  // topping up failed; logged once
+	noPrealloc  bool  // the filesystem cannot preallocate
+	// reserveFailed: the last reservation failed; logged once. token.
+	reserveFailed bool
+	// failLoggedAt and failsUnlogged rate-limit the log of write failures. token.
+	failLoggedAt  time.Time
+	failsUnlogged int
 
 	// pruneMu keeps Prune from removing segments a Replay is reading.
 	pruneMu sync.RWMutex
@@ -72,7 +121,7 @@ type Journal struct {
 	last   uint64    // ID of the last durable event
 	cur    *batch    // events queued for the next write
 	closed bool
-	broken error
+	failed error // the last write's error, nil once a write succeeds
 	onDisk int64 // bytes in all segments
 }
 
@@ -85,11 +134,16 @@ type segment struct {
 // Open opens the journal in dir, creating dir if needed, and recovers from a
 // crash: a torn or garbled last line of the last segment is truncated away
 // and logged; a garbled line followed by valid lines is an error naming
-// file:line. Open starts no goroutine. Only one Journal may have a directory
-// open at a time.
+// file:line. A journal that ends below Options.Applied (its tail or the
+// whole directory lost) is logged as an error and counted, and IDs go on
+// above Options.Applied and Options.Reserved. Open starts no goroutine. Only
+// one Journal may have a directory open at a time.
 func Open(dir string, opts Options) (*Journal, error) {
 	if opts.SegmentBytes < 0 {
 		return nil, fmt.Errorf("journal: SegmentBytes %d is negative", opts.SegmentBytes)
+	}
+	if opts.Headroom < 0 {
+		return nil, fmt.Errorf("journal: Headroom %d is negative", opts.Headroom)
 	}
 	if opts.SegmentBytes == 0 {
 		opts.SegmentBytes = DefaultSegmentBytes
@@ -105,25 +159,41 @@ func Open(dir string, opts Options) (*Journal, error) {
 		return nil, err
 	}
 	j := &Journal{
-		dir:     dir,
-		maxSeg:  opts.SegmentBytes,
-		log:     opts.Logger.With("component", "journal", "dir", dir),
-		durable: opts.OnDurable,
-		lock:    lock,
-		met:     newMetrics(),
-		token:   make(chan struct{}, 1),
-		cur:     newBatch(),
+		dir:      dir,
+		maxSeg:   opts.SegmentBytes,
+		log:      opts.Logger.With("component", "journal", "dir", dir),
+		durable:  opts.OnDurable,
+		reserve:  opts.Reserve,
+		applied:  opts.Applied,
+		lock:     lock,
+		headroom: opts.Headroom,
+		met:      newMetrics(),
+		token:    make(chan struct{}, 1),
+		cur:      newBatch(),
 	}
 	if err := j.recover(); err != nil {
 		j.closeFiles()
 		return nil, err
 	}
-	j.next = j.last + 1
 	if err := j.met.register(opts.Registerer); err != nil {
 		j.closeFiles()
 		return nil, err
 	}
+	j.checkLoss()
+	j.next = max(j.last, opts.Applied, opts.Reserved) + 1
+	if j.next != j.last+1 && j.last != 0 {
+		j.log.Info("event IDs continue above the IDs this data directory handed out before",
+			"journal_last_id", j.last, "next_id", j.next)
+	}
+	if j.reserve != nil {
+		j.tryReserve(j.next - 1 + ReserveBlock)
+	}
+	if n := len(j.segs); n > 0 {
+		j.good = j.segs[n-1]
+	}
+	j.ensureHeadroom()
 	j.met.onDisk.Set(float64(j.onDisk))
+	j.met.segments.Set(float64(len(j.segs)))
 	j.met.lastID.Set(float64(j.last))
 	return j, nil
 }
@@ -152,12 +222,13 @@ func (j *Journal) LastID() uint64 {
 	return j.last
 }
 
-// Err returns nil while the journal can accept events, or the error wrapping
-// ErrBroken that stopped it (for a readiness check).
+// Err returns nil while the journal writes, or the error (wrapping
+// ErrBroken) of its last write when that failed and no write has succeeded
+// since: for a readiness check. Append keeps trying meanwhile.
 func (j *Journal) Err() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.broken
+	return j.failed
 }
 
 // Close writes and syncs every queued event, closes the files and releases
@@ -175,8 +246,17 @@ func (j *Journal) Close() error {
 	j.token <- struct{}{} // waits for at most the batch being written
 	defer func() { <-j.token }()
 	j.commit() // what was queued before closed was set
-	broken := j.Err()
-	return errors.Join(broken, j.closeFiles())
+	failed := j.Err()
+	var rerr error
+	if j.reserve != nil {
+		// Every ID handed out is on disk or was refused: the next start
+		// may go on from here rather than from the reservation.
+		j.mu.Lock()
+		handed := j.next - 1
+		j.mu.Unlock()
+		rerr = j.reserveThrough(max(handed, j.applied))
+	}
+	return errors.Join(failed, rerr, j.closeFiles())
 }
 
 // closeFiles closes the segment being written and the directory lock.

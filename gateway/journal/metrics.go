@@ -13,7 +13,12 @@ type metrics struct {
 	fsyncs       prometheus.Counter
 	fsyncSeconds prometheus.Histogram
 	onDisk       prometheus.Gauge
+	segments     prometheus.Gauge
 	lastID       prometheus.Gauge
+	writeErrors  prometheus.Counter
+	lost         prometheus.Counter
+	pruned       prometheus.Counter
+	headroom     prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -36,9 +41,29 @@ func newMetrics() *metrics {
 			Name: "gridwatch_journal_bytes",
 			Help: "Bytes in all journal segments on disk.",
 		}),
+		segments: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gridwatch_journal_segments",
+			Help: "Journal segment files on disk.",
+		}),
 		lastID: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "gridwatch_journal_last_id",
 			Help: "ID of the last durable event in the journal.",
+		}),
+		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_journal_write_errors_total",
+			Help: "Batches the journal could not write or sync (their events were refused, never acknowledged).",
+		}),
+		lost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_journal_lost_events_total",
+			Help: "Events found missing from the journal at start: applied by the alarm store, gone from the journal.",
+		}),
+		headroom: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gridwatch_journal_headroom_bytes",
+			Help: "Disk space allocated ahead of the journal, for appends after the disk fills up.",
+		}),
+		pruned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_journal_pruned_segments_total",
+			Help: "Journal segments removed by retention.",
 		}),
 	}
 }
@@ -48,7 +73,7 @@ func (m *metrics) register(r prometheus.Registerer) error {
 	if r == nil {
 		return nil
 	}
-	cs := []prometheus.Collector{m.appends, m.fsyncs, m.fsyncSeconds, m.onDisk, m.lastID}
+	cs := []prometheus.Collector{m.appends, m.fsyncs, m.fsyncSeconds, m.onDisk, m.segments, m.lastID, m.writeErrors, m.lost, m.pruned, m.headroom}
 	for i, c := range cs {
 		if err := r.Register(c); err != nil {
 			for _, done := range cs[:i] {

@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // appendTo adds raw bytes to a file, as a crash mid-write would leave them.
@@ -71,7 +72,7 @@ func TestTornTailIsDropped(t *testing.T) {
 
 			var logs bytes.Buffer
 			j = mustOpen(t, dir, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-			if !strings.Contains(logs.String(), "dropped a torn tail") || !strings.Contains(logs.String(), "line=4") {
+			if !strings.Contains(logs.String(), "level=WARN msg=\"dropped a damaged last line of the journal: a write cut short by a crash, never acknowledged") || !strings.Contains(logs.String(), "line=4") {
 				t.Errorf("recovery not logged with its line: %s", logs.String())
 			}
 			if got, _ := os.ReadFile(seg); !bytes.Equal(got, good) {
@@ -118,55 +119,86 @@ func TestTornFirstLineOfSegment(t *testing.T) {
 	}
 }
 
-func TestCorruptionIsAnError(t *testing.T) {
+// TestDamagedLinesAreCutOut: damaged lines with valid ones after them held
+// acknowledged events (a crash only cuts the last batch short). Open no
+// longer refuses the journal (the gateway would not start): it logs each as
+// an error, counts it, rewrites the segment from its valid lines (keeping
+// the damaged file aside) and goes on.
+func TestDamagedLinesAreCutOut(t *testing.T) {
 	tests := []struct {
 		name  string
 		lines func(t *testing.T) string
-		want  string
+		keep  []uint64
+		seg   string // the segment's name after the rewrite
+		bad   []int  // damaged line numbers logged
 	}{
-		{
-			"garbage between valid lines",
-			func(t *testing.T) string { return line(t, 1, 1) + "not json\n" + line(t, 2, 2) },
-			segmentName(1) + ":2: garbled line before valid ones (line 3): not a JSON object",
-		},
-		{
-			"torn line between valid lines",
-			func(t *testing.T) string { return line(t, 1, 1) + line(t, 2, 2)[:15] + "\n" + line(t, 3, 3) },
-			segmentName(1) + ":2: garbled line before valid ones (line 3): bad JSON",
-		},
-		{
-			"id out of order",
-			func(t *testing.T) string { return line(t, 1, 1) + line(t, 3, 3) + line(t, 2, 2) },
-			segmentName(1) + ":3: id 2 does not follow 3",
-		},
-		{
-			"first id not the segment's name",
-			func(t *testing.T) string { return line(t, 2, 2) },
-			segmentName(1) + ":1: first event has id 2, but the segment is named for 1",
-		},
+		{"garbage between valid lines", func(t *testing.T) string { return line(t, 1, 1) + "not json\n" + line(t, 2, 2) },
+			[]uint64{1, 2}, segmentName(1), []int{2}},
+		{"torn line between valid lines", func(t *testing.T) string { return line(t, 1, 1) + line(t, 2, 2)[:15] + "\n" + line(t, 3, 3) },
+			[]uint64{1, 3}, segmentName(1), []int{2}},
+		{"id out of order", func(t *testing.T) string { return line(t, 1, 1) + line(t, 3, 3) + line(t, 2, 2) + line(t, 4, 4) },
+			[]uint64{1, 3, 4}, segmentName(1), []int{3}},
+		{"first lines damaged", func(t *testing.T) string { return "xx\n\x00\x00\n" + line(t, 3, 3) + line(t, 4, 4) },
+			[]uint64{3, 4}, segmentName(3), []int{1, 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			appendTo(t, filepath.Join(dir, segmentName(1)), tt.lines(t))
-			j, err := Open(dir, Options{})
-			if err == nil {
-				j.Close()
-				t.Fatalf("Open succeeded, want %q", tt.want)
+			var logs bytes.Buffer
+			reg := prometheus.NewRegistry()
+			j := mustOpen(t, dir, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Registerer: reg})
+			if got := ids(replayAll(t, j, 0)); !slices.Equal(got, tt.keep) {
+				t.Fatalf("replay = %v, want %v", got, tt.keep)
 			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Open error:\n%v\nwant it to contain\n%s", err, tt.want)
+			for _, n := range tt.bad {
+				if want := fmt.Sprintf("line=%d", n); !strings.Contains(logs.String(), "level=ERROR msg=\"journal line damaged on disk") ||
+					!strings.Contains(logs.String(), want) {
+					t.Errorf("damaged line %d not logged as an error:\n%s", n, logs.String())
+				}
 			}
-			// The directory is released for another try.
-			if err := os.Remove(filepath.Join(dir, segmentName(1))); err != nil {
+			if got := metric(t, reg, "gridwatch_journal_lost_events_total"); got != float64(len(tt.bad)) {
+				t.Errorf("lost_events_total = %v, want %d", got, len(tt.bad))
+			}
+			if got := segmentFiles(t, dir); !slices.Equal(got, []string{tt.seg}) {
+				t.Errorf("segments %v, want %v", got, []string{tt.seg})
+			}
+			if aside, _ := filepath.Glob(filepath.Join(dir, segmentName(1)+".damaged-*")); len(aside) != 1 {
+				t.Errorf("damaged file kept as %v, want one", aside)
+			}
+			last := tt.keep[len(tt.keep)-1]
+			if got := appendN(t, j, 9, 1)[0].ID; got != last+1 {
+				t.Errorf("next ID %d, want %d", got, last+1)
+			}
+			if err := j.Close(); err != nil {
 				t.Fatal(err)
 			}
-			mustOpen(t, dir, Options{})
+			j = mustOpen(t, dir, Options{})
+			if got := ids(replayAll(t, j, 0)); !slices.Equal(got, append(slices.Clone(tt.keep), last+1)) {
+				t.Fatalf("after reopening: %v", got)
+			}
 		})
 	}
 }
 
-func TestCorruptOlderSegmentFailsReplay(t *testing.T) {
+// A segment whose first event is not the one it is named for, with no
+// damaged line, is an error: it was misnamed, not damaged.
+func TestMisnamedSegmentIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	appendTo(t, filepath.Join(dir, segmentName(1)), line(t, 2, 2))
+	j, err := Open(dir, Options{})
+	if err == nil {
+		j.Close()
+		t.Fatal("Open succeeded")
+	}
+	if want := segmentName(1) + ":1: first event has id 2, but the segment is named for 1"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("Open = %v, want %s", err, want)
+	}
+}
+
+// TestDamagedOlderSegmentIsSkippedInReplay: a damaged line in an older
+// segment is logged, counted and skipped; the events around it replay.
+func TestDamagedOlderSegmentIsSkippedInReplay(t *testing.T) {
 	dir := t.TempDir()
 	j := mustOpen(t, dir, Options{SegmentBytes: 400})
 	appendN(t, j, 0, 10)
@@ -184,10 +216,17 @@ func TestCorruptOlderSegmentFailsReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	j = mustOpen(t, dir, Options{SegmentBytes: 400})
-	err = j.Replay(0, func(ev event.Event) error { return nil })
-	if want := files[0] + ":1: not a JSON object"; err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("Replay(0) = %v, want an error naming %s", err, want)
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	j = mustOpen(t, dir, Options{SegmentBytes: 400, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Registerer: reg})
+	if got := ids(replayAll(t, j, 0)); !slices.Equal(got, idRange(2, 10)) {
+		t.Fatalf("Replay(0) = %v, want 2..10", got)
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), files[0]) || !strings.Contains(logs.String(), "line=1") {
+		t.Errorf("damaged line not logged with file and line:\n%s", logs.String())
+	}
+	if got := metric(t, reg, "gridwatch_journal_lost_events_total"); got != 1 {
+		t.Errorf("lost_events_total = %v, want 1", got)
 	}
 	// Replaying past the damaged segment does not read it.
 	second, _ := parseSegmentName(files[1])

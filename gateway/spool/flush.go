@@ -79,6 +79,11 @@ func (s *Spool) Flush() error {
 		s.spare = buf[:0]
 		return nil
 	}
+	if !s.room(int64(len(buf)), n) {
+		s.spare = buf[:0]
+		s.lose(reasonDiskLow, uint64(n))
+		return nil
+	}
 	err := s.write(buf, n)
 	s.spare = buf[:0]
 	if err != nil {
@@ -195,4 +200,27 @@ func (s *Spool) removeSegment(first uint64) error {
 	}
 	s.segs = s.segs[1:]
 	return nil
+}
+
+// room reports whether need more bytes may be written without taking the
+// free space of Options.MinFreeBytes, and logs when the spool starts and
+// stops shedding for it. Call it holding s.io.
+func (s *Spool) room(need int64, records int) bool {
+	if s.opts.MinFreeBytes <= 0 {
+		return true
+	}
+	free, err := freeBytes(s.dir)
+	if err != nil {
+		return true // cannot tell: the write itself will say
+	}
+	ok := free-need >= s.opts.MinFreeBytes
+	switch {
+	case !ok && !s.shedding:
+		s.log.Warn("disk nearly full: shedding records to keep free space for the journal",
+			"free_bytes", free, "min_free_bytes", s.opts.MinFreeBytes, "records", records)
+	case ok && s.shedding:
+		s.log.Info("disk has room again: records are spooled again", "free_bytes", free)
+	}
+	s.shedding = !ok
+	return ok
 }

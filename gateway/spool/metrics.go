@@ -12,6 +12,7 @@ const (
 	reasonBufferFull = "buffer_full" // Append found the buffer full
 	reasonCorrupt    = "corrupt"     // a frame failed its check
 	reasonWriteError = "write_error" // the disk refused a write or fsync
+	reasonDiskLow    = "disk_low"    // the write would have taken the free space kept for others
 )
 
 // metrics are the spool's counters and gauges, labelled with its name.
@@ -38,11 +39,11 @@ func newMetrics(reg prometheus.Registerer, name string, depth func() float64) (m
 		acked:    counter("gridwatch_spool_acked_total", "Records acknowledged by the reader."),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name:        "gridwatch_spool_dropped_total",
-			Help:        "Records lost, by reason: full (oldest segment dropped), buffer_full, corrupt, write_error.",
+			Help:        "Records lost, by reason: full (oldest segment dropped), buffer_full, corrupt, write_error, disk_low (free space kept for the journal).",
 			ConstLabels: labels,
 		}, []string{"reason"}),
 	}
-	for _, r := range []string{reasonFull, reasonBufferFull, reasonCorrupt, reasonWriteError} {
+	for _, r := range []string{reasonFull, reasonBufferFull, reasonCorrupt, reasonWriteError, reasonDiskLow} {
 		m.dropped.WithLabelValues(r)
 	}
 	records := prometheus.NewGaugeFunc(prometheus.GaugeOpts{

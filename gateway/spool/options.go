@@ -48,8 +48,14 @@ type Options struct {
 	// BufferBytes bounds the bytes waiting in memory. 0 means
 	// MaxBytes/4, at most 8 MiB. It may be at most MaxBytes/4.
 	BufferBytes int64
+	// MinFreeBytes is free space on the filesystem of the spool's directory
+	// that the spool never takes: a write that would leave less is not made
+	// and its records are dropped and counted (reason "disk_low"), so that
+	// what shares the disk (the gateway's journal) keeps room. 0 means no
+	// floor.
+	MinFreeBytes int64
 	// OnDrop, if set, is told of records lost after Append accepted them:
-	// by reason "full", "corrupt" or "write_error", n at a time. It is
+	// by reason "full", "corrupt", "write_error" or "disk_low", n at a time. It is
 	// called with the spool locked: it must be quick and must not call the
 	// spool.
 	OnDrop func(reason string, n int)
@@ -83,6 +89,9 @@ func (o Options) Validate() error {
 	}
 	if o.Buffer < 0 {
 		bad("buffer", "%d is negative", o.Buffer)
+	}
+	if o.MinFreeBytes < 0 {
+		bad("min_free_bytes", "%d is negative", o.MinFreeBytes)
 	}
 	if o.BufferBytes < 0 || o.BufferBytes > maxBytes/4 {
 		bad("buffer_bytes", "%d is out of range 0..%d (a quarter of max_bytes)", o.BufferBytes, maxBytes/4)

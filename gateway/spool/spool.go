@@ -50,6 +50,7 @@ type Spool struct {
 	rf       *os.File      // a segment open for reading; nil if none
 	rfFirst  uint64        // which one
 	lock     *dirlock.Lock // the directory lock
+	shedding bool          // the last write was refused for Options.MinFreeBytes
 	ioClosed bool
 }
 

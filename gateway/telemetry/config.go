@@ -68,6 +68,12 @@ type Config struct {
 	// GiB). Events and alarm transitions wait in their own spool,
 	// SpoolDir/events, which is never trimmed for room.
 	SpoolBytes int64
+	// SpoolMinFreeBytes is free space on the spool's filesystem that the
+	// spools never take, for the journal that shares it: below it telemetry
+	// points are shed (gridwatch_spool_dropped_total{reason="disk_low"});
+	// events and alarm transitions are shed only below half of it. 0 means
+	// no floor. Only used with SpoolDir.
+	SpoolMinFreeBytes int64
 	// MaxPointsPerSecond paces sending from the spool, so that a backlog
 	// after an outage does not swamp InfluxDB. 0 means
 	// DefaultMaxPointsPerSecond. Only used with SpoolDir.
@@ -147,6 +153,9 @@ func (c Config) Validate() error {
 		if err := (spool.Options{MaxBytes: c.SpoolBytes}).Validate(); err != nil {
 			bad("spool_bytes", "%v", err)
 		}
+	}
+	if c.SpoolMinFreeBytes < 0 {
+		bad("spool_min_free_bytes", "%d is negative", c.SpoolMinFreeBytes)
 	}
 	if c.MaxPointsPerSecond < 0 {
 		bad("max_points_per_second", "%d is negative", c.MaxPointsPerSecond)

@@ -25,8 +25,8 @@ const (
 const eventSpoolDir = "events"
 
 // unbounded is the events spool's MaxBytes: it is never trimmed for room
-// (events and alarm transitions are few, and must not be lost; a full disk
-// is a write error, logged and counted).
+// (events and alarm transitions are few; they are shed only when the disk
+// is nearly full, below half of SpoolMinFreeBytes, after telemetry).
 const unbounded = 1 << 62
 
 // openSpools opens the telemetry spool in cfg.SpoolDir and the events
@@ -34,17 +34,20 @@ const unbounded = 1 << 62
 // dropped.
 func openSpools(cfg Config, dropped func(n int)) (tel, ev *spool.Spool, err error) {
 	opts := spool.Options{
-		Name:       spoolName,
-		MaxBytes:   cfg.SpoolBytes,
-		Buffer:     cfg.Queue,
-		Logger:     cfg.Logger,
-		Registerer: cfg.Registerer,
-		OnDrop:     func(_ string, n int) { dropped(n) },
+		Name:         spoolName,
+		MaxBytes:     cfg.SpoolBytes,
+		Buffer:       cfg.Queue,
+		MinFreeBytes: cfg.SpoolMinFreeBytes,
+		Logger:       cfg.Logger,
+		Registerer:   cfg.Registerer,
+		OnDrop:       func(_ string, n int) { dropped(n) },
 	}
 	if tel, err = spool.Open(cfg.SpoolDir, opts); err != nil {
 		return nil, nil, err
 	}
-	opts.Name, opts.MaxBytes = eventSpoolName, unbounded
+	// Telemetry is shed first: events keep being spooled down to half the
+	// floor (the journal holds them anyway).
+	opts.Name, opts.MaxBytes, opts.MinFreeBytes = eventSpoolName, unbounded, cfg.SpoolMinFreeBytes/2
 	if ev, err = spool.Open(filepath.Join(cfg.SpoolDir, eventSpoolDir), opts); err != nil {
 		tel.Close()
 		return nil, nil, err

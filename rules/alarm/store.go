@@ -10,7 +10,12 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/gridwatch/gridwatch/internal/boltfile"
 )
+
+// ErrCorrupt is wrapped by OpenStore's error for a damaged file.
+var ErrCorrupt = boltfile.ErrCorrupt
 
 // Bucket and key names of the store file.
 const (
@@ -18,9 +23,10 @@ const (
 	bucketOpen    = "open"   // id → raised ms: the alarms not closed
 	bucketRaised  = "raised" // raised ms (8 bytes) + id → nothing: history by time
 	bucketMeta    = "meta"
-	bucketEmerg   = "emergency"  // "/" + scope → Emergency JSON ("/" is the whole site)
-	bucketAudit   = "audit"      // sequence (8 bytes) → AuditRecord JSON, append-only
-	keyCheckpoint = "checkpoint" // last journal event ID applied
+	bucketEmerg   = "emergency"   // "/" + scope → Emergency JSON ("/" is the whole site)
+	bucketAudit   = "audit"       // sequence (8 bytes) → AuditRecord JSON, append-only
+	keyCheckpoint = "checkpoint"  // last journal event ID applied
+	keyReserved   = "id_reserved" // highest journal event ID that may have been handed out
 	keyVersion    = "version"
 	storeVersion  = "1"
 )
@@ -37,9 +43,11 @@ type Store struct {
 	path string
 }
 
-// OpenStore opens (or creates) the alarm store file at path.
+// OpenStore opens (or creates) the alarm store file at path. Every page
+// is read once: a damaged file is an error wrapping ErrCorrupt, never a
+// panic.
 func OpenStore(path string) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	db, err := boltfile.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("alarm store %s: open: %w", path, err)
 	}
@@ -221,13 +229,48 @@ func raisedKey(ms int64, id string) []byte {
 func encodeUint(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
 // checkpointOf reads the stored checkpoint; 0 when none was saved yet.
-func checkpointOf(tx *bolt.Tx) (uint64, error) {
-	b := tx.Bucket([]byte(bucketMeta)).Get([]byte(keyCheckpoint))
+func checkpointOf(tx *bolt.Tx) (uint64, error) { return metaUint(tx, keyCheckpoint) }
+
+// metaUint reads an 8-byte number of the meta bucket; 0 when absent.
+func metaUint(tx *bolt.Tx, key string) (uint64, error) {
+	b := tx.Bucket([]byte(bucketMeta)).Get([]byte(key))
 	switch len(b) {
 	case 0:
 		return 0, nil
 	case 8:
 		return binary.BigEndian.Uint64(b), nil
 	}
-	return 0, fmt.Errorf("checkpoint: %d bytes, want 8", len(b))
+	return 0, fmt.Errorf("%s: %d bytes, want 8", key, len(b))
+}
+
+// EventIDs returns what the store knows of journal event IDs: the
+// checkpoint (events up to it existed and their effects are stored) and
+// the reservation (no ID above it was ever handed out). The journal goes
+// on above both, so that an ID never names two events in the life of the
+// data directory, even when the journal is lost.
+func (s *Store) EventIDs() (applied, reserved uint64, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if applied, err = checkpointOf(tx); err != nil {
+			return err
+		}
+		reserved, err = metaUint(tx, keyReserved)
+		return err
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("alarm store %s: event ids: %w", s.path, err)
+	}
+	return applied, reserved, nil
+}
+
+// ReserveEventIDs records, synced, that journal event IDs up to through may
+// have been handed out (raising the reservation), or that none above
+// through were (lowering it, at a clean stop).
+func (s *Store) ReserveEventIDs(through uint64) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketMeta)).Put([]byte(keyReserved), encodeUint(through))
+	})
+	if err != nil {
+		return fmt.Errorf("alarm store %s: reserve event ids through %d: %w", s.path, through, err)
+	}
+	return nil
 }

@@ -1,0 +1,46 @@
+package broadcast
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gridwatch/gridwatch/gateway/event"
+)
+
+// TestDamagedStoreIsSetAside: a broadcasts.db with garbage pages no longer
+// crashes the gateway (bbolt panicked on it at every start): it is set
+// aside and a fresh store takes broadcasts.
+func TestDamagedStoreIsSetAside(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "broadcasts.db")
+	n, c := &fakeNotifier{got: map[string]event.Notification{}}, &fakeCommander{}
+	s := open(t, path, n, c)
+	if _, err := s.Send(context.Background(), "lianhua", "notice", "room1", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := os.Getpagesize()
+	for p := 2 * ps; p+ps <= len(b); p += ps {
+		copy(b[p:], []byte{0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x00, 0xff, 0x7f})
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open(t, path, n, c)
+	defer s.Close()
+	if _, err := s.Send(context.Background(), "lianhua", "notice again", "room1", false); err != nil {
+		t.Fatalf("send on the fresh store: %v", err)
+	}
+	aside, _ := filepath.Glob(path + ".corrupt-*")
+	if len(aside) != 1 {
+		t.Fatalf("damaged file set aside as %v, want one file", aside)
+	}
+}
