@@ -97,6 +97,9 @@ func (b *Broker) Run(ctx context.Context) error {
 	if err := srv.AddHook(&ingestHook{ctx: ctx, handler: b.cfg.Handler, log: b.cfg.Logger}, nil); err != nil {
 		return fmt.Errorf("broker: %w", err)
 	}
+	if err := srv.AddHook(newDeliveryHook(b.cfg), nil); err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
 	if err := srv.AddListener(listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.cfg.Listen})); err != nil {
 		return fmt.Errorf("broker: listen %s: %w", b.cfg.Listen, err)
 	}

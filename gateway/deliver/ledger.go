@@ -37,11 +37,6 @@ type LedgerConfig struct {
 	// (the embedded broker knows; an external one does not: nil). A page
 	// to an app that is not connected falls back to SMS at once.
 	Listening func(staffID string) bool
-	// Holds, if set, says whether the broker still holds page pageID for
-	// the person's client and will resend it itself (a QoS 1 message in
-	// flight in its session): then the ledger does not send another copy.
-	// nil: cannot tell; pending pages are re-sent with backoff.
-	Holds func(staffID, pageID string) bool
 	// SMS queues a text (an Outbox over the SMS gateway); nil: no SMS.
 	// Tell the ledger of its outcome with Delivered and Failed.
 	SMS Notifier
@@ -126,7 +121,11 @@ type Ledger struct {
 	dirty   map[string]bool // page ids changed (or removed) since the last write
 	changes uint64          // counts changes; durable catches up with it
 	reports []event.PageReport
-	closed  bool
+	// held counts the copies of a page the broker holds for the person's
+	// client until it acknowledges them (PageSent, PageDropped): the
+	// broker resends those itself, so the ledger does not.
+	held   map[string]int
+	closed bool
 
 	durable atomic.Uint64
 }
@@ -168,6 +167,7 @@ func OpenLedger(cfg LedgerConfig) (*Ledger, error) {
 		sem:    make(chan struct{}, 1),
 		pages:  make(map[string]*pageRecord),
 		dirty:  make(map[string]bool),
+		held:   make(map[string]int),
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -322,7 +322,7 @@ func (l *Ledger) sendFirst(ctx context.Context, r *pageRecord, order []string) (
 	if err := l.cfg.App.Notify(ctx, r.Staff, r.Note); err != nil {
 		l.log.Warn("page not published; it stays queued and is re-sent", "page", r.ID, "staff", r.Staff, "err", err)
 		l.mu.Lock()
-		r.NextMS = r.QueuedMS + l.resend.Base.Milliseconds()/4
+		r.NextMS = r.QueuedMS + unpublishedRetry.Milliseconds()
 		l.mu.Unlock()
 	}
 	if l.cfg.Listening == nil || l.cfg.Listening(r.Staff) || !l.canFallBack(r.Staff, order, event.PageApp) {
@@ -352,6 +352,7 @@ func (l *Ledger) Delivered(staffID, pageID, channel string) {
 		return
 	}
 	r.State, r.Channel, r.DeliveredMS = event.PageDelivered, channel, now
+	delete(l.held, pageID)
 	l.touch(pageID)
 	l.reports = append(l.reports, r.report(event.PageDelivered, now))
 	l.m.pages.WithLabelValues(channel, outcomeDelivered).Inc()
@@ -378,20 +379,53 @@ func (l *Ledger) Failed(staffID, pageID, channel, why string) {
 	l.poke()
 }
 
-// Online tells the ledger that staffID's app (re)connected; inflight are
-// the pages the broker resends to it itself. Every other page pending for
-// that person goes out again at once.
-func (l *Ledger) Online(staffID string, inflight []string) {
+// Online tells the ledger that staffID's app (re)connected: every page
+// pending for that person that the broker does not hold for the client
+// goes out again at once.
+func (l *Ledger) Online(staffID string) {
 	now := l.cfg.Now().UnixMilli()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for id, r := range l.pages {
-		if r.Staff == staffID && r.State != event.PageDelivered && !slices.Contains(inflight, id) {
+		if r.Staff == staffID && r.State != event.PageDelivered && r.OnApp && l.held[id] == 0 {
 			r.NextMS = now
 		}
 	}
 	l.poke()
 }
+
+// PageSent tells the ledger the broker sent page pageID to staffID's
+// client and holds it until acknowledged (it resends it itself on a
+// reconnect).
+func (l *Ledger) PageSent(staffID, pageID string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r := l.pages[pageID]; r != nil && r.Staff == staffID {
+		l.held[pageID]++
+	}
+}
+
+// PageDropped tells the ledger the broker gave a copy of page pageID up
+// unacknowledged; the ledger sends it again when the client is back.
+func (l *Ledger) PageDropped(staffID, pageID string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held[pageID] > 0 {
+		l.held[pageID]--
+	}
+	if l.held[pageID] == 0 {
+		delete(l.held, pageID)
+	}
+}
+
+// PageAcked tells the ledger staffID's client acknowledged page pageID
+// (its MQTT PUBACK): delivered through the app.
+func (l *Ledger) PageAcked(staffID, pageID string) {
+	l.Delivered(staffID, pageID, event.PageApp)
+}
+
+// StaffOnline is Online, as the broker reports it.
+func (l *Ledger) StaffOnline(staffID string) { l.Online(staffID) }
 
 // AlarmClosed gives up the pages of a closed alarm: they are no longer
 // re-sent and their records are removed.
@@ -406,6 +440,7 @@ func (l *Ledger) AlarmClosed(alarmID string) {
 			l.m.pages.WithLabelValues(r.Channel, outcomeGivenUp).Inc()
 		}
 		delete(l.pages, id)
+		delete(l.held, id)
 		l.touch(id)
 	}
 	l.poke()

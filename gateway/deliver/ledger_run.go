@@ -12,6 +12,10 @@ import (
 // that jumps is noticed.
 const ledgerIdle = time.Minute
 
+// unpublishedRetry is the wait before a page the broker did not take (it
+// is not serving yet, or the link is down) is published again.
+const unpublishedRetry = time.Second
+
 // Run writes what changed, reports outcomes, re-sends unconfirmed pages
 // and falls back to SMS when they are due, until ctx is done; then it
 // writes once more and returns nil.
@@ -78,6 +82,7 @@ func (l *Ledger) due(ctx context.Context) time.Duration {
 				l.log.Warn("page still not delivered after the retention; dropped", "page", id, "staff", r.Staff, "state", r.State)
 			}
 			delete(l.pages, id)
+			delete(l.held, id)
 			l.touch(id)
 			continue
 		}
@@ -103,7 +108,7 @@ func (l *Ledger) due(ctx context.Context) time.Duration {
 		r.Attempts++
 		r.NextMS = nowMS + l.resend.Delay(r.Attempts+1).Milliseconds()
 		next = min(next, r.NextMS)
-		if l.cfg.Holds != nil && l.cfg.Holds(r.Staff, id) {
+		if l.held[id] > 0 {
 			continue // the broker resends it to the client itself
 		}
 		r.SentMS = nowMS
@@ -114,7 +119,14 @@ func (l *Ledger) due(ctx context.Context) time.Duration {
 	slices.SortFunc(sends, func(a, b resend) int { return int(a.note.RaisedMS - b.note.RaisedMS) })
 	for _, s := range sends {
 		if err := l.cfg.App.Notify(ctx, s.staff, s.note); err != nil {
+			// The broker is not up (yet): try again soon, not a try.
 			l.log.Warn("page re-send not published", "page", s.note.PageID, "staff", s.staff, "err", err)
+			l.mu.Lock()
+			if r := l.pages[s.note.PageID]; r != nil {
+				r.NextMS = nowMS + unpublishedRetry.Milliseconds()
+				next = min(next, r.NextMS)
+			}
+			l.mu.Unlock()
 			continue
 		}
 		l.m.pages.WithLabelValues(event.PageApp, outcomeResent).Inc()
