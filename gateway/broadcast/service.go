@@ -27,9 +27,9 @@ type Commander interface {
 
 // Config configures a Service; all but Now and Logger are required.
 type Config struct {
-	Path      string // the bbolt file
-	Registry  func() *registry.Registry
-	Notifier  Notifier
+	Path     string // the bbolt file
+	Registry func() *registry.Registry
+	Notifier Notifier
 	// Confirmed says the Notifier follows each page until the person's
 	// client confirms it and reports that through PageReport: a staff
 	// target then stays pending until its page is delivered. Otherwise a

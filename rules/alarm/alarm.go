@@ -78,7 +78,7 @@ type Alarm struct {
 	// Pages are the pages sent for this alarm and how far each got
 	// (queued, delivered, fallen_back, failed), in the order they went out.
 	Pages []Page `json:"pages,omitempty"`
-	Clip        string         `json:"clip,omitempty"`
+	Clip  string `json:"clip,omitempty"`
 	// Muted says why this alarm is recorded but pages nobody (a silence,
 	// a maintenance window, an inhibiting alarm, flapping); Test marks an
 	// installer's test mode. A later unmuted trigger unmutes it.
