@@ -280,7 +280,7 @@ func (l *Ledger) NotifyVia(ctx context.Context, staffID string, n event.Notifica
 	l.pages[r.ID] = r // before the publish: a fast acknowledgement must find it
 	l.mu.Unlock()
 
-	channel, err := l.sendFirst(ctx, r, order)
+	channel, err := l.sendFirst(ctx, r, first, order)
 	if err != nil {
 		l.mu.Lock()
 		delete(l.pages, r.ID)
@@ -289,8 +289,9 @@ func (l *Ledger) NotifyVia(ctx context.Context, staffID string, n event.Notifica
 	}
 	l.mu.Lock()
 	l.touch(r.ID)
+	now := r.Channel
 	l.mu.Unlock()
-	l.m.pages.WithLabelValues(r.Channel, outcomeQueued).Inc()
+	l.m.pages.WithLabelValues(now, outcomeQueued).Inc()
 	if l.cfg.Webhook != nil {
 		if werr := l.cfg.Webhook.Notify(ctx, staffID, n); werr != nil {
 			l.log.Error("page not queued for the webhook", "page", n.PageID, "staff", staffID, "err", werr)
@@ -303,8 +304,8 @@ func (l *Ledger) NotifyVia(ctx context.Context, staffID string, n event.Notifica
 // sendFirst puts a new page on its first channel. An app page that the
 // broker did not take stays queued and is re-sent soon; one to an app the
 // broker knows is away falls back to SMS at once when it can.
-func (l *Ledger) sendFirst(ctx context.Context, r *pageRecord, order []string) (string, error) {
-	if r.Channel == event.PageSMS {
+func (l *Ledger) sendFirst(ctx context.Context, r *pageRecord, first string, order []string) (string, error) {
+	if first == event.PageSMS {
 		if err := l.queueSMS(ctx, r.Staff, r.Note); err == nil {
 			return event.PageSMS, nil
 		} else if !slices.Contains(order, event.PageApp) {
