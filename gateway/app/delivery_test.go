@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -13,6 +14,8 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/gridwatch/gridwatch/firmware-sim/mqttconn"
+	"github.com/gridwatch/gridwatch/firmware-sim/phone"
 	"github.com/gridwatch/gridwatch/gateway/broadcast"
 	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -318,5 +321,50 @@ func TestUnconfirmedPageFallsBackToSMS(t *testing.T) {
 	}
 	if p, _ := pageOf(a, "room1"); p.State != event.PageDelivered || p.Channel != event.PageApp {
 		t.Errorf("room1's page %+v, want delivered over the app", p)
+	}
+}
+
+// TestReceiptsMarkPagesDeliveredThroughMosquitto: through an external
+// Mosquitto the gateway cannot see a phone's acknowledgement, so a page
+// stays queued until the phone's receipt arrives on its reply topic. The
+// simulated phone sends one for every page; a raw phone that sends none
+// leaves its page queued; a receipt from another person's phone for it
+// does not count.
+func TestReceiptsMarkPagesDeliveredThroughMosquitto(t *testing.T) {
+	mq := testsvc.Mosquitto(t)
+	s := startSite(t, siteOptions{external: mq.URL})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wang, err := phone.New(phone.Config{Dial: mqttconn.Dial{Broker: mq.URL}, Topics: s.topics, Staff: "wang", Fresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = wang.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-wang.Ready():
+	case <-time.After(wait):
+		t.Fatal("wang's phone not subscribed")
+	}
+	room := s.rawPhone("room1") // acknowledges nothing and sends no receipt
+	s.press(s.client("lb-0001", true, nil), "lb-0001", 1)
+	testsvc.Eventually(t, wait, "the security room's phone gets the page", func() bool { return len(room.pages()) == 1 })
+	var n event.Notification
+	for _, n = range room.pages() {
+	}
+	// wang's phone claims room1's page: not wang's to confirm.
+	s.publish(s.client("wang-forger", true, nil), s.topics.Reply("wang"), fmt.Appendf(nil, `{"action":"received","page_id":%q}`, n.PageID))
+	var a alarm.Alarm
+	testsvc.Eventually(t, wait, "wang's page delivered by receipt", func() bool {
+		s.getJSON("/api/v1/alarms/"+n.AlarmID, &a)
+		p, _ := pageOf(a, "wang")
+		return p.State == event.PageDelivered && p.Channel == event.PageApp
+	})
+	if p, _ := pageOf(a, "room1"); p.State != event.PageQueued {
+		t.Errorf("room1's page %+v, want queued: no receipt from room1's phone", p)
+	}
+	if st := wang.Stats(); st.Received != 1 {
+		t.Errorf("wang's phone stats %+v", st)
 	}
 }
