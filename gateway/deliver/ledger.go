@@ -120,6 +120,10 @@ type Ledger struct {
 	pages   map[string]*pageRecord
 	dirty   map[string]bool // page ids changed (or removed) since the last write
 	changes uint64          // counts changes; durable catches up with it
+	// created is changes as of the last new page: Sync waits for that
+	// much; later changes of state (delivered) are written by Run in
+	// batches, since losing one only re-sends a page.
+	created uint64
 	reports []event.PageReport
 	// held counts the copies of a page the broker holds for the person's
 	// client until it acknowledges them (PageSent, PageDropped): the
@@ -289,6 +293,7 @@ func (l *Ledger) NotifyVia(ctx context.Context, staffID string, n event.Notifica
 	}
 	l.mu.Lock()
 	l.touch(r.ID)
+	l.created = l.changes
 	now := r.Channel
 	l.mu.Unlock()
 	l.m.pages.WithLabelValues(now, outcomeQueued).Inc()
@@ -450,11 +455,25 @@ func (l *Ledger) AlarmClosed(alarmID string) {
 // Sync makes every page recorded so far durable: it returns once they are
 // committed and fsync'd, in one transaction with whatever else changed
 // (one writer at a time; a waiter finds its pages written by the one
-// before it).
+// before it). Changes of state after that (delivered, fallen back) are
+// written by Run within ledgerWriteEvery.
 func (l *Ledger) Sync(ctx context.Context) error {
+	l.mu.Lock()
+	target := l.created
+	l.mu.Unlock()
+	return l.syncTo(ctx, target)
+}
+
+// flush writes every change so far (Run's batches, the last write).
+func (l *Ledger) flush(ctx context.Context) error {
 	l.mu.Lock()
 	target := l.changes
 	l.mu.Unlock()
+	return l.syncTo(ctx, target)
+}
+
+// syncTo returns once changes up to target are durable.
+func (l *Ledger) syncTo(ctx context.Context, target uint64) error {
 	if l.durable.Load() >= target {
 		return nil
 	}

@@ -16,22 +16,42 @@ const ledgerIdle = time.Minute
 // is not serving yet, or the link is down) is published again.
 const unpublishedRetry = time.Second
 
+// ledgerWriteEvery spaces Run's writes of changed pages.
+const ledgerWriteEvery = 200 * time.Millisecond
+
+// dirtyCount is how many pages changed since the last write.
+func (l *Ledger) dirtyCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.dirty)
+}
+
 // Run writes what changed, reports outcomes, re-sends unconfirmed pages
 // and falls back to SMS when they are due, until ctx is done; then it
 // writes once more and returns nil.
 func (l *Ledger) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var lastWrite time.Time
 	for {
-		if err := l.Sync(context.WithoutCancel(ctx)); err != nil {
-			l.log.Error("page ledger write failed; kept in memory, tried again", "err", err)
+		wait := l.due(ctx)
+		if l.dirtyCount() > 0 {
+			// Batched: one fsync per ledgerWriteEvery at most, so that
+			// confirmations do not compete with the journal's fsyncs.
+			if since := time.Since(lastWrite); since >= ledgerWriteEvery {
+				if err := l.flush(context.WithoutCancel(ctx)); err != nil {
+					l.log.Error("page ledger write failed; kept in memory, tried again", "err", err)
+				}
+				lastWrite = time.Now()
+			} else {
+				wait = min(wait, ledgerWriteEvery-since)
+			}
 		}
 		l.sendReports(ctx)
-		wait := l.due(ctx)
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
-			if err := l.Sync(context.WithoutCancel(ctx)); err != nil {
+			if err := l.flush(context.WithoutCancel(ctx)); err != nil {
 				l.log.Error("page ledger write on stop failed", "err", err)
 			}
 			return nil

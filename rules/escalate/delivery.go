@@ -2,6 +2,7 @@ package escalate
 
 import (
 	"context"
+	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
@@ -11,6 +12,32 @@ import (
 // it; the ledger reports that (and fallbacks, failures) through
 // Desk.Report, and the owner writes it on the alarm here, so the desk
 // stays the one owner of alarms.
+
+// reportBurst applies r and whatever other page news is queued, up to a
+// burst, and stores it with the next save within checkpointEvery (not at
+// once: the ledger keeps the news durably and reports it again after a
+// restart, and an fsync per confirmation would compete with the
+// journal's).
+func (o *owner) reportBurst(r event.PageReport) {
+	o.report(r)
+	for range burst - 1 {
+		select {
+		case r := <-o.d.reports:
+			o.report(r)
+		default:
+			o.saveSoon()
+			return
+		}
+	}
+	o.saveSoon()
+}
+
+// saveSoon schedules a save of what changed, unless one is due already.
+func (o *owner) saveSoon() {
+	if len(o.dirty) > 0 && o.flushAt == 0 {
+		o.flushAt = time.Now().Add(checkpointEvery).UnixMilli()
+	}
+}
 
 // report applies news of one page to its alarm.
 func (o *owner) report(r event.PageReport) {

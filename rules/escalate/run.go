@@ -85,8 +85,7 @@ func (d *Desk) Run(ctx context.Context) error {
 		case r := <-d.emerg:
 			r.reply <- o.setEmergency(r)
 		case r := <-d.reports:
-			o.report(r)
-			o.afterBurst()
+			o.reportBurst(r)
 		case <-o.timer.C:
 			o.wake()
 		}
