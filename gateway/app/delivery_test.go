@@ -151,6 +151,7 @@ func TestPageDeliveredOnlyWhenThePhoneAcknowledges(t *testing.T) {
 		return p.State == event.PageDelivered
 	})
 	m := s.metrics()
+	testsvc.LintMetrics(t, []byte(m))
 	for _, want := range []string{`gridwatch_pages_total{channel="app",outcome="delivered"} 1`, `gridwatch_pages_pending 1`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
