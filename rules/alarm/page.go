@@ -30,12 +30,13 @@ type Page struct {
 }
 
 // Paged records that page id went out to staff for step over channel at
-// nowMS (queued until confirmed). A page already recorded is left as it is.
-func (a *Alarm) Paged(id, staff string, step int, channel string, nowMS int64) {
+// nowMS, in state (queued until confirmed; fallen_back when it went to SMS
+// at once). A page already recorded is left as it is.
+func (a *Alarm) Paged(id, staff string, step int, channel string, state event.PageState, nowMS int64) {
 	if id == "" || slices.ContainsFunc(a.Pages, func(p Page) bool { return p.ID == id }) {
 		return
 	}
-	a.Pages = append(a.Pages, Page{ID: id, Staff: staff, Step: step, Channel: channel, State: event.PageQueued, QueuedMS: nowMS})
+	a.Pages = append(a.Pages, Page{ID: id, Staff: staff, Step: step, Channel: channel, State: state, QueuedMS: nowMS})
 }
 
 // ApplyPage records news of one of the alarm's pages: its state, and a
@@ -71,15 +72,4 @@ func (a *Alarm) ApplyPage(r event.PageReport) bool {
 	p.State, p.Channel = r.State, r.Channel
 	a.Timeline = append(a.Timeline, Entry{At: r.AtMS, Kind: kind, By: r.Staff, Channel: r.Channel, Step: r.Step, Note: r.Note})
 	return true
-}
-
-// PendingPages counts the alarm's pages not yet delivered.
-func (a *Alarm) PendingPages() int {
-	n := 0
-	for _, p := range a.Pages {
-		if p.State != event.PageDelivered {
-			n++
-		}
-	}
-	return n
 }

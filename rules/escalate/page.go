@@ -154,7 +154,11 @@ func (o *owner) page(a *alarm.Alarm, staff string, n event.Notification, attempt
 	if err == nil {
 		o.d.m.notifications.WithLabelValues(channel, "ok").Inc()
 		delete(a.Undelivered, staff)
-		a.Paged(n.PageID, staff, n.Step, pageChannel(channel), nowMS)
+		state := event.PageQueued
+		if channel != PrimaryChannel {
+			state = event.PageFallenBack // went to SMS at once; the fallback entry follows
+		}
+		a.Paged(n.PageID, staff, n.Step, pageChannel(channel), state, nowMS)
 		if channel != PrimaryChannel {
 			a.Timeline = append(a.Timeline, alarm.Entry{At: nowMS, Kind: alarm.EntryFallback, By: staff, Channel: channel, Step: n.Step})
 			return true
