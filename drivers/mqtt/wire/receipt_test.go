@@ -9,7 +9,7 @@ func TestDecodeReceipt(t *testing.T) {
 	long := strings.Repeat("a", 201)
 	for _, c := range []struct {
 		name, payload, page string
-		ok, err           bool
+		ok, err             bool
 	}{
 		{"receipt", `{"action":"received","page_id":"A01.0.wang"}`, "A01.0.wang", true, false},
 		{"with alarm id", `{"action":"received","page_id":"A01.0.wang","alarm_id":"A01"}`, "A01.0.wang", true, false},
