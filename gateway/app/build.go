@@ -31,13 +31,6 @@ type transport interface {
 	Ready() error
 }
 
-// handlerFunc adapts a function to the transports' Handler interfaces.
-type handlerFunc func(ctx context.Context, topic string, payload []byte) error
-
-func (f handlerFunc) Handle(ctx context.Context, topic string, payload []byte) error {
-	return f(ctx, topic, payload)
-}
-
 // parts are the gateway's pieces, built and wired but not running.
 type parts struct {
 	store     *alarm.Store

@@ -109,8 +109,17 @@ func TestPageDeliveredOnlyWhenThePhoneAcknowledges(t *testing.T) {
 		}
 	}).WaitTimeout(wait)
 
+	// A console watching every phone's notify topic acknowledges what it
+	// gets: that is not wang's phone confirming.
+	var watched sync.WaitGroup
+	watched.Add(1)
+	var once sync.Once
+	s.client("console-staff-watch", false, nil).Subscribe(s.topics.Root+"/staff/+/notify", 1, func(paho.Client, paho.Message) {
+		once.Do(watched.Done)
+	}).WaitTimeout(wait)
 	s.press(s.client("lb-0001", true, nil), "lb-0001", 1)
 	testsvc.Eventually(t, wait, "wang's phone gets the page", func() bool { return len(phone.pages()) == 1 })
+	watched.Wait()
 	var n event.Notification
 	for _, n = range phone.pages() {
 	}
