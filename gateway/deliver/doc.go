@@ -2,8 +2,7 @@
 // Ledger follows every page to a person until that person's client
 // confirmed it (re-sending it, falling back to SMS after a deadline), and
 // the channels other than (or after) MQTT — a signed webhook, an HTTP
-// SMS/voice gateway, a fallback Chain of channels per person — each sit
-// behind a durable Outbox.
+// SMS/voice gateway — each sit behind a durable Outbox.
 //
 // # Pages
 //
@@ -38,10 +37,11 @@
 //
 // # Fallback
 //
-// A Chain is a Channel that tries its channels in order for one person
-// (MQTT, then SMS, say), each attempt bounded by a timeout, and stops at
-// the first that delivers. Put a Chain behind an Outbox to make the whole
-// fallback durable and retried.
+// The Ledger falls back from the app to SMS for one person when the app
+// has not confirmed a page within FallbackAfter (at once when the
+// embedded broker knows the app is not connected). An earlier Chain,
+// which stopped at the first channel that took a page, is gone: a broker
+// taking a publish is not a person getting it.
 //
 // # Metrics
 //
