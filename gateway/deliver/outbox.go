@@ -32,7 +32,7 @@ var bucketName = []byte("pending")
 type Config struct {
 	// Path of the bbolt file; one file per outbox (bbolt locks it).
 	Path string
-	// Channel sends the notifications (a Webhook, an SMS, a Chain).
+	// Channel sends the notifications (a Webhook, an SMS).
 	Channel Channel
 	// Backoff spaces the retries.
 	Backoff Backoff
