@@ -23,6 +23,11 @@ const (
 	DefaultRetention     = 24 * time.Hour
 )
 
+// resendAfterLoad is when a page pending at start goes out again if the
+// person's client has not come back by then (a broker that reports
+// reconnects re-sends at the reconnect).
+const resendAfterLoad = 5 * time.Second
+
 // pagesBucket holds one record per page, keyed by page id.
 var pagesBucket = []byte("pages")
 
@@ -193,8 +198,10 @@ func OpenLedger(cfg LedgerConfig) (*Ledger, error) {
 	return l, nil
 }
 
-// load reads every record. Pending pages are due for a re-send at once
-// (the broker may have lost them with the process); the outcome of every
+// load reads every record. Pending pages are due for a re-send: with a
+// broker that reports reconnects (the embedded one) when the person's
+// client comes back (Online; the broker resends what it kept itself), or
+// after resendAfterLoad; otherwise at once. The outcome of every
 // settled one is reported again, since the alarm that sent it may have
 // been stored before the report reached it. Unreadable records are
 // logged, counted and dropped.
@@ -219,7 +226,10 @@ func (l *Ledger) load() error {
 				l.reports = append(l.reports, r.report(r.State, r.changedMS()))
 			}
 			if r.State != event.PageDelivered {
-				r.NextMS = nowMS
+				r.NextMS = nowMS + resendAfterLoad.Milliseconds()
+				if l.cfg.Listening == nil {
+					r.NextMS = nowMS // no word of reconnects: send again at once
+				}
 			}
 			return nil
 		})
