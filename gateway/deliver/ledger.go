@@ -201,9 +201,10 @@ func OpenLedger(cfg LedgerConfig) (*Ledger, error) {
 // load reads every record. Pending pages are due for a re-send: with a
 // broker that reports reconnects (the embedded one) when the person's
 // client comes back (Online; the broker resends what it kept itself), or
-// after resendAfterLoad; otherwise at once. The outcome of every
-// settled one is reported again, since the alarm that sent it may have
-// been stored before the report reached it. Unreadable records are
+// after resendAfterLoad; otherwise at once. Every page is reported again
+// as it stands, since the alarm that sent it may have been stored before
+// the news reached it, or closed while the ledger did not hear of it (the
+// desk then says so with AlarmClosed). Unreadable records are
 // logged, counted and dropped.
 func (l *Ledger) load() error {
 	nowMS := l.cfg.Now().UnixMilli()
@@ -222,9 +223,7 @@ func (l *Ledger) load() error {
 				return nil
 			}
 			l.pages[r.ID] = r
-			if r.State == event.PageDelivered || r.State == event.PageFailed || r.State == event.PageFallenBack {
-				l.reports = append(l.reports, r.report(r.State, r.changedMS()))
-			}
+			l.reports = append(l.reports, r.report(r.State, r.changedMS()))
 			if r.State != event.PageDelivered {
 				r.NextMS = nowMS + resendAfterLoad.Milliseconds()
 				if l.cfg.Listening == nil {
@@ -280,6 +279,10 @@ func (l *Ledger) NotifyVia(ctx context.Context, staffID string, n event.Notifica
 		return "", fmt.Errorf("page ledger: notify %s: %w", staffID, ErrClosed)
 	}
 	if r := l.pages[n.PageID]; r != nil {
+		if r.State != event.PageQueued { // tell the sender again: its copy of the page is new
+			l.reports = append(l.reports, r.report(r.State, r.changedMS()))
+			l.poke()
+		}
 		l.mu.Unlock()
 		l.m.pages.WithLabelValues(r.Channel, outcomeDuplicate).Inc()
 		l.log.Debug("page already in the ledger; not queued again", "page", n.PageID, "staff", staffID, "state", r.State)

@@ -45,14 +45,15 @@ func (a *Alarm) Paged(id, staff string, step int, channel string, state event.Pa
 // delivered page stays delivered), changes nothing.
 func (a *Alarm) ApplyPage(r event.PageReport) bool {
 	i := slices.IndexFunc(a.Pages, func(p Page) bool { return p.ID == r.PageID })
-	if i < 0 {
+	added := i < 0
+	if added { // a page the alarm lost with a crash, known to the ledger
 		a.Pages = append(a.Pages, Page{ID: r.PageID, Staff: r.Staff, Step: r.Step, Channel: r.Channel,
 			State: event.PageQueued, QueuedMS: r.QueuedMS})
 		i = len(a.Pages) - 1
 	}
 	p := &a.Pages[i]
 	if p.State == r.State || p.State == event.PageDelivered {
-		return false
+		return added
 	}
 	var kind EntryKind
 	switch r.State {
@@ -67,7 +68,7 @@ func (a *Alarm) ApplyPage(r event.PageReport) bool {
 	case event.PageFailed:
 		kind = EntryPageFailed
 	default:
-		return false
+		return added
 	}
 	p.State, p.Channel = r.State, r.Channel
 	a.Timeline = append(a.Timeline, Entry{At: r.AtMS, Kind: kind, By: r.Staff, Channel: r.Channel, Step: r.Step, Note: r.Note})

@@ -46,14 +46,21 @@ func (o *owner) report(r event.PageReport) {
 		a = o.dirty[r.AlarmID] // closed, not stored yet
 	}
 	if a == nil {
+		// Closed (its pages are done with), or not raised yet: a report the
+		// ledger repeats at start may come before the journal's replay
+		// raises the alarm again.
+		if st, ok, err := o.d.cfg.Store.Get(r.AlarmID); err == nil && ok && st.State.Closed() {
+			o.pagesDone(r.AlarmID)
+		}
 		o.d.log.Debug("page report for an alarm not held open; dropped", "alarm", r.AlarmID, "page", r.PageID, "state", r.State)
-		o.pagesDone(r.AlarmID)
 		return
 	}
 	if !a.ApplyPage(r) {
 		return
 	}
-	o.d.log.Info("page "+string(r.State), "alarm", a.ID, "staff", r.Staff, "step", r.Step, "channel", r.Channel, "page", r.PageID)
+	if r.State != event.PageQueued {
+		o.d.log.Info("page "+string(r.State), "alarm", a.ID, "staff", r.Staff, "step", r.Step, "channel", r.Channel, "page", r.PageID)
+	}
 	o.changed(a)
 }
 
