@@ -283,10 +283,11 @@ func (l *Ledger) NotifyVia(ctx context.Context, staffID string, n event.Notifica
 			l.reports = append(l.reports, r.report(r.State, r.changedMS()))
 			l.poke()
 		}
+		ch, state := r.Channel, r.State
 		l.mu.Unlock()
-		l.m.pages.WithLabelValues(r.Channel, outcomeDuplicate).Inc()
-		l.log.Debug("page already in the ledger; not queued again", "page", n.PageID, "staff", staffID, "state", r.State)
-		if r.Channel == event.PageSMS && first != event.PageSMS {
+		l.m.pages.WithLabelValues(ch, outcomeDuplicate).Inc()
+		l.log.Debug("page already in the ledger; not queued again", "page", n.PageID, "staff", staffID, "state", state)
+		if ch == event.PageSMS && first != event.PageSMS {
 			return event.PageSMS, nil
 		}
 		return "", nil
@@ -307,9 +308,9 @@ func (l *Ledger) NotifyVia(ctx context.Context, staffID string, n event.Notifica
 	l.mu.Lock()
 	l.touch(r.ID)
 	l.created = l.changes
-	now := r.Channel
+	ch := r.Channel
 	l.mu.Unlock()
-	l.m.pages.WithLabelValues(now, outcomeQueued).Inc()
+	l.m.pages.WithLabelValues(ch, outcomeQueued).Inc()
 	if l.cfg.Webhook != nil {
 		if werr := l.cfg.Webhook.Notify(ctx, staffID, n); werr != nil {
 			l.log.Error("page not queued for the webhook", "page", n.PageID, "staff", staffID, "err", werr)
@@ -325,6 +326,9 @@ func (l *Ledger) NotifyVia(ctx context.Context, staffID string, n event.Notifica
 func (l *Ledger) sendFirst(ctx context.Context, r *pageRecord, first string, order []string) (string, error) {
 	if first == event.PageSMS {
 		if err := l.queueSMS(ctx, r.Staff, r.Note); err == nil {
+			l.mu.Lock()
+			r.FallbackMS = 0 // SMS is this person's first channel: nothing to fall back to
+			l.mu.Unlock()
 			return event.PageSMS, nil
 		} else if !slices.Contains(order, event.PageApp) {
 			return "", fmt.Errorf("page %s to %s: %w", r.ID, r.Staff, err)

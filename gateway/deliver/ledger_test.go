@@ -249,3 +249,43 @@ func TestLedgerOnlineResendsWhatTheBrokerDoesNotHold(t *testing.T) {
 		}
 	})
 }
+
+// TestLedgerFirstChannel: a person who takes texts first gets an SMS and
+// nothing on the app; an app the broker knows is away falls back to SMS
+// at once (and still gets the page when it returns); without a phone
+// number, an SMS-first person is paged on the app.
+func TestLedgerFirstChannel(t *testing.T) {
+	for _, c := range []struct {
+		name, staff string
+		channels    []string
+		listening   bool
+		wantCh      string
+		app, sms    int
+	}{
+		{"sms first", "wang", []string{"sms", "app"}, true, "sms", 0, 1},
+		{"app away", "wang", []string{"app", "sms"}, false, "sms", 1, 1},
+		{"app away, no phone", "li", []string{"app", "sms"}, false, "", 1, 0},
+		{"sms first, no phone", "li", []string{"sms", "app"}, true, "", 1, 0},
+		{"app listening", "wang", nil, true, "", 1, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r := openRig(t, filepath.Join(t.TempDir(), "pages.db"), func(cfg *LedgerConfig) {
+					if c.channels != nil {
+						cfg.Channels = func(string) []string { return c.channels }
+					}
+					cfg.Listening = func(string) bool { return c.listening }
+				})
+				defer r.stop(t)
+				ch, err := r.l.NotifyVia(t.Context(), c.staff, page("A1", 0, c.staff))
+				if err != nil || ch != c.wantCh {
+					t.Fatalf("NotifyVia = %q, %v; want %q", ch, err, c.wantCh)
+				}
+				synctest.Wait()
+				if len(r.app.got()) != c.app || len(r.sms.got()) != c.sms {
+					t.Errorf("app got %v, sms got %v; want %d and %d", r.app.got(), r.sms.got(), c.app, c.sms)
+				}
+			})
+		})
+	}
+}
