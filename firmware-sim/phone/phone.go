@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -65,6 +67,22 @@ type Phone struct {
 	msgs      chan Received
 	connected chan struct{}
 	ready     chan struct{}
+
+	received   atomic.Int64
+	duplicates atomic.Int64
+}
+
+// Stats counts what a phone got: notifications shown, and second copies
+// of a page it had already shown (dropped, not shown again).
+type Stats struct {
+	Received   int64
+	Duplicates int64
+}
+
+// Stats returns the phone's counts so far. It is safe to call from any
+// goroutine.
+func (p *Phone) Stats() Stats {
+	return Stats{Received: p.received.Load(), Duplicates: p.duplicates.Load()}
 }
 
 // New checks cfg and prepares the phone.
@@ -145,6 +163,7 @@ func (p *Phone) Run(ctx context.Context) error {
 
 	var plan schedule
 	seen := newRecent(inbox)
+	pages := newRecent(inbox) // pages shown: a second copy is not shown again
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -165,6 +184,13 @@ func (p *Phone) Run(ctx context.Context) error {
 				close(p.ready)
 			}
 		case r := <-p.msgs:
+			p.receipt(r.Notification)
+			if !pages.add(pageKey(r.Notification)) {
+				p.duplicates.Add(1)
+				p.log.Debug("second copy of a page dropped", "page", r.Notification.PageID, "alarm", r.Notification.AlarmID)
+				continue
+			}
+			p.received.Add(1)
 			if p.cfg.Out != nil {
 				fmt.Fprintln(p.cfg.Out, Line(p.cfg.Staff, r.Notification, r.At))
 			}
@@ -209,6 +235,33 @@ func (p *Phone) connect(ctx context.Context) bool {
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
+}
+
+// pageKey names a page for de-duplication: its page id, or (from a
+// gateway that sends none) its alarm and step, or broadcast.
+func pageKey(n event.Notification) string {
+	switch {
+	case n.PageID != "":
+		return n.PageID
+	case n.Kind == event.KindBroadcast:
+		return "b." + n.BroadcastID
+	}
+	return n.AlarmID + "." + strconv.Itoa(n.Step)
+}
+
+// receipt confirms a page to the gateway on the reply topic, without
+// waiting: the receipt is how a page counts as delivered when the gateway
+// cannot see this phone's MQTT acknowledgement (an external broker). A
+// second copy is confirmed again: the first receipt may have been lost.
+func (p *Phone) receipt(n event.Notification) {
+	if n.PageID == "" {
+		return
+	}
+	b, err := json.Marshal(wire.ReceiptMsg{Action: wire.ActionReceived, PageID: n.PageID})
+	if err != nil {
+		return
+	}
+	p.client.Publish(p.cfg.Topics.Reply(p.cfg.Staff), 1, false, b) // paho queues it while offline
 }
 
 // Reply publishes one reply for alarmID at QoS 1 and waits (bounded) for

@@ -164,3 +164,42 @@ func TestNewAndReplyRejectBadInput(t *testing.T) {
 		t.Error("reply while not connected reported success")
 	}
 }
+
+// TestPhoneConfirmsPagesAndDropsSecondCopies: the phone sends a receipt
+// for every page it gets (a second copy too: the first receipt may have
+// been lost), shows a page once, and counts the second copy.
+func TestPhoneConfirmsPagesAndDropsSecondCopies(t *testing.T) {
+	b := brokertest.Start(t)
+	gw := brokertest.Client(t, b.URL, "gw")
+	replies := brokertest.Subscribe(t, gw, topics.Reply("wang"))
+	var mu sync.Mutex
+	var shown []string
+	p, err := New(Config{Dial: mqttconn.Dial{Broker: b.URL}, Topics: topics, Staff: "wang",
+		OnNotify: func(r Received) { mu.Lock(); shown = append(shown, r.Notification.PageID); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, p)
+	n := event.Notification{AlarmID: "a-1", Rule: "panic", Severity: event.Red, Step: 0, PageID: "a-1.0.wang"}
+	notify(t, gw, "wang", n)
+	notify(t, gw, "wang", n) // the gateway re-sent it
+	n.Step, n.PageID = 1, "a-1.1.wang"
+	notify(t, gw, "wang", n)
+	for _, want := range []string{"a-1.0.wang", "a-1.0.wang", "a-1.1.wang"} {
+		page, ok, err := wire.DecodeReceipt(brokertest.Next(t, replies, "receipt").Payload())
+		if !ok || err != nil || page != want {
+			t.Fatalf("receipt %q (%v, %v), want %q", page, ok, err, want)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); p.Stats().Received < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond) // the receipt goes out before the page is shown
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(shown, ",") != "a-1.0.wang,a-1.1.wang" {
+		t.Errorf("shown %v, want each page once", shown)
+	}
+	if st := p.Stats(); st.Received != 2 || st.Duplicates != 1 {
+		t.Errorf("stats %+v, want 2 received and 1 duplicate", st)
+	}
+}

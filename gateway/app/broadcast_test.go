@@ -54,9 +54,10 @@ func TestBroadcastToAGridCell(t *testing.T) {
 		t.Errorf("lb-0001 got %+v", cmd)
 	}
 	<-silent
-	testsvc.Eventually(t, wait, "lb-0001's ack on the broadcast", func() bool {
+	// A person's target is delivered once their phone acknowledged the page.
+	testsvc.Eventually(t, wait, "lb-0001's ack and the phones' on the broadcast", func() bool {
 		s.getJSON("/api/v1/broadcasts/"+b.ID, &b)
-		return b.Summary[broadcast.OK] == 1
+		return b.Summary[broadcast.OK] == 1 && b.Summary[broadcast.Delivered] == 2
 	})
 	status := map[string]string{}
 	for _, tg := range b.Targets {

@@ -31,13 +31,6 @@ type transport interface {
 	Ready() error
 }
 
-// handlerFunc adapts a function to the transports' Handler interfaces.
-type handlerFunc func(ctx context.Context, topic string, payload []byte) error
-
-func (f handlerFunc) Handle(ctx context.Context, topic string, payload []byte) error {
-	return f(ctx, topic, payload)
-}
-
 // parts are the gateway's pieces, built and wired but not running.
 type parts struct {
 	clock     *clock.Clock
@@ -49,6 +42,7 @@ type parts struct {
 	tracker   *devices.Tracker
 	ingest    *ingest.Ingestor
 	telemetry *telemetry.Writer // nil without influx.url
+	pages     *deliver.Ledger   // every page until the person's client confirmed it
 	webhook   *deliver.Outbox   // nil without webhook.url
 	sms       *deliver.Outbox   // nil without sms.url
 	commands  *command.Dispatcher
@@ -93,13 +87,10 @@ func (a *App) build() (_ *parts, err error) {
 	if err != nil {
 		return nil, a.errf("rules: %w", err)
 	}
-	if p.transport, err = a.newTransport(handlerFunc(func(ctx context.Context, topic string, payload []byte) error {
-		return p.ingest.Handle(ctx, topic, payload)
-	})); err != nil {
+	if p.transport, err = a.newTransport(transportHandler{p: p}); err != nil {
 		return nil, err
 	}
-	pg, err := a.pager(p)
-	if err != nil {
+	if p.pages, err = a.pages(p); err != nil {
 		return nil, err
 	}
 	if p.commands, err = command.New(command.Config{Publisher: p.transport, Topics: a.topics, Now: now,
@@ -112,14 +103,14 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("commands: %w", err)
 	}
 	if p.broadcast, err = broadcast.Open(broadcast.Config{Path: filepath.Join(cfg.DataDir, "broadcasts.db"),
-		Registry: a.reg.Get, Notifier: pg, Commander: p.commands, Now: now, Logger: a.log.With("component", "broadcast")}); err != nil {
+		Registry: a.reg.Get, Notifier: p.pages, Confirmed: true, Commander: p.commands, Now: now, Logger: a.log.With("component", "broadcast")}); err != nil {
 		return nil, a.errf("%w", err)
 	}
 	p.closers = append(p.closers, p.broadcast.Close)
 	if p.desk, err = escalate.New(escalate.Config{
 		Policies: cfg.Escalation,
 		Registry: a.reg.Get,
-		Notifier: pg,
+		Notifier: p.pages,
 		Board: board{pub: p.transport, topics: a.topics, live: func(al alarm.Alarm) {
 			p.http.PublishAlarm(al)
 			if p.telemetry != nil {
@@ -169,7 +160,7 @@ func (a *App) build() (_ *parts, err error) {
 	}
 	if p.ingest, err = ingest.New(ingest.Config{
 		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel,
-		Replies: replies{desk: p.desk}, Commands: p.commands, Transport: a.transportName(),
+		Replies: replies{desk: p.desk}, Receipts: receipts{p: p}, Commands: p.commands, Transport: a.transportName(),
 		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,
 		DedupeWindow: cfg.Ingest.DedupeWindow, Now: now, Logger: a.log.With("component", "ingest"), Registerer: a.metrics,
 	}); err != nil {
@@ -210,46 +201,7 @@ func (a *App) build() (_ *parts, err error) {
 	return p, nil
 }
 
-// pager builds the desk's pager over the transport, with the SMS fallback
-// and the webhook copy when they are configured; it opens their outboxes.
-func (a *App) pager(p *parts) (pager, error) {
-	pg := pager{mqtt: notifier{pub: p.transport, topics: a.topics}, reg: a.reg.Get, log: a.log.With("component", "pager")}
-	if pr, ok := p.transport.(presence); ok {
-		pg.online = func(id string) bool { return pr.Listening(a.topics.Notify(id)) }
-	}
-	if a.cfg.Webhook.URL == "" && a.cfg.SMS.URL == "" {
-		return pg, nil
-	}
-	m, err := deliver.NewMetrics(a.metrics)
-	if err != nil {
-		return pg, a.errf("delivery metrics: %w", err)
-	}
-	if a.cfg.Webhook.URL != "" {
-		wh, err := deliver.NewWebhook(deliver.WebhookConfig{URL: a.cfg.Webhook.URL, Secret: []byte(a.cfg.Webhook.Secret)})
-		if err != nil {
-			return pg, a.errf("%w", err)
-		}
-		if p.webhook, err = a.openOutbox(wh, m, p.clock.Now); err != nil {
-			return pg, err
-		}
-		p.closers = append(p.closers, p.webhook.Close)
-		pg.webhook = p.webhook
-	}
-	if a.cfg.SMS.URL != "" {
-		ch, err := a.smsChannel()
-		if err != nil {
-			return pg, err
-		}
-		if p.sms, err = a.openOutbox(ch, m, p.clock.Now); err != nil {
-			return pg, err
-		}
-		p.closers = append(p.closers, p.sms.Close)
-		pg.sms = p.sms
-	}
-	return pg, nil
-}
-
-func (a *App) newTransport(h handlerFunc) (transport, error) {
+func (a *App) newTransport(h transportHandler) (transport, error) {
 	cfg := a.cfg
 	if cfg.MQTT.URL != "" {
 		l, err := mqttlink.New(mqttlink.Config{

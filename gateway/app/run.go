@@ -32,6 +32,7 @@ func (a *App) Run(ctx context.Context) error {
 	p.pipe.ctx = coreCtx
 	core.Go(func() error { return p.clock.Run(coreCtx) })
 	core.Go(func() error { return p.desk.Run(coreCtx) })
+	core.Go(func() error { return p.pages.Run(coreCtx) })
 	rules := newRuleState(a.cfg.DataDir, p.pipe, p.desk.Checkpoint, a.log.With("component", "rules"))
 	if err := a.replay(coreCtx, p, rules); err != nil {
 		stopCore()

@@ -24,7 +24,9 @@ const (
 
 // Target statuses. A device target is pending until its command ack (ok,
 // failed) or timeout; unsupported when it cannot speak over MQTT (an I/O
-// module on a serial bus). A staff target is delivered or failed at once.
+// module on a serial bus). A staff target is pending until the person's
+// client confirms the page (delivered) or no channel can take it (failed);
+// with a Notifier that cannot tell, it is delivered or failed at once.
 // Targets still pending when the gateway restarts become timeout, with
 // ErrRestarted as their error: the commands they waited on are gone.
 const (
@@ -55,7 +57,7 @@ type Target struct {
 	Kind    string `json:"kind"`
 	ID      string `json:"id"`
 	Status  string `json:"status"`
-	Channel string `json:"channel,omitempty"` // what reached a person: mqtt, sms
+	Channel string `json:"channel,omitempty"` // what reaches (reached) a person: app, sms
 	CID     string `json:"cid,omitempty"`     // a device's command id
 	Error   string `json:"error,omitempty"`
 	AtMS    int64  `json:"at_ms,omitempty"` // when the status last changed

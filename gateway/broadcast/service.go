@@ -27,9 +27,14 @@ type Commander interface {
 
 // Config configures a Service; all but Now and Logger are required.
 type Config struct {
-	Path      string // the bbolt file
-	Registry  func() *registry.Registry
-	Notifier  Notifier
+	Path     string // the bbolt file
+	Registry func() *registry.Registry
+	Notifier Notifier
+	// Confirmed says the Notifier follows each page until the person's
+	// client confirms it and reports that through PageReport: a staff
+	// target then stays pending until its page is delivered. Otherwise a
+	// page the Notifier took counts as delivered at once.
+	Confirmed bool
 	Commander Commander
 	Now       func() time.Time
 	Logger    *slog.Logger
@@ -135,9 +140,15 @@ func (s *Service) Send(ctx context.Context, scope, text, by string, trusted bool
 		}
 		ch, err := s.cfg.Notifier.NotifyVia(ctx, t.ID, note)
 		t.Channel = ch
-		if err != nil {
+		switch {
+		case err != nil:
 			t.Status, t.Error = Failed, err.Error()
-		} else {
+		case s.cfg.Confirmed:
+			t.Status = Pending // until the person's client confirms it
+			if t.Channel == "" {
+				t.Channel = event.PageApp
+			}
+		default:
 			t.Status = Delivered
 		}
 	}
@@ -181,6 +192,44 @@ func (s *Service) CommandResult(cid, outcome, errText string, atMS int64) {
 		b.summarise()
 		if err := s.store.put(b); err != nil {
 			s.log.Error("broadcast target not updated", "broadcast", b.ID, "device", t.ID, "err", err)
+		}
+		return
+	}
+}
+
+// PageReport records news of a broadcast's page to a person: delivered
+// (the person's client confirmed it) or failed; a fallback to SMS only
+// changes the channel. A target already delivered stays so; one settled
+// as timed out by a restart takes the news.
+func (s *Service) PageReport(r event.PageReport) {
+	if r.BroadcastID == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, err := s.store.get(r.BroadcastID)
+	if err != nil {
+		s.log.Debug("page report for an unknown broadcast", "broadcast", r.BroadcastID, "err", err)
+		return
+	}
+	for i := range b.Targets {
+		t := &b.Targets[i]
+		if t.Kind != KindStaff || t.ID != r.Staff || t.Status == Delivered {
+			continue
+		}
+		switch r.State {
+		case event.PageDelivered:
+			t.Status, t.Error = Delivered, ""
+		case event.PageFailed:
+			t.Status, t.Error = Failed, r.Note
+		case event.PageFallenBack:
+		default:
+			return
+		}
+		t.Channel, t.AtMS = r.Channel, r.AtMS
+		b.summarise()
+		if err := s.store.put(b); err != nil {
+			s.log.Error("broadcast target not updated", "broadcast", b.ID, "staff", t.ID, "err", err)
 		}
 		return
 	}

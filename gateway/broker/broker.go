@@ -149,6 +149,9 @@ func (b *Broker) Run(ctx context.Context) error {
 	if err := srv.AddHook(&ingestHook{ctx: ctx, handler: b.cfg.Handler, log: b.log}, nil); err != nil {
 		return fmt.Errorf("broker: %w", err)
 	}
+	if err := srv.AddHook(newDeliveryHook(b.cfg), nil); err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
 	if err := srv.AddListener(b.listener("tcp", b.cfg.Listen, nil)); err != nil {
 		return fmt.Errorf("broker: listen %s: %w", b.cfg.Listen, err)
 	}

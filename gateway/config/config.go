@@ -37,7 +37,10 @@ type Config struct {
 	// member's phone number: used when the phone app is not connected to
 	// the embedded broker or an MQTT page fails.
 	SMS SMS `yaml:"sms"`
-	Log Log `yaml:"log"`
+	// Delivery is how pages are followed until the person's phone
+	// confirms them.
+	Delivery Delivery `yaml:"delivery"`
+	Log      Log      `yaml:"log"`
 
 	// registryDefault is set while Registry is the default rather than a
 	// file someone named; see RegistryOptional.
@@ -185,6 +188,15 @@ type Ingest struct {
 	DedupeWindow time.Duration `yaml:"dedupe_window"`
 }
 
+// Delivery is how pages to staff are followed until the person's client
+// confirms them (the phone's MQTT acknowledgement or its receipt).
+type Delivery struct {
+	// FallbackAfter is how long a page may wait for the phone app to
+	// confirm it before it goes to SMS (where the person has a phone
+	// number and sms: is configured).
+	FallbackAfter time.Duration `yaml:"fallback_after"`
+}
+
 // Webhook is an HTTP endpoint that receives a copy of every page, POSTed
 // as JSON and signed with HMAC-SHA256 (see gateway/deliver), through a
 // durable outbox with retries.
@@ -244,6 +256,11 @@ const (
 	DefaultJournalMaxAge     = 30 * 24 * time.Hour
 	DefaultJournalMaxBytes   = 1 << 30 // 1 GiB
 	DefaultJournalHeadroom   = 8 << 20 // 8 MiB, some 25,000 events
+	// DefaultFallbackAfter is delivery.fallback_after.
+	DefaultFallbackAfter = 30 * time.Second
+	// MinFallbackAfter and MaxFallbackAfter bound delivery.fallback_after.
+	MinFallbackAfter = time.Second
+	MaxFallbackAfter = time.Hour
 )
 
 // Default returns the configuration used when there is no file: embedded
@@ -275,6 +292,7 @@ func base() Config {
 			DedupeWindow: DefaultDedupeWindow,
 		},
 		Escalation:      escalate.DefaultPolicies(),
+		Delivery:        Delivery{FallbackAfter: DefaultFallbackAfter},
 		Log:             Log{Level: "info", Format: "text"},
 		registryDefault: true,
 	}

@@ -111,6 +111,9 @@ func TestLoadFull(t *testing.T) {
 	if c.Ingest != want {
 		t.Errorf("ingest = %+v, want %+v", c.Ingest, want)
 	}
+	if c.Delivery.FallbackAfter != 45*time.Second {
+		t.Errorf("delivery.fallback_after = %v, want 45s", c.Delivery.FallbackAfter)
+	}
 	// red is replaced whole; the others keep their defaults.
 	red := c.Escalation[event.Red].Steps
 	if len(red) != 2 || red[1].After != 30*time.Second || red[1].Staff[0] != "cmd1" || red[1].Roles[0] != registry.Police {

@@ -61,6 +61,9 @@ func (c Config) check(at func(key, format string, args ...any) Problem) []Proble
 	c.checkWebhook(k)
 	c.checkSMS(k)
 	c.checkEscalation(k)
+	if d := c.Delivery.FallbackAfter; d < MinFallbackAfter || d > MaxFallbackAfter {
+		k.add("delivery.fallback_after", "%v: want %v to %v", d, MinFallbackAfter, MaxFallbackAfter)
+	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		k.add("log.level", "%q: want debug, info, warn or error", c.Log.Level)
 	}

@@ -44,21 +44,3 @@ func IsPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
 }
-
-// notifierChannel adapts a Notifier (the MQTT pager) to a Channel.
-type notifierChannel struct {
-	name string
-	n    Notifier
-}
-
-// FromNotifier makes a Channel named name out of a Notifier, such as the
-// gateway's MQTT pager, so it can head a Chain.
-func FromNotifier(name string, n Notifier) Channel {
-	return notifierChannel{name: name, n: n}
-}
-
-func (c notifierChannel) Name() string { return c.name }
-
-func (c notifierChannel) Send(ctx context.Context, staffID string, n event.Notification) error {
-	return c.n.Notify(ctx, staffID, n)
-}

@@ -1,7 +1,16 @@
-// Package deliver gets escalation notifications to people over channels
-// other than (or after) MQTT: a signed webhook, an HTTP SMS/voice gateway,
-// and a fallback Chain of channels per person, each behind a durable
-// Outbox.
+// Package deliver gets escalation notifications to people: the page
+// Ledger follows every page to a person until that person's client
+// confirmed it (re-sending it, falling back to SMS after a deadline), and
+// the channels other than (or after) MQTT — a signed webhook, an HTTP
+// SMS/voice gateway — each sit behind a durable Outbox.
+//
+// # Pages
+//
+// A page counts as delivered only when the person's own client confirmed
+// it: the MQTT PUBACK of their phone (the embedded broker reports it), the
+// phone's receipt on its reply topic (any broker), or the SMS gateway's
+// 2xx. The Ledger (pages.db) is the Notifier the escalation desk pages
+// through; see Ledger.
 //
 // # Hand-off
 //
@@ -28,14 +37,18 @@
 //
 // # Fallback
 //
-// A Chain is a Channel that tries its channels in order for one person
-// (MQTT, then SMS, say), each attempt bounded by a timeout, and stops at
-// the first that delivers. Put a Chain behind an Outbox to make the whole
-// fallback durable and retried.
+// The Ledger falls back from the app to SMS for one person when the app
+// has not confirmed a page within FallbackAfter (at once when the
+// embedded broker knows the app is not connected). An earlier Chain,
+// which stopped at the first channel that took a page, is gone: a broker
+// taking a publish is not a person getting it.
 //
 // # Metrics
 //
 //	gridwatch_deliveries_total{channel,outcome}  attempts: ok, error, timeout, permanent; and dropped, expired, corrupt
 //	gridwatch_delivery_seconds{channel}          from queued in an outbox to delivered
 //	gridwatch_outbox_pending{channel}            notifications waiting in an outbox
+//	gridwatch_pages_total{channel,outcome}       pages: queued, delivered, resent, fallen_back, failed, duplicate, given_up, expired
+//	gridwatch_pages_pending                      pages not yet confirmed by the person's client
+//	gridwatch_page_delivery_seconds{channel}     from a page queued to its confirmation
 package deliver

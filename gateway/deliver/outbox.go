@@ -32,7 +32,7 @@ var bucketName = []byte("pending")
 type Config struct {
 	// Path of the bbolt file; one file per outbox (bbolt locks it).
 	Path string
-	// Channel sends the notifications (a Webhook, an SMS, a Chain).
+	// Channel sends the notifications (a Webhook, an SMS).
 	Channel Channel
 	// Backoff spaces the retries.
 	Backoff Backoff
@@ -52,6 +52,9 @@ type Config struct {
 	// Delivered, if set, is called from a worker after each successful
 	// delivery (to put the channel on the alarm's timeline, say).
 	Delivered func(staffID string, n event.Notification, channel string)
+	// Failed, if set, is called from a worker when a notification is given
+	// up (a permanent failure, or older than MaxAge), with the reason.
+	Failed func(staffID string, n event.Notification, channel, reason string)
 }
 
 // Validate reports every problem of the configuration at once.

@@ -94,11 +94,17 @@ func (o *Outbox) deliver(ctx context.Context, seq uint64, r *record) {
 		o.m.deliveries.WithLabelValues(o.name, outcomeDropped).Inc()
 		log.Error("delivery failed permanently; dropped", "attempts", r.Attempts+1, "err", err)
 		o.settle(seq, nil, "dropped")
+		if o.cfg.Failed != nil {
+			o.cfg.Failed(r.Staff, r.Note, o.name, err.Error())
+		}
 	case now.Sub(time.UnixMilli(r.QueuedMS)) >= o.cfg.MaxAge:
 		o.m.deliveries.WithLabelValues(o.name, outcomeExpired).Inc()
 		log.Error("delivery still failing after max age; dropped", "attempts", r.Attempts+1,
 			"max_age", o.cfg.MaxAge, "err", err)
 		o.settle(seq, nil, "expired")
+		if o.cfg.Failed != nil {
+			o.cfg.Failed(r.Staff, r.Note, o.name, "still failing after "+o.cfg.MaxAge.String()+": "+err.Error())
+		}
 	default:
 		r.Attempts++
 		wait := o.backoff.Delay(r.Attempts)

@@ -32,7 +32,7 @@ type SMSConfig struct {
 	// Body template of the request.
 	Body string
 	// Phone looks up a staff member's phone number; a staff member without
-	// one fails permanently (a Chain then falls back).
+	// one fails permanently.
 	Phone func(staffID string) (string, bool)
 	// Check, if set, looks into a 2xx JSON answer as well: the field at the
 	// dotted path Field must equal Equals (compared as text), or the send

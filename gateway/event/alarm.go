@@ -105,6 +105,11 @@ type Notification struct {
 	Kind        string `json:"kind,omitempty"`
 	BroadcastID string `json:"broadcast_id,omitempty"`
 	Text        string `json:"text,omitempty"`
+	// PageID names this page (one person, one alarm step or broadcast).
+	// The phone confirms it with {"action":"received","page_id":…} on its
+	// reply topic and may drop a second copy of the same id. An extension
+	// of the contract.
+	PageID string `json:"page_id,omitempty"`
 }
 
 // KindBroadcast marks a Notification that carries a broadcast.

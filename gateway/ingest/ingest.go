@@ -45,6 +45,12 @@ type Replies interface {
 	Reply(ctx context.Context, act event.Action) error
 }
 
+// Receipts takes staff phones' confirmations that a page arrived
+// ({"action":"received","page_id":…} on R/staff/{id}/reply).
+type Receipts interface {
+	Received(staffID, pageID string)
+}
+
 // Commands takes devices' answers to commands (R/dev/{id}/cmd/ack).
 type Commands interface {
 	// Ack reports whether the answer matched a command waiting for it.
@@ -59,6 +65,7 @@ type Config struct {
 	Devices   Devices
 	Telemetry TelemetrySink // nil: telemetry only updates device status
 	Replies   Replies       // nil: replies are refused
+	Receipts  Receipts      // nil: page receipts are only counted
 	Commands  Commands      // nil: command acks are only logged
 
 	// Transport labels the metrics ("embedded", "external").
@@ -259,6 +266,19 @@ func (in *Ingestor) telemetry(reg *registry.Registry, dev *registry.Device, topi
 func (in *Ingestor) reply(ctx context.Context, reg *registry.Registry, topic, staff string, payload []byte, now time.Time) error {
 	if _, ok := reg.Staff(staff); !ok {
 		return in.refuse(topic, "", &event.Reject{Reason: event.UnknownStaff, Err: errors.New("staff member is not in the registry")})
+	}
+	// A receipt only marks a page delivered (no store write), and a phone
+	// confirms every page of a burst: it is not spent from the reply budget,
+	// which bounds what drives the alarm store.
+	if page, ok, err := wire.DecodeReceipt(payload); ok || err != nil {
+		if err != nil {
+			return in.refuse(topic, "", err)
+		}
+		in.metrics.accepted(wire.KindReply)
+		if in.cfg.Receipts != nil {
+			in.cfg.Receipts.Received(staff, page)
+		}
+		return nil
 	}
 	if !in.staff.get(staff).spend(classEvent, now).ok {
 		in.metrics.shed(classEvent)

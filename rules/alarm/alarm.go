@@ -79,7 +79,10 @@ type Alarm struct {
 	// Undelivered maps a staff id whose page failed to the step it was
 	// paged for; the escalation desk retries them while the alarm escalates.
 	Undelivered map[string]int `json:"undelivered,omitempty"`
-	Clip        string         `json:"clip,omitempty"`
+	// Pages are the pages sent for this alarm and how far each got
+	// (queued, delivered, fallen_back, failed), in the order they went out.
+	Pages []Page `json:"pages,omitempty"`
+	Clip  string `json:"clip,omitempty"`
 	// Muted says why this alarm is recorded but pages nobody (a silence,
 	// a maintenance window, an inhibiting alarm, flapping); Test marks an
 	// installer's test mode. A later unmuted trigger unmutes it.

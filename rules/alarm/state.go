@@ -143,5 +143,6 @@ func (a *Alarm) Clone() *Alarm {
 	c.Notified = slices.Clone(a.Notified)
 	c.Undelivered = maps.Clone(a.Undelivered)
 	c.Timeline = slices.Clone(a.Timeline)
+	c.Pages = slices.Clone(a.Pages)
 	return &c
 }

@@ -31,6 +31,18 @@ type ChannelNotifier interface {
 	NotifyVia(ctx context.Context, staffID string, n event.Notification) (channel string, err error)
 }
 
+// PageTracker is a Notifier that follows each page until the person's
+// client confirms it (a delivery ledger), and reports the outcome back
+// through Desk.Report. The desk calls Sync before it stores alarms, so an
+// alarm stored as paged always has its pages in the ledger (which re-sends
+// them after a crash); pages of an alarm the store never got are sent
+// again by the journal's replay. It calls AlarmClosed once an alarm
+// closes: its pages still pending are given up.
+type PageTracker interface {
+	Sync(ctx context.Context) error
+	AlarmClosed(alarmID string)
+}
+
 // PrimaryChannel is the channel every page tries first.
 const PrimaryChannel = "mqtt"
 
@@ -104,8 +116,10 @@ type Desk struct {
 	queue chan submission
 	acts  chan actRequest
 	emerg chan emergRequest
-	ready chan struct{} // closed once Run has loaded the store
-	done  chan struct{} // closed when Run returns
+	// reports carries page outcomes from the delivery ledger to the owner.
+	reports chan event.PageReport
+	ready   chan struct{} // closed once Run has loaded the store
+	done    chan struct{} // closed when Run returns
 
 	started    atomic.Bool
 	checkpoint atomic.Uint64 // last journal event ID whose effects are stored
@@ -169,17 +183,18 @@ func New(cfg Config) (*Desk, error) {
 		return nil, err
 	}
 	d := &Desk{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		m:     m,
-		board: cfg.Board,
-		view:  newView(),
-		empty: registry.Empty(),
-		queue: make(chan submission, cfg.Queue),
-		acts:  make(chan actRequest),
-		emerg: make(chan emergRequest),
-		ready: make(chan struct{}),
-		done:  make(chan struct{}),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		m:       m,
+		board:   cfg.Board,
+		view:    newView(),
+		empty:   registry.Empty(),
+		queue:   make(chan submission, cfg.Queue),
+		acts:    make(chan actRequest),
+		emerg:   make(chan emergRequest),
+		reports: make(chan event.PageReport, cfg.Queue),
+		ready:   make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -247,6 +262,25 @@ func (d *Desk) Submit(ctx context.Context, ev event.Event, triggers []event.Trig
 		return ErrStopped
 	case <-ctx.Done():
 		return fmt.Errorf("escalation desk: submit event %d: %w", ev.ID, ctx.Err())
+	}
+}
+
+// Report hands the desk news of one page from the delivery ledger
+// (delivered, fallen back to SMS, failed); the desk writes it on the
+// alarm's page list and timeline. News of an alarm the desk no longer
+// holds open is dropped, and the ledger told the alarm is closed. It
+// blocks only while the queue is full, until ctx is done.
+func (d *Desk) Report(ctx context.Context, r event.PageReport) error {
+	if r.AlarmID == "" || r.PageID == "" {
+		return fmt.Errorf("escalation desk: page report without an alarm or page id: %+v", r)
+	}
+	select {
+	case d.reports <- r:
+		return nil
+	case <-d.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return fmt.Errorf("escalation desk: page report %s: %w", r.PageID, ctx.Err())
 	}
 }
 

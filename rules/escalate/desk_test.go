@@ -35,6 +35,7 @@ func TestRedEscalatesStepByStepUntilAck(t *testing.T) {
 			EventMS: ev.TS, DeadlineMS: t0.Add(60 * time.Second).UnixMilli(), Count: 1,
 		}
 		for _, p := range pages {
+			want.PageID = PageID(a.ID, 0, p.staff) // one page per person and step
 			if !reflect.DeepEqual(p.n, want) || !p.at.Equal(t0) {
 				t.Fatalf("page to %s at %v = %+v\nwant %+v at %v", p.staff, p.at, p.n, want, t0)
 			}

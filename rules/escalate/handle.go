@@ -172,5 +172,6 @@ func (o *owner) changed(a *alarm.Alarm) {
 			delete(o.byKey, k)
 		}
 		o.d.m.open.WithLabelValues(string(a.Severity)).Dec()
+		o.pagesDone(a.ID)
 	}
 }

@@ -63,7 +63,7 @@ func (o *owner) sendStep(a *alarm.Alarm, steps []Step, i int, late bool, nowMS i
 	a.Timeline = append(a.Timeline, alarm.Entry{At: nowMS, Kind: alarm.EntryNotified, Step: i, Staff: who, Late: late})
 	for _, id := range who {
 		a.Notified = append(a.Notified, id)
-		o.page(a, id, n, 0, nowMS)
+		o.page(a, id, withPage(n, PageID(a.ID, i, id)), 0, nowMS)
 	}
 	if len(who) > 0 {
 		o.armRepeat(a, i)
@@ -154,6 +154,11 @@ func (o *owner) page(a *alarm.Alarm, staff string, n event.Notification, attempt
 	if err == nil {
 		o.d.m.notifications.WithLabelValues(channel, "ok").Inc()
 		delete(a.Undelivered, staff)
+		state := event.PageQueued
+		if channel != PrimaryChannel {
+			state = event.PageFallenBack // went to SMS at once; the fallback entry follows
+		}
+		a.Paged(n.PageID, staff, n.Step, pageChannel(channel), state, nowMS)
 		if channel != PrimaryChannel {
 			a.Timeline = append(a.Timeline, alarm.Entry{At: nowMS, Kind: alarm.EntryFallback, By: staff, Channel: channel, Step: n.Step})
 			return true
@@ -224,8 +229,31 @@ func (o *owner) fire(d due, now time.Time) {
 		if step < len(steps) {
 			late = now.UnixMilli()-(a.RaisedMS+steps[step].After.Milliseconds()) > lateGrace.Milliseconds()
 		}
-		if o.page(a, d.staff, o.notification(o.d.registry(), a, steps, step, late), d.attempt, now.UnixMilli()) {
+		n := withPage(o.notification(o.d.registry(), a, steps, step, late), PageID(a.ID, step, d.staff))
+		if o.page(a, d.staff, n, d.attempt, now.UnixMilli()) {
 			o.changed(a)
 		}
 	}
+}
+
+// PageID names the page of step of an alarm to one person. It is the same
+// every time that page is made, so a step re-sent after a crash (the
+// journal replays the raise) is the same page to the delivery ledger and
+// to the phone, which drop the second copy.
+func PageID(alarmID string, step int, staff string) string {
+	return alarmID + "." + strconv.Itoa(step) + "." + staff
+}
+
+// withPage is n named as page id.
+func withPage(n event.Notification, id string) event.Notification {
+	n.PageID = id
+	return n
+}
+
+// pageChannel names a Notifier's channel as an alarm's page shows it.
+func pageChannel(ch string) string {
+	if ch == PrimaryChannel || ch == "" {
+		return event.PageApp
+	}
+	return ch
 }

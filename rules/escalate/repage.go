@@ -2,6 +2,7 @@ package escalate
 
 import (
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gridwatch/gridwatch/rules/alarm"
@@ -81,7 +82,8 @@ func (o *owner) repage(a *alarm.Alarm, who []string, i int, why string, now time
 	steps := o.d.cfg.Policies[a.Severity].Steps
 	n := o.notification(o.d.registry(), a, steps, min(i, len(steps)-1), false)
 	for _, id := range who {
-		o.page(a, id, n, maxAttempts-1, nowMS)
+		// A re-page is a new page: its own id, so the phone shows it again.
+		o.page(a, id, withPage(n, PageID(a.ID, i, id)+".r"+strconv.FormatInt(nowMS, 10)), maxAttempts-1, nowMS)
 	}
 	a.Timeline = append(a.Timeline, alarm.Entry{At: nowMS, Kind: alarm.EntryRepaged, Step: i, Staff: who, Note: why})
 	o.d.m.repages.WithLabelValues(string(a.Severity), why).Inc()

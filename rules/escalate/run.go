@@ -84,6 +84,8 @@ func (d *Desk) Run(ctx context.Context) error {
 			o.act(r)
 		case r := <-d.emerg:
 			r.reply <- o.setEmergency(r)
+		case r := <-d.reports:
+			o.reportBurst(r)
 		case <-o.timer.C:
 			o.wake()
 		}
@@ -208,7 +210,11 @@ func (o *owner) flush() error {
 		return nil
 	}
 	batch := slices.SortedFunc(maps.Values(o.dirty), func(a, b *alarm.Alarm) int { return strings.Compare(a.ID, b.ID) })
-	if err := o.d.cfg.Store.Save(batch, o.applied); err != nil {
+	err := o.syncPages()
+	if err == nil {
+		err = o.d.cfg.Store.Save(batch, o.applied)
+	}
+	if err != nil {
 		o.saveFails++
 		wait := min(time.Second<<min(o.saveFails-1, 5), saveBackoffMax)
 		o.flushAt = o.d.cfg.Now().Add(wait).UnixMilli()

@@ -14,6 +14,7 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"button.pressed","ts":1732345678123,"seq":42,"data":{"k":"v"}}`,
 		`{"battery_v":12.4,"mains":true}`, `online`, `{"alarm_id":"A1","action":"ack"}`,
 		`{"cid":"c-1","ok":true,"error":""}`, `[`, `null`, `{"ts":1e400}`,
+		`{"action":"received","page_id":"A1.0.wang"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -33,6 +34,8 @@ func FuzzDecode(f *testing.F) {
 		_, err = DecodeReply("s", payload, 1)
 		check(err)
 		_, err = DecodeCommandAck("d", payload)
+		check(err)
+		_, _, err = DecodeReceipt(payload)
 		check(err)
 	})
 }

@@ -15,6 +15,13 @@ type ReplyMsg struct {
 	Note    string `json:"note,omitempty"`
 }
 
+// ReceiptMsg is a phone's receipt of a page on R/staff/{id}/reply:
+// Action is ActionReceived.
+type ReceiptMsg struct {
+	Action string `json:"action"`
+	PageID string `json:"page_id"`
+}
+
 // CommandMsg is the payload of R/dev/{id}/cmd.
 type CommandMsg struct {
 	CID  string         `json:"cid"`

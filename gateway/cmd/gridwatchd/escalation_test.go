@@ -101,8 +101,15 @@ func TestKill9MidEscalation(t *testing.T) {
 	if got := notifiedSteps(a); got[0] != 1 || got[1] != 1 || got[2] != 0 {
 		t.Errorf("after the second restart, steps sent %v, want step 0 and 1 once each, step 2 not yet", got)
 	}
-	if n := phones.count("zhao"); n != 1 {
-		t.Errorf("zhao paged %d times, want once", n)
+	// A page whose delivery was not yet on disk at the kill may come
+	// again, with the same page id (the phone shows it once); a second
+	// step 1 would be a new page.
+	pages := map[string]bool{}
+	for _, n := range phones.get("zhao") {
+		pages[n.PageID] = true
+	}
+	if len(pages) != 1 {
+		t.Errorf("zhao got %d pages (%d copies), want one", len(pages), phones.count("zhao"))
 	}
 	if a.State != alarm.Open {
 		t.Errorf("state %s, want open", a.State)
