@@ -10,6 +10,9 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
+// pagesFile is the page ledger in the data directory.
+const pagesFile = "pages.db"
+
 // presence is a transport that can tell whether a staff phone is
 // listening on its notify topic (the embedded broker can; an external one
 // cannot).
@@ -24,7 +27,7 @@ type presence interface {
 // page: the desk for alarms, the broadcast service for broadcasts.
 func (a *App) pages(p *parts) (*deliver.Ledger, error) {
 	lc := deliver.LedgerConfig{
-		Path: filepath.Join(a.cfg.DataDir, "pages.db"),
+		Path: filepath.Join(a.cfg.DataDir, pagesFile),
 		App:  notifier{pub: p.transport, topics: a.topics},
 		Channels: func(id string) []string {
 			order := registry.DefaultChannels

@@ -142,6 +142,18 @@ func ResetAlarmStore(cfg config.Config, now time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("alarms reset: new store: %w", err)
 	}
-	return fmt.Sprintf("alarm store reset: %s set aside as %s; the new store starts after journal event %d "+
-		"(alarms that were open are not restored; their events stay in the journal)", path, aside, last), nil
+	report := fmt.Sprintf("alarm store reset: %s set aside as %s; the new store starts after journal event %d "+
+		"(alarms that were open are not restored; their events stay in the journal)", path, aside, last)
+	// The page ledger's pages belong to the alarms just set aside: left
+	// in place, they would page people again for alarms nobody can
+	// acknowledge any more.
+	pages := filepath.Join(cfg.DataDir, pagesFile)
+	if _, err := os.Stat(pages); err == nil {
+		pagesAside, err := boltfile.SetAside(pages, now)
+		if err != nil {
+			return report, fmt.Errorf("alarms reset: the page ledger: %w", err)
+		}
+		report += fmt.Sprintf("; the page ledger %s, whose pages were for those alarms, set aside as %s", pages, pagesAside)
+	}
+	return report, nil
 }

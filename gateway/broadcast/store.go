@@ -25,16 +25,8 @@ type store struct{ db *bbolt.DB }
 // error in the log: the history of broadcasts is worth less than a
 // gateway that starts.
 func openStore(path string, now time.Time, log *slog.Logger) (*store, error) {
-	db, err := boltfile.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
-	if errors.Is(err, boltfile.ErrCorrupt) {
-		to, serr := boltfile.SetAside(path, now)
-		if serr != nil {
-			return nil, fmt.Errorf("broadcast store: %w (and it could not be set aside: %w)", err, serr)
-		}
-		log.Error("BROADCAST STORE DAMAGED: set aside and started empty; the history of earlier broadcasts is in the file set aside",
-			"file", path, "set_aside_as", to, "err", err)
-		db, err = boltfile.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
-	}
+	db, err := boltfile.OpenReplaceable(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second}, now, log,
+		"the broadcast store; the history of earlier broadcasts is in the file set aside")
 	if err != nil {
 		return nil, fmt.Errorf("broadcast store: %w", err)
 	}

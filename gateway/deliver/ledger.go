@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/internal/boltfile"
 	"github.com/prometheus/client_golang/prometheus"
 	bolt "go.etcd.io/bbolt"
 )
@@ -186,7 +187,8 @@ func OpenLedger(cfg LedgerConfig) (*Ledger, error) {
 		return nil, err
 	}
 	l.m = m
-	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{Timeout: openTimeout})
+	db, err := boltfile.OpenReplaceable(cfg.Path, 0o600, &bolt.Options{Timeout: openTimeout}, cfg.Now(), l.log,
+		"the page ledger; pages not yet confirmed are no longer re-sent (each alarm's timeline still lists its pages)")
 	if err != nil {
 		return nil, fmt.Errorf("page ledger: open %s: %w", cfg.Path, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/internal/boltfile"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -133,7 +134,8 @@ func Open(cfg Config) (*Outbox, error) {
 	if o.m == nil {
 		o.m, _ = NewMetrics(nil)
 	}
-	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{Timeout: openTimeout})
+	db, err := boltfile.OpenReplaceable(cfg.Path, 0o600, &bolt.Options{Timeout: openTimeout}, cfg.Now(), o.log,
+		"the "+o.name+" outbox; notifications waiting in it are not sent")
 	if err != nil {
 		return nil, fmt.Errorf("outbox %s: open %s: %w", o.name, cfg.Path, err)
 	}
