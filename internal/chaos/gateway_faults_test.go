@@ -19,15 +19,25 @@ func TestChaosKill9(t *testing.T) {
 	s := newSite(t, siteOpts{boxes: boxesFor(time.Duration(kills) * 8 * time.Second)})
 	ps := up(t, s)
 	l := startLoad(s, pressRate)
-	for range kills {
+	fault := fmt.Sprintf("1 kill -9 ×%d", kills)
+	for i := range kills {
 		pause(time.Second, 4*time.Second)
 		s.gw.Kill()
 		pause(0, time.Second)
-		s.gw.Start()
+		if err := s.gw.StartErr(); err != nil {
+			v := verdict{Fault: fault}
+			v.fail("the gateway would not start again after kill %d: %v", i+1, err)
+			if out := s.gw.LastOutput(); panicked(out) {
+				v.note("it panicked: %s", panicLine(out))
+			}
+			table.add(t, v)
+			l.stop()
+			return
+		}
 	}
 	time.Sleep(2 * time.Second)
 	presses := l.stop()
-	v := settle(s, fmt.Sprintf("1 kill -9 ×%d", kills), presses, ps, nil, settleWithin)
+	v := settle(s, fault, presses, ps, nil, settleWithin)
 	table.add(t, v)
 }
 
