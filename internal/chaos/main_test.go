@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -112,6 +113,8 @@ func (r *results) print(w io.Writer, took time.Duration) {
 		mode = "full suite"
 	}
 	fmt.Fprintf(w, "\ngridwatch chaos report (%s, %s, took %v)\n", mode, time.Now().UTC().Format(time.RFC3339), took.Round(time.Second))
+	// By fault number (the tests run in file order).
+	slices.SortStableFunc(r.rows, func(a, b verdict) int { return strings.Compare(a.Fault[:1], b.Fault[:1]) })
 	fmt.Fprintf(w, header, "fault", "sent", "acked", "alarms", "pages", "lost", "dup", "inv", "unack", "worst", "verdict")
 	for _, v := range r.rows {
 		fmt.Fprintln(w, v.line())
