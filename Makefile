@@ -31,10 +31,11 @@ test-deps: ## Install what the tests need (mosquitto, influxd 1.8 in .cache/bin)
 check: ## gofmt, go vet, staticcheck and govulncheck (scripts/check.sh; tools pinned, in .cache)
 	bash scripts/check.sh
 
-test: test-deps ## Install test deps, check, then run every test with -race against real services
-	$(MAKE) --no-print-directory check
+test: test-deps ## Install test deps, check, then run every test with -race against real services (both run; fails if either fails)
+	@rc=0; $(MAKE) --no-print-directory check || rc=$$?; \
 	GRIDWATCH_REQUIRE_SERVICES=1 GRIDWATCH_INFLUXD=$(INFLUXD) \
-		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./... || rc=$$?; \
+	exit $$rc
 
 chaos: test-deps ## The whole fault suite under load (internal/chaos); table in chaos-report.txt
 	GRIDWATCH_CHAOS=full GRIDWATCH_REQUIRE_SERVICES=1 GRIDWATCH_INFLUXD=$(INFLUXD) \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # check.sh is `make check`: gofmt, go vet, staticcheck and govulncheck.
-# It fails on the first of them that finds something.
+# Each runs even if one before it failed; the script fails at the end,
+# naming every check that did.
 #
 # staticcheck and govulncheck are pinned and installed from the Go module
 # proxy into .cache/tools/NAME@VERSION (git-ignored) the first time.
@@ -66,25 +67,33 @@ vulndb() {
 	printf 'file://%s\n' "$out"
 }
 
+failed=()
+
 say "gofmt"
 files=$(find . -path ./.cache -prune -o -path ./.git -prune -o -name '*.go' -print0 | xargs -0 -r gofmt -l)
 if [ -n "$files" ]; then
 	say "these files are not formatted (run gofmt -w):"
 	printf '%s\n' "$files"
-	exit 1
+	failed+=(gofmt)
 fi
 
 say "go vet"
-go vet ./...
+go vet ./... || failed+=("go vet")
 
 say "staticcheck $STATICCHECK_VERSION"
-"$(tool honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION")" ./...
+"$(tool honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION")" ./... || failed+=(staticcheck)
 
 say "govulncheck $GOVULNCHECK_VERSION"
 govulncheck=$(tool golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION")
 if ! db=$(vulndb); then
 	say "govulncheck did NOT run: no vulnerability database (vuln.go.dev unreachable and no local copy could be built)" >&2
+	failed+=("govulncheck (did not run)")
+else
+	"$govulncheck" -db "$db" ./... || failed+=(govulncheck)
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+	say "FAILED: ${failed[*]}" >&2
 	exit 1
 fi
-"$govulncheck" -db "$db" ./...
 say "all passed"

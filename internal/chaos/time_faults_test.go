@@ -145,7 +145,7 @@ func TestChaosClockSteps(t *testing.T) {
 	offset := filepath.Join(t.TempDir(), "clock-offset")
 	set := func(d string) {
 		t.Helper()
-		if err := os.WriteFile(offset+".tmp", []byte(d+"\n"), 0o600); err != nil {
+		if err := os.WriteFile(offset+".tmp", []byte(d), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.Rename(offset+".tmp", offset); err != nil {
