@@ -113,13 +113,17 @@ func TestChaosStaffOffline(t *testing.T) {
 	v.Notes = append(v.Notes, checkLater.Notes...)
 	v.Failed = v.Failed || checkLater.Failed
 
-	// Order: what the phone got after it came back, in arrival order.
+	// Order: what the phone got after it came back, in arrival order, each
+	// page at its first arrival (a repeat of an earlier page is not an
+	// inversion).
 	var lastRaised int64
 	inversions, queued := 0, 0
+	seen := map[string]bool{}
 	for _, r := range ps[away].receipts() {
-		if r.At.Before(back) || r.Rule != "panic" || r.Step != 0 {
+		if r.At.Before(back) || r.Rule != "panic" || r.Step != 0 || seen[r.AlarmID] {
 			continue
 		}
+		seen[r.AlarmID] = true
 		queued++
 		if r.RaisedMS < lastRaised {
 			inversions++
