@@ -11,9 +11,11 @@ BENCHTIME ?= 1s
 # How long `make fuzz` runs each fuzz target.
 FUZZTIME ?= 10s
 TEST_TIMEOUT ?= 25m
+# `make chaos` runs the whole fault suite (internal/chaos); it takes ~20 minutes.
+CHAOS_TIMEOUT ?= 45m
 INFLUXD := $(CURDIR)/.cache/bin/influxd
 
-.PHONY: help build test-deps check test bench demo fuzz clean
+.PHONY: help build test-deps check test chaos bench demo fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,15 +28,19 @@ build: ## Build every package, and bin/gridwatchd and bin/gridsim
 test-deps: ## Install what the tests need (mosquitto, influxd 1.8 in .cache/bin) if missing
 	bash scripts/test-deps.sh
 
-check: ## gofmt (fails on unformatted files) and go vet
-	@files=$$(find . -path ./.cache -prune -o -path ./.git -prune -o -name '*.go' -print0 | xargs -0 -r gofmt -l); \
-	if [ -n "$$files" ]; then echo "gofmt: these files are not formatted (run gofmt -w):"; echo "$$files"; exit 1; fi
-	$(GO) vet ./...
+check: ## gofmt, go vet, staticcheck and govulncheck (scripts/check.sh; tools pinned, in .cache)
+	bash scripts/check.sh
 
-test: test-deps ## Install test deps, check, then run every test with -race against real services
-	$(MAKE) --no-print-directory check
+test: test-deps ## Install test deps, check, then run every test with -race against real services (both run; fails if either fails)
+	@rc=0; $(MAKE) --no-print-directory check || rc=$$?; \
 	GRIDWATCH_REQUIRE_SERVICES=1 GRIDWATCH_INFLUXD=$(INFLUXD) \
-		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./... || rc=$$?; \
+	exit $$rc
+
+chaos: test-deps ## The whole fault suite under load (internal/chaos); table in chaos-report.txt
+	GRIDWATCH_CHAOS=full GRIDWATCH_REQUIRE_SERVICES=1 GRIDWATCH_INFLUXD=$(INFLUXD) \
+		GRIDWATCH_CHAOS_REPORT=$(CURDIR)/chaos-report.txt \
+		$(GO) test -count=1 -timeout $(CHAOS_TIMEOUT) -v -run 'TestChaos' ./internal/chaos/
 
 bench: ## Run the hot-path benchmarks (BENCH_PKGS, BENCHTIME)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(BENCH_PKGS)

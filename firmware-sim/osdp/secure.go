@@ -39,7 +39,7 @@ func (p *PD) secure(f wire.Frame, raw []byte, base wire.Frame) []byte {
 	if p.key == nil {
 		return nak(wire.NakSCBUnsupp)
 	}
-	if f.SCB == nil || len(f.SCB) < 2 {
+	if len(f.SCB) < 2 {
 		return nak(wire.NakSecurity) // clear text inside a session
 	}
 	switch typ := f.SCB[1]; {
