@@ -5,6 +5,11 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
 GO ?= go
+# go.mod names the toolchain with the latest security fixes (toolchain
+# go1.26.10: govulncheck finds x509 and net/http holes in 1.26.8). auto lets
+# an older local Go fetch it from the Go module proxy; set GOTOOLCHAIN=local
+# in the environment to refuse.
+export GOTOOLCHAIN ?= auto
 # Packages on the alarm and telemetry hot path; `make bench` runs their benchmarks.
 BENCH_PKGS ?= ./drivers/mqtt/wire ./gateway/ingest ./gateway/journal ./gateway/telemetry ./rules/engine ./rules/escalate
 BENCHTIME ?= 1s

@@ -133,7 +133,7 @@ func TestBadAnchorIsNoShift(t *testing.T) {
 func TestOffsetWall(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "offset")
 	w := NewOffsetWall(path)
-	if d := w.Now().Sub(time.Now()).Abs(); d > time.Second {
+	if d := time.Until(w.Now()).Abs(); d > time.Second {
 		t.Fatalf("no file: offset %v", d)
 	}
 	if err := os.WriteFile(path, []byte("-1h\n"), 0o600); err != nil {

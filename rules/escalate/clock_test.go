@@ -17,7 +17,6 @@ type wallClock struct{ off atomic.Int64 }
 
 func (w *wallClock) Now() time.Time          { return time.Now().Add(time.Duration(w.off.Load())) }
 func (w *wallClock) step(d time.Duration)    { w.off.Add(int64(d)) }
-func noBoot() (string, time.Duration, bool)  { return "", 0, false }
 func withNow(now func() time.Time) rigOption { return func(c *Config) { c.Now = now } }
 func withShift(d time.Duration) rigOption    { return func(c *Config) { c.Shift = d } }
 
