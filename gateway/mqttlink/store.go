@@ -27,6 +27,17 @@ type outboundStore struct{ paho.Store }
 // inbound reports whether key names paho's record of a received packet.
 func inbound(key string) bool { return strings.HasPrefix(key, "i.") }
 
+// Open opens the store and removes the inbound records an older gateway
+// (or a crash of one) left behind, which nothing would delete otherwise.
+func (s outboundStore) Open() {
+	s.Store.Open()
+	for _, key := range s.Store.All() {
+		if inbound(key) {
+			s.Store.Del(key)
+		}
+	}
+}
+
 // Put keeps outbound packets only.
 func (s outboundStore) Put(key string, m packets.ControlPacket) {
 	if inbound(key) {
