@@ -35,7 +35,7 @@ func cmdScenario(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return exitUsage
 		}
 	}
-	dial, err := c.sharedDial("scenario")
+	dial, err := c.dial()
 	if err != nil {
 		fmt.Fprintf(stderr, "gridsim scenario: %v\n", err)
 		return exitUsage

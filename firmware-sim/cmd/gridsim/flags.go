@@ -66,7 +66,7 @@ func (c *common) dial() (mqttconn.Dial, error) {
 }
 
 // sharedDial is dial for commands whose clients publish for many devices
-// at once (bench, scenario): they cannot log in as each device.
+// at once (bench): they cannot log in as each device.
 func (c *common) sharedDial(cmd string) (mqttconn.Dial, error) {
 	if c.login == "self" {
 		return mqttconn.Dial{}, fmt.Errorf("-login self: %s publishes for many devices on shared connections, which per-id ACLs refuse; "+

@@ -118,8 +118,8 @@ func buildGridwatchd(t *testing.T) string {
 // with anonymous logins off. With one shared login (-username) a phone
 // cannot subscribe to its notifications and a press raises nothing: the
 // per-id ACLs refuse them. With -login self -credentials each device and
-// phone logs in as its own id, a press pages the phone and a fleet comes
-// online. Each case has a gateway of its own: the shared login's phone
+// phone logs in as its own id: a press pages the phone, a scenario passes
+// and a fleet comes online. Each case has a gateway of its own: the shared login's phone
 // session holds the client id phone-wang, which the broker then refuses to
 // wang himself (a client id is bound to the user that holds it).
 func TestPerIDLogins(t *testing.T) {
@@ -173,6 +173,11 @@ func TestPerIDLogins(t *testing.T) {
 		testsvc.Eventually(t, loginPatience, "wang paged for lb-0002", func() bool {
 			return strings.Contains(out.String(), "device lb-0002")
 		})
+
+		// A scenario: its phone and its device log in as themselves.
+		if code, stdout, stderr := gridsim(t, "scenario", "testdata/pass.yaml", br, rootFlag, "-login=self", "-credentials="+creds); code != exitOK {
+			t.Errorf("scenario with -login self: exit %d\n%s%s", code, stdout, stderr)
+		}
 
 		// A fleet: every device logs in as itself, lb-0002 with its line of
 		// a credentials file, lb-0001 (not in that file) with -password.
