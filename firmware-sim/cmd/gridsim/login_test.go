@@ -215,3 +215,28 @@ func get(t *testing.T, url string) string {
 	_, _ = b.ReadFrom(resp.Body)
 	return b.String()
 }
+
+// TestLoginFlags: contradictory login flags are usage errors, found before
+// anything connects.
+func TestLoginFlags(t *testing.T) {
+	creds := filepath.Join(t.TempDir(), "creds")
+	if err := os.WriteFile(creds, []byte("lb-0001 pw\nlb-0001 again\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	br := "-broker=tcp://127.0.0.1:1" // nothing listens: a usage error must come first
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"press", "lb-0001", br, "-login=bogus"}, `-login "bogus": want shared or self`},
+		{[]string{"press", "lb-0001", br, "-credentials=" + creds}, "-credentials needs -login self"},
+		{[]string{"phone", "wang", br, "-login=self", "-username=gridsim"}, "leave out -username"},
+		{[]string{"run", "-registry=testdata/registry.yaml", br, "-login=self", "-credentials=" + creds}, "lb-0001 already has a password on line 1"},
+		{[]string{"bench", "-registry=testdata/registry.yaml", br, "-login=self"}, "bench publishes for many devices"},
+	} {
+		code, _, stderr := gridsim(t, tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("gridsim %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr, exitUsage, tc.want)
+		}
+	}
+}
