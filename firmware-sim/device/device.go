@@ -101,7 +101,8 @@ func New(cfg Config, reg *registry.Device) (*Device, error) {
 		cmds:      make(chan paho.Message, commandQueue),
 		ready:     make(chan struct{}),
 	}
-	o := cfg.Dial.Options(reg.ID).
+	// With per-id logins (Dial.PerID) the device logs in as its own id.
+	o := cfg.Dial.As(reg.ID).Options(reg.ID).
 		SetCleanSession(true).
 		SetWill(cfg.Topics.State(reg.ID), wire.Offline, 1, true).
 		SetOnConnectHandler(func(paho.Client) {

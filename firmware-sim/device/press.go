@@ -53,6 +53,7 @@ func Press(ctx context.Context, r PressRequest) (Pressed, error) {
 	if err := r.Dial.Validate(); err != nil {
 		return Pressed{}, err
 	}
+	r.Dial = r.Dial.As(r.Device) // with per-id logins, as the device itself
 	c := paho.NewClient(r.Dial.Options(oneShotID("gridsim-press")).SetAutoReconnect(false))
 	if err := r.Dial.Connect(ctx, c); err != nil {
 		return Pressed{}, err

@@ -25,9 +25,15 @@ const (
 // Dial says where the broker is and how to log in. The zero timeouts take
 // the defaults above.
 type Dial struct {
-	Broker         string // tcp://host:port, ssl://host:port, ws://...
-	Username       string
-	Password       string
+	Broker   string // tcp://host:port, ssl://host:port, ws://...
+	Username string
+	Password string
+	// PerID makes each client log in as the id it acts for (As): the
+	// username is the device or staff id, the password Passwords[id], or
+	// Password for ids not in Passwords. A broker with per-id ACLs, such as
+	// gridwatchd's embedded one with anonymous logins off, wants this.
+	PerID          bool
+	Passwords      map[string]string
 	ConnectTimeout time.Duration
 	AckTimeout     time.Duration
 }
@@ -65,6 +71,19 @@ func (d Dial) Ack() time.Duration {
 		return d.AckTimeout
 	}
 	return DefaultAckTimeout
+}
+
+// As is the dial of a client acting as id (a device or staff id): with
+// PerID it logs in as id, otherwise d is returned unchanged.
+func (d Dial) As(id string) Dial {
+	if !d.PerID {
+		return d
+	}
+	d.Username = id
+	if pw, ok := d.Passwords[id]; ok {
+		d.Password = pw
+	}
+	return d
 }
 
 // Options returns client options for clientID: auto-reconnect on, bounded

@@ -76,7 +76,8 @@ func NewRunner(cfg Config, s *Script) (*Runner, error) {
 // run is the state of one play of the script.
 type run struct {
 	*Runner
-	pub      paho.Client
+	pub      paho.Client            // publishes for every device (shared logins)
+	pubs     map[string]paho.Client // one client per device (Dial.PerID)
 	phones   map[string]*phone.Phone
 	inboxes  map[string]*inbox
 	seq      map[string]int64
@@ -98,7 +99,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	for _, staff := range r.script.Phones() {
 		box := newInbox()
 		p, err := phone.New(phone.Config{
-			Dial: r.cfg.Dial, Topics: r.cfg.Topics, Staff: staff, Fresh: true,
+			Dial: r.cfg.Dial.As(staff), Topics: r.cfg.Topics, Staff: staff, Fresh: true,
 			ClientID: uniqueID("gridsim-scn-" + staff),
 			OnNotify: box.put, Logger: r.cfg.Logger,
 		})
@@ -108,11 +109,10 @@ func (r *Runner) Run(ctx context.Context) error {
 		st.phones[staff], st.inboxes[staff] = p, box
 		wg.Go(func() { _ = p.Run(ctx) })
 	}
-	st.pub = paho.NewClient(r.cfg.Dial.Options(uniqueID("gridsim-scn")))
-	if err := r.cfg.Dial.Connect(ctx, st.pub); err != nil {
-		return fmt.Errorf("scenario: %w", err)
+	defer st.disconnectPublishers()
+	if err := st.connectPublishers(ctx); err != nil {
+		return err
 	}
-	defer st.pub.Disconnect(uint(mqttconn.DisconnectQuiesce / time.Millisecond))
 	if err := st.waitPhones(ctx); err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func (st *run) publishEvent(ctx context.Context, step Step) error {
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
-	if err := st.cfg.Dial.Publish(ctx, st.pub, st.cfg.Topics.Event(step.Device), 1, false, b); err != nil {
+	if err := st.cfg.Dial.Publish(ctx, st.publisher(step.Device), st.cfg.Topics.Event(step.Device), 1, false, b); err != nil {
 		return err
 	}
 	st.printf("%s  %s seq=%d (acked in %v)", step.Device, step.Event, seq, time.Since(now).Round(time.Microsecond))
@@ -208,7 +208,7 @@ func (st *run) publishTelemetry(ctx context.Context, step Step) error {
 	if err != nil {
 		return fmt.Errorf("encode telemetry: %w", err)
 	}
-	if err := st.cfg.Dial.Publish(ctx, st.pub, st.cfg.Topics.Telemetry(step.Device), 1, false, b); err != nil {
+	if err := st.cfg.Dial.Publish(ctx, st.publisher(step.Device), st.cfg.Topics.Telemetry(step.Device), 1, false, b); err != nil {
 		return err
 	}
 	st.printf("%s  telemetry %s", step.Device, string(b))
@@ -284,4 +284,46 @@ func uniqueID(prefix string) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return prefix + "-" + hex.EncodeToString(b[:])
+}
+
+// connectPublishers connects the client that publishes for every device,
+// or with per-id logins (Dial.PerID) one client per device, logged in as
+// that device.
+func (st *run) connectPublishers(ctx context.Context) error {
+	if !st.cfg.Dial.PerID {
+		st.pub = paho.NewClient(st.cfg.Dial.Options(uniqueID("gridsim-scn")))
+		if err := st.cfg.Dial.Connect(ctx, st.pub); err != nil {
+			st.pub = nil
+			return fmt.Errorf("scenario: %w", err)
+		}
+		return nil
+	}
+	st.pubs = map[string]paho.Client{}
+	for _, dev := range st.script.Devices() {
+		d := st.cfg.Dial.As(dev)
+		c := paho.NewClient(d.Options(uniqueID("gridsim-scn-" + dev)))
+		if err := d.Connect(ctx, c); err != nil {
+			return fmt.Errorf("scenario: device %s: %w", dev, err)
+		}
+		st.pubs[dev] = c
+	}
+	return nil
+}
+
+// publisher is the client that publishes for device.
+func (st *run) publisher(device string) paho.Client {
+	if c, ok := st.pubs[device]; ok {
+		return c
+	}
+	return st.pub
+}
+
+func (st *run) disconnectPublishers() {
+	quiesce := uint(mqttconn.DisconnectQuiesce / time.Millisecond)
+	if st.pub != nil {
+		st.pub.Disconnect(quiesce)
+	}
+	for _, c := range st.pubs {
+		c.Disconnect(quiesce)
+	}
 }

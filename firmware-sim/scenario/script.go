@@ -94,6 +94,20 @@ func (m Match) String() string {
 	return s + "}"
 }
 
+// Devices returns the distinct ids of the devices the script publishes
+// for, in order of first use.
+func (s *Script) Devices() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, st := range s.Steps {
+		if st.Device != "" && !seen[st.Device] {
+			seen[st.Device] = true
+			out = append(out, st.Device)
+		}
+	}
+	return out
+}
+
 // Phones returns the distinct staff ids the script's phones belong to, in
 // order of first use.
 func (s *Script) Phones() []string {

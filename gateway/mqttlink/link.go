@@ -149,7 +149,7 @@ func (l *Link) Run(ctx context.Context) error {
 			l.cfg.Logger.Warn("external broker connection lost", "url", l.cfg.URL, "err", err)
 		})
 	if l.cfg.DataDir != "" {
-		opts.SetStore(paho.NewFileStore(filepath.Join(l.cfg.DataDir, "mqtt-store")))
+		opts.SetStore(outboundStore{paho.NewFileStore(filepath.Join(l.cfg.DataDir, "mqtt-store"))})
 	}
 	l.client = paho.NewClient(opts)
 	l.telClient = paho.NewClient(l.options(l.cfg.ClientID+"-tel", true).

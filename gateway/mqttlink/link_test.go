@@ -79,7 +79,7 @@ func TestConnectionMetricsFollowTheBroker(t *testing.T) {
 }
 
 // device connects a device client to the broker.
-func device(t *testing.T, url, id string) paho.Client {
+func device(t testing.TB, url, id string) paho.Client {
 	t.Helper()
 	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).SetAutoReconnect(false).SetConnectTimeout(10 * time.Second))
 	if tok := c.Connect(); !tok.WaitTimeout(patience) || tok.Error() != nil {

@@ -30,14 +30,15 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	pr, err1 := loadgen.ParseRate(*presses)
 	bg, err2 := loadgen.ParseRate(*background)
 	reg, err3 := loadRegistry(*regPath)
-	for _, e := range []error{err1, err2, err3} {
+	dial, err4 := c.sharedDial("bench")
+	for _, e := range []error{err1, err2, err3, err4} {
 		if e != nil {
 			fmt.Fprintf(stderr, "gridsim bench: %v\n", e)
 			return exitUsage
 		}
 	}
 	b, err := loadgen.New(loadgen.Config{
-		Dial: c.dial(), Topics: c.topics(), Registry: reg, PressRate: pr, BackgroundRate: bg,
+		Dial: dial, Topics: c.topics(), Registry: reg, PressRate: pr, BackgroundRate: bg,
 		Devices: *devices, Publishers: *publishers, Duration: *duration, LostAfter: *lostAfter,
 		Logger: c.logger(stderr),
 	})

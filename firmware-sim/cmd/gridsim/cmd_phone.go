@@ -36,9 +36,14 @@ func cmdPhone(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if set["resolve-after"] {
 		plan = append(plan, phone.Planned{Action: event.Resolve, After: *resolveAfter})
 	}
+	dial, err := c.dial()
+	if err != nil {
+		fmt.Fprintf(stderr, "gridsim phone: %v\n", err)
+		return exitUsage
+	}
 	log := c.logger(stderr)
 	p, err := phone.New(phone.Config{
-		Dial: c.dial(), Topics: c.topics(), Staff: pos[0], Out: stdout, Replies: plan, Logger: log,
+		Dial: dial.As(pos[0]), Topics: c.topics(), Staff: pos[0], Out: stdout, Replies: plan, Logger: log,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "gridsim phone: %v\n", err)

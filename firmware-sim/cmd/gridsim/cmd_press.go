@@ -28,7 +28,12 @@ func cmdPress(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitUsage
 		}
 	}
-	p, err := device.Press(ctx, device.PressRequest{Dial: c.dial(), Topics: c.topics(), Device: pos[0], Type: *typ, Data: d})
+	dial, err := c.dial()
+	if err != nil {
+		fmt.Fprintf(stderr, "gridsim press: %v\n", err)
+		return exitUsage
+	}
+	p, err := device.Press(ctx, device.PressRequest{Dial: dial, Topics: c.topics(), Device: pos[0], Type: *typ, Data: d})
 	if err != nil {
 		fmt.Fprintf(stderr, "gridsim press: %v\n", err)
 		return exitFail

@@ -34,8 +34,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gridsim run: %v\n", err)
 		return exitUsage
 	}
+	dial, err := c.dial()
+	if err != nil {
+		fmt.Fprintf(stderr, "gridsim run: %v\n", err)
+		return exitUsage
+	}
 	log := c.logger(stdout)
-	fleet, err := device.NewFleet(device.Config{Dial: c.dial(), Topics: c.topics(), Logger: log}, devs, *ramp)
+	fleet, err := device.NewFleet(device.Config{Dial: dial, Topics: c.topics(), Logger: log}, devs, *ramp)
 	if err != nil {
 		fmt.Fprintf(stderr, "gridsim run: %v\n", err)
 		return exitUsage

@@ -35,7 +35,12 @@ func cmdScenario(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return exitUsage
 		}
 	}
-	r, err := scenario.NewRunner(scenario.Config{Dial: c.dial(), Topics: c.topics(), Out: stdout, Logger: c.logger(stderr)}, script)
+	dial, err := c.dial()
+	if err != nil {
+		fmt.Fprintf(stderr, "gridsim scenario: %v\n", err)
+		return exitUsage
+	}
+	r, err := scenario.NewRunner(scenario.Config{Dial: dial, Topics: c.topics(), Out: stdout, Logger: c.logger(stderr)}, script)
 	if err != nil {
 		fmt.Fprintf(stderr, "gridsim scenario: %v\n", err)
 		return exitUsage
