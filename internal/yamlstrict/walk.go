@@ -1,0 +1,239 @@
+package yamlstrict
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var (
+	durationType    = reflect.TypeFor[time.Duration]()
+	timeType        = reflect.TypeFor[time.Time]()
+	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+	scalarType      = reflect.TypeFor[ScalarUnmarshaler]()
+	oneType         = reflect.TypeFor[ListOfOne]()
+)
+
+// value decodes n into the settable v; path names v in messages.
+func (d *Decoder) value(n *yaml.Node, v reflect.Value, path string) {
+	n = deref(n)
+	if d.over {
+		return
+	}
+	if d.nodes++; d.nodes > d.maxNodes() {
+		d.over = true
+		d.add(n.Line, "", "document too large: aliases expand it beyond %d nodes", d.maxNodes())
+		return
+	}
+	if IsNull(n) {
+		return
+	}
+	if v.CanAddr() {
+		p := v.Addr()
+		if p.Type().Implements(unmarshalerType) {
+			if err := p.Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
+				d.yamlError(n.Line, path, err)
+			}
+			return
+		}
+		if n.Kind == yaml.ScalarNode && p.Type().Implements(scalarType) {
+			if err := p.Interface().(ScalarUnmarshaler).UnmarshalScalar(n.Value); err != nil {
+				d.add(n.Line, path, "%v", err)
+			}
+			return
+		}
+	}
+	switch {
+	case v.Type() == durationType:
+		d.duration(n, v, path)
+		return
+	case v.Type() == timeType:
+		d.time(n, v, path)
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.structure(n, v, path)
+	case reflect.Map:
+		d.mapping(n, v, path)
+	case reflect.Slice:
+		d.sequence(n, v, path)
+	case reflect.Pointer:
+		// A value of the wrong type leaves the pointer nil; a mapping sets
+		// it even when some of its keys were bad, so that checks of what
+		// the mapping is for still run.
+		before := len(d.Problems)
+		p := reflect.New(v.Type().Elem())
+		if d.value(n, p.Elem(), path); len(d.Problems) == before || n.Kind == yaml.MappingNode {
+			v.Set(p)
+		}
+	case reflect.Interface:
+		d.any(n, v, path)
+	default:
+		d.scalar(n, v, path)
+	}
+}
+
+func (d *Decoder) maxNodes() int {
+	if d.MaxNodes > 0 {
+		return d.MaxNodes
+	}
+	return DefaultMaxNodes
+}
+
+// pairs walks the keys of mapping n, reporting a non-mapping, merge keys,
+// keys that are not plain names and duplicates; it calls f for the others.
+func (d *Decoder) pairs(n *yaml.Node, path string, f func(k, v *yaml.Node)) {
+	if n.Kind != yaml.MappingNode {
+		d.add(n.Line, path, "want a mapping, got %s", describe(n))
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content) && !d.over; i += 2 {
+		k, v := deref(n.Content[i]), n.Content[i+1]
+		switch {
+		case k.Kind != yaml.ScalarNode:
+			d.add(k.Line, path, "keys must be plain names, got %s", describe(k))
+		case k.Value == "<<":
+			d.add(k.Line, path, "merge keys (<<) are not supported")
+		case seen[k.Value]:
+			d.add(k.Line, Join(path, k.Value), "given twice")
+		default:
+			seen[k.Value] = true
+			f(k, v)
+		}
+	}
+}
+
+// field finds the field of struct type t that the yaml tag name names.
+func field(t reflect.Type, name string) (int, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.IsExported() && tag == name && tag != "-" && tag != "" {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func (d *Decoder) structure(n *yaml.Node, v reflect.Value, path string) {
+	d.pairs(n, path, func(k, val *yaml.Node) {
+		i, ok := field(v.Type(), k.Value)
+		if !ok {
+			d.add(k.Line, path, "unknown field %q", k.Value)
+			return
+		}
+		key := Join(path, k.Value)
+		if !IsNull(val) {
+			d.Lines[key] = k.Line
+		}
+		d.value(val, v.Field(i), key)
+	})
+}
+
+func (d *Decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
+	t := v.Type()
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(t))
+	}
+	d.pairs(n, path, func(k, val *yaml.Node) {
+		key := Join(path, k.Value)
+		mk := reflect.New(t.Key()).Elem()
+		if err := k.Decode(mk.Addr().Interface()); err != nil {
+			d.add(k.Line, key, "bad key: %v", err)
+			return
+		}
+		d.Lines[key] = k.Line
+		elem := reflect.New(t.Elem()).Elem() // a given entry replaces the default whole
+		d.value(val, elem, key)
+		v.SetMapIndex(mk, elem)
+	})
+}
+
+func (d *Decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.MappingNode && v.Addr().Type().Implements(oneType) {
+		s := reflect.MakeSlice(v.Type(), 1, 1)
+		d.value(n, s.Index(0), path)
+		v.Set(s)
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.add(n.Line, path, "want a list, got %s", describe(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, c := range n.Content {
+		key := fmt.Sprintf("%s[%d]", path, i)
+		d.Lines[key] = deref(c).Line
+		d.value(c, s.Index(i), key)
+	}
+	v.Set(s)
+}
+
+func (d *Decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode {
+		d.add(n.Line, path, "want a single value, got %s", describe(n))
+		return
+	}
+	want := "a value"
+	switch v.Kind() {
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		want = "a whole number"
+	case reflect.Float32, reflect.Float64:
+		want = "a number"
+	}
+	tmp := reflect.New(v.Type())
+	if err := n.Decode(tmp.Interface()); err != nil {
+		d.add(n.Line, path, "want %s, got %q", want, n.Value)
+		return
+	}
+	v.Set(tmp.Elem())
+}
+
+// any decodes a free-form value (map[string]any and the like) as the
+// YAML library does; only the node budget and syntax apply to it.
+func (d *Decoder) any(n *yaml.Node, v reflect.Value, path string) {
+	tmp := reflect.New(v.Type())
+	if err := n.Decode(tmp.Interface()); err != nil {
+		d.yamlError(n.Line, path, err)
+		return
+	}
+	v.Set(tmp.Elem())
+}
+
+func (d *Decoder) duration(n *yaml.Node, v reflect.Value, path string) {
+	x, err := time.ParseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		d.add(n.Line, path, "want a duration like \"90s\" or \"10m\", got %s", describe(n))
+		return
+	}
+	v.SetInt(int64(x))
+}
+
+func (d *Decoder) time(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.ScalarNode {
+		if t, err := time.Parse(time.RFC3339, n.Value); err == nil {
+			v.Set(reflect.ValueOf(t))
+			return
+		}
+		var t time.Time
+		var err error
+		if d.DateZone != nil {
+			t, err = time.ParseInLocation(time.DateOnly, n.Value, d.DateZone)
+		} else {
+			err = n.Decode(&t)
+		}
+		if err == nil {
+			v.Set(reflect.ValueOf(t))
+			return
+		}
+	}
+	d.add(n.Line, path, "want a date like 2026-01-31 or an RFC 3339 time, got %s", describe(n))
+}
