@@ -70,7 +70,7 @@ extra: 1
 		`f.yaml:3: rate: want a number, got "fast"`,
 		`f.yaml:4: in.port: want a whole number, got "8080x"`,
 		`f.yaml:4: in.after: want a duration like "90s" or "10m", got "10"`,
-		`f.yaml:4: in: unknown field "colour"`,
+		`f.yaml:4: in: unknown field "colour" (want port, after)`,
 		`f.yaml:7: list[1].port: want a single value, got a list`,
 		`f.yaml:8: map.a: given twice`,
 		`f.yaml:10: when: want a date like 2026-01-31 or an RFC 3339 time, got "yesterday"`,

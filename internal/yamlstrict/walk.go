@@ -15,6 +15,7 @@ var (
 	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 	scalarType      = reflect.TypeFor[ScalarUnmarshaler]()
 	oneType         = reflect.TypeFor[ListOfOne]()
+	nodeType        = reflect.TypeFor[yaml.Node]()
 )
 
 // value decodes n into the settable v; path names v in messages.
@@ -47,6 +48,9 @@ func (d *Decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 	}
 	switch {
+	case v.Type() == nodeType: // kept as it is, for the caller to decode
+		v.Set(reflect.ValueOf(*n))
+		return
 	case v.Type() == durationType:
 		d.duration(n, v, path)
 		return
@@ -120,11 +124,31 @@ func field(t reflect.Type, name string) (int, bool) {
 	return 0, false
 }
 
+// maxHint is how many keys a struct may have for an unknown key's
+// message to list them all.
+const maxHint = 8
+
+// known lists the keys of struct type t for an unknown key's message,
+// " (want a, b, c)", or "" when there are more than maxHint.
+func known(t reflect.Type) string {
+	var keys []string
+	for i := range t.NumField() {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if t.Field(i).IsExported() && tag != "" && tag != "-" {
+			keys = append(keys, tag)
+		}
+	}
+	if len(keys) == 0 || len(keys) > maxHint {
+		return ""
+	}
+	return " (want " + strings.Join(keys, ", ") + ")"
+}
+
 func (d *Decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 	d.pairs(n, path, func(k, val *yaml.Node) {
 		i, ok := field(v.Type(), k.Value)
 		if !ok {
-			d.add(k.Line, path, "unknown field %q", k.Value)
+			d.add(k.Line, path, "unknown field %q%s", k.Value, known(v.Type()))
 			return
 		}
 		key := Join(path, k.Value)
