@@ -46,8 +46,9 @@ type Decoder struct {
 	// Problems is everything found so far, in the order found.
 	Problems []problem.Problem
 
-	nodes int
-	over  bool
+	nodes   int
+	over    bool
+	aliased int // line of the alias being expanded, 0 outside one
 }
 
 // Over reports whether aliases expanded the input past the node budget;

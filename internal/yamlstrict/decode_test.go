@@ -30,6 +30,8 @@ type top struct {
 	Many  many              `yaml:"many"`
 	When  time.Time         `yaml:"when"`
 	Free  map[string]any    `yaml:"free"`
+	List2 []inner           `yaml:"list2"`
+	Alias []inner           `yaml:"alias"`
 	Skip  string            `yaml:"-"`
 	plain string
 }
@@ -93,6 +95,8 @@ many: {port: 3}
 when: 2026-01-31
 free: {a: [1, x]}
 map: {k: v}
+list2: &l [{port: 5}]
+alias: *l
 `
 	v, d := decode(t, src)
 	if len(d.Problems) > 0 {
@@ -113,10 +117,13 @@ map: {k: v}
 	if _, ok := v.Free["a"].([]any); !ok {
 		t.Errorf("free %#v", v.Free)
 	}
-	for key, line := range map[string]int{"in": 1, "in.port": 1, "list[1]": 2, "list[1].port": 2, "user": 4, "map.k": 8} {
+	for key, line := range map[string]int{"in": 1, "in.port": 1, "list[1]": 2, "list[1].port": 2, "user": 4, "map.k": 8, "alias": 10, "alias[0].port": 10} {
 		if d.Lines[key] != line {
 			t.Errorf("line of %s = %d, want %d", key, d.Lines[key], line)
 		}
+	}
+	if len(v.Alias) != 1 || v.Alias[0].Port != 5 {
+		t.Errorf("alias decoded %+v", v.Alias)
 	}
 	if _, ok := d.Lines["on"]; ok {
 		t.Error("a null key has a line; it set nothing")

@@ -1,8 +1,9 @@
 package yamlstrict
 
 import (
-	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,12 @@ var (
 
 // value decodes n into the settable v; path names v in messages.
 func (d *Decoder) value(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.AliasNode && d.aliased == 0 {
+		// What an alias expands to has the anchor's lines; its keys are
+		// given the line of the alias, where the value is used.
+		d.aliased = n.Line
+		defer func() { d.aliased = 0 }()
+	}
 	n = deref(n)
 	if d.over {
 		return
@@ -79,6 +86,14 @@ func (d *Decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	default:
 		d.scalar(n, v, path)
 	}
+}
+
+// line records the line of key, or of the alias it came through.
+func (d *Decoder) line(key string, line int) {
+	if d.aliased > 0 {
+		line = d.aliased
+	}
+	d.Lines[key] = line
 }
 
 func (d *Decoder) maxNodes() int {
@@ -153,7 +168,7 @@ func (d *Decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		}
 		key := Join(path, k.Value)
 		if !IsNull(val) {
-			d.Lines[key] = k.Line
+			d.line(key, k.Line)
 		}
 		d.value(val, v.Field(i), key)
 	})
@@ -171,7 +186,7 @@ func (d *Decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 			d.add(k.Line, key, "bad key: %v", err)
 			return
 		}
-		d.Lines[key] = k.Line
+		d.line(key, k.Line)
 		elem := reflect.New(t.Elem()).Elem() // a given entry replaces the default whole
 		d.value(val, elem, key)
 		v.SetMapIndex(mk, elem)
@@ -191,8 +206,10 @@ func (d *Decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, c := range n.Content {
-		key := fmt.Sprintf("%s[%d]", path, i)
-		d.Lines[key] = deref(c).Line
+		key := path + "[" + strconv.Itoa(i) + "]"
+		if d.aliased == 0 { // an alias's elements have no lines of their own, and may be a bomb's millions
+			d.line(key, deref(c).Line)
+		}
 		d.value(c, s.Index(i), key)
 	}
 	v.Set(s)
@@ -203,18 +220,24 @@ func (d *Decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 		d.add(n.Line, path, "want a single value, got %s", describe(n))
 		return
 	}
-	want := "a value"
+	if v.Kind() == reflect.String && n.ShortTag() != "!!binary" { // the common case, without a decoder
+		v.SetString(n.Value)
+		return
+	}
+	// The YAML library would read 2.0 as a whole number and "yes" as
+	// true; a strict file writes what it means.
+	want, tags := "a value", ""
 	switch v.Kind() {
 	case reflect.Bool:
-		want = "true or false"
+		want, tags = "true or false", "!!bool"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		want = "a whole number"
+		want, tags = "a whole number", "!!int"
 	case reflect.Float32, reflect.Float64:
-		want = "a number"
+		want, tags = "a number", "!!int !!float"
 	}
 	tmp := reflect.New(v.Type())
-	if err := n.Decode(tmp.Interface()); err != nil {
+	if tags != "" && !slices.Contains(strings.Fields(tags), n.ShortTag()) || n.Decode(tmp.Interface()) != nil {
 		d.add(n.Line, path, "want %s, got %q", want, n.Value)
 		return
 	}
