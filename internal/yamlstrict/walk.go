@@ -141,7 +141,7 @@ func field(t reflect.Type, name string) (int, bool) {
 
 // maxHint is how many keys a struct may have for an unknown key's
 // message to list them all.
-const maxHint = 8
+const maxHint = 10
 
 // known lists the keys of struct type t for an unknown key's message,
 // " (want a, b, c)", or "" when there are more than maxHint.
