@@ -11,12 +11,11 @@ import (
 )
 
 var (
-	durationType    = reflect.TypeFor[time.Duration]()
-	timeType        = reflect.TypeFor[time.Time]()
-	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
-	scalarType      = reflect.TypeFor[ScalarUnmarshaler]()
-	oneType         = reflect.TypeFor[ListOfOne]()
-	nodeType        = reflect.TypeFor[yaml.Node]()
+	durationType = reflect.TypeFor[time.Duration]()
+	timeType     = reflect.TypeFor[time.Time]()
+	scalarType   = reflect.TypeFor[ScalarUnmarshaler]()
+	oneType      = reflect.TypeFor[ListOfOne]()
+	nodeType     = reflect.TypeFor[yaml.Node]()
 )
 
 // value decodes n into the settable v; path names v in messages.
@@ -39,15 +38,8 @@ func (d *Decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	if IsNull(n) {
 		return
 	}
-	if v.CanAddr() {
-		p := v.Addr()
-		if p.Type().Implements(unmarshalerType) {
-			if err := p.Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
-				d.yamlError(n.Line, path, err)
-			}
-			return
-		}
-		if n.Kind == yaml.ScalarNode && p.Type().Implements(scalarType) {
+	if n.Kind == yaml.ScalarNode && v.CanAddr() {
+		if p := v.Addr(); p.Type().Implements(scalarType) {
 			if err := p.Interface().(ScalarUnmarshaler).UnmarshalScalar(n.Value); err != nil {
 				d.add(n.Line, path, "%v", err)
 			}
