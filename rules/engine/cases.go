@@ -73,7 +73,7 @@ func (p *parser) tests(n *yaml.Node, rules []Rule) []Case {
 		}
 		subject = "test " + strings.TrimPrefix(subject, "test ")
 		var c Case
-		if _, bad := p.decode(item, &c, subject); !judged(bad) {
+		if _, bad := p.decode(item, &c, subject); !judged(bad) || item.Kind != yaml.MappingNode {
 			continue
 		}
 		for _, err := range c.check(rules) {

@@ -88,7 +88,7 @@ func (p *parser) decode(item *yaml.Node, out any, subject string) (lines map[str
 	return p.dec.Lines, bad
 }
 
-// judged reports whether checks may run on a value whose decoding had
+// judged reports whether checks may run on a mapping whose decoding had
 // problems at the top-level keys in bad: none, or only unknown keys.
 func judged(bad map[string]bool) bool { return len(bad) == 0 || len(bad) == 1 && bad[""] }
 
@@ -185,7 +185,7 @@ func (p *parser) silences(n *yaml.Node) []Silence {
 			subject = fmt.Sprintf("silence %d", i)
 		}
 		var s Silence
-		if _, bad := p.decode(item, &s, subject); !judged(bad) {
+		if _, bad := p.decode(item, &s, subject); !judged(bad) || item.Kind != yaml.MappingNode {
 			continue
 		}
 		if _, err := compileSilence(s); err != nil {

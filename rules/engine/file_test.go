@@ -169,6 +169,7 @@ func TestParseFileRejectsShape(t *testing.T) {
 		{"key given twice", "rules:\n  - id: a\n    id: b\n", `f.yaml:3: a: id: given twice`},
 		{"rules not a list", "rules: {a: b}\n", "rules: want a list"},
 		{"rule not a mapping", "rules: [x]\n", "rule 0: want a mapping"},
+		{"silence not a mapping", "rules: []\nsilences: [x]\n", `f.yaml:2: silence 0: want a mapping, got "x"`},
 		{"case refers to nothing", "rules: []\ntests:\n  - {name: n, events: [{at: 0s, device: d, type: t}], expect: [{rule: r, device: d}]}\n",
 			`test n: expect 0: no rule "r"`},
 		{"case without events", "rules: []\ntests:\n  - {name: n, start: yesterday}\n", `test n: start "yesterday"`},
