@@ -1,12 +1,6 @@
 package scenario
 
-import (
-	"strconv"
-
-	"go.yaml.in/yaml/v3"
-
-	"github.com/gridwatch/gridwatch/gateway/event"
-)
+import "go.yaml.in/yaml/v3"
 
 // telemetry decodes a flat mapping of field name to number, boolean or
 // string, the shape R/dev/{id}/tel carries.
@@ -54,40 +48,4 @@ func fieldName(k string) bool {
 		}
 	}
 	return true
-}
-
-// match decodes an expect mapping.
-func (p *parser) match(v *yaml.Node) Match {
-	var m Match
-	if v.Kind != yaml.MappingNode {
-		p.add(v.Line, "expect: want a mapping like {device: lb-0001, step: 0}")
-		return m
-	}
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, f := v.Content[i], v.Content[i+1]
-		switch k.Value {
-		case "device":
-			m.Device = p.id("expect device", f)
-		case "grid":
-			m.Grid = p.scalar("expect grid", f)
-		case "rule":
-			m.Rule = p.scalar("expect rule", f)
-		case "severity":
-			m.Severity = event.Severity(p.scalar("expect severity", f))
-			if !m.Severity.Valid() {
-				p.add(f.Line, "expect severity %q: want red, orange, yellow or blue", m.Severity)
-			}
-		case "step":
-			s := p.scalar("expect step", f)
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 0 {
-				p.add(f.Line, "expect step %q: want 0, 1, 2...", s)
-				continue
-			}
-			m.Step = &n
-		default:
-			p.add(k.Line, "unknown expect field %q (want device, grid, rule, severity, step)", k.Value)
-		}
-	}
-	return m
 }

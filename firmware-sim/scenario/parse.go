@@ -1,12 +1,8 @@
 package scenario
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +11,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/internal/yamlstrict"
 )
 
 // ParseError lists every problem found in a scenario file, one
@@ -57,6 +54,7 @@ func Parse(file string, data []byte) (*Script, error) {
 
 type parser struct {
 	file     string
+	dec      *yamlstrict.Decoder
 	problems []string
 }
 
@@ -68,48 +66,57 @@ func (p *parser) add(line int, format string, args ...any) {
 	p.problems = append(p.problems, where+": "+fmt.Sprintf(format, args...))
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// decoded moves the decoder's problems since before into p.
+func (p *parser) decoded(before int) {
+	for _, pr := range p.dec.Problems[before:] {
+		msg := pr.Msg
+		if pr.Subject != "" {
+			msg = pr.Subject + ": " + msg
+		}
+		p.add(pr.Line, "%s", msg)
+	}
+}
 
 // steps returns the items of the top-level "steps" list.
 func (p *parser) steps(data []byte) []*yaml.Node {
-	var root yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			p.add(line, "%s", m[2])
-		} else {
-			p.add(0, "%v", err)
-		}
+	p.dec = &yamlstrict.Decoder{File: p.file}
+	top := p.dec.Parse(data, "a scenario file")
+	p.decoded(0)
+	if top == nil {
 		return nil
-	}
-	top := &root
-	if top.Kind == yaml.DocumentNode && len(top.Content) == 1 {
-		top = top.Content[0]
 	}
 	if top.Kind != yaml.MappingNode {
 		p.add(top.Line, "want a mapping with a steps list")
 		return nil
 	}
-	var list *yaml.Node
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		k, v := top.Content[i], top.Content[i+1]
-		if k.Value != "steps" {
-			p.add(k.Line, "unknown top-level field %q (want steps)", k.Value)
-			continue
-		}
-		if v.Kind != yaml.SequenceNode {
-			p.add(v.Line, "steps: want a list")
-			continue
-		}
-		list = v
+	var f struct {
+		Steps *yaml.Node `yaml:"steps"`
 	}
-	if list == nil {
+	before := len(p.dec.Problems)
+	p.dec.Decode(top, &f, "")
+	p.decoded(before)
+	if f.Steps == nil {
 		return nil
 	}
-	return list.Content
+	if f.Steps.Kind != yaml.SequenceNode {
+		p.add(f.Steps.Line, "steps: want a list")
+		return nil
+	}
+	return f.Steps.Content
+}
+
+// stepKeys is how a step is written: the only list of a step's keys.
+type stepKeys struct {
+	At        time.Duration    `yaml:"at"`
+	Device    string           `yaml:"device"`
+	Event     string           `yaml:"event"`
+	Data      map[string]any   `yaml:"data"`
+	Telemetry *yaml.Node       `yaml:"telemetry"`
+	Phone     string           `yaml:"phone"`
+	Expect    Match            `yaml:"expect"`
+	Within    time.Duration    `yaml:"within"`
+	Reply     event.ActionKind `yaml:"reply"`
+	Note      string           `yaml:"note"`
 }
 
 // step decodes one step; ok is false if it has problems (all reported).
@@ -120,43 +127,39 @@ func (p *parser) step(n *yaml.Node) (Step, bool) {
 		return st, false
 	}
 	before := len(p.problems)
+	var k stepKeys
+	p.dec.Lines = nil
+	decBefore := len(p.dec.Problems)
+	p.dec.Decode(n, &k, "")
+	p.decoded(decBefore)
+	lines := p.dec.Lines
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if seen[k.Value] {
-			p.add(k.Line, "%s given twice", k.Value)
-			continue
+	for key := range lines {
+		if !strings.ContainsAny(key, ".[") {
+			seen[key] = true
 		}
-		seen[k.Value] = true
-		switch k.Value {
-		case "at":
-			st.At = p.duration(k.Value, v)
-		case "within":
-			st.Within = p.duration(k.Value, v)
-		case "device":
-			st.Device = p.id(k.Value, v)
-		case "phone":
-			st.Phone = p.id(k.Value, v)
-		case "event":
-			if st.Event = p.scalar(k.Value, v); st.Event != "" && !wire.ValidType(st.Event) {
-				p.add(v.Line, "event %q: want a dotted lower-case type like button.pressed", st.Event)
-			}
-		case "reply":
-			st.Reply = event.ActionKind(p.scalar(k.Value, v))
-			if !st.Reply.Valid() {
-				p.add(v.Line, "reply %q: want ack, arrive or resolve", st.Reply)
-			}
-		case "note":
-			st.Note = p.scalar(k.Value, v)
-		case "data":
-			st.Data = p.object(k.Value, v)
-		case "telemetry":
-			st.Telemetry = p.telemetry(v)
-		case "expect":
-			st.Expect = p.match(v)
-		default:
-			p.add(k.Line, "unknown field %q (want at, device, event, data, telemetry, phone, expect, within, reply, note)", k.Value)
-		}
+	}
+	st.At, st.Within, st.Device, st.Event, st.Data = k.At, k.Within, k.Device, k.Event, k.Data
+	st.Phone, st.Expect, st.Reply, st.Note = k.Phone, k.Expect, k.Reply, k.Note
+	p.nonNegative("at", st.At, lines)
+	p.nonNegative("within", st.Within, lines)
+	p.id("device", st.Device, lines)
+	p.id("phone", st.Phone, lines)
+	p.id("expect.device", st.Expect.Device, lines)
+	if st.Event != "" && !wire.ValidType(st.Event) {
+		p.add(lines["event"], "event %q: want a dotted lower-case type like button.pressed", st.Event)
+	}
+	if seen["reply"] && !st.Reply.Valid() {
+		p.add(lines["reply"], "reply %q: want ack, arrive or resolve", st.Reply)
+	}
+	if m := st.Expect; m.Severity != "" && !m.Severity.Valid() {
+		p.add(lines["expect.severity"], "expect severity %q: want red, orange, yellow or blue", m.Severity)
+	}
+	if m := st.Expect; m.Step != nil && *m.Step < 0 {
+		p.add(lines["expect.step"], "expect step %d: want 0, 1, 2...", *m.Step)
+	}
+	if k.Telemetry != nil {
+		st.Telemetry = p.telemetry(k.Telemetry)
 	}
 	if len(p.problems) > before {
 		return st, false
@@ -218,45 +221,14 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (p *parser) scalar(key string, v *yaml.Node) string {
-	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-		p.add(v.Line, "%s: want a single value", key)
-		return ""
-	}
-	return v.Value
-}
-
-func (p *parser) id(key string, v *yaml.Node) string {
-	s := p.scalar(key, v)
+func (p *parser) id(key, s string, lines map[string]int) {
 	if s != "" && !wire.ValidID(s) {
-		p.add(v.Line, "%s %q: ids match [A-Za-z0-9._-]{1,64}", key, s)
+		p.add(lines[key], "%s %q: ids match [A-Za-z0-9._-]{1,64}", strings.ReplaceAll(key, ".", " "), s)
 	}
-	return s
 }
 
-func (p *parser) duration(key string, v *yaml.Node) time.Duration {
-	s := p.scalar(key, v)
-	if s == "" {
-		return 0
+func (p *parser) nonNegative(key string, d time.Duration, lines map[string]int) {
+	if d < 0 {
+		p.add(lines[key], "%s %v: must not be negative", key, d)
 	}
-	d, err := time.ParseDuration(s)
-	switch {
-	case err != nil:
-		p.add(v.Line, "%s %q: want a duration like 1.5s or 200ms", key, s)
-	case d < 0:
-		p.add(v.Line, "%s %v: must not be negative", key, d)
-	}
-	return d
-}
-
-func (p *parser) object(key string, v *yaml.Node) map[string]any {
-	if v.Kind != yaml.MappingNode {
-		p.add(v.Line, "%s: want a mapping", key)
-		return nil
-	}
-	var m map[string]any
-	if err := v.Decode(&m); err != nil {
-		p.add(v.Line, "%s: %v", key, err)
-	}
-	return m
 }

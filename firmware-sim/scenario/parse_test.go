@@ -79,7 +79,7 @@ func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
 	}{
 		{"empty", ``, []string{"f.yaml: no steps"}},
 		{"syntax", "steps:\n  - {at: 0s\n", []string{"f.yaml:1: did not find expected ',' or '}'"}},
-		{"top level", "step: []\n", []string{`f.yaml:1: unknown top-level field "step" (want steps)`}},
+		{"top level", "step: []\n", []string{`f.yaml:1: unknown field "step" (want steps)`}},
 		{"not a list", "steps: {at: 0s}\n", []string{"f.yaml:1: steps: want a list"}},
 		{"many", `steps:
   - {at: 5, device: lb-1, event: button.pressed}
@@ -92,23 +92,26 @@ func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
   - {at: 4s, device: lb-1, event: tamper.open, within: 2s}
   - {at: 1s, device: lb-1, event: tamper.open, colour: blue}
   - just text
-  - {at: -1s, phone: wang, expect: {severity: pink}}
+  - {at: -1s, phone: wang, expect: {severity: pink, step: -1}}
+  - {at: 5s, at: 6s, device: lb-1, event: x.y}
 `, []string{
-			`f.yaml:2: at "5": want a duration like 1.5s or 200ms`,
+			`f.yaml:2: at: want a duration like "90s" or "10m", got "5"`,
 			`f.yaml:3: device "lb 2": ids match [A-Za-z0-9._-]{1,64}`,
 			`f.yaml:3: event "Button": want a dotted lower-case type like button.pressed`,
 			`f.yaml:4: reply "cheer": want ack, arrive or resolve`,
-			`f.yaml:5: expect step "first": want 0, 1, 2...`,
-			`f.yaml:5: unknown expect field "colour"`,
+			`f.yaml:5: expect.step: want a whole number, got "first"`,
+			`f.yaml:5: expect: unknown field "colour" (want device, grid, rule, severity, step)`,
 			`f.yaml:6: a step does exactly one of event, telemetry, expect or reply (found 2: event, telemetry)`,
 			`f.yaml:7: telemetry field mains: want a number, boolean or string`,
 			`f.yaml:8: event step without device`,
 			`f.yaml:8: phone does not go with event`,
 			`f.yaml:9: within does not go with event`,
-			`f.yaml:10: unknown field "colour"`,
+			`f.yaml:10: unknown field "colour" (want at, device, event, data, telemetry, phone, expect, within, reply, note)`,
 			`f.yaml:11: a step must be a mapping`,
 			`f.yaml:12: at -1s: must not be negative`,
 			`f.yaml:12: expect severity "pink": want red, orange, yellow or blue`,
+			`f.yaml:12: expect step -1: want 0, 1, 2...`,
+			`f.yaml:13: at: given twice`,
 		}},
 		{"out of order", "steps:\n  - {at: 2s, device: a, event: x.y}\n  - {at: 1s, device: a, event: x.y}\n",
 			[]string{"f.yaml:3: at 1s is earlier than the step before (2s)"}},

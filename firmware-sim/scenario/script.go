@@ -51,11 +51,11 @@ func (s Step) Where(file string) string { return fmt.Sprintf("%s:%d", file, s.Li
 // Match is what an expected notification must carry; empty fields match
 // anything.
 type Match struct {
-	Device   string
-	Grid     string
-	Rule     string
-	Severity event.Severity
-	Step     *int
+	Device   string         `yaml:"device"`
+	Grid     string         `yaml:"grid"`
+	Rule     string         `yaml:"rule"`
+	Severity event.Severity `yaml:"severity"`
+	Step     *int           `yaml:"step"`
 }
 
 // Matches reports whether n has every field m names.

@@ -130,8 +130,8 @@ type MQTTUser struct {
 	PasswordHash string `yaml:"password_hash"` // may be "env:NAME"
 }
 
-// fromScalar reads the bare-value form, a plain password.
-func (u *MQTTUser) fromScalar(s string) { u.Password = s }
+// UnmarshalScalar reads the bare-value form, a plain password.
+func (u *MQTTUser) UnmarshalScalar(s string) error { u.Password = s; return nil }
 
 // TLS is the broker's optional TLS listener. All three or none.
 type TLS struct {

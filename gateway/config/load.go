@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/gridwatch/gridwatch/internal/yamlstrict"
 )
 
 // Load reads the config file at path. An empty path gives Default().
@@ -33,15 +35,18 @@ func Load(path string) (Config, error) {
 // parse is Load after reading the file, with the environment as an input.
 func parse(path string, data []byte, lookupEnv func(string) (string, bool)) (Config, error) {
 	c := base()
-	w := &walker{file: path, lines: map[string]int{}}
-	w.document(data, &c)
+	d := &yamlstrict.Decoder{File: path}
+	if top := d.Parse(data, "the config file"); top != nil {
+		d.Decode(top, &c, "")
+	}
+	w := where{file: path, lines: d.Lines}
 	if _, named := w.lines["registry"]; named {
 		c.registryDefault = false
 	}
 	_, c.MQTT.Embedded.given = w.lines["mqtt.embedded"]
 	c.fill()
 	c.resolvePaths(filepath.Dir(path))
-	probs := append(w.probs, c.resolveEnv(lookupEnv, w.at)...)
+	probs := append(d.Problems, c.resolveEnv(lookupEnv, w.at)...)
 	probs = append(probs, c.check(w.at)...)
 	if err := newErrors(probs); err != nil {
 		return Config{}, err
@@ -49,9 +54,15 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool)) (Con
 	return c, nil
 }
 
+// where is the file a config came from and the line of each key path.
+type where struct {
+	file  string
+	lines map[string]int
+}
+
 // at makes a Problem for key, with the line of the key or of its nearest
 // parent that the file had.
-func (w *walker) at(key, format string, args ...any) Problem {
+func (w where) at(key, format string, args ...any) Problem {
 	p := Problem{File: w.file, Subject: key, Msg: fmt.Sprintf(format, args...)}
 	for k := key; k != ""; {
 		if l, ok := w.lines[k]; ok {

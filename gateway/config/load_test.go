@@ -224,7 +224,7 @@ func TestLoadShapes(t *testing.T) {
 		{"syntax", "site: a\n\tlog: x\n", "f.yaml:2: found a tab character that violates indentation"},
 		{"merge key", "d: &d {level: info}\nlog: {<<: *d}\n", "f.yaml:1: unknown field \"d\"\nf.yaml:2: log: merge keys (<<) are not supported"},
 		{"alias", "x: &l debug\n", "f.yaml:1: unknown field \"x\""},
-		{"nested unknown", "mqtt: {embedded: {tls: {port: 1}}}\n", "f.yaml:1: mqtt.embedded.tls: unknown field \"port\""},
+		{"nested unknown", "mqtt: {embedded: {tls: {port: 1}}}\n", "f.yaml:1: mqtt.embedded.tls: unknown field \"port\" (want listen, cert, key)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := parse("f.yaml", []byte(c.yaml), testEnv(nil))

@@ -74,8 +74,8 @@ type Action struct {
 
 // Location is a point on the map.
 type Location struct {
-	Lat float64 `json:"lat"`
-	Lon float64 `json:"lon"`
+	Lat float64 `json:"lat" yaml:"lat"`
+	Lon float64 `json:"lon" yaml:"lon"`
 }
 
 // Notification is what a staff member's phone receives on

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Door is the door an OSDP reader guards: its lock, contact and
@@ -59,94 +57,6 @@ func (r *Registry) CardCount() int {
 		n += len(c)
 	}
 	return n
-}
-
-func (d *decoder) door(n *yaml.Node, s *spot, door *Door) bool {
-	return d.mapping(n, s, "osdp.door.", func(k, v *yaml.Node) (ok bool) {
-		switch key := "osdp.door." + k.Value; k.Value {
-		case "lock_time":
-			door.LockTime, ok = d.duration(v, s, key)
-		case "held_open":
-			door.HeldOpen, ok = d.duration(v, s, key)
-		case "contact":
-			door.Contact, ok = d.int(v, s, key)
-		case "contact_open":
-			door.ContactOpen, ok = d.str(v, s, key)
-		case "rex":
-			var x int
-			x, ok = d.int(v, s, key)
-			door.REX = &x
-		case "rex_unlocks":
-			door.REXUnlocks, ok = d.boolean(v, s, key)
-		case "poll_inputs":
-			door.PollInputs, ok = d.int(v, s, key)
-		default:
-			return d.unknown(k, s, "osdp.door.")
-		}
-		return ok
-	})
-}
-
-func (d *decoder) card(n *yaml.Node, i int) entry[Card] {
-	e := entry[Card]{spot: d.newSpot(n, "card", i)}
-	c, s := &e.v, &e.spot
-	s.broken = !d.mapping(n, s, "", func(k, v *yaml.Node) (ok bool) {
-		switch key := k.Value; key {
-		case "card":
-			c.Card, ok = d.str(v, s, key)
-		case "facility":
-			c.Facility, ok = d.int(v, s, key)
-		case "name":
-			c.Name, ok = d.str(v, s, key)
-		case "doors":
-			c.Doors, ok = d.strs(v, s, key)
-		case "grids":
-			c.Grids, ok = d.strs(v, s, key)
-		case "block":
-			c.Block, ok = d.boolean(v, s, key)
-		case "from":
-			c.From, ok = d.date(v, s, key)
-		case "until":
-			c.Until, ok = d.date(v, s, key)
-		default:
-			return d.unknown(k, s, "")
-		}
-		return ok
-	})
-	if c.Card != "" {
-		s.subject = "card " + c.Card
-	}
-	return e
-}
-
-func (d *decoder) boolean(n *yaml.Node, s *spot, key string) (bool, bool) {
-	n, ok := d.scalar(n, s, key)
-	if !ok {
-		return false, false
-	}
-	var v bool
-	if n.Tag != "!!bool" || n.Decode(&v) != nil {
-		d.add(n.Line, s.subject, "%s: want true or false, got %q", key, n.Value)
-		return false, false
-	}
-	return v, true
-}
-
-// date reads 2026-01-31 (midnight, China Standard Time) or an RFC 3339 time.
-func (d *decoder) date(n *yaml.Node, s *spot, key string) (time.Time, bool) {
-	n, ok := d.scalar(n, s, key)
-	if !ok {
-		return time.Time{}, false
-	}
-	if t, err := time.Parse(time.RFC3339, n.Value); err == nil {
-		return t, true
-	}
-	t, err := time.ParseInLocation(time.DateOnly, n.Value, time.FixedZone("CST", 8*3600))
-	if err != nil {
-		d.add(n.Line, s.subject, "%s: want a date like 2026-01-31 or an RFC 3339 time, got %q", key, n.Value)
-		return time.Time{}, false
-	}
-	return t, true
 }
 
 // validateCards checks card numbers and where each card opens.

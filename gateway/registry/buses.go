@@ -3,8 +3,6 @@ package registry
 import (
 	"slices"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Bus protocols.
@@ -57,40 +55,6 @@ func (r *Registry) Bus(port string) (*Bus, bool) {
 // Buses returns every bus entry, sorted by port.
 func (r *Registry) Buses() []*Bus {
 	return sortedValues(r.buses, func(b *Bus) string { return b.Port })
-}
-
-func (d *decoder) bus(n *yaml.Node, i int) entry[Bus] {
-	e := entry[Bus]{spot: d.newSpot(n, "bus", i)}
-	b, s := &e.v, &e.spot
-	if m := d.deref(n); m.Kind == yaml.MappingNode {
-		for j := 0; j+1 < len(m.Content); j += 2 {
-			if k, v := m.Content[j], m.Content[j+1]; k.Value == "port" && v.Kind == yaml.ScalarNode && v.Value != "" {
-				s.subject = "bus " + v.Value
-			}
-		}
-	}
-	s.broken = !d.mapping(n, s, "", func(k, v *yaml.Node) (ok bool) {
-		switch key := k.Value; key {
-		case "port":
-			b.Port, ok = d.str(v, s, key)
-		case "protocol":
-			b.Protocol, ok = d.str(v, s, key)
-		case "baud":
-			b.Baud, ok = d.int(v, s, key)
-		case "parity":
-			b.Parity, ok = d.str(v, s, key)
-		case "stop_bits":
-			b.StopBits, ok = d.int(v, s, key)
-		case "poll_interval":
-			b.PollInterval, ok = d.duration(v, s, key)
-		case "reply_timeout":
-			b.ReplyTimeout, ok = d.duration(v, s, key)
-		default:
-			return d.unknown(k, s, "")
-		}
-		return ok
-	})
-	return e
 }
 
 // validateBuses checks the bus entries against each other and the devices

@@ -34,10 +34,13 @@ func TestParseChecks(t *testing.T) {
 		{"duplicate device", base + "  - {id: lb-1, kind: io, grid: mid}\n", "9: device lb-1: duplicate id (first at line 8)"},
 		{"same id, other kind", base + "  - {id: mid, kind: io, grid: mid}\n", ""},
 		{"unknown field", base + "  - {id: x, kind: io, grid: mid, colour: red}\n", `9: device x: unknown field "colour"`},
-		{"field twice", base + "  - {id: x, kind: io, grid: mid, grid: top}\n", `9: device x: field "grid" given twice`},
+		{"field twice", base + "  - {id: x, kind: io, grid: mid, grid: top}\n", `9: device x: grid: given twice`},
 		{"merge key", "x: &d {kind: io}\n" + base + "  - {<<: *d, id: x, grid: mid}\n",
-			`1: unknown top-level field "x" (want grids, staff, groups, cards, devices, buses, modbus_profiles)` + "\n" + `10: device x: merge keys (<<) are not supported` +
+			`1: unknown field "x" (want grids, staff, groups, cards, devices, buses, modbus_profiles)` + "\n" + `10: device x: merge keys (<<) are not supported` +
 				"\n" + "10: device x: kind missing (want lightbox, camera, reader, io)"},
+		{"shared location", base + "  - {id: a, kind: io, grid: mid, location: &loc {lat: 31.2, lon: 121.5}}\n  - {id: b, kind: io, grid: mid, location: *loc}\n", ""},
+		{"bad location through an alias", base + "  - {id: a, kind: io, grid: mid, location: &loc {lat: 95, lon: 1}}\n  - {id: b, kind: io, grid: mid, location: *loc}\n",
+			"9: device a: location.lat 95 out of range -90..90\n10: device b: location.lat 95 out of range -90..90"},
 		{"alias to a value", "grids:\n  - {id: &g top, level: 2}\n  - {id: mid, level: 3, parent: *g}\n", ""},
 		{"level zero", "grids:\n  - {id: g, level: 0}\n", "2: grid g: level 0 out of range 1..5"},
 		{"level six", "grids:\n  - {id: g, level: 6}\n", "2: grid g: level 6 out of range 1..5"},

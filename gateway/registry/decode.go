@@ -1,15 +1,14 @@
 package registry
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gridwatch/gridwatch/internal/yamlstrict"
 )
 
 // maxNodes bounds how many YAML nodes one Parse visits, counting a node
@@ -17,13 +16,16 @@ import (
 // small file expensive.
 const maxNodes = 1 << 20
 
+// cst is the zone of a card's bare dates (2026-01-31 is midnight there).
+var cst = time.FixedZone("CST", 8*3600)
+
 // decoder turns a registry file into entries, strictly, collecting every
-// problem with its line instead of stopping at the first.
+// problem with its line instead of stopping at the first. The structs'
+// yaml tags are the only list of the keys a registry file may hold.
 type decoder struct {
 	file  string
 	probs []Problem
-	nodes int  // nodes visited so far
-	over  bool // nodes passed maxNodes; decoding stopped
+	dec   *yamlstrict.Decoder
 }
 
 // spot is where one list entry came from: the subject used in its
@@ -35,7 +37,6 @@ type spot struct {
 	line    int
 	at      map[string]int
 	bad     map[string]bool
-	broken  bool // not a mapping at all; left out of validation
 }
 
 // has reports whether the entry had key at all.
@@ -70,178 +71,129 @@ type doc struct {
 	profiles []entry[ModbusProfile]
 }
 
+// lists is the shape of a registry file; each list is decoded on its own
+// so that its entries get their own subjects.
+type lists struct {
+	Grids    *yaml.Node `yaml:"grids"`
+	Staff    *yaml.Node `yaml:"staff"`
+	Groups   *yaml.Node `yaml:"groups"`
+	Cards    *yaml.Node `yaml:"cards"`
+	Devices  *yaml.Node `yaml:"devices"`
+	Buses    *yaml.Node `yaml:"buses"`
+	Profiles *yaml.Node `yaml:"modbus_profiles"`
+}
+
 func (d *decoder) add(line int, subject, format string, args ...any) {
 	d.probs = append(d.probs, Problem{File: d.file, Line: line, Subject: subject, Msg: fmt.Sprintf(format, args...)})
 }
 
-var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// yamlError reports an error of the YAML parser, keeping its line.
-func (d *decoder) yamlError(err error) {
-	if m := yamlLineErr.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		d.add(line, "", "%s", m[2])
-		return
-	}
-	d.add(0, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
-}
-
-// document parses data and decodes the top-level mapping.
+// document parses data and decodes its lists.
 func (d *decoder) document(data []byte) *doc {
 	out := &doc{}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var root yaml.Node
-	if err := dec.Decode(&root); err != nil {
-		if !errors.Is(err, io.EOF) {
-			d.yamlError(err)
+	d.dec = &yamlstrict.Decoder{File: d.file, MaxNodes: maxNodes, DateZone: cst}
+	top := d.dec.Parse(data, "a registry file")
+	var l lists
+	if top != nil { // nil: an empty file is an empty registry
+		d.dec.Decode(top, &l, "")
+	}
+	d.probs = append(d.probs, d.dec.Problems...)
+	byID := func(id string) string {
+		if ValidID(id) {
+			return id
 		}
-		return out // an empty file is an empty registry
+		return ""
 	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		d.add(extra.Line, "", "a second YAML document; a registry file holds exactly one")
-	case !errors.Is(err, io.EOF):
-		d.yamlError(err)
-	}
-	top := &root
-	if top.Kind == yaml.DocumentNode && len(top.Content) == 1 {
-		top = top.Content[0]
-	}
-	if isNull(top) {
-		return out
-	}
-	s := &spot{line: top.Line, at: map[string]int{}, bad: map[string]bool{}}
-	d.mapping(top, s, "", func(k, v *yaml.Node) bool {
-		switch k.Value {
-		case "grids":
-			return d.list(v, "grids", func(n *yaml.Node, i int) {
-				if e := d.grid(n, i); !e.broken {
-					out.grids = append(out.grids, e)
-				}
-			})
-		case "staff":
-			return d.list(v, "staff", func(n *yaml.Node, i int) {
-				if e := d.staffMember(n, i); !e.broken {
-					out.staff = append(out.staff, e)
-				}
-			})
-		case "groups":
-			return d.list(v, "groups", func(n *yaml.Node, i int) {
-				if e := d.group(n, i); !e.broken {
-					out.groups = append(out.groups, e)
-				}
-			})
-		case "cards":
-			return d.list(v, "cards", func(n *yaml.Node, i int) {
-				if e := d.card(n, i); !e.broken {
-					out.cards = append(out.cards, e)
-				}
-			})
-		case "buses":
-			return d.list(v, "buses", func(n *yaml.Node, i int) {
-				if e := d.bus(n, i); !e.broken {
-					out.buses = append(out.buses, e)
-				}
-			})
-		case "modbus_profiles":
-			return d.list(v, "modbus_profiles", func(n *yaml.Node, i int) {
-				if e := d.modbusProfile(n, i); !e.broken {
-					out.profiles = append(out.profiles, e)
-				}
-			})
-		case "devices":
-			return d.list(v, "devices", func(n *yaml.Node, i int) {
-				if e := d.device(n, i); !e.broken {
-					out.devices = append(out.devices, e)
-				}
-			})
-		}
-		d.add(k.Line, "", "unknown top-level field %q (want grids, staff, groups, cards, devices, buses, modbus_profiles)", k.Value)
-		return false
-	})
+	out.grids = entries(d, l.Grids, "grids", "grid", func(g *Grid) string { return byID(g.ID) })
+	out.staff = entries(d, l.Staff, "staff", "staff", func(m *Staff) string { return byID(m.ID) })
+	out.groups = entries(d, l.Groups, "groups", "group", func(g *Group) string { return byID(g.ID) })
+	out.cards = entries(d, l.Cards, "cards", "card", func(c *Card) string { return c.Card })
+	out.buses = entries(d, l.Buses, "buses", "bus", func(b *Bus) string { return b.Port })
+	out.profiles = entries(d, l.Profiles, "modbus_profiles", "modbus profile", func(p *ModbusProfile) string { return byID(p.ID) })
+	out.devices = entries(d, l.Devices, "devices", "device", func(dev *Device) string { return byID(dev.ID) })
 	return out
 }
 
-// deref follows an alias to its anchored node and counts the visit.
-func (d *decoder) deref(n *yaml.Node) *yaml.Node {
+// entries decodes the list n (named list in the file) and gives each
+// element its spot: subject "KIND NAME", or "KIND #N" (1-based) when name
+// gives "". Problems inside an element are reported under its subject
+// with their key path; an element that is not a mapping is reported and
+// left out.
+func entries[T any](d *decoder, n *yaml.Node, list, kind string, name func(*T) string) []entry[T] {
+	if n == nil || d.dec.Over() {
+		return nil
+	}
+	before := len(d.dec.Problems)
+	d.dec.Lines = nil
+	var vs []T
+	d.dec.Decode(n, &vs, list)
+	out := make([]entry[T], len(vs))
+	for i := range vs {
+		subject := fmt.Sprintf("%s #%d", kind, i+1)
+		if s := name(&vs[i]); s != "" {
+			subject = kind + " " + s
+		}
+		out[i] = entry[T]{v: vs[i], spot: spot{subject: subject, at: map[string]int{}, bad: map[string]bool{}}}
+	}
+	for key, line := range d.dec.Lines {
+		if i, rest, ok := element(key, list); ok && i < len(out) {
+			if rest == "" {
+				out[i].line = line
+			} else {
+				out[i].at[rest] = line
+			}
+		}
+	}
+	for _, p := range d.dec.Problems[before:] {
+		i, rest, ok := element(p.Subject, list)
+		if !ok || i >= len(out) { // the list itself
+			p.Msg, p.Subject = p.Subject+": "+p.Msg, ""
+			d.probs = append(d.probs, p)
+			continue
+		}
+		s := &out[i].spot
+		s.bad[rest] = true
+		if j := strings.IndexByte(rest, '['); j > 0 {
+			s.bad[rest[:j]] = true // a bad element spoils its list
+		}
+		if rest != "" {
+			p.Msg = rest + ": " + p.Msg
+		}
+		p.Subject = s.subject
+		d.probs = append(d.probs, p)
+	}
+	if n.Kind != yaml.SequenceNode || len(n.Content) != len(out) {
+		return nil
+	}
+	kept := out[:0]
+	for i, c := range n.Content {
+		if c := deref(c); c.Kind == yaml.MappingNode {
+			kept = append(kept, out[i])
+		} else if yamlstrict.IsNull(c) {
+			d.add(c.Line, out[i].subject, "want a mapping, got nothing")
+		}
+	}
+	return kept
+}
+
+// element splits a key path "devices[3].osdp.port" of list "devices"
+// into 3 and "osdp.port".
+func element(path, list string) (int, string, bool) {
+	rest, ok := strings.CutPrefix(path, list+"[")
+	if !ok {
+		return 0, "", false
+	}
+	num, rest, ok := strings.Cut(rest, "]")
+	i, err := strconv.Atoi(num)
+	if !ok || err != nil {
+		return 0, "", false
+	}
+	return i, strings.TrimPrefix(rest, "."), true
+}
+
+// deref follows an alias to its anchored node.
+func deref(n *yaml.Node) *yaml.Node {
 	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 8; i++ {
 		n = n.Alias
 	}
-	d.nodes++
 	return n
-}
-
-// tooBig reports, once, that aliases expanded the document past maxNodes.
-func (d *decoder) tooBig(line int) bool {
-	if d.over {
-		return true
-	}
-	if d.nodes <= maxNodes {
-		return false
-	}
-	d.over = true
-	d.add(line, "", "document too large: aliases expand it beyond %d nodes", maxNodes)
-	return true
-}
-
-// list walks a top-level sequence and calls item for each element.
-func (d *decoder) list(n *yaml.Node, name string, item func(n *yaml.Node, i int)) bool {
-	n = d.deref(n)
-	if isNull(n) {
-		return true
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.add(n.Line, "", "%s: want a list, got a %s", name, kindName(n))
-		return false
-	}
-	for i, c := range n.Content {
-		if d.tooBig(c.Line) {
-			return false
-		}
-		item(c, i)
-	}
-	return true
-}
-
-// mapping walks mapping n. It reports a value that is not a mapping and
-// duplicate keys, and calls set for each key; set decodes the value (or
-// reports the key unknown) and says whether it succeeded. mapping records
-// the line of each key in s under prefix+key.
-func (d *decoder) mapping(n *yaml.Node, s *spot, prefix string, set func(k, v *yaml.Node) bool) bool {
-	n = d.deref(n)
-	if n.Kind != yaml.MappingNode {
-		what := "want a mapping"
-		if prefix != "" {
-			what = strings.TrimSuffix(prefix, ".") + ": " + what
-		}
-		d.add(n.Line, s.subject, "%s, got a %s", what, kindName(n))
-		return false
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := d.deref(n.Content[i]), n.Content[i+1]
-		if d.tooBig(k.Line) {
-			return false
-		}
-		if k.Kind != yaml.ScalarNode {
-			d.add(k.Line, s.subject, "%skeys must be plain names, got a %s", prefix, kindName(k))
-			continue
-		}
-		key := prefix + k.Value
-		if k.Value == "<<" {
-			d.add(k.Line, s.subject, "%smerge keys (<<) are not supported", prefix)
-			continue
-		}
-		if seen[k.Value] {
-			d.add(k.Line, s.subject, "field %q given twice", key)
-			continue
-		}
-		seen[k.Value] = true
-		s.at[key] = k.Line
-		if !set(k, v) {
-			s.bad[key] = true
-		}
-	}
-	return true
 }

@@ -15,7 +15,7 @@ func Parse(name string, data []byte) (*Registry, error) {
 	}
 	d := &decoder{file: name}
 	doc := d.document(data)
-	if !d.over {
+	if !d.dec.Over() {
 		d.validate(doc)
 	}
 	if err := newErrors(d.probs); err != nil {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // BuiltinModbusProfile is the profile of a Modbus device that names none:
@@ -76,85 +74,6 @@ func (r *Registry) ModbusProfiles() []*ModbusProfile {
 
 // eventName is an event type or command: dotted lower case words.
 var eventName = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*$`)
-
-func (d *decoder) modbusProfile(n *yaml.Node, i int) entry[ModbusProfile] {
-	e := entry[ModbusProfile]{spot: d.newSpot(n, "modbus profile", i)}
-	p, s := &e.v, &e.spot
-	s.broken = !d.mapping(n, s, "", func(k, v *yaml.Node) (ok bool) {
-		switch key := k.Value; key {
-		case "id":
-			p.ID, ok = d.str(v, s, key)
-		case "inputs":
-			p.Inputs, ok = d.int(v, s, key)
-		case "edges":
-			return d.items(v, s, key, func(n *yaml.Node, j int) bool {
-				var x ModbusEdge
-				pre := fmt.Sprintf("edges[%d].", j)
-				good := d.mapping(n, s, pre, func(k, v *yaml.Node) (ok bool) {
-					switch k.Value {
-					case "input":
-						x.Input, ok = d.int(v, s, pre+k.Value)
-					case "rising":
-						x.Rising, ok = d.str(v, s, pre+k.Value)
-					case "falling":
-						x.Falling, ok = d.str(v, s, pre+k.Value)
-					default:
-						return d.unknown(k, s, pre)
-					}
-					return ok
-				})
-				p.Edges = append(p.Edges, x)
-				return good
-			})
-		case "outputs":
-			return d.items(v, s, key, func(n *yaml.Node, j int) bool {
-				var x ModbusOutput
-				pre := fmt.Sprintf("outputs[%d].", j)
-				good := d.mapping(n, s, pre, func(k, v *yaml.Node) (ok bool) {
-					switch k.Value {
-					case "cmd":
-						x.Cmd, ok = d.str(v, s, pre+k.Value)
-					case "coil":
-						x.Coil, ok = d.int(v, s, pre+k.Value)
-					case "pulse":
-						x.Pulse, ok = d.duration(v, s, pre+k.Value)
-					default:
-						return d.unknown(k, s, pre)
-					}
-					return ok
-				})
-				p.Outputs = append(p.Outputs, x)
-				return good
-			})
-		default:
-			return d.unknown(k, s, "")
-		}
-		return ok
-	})
-	return e
-}
-
-// items walks a list inside an entry; item decodes one element and says
-// whether it succeeded. It returns whether every element did.
-func (d *decoder) items(n *yaml.Node, s *spot, key string, item func(n *yaml.Node, i int) bool) bool {
-	n = d.deref(n)
-	if isNull(n) {
-		return true
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.add(n.Line, s.subject, "%s: want a list, got a %s", key, kindName(n))
-		return false
-	}
-	ok := true
-	for i, c := range n.Content {
-		if d.tooBig(c.Line) {
-			return false
-		}
-		s.at[fmt.Sprintf("%s[%d]", key, i)] = d.deref(c).Line
-		ok = item(c, i) && ok
-	}
-	return ok
-}
 
 // validateModbusProfiles checks the site's profiles and returns the good
 // ids.

@@ -2,8 +2,6 @@ package registry
 
 import (
 	"net"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // RTP says where a camera's RTP/H.264 video arrives and, optionally, how
@@ -32,25 +30,6 @@ var rtpLimits = []struct {
 	{"rtp.loss_pct", 100, func(r *RTP) float64 { return r.LossPct }},
 	{"rtp.jitter_ms", 10_000, func(r *RTP) float64 { return r.JitterMS }},
 	{"rtp.min_fps", 1000, func(r *RTP) float64 { return r.MinFPS }},
-}
-
-// rtp decodes a camera's rtp mapping.
-func (d *decoder) rtp(n *yaml.Node, s *spot, r *RTP) bool {
-	return d.mapping(n, s, "rtp.", func(k, v *yaml.Node) (ok bool) {
-		switch key := "rtp." + k.Value; k.Value {
-		case "listen":
-			r.Listen, ok = d.str(v, s, key)
-		case "loss_pct":
-			r.LossPct, ok = d.float(v, s, key)
-		case "jitter_ms":
-			r.JitterMS, ok = d.float(v, s, key)
-		case "min_fps":
-			r.MinFPS, ok = d.float(v, s, key)
-		default:
-			return d.unknown(k, s, "rtp.")
-		}
-		return ok
-	})
 }
 
 // checkRTP checks a camera's rtp: a host:port to listen on, and each

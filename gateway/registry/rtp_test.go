@@ -34,7 +34,7 @@ func TestRTPThresholds(t *testing.T) {
 		{"min_fps not a number", `{listen: ":5004", min_fps: fast}`, `9: device x: rtp.min_fps: want a number, got "fast"`},
 		{"min_fps NaN", `{listen: ":5004", min_fps: .nan}`,
 			"9: device x: rtp.min_fps NaN out of range: want above 0 and at most 1000 (leave it out for the default)"},
-		{"unknown threshold", `{listen: ":5004", fps: 10}`, `9: device x: unknown field "rtp.fps"`},
+		{"unknown threshold", `{listen: ":5004", fps: 10}`, `9: device x: rtp: unknown field "fps" (want listen, loss_pct, jitter_ms, min_fps)`},
 		{"listen missing", `{min_fps: 10}`, "9: device x: rtp.listen missing"},
 	}
 	for _, c := range cases {

@@ -88,6 +88,8 @@ func forbidden(from, to string) string {
 	switch {
 	case from == "gateway/event":
 		return "gateway/event is the leaf; it imports nothing of ours"
+	case under(from, "internal/yamlstrict") && to != "internal/problem":
+		return "internal/yamlstrict is used by config, registry, rules and simulator alike: it imports only internal/problem"
 	case under(from, "drivers") && under(to, "rules"):
 		return "drivers never import rules"
 	case under(from, "rules") && under(to, "drivers"):
@@ -117,13 +119,15 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"gateway/event", "gateway/registry"},
 		{"gateway/ingest", "gateway/broker"},
 		{"firmware-sim/device", "gateway/app"},
+		{"internal/yamlstrict", "gateway/event"},
 	}
 	for _, b := range bad {
 		if forbidden(b[0], b[1]) == "" {
 			t.Errorf("%s → %s should be forbidden", b[0], b[1])
 		}
 	}
-	for _, ok := range [][2]string{{"gateway/app", "gateway/broker"}, {"rules/escalate", "gateway/registry"}, {"gateway/ingest", "drivers/mqtt/wire"}} {
+	for _, ok := range [][2]string{{"gateway/app", "gateway/broker"}, {"rules/escalate", "gateway/registry"}, {"gateway/ingest", "drivers/mqtt/wire"},
+		{"rules/engine", "internal/yamlstrict"}, {"firmware-sim/scenario", "internal/yamlstrict"}} {
 		if why := forbidden(ok[0], ok[1]); why != "" {
 			t.Errorf("%s → %s should be allowed: %s", ok[0], ok[1], why)
 		}

@@ -72,10 +72,8 @@ func (p *parser) tests(n *yaml.Node, rules []Rule) []Case {
 			subject = fmt.Sprintf("test %d", i)
 		}
 		subject = "test " + strings.TrimPrefix(subject, "test ")
-		p.strict(item, caseKeys, subject)
 		var c Case
-		if err := item.Decode(&c); err != nil {
-			p.yamlErr(subject, item.Line, err)
+		if _, bad := p.decode(item, &c, subject); !judged(bad) || item.Kind != yaml.MappingNode {
 			continue
 		}
 		for _, err := range c.check(rules) {

@@ -1,15 +1,14 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"regexp"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	input "github.com/gridwatch/gridwatch/internal/problem"
+	"github.com/gridwatch/gridwatch/internal/yamlstrict"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -59,6 +58,7 @@ func ParseFile(name string, data []byte) (*File, error) {
 
 type parser struct {
 	file  string
+	dec   *yamlstrict.Decoder
 	probs []Problem
 }
 
@@ -66,65 +66,63 @@ func (p *parser) add(line int, rule, format string, args ...any) {
 	p.probs = append(p.probs, Problem{File: p.file, Line: line, Subject: rule, Msg: fmt.Sprintf(format, args...)})
 }
 
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
-// yamlErr reports an error of the YAML library, keeping its line.
-func (p *parser) yamlErr(rule string, line int, err error) {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	for _, m := range msgs {
-		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
-			l, _ := strconv.Atoi(sub[1])
-			p.add(l, rule, "%s", sub[2])
-			continue
+// decode decodes item into out strictly; the problems, if any, are
+// reported under subject with their key path. It returns the line of each
+// key path and the top-level keys that had problems ("" for an unknown
+// key beside them), whose values checks should not judge again.
+func (p *parser) decode(item *yaml.Node, out any, subject string) (lines map[string]int, bad map[string]bool) {
+	before := len(p.dec.Problems)
+	p.dec.Lines = nil
+	p.dec.Decode(item, out, "")
+	bad = map[string]bool{}
+	for _, pr := range p.dec.Problems[before:] {
+		top, _, _ := strings.Cut(pr.Subject, ".")
+		top, _, _ = strings.Cut(top, "[")
+		bad[top] = true
+		if pr.Subject != "" {
+			pr.Msg = pr.Subject + ": " + pr.Msg
 		}
-		p.add(line, rule, "%s", strings.TrimPrefix(m, "yaml: "))
+		pr.Subject = subject
+		p.probs = append(p.probs, pr)
 	}
+	return p.dec.Lines, bad
 }
+
+// judged reports whether checks may run on a mapping whose decoding had
+// problems at the top-level keys in bad: none, or only unknown keys.
+func judged(bad map[string]bool) bool { return len(bad) == 0 || len(bad) == 1 && bad[""] }
 
 func (p *parser) parse(data []byte) *File {
 	f := &File{}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		p.yamlErr("", 0, err)
+	p.dec = &yamlstrict.Decoder{File: p.file}
+	root := p.dec.Parse(data, "a rule file")
+	p.probs = append(p.probs, p.dec.Problems...)
+	if root == nil {
+		if len(p.probs) == 0 {
+			p.add(0, "", "empty file: want a mapping with rules:")
+		}
 		return f
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
-		p.add(0, "", "empty file: want a mapping with rules:")
-		return f
-	}
-	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
 		p.add(root.Line, "", "want a mapping with rules: and tests:")
 		return f
 	}
-	var rulesNode, testsNode, silencesNode *yaml.Node
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		switch k.Value {
-		case "rules":
-			rulesNode = v
-		case "tests":
-			testsNode = v
-		case "silences":
-			silencesNode = v
-		default:
-			p.add(k.Line, "", "unknown key %q (want rules, silences, tests)", k.Value)
-		}
+	var top struct {
+		Rules    *yaml.Node `yaml:"rules"`
+		Silences *yaml.Node `yaml:"silences"`
+		Tests    *yaml.Node `yaml:"tests"`
 	}
-	if rulesNode == nil {
+	p.decode(root, &top, "")
+	if top.Rules == nil {
 		p.add(root.Line, "", "no rules:")
 		return f
 	}
-	f.Rules = p.rules(rulesNode)
-	if silencesNode != nil {
-		f.Silences = p.silences(silencesNode)
+	f.Rules = p.rules(top.Rules)
+	if top.Silences != nil {
+		f.Silences = p.silences(top.Silences)
 	}
-	if testsNode != nil {
-		f.Tests = p.tests(testsNode, f.Rules)
+	if top.Tests != nil {
+		f.Tests = p.tests(top.Tests, f.Rules)
 	}
 	return f
 }
@@ -148,15 +146,11 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 			p.add(item.Line, subject, "want a mapping")
 			continue
 		}
-		lines := keyLines(item)
-		lineOf[len(out)] = lines
-		p.strict(item, ruleKeys, subject)
 		var r Rule
-		if err := item.Decode(&r); err != nil {
-			p.yamlErr(subject, item.Line, err)
-			continue // compile would only repeat what decoding found
-		}
+		lines, bad := p.decode(item, &r, subject)
+		lineOf[len(out)] = lines
 		_, probs := compile(r, i)
+		probs = slices.DeleteFunc(probs, func(pr problem) bool { return bad[pr.key] }) // decoding said it
 		if first, dup := seen[r.ID]; dup && r.ID != "" {
 			probs = append(probs, problem{"id", fmt.Errorf("duplicate id (first on line %d)", first)})
 		} else {
@@ -190,10 +184,8 @@ func (p *parser) silences(n *yaml.Node) []Silence {
 		if subject == "" {
 			subject = fmt.Sprintf("silence %d", i)
 		}
-		p.strict(item, silenceKeys, subject)
 		var s Silence
-		if err := item.Decode(&s); err != nil {
-			p.yamlErr(subject, item.Line, err)
+		if _, bad := p.decode(item, &s, subject); !judged(bad) || item.Kind != yaml.MappingNode {
 			continue
 		}
 		if _, err := compileSilence(s); err != nil {
@@ -205,15 +197,6 @@ func (p *parser) silences(n *yaml.Node) []Silence {
 		out = append(out, s)
 	}
 	return out
-}
-
-// keyLines maps each key of a mapping to its line.
-func keyLines(n *yaml.Node) map[string]int {
-	m := make(map[string]int, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		m[n.Content[i].Value] = n.Content[i].Line
-	}
-	return m
 }
 
 // scalarKey returns the scalar value of key in mapping n, or "".

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
-	"go.yaml.in/yaml/v3"
 )
 
 // Rule is one rule of a rule file. A plain rule raises an alarm on every
@@ -78,23 +77,8 @@ type Inhibit struct {
 // of one.
 type Inhibitions []Inhibit
 
-// UnmarshalYAML reads one Inhibit or a list of them.
-func (in *Inhibitions) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.MappingNode {
-		var one Inhibit
-		if err := n.Decode(&one); err != nil {
-			return err
-		}
-		*in = Inhibitions{one}
-		return nil
-	}
-	var list []Inhibit
-	if err := n.Decode(&list); err != nil {
-		return err
-	}
-	*in = list
-	return nil
-}
+// YAMLListOfOne lets a rule file give one Inhibit as a mapping.
+func (Inhibitions) YAMLListOfOne() {}
 
 // Flap is "more than AtMost raise/clear toggles of the rule's alarm on
 // one device within Within": the device is flapping. The toggle that
@@ -157,15 +141,11 @@ const DefaultFactor = 1.25
 // files.
 type Duration time.Duration
 
-// UnmarshalYAML reads a duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	var s string
-	if err := n.Decode(&s); err != nil {
-		return err
-	}
+// UnmarshalScalar reads a duration string.
+func (d *Duration) UnmarshalScalar(s string) error {
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("line %d: duration %q: want e.g. 60s, 2m, 1h30m", n.Line, s)
+		return fmt.Errorf("duration %q: want e.g. 60s, 2m, 1h30m", s)
 	}
 	*d = Duration(v)
 	return nil

@@ -127,7 +127,7 @@ silences:
 `))
 	for _, w := range []string{`bad.yaml:3: door: inhibited_by scope "cell"`, `no rule "nope"`, "cannot inhibit itself",
 		`bad.yaml:5: x: flap at_most 0`, `bad.yaml:5: x: inhibited_by: rule "door" has no clears`,
-		`bad.yaml:6: x2: flap: rule id "x2_flapping" is taken`, `bad.yaml:9: s: unknown key "colour"`, "s2: no devices, grids or rules"} {
+		`bad.yaml:6: x2: flap: rule id "x2_flapping" is taken`, `bad.yaml:9: s: unknown field "colour"`, "s2: no devices, grids or rules"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("errors do not say %q", w)
 		}

@@ -53,7 +53,7 @@ func TestCommandLine(t *testing.T) {
 		{"run only wired", []string{"run", br, "-registry", "testdata/registry.yaml", "-only", "lb-0006"}, exitUsage, "", "not simulated over MQTT"},
 		{"scenario passes", []string{"scenario", "testdata/pass.yaml", br, "-root", root, "-registry", "testdata/registry.yaml"}, exitOK, "PASS  3 steps", ""},
 		{"scenario unmet", []string{"scenario", "testdata/unmet.yaml", br, "-root", root}, exitFail, "FAIL", "testdata/unmet.yaml:3: wang: no notification matching {device: lb-0003} within 300ms"},
-		{"scenario bad file", []string{"scenario", "testdata/bad.yaml", br}, exitUsage, "", `testdata/bad.yaml:3: at "soon": want a duration`},
+		{"scenario bad file", []string{"scenario", "testdata/bad.yaml", br}, exitUsage, "", `testdata/bad.yaml:3: at: want a duration like "90s" or "10m", got "soon"`},
 		{"scenario stranger", []string{"scenario", "testdata/stranger.yaml", br, "-registry", "testdata/registry.yaml"}, exitUsage, "", "testdata/stranger.yaml:2: device lb-9999 is not in the registry"},
 		{"bench bad rate", []string{"bench", br, "-registry", "testdata/registry.yaml", "-presses", "lots"}, exitUsage, "", `rate "lots"`},
 		{"bench without registry", []string{"bench", br}, exitUsage, "", "-registry FILE is required"},

@@ -1,0 +1,30 @@
+package engine
+
+import (
+	"errors"
+	"os"
+	"testing"
+)
+
+// FuzzParseFile checks that no rule file makes ParseFile panic, and that
+// it either accepts the file or says why as *Errors.
+func FuzzParseFile(f *testing.F) {
+	for _, name := range []string{"builtin.yaml", "testdata/for.yaml"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("rules:\n  - {id: a, types: [x.y], severity: red, title: t, inhibited_by: {rules: [b]}}\n  - &b {id: b, types: [x.z], severity: red, title: t, clears: [x.w]}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := ParseFile("fuzz.yaml", data)
+		var errs *Errors
+		switch {
+		case err == nil && file == nil:
+			t.Fatal("no file and no error")
+		case err != nil && !errors.As(err, &errs):
+			t.Fatalf("error %v is not *Errors", err)
+		}
+	})
+}
