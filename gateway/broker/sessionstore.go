@@ -21,11 +21,14 @@ type sessionStore struct {
 
 var _ mqtt.Hook = sessionStore{}
 
-// Provides leaves out the $SYS counters: restoring them is of no use to us,
-// and on a fresh store mochi logs a missing record as an ERROR at every
-// start, which would teach operators to ignore error lines.
+// Provides leaves out the $SYS counters, both ways: restoring them is of
+// no use to us, and on a fresh store mochi logs a missing record as an
+// ERROR at every start, which would teach operators to ignore error lines;
+// storing them races with the hook's Stop (mochi's bolt hook sets its db
+// to nil in Stop while the server's sysinfo tick may still read it — the
+// race detector caught it at a gateway's shutdown).
 func (s sessionStore) Provides(b byte) bool {
-	return b != mqtt.StoredSysInfo && s.Hook.Provides(b)
+	return b != mqtt.StoredSysInfo && b != mqtt.OnSysInfoTick && s.Hook.Provides(b)
 }
 
 // StoredInflightMessages returns the stored in-flight messages with their

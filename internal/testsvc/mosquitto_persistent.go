@@ -2,7 +2,6 @@ package testsvc
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,14 +10,12 @@ import (
 	"testing"
 )
 
-// MosquittoPersistent is Mosquitto as a production broker behind the
-// gateway must run: persistence on (sessions of clean-session-off clients,
-// their queued QoS 1 messages and retained messages are saved in the
-// test's directory after every change — autosave_on_changes with an
-// interval of 1 — and on shutdown, and come back on Start), and no limit
-// on a session's queue (max_queued_messages 0): with Mosquitto's default
-// of 1000, presses it acknowledged while the gateway was reconnecting are
-// dropped once 1000 wait. Use Kill to crash it and Start to bring it back.
+// MosquittoPersistent is Mosquitto as Mosquitto returns it (the
+// production settings of MosquittoSettings: persistence on, deep queues),
+// but saving after every change (autosave_on_changes with an interval of
+// 1) instead of every 10 s, so that a test may crash it with Kill straight
+// after a publish and find the message queued for a clean-session-off
+// client again after Start.
 func MosquittoPersistent(t testing.TB) *Service {
 	t.Helper()
 	bin := binaryOrSkip(t, "mosquitto", "install it with scripts/test-deps.sh (or apt-get install mosquitto)",
@@ -26,10 +23,9 @@ func MosquittoPersistent(t testing.TB) *Service {
 	dir := t.TempDir()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
 	logFile := filepath.Join(dir, "mosquitto.log")
-	persist := fmt.Sprintf("persistence true\npersistence_location %s/\nautosave_interval 1\nautosave_on_changes true\nmax_queued_messages 0\n", dir)
-	conf := strings.Replace(mosquittoConfig(addr, logFile), "persistence false\n", persist, 1)
-	if !strings.Contains(conf, "persistence true") {
-		t.Fatalf("testsvc: mosquitto config has no persistence line to replace:\n%s", conf)
+	conf := strings.Replace(mosquittoConfig(addr, logFile), "autosave_interval 10\n", "autosave_interval 1\nautosave_on_changes true\n", 1)
+	if !strings.Contains(conf, "autosave_on_changes true") {
+		t.Fatalf("testsvc: mosquitto config has no autosave_interval line to replace:\n%s", conf)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "mosquitto.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatalf("testsvc: write mosquitto config: %v", err)
