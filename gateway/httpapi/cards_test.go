@@ -2,13 +2,15 @@ package httpapi
 
 import (
 	"fmt"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"strings"
 	"testing"
 )
 
 type fakeCards struct{ asked []string }
 
-func (f *fakeCards) Cards(door, by string, trusted bool) ([]Card, error) {
+func (f *fakeCards) Cards(door string, who permit.Caller) ([]Card, error) {
+	by, trusted := who.ID, who.IsConsole()
 	f.asked = append(f.asked, fmt.Sprintf("%q %s %v", door, by, trusted))
 	if !trusted && by != "zhao" {
 		return nil, fmt.Errorf("%s may not: %w", by, errForbidden)

@@ -102,18 +102,11 @@ type Target struct {
 // else an error saying why not. Callers wrap it with their own ErrForbidden
 // (and audit it).
 func Check(reg *registry.Registry, who Caller, a Action, t Target) error {
-	rule, ok := Table[a]
-	if !ok {
-		return fmt.Errorf("%s: no such action", a)
+	if err := CheckRole(reg, who, a); err != nil {
+		return err
 	}
-	role, staff, ok := roleOf(reg, who)
-	if !ok {
-		return fmt.Errorf("%q is not a staff member", who.ID)
-	}
-	if rule.Roles != nil && !slices.Contains(rule.Roles, role) {
-		return fmt.Errorf("%s is %s; only %s may %s", who.ID, role, roleList(rule.Roles), verb(a))
-	}
-	switch rule.Where {
+	staff, _ := reg.Staff(who.ID)
+	switch Table[a].Where {
 	case Anywhere:
 		return nil
 	case PagedOrServes:
@@ -134,6 +127,23 @@ func Check(reg *registry.Registry, who Caller, a Action, t Target) error {
 	return nil
 }
 
+// CheckRole is Check of the caller's role alone, for a list that is then
+// cut down to the cells the caller serves (ServesCell).
+func CheckRole(reg *registry.Registry, who Caller, a Action) error {
+	rule, ok := Table[a]
+	if !ok {
+		return fmt.Errorf("%s: no such action", a)
+	}
+	role, ok := roleOf(reg, who)
+	if !ok {
+		return fmt.Errorf("%q is not a staff member", who.ID)
+	}
+	if rule.Roles != nil && !slices.Contains(rule.Roles, role) {
+		return fmt.Errorf("%s is %s; only %s may %s", who.ID, role, roleList(rule.Roles), verb(a))
+	}
+	return nil
+}
+
 // ServesCell reports whether who serves grid or a cell above it (the
 // console serves every cell). It filters lists by what a caller may see.
 func ServesCell(reg *registry.Registry, who Caller, grid string) bool {
@@ -144,15 +154,15 @@ func ServesCell(reg *registry.Registry, who Caller, grid string) bool {
 	return ok && reg.Serves(s, grid)
 }
 
-func roleOf(reg *registry.Registry, who Caller) (registry.Role, *registry.Staff, bool) {
+func roleOf(reg *registry.Registry, who Caller) (registry.Role, bool) {
 	if who.console {
-		return consoleRole, nil, true
+		return consoleRole, true
 	}
 	s, ok := reg.Staff(who.ID)
 	if !ok {
-		return "", nil, false
+		return "", false
 	}
-	return s.Role, s, true
+	return s.Role, true
 }
 
 func roleList(roles []registry.Role) string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
@@ -48,7 +49,7 @@ func TestActAuthorisationAndTransitions(t *testing.T) {
 			var got alarm.Alarm
 			var err error
 			if s.trusted {
-				got, err = r.desk.ActTrusted(ctx, act)
+				got, err = r.desk.ActAs(ctx, permit.Console, act)
 			} else {
 				got, err = r.desk.Act(ctx, act)
 			}
@@ -65,9 +66,9 @@ func TestActAuthorisationAndTransitions(t *testing.T) {
 			t.Fatalf("store still holds open alarms: %v, %v", open, err)
 		}
 
-		// Trusted callers may act without naming anyone.
+		// The local console may act without being paged or serving the cell.
 		r.send("lb-0002", event.ButtonPressed)
-		got, err := r.desk.ActTrusted(ctx, event.Action{AlarmID: r.only().ID, Kind: event.Ack, Channel: "http"})
+		got, err := r.desk.ActAs(ctx, permit.Console, event.Action{AlarmID: r.only().ID, Kind: event.Ack, Channel: "http"})
 		if err != nil || got.State != alarm.Acknowledged || got.Timeline[len(got.Timeline)-1].At != time.Now().UnixMilli() {
 			t.Fatalf("trusted ack = %+v, %v", got, err)
 		}
