@@ -25,7 +25,11 @@ const (
 // state, JSON), "resync" (events were dropped: load the lists again) and
 // "bye" (the gateway is shutting down).
 func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
-	c, refused := s.hub.add(caller.ID)
+	user := caller.ID
+	if caller.IsConsole() {
+		user = "" // auth off: no person to count against, only the global cap
+	}
+	c, refused := s.hub.add(user)
 	switch refused {
 	case refusedPerUser:
 		w.Header().Set("Retry-After", "30")
