@@ -62,13 +62,15 @@ func (b board) Publish(a alarm.Alarm) {
 	}
 }
 
-// replies routes staff replies from MQTT to the desk.
+// replies routes staff replies from MQTT to the desk. The caller is the
+// staff member of the reply topic, which the broker lets only that MQTT
+// user publish to: act.By, resolved at the MQTT edge.
 type replies struct{ desk *escalate.Desk }
 
 var _ ingest.Replies = replies{}
 
 func (r replies) Reply(ctx context.Context, act event.Action) error {
-	_, err := r.desk.Act(ctx, act)
+	_, err := r.desk.ActAs(ctx, permit.Staff(act.By), act)
 	return err
 }
 
