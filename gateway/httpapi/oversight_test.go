@@ -17,7 +17,7 @@ import (
 type fakeOversight struct {
 	mu       sync.Mutex
 	on       map[string]alarm.Emergency
-	switches []string // "scope on by trusted"
+	switches []string // "scope on by console"
 	audits   [][2]int64
 }
 
@@ -33,11 +33,11 @@ func (f *fakeOversight) Emergencies() ([]alarm.Emergency, error) {
 	return out, nil
 }
 
-func (f *fakeOversight) set(scope string, on bool, by string, trusted bool) error {
+func (f *fakeOversight) set(scope string, on bool, by string, console bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.switches = append(f.switches, fmt.Sprintf("%q %v %s %v", scope, on, by, trusted))
-	if !trusted && (by != "zhao" || scope != "lianhua") {
+	f.switches = append(f.switches, fmt.Sprintf("%q %v %s %v", scope, on, by, console))
+	if !console && (by != "zhao" || scope != "lianhua") {
 		return fmt.Errorf("emergency %q: %s may not: %w", scope, by, errForbidden)
 	}
 	if on {

@@ -15,7 +15,7 @@ import (
 type fakeRules struct {
 	mu       sync.Mutex
 	silences []Silence
-	calls    []string // "what by trusted"
+	calls    []string // "what by console"
 	refuse   error    // returned by ReloadRules
 }
 
@@ -24,11 +24,11 @@ func (f *fakeRules) RuleSet() RuleSet {
 }
 
 func (f *fakeRules) record(what string, who permit.Caller) error {
-	by, trusted := who.ID, who.IsConsole()
+	by, console := who.ID, who.IsConsole()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, fmt.Sprintf("%s %s %v", what, by, trusted))
-	if !trusted && by != "zhao" {
+	f.calls = append(f.calls, fmt.Sprintf("%s %s %v", what, by, console))
+	if !console && by != "zhao" {
 		return fmt.Errorf("%s may not: %w", by, errForbidden)
 	}
 	return nil

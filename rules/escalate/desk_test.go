@@ -286,7 +286,7 @@ func TestAlarmOnDeviceMissingFromRegistry(t *testing.T) {
 			t.Fatalf("alarm on an unknown device = %+v", a)
 		}
 		// Anyone in the registry who serves some cell still cannot act on
-		// it, but a trusted caller can.
+		// it, but the local console can.
 		if _, err := r.desk.Act(context.Background(), event.Action{AlarmID: a.ID, Kind: event.Ack, By: "cmd1"}); !errors.Is(err, ErrForbidden) {
 			t.Fatalf("Act = %v", err)
 		}
