@@ -6,6 +6,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/drivers/osdp"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
@@ -89,9 +90,10 @@ func osdpDoor(d *registry.Door) *osdp.Door {
 		REX: d.REX, REXUnlocks: d.REXUnlocks, PollInputs: d.PollInputs}
 }
 
-// cardView serves the registry's card list to the HTTP API: the security
-// room and the command centre see the cards that open only doors in cells
-// they serve, and every card that opens a reader they serve today.
+// cardView serves the registry's card list to the HTTP API: those allowed
+// permit.Cards (the security room and the command centre) see the cards
+// that open only doors in cells they serve, and every card that opens a
+// reader they serve today.
 type cardView struct {
 	reg func() *registry.Registry
 	now func() time.Time
@@ -99,15 +101,10 @@ type cardView struct {
 
 var _ httpapi.Cards = cardView{}
 
-func (v cardView) Cards(door, by string, trusted bool) ([]httpapi.Card, error) {
+func (v cardView) Cards(door string, who permit.Caller) ([]httpapi.Card, error) {
 	reg := v.reg()
-	var staff *registry.Staff
-	if !trusted {
-		s, ok := reg.Staff(by)
-		if !ok || (s.Role != registry.SecurityRoom && s.Role != registry.CommandCenter) {
-			return nil, withStatus(http.StatusForbidden, "the card list is for the security room and the command centre; %s is neither", by)
-		}
-		staff = s
+	if err := permit.CheckRole(reg, who, permit.Cards); err != nil {
+		return nil, withStatus(http.StatusForbidden, "the card list is for the security room and the command centre: %v", err)
 	}
 	var dev *registry.Device
 	if door != "" {
@@ -115,8 +112,8 @@ func (v cardView) Cards(door, by string, trusted bool) ([]httpapi.Card, error) {
 		if !ok || d.OSDP == nil {
 			return nil, withStatus(http.StatusNotFound, "no reader %q", door)
 		}
-		if staff != nil && !reg.Serves(staff, d.Grid) {
-			return nil, withStatus(http.StatusForbidden, "reader %s is in cell %s, which %s does not serve", door, d.Grid, by)
+		if err := permit.Check(reg, who, permit.Cards, permit.Target{Grid: d.Grid}); err != nil {
+			return nil, withStatus(http.StatusForbidden, "reader %s: %v", door, err)
 		}
 		dev = d
 	}
@@ -126,7 +123,7 @@ func (v cardView) Cards(door, by string, trusted bool) ([]httpapi.Card, error) {
 		switch {
 		case dev != nil && refusal(reg, c, dev, now) != "":
 			continue
-		case dev == nil && staff != nil && !servesCard(reg, staff, c):
+		case dev == nil && !servesCard(reg, who, c):
 			continue
 		}
 		out = append(out, httpapi.Card{Card: c.Card, Facility: c.Facility, Name: c.Name, Doors: c.Doors, Grids: c.Grids,
@@ -135,15 +132,15 @@ func (v cardView) Cards(door, by string, trusted bool) ([]httpapi.Card, error) {
 	return out, nil
 }
 
-// servesCard reports whether a card opens only doors in cells s serves.
-func servesCard(reg *registry.Registry, s *registry.Staff, c *registry.Card) bool {
+// servesCard reports whether a card opens only doors in cells who serves.
+func servesCard(reg *registry.Registry, who permit.Caller, c *registry.Card) bool {
 	for _, g := range c.Grids {
-		if !reg.Serves(s, g) {
+		if !permit.ServesCell(reg, who, g) {
 			return false
 		}
 	}
 	for _, id := range c.Doors {
-		if d, ok := reg.Device(id); !ok || !reg.Serves(s, d.Grid) {
+		if d, ok := reg.Device(id); !ok || !permit.ServesCell(reg, who, d.Grid) {
 			return false
 		}
 	}

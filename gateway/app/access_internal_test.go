@@ -9,6 +9,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/drivers/osdp"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
@@ -48,11 +49,11 @@ func TestCardView(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, door, by string
-		trusted        bool
+		console        bool
 		want           []string
 		code           int
 	}{
-		{"all, trusted", "", "", true, []string{"100", "200", "300", "400", "500"}, 0},
+		{"all, the local console", "", "", true, []string{"100", "200", "300", "400", "500"}, 0},
 		{"command centre sees the street", "", "cmd1", false, []string{"100", "200", "300", "400", "500"}, 0},
 		{"security room sees its community", "", "room1", false, []string{"100", "200", "300"}, 0},
 		{"what opens rd-0001 today (100 expired, 200 blocked)", "rd-0001", "room1", false, []string{"300", "500"}, 0},
@@ -61,7 +62,11 @@ func TestCardView(t *testing.T) {
 		{"not a reader", "lb-0001", "cmd1", false, nil, http.StatusNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := v.Cards(tc.door, tc.by, tc.trusted)
+			who := permit.Staff(tc.by)
+			if tc.console {
+				who = permit.Console
+			}
+			got, err := v.Cards(tc.door, who)
 			var se *statusError
 			switch {
 			case tc.code != 0 && (!errors.As(err, &se) || se.HTTPStatus() != tc.code):

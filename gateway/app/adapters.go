@@ -10,6 +10,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
 	"github.com/gridwatch/gridwatch/gateway/ingest"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/escalate"
 )
@@ -61,36 +62,31 @@ func (b board) Publish(a alarm.Alarm) {
 	}
 }
 
-// replies routes staff replies from MQTT to the desk.
+// replies routes staff replies from MQTT to the desk. The caller is the
+// staff member of the reply topic, which the broker lets only that MQTT
+// user publish to: act.By, resolved at the MQTT edge.
 type replies struct{ desk *escalate.Desk }
 
 var _ ingest.Replies = replies{}
 
 func (r replies) Reply(ctx context.Context, act event.Action) error {
-	_, err := r.desk.Act(ctx, act)
+	_, err := r.desk.ActAs(ctx, permit.Staff(act.By), act)
 	return err
 }
 
-// consoleDesk is the desk as the HTTP API sees it. With auth off (allowed
-// only on a loopback listener) an action that names nobody comes from the
-// security-room console on this machine and is trusted as such; every
-// other action is checked against who was paged or serves the cell.
-type consoleDesk struct {
-	desk         *escalate.Desk
-	trustConsole bool
-}
+// apiDesk is the desk as the HTTP API sees it: an action of the caller
+// the API resolved (a token's owner, a body's "by" with auth off, or the
+// local console), checked by the desk against the permission table.
+type apiDesk struct{ desk *escalate.Desk }
 
-var _ httpapi.Alarms = consoleDesk{}
+var _ httpapi.Alarms = apiDesk{}
 
-func (c consoleDesk) List(f alarm.Filter) ([]alarm.Alarm, error) { return c.desk.List(f) }
+func (c apiDesk) List(f alarm.Filter) ([]alarm.Alarm, error) { return c.desk.List(f) }
 
-func (c consoleDesk) Get(id string) (alarm.Alarm, bool, error) { return c.desk.Get(id) }
+func (c apiDesk) Get(id string) (alarm.Alarm, bool, error) { return c.desk.Get(id) }
 
-func (c consoleDesk) Act(ctx context.Context, act event.Action) (alarm.Alarm, error) {
-	if c.trustConsole && act.By == "console" {
-		return c.desk.ActTrusted(ctx, act)
-	}
-	return c.desk.Act(ctx, act)
+func (c apiDesk) Act(ctx context.Context, who permit.Caller, act event.Action) (alarm.Alarm, error) {
+	return c.desk.ActAs(ctx, who, act)
 }
 
 // deskRunning reports a stopped desk as not ready.

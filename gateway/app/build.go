@@ -178,7 +178,7 @@ func (a *App) build() (_ *parts, err error) {
 		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(p.listener.Addr()),
 		TLSCert: cfg.HTTP.TLS.Cert, TLSKey: cfg.HTTP.TLS.Key, AllowedHosts: cfg.HTTP.AllowedHosts,
 		StreamsPerUser: cfg.HTTP.StreamsPerUser,
-		Alarms:         consoleDesk{desk: p.desk, trustConsole: !cfg.AuthEnabled()},
+		Alarms:         apiDesk{desk: p.desk},
 		Oversight:      p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
 		Cards:   cardView{reg: a.reg.Get, now: now},
 		Devices: p.tracker, Metrics: a.metricsHandler(),

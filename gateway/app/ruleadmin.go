@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
-	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/engine"
 )
@@ -139,8 +139,9 @@ var _ httpapi.Rules = ruleAdmin{}
 
 func (r ruleAdmin) RuleSet() httpapi.RuleSet { return r.app.RuleSet() }
 
-func (r ruleAdmin) ReloadRules(_ context.Context, by string, trusted bool) (httpapi.RuleSet, error) {
-	if err := r.mayAdminister(by, trusted, "", "reload the rules"); err != nil {
+func (r ruleAdmin) ReloadRules(_ context.Context, who permit.Caller) (httpapi.RuleSet, error) {
+	by := who.ID
+	if err := r.may(who, permit.Rules, "reload the rules"); err != nil {
 		return httpapi.RuleSet{}, err
 	}
 	set, err := r.app.ReloadRules()
@@ -164,15 +165,16 @@ func (r ruleAdmin) Silences() []httpapi.Silence {
 	return out
 }
 
-func (r ruleAdmin) SetSilence(ctx context.Context, s httpapi.Silence, by string, trusted bool) (httpapi.Silence, error) {
+func (r ruleAdmin) SetSilence(ctx context.Context, s httpapi.Silence, who permit.Caller) (httpapi.Silence, error) {
+	by := who.ID
 	l, err := r.app.current()
 	if err != nil {
 		return httpapi.Silence{}, err
 	}
-	if err := r.mayAdminister(by, trusted, "", "set silences"); err != nil {
+	if err := r.may(who, permit.Silence, "set silences"); err != nil {
 		return httpapi.Silence{}, err
 	}
-	if err := r.mayCover(by, trusted, s); err != nil {
+	if err := r.mayCover(who, s); err != nil {
 		return httpapi.Silence{}, err
 	}
 	if r.fromFile(s.ID) {
@@ -190,12 +192,13 @@ func (r ruleAdmin) SetSilence(ctx context.Context, s httpapi.Silence, by string,
 	return toAPISilence(es), nil
 }
 
-func (r ruleAdmin) RemoveSilence(ctx context.Context, id, by string, trusted bool) error {
+func (r ruleAdmin) RemoveSilence(ctx context.Context, id string, who permit.Caller) error {
+	by := who.ID
 	l, err := r.app.current()
 	if err != nil {
 		return err
 	}
-	if err := r.mayAdminister(by, trusted, "", "remove silences"); err != nil {
+	if err := r.may(who, permit.Silence, "remove silences"); err != nil {
 		return err
 	}
 	if r.fromFile(id) {
@@ -210,7 +213,7 @@ func (r ruleAdmin) RemoveSilence(ctx context.Context, id, by string, trusted boo
 	if found == nil {
 		return withStatus(http.StatusNotFound, "no silence %q", id)
 	}
-	if err := r.mayCover(by, trusted, toAPISilence(*found)); err != nil {
+	if err := r.mayCover(who, toAPISilence(*found)); err != nil {
 		return err
 	}
 	l.pipe.removeSilence(id)
@@ -221,29 +224,22 @@ func (r ruleAdmin) RemoveSilence(ctx context.Context, id, by string, trusted boo
 	return nil
 }
 
-// mayAdminister lets the security room and the command centre change the
-// rules; everyone else is refused and audited.
-func (r ruleAdmin) mayAdminister(by string, trusted bool, grid, what string) error {
-	if trusted {
+// may checks the caller's role for a (the security room and the command
+// centre change the rules); a refusal is audited.
+func (r ruleAdmin) may(who permit.Caller, a permit.Action, what string) error {
+	err := permit.CheckRole(r.app.reg.Get(), who, a)
+	if err == nil {
 		return nil
 	}
-	s, ok := r.app.reg.Get().Staff(by)
-	if ok && (s.Role == registry.SecurityRoom || s.Role == registry.CommandCenter) {
-		return nil
-	}
-	err := withStatus(http.StatusForbidden, "only the security room and the command centre may %s; %s may not", what, by)
-	r.audit(alarm.AuditRecord{Kind: alarm.AuditRefused, By: by, Action: what, Grid: grid, Reason: err.Error()})
+	err = withStatus(http.StatusForbidden, "only the security room and the command centre may %s: %v", what, err)
+	r.audit(alarm.AuditRecord{Kind: alarm.AuditRefused, By: who.ID, Action: what, Reason: err.Error()})
 	return err
 }
 
-// mayCover checks that a silence covers only what by serves: its cells,
+// mayCover checks that a silence covers only what who serves: its cells,
 // its devices' cells, and the whole site for a silence by rule alone.
-func (r ruleAdmin) mayCover(by string, trusted bool, s httpapi.Silence) error {
-	if trusted {
-		return nil
-	}
+func (r ruleAdmin) mayCover(who permit.Caller, s httpapi.Silence) error {
 	reg := r.app.reg.Get()
-	staff, _ := reg.Staff(by)
 	var scopes []string
 	scopes = append(scopes, s.Grids...)
 	for _, id := range s.Devices {
@@ -262,9 +258,9 @@ func (r ruleAdmin) mayCover(by string, trusted bool, s httpapi.Silence) error {
 				return withStatus(http.StatusBadRequest, "silence %s: unknown grid %q", s.ID, sc)
 			}
 		}
-		if missing, ok := reg.ServesScope(staff, sc); !ok {
-			err := withStatus(http.StatusForbidden, "silence %s covers %s; %s does not serve cell %s", s.ID, orSite(sc), by, missing)
-			r.audit(alarm.AuditRecord{Kind: alarm.AuditRefused, By: by, Action: "silence", Grid: sc, Reason: err.Error()})
+		if err := permit.Check(reg, who, permit.Silence, permit.Target{Grid: sc}); err != nil {
+			err := withStatus(http.StatusForbidden, "silence %s covers %s: %v", s.ID, orSite(sc), err)
+			r.audit(alarm.AuditRecord{Kind: alarm.AuditRefused, By: who.ID, Action: "silence", Grid: sc, Reason: err.Error()})
 			return err
 		}
 	}

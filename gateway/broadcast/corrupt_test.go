@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 )
 
 // TestDamagedStoreIsSetAside: a broadcasts.db with garbage pages no longer
@@ -16,7 +17,7 @@ func TestDamagedStoreIsSetAside(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "broadcasts.db")
 	n, c := &fakeNotifier{got: map[string]event.Notification{}}, &fakeCommander{}
 	s := open(t, path, n, c)
-	if _, err := s.Send(context.Background(), "lianhua", "notice", "room1", false); err != nil {
+	if _, err := s.Send(context.Background(), "lianhua", "notice", permit.Staff("room1")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -36,7 +37,7 @@ func TestDamagedStoreIsSetAside(t *testing.T) {
 
 	s = open(t, path, n, c)
 	defer s.Close()
-	if _, err := s.Send(context.Background(), "lianhua", "notice again", "room1", false); err != nil {
+	if _, err := s.Send(context.Background(), "lianhua", "notice again", permit.Staff("room1")); err != nil {
 		t.Fatalf("send on the fresh store: %v", err)
 	}
 	aside, _ := filepath.Glob(path + ".corrupt-*")

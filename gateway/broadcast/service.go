@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
@@ -89,10 +90,11 @@ var ErrRestarted = errors.New("gateway restarted before the target answered")
 func (s *Service) Close() error { return s.store.close() }
 
 // Send broadcasts text to the subtree under scope ("" the whole site) on
-// behalf of staff member by; trusted skips the check of by (a loopback
-// console with auth off). It returns the broadcast with every target's
+// behalf of caller who, who must be allowed permit.Broadcast there (else
+// the error wraps ErrForbidden). It returns the broadcast with every target's
 // first status: people are reached at once, light boxes answer later.
-func (s *Service) Send(ctx context.Context, scope, text, by string, trusted bool) (Broadcast, error) {
+func (s *Service) Send(ctx context.Context, scope, text string, who permit.Caller) (Broadcast, error) {
+	by := who.ID
 	if text == "" || len(text) > MaxText || !utf8.ValidString(text) {
 		return Broadcast{}, fmt.Errorf("%w: text must be 1–%d bytes of UTF-8", ErrBadRequest, MaxText)
 	}
@@ -105,10 +107,8 @@ func (s *Service) Send(ctx context.Context, scope, text, by string, trusted bool
 		}
 		gridName = g.Name
 	}
-	if !trusted {
-		if err := mayBroadcast(reg, scope, by); err != nil {
-			return Broadcast{}, err
-		}
+	if err := permit.Check(reg, who, permit.Broadcast, permit.Target{Grid: scope}); err != nil {
+		return Broadcast{}, fmt.Errorf("%v: %w", err, ErrForbidden)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -329,23 +329,4 @@ func servesIn(reg *registry.Registry, st *registry.Staff, scope string) bool {
 		}
 	}
 	return false
-}
-
-// mayBroadcast: the security room, the command centre and grid leaders,
-// for cells they serve; the whole site only for someone serving every root.
-func mayBroadcast(reg *registry.Registry, scope, by string) error {
-	st, ok := reg.Staff(by)
-	switch {
-	case !ok:
-		return fmt.Errorf("%q is not a staff member: %w", by, ErrForbidden)
-	case st.Role != registry.SecurityRoom && st.Role != registry.CommandCenter && st.Role != registry.GridLeader:
-		return fmt.Errorf("%s is %s; only security_room, command_center or grid_leader may broadcast: %w", by, st.Role, ErrForbidden)
-	}
-	if missing, ok := reg.ServesScope(st, scope); !ok {
-		if scope != "" {
-			return fmt.Errorf("%s does not serve %s or a cell above it: %w", by, scope, ErrForbidden)
-		}
-		return fmt.Errorf("the whole site: %s does not serve root cell %q: %w", by, missing, ErrForbidden)
-	}
-	return nil
 }

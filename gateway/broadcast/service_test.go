@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
@@ -69,7 +70,7 @@ func TestBroadcastReachesTheSubtreeAndTracksEachTarget(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "broadcasts.db")
 	n, c := &fakeNotifier{got: map[string]event.Notification{}}, &fakeCommander{}
 	s := open(t, path, n, c)
-	b, err := s.Send(context.Background(), "lianhua", "近期电信诈骗高发，请勿向陌生账户转账", "room1", false)
+	b, err := s.Send(context.Background(), "lianhua", "近期电信诈骗高发，请勿向陌生账户转账", permit.Staff("room1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,12 +143,12 @@ func TestWhoMayBroadcast(t *testing.T) {
 		{"lianhua", "nobody", ErrForbidden},
 		{"nowhere", "cmd1", ErrUnknownGrid},
 	} {
-		_, err := s.Send(context.Background(), tt.scope, "测试", tt.by, false)
+		_, err := s.Send(context.Background(), tt.scope, "测试", permit.Staff(tt.by))
 		if !errors.Is(err, tt.want) && !(tt.want == nil && err == nil) {
 			t.Errorf("%s → %q: %v, want %v", tt.by, tt.scope, err, tt.want)
 		}
 	}
-	if _, err := s.Send(context.Background(), "lianhua", "", "room1", false); !errors.Is(err, ErrBadRequest) {
+	if _, err := s.Send(context.Background(), "lianhua", "", permit.Staff("room1")); !errors.Is(err, ErrBadRequest) {
 		t.Errorf("empty text: %v", err)
 	}
 }
@@ -160,7 +161,7 @@ func TestBoxBackOnlineHearsWhatItMissed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "broadcasts.db")
 	n, c := &fakeNotifier{got: map[string]event.Notification{}}, &fakeCommander{}
 	s := open(t, path, n, c)
-	b, err := s.Send(context.Background(), "lh-g4-07", "台风预警：请勿外出", "room1", false)
+	b, err := s.Send(context.Background(), "lh-g4-07", "台风预警：请勿外出", permit.Staff("room1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func TestDeviceBackIsHandledByRun(t *testing.T) {
 	n, c := &fakeNotifier{got: map[string]event.Notification{}}, &fakeCommander{}
 	s := open(t, filepath.Join(t.TempDir(), "b.db"), n, c)
 	defer s.Close()
-	if _, err := s.Send(context.Background(), "lh-g4-07", "台风预警", "room1", false); err != nil {
+	if _, err := s.Send(context.Background(), "lh-g4-07", "台风预警", permit.Staff("room1")); err != nil {
 		t.Fatal(err)
 	}
 	s.CommandResult("c-lb-0002", Timeout, "no answer", 1_790_000_030_000)

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
@@ -23,7 +24,7 @@ type alarmList struct {
 	Alarms []alarm.Alarm `json:"alarms"`
 }
 
-func (s *Server) handleAlarms(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Server) handleAlarms(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
 	f, err := parseFilter(r.URL.Query())
 	if err != nil {
 		writeRequestError(w, err)
@@ -82,7 +83,7 @@ func parseFilter(q url.Values) (alarm.Filter, error) {
 	return f, nil
 }
 
-func (s *Server) handleAlarm(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Server) handleAlarm(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
 	id := r.PathValue("id")
 	if err := checkAlarmID(id); err != nil {
 		writeRequestError(w, err)
@@ -105,7 +106,7 @@ type actBody struct {
 	By   string `json:"by"`
 }
 
-func (s *Server) handleAct(w http.ResponseWriter, r *http.Request, caller string) {
+func (s *Server) handleAct(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	id, kind := r.PathValue("id"), event.ActionKind(r.PathValue("action"))
 	if !kind.Valid() {
 		writeError(w, http.StatusNotFound, "unknown action %q: want ack, arrive or resolve", kind)
@@ -120,7 +121,7 @@ func (s *Server) handleAct(w http.ResponseWriter, r *http.Request, caller string
 		writeRequestError(w, err)
 		return
 	}
-	by, err := s.actor(caller, body.By)
+	who, err := s.actor(caller, body.By)
 	if err != nil {
 		writeRequestError(w, err)
 		return
@@ -129,33 +130,35 @@ func (s *Server) handleAct(w http.ResponseWriter, r *http.Request, caller string
 		writeError(w, http.StatusBadRequest, "note is %d bytes long; at most %d are allowed", len(body.Note), maxNote)
 		return
 	}
-	a, err := s.cfg.Alarms.Act(r.Context(), event.Action{
-		AlarmID: id, Kind: kind, By: by, Note: body.Note, Channel: "http", At: s.now().UnixMilli(),
+	a, err := s.cfg.Alarms.Act(r.Context(), who, event.Action{
+		AlarmID: id, Kind: kind, By: who.ID, Note: body.Note, Channel: "http", At: s.now().UnixMilli(),
 	})
 	if err != nil {
 		s.deskError(w, r, err)
 		return
 	}
-	s.log.Info("http api: alarm action", "alarm", id, "action", kind, "by", by)
+	s.log.Info("http api: alarm action", "alarm", id, "action", kind, "by", who.ID)
 	writeJSON(w, http.StatusOK, a)
 }
 
 // actor decides who acts: the token's owner when auth is on (a body "by"
-// naming anyone else is refused), else the body's "by", else "console".
-func (s *Server) actor(caller, by string) (string, error) {
+// naming anyone else is refused); with auth off (a loopback listener) the
+// staff member the body's "by" names, else the local console. Either way
+// the caller is then held to their role by the permission table.
+func (s *Server) actor(caller permit.Caller, by string) (permit.Caller, error) {
 	if s.tokens.on {
-		if by != "" && by != caller {
-			return "", badRequest(`"by" is not accepted when auth is on: the one who acts is the owner of the bearer token (%s)`, caller)
+		if by != "" && by != caller.ID {
+			return permit.Caller{}, badRequest(`"by" is not accepted when auth is on: the one who acts is the owner of the bearer token (%s)`, caller.ID)
 		}
 		return caller, nil
 	}
-	if by == "" {
-		return "console", nil
+	if by == "" || by == permit.ConsoleID {
+		return permit.Console, nil
 	}
 	if !event.ValidID(by) {
-		return "", badRequest(`"by" must be a staff id ([A-Za-z0-9._-]{1,64}), not %q`, by)
+		return permit.Caller{}, badRequest(`"by" must be a staff id ([A-Za-z0-9._-]{1,64}), not %q`, by)
 	}
-	return by, nil
+	return permit.Staff(by), nil
 }
 
 func checkAlarmID(id string) error {

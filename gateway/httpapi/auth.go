@@ -10,11 +10,13 @@ import (
 	"strings"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 )
 
-// apiHandler serves an /api/ request for caller, the staff id the bearer
-// token belongs to ("" when auth is off).
-type apiHandler func(w http.ResponseWriter, r *http.Request, caller string)
+// apiHandler serves an /api/ request for caller, resolved once here at the
+// edge: the owner of the bearer token, or with auth off the local console
+// (a body's "by" may then name the caller instead; see actor).
+type apiHandler func(w http.ResponseWriter, r *http.Request, caller permit.Caller)
 
 // minTokenLen is the shortest bearer token accepted in the config.
 const minTokenLen = 16
@@ -81,7 +83,7 @@ func (t *tokens) owner(token string) (string, bool) {
 func (s *Server) authed(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.tokens.on {
-			h(w, r, "")
+			h(w, r, permit.Console)
 			return
 		}
 		tok, ok := bearer(r.Header.Get("Authorization"))
@@ -94,7 +96,7 @@ func (s *Server) authed(h apiHandler) http.Handler {
 			s.unauthorized(w, r, "invalid bearer token")
 			return
 		}
-		h(w, r, who)
+		h(w, r, permit.Staff(who))
 	})
 }
 

@@ -7,14 +7,15 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/broadcast"
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 )
 
 // Broadcasts sends operators' messages down the grid tree and reports
 // their delivery (gateway/broadcast in production).
 type Broadcasts interface {
 	// Send broadcasts text to the subtree under scope ("" the whole site)
-	// for staff member by; trusted skips the check of by.
-	Send(ctx context.Context, scope, text, by string, trusted bool) (broadcast.Broadcast, error)
+	// for caller who, checking that they may (permit.Broadcast).
+	Send(ctx context.Context, scope, text string, who permit.Caller) (broadcast.Broadcast, error)
 	Get(id string) (broadcast.Broadcast, error)
 	List(limit int) ([]broadcast.Broadcast, error)
 }
@@ -33,7 +34,7 @@ type broadcastList struct {
 
 const maxBroadcastList = 500
 
-func (s *Server) handleSendBroadcast(w http.ResponseWriter, r *http.Request, caller string) {
+func (s *Server) handleSendBroadcast(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	var body broadcastBody
 	if err := decodeBody(w, r, &body, "grid, text, by"); err != nil {
 		writeRequestError(w, err)
@@ -47,21 +48,21 @@ func (s *Server) handleSendBroadcast(w http.ResponseWriter, r *http.Request, cal
 		writeError(w, http.StatusBadRequest, "grid %q is not a valid grid id", *body.Grid)
 		return
 	}
-	by, err := s.actor(caller, body.By)
+	who, err := s.actor(caller, body.By)
 	if err != nil {
 		writeRequestError(w, err)
 		return
 	}
-	b, err := s.cfg.Broadcasts.Send(r.Context(), *body.Grid, body.Text, by, !s.tokens.on)
+	b, err := s.cfg.Broadcasts.Send(r.Context(), *body.Grid, body.Text, who)
 	if err != nil {
 		s.deskError(w, r, err)
 		return
 	}
-	s.log.Info("http api: broadcast", "broadcast", b.ID, "grid", b.Scope, "by", by, "targets", len(b.Targets))
+	s.log.Info("http api: broadcast", "broadcast", b.ID, "grid", b.Scope, "by", who.ID, "targets", len(b.Targets))
 	writeJSON(w, http.StatusCreated, b)
 }
 
-func (s *Server) handleBroadcasts(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Server) handleBroadcasts(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
 	limit := 50
 	for k, v := range r.URL.Query() {
 		if k != "limit" || len(v) != 1 {
@@ -86,7 +87,7 @@ func (s *Server) handleBroadcasts(w http.ResponseWriter, r *http.Request, _ stri
 	writeJSON(w, http.StatusOK, broadcastList{Broadcasts: list})
 }
 
-func (s *Server) handleBroadcast(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Server) handleBroadcast(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
 	b, err := s.cfg.Broadcasts.Get(r.PathValue("id"))
 	if err != nil {
 		s.deskError(w, r, err)

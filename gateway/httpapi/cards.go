@@ -5,14 +5,15 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 )
 
 // Cards is the site's access card list as the API shows it (read only:
 // cards are kept in the registry file and change with a reload).
 type Cards interface {
 	// Cards lists the cards, or with door only those that open that
-	// reader today; it checks that by may see them (trusted skips that).
-	Cards(door, by string, trusted bool) ([]Card, error)
+	// reader today; it checks that who may see them (permit.Cards).
+	Cards(door string, who permit.Caller) ([]Card, error)
 }
 
 // Card is one access card and where and when it opens.
@@ -31,7 +32,7 @@ type cardList struct {
 	Cards []Card `json:"cards"`
 }
 
-func (s *Server) handleCards(w http.ResponseWriter, r *http.Request, caller string) {
+func (s *Server) handleCards(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	q := r.URL.Query()
 	for k, v := range q {
 		if k != "door" || len(v) != 1 {
@@ -44,7 +45,7 @@ func (s *Server) handleCards(w http.ResponseWriter, r *http.Request, caller stri
 		writeError(w, http.StatusBadRequest, "door %q is not a valid device id", door)
 		return
 	}
-	list, err := s.cfg.Cards.Cards(door, caller, !s.tokens.on)
+	list, err := s.cfg.Cards.Cards(door, caller)
 	if err != nil {
 		s.deskError(w, r, err)
 		return

@@ -2,15 +2,17 @@ package httpapi
 
 import (
 	"fmt"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"strings"
 	"testing"
 )
 
 type fakeCards struct{ asked []string }
 
-func (f *fakeCards) Cards(door, by string, trusted bool) ([]Card, error) {
-	f.asked = append(f.asked, fmt.Sprintf("%q %s %v", door, by, trusted))
-	if !trusted && by != "zhao" {
+func (f *fakeCards) Cards(door string, who permit.Caller) ([]Card, error) {
+	by, console := who.ID, who.IsConsole()
+	f.asked = append(f.asked, fmt.Sprintf("%q %s %v", door, by, console))
+	if !console && by != "zhao" {
 		return nil, fmt.Errorf("%s may not: %w", by, errForbidden)
 	}
 	return []Card{{Card: "41551", Facility: 68, Doors: []string{"rd-0001"}}}, nil

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 )
 
 // deviceList is the answer of GET /api/v1/devices.
@@ -13,7 +14,7 @@ type deviceList struct {
 	Counts map[string]int `json:"counts"`
 }
 
-func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
 	if len(r.URL.RawQuery) > 0 {
 		writeError(w, http.StatusBadRequest, "%s takes no query parameters", r.URL.Path)
 		return

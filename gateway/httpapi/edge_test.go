@@ -173,6 +173,18 @@ func TestStreamSlotsPerUser(t *testing.T) {
 	next(t, events, "hello")
 }
 
+// TestStreamSlotsAuthOff: with auth off there is no person to count
+// against, so streams beyond streams_per_user are served (up to the
+// global cap).
+func TestStreamSlotsAuthOff(t *testing.T) {
+	s := newServer(t, testConfig(newFakeDesk(), func(c *Config) { c.StreamsPerUser = 1; c.Auth = false }))
+	ts := startServer(t, s)
+	for range 3 {
+		events, _ := openStream(t, ts.URL, "")
+		next(t, events, "hello")
+	}
+}
+
 // selfSigned writes a self-signed certificate for 127.0.0.1 and
 // localhost into dir and returns the file names and the certificate.
 func selfSigned(t *testing.T, dir, name string) (certFile, keyFile string, cert *x509.Certificate) {

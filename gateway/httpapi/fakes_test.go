@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -68,7 +69,10 @@ func (d *fakeDesk) Get(id string) (alarm.Alarm, bool, error) {
 	return a, ok, nil
 }
 
-func (d *fakeDesk) Act(_ context.Context, act event.Action) (alarm.Alarm, error) {
+func (d *fakeDesk) Act(_ context.Context, who permit.Caller, act event.Action) (alarm.Alarm, error) {
+	if act.By != who.ID {
+		return alarm.Alarm{}, fmt.Errorf("act.By %q is not the caller %q", act.By, who.ID)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.acts = append(d.acts, act)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
@@ -15,15 +16,14 @@ import (
 type Oversight interface {
 	// Emergencies returns the scopes in emergency mode.
 	Emergencies() ([]alarm.Emergency, error)
-	// SetEmergency switches a scope ("" the whole site) for staff member
-	// by, checking that they may (an error that maps to 403 if not).
-	SetEmergency(ctx context.Context, scope string, on bool, by string) error
-	// SetEmergencyTrusted switches a scope without checking by.
-	SetEmergencyTrusted(ctx context.Context, scope string, on bool, by string) error
+	// SetEmergency switches a scope ("" the whole site) for caller who,
+	// checking that they may (an error that maps to 403 if not; the
+	// refusal is audited).
+	SetEmergency(ctx context.Context, scope string, on bool, who permit.Caller) error
 	// AuditLog returns audit records at or after sinceMS, oldest first.
 	AuditLog(sinceMS int64, limit int) ([]alarm.AuditRecord, error)
-	// MayOversee reports whether a staff member may read the audit log.
-	MayOversee(staffID string) bool
+	// MayOversee reports whether a caller may read the audit log.
+	MayOversee(who permit.Caller) bool
 }
 
 // emergencyList is the answer of GET and POST /api/v1/emergency.
@@ -38,7 +38,7 @@ type emergencyBody struct {
 	By   string  `json:"by"`
 }
 
-func (s *Server) handleEmergencies(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Server) handleEmergencies(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
 	s.writeEmergencies(w, r)
 }
 
@@ -54,7 +54,7 @@ func (s *Server) writeEmergencies(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, emergencyList{Emergencies: list})
 }
 
-func (s *Server) handleSetEmergency(w http.ResponseWriter, r *http.Request, caller string) {
+func (s *Server) handleSetEmergency(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	var body emergencyBody
 	if err := decodeBody(w, r, &body, "grid, on, by"); err != nil {
 		writeRequestError(w, err)
@@ -68,21 +68,16 @@ func (s *Server) handleSetEmergency(w http.ResponseWriter, r *http.Request, call
 		writeError(w, http.StatusBadRequest, "grid %q is not a valid grid id", *body.Grid)
 		return
 	}
-	by, err := s.actor(caller, body.By)
+	who, err := s.actor(caller, body.By)
 	if err != nil {
 		writeRequestError(w, err)
 		return
 	}
-	if s.tokens.on {
-		err = s.cfg.Oversight.SetEmergency(r.Context(), *body.Grid, *body.On, by)
-	} else {
-		err = s.cfg.Oversight.SetEmergencyTrusted(r.Context(), *body.Grid, *body.On, by)
-	}
-	if err != nil {
+	if err := s.cfg.Oversight.SetEmergency(r.Context(), *body.Grid, *body.On, who); err != nil {
 		s.deskError(w, r, err)
 		return
 	}
-	s.log.Warn("http api: emergency mode switched", "grid", *body.Grid, "on", *body.On, "by", by)
+	s.log.Warn("http api: emergency mode switched", "grid", *body.Grid, "on", *body.On, "by", who.ID)
 	s.writeEmergencies(w, r)
 }
 
@@ -91,9 +86,9 @@ type auditList struct {
 	Records []alarm.AuditRecord `json:"records"`
 }
 
-func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, caller string) {
-	if s.tokens.on && !s.cfg.Oversight.MayOversee(caller) {
-		writeError(w, http.StatusForbidden, "the audit log is for the security room and the command centre; %s is neither", caller)
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
+	if !s.cfg.Oversight.MayOversee(caller) {
+		writeError(w, http.StatusForbidden, "the audit log is for the security room and the command centre; %s is neither", caller.ID)
 		return
 	}
 	since, limit, err := parseAuditQuery(r.URL.Query())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +17,7 @@ import (
 type fakeOversight struct {
 	mu       sync.Mutex
 	on       map[string]alarm.Emergency
-	switches []string // "scope on by trusted"
+	switches []string // "scope on by console"
 	audits   [][2]int64
 }
 
@@ -32,11 +33,11 @@ func (f *fakeOversight) Emergencies() ([]alarm.Emergency, error) {
 	return out, nil
 }
 
-func (f *fakeOversight) set(scope string, on bool, by string, trusted bool) error {
+func (f *fakeOversight) set(scope string, on bool, by string, console bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.switches = append(f.switches, fmt.Sprintf("%q %v %s %v", scope, on, by, trusted))
-	if !trusted && (by != "zhao" || scope != "lianhua") {
+	f.switches = append(f.switches, fmt.Sprintf("%q %v %s %v", scope, on, by, console))
+	if !console && (by != "zhao" || scope != "lianhua") {
 		return fmt.Errorf("emergency %q: %s may not: %w", scope, by, errForbidden)
 	}
 	if on {
@@ -47,12 +48,8 @@ func (f *fakeOversight) set(scope string, on bool, by string, trusted bool) erro
 	return nil
 }
 
-func (f *fakeOversight) SetEmergency(_ context.Context, scope string, on bool, by string) error {
-	return f.set(scope, on, by, false)
-}
-
-func (f *fakeOversight) SetEmergencyTrusted(_ context.Context, scope string, on bool, by string) error {
-	return f.set(scope, on, by, true)
+func (f *fakeOversight) SetEmergency(_ context.Context, scope string, on bool, who permit.Caller) error {
+	return f.set(scope, on, who.ID, who.IsConsole())
 }
 
 func (f *fakeOversight) AuditLog(since int64, limit int) ([]alarm.AuditRecord, error) {
@@ -62,7 +59,9 @@ func (f *fakeOversight) AuditLog(since int64, limit int) ([]alarm.AuditRecord, e
 	return []alarm.AuditRecord{{Seq: 1, At: 5, Kind: alarm.AuditRefused, By: "wang", Action: "ack", Alarm: "A1"}}, nil
 }
 
-func (f *fakeOversight) MayOversee(staff string) bool { return staff == "zhao" }
+func (f *fakeOversight) MayOversee(who permit.Caller) bool {
+	return who.IsConsole() || who.ID == "zhao"
+}
 
 func TestEmergencyAndAuditRoutes(t *testing.T) {
 	const json = "application/json"
@@ -83,7 +82,11 @@ func TestEmergencyAndAuditRoutes(t *testing.T) {
 		{"no grid", "POST", "/api/v1/emergency", zhaoToken, `{"on":false}`, false, 400, "must give", ""},
 		{"bad grid", "POST", "/api/v1/emergency", zhaoToken, `{"grid":"a/b","on":true}`, false, 400, "not a valid grid id", ""},
 		{"unknown field", "POST", "/api/v1/emergency", zhaoToken, `{"grid":"x","on":true,"why":1}`, false, 400, "allowed: grid, on, by", ""},
-		{"auth off, trusted", "POST", "/api/v1/emergency", "", `{"grid":"","on":true,"by":"duty"}`, true, 200, `"by":"duty"`, `"" true duty true`},
+		// Auth off removes the login, not the roles: the body's "by" names
+		// the caller, who is checked; naming nobody is the local console.
+		{"auth off, by names a caller who may not", "POST", "/api/v1/emergency", "", `{"grid":"","on":true,"by":"duty"}`, true, 403, "duty may not", `"" true duty false`},
+		{"auth off, by names a caller who may", "POST", "/api/v1/emergency", "", `{"grid":"lianhua","on":true,"by":"zhao"}`, true, 200, `"by":"zhao"`, `"lianhua" true zhao false`},
+		{"auth off, the console", "POST", "/api/v1/emergency", "", `{"grid":"","on":true}`, true, 200, `"by":"console"`, `"" true console true`},
 		{"wrong method", "DELETE", "/api/v1/emergency", zhaoToken, "", false, 405, "allowed: GET, HEAD, POST", ""},
 		{"audit, overseer", "GET", "/api/v1/audit?since=3&limit=7", zhaoToken, "", false, 200, `"records":[{"seq":1`, ""},
 		{"audit, grid member", "GET", "/api/v1/audit", wangToken, "", false, 403, "wang is neither", ""},

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 	"strings"
+
+	"github.com/gridwatch/gridwatch/gateway/permit"
 )
 
 // routes lays out the endpoints. Every /api/ route is behind the token
@@ -68,7 +70,7 @@ func (s *Server) routes() http.Handler {
 	for _, p := range paths {
 		mux.Handle(p, s.authed(methodNotAllowed(allow[p])))
 	}
-	mux.Handle("/api/", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
+	mux.Handle("/api/", s.authed(func(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
 		writeError(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	}))
 
@@ -84,7 +86,7 @@ type route struct {
 }
 
 func methodNotAllowed(allow string) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, _ string) {
+	return func(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
 		w.Header().Set("Allow", allow)
 		writeError(w, http.StatusMethodNotAllowed, "method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow)
 	}

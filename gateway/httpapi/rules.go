@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/permit"
 )
 
 // Rules is the running rule set as the API sees it: what is loaded, a
@@ -13,14 +15,14 @@ import (
 // 404 for an unknown silence, 422 for a rule file that was refused.
 type Rules interface {
 	RuleSet() RuleSet
-	// ReloadRules re-reads the rule file for staff member by; trusted
-	// skips the check of by. A refused file leaves the running rules in
-	// force and the error lists every problem.
-	ReloadRules(ctx context.Context, by string, trusted bool) (RuleSet, error)
+	// ReloadRules re-reads the rule file for caller who, checking that
+	// they may. A refused file leaves the running rules in force and the
+	// error lists every problem.
+	ReloadRules(ctx context.Context, who permit.Caller) (RuleSet, error)
 	Silences() []Silence
 	// SetSilence adds a silence, or replaces the one with its id.
-	SetSilence(ctx context.Context, s Silence, by string, trusted bool) (Silence, error)
-	RemoveSilence(ctx context.Context, id, by string, trusted bool) error
+	SetSilence(ctx context.Context, s Silence, who permit.Caller) (Silence, error)
+	RemoveSilence(ctx context.Context, id string, who permit.Caller) error
 }
 
 // RuleSet describes the loaded rules.
@@ -74,31 +76,31 @@ type silenceList struct {
 	Silences []Silence `json:"silences"`
 }
 
-func (s *Server) handleRuleSet(w http.ResponseWriter, _ *http.Request, _ string) {
+func (s *Server) handleRuleSet(w http.ResponseWriter, _ *http.Request, _ permit.Caller) {
 	writeJSON(w, http.StatusOK, s.cfg.Rules.RuleSet())
 }
 
-func (s *Server) handleReloadRules(w http.ResponseWriter, r *http.Request, caller string) {
+func (s *Server) handleReloadRules(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	var body byBody
 	if err := decodeBody(w, r, &body, "by"); err != nil {
 		writeRequestError(w, err)
 		return
 	}
-	by, err := s.actor(caller, body.By)
+	who, err := s.actor(caller, body.By)
 	if err != nil {
 		writeRequestError(w, err)
 		return
 	}
-	set, err := s.cfg.Rules.ReloadRules(r.Context(), by, !s.tokens.on)
+	set, err := s.cfg.Rules.ReloadRules(r.Context(), who)
 	if err != nil {
 		s.deskError(w, r, err)
 		return
 	}
-	s.log.Warn("http api: rules reloaded", "source", set.Source, "rules", len(set.Rules), "by", by)
+	s.log.Warn("http api: rules reloaded", "source", set.Source, "rules", len(set.Rules), "by", who.ID)
 	writeJSON(w, http.StatusOK, set)
 }
 
-func (s *Server) handleSilences(w http.ResponseWriter, _ *http.Request, _ string) {
+func (s *Server) handleSilences(w http.ResponseWriter, _ *http.Request, _ permit.Caller) {
 	list := s.cfg.Rules.Silences()
 	if list == nil {
 		list = []Silence{}
@@ -106,7 +108,7 @@ func (s *Server) handleSilences(w http.ResponseWriter, _ *http.Request, _ string
 	writeJSON(w, http.StatusOK, silenceList{Silences: list})
 }
 
-func (s *Server) handleSetSilence(w http.ResponseWriter, r *http.Request, caller string) {
+func (s *Server) handleSetSilence(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	var body silenceBody
 	if err := decodeBody(w, r, &body, "id, reason, devices, grids, rules, test, from, until, every, by"); err != nil {
 		writeRequestError(w, err)
@@ -116,31 +118,31 @@ func (s *Server) handleSetSilence(w http.ResponseWriter, r *http.Request, caller
 		writeError(w, http.StatusBadRequest, "set_ms is filled in by the gateway")
 		return
 	}
-	by, err := s.actor(caller, body.By)
+	who, err := s.actor(caller, body.By)
 	if err != nil {
 		writeRequestError(w, err)
 		return
 	}
-	sil, err := s.cfg.Rules.SetSilence(r.Context(), body.Silence, by, !s.tokens.on)
+	sil, err := s.cfg.Rules.SetSilence(r.Context(), body.Silence, who)
 	if err != nil {
 		s.deskError(w, r, err)
 		return
 	}
-	s.log.Warn("http api: silence set", "silence", sil.ID, "reason", sil.Reason, "test", sil.Test, "by", by)
+	s.log.Warn("http api: silence set", "silence", sil.ID, "reason", sil.Reason, "test", sil.Test, "by", who.ID)
 	writeJSON(w, http.StatusCreated, sil)
 }
 
-func (s *Server) handleRemoveSilence(w http.ResponseWriter, r *http.Request, caller string) {
-	by, err := s.actor(caller, r.URL.Query().Get("by"))
+func (s *Server) handleRemoveSilence(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
+	who, err := s.actor(caller, r.URL.Query().Get("by"))
 	if err != nil {
 		writeRequestError(w, err)
 		return
 	}
 	id := r.PathValue("id")
-	if err := s.cfg.Rules.RemoveSilence(r.Context(), id, by, !s.tokens.on); err != nil {
+	if err := s.cfg.Rules.RemoveSilence(r.Context(), id, who); err != nil {
 		s.deskError(w, r, err)
 		return
 	}
-	s.log.Warn("http api: silence removed", "silence", id, "by", by)
+	s.log.Warn("http api: silence removed", "silence", id, "by", who.ID)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,7 +15,7 @@ import (
 type fakeRules struct {
 	mu       sync.Mutex
 	silences []Silence
-	calls    []string // "what by trusted"
+	calls    []string // "what by console"
 	refuse   error    // returned by ReloadRules
 }
 
@@ -22,18 +23,19 @@ func (f *fakeRules) RuleSet() RuleSet {
 	return RuleSet{Source: "rules.yaml", LoadedMS: 7, Rules: []string{"panic"}, Tests: 2}
 }
 
-func (f *fakeRules) record(what, by string, trusted bool) error {
+func (f *fakeRules) record(what string, who permit.Caller) error {
+	by, console := who.ID, who.IsConsole()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, fmt.Sprintf("%s %s %v", what, by, trusted))
-	if !trusted && by != "zhao" {
+	f.calls = append(f.calls, fmt.Sprintf("%s %s %v", what, by, console))
+	if !console && by != "zhao" {
 		return fmt.Errorf("%s may not: %w", by, errForbidden)
 	}
 	return nil
 }
 
-func (f *fakeRules) ReloadRules(_ context.Context, by string, trusted bool) (RuleSet, error) {
-	if err := f.record("reload", by, trusted); err != nil {
+func (f *fakeRules) ReloadRules(_ context.Context, who permit.Caller) (RuleSet, error) {
+	if err := f.record("reload", who); err != nil {
 		return RuleSet{}, err
 	}
 	if f.refuse != nil {
@@ -48,19 +50,19 @@ func (f *fakeRules) Silences() []Silence {
 	return f.silences
 }
 
-func (f *fakeRules) SetSilence(_ context.Context, s Silence, by string, trusted bool) (Silence, error) {
-	if err := f.record("set "+s.ID, by, trusted); err != nil {
+func (f *fakeRules) SetSilence(_ context.Context, s Silence, who permit.Caller) (Silence, error) {
+	if err := f.record("set "+s.ID, who); err != nil {
 		return Silence{}, err
 	}
-	s.By = by
+	s.By = who.ID
 	f.mu.Lock()
 	f.silences = append(f.silences, s)
 	f.mu.Unlock()
 	return s, nil
 }
 
-func (f *fakeRules) RemoveSilence(_ context.Context, id, by string, trusted bool) error {
-	if err := f.record("remove "+id, by, trusted); err != nil {
+func (f *fakeRules) RemoveSilence(_ context.Context, id string, who permit.Caller) error {
+	if err := f.record("remove "+id, who); err != nil {
 		return err
 	}
 	return fmt.Errorf("silence %q: %w", id, errNotFound)
@@ -85,7 +87,8 @@ func TestRuleRoutes(t *testing.T) {
 			refusal{errors.New("rules.yaml:3: x: bad severity")}, 422, "rules.yaml:3", "reload zhao false"},
 		{"reload, grid member", "POST", "/api/v1/rules/reload", wangToken, "{}", false, nil, 403, "wang may not", "reload wang false"},
 		{"reload, by someone else", "POST", "/api/v1/rules/reload", wangToken, `{"by":"zhao"}`, false, nil, 400, "not accepted when auth is on", ""},
-		{"reload, auth off", "POST", "/api/v1/rules/reload", "", `{"by":"duty"}`, true, nil, 200, "panic", "reload duty true"},
+		{"reload, auth off, by names a caller who may not", "POST", "/api/v1/rules/reload", "", `{"by":"duty"}`, true, nil, 403, "duty may not", "reload duty false"},
+		{"reload, auth off, the console", "POST", "/api/v1/rules/reload", "", `{}`, true, nil, 200, "panic", "reload console true"},
 		{"reload, no JSON", "POST", "/api/v1/rules/reload", zhaoToken, "", false, nil, 415, "must be JSON", ""},
 		{"reload, GET", "GET", "/api/v1/rules/reload", zhaoToken, "", false, nil, 405, "allowed: POST", ""},
 		{"silences, none", "GET", "/api/v1/silences", wangToken, "", false, nil, 200, `"silences":[]`, ""},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
@@ -28,7 +29,9 @@ import (
 type Alarms interface {
 	List(f alarm.Filter) ([]alarm.Alarm, error)
 	Get(id string) (alarm.Alarm, bool, error)
-	Act(ctx context.Context, act event.Action) (alarm.Alarm, error)
+	// Act applies act for caller who (act.By is who.ID), checking that
+	// they may (an error that maps to 403 if not).
+	Act(ctx context.Context, who permit.Caller, act event.Action) (alarm.Alarm, error)
 }
 
 // Devices is the device tracker as the API sees it.

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/permit"
 )
 
 // streamWriteTimeout bounds each write to a stream client; a client that
@@ -22,14 +24,18 @@ const (
 // "hello" (connected: now load the lists), "alarm" and "device" (a new
 // state, JSON), "resync" (events were dropped: load the lists again) and
 // "bye" (the gateway is shutting down).
-func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, caller string) {
-	c, refused := s.hub.add(caller)
+func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
+	user := caller.ID
+	if caller.IsConsole() {
+		user = "" // auth off: no person to count against, only the global cap
+	}
+	c, refused := s.hub.add(user)
 	switch refused {
 	case refusedPerUser:
 		w.Header().Set("Retry-After", "30")
 		writeError(w, http.StatusTooManyRequests,
 			"staff %s already has %d live streams open, the most one person may hold; close one (another tab or screen) and try again",
-			caller, s.cfg.StreamsPerUser)
+			caller.ID, s.cfg.StreamsPerUser)
 		return
 	case refusedFull:
 		writeError(w, http.StatusServiceUnavailable, "too many stream clients (at most %d)", maxStreams)

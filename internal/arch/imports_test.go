@@ -94,8 +94,10 @@ func forbidden(from, to string) string {
 		return "drivers never import rules"
 	case under(from, "rules") && under(to, "drivers"):
 		return "rules never import drivers"
-	case under(from, "rules") && under(to, "gateway") && to != "gateway/event" && to != "gateway/registry":
-		return "rules use only the nouns of gateway/event and gateway/registry"
+	case from == "gateway/permit" && to != "gateway/event" && to != "gateway/registry":
+		return "the permission table uses only the registry's nouns"
+	case under(from, "rules") && under(to, "gateway") && to != "gateway/event" && to != "gateway/registry" && to != "gateway/permit":
+		return "rules use only the nouns of gateway/event and gateway/registry, and the permission table"
 	case under(from, "drivers") && under(to, "gateway") && to != "gateway/event":
 		return "drivers speak only the nouns of gateway/event"
 	case under(from, "firmware-sim") && (under(to, "rules") || under(to, "gateway") && to != "gateway/event" && to != "gateway/registry"):
@@ -120,13 +122,14 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"gateway/ingest", "gateway/broker"},
 		{"firmware-sim/device", "gateway/app"},
 		{"internal/yamlstrict", "gateway/event"},
+		{"gateway/permit", "gateway/broadcast"},
 	}
 	for _, b := range bad {
 		if forbidden(b[0], b[1]) == "" {
 			t.Errorf("%s → %s should be forbidden", b[0], b[1])
 		}
 	}
-	for _, ok := range [][2]string{{"gateway/app", "gateway/broker"}, {"rules/escalate", "gateway/registry"}, {"gateway/ingest", "drivers/mqtt/wire"},
+	for _, ok := range [][2]string{{"gateway/app", "gateway/broker"}, {"rules/escalate", "gateway/registry"}, {"rules/escalate", "gateway/permit"}, {"gateway/ingest", "drivers/mqtt/wire"},
 		{"rules/engine", "internal/yamlstrict"}, {"firmware-sim/scenario", "internal/yamlstrict"}} {
 		if why := forbidden(ok[0], ok[1]); why != "" {
 			t.Errorf("%s → %s should be allowed: %s", ok[0], ok[1], why)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
@@ -23,14 +24,14 @@ func TestActAuthorisationAndTransitions(t *testing.T) {
 			name      string
 			kind      event.ActionKind
 			by        string
-			trusted   bool
+			console   bool
 			alarmID   string
 			wantErr   error
 			wantState alarm.State
 		}{
 			{"grid member of another cell", event.Ack, "sun", false, id, ErrForbidden, ""},
 			{"unknown staff", event.Ack, "ghost", false, id, ErrForbidden, ""},
-			{"nobody, untrusted", event.Ack, "", false, id, ErrForbidden, ""},
+			{"nobody", event.Ack, "", false, id, ErrForbidden, ""},
 			{"off-tree command centre", event.Ack, "duty", false, id, ErrForbidden, ""},
 			{"unknown action", "escalate", "wang", false, id, alarm.ErrAction, ""},
 			{"unknown alarm", event.Ack, "wang", false, "A0000000000000", ErrNotFound, ""},
@@ -40,15 +41,15 @@ func TestActAuthorisationAndTransitions(t *testing.T) {
 			{"still not the other cell", event.Resolve, "sun", false, id, ErrForbidden, ""},
 			{"paged grid member resolves", event.Resolve, "wang", false, id, nil, alarm.Resolved},
 			{"closed alarm", event.Ack, "wang", false, id, alarm.ErrTransition, ""},
-			{"closed alarm, trusted", event.Resolve, "", true, id, alarm.ErrTransition, ""},
+			{"closed alarm, the console", event.Resolve, "", true, id, alarm.ErrTransition, ""},
 			{"closed alarm, someone else", event.Ack, "sun", false, id, ErrForbidden, ""},
 		}
 		for _, s := range steps {
 			act := event.Action{AlarmID: s.alarmID, Kind: s.kind, By: s.by, Channel: "http"}
 			var got alarm.Alarm
 			var err error
-			if s.trusted {
-				got, err = r.desk.ActTrusted(ctx, act)
+			if s.console {
+				got, err = r.desk.ActAs(ctx, permit.Console, act)
 			} else {
 				got, err = r.desk.Act(ctx, act)
 			}
@@ -65,11 +66,11 @@ func TestActAuthorisationAndTransitions(t *testing.T) {
 			t.Fatalf("store still holds open alarms: %v, %v", open, err)
 		}
 
-		// Trusted callers may act without naming anyone.
+		// The local console may act without being paged or serving the cell.
 		r.send("lb-0002", event.ButtonPressed)
-		got, err := r.desk.ActTrusted(ctx, event.Action{AlarmID: r.only().ID, Kind: event.Ack, Channel: "http"})
+		got, err := r.desk.ActAs(ctx, permit.Console, event.Action{AlarmID: r.only().ID, Kind: event.Ack, Channel: "http"})
 		if err != nil || got.State != alarm.Acknowledged || got.Timeline[len(got.Timeline)-1].At != time.Now().UnixMilli() {
-			t.Fatalf("trusted ack = %+v, %v", got, err)
+			t.Fatalf("console ack = %+v, %v", got, err)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/prometheus/client_golang/prometheus"
@@ -131,9 +132,9 @@ type submission struct {
 }
 
 type actRequest struct {
-	act     event.Action
-	trusted bool
-	reply   chan actReply // buffered: the desk never waits for the caller
+	act   event.Action
+	who   permit.Caller
+	reply chan actReply // buffered: the desk never waits for the caller
 }
 
 type actReply struct {
@@ -284,34 +285,31 @@ func (d *Desk) Report(ctx context.Context, r event.PageReport) error {
 	}
 }
 
-// Act applies a staff action (ack, arrive, resolve) through the desk
-// goroutine and returns the alarm as it is afterwards. act.By must be a
-// staff member in the registry who was paged for this alarm or who serves
-// the alarm's cell or a cell above it; otherwise the error wraps
-// ErrForbidden. An unknown alarm gives ErrNotFound, an action that does not
-// fit the alarm's state alarm.ErrTransition. act.At of 0 means now.
+// Act applies a staff action (ack, arrive, resolve) of staff member act.By
+// (an MQTT reply's user); it is ActAs for permit.Staff(act.By).
 func (d *Desk) Act(ctx context.Context, act event.Action) (alarm.Alarm, error) {
-	return d.act(ctx, act, false)
+	return d.ActAs(ctx, permit.Staff(act.By), act)
 }
 
-// ActTrusted is Act for callers that have authorised the action
-// themselves (a loopback listener with auth off, the console's own
-// session): act.By is recorded as given, even empty, and not checked.
-func (d *Desk) ActTrusted(ctx context.Context, act event.Action) (alarm.Alarm, error) {
-	return d.act(ctx, act, true)
-}
-
-func (d *Desk) act(ctx context.Context, act event.Action, trusted bool) (alarm.Alarm, error) {
+// ActAs applies a staff action (ack, arrive, resolve) of caller who,
+// resolved at the edge, through the desk goroutine and returns the alarm
+// as it is afterwards; act.By is set to who.ID. who must be allowed
+// permit.Act: paged for this alarm, or serving the alarm's cell or a cell
+// above it; otherwise the error wraps ErrForbidden and the refusal is
+// audited. An unknown alarm gives ErrNotFound, an action that does not fit
+// the alarm's state alarm.ErrTransition. act.At of 0 means now.
+func (d *Desk) ActAs(ctx context.Context, who permit.Caller, act event.Action) (alarm.Alarm, error) {
+	act.By = who.ID
 	if !act.Kind.Valid() {
 		return alarm.Alarm{}, fmt.Errorf("alarm %s: %w %q (want ack, arrive or resolve)", act.AlarmID, alarm.ErrAction, act.Kind)
 	}
 	if act.AlarmID == "" {
 		return alarm.Alarm{}, fmt.Errorf("no alarm id: %w", ErrNotFound)
 	}
-	if act.By == "" && !trusted {
+	if act.By == "" {
 		return alarm.Alarm{}, fmt.Errorf("alarm %s: %s by nobody: %w", act.AlarmID, act.Kind, ErrForbidden)
 	}
-	req := actRequest{act: act, trusted: trusted, reply: make(chan actReply, 1)}
+	req := actRequest{act: act, who: who, reply: make(chan actReply, 1)}
 	select {
 	case d.acts <- req:
 	case <-d.done:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
@@ -14,11 +15,10 @@ import (
 var ErrUnknownGrid = errors.New("no such grid cell")
 
 type emergRequest struct {
-	scope   string
-	on      bool
-	by      string
-	trusted bool
-	reply   chan error // buffered: the desk never waits for the caller
+	scope string
+	on    bool
+	who   permit.Caller
+	reply chan error // buffered: the desk never waits for the caller
 }
 
 // SetEmergency switches emergency mode (扁平化) on or off for a grid
@@ -28,22 +28,11 @@ type emergRequest struct {
 // now, not marked late) and new ones alike. The switch is stored (it
 // survives a restart) and audited together.
 //
-// by must be a staff member with role command_center or security_room who
-// serves scope (for the whole site: every root cell); otherwise the error
-// wraps ErrForbidden and the refusal is audited.
-func (d *Desk) SetEmergency(ctx context.Context, scope string, on bool, by string) error {
-	return d.setEmergency(ctx, emergRequest{scope: scope, on: on, by: by})
-}
-
-// SetEmergencyTrusted is SetEmergency for callers that have authorised the
-// switch themselves (a loopback listener with auth off): by is recorded as
-// given and not checked.
-func (d *Desk) SetEmergencyTrusted(ctx context.Context, scope string, on bool, by string) error {
-	return d.setEmergency(ctx, emergRequest{scope: scope, on: on, by: by, trusted: true})
-}
-
-func (d *Desk) setEmergency(ctx context.Context, req emergRequest) error {
-	req.reply = make(chan error, 1)
+// who must be allowed permit.Emergency over scope (the security room or
+// the command centre serving it; for the whole site, every root cell);
+// otherwise the error wraps ErrForbidden and the refusal is audited.
+func (d *Desk) SetEmergency(ctx context.Context, scope string, on bool, who permit.Caller) error {
+	req := emergRequest{scope: scope, on: on, who: who, reply: make(chan error, 1)}
 	select {
 	case d.emerg <- req:
 	case <-d.done:
@@ -72,15 +61,10 @@ func (d *Desk) AuditLog(sinceMS int64, limit int) ([]alarm.AuditRecord, error) {
 	return d.cfg.Store.AuditLog(sinceMS, limit)
 }
 
-// MayOversee reports whether a staff member may read the audit log and see
-// emergency switches: the security room and the command centre.
-func (d *Desk) MayOversee(staffID string) bool {
-	s, ok := d.registry().Staff(staffID)
-	return ok && overseer(s.Role)
-}
-
-func overseer(r registry.Role) bool {
-	return r == registry.CommandCenter || r == registry.SecurityRoom
+// MayOversee reports whether a caller may read the audit log
+// (permit.Audit: the security room and the command centre).
+func (d *Desk) MayOversee(who permit.Caller) bool {
+	return permit.Check(d.registry(), who, permit.Audit, permit.Target{}) == nil
 }
 
 // setEmergency applies a switch in the desk goroutine.
@@ -94,15 +78,15 @@ func (o *owner) setEmergency(r emergRequest) error {
 		action = "emergency_on"
 	}
 	now := o.d.cfg.Now()
-	if !r.trusted {
-		if err := o.mayDeclare(reg, r.scope, r.by); err != nil {
-			o.audit(alarm.AuditRecord{At: now.UnixMilli(), Kind: alarm.AuditRefused, By: r.by,
-				Action: action, Grid: r.scope, Reason: err.Error()})
-			return err
-		}
+	by := r.who.ID
+	if err := permit.Check(reg, r.who, permit.Emergency, permit.Target{Grid: r.scope}); err != nil {
+		err = fmt.Errorf("emergency %q: %v: %w", r.scope, err, ErrForbidden)
+		o.audit(alarm.AuditRecord{At: now.UnixMilli(), Kind: alarm.AuditRefused, By: by,
+			Action: action, Grid: r.scope, Reason: err.Error()})
+		return err
 	}
-	e := alarm.Emergency{Scope: r.scope, On: r.on, By: r.by, At: now.UnixMilli()}
-	rec := alarm.AuditRecord{At: e.At, Kind: alarm.AuditEmergency, By: r.by, Action: action, Grid: r.scope}
+	e := alarm.Emergency{Scope: r.scope, On: r.on, By: by, At: now.UnixMilli()}
+	rec := alarm.AuditRecord{At: e.At, Kind: alarm.AuditEmergency, By: by, Action: action, Grid: r.scope}
 	if err := o.d.cfg.Store.SetEmergency(e, rec); err != nil {
 		return fmt.Errorf("escalation desk: %w", err)
 	}
@@ -111,7 +95,7 @@ func (o *owner) setEmergency(r emergRequest) error {
 	} else {
 		delete(o.emergency, r.scope)
 	}
-	o.d.log.Warn("emergency mode switched", "scope", r.scope, "on", r.on, "by", r.by)
+	o.d.log.Warn("emergency mode switched", "scope", r.scope, "on", r.on, "by", by)
 	if r.on {
 		for _, a := range o.open {
 			if a.Escalating() && o.inEmergency(reg, a) && o.advance(a, now) {
@@ -119,26 +103,6 @@ func (o *owner) setEmergency(r emergRequest) error {
 			}
 		}
 		_ = o.flush()
-	}
-	return nil
-}
-
-// mayDeclare lets the security room and the command centre switch the
-// subtrees they serve; the whole site needs someone serving every root.
-func (o *owner) mayDeclare(reg *registry.Registry, scope, by string) error {
-	s, ok := reg.Staff(by)
-	switch {
-	case !ok:
-		return fmt.Errorf("emergency %q: %q is not a staff member: %w", scope, by, ErrForbidden)
-	case !overseer(s.Role):
-		return fmt.Errorf("emergency %q: %s is %s; only command_center or security_room may switch it: %w",
-			scope, by, s.Role, ErrForbidden)
-	}
-	if missing, ok := reg.ServesScope(s, scope); !ok {
-		if scope != alarm.SiteScope {
-			return fmt.Errorf("emergency %q: %s does not serve that cell or one above it: %w", scope, by, ErrForbidden)
-		}
-		return fmt.Errorf("emergency for the whole site: %s does not serve root cell %q: %w", by, missing, ErrForbidden)
 	}
 	return nil
 }

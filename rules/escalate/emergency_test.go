@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
@@ -35,7 +36,7 @@ func TestEmergencySendsEveryStepAtOnceAndSurvivesRestart(t *testing.T) {
 			{"unknown cell", "nowhere", "room1", ErrUnknownGrid},
 		}
 		for _, c := range refused {
-			if err := r.desk.SetEmergency(ctx, c.scope, true, c.by); !errors.Is(err, c.want) {
+			if err := r.desk.SetEmergency(ctx, c.scope, true, permit.Staff(c.by)); !errors.Is(err, c.want) {
 				t.Fatalf("%s: err = %v, want %v", c.name, err, c.want)
 			}
 		}
@@ -47,7 +48,7 @@ func TestEmergencySendsEveryStepAtOnceAndSurvivesRestart(t *testing.T) {
 		}
 
 		// The other cell goes flat: the first alarm (lh-g4-07) is not in it.
-		if err := r.desk.SetEmergency(ctx, "lh-g4-08", true, "room1"); err != nil {
+		if err := r.desk.SetEmergency(ctx, "lh-g4-08", true, permit.Staff("room1")); err != nil {
 			t.Fatal(err)
 		}
 		if p := notes.take(); len(p) != 0 {
@@ -78,7 +79,7 @@ func TestEmergencySendsEveryStepAtOnceAndSurvivesRestart(t *testing.T) {
 
 		// The whole community goes flat: the open alarm's remaining steps
 		// go out now, not late, and nothing fires again later.
-		if err := r.desk.SetEmergency(ctx, "lianhua", true, "room1"); err != nil {
+		if err := r.desk.SetEmergency(ctx, "lianhua", true, permit.Staff("room1")); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := staffOf(notes.take()), []string{"cmd1", "li", "zhao"}; !reflect.DeepEqual(got, want) {
@@ -94,11 +95,11 @@ func TestEmergencySendsEveryStepAtOnceAndSurvivesRestart(t *testing.T) {
 
 		// Off again: a new alarm escalates step by step.
 		for _, scope := range []string{"lianhua", "lh-g4-08"} {
-			if err := r.desk.SetEmergency(ctx, scope, false, "room1"); err != nil {
+			if err := r.desk.SetEmergency(ctx, scope, false, permit.Staff("room1")); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := r.desk.ActTrusted(ctx, event.Action{AlarmID: second.ID, Kind: event.Resolve}); err != nil {
+		if _, err := r.desk.ActAs(ctx, permit.Console, event.Action{AlarmID: second.ID, Kind: event.Resolve}); err != nil {
 			t.Fatal(err)
 		}
 		r.send("lb-0002", event.ButtonPressed)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
@@ -98,12 +99,10 @@ func (o *owner) applyAction(r actRequest) (*alarm.Alarm, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !r.trusted {
-		if err := o.authorize(a, act.By); err != nil {
-			o.audit(alarm.AuditRecord{At: o.d.cfg.Now().UnixMilli(), Kind: alarm.AuditRefused, By: act.By,
-				Action: string(act.Kind), Alarm: a.ID, Grid: a.Grid, Reason: err.Error()})
-			return nil, err
-		}
+	if err := o.authorize(a, r.who); err != nil {
+		o.audit(alarm.AuditRecord{At: o.d.cfg.Now().UnixMilli(), Kind: alarm.AuditRefused, By: act.By,
+			Action: string(act.Kind), Alarm: a.ID, Grid: a.Grid, Reason: err.Error()})
+		return nil, err
 	}
 	if act.At == 0 {
 		act.At = o.d.cfg.Now().UnixMilli()
@@ -144,19 +143,14 @@ func (o *owner) find(id string) (a *alarm.Alarm, live bool, err error) {
 	return a, false, nil
 }
 
-// authorize lets a staff member act who was paged for the alarm or who
-// serves its cell or a cell above it.
-func (o *owner) authorize(a *alarm.Alarm, by string) error {
-	reg := o.d.registry()
-	s, ok := reg.Staff(by)
-	if !ok {
-		return fmt.Errorf("alarm %s: %q is not a staff member: %w", a.ID, by, ErrForbidden)
+// authorize checks permit.Act: a caller may act who was paged for the
+// alarm or who serves its cell or a cell above it.
+func (o *owner) authorize(a *alarm.Alarm, who permit.Caller) error {
+	t := permit.Target{Grid: a.Grid, Paged: slices.Contains(a.Notified, who.ID)}
+	if err := permit.Check(o.d.registry(), who, permit.Act, t); err != nil {
+		return fmt.Errorf("alarm %s: %v: %w", a.ID, err, ErrForbidden)
 	}
-	if slices.Contains(a.Notified, by) || reg.Serves(s, a.Grid) {
-		return nil
-	}
-	return fmt.Errorf("alarm %s: %s was not paged for it and does not serve cell %q or a cell above it: %w",
-		a.ID, by, a.Grid, ErrForbidden)
+	return nil
 }
 
 // changed publishes the alarm's new state to readers and the Board, marks
