@@ -114,8 +114,8 @@ func forbidden(from, to string) string {
 	switch {
 	case from == "gateway/event":
 		return "gateway/event is the leaf; it imports nothing of ours"
-	case to == "internal/testlog":
-		return "internal/testlog is for tests only"
+	case to == "internal/testlog" || to == "internal/testsite":
+		return to + " is for tests only"
 	case under(from, "drivers") && under(to, "rules"):
 		return "drivers never import rules"
 	case under(from, "rules") && under(to, "drivers"):
@@ -146,6 +146,7 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"gateway/ingest", "gateway/broker"},
 		{"firmware-sim/device", "gateway/app"},
 		{"gateway/broker", "internal/testlog"},
+		{"gateway/registry", "internal/testsite"},
 	}
 	for _, b := range bad {
 		if forbidden(b[0], b[1]) == "" {
