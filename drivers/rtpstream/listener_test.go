@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gridwatch/gridwatch/drivers/rtpstream"
+	"github.com/gridwatch/gridwatch/internal/testlog"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
@@ -124,24 +124,6 @@ func TestConfigProblemsAllAtOnce(t *testing.T) {
 	}
 }
 
-// logLines is a slog handler's output, safe to read while written.
-type logLines struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *logLines) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *logLines) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 // TestBusyPortIsRetried: a port taken by someone else is logged and tried
 // again; once free, the listener binds it. Run does not fail meanwhile.
 func TestBusyPortIsRetried(t *testing.T) {
@@ -150,7 +132,7 @@ func TestBusyPortIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := busy.LocalAddr().String()
-	logs := &logLines{}
+	logs := &testlog.Buffer{}
 	l, err := rtpstream.New(rtpstream.Config{Device: "cam-0002", Listen: addr}, &recorder{},
 		rtpstream.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/gridwatch/gridwatch/firmware-sim/internal/brokertest"
 	"github.com/gridwatch/gridwatch/firmware-sim/mqttconn"
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/internal/testlog"
 )
 
 const root = "test/v1"
@@ -60,7 +61,7 @@ func TestPhonePrintsAndRepliesOncePerAlarm(t *testing.T) {
 	b := brokertest.Start(t)
 	gw := brokertest.Client(t, b.URL, "gw")
 	replies := brokertest.Subscribe(t, gw, topics.Reply("wang"))
-	var out brokertest.Lines
+	var out testlog.Buffer
 	var mu sync.Mutex
 	var got []Received
 	p, err := New(Config{

@@ -10,6 +10,7 @@ import (
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
 	"github.com/gridwatch/gridwatch/firmware-sim/internal/brokertest"
 	"github.com/gridwatch/gridwatch/firmware-sim/mqttconn"
+	"github.com/gridwatch/gridwatch/internal/testlog"
 )
 
 const root = "test/v1"
@@ -20,7 +21,7 @@ func play(t *testing.T, broker, src string) (string, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out brokertest.Lines
+	var out testlog.Buffer
 	r, err := NewRunner(Config{Dial: mqttconn.Dial{Broker: broker, ConnectTimeout: time.Second}, Topics: wire.Topics{Root: root}, Out: &out}, s)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/app"
 	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/internal/testlog"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 	"github.com/gridwatch/gridwatch/rules/escalate"
 )
@@ -66,6 +67,7 @@ type site struct {
 	topics wire.Topics
 	app    *app.App
 	stop   func()
+	logs   testlog.Buffer // everything the gateway logged, also sent to t.Log
 }
 
 func startSite(t *testing.T, o siteOptions) *site {
@@ -118,7 +120,7 @@ func startSite(t *testing.T, o siteOptions) *site {
 func (s *site) start() {
 	t := s.t
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, &s.logs), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a, err := app.New(s.cfg, log)
 	if err != nil {
 		t.Fatal(err)

@@ -60,12 +60,12 @@ func (a *App) serialBuses(reg *registry.Registry, sink *serialSink, routes *comm
 	for _, port := range sortedKeys(osdpPorts) {
 		name := "osdp-" + filepath.Base(port)
 		cfg := osdpConfig(reg, name, port, osdpPorts[port])
-		log := a.log.With("component", "osdp", "bus", name)
+		log := a.log.With("component", "osdp") // the driver adds bus=name itself
 		b, err := osdp.New(cfg, sink, osdp.Options{Logger: log, Registerer: a.metrics, Decider: accessList{reg: a.reg.Get}})
 		if err != nil {
 			return nil, a.errf("osdp bus %s: %w", port, err)
 		}
-		sb := &serialBus{name: name, cmds: newCommandQueue(name, b.Command, cm, log), alive: func() map[string]int64 {
+		sb := &serialBus{name: name, cmds: newCommandQueue(name, b.Command, cm, log.With("bus", name)), alive: func() map[string]int64 {
 			out := map[string]int64{}
 			for _, st := range b.Status() {
 				if st.State == "online" {
@@ -83,12 +83,12 @@ func (a *App) serialBuses(reg *registry.Registry, sink *serialSink, routes *comm
 	for _, port := range sortedKeys(modbusPorts) {
 		name := "modbus-" + filepath.Base(port)
 		cfg := modbusConfig(reg, name, port, modbusPorts[port])
-		log := a.log.With("component", "modbus", "bus", name)
+		log := a.log.With("component", "modbus") // the driver adds bus=name itself
 		b, err := modbus.New(cfg, sink, modbus.Options{Logger: log, Registerer: a.metrics})
 		if err != nil {
 			return nil, a.errf("modbus bus %s: %w", port, err)
 		}
-		sb := &serialBus{name: name, cmds: newCommandQueue(name, b.Command, cm, log), alive: func() map[string]int64 {
+		sb := &serialBus{name: name, cmds: newCommandQueue(name, b.Command, cm, log.With("bus", name)), alive: func() map[string]int64 {
 			out := map[string]int64{}
 			for _, st := range b.Status() {
 				if st.Online {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gridwatch/gridwatch/internal/testlog"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
@@ -47,7 +48,7 @@ func TestLoginsAreCheckedAndCounted(t *testing.T) {
 // keeps working, and every start says which users still have a clear-text
 // password.
 func TestPlainPasswordsStillWorkWithAWarning(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	addr := freeAddr(t)
 	startBroker(t, Config{Listen: addr, Handler: &recorder{}, TopicRoot: "gridwatch/v1",
 		Users: plainUsers("bench-01", "s3cret"), Logger: slog.New(slog.NewTextHandler(logs, nil))})

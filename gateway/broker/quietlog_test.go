@@ -1,40 +1,22 @@
 package broker
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/gridwatch/gridwatch/internal/testlog"
 )
-
-// syncBuffer is a log sink safe for the broker's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRefusedPublishesDoNotFloodTheLog is hole 10: mochi logged every
 // refused publish whole at WARN, so 100 publishes of 30 KB off the ACL
 // made megabytes of log. Now the packet is cut to its type, topic and size
 // and the line is rate-limited; the refusals are counted.
 func TestRefusedPublishesDoNotFloodTheLog(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	addr := freeAddr(t)
 	b, _ := startBroker(t, Config{Listen: addr, Handler: &recorder{}, TopicRoot: "gridwatch/v1",
 		Users:  plainUsers("lb-1", "pw-1", "lb-2", "pw-2"),

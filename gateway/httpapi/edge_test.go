@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -19,11 +18,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/gridwatch/gridwatch/internal/testlog"
 )
 
 // TestHostGuard sends forged Host headers to a real listener: with auth
@@ -229,7 +229,7 @@ func selfSigned(t *testing.T, dir, name string) (certFile, keyFile string, cert 
 // only TLS 1.1 and a plain-HTTP request to the same port get nothing.
 func TestServeTLS(t *testing.T) {
 	certFile, keyFile, cert := selfSigned(t, t.TempDir(), "gw")
-	var logs syncBuffer
+	var logs testlog.Buffer
 	s := newServer(t, testConfig(newFakeDesk(redAlarm()), func(c *Config) {
 		c.TLSCert, c.TLSKey = certFile, keyFile
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -349,7 +349,7 @@ func TestNewRefusesBadTLS(t *testing.T) {
 // TestWarnsClearTextOnNetwork: auth on a network listener without TLS is
 // allowed (a LAN behind a TLS proxy) but said loudly at start.
 func TestWarnsClearTextOnNetwork(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	s := newServer(t, testConfig(newFakeDesk(), func(c *Config) {
 		c.Loopback = false
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -366,24 +366,6 @@ func TestWarnsClearTextOnNetwork(t *testing.T) {
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "INSECURE") {
 		t.Fatalf("no loud warning about clear-text tokens on 192.168.1.10: %q", logs.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestStreamOverHTTP2 opens the stream as a browser would over HTTPS

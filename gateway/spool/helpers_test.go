@@ -1,49 +1,30 @@
 package spool
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/internal/testlog"
 )
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // testSpool is a spool under test with its own registry and log.
 type testSpool struct {
 	*Spool
 	dir string
 	reg *prometheus.Registry
-	log *syncBuffer
+	log *testlog.Buffer
 }
 
 // open opens (or reopens) the spool in dir.
 func open(t testing.TB, dir string, opts Options) *testSpool {
 	t.Helper()
-	x := &testSpool{dir: dir, reg: prometheus.NewRegistry(), log: &syncBuffer{}}
+	x := &testSpool{dir: dir, reg: prometheus.NewRegistry(), log: &testlog.Buffer{}}
 	opts.Registerer = x.reg
 	opts.Logger = slog.New(slog.NewTextHandler(x.log, nil))
 	s, err := Open(dir, opts)
@@ -164,17 +145,7 @@ func lastSeg(t testing.TB, dir string) string {
 
 // logLines returns the log lines containing every one of words.
 func (x *testSpool) logLines(words ...string) []string {
-	var out []string
-	for _, l := range strings.Split(x.log.String(), "\n") {
-		ok := l != ""
-		for _, w := range words {
-			ok = ok && strings.Contains(l, w)
-		}
-		if ok {
-			out = append(out, l)
-		}
-	}
-	return out
+	return x.log.Lines(words...)
 }
 
 // fileSize returns the size of path.

@@ -1,10 +1,8 @@
 package telemetry
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 
@@ -13,6 +11,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/internal/testlog"
 )
 
 // lightbox is the test fixture: one lightbox in a level-4 grid.
@@ -26,49 +25,16 @@ func tel(ms int64, volts float64) event.Telemetry {
 	return event.Telemetry{Device: "lb-0001", TS: ms, Fields: map[string]any{"battery_v": volts, "mains": true}}
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// lines returns the log lines that contain every one of words.
-func (s *syncBuffer) lines(words ...string) []string {
-	var out []string
-	for _, l := range strings.Split(s.String(), "\n") {
-		ok := l != ""
-		for _, w := range words {
-			ok = ok && strings.Contains(l, w)
-		}
-		if ok {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // harness is a Writer with its own registry and log.
 type harness struct {
 	w   *Writer
 	reg *prometheus.Registry
-	log *syncBuffer
+	log *testlog.Buffer
 }
 
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	h := &harness{reg: prometheus.NewRegistry(), log: &syncBuffer{}}
+	h := &harness{reg: prometheus.NewRegistry(), log: &testlog.Buffer{}}
 	if cfg.URL == "" {
 		cfg.URL = "http://127.0.0.1:1"
 	}

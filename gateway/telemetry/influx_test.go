@@ -114,7 +114,7 @@ func TestInfluxDB(t *testing.T) {
 		if rows := rowsOf(t, x, dev.ID); len(rows) != 3 {
 			t.Errorf("stored rows = %v, want 3", rows)
 		}
-		if len(h.log.lines("points discarded", "kind=rejected", "field type conflict")) != 1 {
+		if len(h.log.Lines("points discarded", "kind=rejected", "field type conflict")) != 1 {
 			t.Errorf("want one log line naming the conflict:\n%s", h.log)
 		}
 	})
@@ -138,7 +138,7 @@ func TestInfluxDB(t *testing.T) {
 			if w := h.points(t, "written"); w != 0 {
 				t.Errorf("written = %d", w)
 			}
-			if len(h.log.lines("points discarded", "kind="+tc.kind)) == 0 {
+			if len(h.log.Lines("points discarded", "kind="+tc.kind)) == 0 {
 				t.Errorf("no log line of kind %s:\n%s", tc.kind, h.log)
 			}
 		})
@@ -176,7 +176,7 @@ func TestInfluxDB(t *testing.T) {
 		if d := h.points(t, "dropped"); d < n-110 || d > n-100 {
 			t.Fatalf("dropped = %d, want %d..%d", d, n-110, n-100)
 		}
-		if len(h.log.lines("kind=queue_full")) != 1 {
+		if len(h.log.Lines("kind=queue_full")) != 1 {
 			t.Errorf("want one (rate-limited) queue-full line:\n%s", h.log)
 		}
 

@@ -170,7 +170,7 @@ func TestSpooledBufferFullAndClosedDrop(t *testing.T) {
 		if d := h.points(t, "dropped"); d != 3 {
 			t.Fatalf("dropped = %d, want 3 (buffer of 5)", d)
 		}
-		if len(h.log.lines("kind=queue_full")) != 1 {
+		if len(h.log.Lines("kind=queue_full")) != 1 {
 			t.Errorf("want one queue-full log line:\n%s", h.log)
 		}
 		h.w.Write(event.Telemetry{Device: "lb-0001", TS: 1, Fields: map[string]any{"x": []int{1}}}, dev, grid)

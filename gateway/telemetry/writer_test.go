@@ -87,7 +87,7 @@ func TestUnreachableHoldsBatchAndQueueDrops(t *testing.T) {
 		if d := h.depth(t); d != 7 {
 			t.Fatalf("queue depth = %d, want 7", d)
 		}
-		if n := len(h.log.lines("kind=queue_full")); n != 1 {
+		if n := len(h.log.Lines("kind=queue_full")); n != 1 {
 			t.Errorf("queue-full log lines = %d, want 1 (rate-limited):\n%s", n, h.log)
 		}
 
@@ -101,7 +101,7 @@ func TestUnreachableHoldsBatchAndQueueDrops(t *testing.T) {
 		if calls := f.callCount(); calls != want {
 			t.Errorf("%d write attempts in a minute of outage, want %d", calls, want)
 		}
-		if n := len(h.log.lines("will retry", "kind=unreachable")); n < 2 || n > 7 {
+		if n := len(h.log.Lines("will retry", "kind=unreachable")); n < 2 || n > 7 {
 			t.Errorf("%d 'unreachable' log lines in a minute, want about one per 10 s:\n%s", n, h.log)
 		}
 
@@ -155,7 +155,7 @@ func TestFailedWrites(t *testing.T) {
 				if w, fl := h.points(t, "written"), h.points(t, "failed"); w != tc.wantWritten || fl != tc.wantFailed {
 					t.Errorf("written/failed = %d/%d, want %d/%d", w, fl, tc.wantWritten, tc.wantFailed)
 				}
-				if len(h.log.lines("points discarded", "kind="+tc.wantLog)) != 1 {
+				if len(h.log.Lines("points discarded", "kind="+tc.wantLog)) != 1 {
 					t.Errorf("want one 'points discarded' log line of kind %s:\n%s", tc.wantLog, h.log)
 				}
 			})
@@ -190,7 +190,7 @@ func TestShutdownIsBoundedWhenInfluxHangs(t *testing.T) {
 		if d := h.depth(t); d != 0 {
 			t.Errorf("queue depth after stop = %d, want 0", d)
 		}
-		if len(h.log.lines("rest dropped")) != 1 {
+		if len(h.log.Lines("rest dropped")) != 1 {
 			t.Errorf("want one line about points dropped at shutdown:\n%s", h.log)
 		}
 	})
@@ -236,7 +236,7 @@ func TestSampleWithoutFieldsFails(t *testing.T) {
 		if w, fl := h.points(t, "written"), h.points(t, "failed"); w != 1 || fl != 1 {
 			t.Fatalf("written/failed = %d/%d, want 1/1", w, fl)
 		}
-		if len(h.log.lines("no field")) != 1 {
+		if len(h.log.Lines("no field")) != 1 {
 			t.Errorf("want one log line about a sample without fields:\n%s", h.log)
 		}
 	})

@@ -12,11 +12,15 @@ import (
 const module = "github.com/gridwatch/gridwatch"
 
 // pkg is the part of `go list -json` this test reads. Imports excludes test
-// files: tests may reach further than code.
+// files: tests may reach further than code. TestImports and XTestImports are
+// the test files' own, held to the few arrows that bind tests too
+// (forbiddenInTests).
 type pkg struct {
-	ImportPath string
-	Imports    []string
-	Standard   bool
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+	Standard     bool
 }
 
 func listPackages(t *testing.T) []pkg {
@@ -71,7 +75,29 @@ func TestArrowsPointOneWay(t *testing.T) {
 				t.Errorf("%s imports %s: %s", from, to, why)
 			}
 		}
+		for _, imp := range append(p.TestImports, p.XTestImports...) {
+			if !under(imp, module) {
+				continue
+			}
+			if why := forbiddenInTests(from, rel(imp)); why != "" {
+				t.Errorf("a test of %s imports %s: %s", from, rel(imp), why)
+			}
+		}
 	}
+}
+
+// forbiddenInTests says why a test file of from may not import to. Tests
+// may reach further than code, except that the rules tree is tested on its
+// own: its tests, too, stay out of the drivers and the gateway's machinery,
+// so a rule's behaviour never depends on a transport.
+func forbiddenInTests(from, to string) string {
+	switch {
+	case under(from, "rules") && under(to, "drivers"):
+		return "rules never import drivers, not even in tests"
+	case under(from, "rules") && under(to, "gateway") && to != "gateway/event" && to != "gateway/registry" && to != "gateway/permit":
+		return "rules tests use only the nouns of gateway/event and gateway/registry, and the permission table"
+	}
+	return ""
 }
 
 // allowed are the deliberate exceptions to composedOnlyByApp: a package
@@ -90,6 +116,8 @@ func forbidden(from, to string) string {
 		return "gateway/event is the leaf; it imports nothing of ours"
 	case under(from, "internal/yamlstrict") && to != "internal/problem":
 		return "internal/yamlstrict is used by config, registry, rules and simulator alike: it imports only internal/problem"
+	case to == "internal/testlog" || to == "internal/testsite":
+		return to + " is for tests only"
 	case under(from, "drivers") && under(to, "rules"):
 		return "drivers never import rules"
 	case under(from, "rules") && under(to, "drivers"):
@@ -123,6 +151,8 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"firmware-sim/device", "gateway/app"},
 		{"internal/yamlstrict", "gateway/event"},
 		{"gateway/permit", "gateway/broadcast"},
+		{"gateway/broker", "internal/testlog"},
+		{"gateway/registry", "internal/testsite"},
 	}
 	for _, b := range bad {
 		if forbidden(b[0], b[1]) == "" {
@@ -133,6 +163,21 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"rules/engine", "internal/yamlstrict"}, {"firmware-sim/scenario", "internal/yamlstrict"}} {
 		if why := forbidden(ok[0], ok[1]); why != "" {
 			t.Errorf("%s → %s should be allowed: %s", ok[0], ok[1], why)
+		}
+	}
+	badInTests := [][2]string{
+		{"rules/engine", "drivers/osdp"},
+		{"rules/escalate", "gateway/journal"},
+		{"rules/window", "gateway/config"},
+	}
+	for _, b := range badInTests {
+		if forbiddenInTests(b[0], b[1]) == "" {
+			t.Errorf("a test of %s importing %s should be forbidden", b[0], b[1])
+		}
+	}
+	for _, ok := range [][2]string{{"rules/engine", "gateway/registry"}, {"rules/escalate", "internal/testsvc"}, {"gateway/app", "drivers/osdp"}} {
+		if why := forbiddenInTests(ok[0], ok[1]); why != "" {
+			t.Errorf("a test of %s importing %s should be allowed: %s", ok[0], ok[1], why)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridwatch/gridwatch/internal/testlog"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
@@ -128,8 +129,8 @@ func TestPerIDLogins(t *testing.T) {
 
 	// gridsim phone wang runs until its context ends; its output says
 	// whether it got to listen, and what it was paged.
-	phoneRun := func(br string, args ...string) (out, errOut *syncBuffer, stop func()) {
-		out, errOut = &syncBuffer{}, &syncBuffer{}
+	phoneRun := func(br string, args ...string) (out, errOut *testlog.Buffer, stop func()) {
+		out, errOut = &testlog.Buffer{}, &testlog.Buffer{}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int, 1)
 		go func() { done <- Main(ctx, append([]string{"phone", "wang", br, rootFlag}, args...), out, errOut) }()
@@ -186,7 +187,7 @@ func TestPerIDLogins(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		var runOut, runErr syncBuffer
+		var runOut, runErr testlog.Buffer
 		done := make(chan int, 1)
 		go func() {
 			done <- Main(ctx, []string{"run", br, rootFlag, "-registry=" + filepath.Join(filepath.Dir(creds), "registry.yaml"),

@@ -11,6 +11,7 @@ import (
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
 	"github.com/gridwatch/gridwatch/firmware-sim/internal/brokertest"
 	"github.com/gridwatch/gridwatch/firmware-sim/loadgen"
+	"github.com/gridwatch/gridwatch/internal/testlog"
 )
 
 const root = "test/v1"
@@ -89,7 +90,7 @@ func TestRunUntilInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var code int
-	var out, errb brokertest.Lines
+	var out, errb testlog.Buffer
 	wg.Go(func() {
 		code = Main(ctx, []string{"run", "-registry", "testdata/registry.yaml", "-only", "lb-0001,cam-0001", "-ramp", "0", "-broker", b.URL, "-root", root}, &out, &errb)
 	})

@@ -9,6 +9,7 @@ import (
 
 	mb "github.com/gridwatch/gridwatch/drivers/modbus"
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/internal/testlog"
 )
 
 func TestModbusSlaveCommandLine(t *testing.T) {
@@ -48,7 +49,7 @@ func TestModbusSlaveAnswersTheGateway(t *testing.T) {
 	script := writeScript(t, "# one press\nwait 200ms\npress 4\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb testlog.Buffer
 	exit := make(chan int, 1)
 	go func() {
 		exit <- Main(ctx, []string{"modbus-slave", "-pty", "-unit", "4,5", "-baud", "115200", "-script", script, "-for", "60s"}, &out, &errb)

@@ -12,25 +12,8 @@ import (
 
 	cp "github.com/gridwatch/gridwatch/drivers/osdp"
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/internal/testlog"
 )
-
-// syncBuffer is a writer two goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type sink struct {
 	mu     sync.Mutex
@@ -97,7 +80,7 @@ func TestOSDPPDAnswersTheGateway(t *testing.T) {
 	script := writeScript(t, "# one swipe\nswipe 3 h10301 68 41551\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb testlog.Buffer
 	exit := make(chan int, 1)
 	go func() {
 		exit <- Main(ctx, []string{"osdp-pd", "-pty", "-addr", "3", "-baud", "115200", "-key", "default", "-script", script, "-for", "60s"}, &out, &errb)

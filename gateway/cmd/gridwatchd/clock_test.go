@@ -8,25 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridwatch/gridwatch/internal/testsite"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
-
-const clockRegistry = `
-grids:
-  - {id: lianhua,  name: 莲花社区, level: 3}
-  - {id: lh-g4-07, name: 莲花四级网格7, level: 4, parent: lianhua}
-staff:
-  - {id: wang,  name: 王芳, role: grid_member, grids: [lh-g4-07]}
-  - {id: room1, name: 莲花监控室, role: security_room, grids: [lianhua]}
-  - {id: zhao,  name: 赵强, role: grid_leader, grids: [lianhua]}
-  - {id: li,    name: 李警官, role: police, grids: [lianhua]}
-  - {id: cmd1,  name: 白羽指挥中心, role: command_center, grids: [lianhua]}
-devices:
-  - {id: lb-0001, kind: lightbox, grid: lh-g4-07, name: 莲花路12号, heartbeat: 20s}
-  - {id: lb-0002, kind: lightbox, grid: lh-g4-07, name: 莲花路14号, heartbeat: 20s}
-  - {id: lb-0003, kind: lightbox, grid: lh-g4-07, name: 莲花路16号, heartbeat: 20s}
-`
 
 // TestWallClockStepsMoveNoDeadline steps the wall clock of a real daemon
 // (through GRIDWATCH_CLOCK_OFFSET_FILE) back an hour and then forward two
@@ -46,7 +31,10 @@ func TestWallClockStepsMoveNoDeadline(t *testing.T) {
 	setOffset("0s")
 	t.Setenv("GRIDWATCH_CLOCK_OFFSET_FILE", offset)
 	d := newDaemon(t)
-	d.writeRegistry(clockRegistry)
+	d.writeRegistry(testsite.Ladder +
+		testsite.Lightbox("lb-0001", "莲花路12号", "heartbeat: 20s") +
+		testsite.Lightbox("lb-0002", "莲花路14号", "heartbeat: 20s") +
+		testsite.Lightbox("lb-0003", "莲花路16号", "heartbeat: 20s"))
 	cfg, err := os.ReadFile(d.cfgPath)
 	if err != nil {
 		t.Fatal(err)

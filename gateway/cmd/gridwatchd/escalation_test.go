@@ -12,23 +12,10 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/internal/testsite"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
-
-const escalationRegistry = `
-grids:
-  - {id: lianhua,  name: 莲花社区, level: 3}
-  - {id: lh-g4-07, name: 莲花四级网格7, level: 4, parent: lianhua}
-staff:
-  - {id: wang,  name: 王芳, role: grid_member, grids: [lh-g4-07]}
-  - {id: room1, name: 莲花监控室, role: security_room, grids: [lianhua]}
-  - {id: zhao,  name: 赵强, role: grid_leader, grids: [lianhua]}
-  - {id: li,    name: 李警官, role: police, grids: [lianhua]}
-  - {id: cmd1,  name: 白羽指挥中心, role: command_center, grids: [lianhua]}
-devices:
-  - {id: lb-0001, kind: lightbox, grid: lh-g4-07, name: 莲花路12号}
-`
 
 // step1Wait is red step 1's deadline in this test: long enough for a
 // kill -9 and a restart to fall inside it on a quiet machine, but the test
@@ -42,7 +29,7 @@ const step1Wait = 4 * time.Second
 // step 1, it does not fire step 1 a second time.
 func TestKill9MidEscalation(t *testing.T) {
 	d := newDaemon(t)
-	d.writeRegistry(escalationRegistry)
+	d.writeRegistry(testsite.Ladder + testsite.Lightbox("lb-0001", "莲花路12号", ""))
 	cfg, err := os.ReadFile(d.cfgPath)
 	if err != nil {
 		t.Fatal(err)

@@ -15,20 +15,12 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/gridwatch/gridwatch/internal/testsite"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
-const registryYAML = `
-grids:
-  - {id: lianhua,  name: 莲花社区, level: 3}
-  - {id: lh-g4-07, name: 莲花四级网格7, level: 4, parent: lianhua}
-staff:
-  - {id: wang,  name: 王芳, role: grid_member, grids: [lh-g4-07]}
-  - {id: room1, name: 莲花监控室, role: security_room, grids: [lianhua]}
-devices:
-  - {id: lb-0001, kind: lightbox, grid: lh-g4-07, name: 莲花路12号}
-`
+const registryYAML = testsite.Cell + "  - {id: lb-0001, kind: lightbox, grid: lh-g4-07, name: 莲花路12号}\n"
 
 // TestKill9AfterPubackKeepsTheAlarm is SPEC.md's "accepted means durable":
 // a press the device saw acknowledged survives a kill -9 of the gateway
