@@ -33,6 +33,7 @@ type top struct {
 	List2 []inner           `yaml:"list2"`
 	Alias []inner           `yaml:"alias"`
 	Skip  string            `yaml:"-"`
+	//lint:ignore U1000 never set: the test shows the decoder does not reach unexported fields
 	plain string
 }
 
