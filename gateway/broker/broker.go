@@ -152,7 +152,7 @@ func (b *Broker) Run(ctx context.Context) error {
 	if err := srv.AddHook(newDeliveryHook(b.cfg), nil); err != nil {
 		return fmt.Errorf("broker: %w", err)
 	}
-	if err := srv.AddListener(b.listener("tcp", b.cfg.Listen, nil)); err != nil {
+	if err := srv.AddListener(b.listener(srv, "tcp", b.cfg.Listen, nil)); err != nil {
 		return fmt.Errorf("broker: listen %s: %w", b.cfg.Listen, err)
 	}
 	if b.cfg.TLSListen != "" {
@@ -161,7 +161,7 @@ func (b *Broker) Run(ctx context.Context) error {
 			return fmt.Errorf("broker: tls: %w", err)
 		}
 		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		if err := srv.AddListener(b.listener("tls", b.cfg.TLSListen, tc)); err != nil {
+		if err := srv.AddListener(b.listener(srv, "tls", b.cfg.TLSListen, tc)); err != nil {
 			return fmt.Errorf("broker: listen %s: %w", b.cfg.TLSListen, err)
 		}
 	}
@@ -196,9 +196,10 @@ func (b *Broker) guard(srv *mqtt.Server) *guard {
 	}
 }
 
-func (b *Broker) listener(id, addr string, tc *tls.Config) *listener {
+func (b *Broker) listener(srv *mqtt.Server, id, addr string, tc *tls.Config) *listener {
 	return &listener{
 		id: id, addr: addr, tls: tc,
+		closeClients:   func(id string) { disconnectListener(srv, id) },
 		connectTimeout: b.cfg.ConnectTimeout,
 		pending:        make(chan struct{}, b.cfg.MaxConnecting),
 		conns:          map[*pendingConn]struct{}{},

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
@@ -29,8 +30,11 @@ type listener struct {
 	connectTimeout time.Duration
 	pending        chan struct{} // one token per connection not yet answered
 	refused        func(reason string)
-	log            *ratelog.Limiter
-	debug          *slog.Logger
+	// closeClients disconnects the clients of this listener at Close
+	// (disconnectListener), instead of the server's own function.
+	closeClients func(id string)
+	log          *ratelog.Limiter
+	debug        *slog.Logger
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -147,6 +151,9 @@ func (l *listener) report(err error, remote string) {
 // until their CONNECT deadline), and waits for their goroutines.
 func (l *listener) Close(closeClients listeners.CloseFn) {
 	if l.end.CompareAndSwap(false, true) {
+		if l.closeClients != nil {
+			closeClients = l.closeClients
+		}
 		closeClients(l.id)
 	}
 	l.mu.Lock()
@@ -179,4 +186,18 @@ func (c *pendingConn) Write(b []byte) (int, error) {
 func (c *pendingConn) Close() error {
 	c.done()
 	return c.Conn.Close()
+}
+
+// disconnectListener disconnects every client of listener id, as mochi's
+// own closeListenerClients does — but without its Clients.GetByListener,
+// which takes the clients' read lock twice and so deadlocks the server's
+// Close when a client disconnects at that moment (a writer then waits
+// between the two read locks; seen as a test hung for 20 minutes).
+// Clients.GetAll takes the lock once and copies.
+func disconnectListener(srv *mqtt.Server, id string) {
+	for _, cl := range srv.Clients.GetAll() {
+		if cl.Net.Listener == id && !cl.Closed() {
+			_ = srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+	}
 }

@@ -84,7 +84,7 @@ func Start(t testing.TB) *Broker {
 	if err := s.AddHook(g, nil); err != nil {
 		t.Fatalf("broker: gate hook: %v", err)
 	}
-	l := listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0"})
+	l := closeSafely{TCP: listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0"}), srv: s}
 	if err := s.AddListener(l); err != nil {
 		t.Fatalf("broker: listen: %v", err)
 	}
@@ -150,4 +150,24 @@ func Next(t testing.TB, ch <-chan paho.Message, what string) paho.Message {
 		t.Fatalf("no %s within 10s", what)
 		return nil
 	}
+}
+
+// closeSafely is mochi's TCP listener, closing its clients without
+// mochi's Clients.GetByListener: that takes the clients' read lock twice,
+// so the server's Close deadlocks when a client disconnects at that
+// moment (a test once hung 20 minutes). The gateway's broker does the
+// same (gateway/broker's disconnectListener).
+type closeSafely struct {
+	*listeners.TCP
+	srv *mqtt.Server
+}
+
+func (l closeSafely) Close(listeners.CloseFn) {
+	l.TCP.Close(func(id string) {
+		for _, cl := range l.srv.Clients.GetAll() {
+			if cl.Net.Listener == id && !cl.Closed() {
+				_ = l.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+			}
+		}
+	})
 }
