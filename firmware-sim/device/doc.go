@@ -1,5 +1,5 @@
 // Package device simulates gridwatch hardware that speaks the MQTT JSON
-// contract of SPEC.md: one MQTT client per device (client id = device id,
+// contract (docs/contract.md): one MQTT client per device (client id = device id,
 // will "offline" retained on its state topic), "online" on every connect,
 // telemetry heart-beating at the device's interval with slowly drifting
 // values, acknowledgements of every command it is sent, and events with a

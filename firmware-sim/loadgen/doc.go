@@ -1,4 +1,4 @@
-// Package loadgen is the latency bench of SPEC.md "Numbers": background
+// Package loadgen is the latency bench of the README's figures (press → first phone under 5 ms p99): background
 // telemetry at a set rate from many devices, panic presses at a set rate on
 // rotating light boxes, and one phone per staff member paged at step 0 for
 // them. Latency is measured in this process with the monotonic clock, from

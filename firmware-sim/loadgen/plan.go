@@ -15,7 +15,7 @@ type plan struct {
 }
 
 // pagedAtStep0 reports whether a staff member is paged at step 0 of a red
-// alarm in a cell they serve, under the default policy of SPEC.md: grid
+// alarm in a cell they serve, under the default escalation policy (docs/config.md): grid
 // members and security rooms.
 func pagedAtStep0(s *registry.Staff) bool {
 	return s.Role == registry.GridMember || s.Role == registry.SecurityRoom

@@ -26,7 +26,7 @@ import (
 	"github.com/gridwatch/gridwatch/rules/escalate"
 )
 
-// siteRegistry is a small site in the shape of SPEC.md: a street, a
+// siteRegistry is a small site in the shape of the registry in docs/config.md: a street, a
 // community, two block grids, and staff at every level.
 const siteRegistry = `
 grids:

@@ -1,5 +1,5 @@
 // Package httpapi is the gateway's HTTP interface: health and readiness,
-// Prometheus metrics, the alarm and device API of SPEC.md (list, inspect,
+// Prometheus metrics, the alarm and device API of docs/contract.md (list, inspect,
 // acknowledge, arrive, resolve), a Server-Sent Events stream of alarm and
 // device changes, and the security-room console page.
 //

@@ -26,7 +26,7 @@ const (
 var builtinYAML []byte
 
 // BuiltinFile parses the built-in rule file (builtin.yaml, embedded): the
-// examples of SPEC.md's escalation table, with their test cases.
+// examples of the default escalation table (docs/config.md), with their test cases.
 func BuiltinFile() (*File, error) {
 	return ParseFile("builtin.yaml", builtinYAML)
 }

@@ -133,7 +133,7 @@ type Absence struct {
 
 // DefaultFactor is the heartbeat multiple after which a silent device is
 // offline when an absence rule names none: between the 1.0 "never
-// earlier" and the 1.5 "at the latest" of SPEC.md, leaving room for the
+// earlier" and the 1.5 "at the latest" of the contract's supervision rule (EN 50136 style), leaving room for the
 // owner's tick.
 const DefaultFactor = 1.25
 

@@ -38,7 +38,7 @@ type Policy struct {
 // Policies maps each severity to its policy.
 type Policies map[event.Severity]Policy
 
-// DefaultPolicies is the escalation table of SPEC.md.
+// DefaultPolicies is the default escalation table (docs/config.md, Escalation).
 func DefaultPolicies() Policies {
 	return Policies{
 		event.Red: {Steps: []Step{

@@ -1,4 +1,4 @@
-// Package wire is the MQTT JSON contract of SPEC.md (v1): topic names under
+// Package wire is the MQTT JSON contract (v1, docs/contract.md): topic names under
 // a configurable root, the payloads devices and staff phones send, and their
 // strict decoding into gateway nouns. The gateway's ingest and the simulator
 // both use it, so the two ends cannot drift apart.

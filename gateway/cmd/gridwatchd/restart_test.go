@@ -22,9 +22,6 @@ import (
 
 const registryYAML = testsite.Cell + "  - {id: lb-0001, kind: lightbox, grid: lh-g4-07, name: 莲花路12号}\n"
 
-// TestKill9AfterPubackKeepsTheAlarm is SPEC.md's "accepted means durable":
-// a press the device saw acknowledged survives a kill -9 of the gateway
-// straight after the PUBACK, and the alarm is open after the restart.
 // daemon is a gridwatchd binary with its own directory, config and ports.
 type daemon struct {
 	t        *testing.T
@@ -94,7 +91,7 @@ func (d *daemon) start() *exec.Cmd {
 	return cmd
 }
 
-// TestKill9AfterPubackKeepsTheAlarm is SPEC.md's "accepted means durable":
+// TestKill9AfterPubackKeepsTheAlarm is the contract's "accepted means durable" (docs/contract.md):
 // a press the device saw acknowledged survives a kill -9 of the gateway
 // straight after the PUBACK, and the alarm is open after the restart.
 func TestKill9AfterPubackKeepsTheAlarm(t *testing.T) {
