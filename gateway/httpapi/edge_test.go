@@ -2,13 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log/slog"
 	"math/big"
@@ -24,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gridwatch/gridwatch/internal/testlog"
+	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
 // TestHostGuard sends forged Host headers to a real listener: with auth
@@ -185,50 +181,11 @@ func TestStreamSlotsAuthOff(t *testing.T) {
 	}
 }
 
-// selfSigned writes a self-signed certificate for 127.0.0.1 and
-// localhost into dir and returns the file names and the certificate.
-func selfSigned(t *testing.T, dir, name string) (certFile, keyFile string, cert *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:         true, BasicConstraintsValid: true,
-		DNSNames:    []string{"localhost"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, _ = x509.ParseCertificate(der)
-	return certFile, keyFile, cert
-}
-
 // TestServeTLS serves HTTPS with a generated certificate: a real HTTPS
 // client that trusts it gets the API over TLS 1.2+, a client offering
 // only TLS 1.1 and a plain-HTTP request to the same port get nothing.
 func TestServeTLS(t *testing.T) {
-	certFile, keyFile, cert := selfSigned(t, t.TempDir(), "gw")
+	certFile, keyFile, cert := testsvc.SelfSignedCert(t, t.TempDir(), "gw")
 	var logs testlog.Buffer
 	s := newServer(t, testConfig(newFakeDesk(redAlarm()), func(c *Config) {
 		c.TLSCert, c.TLSKey = certFile, keyFile
@@ -292,7 +249,7 @@ func TestServeTLS(t *testing.T) {
 // that a broken renewal keeps the old one.
 func TestCertRenewalPickedUp(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, first := selfSigned(t, dir, "gw")
+	certFile, keyFile, first := testsvc.SelfSignedCert(t, dir, "gw")
 	now := time.Now()
 	src, err := newCertSource(certFile, keyFile, slog.New(slog.DiscardHandler), func() time.Time { return now })
 	if err != nil {
@@ -305,7 +262,7 @@ func TestCertRenewalPickedUp(t *testing.T) {
 	if serial().Cmp(first.SerialNumber) != 0 {
 		t.Fatal("not the first certificate")
 	}
-	_, _, second := selfSigned(t, dir, "gw") // same file names
+	_, _, second := testsvc.SelfSignedCert(t, dir, "gw") // same file names
 	later := time.Now().Add(time.Second)
 	_ = os.Chtimes(certFile, later, later)
 	if serial().Cmp(first.SerialNumber) != 0 {
@@ -327,8 +284,8 @@ func TestCertRenewalPickedUp(t *testing.T) {
 
 func TestNewRefusesBadTLS(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, _ := selfSigned(t, dir, "gw")
-	otherCert, _, _ := selfSigned(t, dir, "other")
+	certFile, keyFile, _ := testsvc.SelfSignedCert(t, dir, "gw")
+	otherCert, _, _ := testsvc.SelfSignedCert(t, dir, "other")
 	tests := []struct {
 		name, cert, key, want string
 	}{
@@ -371,7 +328,7 @@ func TestWarnsClearTextOnNetwork(t *testing.T) {
 // TestStreamOverHTTP2 opens the stream as a browser would over HTTPS
 // (HTTP/2) and checks that it outlives the server's write timeout.
 func TestStreamOverHTTP2(t *testing.T) {
-	certFile, keyFile, cert := selfSigned(t, t.TempDir(), "gw")
+	certFile, keyFile, cert := testsvc.SelfSignedCert(t, t.TempDir(), "gw")
 	s := newServer(t, testConfig(newFakeDesk(), func(c *Config) { c.TLSCert, c.TLSKey = certFile, keyFile }))
 	s.limits.read, s.limits.write = 200*time.Millisecond, 200*time.Millisecond
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
