@@ -2,12 +2,12 @@ package broadcast
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/permit"
+	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
 // TestDamagedStoreIsSetAside: a broadcasts.db with garbage pages no longer
@@ -23,17 +23,7 @@ func TestDamagedStoreIsSetAside(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := os.Getpagesize()
-	for p := 2 * ps; p+ps <= len(b); p += ps {
-		copy(b[p:], []byte{0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x00, 0xff, 0x7f})
-	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testsvc.DamageBolt(t, path)
 
 	s = open(t, path, n, c)
 	defer s.Close()

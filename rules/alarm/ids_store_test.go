@@ -2,10 +2,11 @@ package alarm
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
 // TestStoreKeepsEventIDs: the checkpoint and the ID reservation survive a
@@ -50,18 +51,8 @@ func TestDamagedStoreIsAnError(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := os.Getpagesize()
-	for p := 2 * ps; p+ps <= len(b); p += ps {
-		copy(b[p:], []byte{0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x00, 0xff, 0x7f})
-	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, err = OpenStore(path)
+	testsvc.DamageBolt(t, path)
+	s, err := OpenStore(path)
 	if err == nil {
 		s.Close()
 		t.Fatal("a damaged store opened")

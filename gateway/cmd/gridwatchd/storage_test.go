@@ -144,23 +144,6 @@ func TestPressesAfterJournalLossRaiseAlarms(t *testing.T) {
 	}
 }
 
-// damageBolt overwrites every data page header of a bbolt file with
-// garbage, as a failing disk or a torn copy might: bbolt panics on it.
-func damageBolt(t *testing.T, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := os.Getpagesize()
-	for p := 2 * ps; p+ps <= len(b); p += ps {
-		copy(b[p:], []byte{0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x00, 0xff, 0x7f})
-	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestDamagedAlarmStoreRefusesToStartWithTheWayOut is issue 11's hole 8
 // for alarms.db with the real daemon: a damaged file makes gridwatchd exit
 // non-zero with the file's name and the recovery command, not a panic (it
@@ -174,7 +157,7 @@ func TestDamagedAlarmStoreRefusesToStartWithTheWayOut(t *testing.T) {
 	d.alarmFor("lb-0001")
 	stop(t, gw)
 	store := filepath.Join(d.dir, "data", "alarms.db")
-	damageBolt(t, store)
+	testsvc.DamageBolt(t, store)
 
 	cmd := exec.Command(d.bin, "-config", d.cfgPath)
 	cmd.Dir = d.dir
