@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,20 +34,7 @@ func TestWallClockStepsMoveNoDeadline(t *testing.T) {
 		testsite.Lightbox("lb-0001", "莲花路12号", "heartbeat: 20s") +
 		testsite.Lightbox("lb-0002", "莲花路14号", "heartbeat: 20s") +
 		testsite.Lightbox("lb-0003", "莲花路16号", "heartbeat: 20s"))
-	cfg, err := os.ReadFile(d.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = fmt.Appendf(cfg, `escalation:
-  red:
-    steps:
-      - {after: 0s, roles: [grid_member, security_room]}
-      - {after: %s, roles: [grid_leader, police]}
-      - {after: 1h, roles: [command_center]}
-`, step1)
-	if err := os.WriteFile(d.cfgPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	d.addConfig(redSteps(step1))
 	d.start()
 	phones := newPhones(t, d.mqttAddr, "wang", "zhao", "li", "cmd1")
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -30,20 +29,7 @@ const step1Wait = 4 * time.Second
 func TestKill9MidEscalation(t *testing.T) {
 	d := newDaemon(t)
 	d.writeRegistry(testsite.Ladder + testsite.Lightbox("lb-0001", "莲花路12号", ""))
-	cfg, err := os.ReadFile(d.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = fmt.Appendf(cfg, `escalation:
-  red:
-    steps:
-      - {after: 0s, roles: [grid_member, security_room]}
-      - {after: %s, roles: [grid_leader, police]}
-      - {after: 1h, roles: [command_center]}
-`, step1Wait)
-	if err := os.WriteFile(d.cfgPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	d.addConfig(redSteps(step1Wait))
 
 	gw := d.start()
 	phones := newPhones(t, d.mqttAddr, "wang", "zhao", "li", "cmd1")

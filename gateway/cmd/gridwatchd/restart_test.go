@@ -64,6 +64,30 @@ func (d *daemon) writeRegistry(yaml string) {
 	}
 }
 
+// addConfig appends YAML to the daemon's config file.
+func (d *daemon) addConfig(yaml string) {
+	d.t.Helper()
+	cfg, err := os.ReadFile(d.cfgPath)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if err := os.WriteFile(d.cfgPath, append(cfg, yaml...), 0o600); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// redSteps is an escalation policy whose red step 1 (grid leader and
+// police) falls due step1 after the raise; step 2 waits an hour.
+func redSteps(step1 time.Duration) string {
+	return fmt.Sprintf(`escalation:
+  red:
+    steps:
+      - {after: 0s, roles: [grid_member, security_room]}
+      - {after: %s, roles: [grid_leader, police]}
+      - {after: 1h, roles: [command_center]}
+`, step1)
+}
+
 // start runs the daemon and waits until it is ready.
 func (d *daemon) start() *exec.Cmd {
 	t := d.t

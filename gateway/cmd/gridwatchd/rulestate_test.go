@@ -35,11 +35,7 @@ func TestKill9KeepsTheCountWindow(t *testing.T) {
 	d.writeRegistry(registryYAML + "  - {id: rd-0001, kind: reader, grid: lh-g4-07, name: 莲花路12号门禁}\n")
 	rulesPath := filepath.Join(d.dir, "rules.yaml")
 	writeFile(t, rulesPath, burstRules)
-	cfg, err := os.ReadFile(d.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, d.cfgPath, string(cfg)+"rules: rules.yaml\n")
+	d.addConfig("rules: rules.yaml\n")
 
 	gw := d.start()
 	rd := d.connect("rd-0001")
