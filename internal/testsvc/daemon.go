@@ -163,6 +163,11 @@ func (d *daemon) stopErr() error {
 		return nil
 	case <-time.After(termTimeout):
 	}
+	return d.killAndWait(cmd, done)
+}
+
+// killAndWait sends SIGKILL and waits until the process is reaped.
+func (d *daemon) killAndWait(cmd *exec.Cmd, done <-chan struct{}) error {
 	_ = cmd.Process.Kill()
 	select {
 	case <-done:

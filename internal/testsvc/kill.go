@@ -1,10 +1,5 @@
 package testsvc
 
-import (
-	"fmt"
-	"time"
-)
-
 // kill ends the running process at once with SIGKILL, as a crash or a
 // power cut would (no chance to save anything), and waits until it is
 // reaped. It does nothing if the process is not running.
@@ -16,13 +11,7 @@ func (d *daemon) kill() error {
 	if cmd == nil {
 		return nil
 	}
-	_ = cmd.Process.Kill()
-	select {
-	case <-done:
-		return nil
-	case <-time.After(killTimeout):
-		return fmt.Errorf("%s (pid %d) still running %v after SIGKILL", d.name, cmd.Process.Pid, killTimeout)
-	}
+	return d.killAndWait(cmd, done)
 }
 
 // Kill ends the service with SIGKILL (kill -9) and waits until it is gone.
