@@ -99,6 +99,9 @@ type Ingestor struct {
 	// would otherwise drive the alarm store); separate from devs, whose
 	// ids are another namespace.
 	staff *deviceTable
+	// overBudget is the refusal of a message of each class over a
+	// device's budget, made once: a flood refuses thousands a second.
+	overBudget [classPanic + 1]*event.Reject
 }
 
 // New checks cfg and builds an Ingestor. It starts nothing.
@@ -147,13 +150,18 @@ func New(cfg Config) (*Ingestor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Ingestor{
+	in := &Ingestor{
 		cfg:     cfg,
 		log:     ratelog.New(cfg.Logger, 10*time.Second, cfg.Now),
 		metrics: m,
 		devs:    newDeviceTable(cfg.DeviceRate, cfg.DeviceBurst, cfg.FloodQuiet, cfg.DedupeWindow),
 		staff:   newDeviceTable(cfg.DeviceRate, cfg.DeviceBurst, cfg.FloodQuiet, cfg.DedupeWindow),
-	}, nil
+	}
+	for c := range in.overBudget {
+		in.overBudget[c] = &event.Reject{Reason: event.RateLimited,
+			Err: fmt.Errorf("%s over the device's budget of %g messages/s (burst %d)", class(c), cfg.DeviceRate, cfg.DeviceBurst)}
+	}
+	return in, nil
 }
 
 // Handle takes one message. It returns nil when the message is done with —
@@ -313,8 +321,7 @@ func (in *Ingestor) throttled(ctx context.Context, topic, id string, c class, no
 	if v.raise {
 		in.flag(ctx, st, id, c, now)
 	}
-	in.refuse(topic, id, &event.Reject{Reason: event.RateLimited,
-		Err: fmt.Errorf("%s over the device's budget of %g messages/s (burst %d)", c, in.cfg.DeviceRate, in.cfg.DeviceBurst)})
+	in.refuse(topic, id, in.overBudget[c])
 	return true
 }
 
