@@ -25,6 +25,7 @@ const (
 	bucketMeta    = "meta"
 	bucketEmerg   = "emergency"   // "/" + scope → Emergency JSON ("/" is the whole site)
 	bucketAudit   = "audit"       // sequence (8 bytes) → AuditRecord JSON, append-only
+	bucketSilence = "silences"    // silence id → the silence's JSON (rules/silence owns its form)
 	keyCheckpoint = "checkpoint"  // last journal event ID applied
 	keyReserved   = "id_reserved" // highest journal event ID that may have been handed out
 	keyVersion    = "version"
@@ -53,7 +54,7 @@ func OpenStore(path string) (*Store, error) {
 	}
 	s := &Store{db: db, path: path}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range []string{bucketAlarms, bucketOpen, bucketRaised, bucketMeta, bucketEmerg, bucketAudit} {
+		for _, name := range []string{bucketAlarms, bucketOpen, bucketRaised, bucketMeta, bucketEmerg, bucketAudit, bucketSilence} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return fmt.Errorf("bucket %s: %w", name, err)
 			}
