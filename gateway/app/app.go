@@ -21,7 +21,8 @@ import (
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
 	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/registry"
-	"github.com/gridwatch/gridwatch/rules/engine"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
+	"github.com/gridwatch/gridwatch/rules/silence"
 )
 
 // App is one gateway.
@@ -37,7 +38,8 @@ type App struct {
 	reloadMu sync.Mutex
 
 	mu          sync.Mutex
-	rules       *engine.File // the rules in force
+	rules       *rulefile.File // the rules in force
+	silences    *silence.Set   // the operators' silences; set by build
 	rulesLoaded time.Time
 	live        *live // set by Run
 	httpAddr    net.Addr
@@ -77,7 +79,7 @@ func New(cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	a.reg, a.registry = registry.NewHolder(reg), path
-	if a.rules, err = loadRules(cfg.Rules); err != nil {
+	if a.rules, err = rulefile.Load(cfg.Rules); err != nil {
 		return nil, err
 	}
 	a.rulesLoaded = time.Now()
@@ -99,14 +101,6 @@ func loadRegistry(path string, optional bool, log *slog.Logger) (*registry.Regis
 		return empty, "", perr
 	}
 	return nil, "", err
-}
-
-// loadRules reads the rule file, or takes the built-in set for "".
-func loadRules(path string) (*engine.File, error) {
-	if path == "" {
-		return engine.BuiltinFile()
-	}
-	return engine.LoadFile(path)
 }
 
 // ReloadRegistry re-reads the registry file. On any problem the running

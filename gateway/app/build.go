@@ -83,6 +83,7 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, err
 	}
 	p.closers = append(p.closers, p.store.Close)
+	a.openSilences(p.store, now)
 	eng, err := engine.Compile(a.engineConfig(a.rules))
 	if err != nil {
 		return nil, a.errf("rules: %w", err)

@@ -12,6 +12,8 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/engine"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
+	"github.com/gridwatch/gridwatch/rules/silence"
 )
 
 // live is the running gateway's rule side, for reloads and the API; Run
@@ -73,9 +75,9 @@ func (a *App) ReloadRules() (httpapi.RuleSet, error) {
 		a.log.Error("rule reload refused", "err", err)
 		return httpapi.RuleSet{}, err
 	}
-	f, err := loadRules(a.cfg.Rules)
+	f, err := rulefile.Load(a.cfg.Rules)
 	if err == nil {
-		err = a.runCases(f)
+		err = f.RunAll(engine.Cases(a.engineConfig(f)))
 	}
 	if err == nil {
 		err = l.pipe.reload(a.engineConfig(f))
@@ -94,19 +96,30 @@ func (a *App) ReloadRules() (httpapi.RuleSet, error) {
 }
 
 // engineConfig is how the rules of f are compiled, at start and on reload.
-func (a *App) engineConfig(f *engine.File) engine.Config {
-	return engine.Config{Rules: f.Rules, Silences: f.Silences, Registry: a.reg.Get}
+func (a *App) engineConfig(f *rulefile.File) engine.Config {
+	cfg := engine.Config{Rules: f.Rules, Silences: f.Silences, Registry: a.reg.Get}
+	if a.silences != nil {
+		cfg.Operators = a.silences
+	}
+	return cfg
 }
 
-// runCases runs the file's own test cases against the running registry.
-func (a *App) runCases(f *engine.File) error {
-	var errs []error
-	for _, c := range f.Tests {
-		if err := f.Run(c, a.engineConfig(f)); err != nil {
-			errs = append(errs, fmt.Errorf("test case %s failed: %w", c.Name, err))
-		}
+// openSilences reads the operators' silences from the alarm store, where
+// each change is stored before the API answers. A silence that cannot be
+// read is logged, not fatal: the gateway starts with every other one.
+func (a *App) openSilences(store *alarm.Store, now func() time.Time) {
+	a.silences = silence.New(silence.Config{Store: store, Registry: a.reg.Get, Declared: a.declaredSilence,
+		Now: now, Logger: a.log.With("component", "silences")})
+	if err := a.silences.Load(); err != nil {
+		a.log.Error("operators' silences not all restored", "err", err)
 	}
-	return errors.Join(errs...)
+}
+
+// declaredSilence reports whether id is a silence of the rule file in force.
+func (a *App) declaredSilence(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.ContainsFunc(a.rules.Silences, func(s silence.Silence) bool { return s.ID == id })
 }
 
 // RuleSet describes the rules in force.
@@ -128,8 +141,9 @@ func (a *App) ruleSource() string {
 	return a.cfg.Rules
 }
 
-// ruleAdmin serves the rule set and the silences to the HTTP API,
-// checking who asks and writing what they did to the audit log.
+// ruleAdmin serves the rule set and the silences to the HTTP API: a
+// reload is checked and audited here; silences are the operators' set's
+// (rules/silence), which checks, stores and audits them itself.
 type ruleAdmin struct {
 	app   *App
 	store *alarm.Store
@@ -140,12 +154,11 @@ var _ httpapi.Rules = ruleAdmin{}
 func (r ruleAdmin) RuleSet() httpapi.RuleSet { return r.app.RuleSet() }
 
 func (r ruleAdmin) ReloadRules(_ context.Context, who permit.Caller) (httpapi.RuleSet, error) {
-	by := who.ID
-	if err := r.may(who, permit.Rules, "reload the rules"); err != nil {
+	if err := r.mayReload(who); err != nil {
 		return httpapi.RuleSet{}, err
 	}
 	set, err := r.app.ReloadRules()
-	rec := alarm.AuditRecord{Kind: alarm.AuditRules, By: by, Action: "reload", Reason: set.Source}
+	rec := alarm.AuditRecord{Kind: alarm.AuditRules, By: who.ID, Action: "reload", Reason: set.Source}
 	if err != nil {
 		rec.Reason = "refused: " + err.Error()
 	}
@@ -153,131 +166,58 @@ func (r ruleAdmin) ReloadRules(_ context.Context, who permit.Caller) (httpapi.Ru
 	return set, err
 }
 
+// Silences lists the rule file's silences, then the operators'.
 func (r ruleAdmin) Silences() []httpapi.Silence {
-	l, err := r.app.current()
-	if err != nil {
-		return nil
-	}
+	r.app.mu.Lock()
+	declared := r.app.rules.Silences
+	r.app.mu.Unlock()
 	var out []httpapi.Silence
-	for _, s := range l.pipe.silences() {
+	for _, s := range slices.Concat(declared, r.app.silences.List()) {
 		out = append(out, toAPISilence(s))
 	}
 	return out
 }
 
-func (r ruleAdmin) SetSilence(ctx context.Context, s httpapi.Silence, who permit.Caller) (httpapi.Silence, error) {
-	by := who.ID
-	l, err := r.app.current()
+func (r ruleAdmin) SetSilence(_ context.Context, s httpapi.Silence, who permit.Caller) (httpapi.Silence, error) {
+	set, err := r.app.silences.Put(fromAPISilence(s), who)
 	if err != nil {
-		return httpapi.Silence{}, err
+		return httpapi.Silence{}, silenceStatus(err)
 	}
-	if err := r.may(who, permit.Silence, "set silences"); err != nil {
-		return httpapi.Silence{}, err
-	}
-	if err := r.mayCover(who, s); err != nil {
-		return httpapi.Silence{}, err
-	}
-	if r.fromFile(s.ID) {
-		return httpapi.Silence{}, withStatus(http.StatusConflict, "silence %s is declared in the rule file; change it there", s.ID)
-	}
-	es := fromAPISilence(s)
-	es.By, es.Set = by, time.Now()
-	if err := l.pipe.addSilence(es); err != nil {
-		return httpapi.Silence{}, withStatus(http.StatusBadRequest, "%v", err)
-	}
-	r.audit(alarm.AuditRecord{Kind: alarm.AuditSilence, By: by, Action: "silence_set", Reason: s.ID + ": " + s.Reason})
-	if err := l.rules.save(ctx); err != nil {
-		r.app.log.Warn("silence in force but not yet stored; the next snapshot stores it", "silence", s.ID, "err", err)
-	}
-	return toAPISilence(es), nil
+	return toAPISilence(set), nil
 }
 
-func (r ruleAdmin) RemoveSilence(ctx context.Context, id string, who permit.Caller) error {
-	by := who.ID
-	l, err := r.app.current()
-	if err != nil {
-		return err
-	}
-	if err := r.may(who, permit.Silence, "remove silences"); err != nil {
-		return err
-	}
-	if r.fromFile(id) {
-		return withStatus(http.StatusConflict, "silence %s is declared in the rule file; remove it there", id)
-	}
-	var found *engine.Silence
-	for _, s := range l.pipe.silences() {
-		if s.ID == id {
-			found = &s
-		}
-	}
-	if found == nil {
-		return withStatus(http.StatusNotFound, "no silence %q", id)
-	}
-	if err := r.mayCover(who, toAPISilence(*found)); err != nil {
-		return err
-	}
-	l.pipe.removeSilence(id)
-	r.audit(alarm.AuditRecord{Kind: alarm.AuditSilence, By: by, Action: "silence_removed", Reason: id})
-	if err := l.rules.save(ctx); err != nil {
-		r.app.log.Warn("silence removed but not yet stored; the next snapshot stores it", "silence", id, "err", err)
-	}
-	return nil
+func (r ruleAdmin) RemoveSilence(_ context.Context, id string, who permit.Caller) error {
+	return silenceStatus(r.app.silences.Remove(id, who))
 }
 
-// may checks the caller's role for a (the security room and the command
+// silenceStatus gives an error of the operators' set its HTTP status.
+func silenceStatus(err error) error {
+	code := http.StatusInternalServerError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, silence.ErrForbidden):
+		code = http.StatusForbidden
+	case errors.Is(err, silence.ErrInvalid):
+		code = http.StatusBadRequest
+	case errors.Is(err, silence.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, silence.ErrDeclared):
+		code = http.StatusConflict
+	}
+	return &statusError{code: code, err: err}
+}
+
+// mayReload checks the caller's role (the security room and the command
 // centre change the rules); a refusal is audited.
-func (r ruleAdmin) may(who permit.Caller, a permit.Action, what string) error {
-	err := permit.CheckRole(r.app.reg.Get(), who, a)
+func (r ruleAdmin) mayReload(who permit.Caller) error {
+	err := permit.CheckRole(r.app.reg.Get(), who, permit.Rules)
 	if err == nil {
 		return nil
 	}
-	err = withStatus(http.StatusForbidden, "only the security room and the command centre may %s: %v", what, err)
-	r.audit(alarm.AuditRecord{Kind: alarm.AuditRefused, By: who.ID, Action: what, Reason: err.Error()})
+	err = withStatus(http.StatusForbidden, "only the security room and the command centre may reload the rules: %v", err)
+	r.audit(alarm.AuditRecord{Kind: alarm.AuditRefused, By: who.ID, Action: "reload the rules", Reason: err.Error()})
 	return err
-}
-
-// mayCover checks that a silence covers only what who serves: its cells,
-// its devices' cells, and the whole site for a silence by rule alone.
-func (r ruleAdmin) mayCover(who permit.Caller, s httpapi.Silence) error {
-	reg := r.app.reg.Get()
-	var scopes []string
-	scopes = append(scopes, s.Grids...)
-	for _, id := range s.Devices {
-		d, ok := reg.Device(id)
-		if !ok {
-			return withStatus(http.StatusBadRequest, "silence %s: unknown device %q", s.ID, id)
-		}
-		scopes = append(scopes, d.Grid)
-	}
-	if len(scopes) == 0 {
-		scopes = []string{""} // by rule only: the whole site
-	}
-	for _, sc := range scopes {
-		if sc != "" {
-			if _, ok := reg.Grid(sc); !ok {
-				return withStatus(http.StatusBadRequest, "silence %s: unknown grid %q", s.ID, sc)
-			}
-		}
-		if err := permit.Check(reg, who, permit.Silence, permit.Target{Grid: sc}); err != nil {
-			err := withStatus(http.StatusForbidden, "silence %s covers %s: %v", s.ID, orSite(sc), err)
-			r.audit(alarm.AuditRecord{Kind: alarm.AuditRefused, By: who.ID, Action: "silence", Grid: sc, Reason: err.Error()})
-			return err
-		}
-	}
-	return nil
-}
-
-func orSite(grid string) string {
-	if grid == "" {
-		return "the whole site"
-	}
-	return "the subtree of " + grid
-}
-
-func (r ruleAdmin) fromFile(id string) bool {
-	r.app.mu.Lock()
-	defer r.app.mu.Unlock()
-	return slices.ContainsFunc(r.app.rules.Silences, func(s engine.Silence) bool { return s.ID == id })
 }
 
 func (r ruleAdmin) audit(rec alarm.AuditRecord) {
@@ -287,7 +227,7 @@ func (r ruleAdmin) audit(rec alarm.AuditRecord) {
 	}
 }
 
-func toAPISilence(s engine.Silence) httpapi.Silence {
+func toAPISilence(s silence.Silence) httpapi.Silence {
 	out := httpapi.Silence{ID: s.ID, Reason: s.Reason, Devices: s.Devices, Grids: s.Grids, Rules: s.Rules,
 		Test: s.Test, From: s.From, Until: s.Until, By: s.By}
 	if !s.Set.IsZero() {
@@ -299,31 +239,11 @@ func toAPISilence(s engine.Silence) httpapi.Silence {
 	return out
 }
 
-func fromAPISilence(s httpapi.Silence) engine.Silence {
-	out := engine.Silence{ID: s.ID, Reason: s.Reason, Devices: s.Devices, Grids: s.Grids, Rules: s.Rules,
+func fromAPISilence(s httpapi.Silence) silence.Silence {
+	out := silence.Silence{ID: s.ID, Reason: s.Reason, Devices: s.Devices, Grids: s.Grids, Rules: s.Rules,
 		Test: s.Test, From: s.From, Until: s.Until}
 	if s.Every != nil {
-		out.Every = &engine.Weekly{Weekdays: s.Every.Weekdays, From: s.Every.From, Until: s.Every.Until}
+		out.Every = &silence.Weekly{Weekdays: s.Every.Weekdays, From: s.Every.From, Until: s.Every.Until}
 	}
 	return out
-}
-
-// silences, addSilence and removeSilence reach the engine's silences
-// under the pipeline's lock.
-func (p *pipeline) silences() []engine.Silence {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.engine.Silences()
-}
-
-func (p *pipeline) addSilence(s engine.Silence) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.engine.AddSilence(s)
-}
-
-func (p *pipeline) removeSilence(id string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.engine.RemoveSilence(id)
 }

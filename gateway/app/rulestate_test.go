@@ -17,7 +17,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 	"github.com/gridwatch/gridwatch/rules/alarm"
-	"github.com/gridwatch/gridwatch/rules/engine"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 // readerRegistry is the test site with a card reader.
@@ -68,7 +68,7 @@ func (s *site) bursts() []alarm.Alarm {
 	s.getJSON("/api/v1/alarms?state=all", &list)
 	var out []alarm.Alarm
 	for _, a := range list.Alarms {
-		if a.Rule == engine.RuleDeniedBurst && a.Device == "rd-0001" {
+		if a.Rule == rulefile.RuleDeniedBurst && a.Device == "rd-0001" {
 			out = append(out, a)
 		}
 	}

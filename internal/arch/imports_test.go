@@ -118,6 +118,12 @@ func forbidden(from, to string) string {
 		return "internal/yamlstrict is used by config, registry, rules and simulator alike: it imports only internal/problem"
 	case to == "internal/testlog" || to == "internal/testsite":
 		return to + " is for tests only"
+	case under(from, "rules/rulefile") && (to == "rules/engine" || under(to, "rules/escalate") || under(to, "rules/alarm") || under(to, "rules/window")):
+		return "the rule language knows nothing of how rules run: the engine imports rulefile, never the other way (its case runner is handed an engine.Cases)"
+	case under(from, "rules/silence") && (to == "rules/engine" || under(to, "rules/rulefile")):
+		return "silences sit below the rule language and the engine: both import rules/silence"
+	case from == "rules/engine" && to == "internal/yamlstrict":
+		return "the engine is the runtime; reading rule files is rules/rulefile's"
 	case under(from, "drivers") && under(to, "rules"):
 		return "drivers never import rules"
 	case under(from, "rules") && under(to, "drivers"):
@@ -153,6 +159,9 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"gateway/permit", "gateway/broadcast"},
 		{"gateway/broker", "internal/testlog"},
 		{"gateway/registry", "internal/testsite"},
+		{"rules/rulefile", "rules/engine"},
+		{"rules/silence", "rules/rulefile"},
+		{"rules/engine", "internal/yamlstrict"},
 	}
 	for _, b := range bad {
 		if forbidden(b[0], b[1]) == "" {
@@ -160,7 +169,8 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		}
 	}
 	for _, ok := range [][2]string{{"gateway/app", "gateway/broker"}, {"rules/escalate", "gateway/registry"}, {"rules/escalate", "gateway/permit"}, {"gateway/ingest", "drivers/mqtt/wire"},
-		{"rules/engine", "internal/yamlstrict"}, {"firmware-sim/scenario", "internal/yamlstrict"}} {
+		{"rules/rulefile", "internal/yamlstrict"}, {"firmware-sim/scenario", "internal/yamlstrict"},
+		{"rules/engine", "rules/rulefile"}, {"rules/engine", "rules/silence"}, {"rules/rulefile", "rules/silence"}, {"rules/silence", "rules/alarm"}} {
 		if why := forbidden(ok[0], ok[1]); why != "" {
 			t.Errorf("%s → %s should be allowed: %s", ok[0], ok[1], why)
 		}

@@ -6,19 +6,21 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
+	"github.com/gridwatch/gridwatch/rules/silence"
 )
 
 func TestDuressMayNotCommandTheBox(t *testing.T) {
 	for _, typ := range []string{event.ButtonDuress, "button.*"} {
-		r := Rule{ID: "d", Types: []string{typ}, Severity: event.Red, Title: "t",
-			Commands: []CommandSpec{{To: ToSelf, Cmd: "strobe"}}}
-		if _, err := New([]Rule{r}); err == nil || !strings.Contains(err.Error(), "silent panic") {
+		r := rulefile.Rule{ID: "d", Types: []string{typ}, Severity: event.Red, Title: "t",
+			Commands: []rulefile.CommandSpec{{To: rulefile.ToSelf, Cmd: "strobe"}}}
+		if _, err := New([]rulefile.Rule{r}); err == nil || !strings.Contains(err.Error(), "silent panic") {
 			t.Errorf("types %s: strobe on duress: error %v", typ, err)
 		}
 	}
-	r := Rule{ID: "d", Types: []string{"x.y"}, Severity: event.Red, Title: "t",
-		Commands: []CommandSpec{{To: "neighbours", Cmd: ""}}}
-	_, err := New([]Rule{r})
+	r := rulefile.Rule{ID: "d", Types: []string{"x.y"}, Severity: event.Red, Title: "t",
+		Commands: []rulefile.CommandSpec{{To: "neighbours", Cmd: ""}}}
+	_, err := New([]rulefile.Rule{r})
 	for _, w := range []string{`to "neighbours"`, `cmd ""`} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("error %v does not say %q", err, w)
@@ -33,11 +35,9 @@ func TestMutedRaiseSendsNoCommandsTestModeDoes(t *testing.T) {
 		test bool
 		want int
 	}{{false, 0}, {true, 3}} {
-		e, err := Compile(Config{Rules: Builtin(), Registry: func() *registry.Registry { return reg }})
+		e, err := Compile(Config{Rules: rulefile.Builtin(), Registry: func() *registry.Registry { return reg },
+			Operators: operators(t, silence.Silence{ID: "s", Reason: "r", Devices: []string{"lb-0001"}, Test: tt.test})})
 		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.AddSilence(Silence{ID: "s", Reason: "r", Devices: []string{"lb-0001"}, Test: tt.test}); err != nil {
 			t.Fatal(err)
 		}
 		ev := event.Event{Device: "lb-0001", Type: event.ButtonPressed, Received: at(0)}

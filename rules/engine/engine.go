@@ -1,10 +1,16 @@
-// Package engine turns device events into alarm decisions. A rule file
-// (YAML, see ParseFile and docs in README.md) names what each rule matches
+// Package engine runs the rules: it turns device events into alarm
+// decisions. The rules come from a rule file (rules/rulefile: the language,
+// its checks and its test cases), which names what each rule matches
 // (event type, exact or glob; device kind; device id; grid subtree; a
 // compiled when: condition over the event, the device and the time of
 // day), what state it keeps (a count window, a sequence, or absence
 // supervision), and what it does (raise an alarm of a colour with a
-// Chinese title, or clear it).
+// Chinese title, or clear it). The engine keeps that state — windows,
+// sequences, supervision deadlines, for: and flap: lifecycles,
+// inhibition — writes and restores it (Snapshot, Restore), carries it over
+// a reload, replays recorded events (Replay), and marks raises that a
+// silence mutes (rules/silence; operators' silences are asked of a
+// silence.Set, not kept here).
 //
 // An Engine has one owner: the goroutine that hands it events in journal
 // order (Evaluate) and calls Tick for deadlines. Neither method may be
@@ -20,12 +26,14 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
+	"github.com/gridwatch/gridwatch/rules/silence"
 )
 
 // Config is what Compile needs.
 type Config struct {
 	// Rules is the rule set, in the order triggers are made.
-	Rules []Rule
+	Rules []rulefile.Rule
 	// Registry returns the current registry; rules with grids need it to
 	// walk the grid tree. May be nil when no rule names grids.
 	Registry func() *registry.Registry
@@ -36,9 +44,23 @@ type Config struct {
 	// started sequences); 0 means DefaultMaxKeys.
 	MaxKeys int
 	// Silences are the rule file's silences (maintenance windows);
-	// File.Silences.
-	Silences []Silence
+	// rulefile.File.Silences.
+	Silences []silence.Silence
+	// Operators are the silences operators set at run time, asked on
+	// every raise (a *silence.Set); nil means none. Reload keeps the
+	// engine's when the new Config has none.
+	Operators Operators
 }
+
+// Operators is what the engine asks of the operators' silences: those in
+// force, on every raise, and, when a snapshot written by an earlier
+// version carries silences, to adopt them.
+type Operators interface {
+	Matchers() []*silence.Matcher
+	Adopt(s silence.Silence) error
+}
+
+var _ Operators = (*silence.Set)(nil)
 
 // DefaultMaxKeys is the per-rule key limit when Config.MaxKeys is 0.
 const DefaultMaxKeys = 200_000
@@ -53,9 +75,8 @@ type Engine struct {
 	globs    []globEntry // for types no rule names exactly
 
 	vm     vm.VM
-	env    Env
+	env    rulefile.Env
 	outbox []event.Event // derived events waiting for Tick
-	swept  int64         // when silences were last pruned
 	// sweepNext is the rule the next sweep starts with.
 	sweepNext int
 	stats     Stats
@@ -63,8 +84,8 @@ type Engine struct {
 
 	maxKeys int
 
-	fileSilences []*silence // Config.Silences
-	silences     []*silence // AddSilence
+	fileSilences []*silence.Matcher // Config.Silences
+	operators    Operators          // Config.Operators; may be nil
 	cams         cameraIndex
 }
 
@@ -82,12 +103,12 @@ type Stats struct {
 
 // New compiles rules with the default configuration (no registry, so no
 // rule may name grids).
-func New(rules []Rule) (*Engine, error) {
+func New(rules []rulefile.Rule) (*Engine, error) {
 	return Compile(Config{Rules: rules})
 }
 
-// Compile checks every rule and builds the engine. It reports every
-// problem at once, each as "rule N (ID): what".
+// Compile checks every rule (rulefile.Check) and builds the engine. It
+// reports every problem at once, each as "rule N (ID): what".
 func Compile(cfg Config) (*Engine, error) {
 	zone := cfg.Zone
 	if zone == nil {
@@ -100,45 +121,35 @@ func Compile(cfg Config) (*Engine, error) {
 	case maxKeys < 0:
 		return nil, fmt.Errorf("rules: MaxKeys %d: want 0 (the default) or more", maxKeys)
 	}
-	e := &Engine{zone: zone, registry: cfg.Registry, byType: make(map[string]*bucket), maxKeys: maxKeys}
+	e := &Engine{zone: zone, registry: cfg.Registry, byType: make(map[string]*bucket), maxKeys: maxKeys,
+		operators: cfg.Operators}
 	var errs []error
-	seen := make(map[string]bool, len(cfg.Rules))
-	cross := setProblems(cfg.Rules)
+	checked, err := rulefile.Check(cfg.Rules)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	for i, r := range cfg.Rules {
-		c, probs := compile(r, i)
-		for _, p := range cross {
-			if p.index == i {
-				probs = append(probs, p.problem)
-			}
-		}
-		if r.ID != "" && seen[r.ID] {
-			probs = append(probs, problem{"id", errors.New("duplicate id")})
-		}
-		seen[r.ID] = true
 		if len(r.Grids) > 0 && cfg.Registry == nil {
-			probs = append(probs, problem{"grids", errors.New("grids need the registry: Config.Registry is nil")})
+			errs = append(errs, fmt.Errorf("rule %d (%s): grids need the registry: Config.Registry is nil", i, r.ID))
 		}
-		for _, p := range probs {
-			errs = append(errs, fmt.Errorf("rule %d (%s): %w", i, r.ID, p.err))
-		}
-		if len(probs) > 0 {
-			continue
-		}
+	}
+	for _, ch := range checked {
+		c := newCompiled(ch)
 		st, err := newRuleState(c, maxKeys)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("rule %d (%s): %w", i, r.ID, err))
+			errs = append(errs, fmt.Errorf("rule %d (%s): %w", ch.Index, ch.ID, err))
 			continue
 		}
 		c.state = st
 		e.rules = append(e.rules, c)
 	}
 	for _, s := range cfg.Silences {
-		c, err := compileSilence(s)
+		m, err := silence.Compile(s)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		e.fileSilences = append(e.fileSilences, c)
+		e.fileSilences = append(e.fileSilences, m)
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("rules: %w", errors.Join(errs...))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 func BenchmarkEvaluateNoMatch(b *testing.B) {
@@ -32,11 +33,11 @@ func BenchmarkEvaluatePanic(b *testing.B) {
 
 // rules1000 is 1,000 stateless rules: 600 on exact types limited by kind,
 // 300 limited to one device, 100 with a when: condition.
-func rules1000() []Rule {
+func rules1000() []rulefile.Rule {
 	kinds := []registry.Kind{registry.Lightbox, registry.Camera, registry.IO}
-	rules := make([]Rule, 0, 1000)
+	rules := make([]rulefile.Rule, 0, 1000)
 	for i := range 1000 {
-		r := Rule{ID: "r" + strconv.Itoa(i), Types: []string{"t" + strconv.Itoa(i%250)}, Severity: event.Blue, Title: "{{device}} x"}
+		r := rulefile.Rule{ID: "r" + strconv.Itoa(i), Types: []string{"t" + strconv.Itoa(i%250)}, Severity: event.Blue, Title: "{{device}} x"}
 		switch {
 		case i < 600:
 			r.Kinds = []registry.Kind{kinds[i%3]}
@@ -86,20 +87,20 @@ type mixed struct {
 }
 
 func newMixed(t testing.TB) *mixed {
-	rules := Builtin()
+	rules := rulefile.Builtin()
 	kinds := []registry.Kind{registry.Lightbox, registry.Camera, registry.Reader, registry.IO}
 	for i := range 200 {
 		id := "s" + strconv.Itoa(i)
 		typ := "vendor.e" + strconv.Itoa(i%20)
 		switch {
 		case i < 100:
-			rules = append(rules, Rule{ID: id, Types: []string{typ}, Severity: event.Orange, Title: "{{device}}",
-				Count: &Count{AtLeast: 5, Within: Duration(time.Minute)}})
+			rules = append(rules, rulefile.Rule{ID: id, Types: []string{typ}, Severity: event.Orange, Title: "{{device}}",
+				Count: &rulefile.Count{AtLeast: 5, Within: rulefile.Duration(time.Minute)}})
 		case i < 196:
-			rules = append(rules, Rule{ID: id, Types: []string{typ}, Severity: event.Red, Title: "{{device}}",
-				Sequence: &Sequence{Then: []string{"vendor.z" + strconv.Itoa(i%20)}, Within: Duration(30 * time.Second)}})
+			rules = append(rules, rulefile.Rule{ID: id, Types: []string{typ}, Severity: event.Red, Title: "{{device}}",
+				Sequence: &rulefile.Sequence{Then: []string{"vendor.z" + strconv.Itoa(i%20)}, Within: rulefile.Duration(30 * time.Second)}})
 		default:
-			rules = append(rules, Rule{ID: id, Kinds: []registry.Kind{kinds[i%4]}, Absence: &Absence{Factor: 1.5}})
+			rules = append(rules, rulefile.Rule{ID: id, Kinds: []registry.Kind{kinds[i%4]}, Absence: &rulefile.Absence{Factor: 1.5}})
 		}
 	}
 	e, err := New(rules)
@@ -197,8 +198,8 @@ func BenchmarkMemory100kKeys(b *testing.B) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		e, err := New([]Rule{{ID: "c", Types: []string{event.AccessDenied}, Severity: event.Orange, Title: "t",
-			Count: &Count{AtLeast: 5, Within: Duration(time.Minute)}}})
+		e, err := New([]rulefile.Rule{{ID: "c", Types: []string{event.AccessDenied}, Severity: event.Orange, Title: "t",
+			Count: &rulefile.Count{AtLeast: 5, Within: rulefile.Duration(time.Minute)}}})
 		if err != nil {
 			b.Fatal(err)
 		}

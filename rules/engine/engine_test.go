@@ -7,6 +7,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 var (
@@ -20,7 +21,7 @@ var (
 
 func builtin(t testing.TB) *Engine {
 	t.Helper()
-	e, err := New(Builtin())
+	e, err := New(rulefile.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,23 +43,23 @@ func TestBuiltinEvaluate(t *testing.T) {
 		dev  *registry.Device
 		want []brief
 	}{
-		{event.ButtonPressed, lightbox, []brief{{RulePanic, event.Red, "莲花路12号 一键报警", false}}},
-		{event.ButtonPressed, ioModule, []brief{{RulePanic, event.Red, "莲花路14号灯箱 一键报警", false}}},
+		{event.ButtonPressed, lightbox, []brief{{rulefile.RulePanic, event.Red, "莲花路12号 一键报警", false}}},
+		{event.ButtonPressed, ioModule, []brief{{rulefile.RulePanic, event.Red, "莲花路14号灯箱 一键报警", false}}},
 		{event.ButtonPressed, camera, nil},
 		{event.ButtonPressed, nil, nil},
-		{event.ButtonDuress, lightbox, []brief{{RuleDuress, event.Red, "莲花路12号 胁迫报警", false}}},
-		{event.ButtonDuress, reader, []brief{{RuleDuress, event.Red, "rd-0001 胁迫报警", false}}},
-		{event.FaceMatch, camera, []brief{{RuleFaceMatch, event.Red, "莲花路12号东侧 布控人员比中", false}}},
+		{event.ButtonDuress, lightbox, []brief{{rulefile.RuleDuress, event.Red, "莲花路12号 胁迫报警", false}}},
+		{event.ButtonDuress, reader, []brief{{rulefile.RuleDuress, event.Red, "rd-0001 胁迫报警", false}}},
+		{event.FaceMatch, camera, []brief{{rulefile.RuleFaceMatch, event.Red, "莲花路12号东侧 布控人员比中", false}}},
 		{event.FaceMatch, lightbox, nil},
-		{event.DoorForced, reader, []brief{{RuleDoorForced, event.Orange, "rd-0001 门被强行打开", false}}},
-		{event.TamperOpen, lightbox, []brief{{RuleTamper, event.Orange, "莲花路12号 防拆报警", false}}},
-		{event.TamperClosed, lightbox, []brief{{RuleTamper, event.Orange, "莲花路12号 防拆报警", true}}},
-		{event.PowerMainsLost, lightbox, []brief{{RuleMainsLost, event.Yellow, "莲花路12号 市电中断", false}}},
-		{event.PowerMainsRestored, lightbox, []brief{{RuleMainsLost, event.Yellow, "莲花路12号 市电中断", true}}},
-		{event.DeviceOffline, camera, []brief{{RuleOffline, event.Yellow, "莲花路12号东侧 设备离线", false}}},
-		{event.DeviceOnline, camera, []brief{{RuleOffline, event.Yellow, "莲花路12号东侧 设备离线", true}}},
-		{event.BatteryLow, lightbox, []brief{{RuleBatteryLow, event.Blue, "莲花路12号 电池电量低", false}}},
-		{event.StreamDegraded, camera, []brief{{RuleStreamDegraded, event.Blue, "莲花路12号东侧 视频流质量下降", false}}},
+		{event.DoorForced, reader, []brief{{rulefile.RuleDoorForced, event.Orange, "rd-0001 门被强行打开", false}}},
+		{event.TamperOpen, lightbox, []brief{{rulefile.RuleTamper, event.Orange, "莲花路12号 防拆报警", false}}},
+		{event.TamperClosed, lightbox, []brief{{rulefile.RuleTamper, event.Orange, "莲花路12号 防拆报警", true}}},
+		{event.PowerMainsLost, lightbox, []brief{{rulefile.RuleMainsLost, event.Yellow, "莲花路12号 市电中断", false}}},
+		{event.PowerMainsRestored, lightbox, []brief{{rulefile.RuleMainsLost, event.Yellow, "莲花路12号 市电中断", true}}},
+		{event.DeviceOffline, camera, []brief{{rulefile.RuleOffline, event.Yellow, "莲花路12号东侧 设备离线", false}}},
+		{event.DeviceOnline, camera, []brief{{rulefile.RuleOffline, event.Yellow, "莲花路12号东侧 设备离线", true}}},
+		{event.BatteryLow, lightbox, []brief{{rulefile.RuleBatteryLow, event.Blue, "莲花路12号 电池电量低", false}}},
+		{event.StreamDegraded, camera, []brief{{rulefile.RuleStreamDegraded, event.Blue, "莲花路12号东侧 视频流质量下降", false}}},
 		{event.AccessGranted, reader, nil},
 		{event.Motion, camera, nil},
 		{"vendor.custom", lightbox, nil},
@@ -90,7 +91,7 @@ func TestBuiltinEvaluate(t *testing.T) {
 }
 
 func TestEvaluateRaisesAndClearsTogether(t *testing.T) {
-	e, err := New([]Rule{
+	e, err := New([]rulefile.Rule{
 		{ID: "held", Types: []string{event.DoorHeldOpen}, Severity: event.Orange, Title: "{{device}} 门长时间未关", Clears: []string{event.DoorClosed}},
 		{ID: "forced", Types: []string{event.DoorForced}, Severity: event.Orange, Title: "{{device}} 强行开门", Clears: []string{event.DoorClosed}},
 		{ID: "any-door", Types: []string{event.DoorClosed, event.DoorForced}, Kinds: []registry.Kind{registry.Reader},
@@ -111,54 +112,28 @@ func TestEvaluateRaisesAndClearsTogether(t *testing.T) {
 	}
 }
 
-func TestTitlePlaceholders(t *testing.T) {
-	tests := []struct {
-		title string
-		dev   *registry.Device
-		grid  *registry.Grid
-		want  string
-	}{
-		{"{{device}}@{{grid}} ({{location}})", lightbox, testGrid, "莲花路12号@莲花四级网格7 (33.3,111.49)"},
-		{"{{ device }} / {{grid}}", reader, nil, "dev-9 / lh-g4-07"},
-		{"{{grid}}", nil, &registry.Grid{ID: "g9"}, "g9"},
-		{"{{device}}{{location}}", nil, nil, "dev-9"},
-		{"固定标题", lightbox, testGrid, "固定标题"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.title, func(t *testing.T) {
-			ttl, err := parseTitle(tt.title)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := ttl.render(&event.Event{Device: "dev-9"}, tt.dev, tt.grid); got != tt.want {
-				t.Fatalf("render = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestNewRejects(t *testing.T) {
-	ok := Rule{ID: "ok", Types: []string{"a.b"}, Severity: event.Red, Title: "t"}
-	with := func(f func(r *Rule)) Rule { r := ok; f(&r); return r }
+	ok := rulefile.Rule{ID: "ok", Types: []string{"a.b"}, Severity: event.Red, Title: "t"}
+	with := func(f func(r *rulefile.Rule)) rulefile.Rule { r := ok; f(&r); return r }
 	tests := []struct {
 		name  string
-		rules []Rule
+		rules []rulefile.Rule
 		want  []string
 	}{
-		{"empty id", []Rule{with(func(r *Rule) { r.ID = "" })}, []string{"empty id"}},
-		{"duplicate id", []Rule{ok, ok}, []string{"rule 1 (ok): duplicate id"}},
-		{"bad severity", []Rule{with(func(r *Rule) { r.Severity = "purple" })}, []string{`severity "purple"`}},
-		{"no types", []Rule{with(func(r *Rule) { r.Types = nil })}, []string{"no event types"}},
-		{"empty type", []Rule{with(func(r *Rule) { r.Types = []string{""} })}, []string{"empty event type"}},
-		{"empty clear", []Rule{with(func(r *Rule) { r.Clears = []string{""} })}, []string{"empty clearing event type"}},
-		{"raises and clears", []Rule{with(func(r *Rule) { r.Clears = []string{"a.b"} })}, []string{`"a.b" both raises and clears`}},
-		{"bad kind", []Rule{with(func(r *Rule) { r.Kinds = []registry.Kind{"toaster"} })}, []string{`device kind "toaster"`}},
-		{"empty title", []Rule{with(func(r *Rule) { r.Title = " " })}, []string{"empty title"}},
-		{"unknown placeholder", []Rule{with(func(r *Rule) { r.Title = "{{person}}" })}, []string{"unknown placeholder {{person}}"}},
-		{"unclosed placeholder", []Rule{with(func(r *Rule) { r.Title = "{{device" })}, []string{"unclosed {{"}},
-		{"every problem at once", []Rule{
-			with(func(r *Rule) { r.Severity = "" }),
-			with(func(r *Rule) { r.ID = "two"; r.Types = nil; r.Title = "" }),
+		{"empty id", []rulefile.Rule{with(func(r *rulefile.Rule) { r.ID = "" })}, []string{"empty id"}},
+		{"duplicate id", []rulefile.Rule{ok, ok}, []string{"rule 1 (ok): duplicate id"}},
+		{"bad severity", []rulefile.Rule{with(func(r *rulefile.Rule) { r.Severity = "purple" })}, []string{`severity "purple"`}},
+		{"no types", []rulefile.Rule{with(func(r *rulefile.Rule) { r.Types = nil })}, []string{"no event types"}},
+		{"empty type", []rulefile.Rule{with(func(r *rulefile.Rule) { r.Types = []string{""} })}, []string{"empty event type"}},
+		{"empty clear", []rulefile.Rule{with(func(r *rulefile.Rule) { r.Clears = []string{""} })}, []string{"empty clearing event type"}},
+		{"raises and clears", []rulefile.Rule{with(func(r *rulefile.Rule) { r.Clears = []string{"a.b"} })}, []string{`"a.b" both raises and clears`}},
+		{"bad kind", []rulefile.Rule{with(func(r *rulefile.Rule) { r.Kinds = []registry.Kind{"toaster"} })}, []string{`device kind "toaster"`}},
+		{"empty title", []rulefile.Rule{with(func(r *rulefile.Rule) { r.Title = " " })}, []string{"empty title"}},
+		{"unknown placeholder", []rulefile.Rule{with(func(r *rulefile.Rule) { r.Title = "{{person}}" })}, []string{"unknown placeholder {{person}}"}},
+		{"unclosed placeholder", []rulefile.Rule{with(func(r *rulefile.Rule) { r.Title = "{{device" })}, []string{"unclosed {{"}},
+		{"every problem at once", []rulefile.Rule{
+			with(func(r *rulefile.Rule) { r.Severity = "" }),
+			with(func(r *rulefile.Rule) { r.ID = "two"; r.Types = nil; r.Title = "" }),
 		}, []string{"rule 0 (ok): severity", "rule 1 (two): no event types", "rule 1 (two): empty title"}},
 	}
 	for _, tt := range tests {
@@ -177,7 +152,7 @@ func TestNewRejects(t *testing.T) {
 }
 
 func TestNewKeepsItsOwnCopy(t *testing.T) {
-	rules := Builtin()
+	rules := rulefile.Builtin()
 	e, err := New(rules)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 // Evaluate returns what ev means: a raise trigger for each rule that fires
@@ -55,7 +56,7 @@ func (e *Engine) Evaluate(ev *event.Event, dev *registry.Device, grid *registry.
 func (e *Engine) Alive(device string, dev *registry.Device, now time.Time) {
 	ms := now.UnixMilli()
 	for _, r := range e.rules {
-		if r.Absence == nil || len(r.Types) > 0 || r.when != nil || !e.filters(r, device, dev) {
+		if r.Absence == nil || len(r.Types) > 0 || r.Cond != nil || !e.filters(r, device, dev) {
 			continue
 		}
 		e.alive(r, r.state.absence, device, dev, ms)
@@ -163,11 +164,11 @@ func (e *Engine) inGrids(cell string, roots []string) bool {
 
 // cond runs the rule's when: condition; a run-time error counts as false.
 func (e *Engine) cond(r *compiled, ev *event.Event, dev *registry.Device) bool {
-	if r.when == nil {
+	if r.Cond == nil {
 		return true
 	}
-	e.env.fill(ev, dev, e.zone)
-	v, err := e.vm.Run(r.when, &e.env)
+	e.env.Fill(ev, dev, e.zone)
+	v, err := e.vm.Run(r.Cond, &e.env)
 	if err != nil {
 		e.stats.WhenErrors++
 		return false
@@ -179,17 +180,17 @@ func (e *Engine) cond(r *compiled, ev *event.Event, dev *registry.Device) bool {
 // key is the state key of ev for rule r; false when a key expression
 // failed or gave nothing.
 func (e *Engine) key(r *compiled, ev *event.Event, dev *registry.Device) (string, bool) {
-	switch r.by {
-	case byDevice:
+	switch r.KeyBy {
+	case rulefile.ByDevice:
 		return ev.Device, true
-	case byGrid:
+	case rulefile.ByGrid:
 		if dev == nil {
 			return "", false
 		}
 		return dev.Grid, dev.Grid != ""
 	}
-	e.env.fill(ev, dev, e.zone)
-	v, err := e.vm.Run(r.key, &e.env)
+	e.env.Fill(ev, dev, e.zone)
+	v, err := e.vm.Run(r.KeyExpr, &e.env)
 	if err != nil {
 		e.stats.WhenErrors++
 		return "", false
@@ -209,7 +210,7 @@ func (r *compiled) trigger(ev *event.Event, dev *registry.Device, grid *registry
 	return event.Trigger{
 		Rule:     r.ID,
 		Severity: r.Severity,
-		Title:    r.title.render(ev, dev, grid),
+		Title:    r.Heading.Render(ev, dev, grid),
 		Device:   ev.Device,
 		Clear:    clear,
 		Event:    *ev,

@@ -2,11 +2,10 @@ package engine
 
 import (
 	"errors"
-	"fmt"
-	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 // EventCalm says a flapping device has had no toggle of the rule's alarm
@@ -14,47 +13,10 @@ import (
 // EventHeld.
 const EventCalm = "rule.calm"
 
-// defaultFlapTitle is the flapping alarm's title when Flap names none.
-const defaultFlapTitle = "{{device}} 告警反复切换"
-
 // flapping is one device's recent toggles of a rule's alarm.
 type flapping struct {
 	times []int64 // the last AtMost+1 toggle times, in arrival order
 	on    bool    // flapping now
-}
-
-func (c *compiled) checkFlap(r Rule) []problem {
-	f := r.Flap
-	if f == nil {
-		return nil
-	}
-	var probs []problem
-	bad := func(format string, args ...any) { probs = append(probs, problem{"flap", fmt.Errorf(format, args...)}) }
-	if len(r.Clears) == 0 {
-		bad("flap needs clears: it counts raise/clear toggles")
-	}
-	if r.Absence != nil {
-		bad("flap does not go with absence (put it on the rule that raises device.offline)")
-	}
-	if f.AtMost < 1 || f.AtMost > maxCount {
-		bad("flap at_most %d: want 1 to %d", f.AtMost, maxCount)
-	}
-	if f.Within <= 0 {
-		bad("flap within %v: want a positive duration", time.Duration(f.Within))
-	}
-	if f.Severity != "" && !f.Severity.Valid() {
-		bad("flap severity %q: want red, orange, yellow or blue", f.Severity)
-	}
-	src := f.Title
-	if src == "" {
-		src = defaultFlapTitle
-	}
-	t, err := parseTitle(src)
-	if err != nil {
-		probs = append(probs, problem{"flap", err})
-	}
-	c.flapTitle, c.flapMS = t, time.Duration(f.Within).Milliseconds()
-	return probs
 }
 
 // toggle records a raise or clear that changed the state of r's alarm on
@@ -106,7 +68,7 @@ func (r *compiled) flapTrigger(ev *event.Event, dev *registry.Device, grid *regi
 	if sev == "" {
 		sev = event.Blue
 	}
-	return event.Trigger{Rule: r.ID + FlapSuffix, Severity: sev, Title: r.flapTitle.render(ev, dev, grid),
+	return event.Trigger{Rule: r.ID + rulefile.FlapSuffix, Severity: sev, Title: r.FlapHeading.Render(ev, dev, grid),
 		Device: ev.Device, Clear: clear, Event: *ev}
 }
 

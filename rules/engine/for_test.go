@@ -7,12 +7,13 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 // runFileCases runs every test case of a rule file under testdata.
 func runFileCases(t *testing.T, name string, min int) {
 	t.Helper()
-	f, err := LoadFile("testdata/" + name)
+	f, err := rulefile.LoadFile("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +23,7 @@ func runFileCases(t *testing.T, name string, min int) {
 	reg := testRegistry(t)
 	for _, c := range f.Tests {
 		t.Run(c.Name, func(t *testing.T) {
-			if err := f.Run(c, Config{Registry: func() *registry.Registry { return reg }}); err != nil {
+			if err := f.Run(c, Cases(Config{Registry: func() *registry.Registry { return reg }})); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -31,13 +32,13 @@ func runFileCases(t *testing.T, name string, min int) {
 
 func TestForCases(t *testing.T) { runFileCases(t, "for.yaml", 5) }
 
-func forRule() Rule {
-	return Rule{ID: "m5", Types: []string{event.PowerMainsLost}, Clears: []string{event.PowerMainsRestored},
-		For: Duration(5 * time.Minute), Severity: event.Yellow, Title: "t"}
+func forRule() rulefile.Rule {
+	return rulefile.Rule{ID: "m5", Types: []string{event.PowerMainsLost}, Clears: []string{event.PowerMainsRestored},
+		For: rulefile.Duration(5 * time.Minute), Severity: event.Yellow, Title: "t"}
 }
 
 func TestForClearedBetweenTickAndHeldEvent(t *testing.T) {
-	e, err := New([]Rule{forRule()})
+	e, err := New([]rulefile.Rule{forRule()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,20 +71,20 @@ func TestForClearedBetweenTickAndHeldEvent(t *testing.T) {
 }
 
 func TestForDeadlineSurvivesRestart(t *testing.T) {
-	e, err := New([]Rule{forRule()})
+	e, err := New([]rulefile.Rule{forRule()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lost := event.Event{Device: box.ID, Type: event.PowerMainsLost, Received: at(0)}
 	e.Evaluate(&lost, box, nil)
 	snap := snapshot(t, e)
-	r := restored(t, []Rule{forRule()}, snap, time.Hour)
+	r := restored(t, []rulefile.Rule{forRule()}, snap, time.Hour)
 	held := r.Tick(t0.Add(time.Hour))
 	if len(held) != 1 || held[0].TS != at(5*time.Minute) {
 		t.Fatalf("after a restart Tick = %+v, want rule.held as of t0+5m", held)
 	}
 	snap = snapshot(t, r) // restarted again before the held event came round
-	r = restored(t, []Rule{forRule()}, snap, time.Hour)
+	r = restored(t, []rulefile.Rule{forRule()}, snap, time.Hour)
 	got := r.Evaluate(&held[0], box, nil)
 	if len(got) != 1 || got[0].Rule != "m5" || got[0].Clear {
 		t.Fatalf("held event after a second restart = %+v, want the raise", got)
@@ -97,17 +98,17 @@ func TestForDeadlineSurvivesRestart(t *testing.T) {
 func TestForRejects(t *testing.T) {
 	r := forRule()
 	r.Clears = nil
-	if _, err := New([]Rule{r}); err == nil {
+	if _, err := New([]rulefile.Rule{r}); err == nil {
 		t.Error("for without clears accepted")
 	}
 	r = forRule()
-	r.For = Duration(-time.Second)
-	if _, err := New([]Rule{r}); err == nil {
+	r.For = rulefile.Duration(-time.Second)
+	if _, err := New([]rulefile.Rule{r}); err == nil {
 		t.Error("negative for accepted")
 	}
 	r = forRule()
-	r.Count = &Count{AtLeast: 2, Within: Duration(time.Minute)}
-	if _, err := New([]Rule{r}); err == nil {
+	r.Count = &rulefile.Count{AtLeast: 2, Within: rulefile.Duration(time.Minute)}
+	if _, err := New([]rulefile.Rule{r}); err == nil {
 		t.Error("for with count accepted")
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 // FuzzEventStream feeds random event streams (types, devices, cards and
@@ -19,11 +20,11 @@ func FuzzEventStream(f *testing.F) {
 	f.Add([]byte{12, 12, 12, 12, 12, 12, 12, 12, 200, 3, 255, 1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const maxKeys = 16
-		rules := append(Builtin(),
-			Rule{ID: "card", Types: []string{"access.*"}, Severity: event.Orange, Title: "t",
-				Count: &Count{AtLeast: 3, Within: Duration(time.Minute), By: "data.card"}},
-			Rule{ID: "seq", Types: []string{event.Motion}, Severity: event.Red, Title: "t",
-				Sequence: &Sequence{Then: []string{event.LineCross}, Within: Duration(10 * time.Second), By: "data.card"}},
+		rules := append(rulefile.Builtin(),
+			rulefile.Rule{ID: "card", Types: []string{"access.*"}, Severity: event.Orange, Title: "t",
+				Count: &rulefile.Count{AtLeast: 3, Within: rulefile.Duration(time.Minute), By: "data.card"}},
+			rulefile.Rule{ID: "seq", Types: []string{event.Motion}, Severity: event.Red, Title: "t",
+				Sequence: &rulefile.Sequence{Then: []string{event.LineCross}, Within: rulefile.Duration(10 * time.Second), By: "data.card"}},
 		)
 		e, err := Compile(Config{Rules: rules, MaxKeys: maxKeys})
 		if err != nil {

@@ -95,8 +95,8 @@ func cmpEntry(a, b entry) int {
 		}
 		return -1
 	}
-	if a.rule.index != b.rule.index {
-		return a.rule.index - b.rule.index
+	if a.rule.Index != b.rule.Index {
+		return a.rule.Index - b.rule.Index
 	}
 	return int(a.role) - int(b.role)
 }

@@ -1,10 +1,9 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
-	"time"
 
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 	"github.com/gridwatch/gridwatch/rules/window"
 )
 
@@ -140,7 +139,7 @@ func (l *life) load(rec record) error {
 			l.due[rec.Key] = rec.Due
 		}
 	case "flap":
-		if len(rec.Times) > maxCount+1 {
+		if len(rec.Times) > rulefile.MaxCount+1 {
 			return errFlapLine
 		}
 		if len(l.flaps) < l.max {
@@ -154,23 +153,3 @@ func (l *life) load(rec record) error {
 	}
 	return nil
 }
-
-// checkLife checks for: and what else rides on a rule's raise/clear
-// lifecycle.
-func checkLife(r Rule) []problem {
-	var probs []problem
-	if r.For != 0 {
-		switch {
-		case r.For < 0 || time.Duration(r.For) > maxFor:
-			probs = append(probs, problem{"for", fmt.Errorf("for %v: want a positive duration up to %v", time.Duration(r.For), maxFor)})
-		case len(r.Clears) == 0:
-			probs = append(probs, problem{"for", errors.New("for needs clears: the event types that end the condition")})
-		case r.Count != nil || r.Sequence != nil || r.Absence != nil:
-			probs = append(probs, problem{"for", errors.New("for does not go with count, sequence or absence")})
-		}
-	}
-	return probs
-}
-
-// maxFor bounds for:.
-const maxFor = 7 * 24 * time.Hour

@@ -62,21 +62,6 @@ func (e *Engine) fire(r *compiled, ev *event.Event, dev *registry.Device, grid *
 	return out
 }
 
-// silence marks t if a silence covers it.
-func (e *Engine) silence(t *event.Trigger, dev *registry.Device, ms int64) {
-	if t.Muted != "" || (len(e.silences) == 0 && len(e.fileSilences) == 0) {
-		return
-	}
-	s := e.silenced(t.Rule, t.Device, dev, ms)
-	switch {
-	case s == nil:
-	case s.Test:
-		t.Test, t.Muted = true, "test: "+s.Reason
-	default:
-		t.Muted = "silenced: " + s.Reason
-	}
-}
-
 // clear appends r's clear trigger for ev. A for: rule whose condition
 // ends before its deadline raised nothing, so clears nothing either; a
 // count or sequence rule clears only the device its alarm was raised on

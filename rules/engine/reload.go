@@ -4,9 +4,9 @@ package engine
 // over to it: the count windows, started sequences and supervision (and
 // every other per-device state) of each rule whose id and definition are
 // both unchanged. A changed rule (any field, compared in canonical form)
-// or a removed one drops its state; a new rule starts empty. Silences set
-// with AddSilence, derived events not yet returned by Tick and the
-// counters carry over too.
+// or a removed one drops its state; a new rule starts empty. Derived
+// events not yet returned by Tick and the counters carry over too, and so
+// do the operators' silences when cfg names none.
 //
 // A cfg with any problem is refused whole: Reload returns the errors
 // Compile would and this engine is untouched and still in use. On
@@ -28,10 +28,11 @@ func (e *Engine) Reload(cfg Config) (*Engine, error) {
 		}
 	}
 	n.outbox = e.outbox
-	n.swept = e.swept
 	n.stats.WhenErrors = e.stats.WhenErrors
 	n.lastID = e.lastID
-	n.silences = e.silences
+	if n.operators == nil {
+		n.operators = e.operators
+	}
 	e.outbox = nil
 	return n, nil
 }

@@ -7,12 +7,13 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 // denied is a count rule: 5 denied cards within 60 s on one reader.
-func denied() Rule {
-	return Rule{ID: "burst", Types: []string{event.AccessDenied}, Severity: event.Orange, Title: "{{device}}",
-		Count: &Count{AtLeast: 5, Within: Duration(time.Minute)}}
+func denied() rulefile.Rule {
+	return rulefile.Rule{ID: "burst", Types: []string{event.AccessDenied}, Severity: event.Orange, Title: "{{device}}",
+		Count: &rulefile.Count{AtLeast: 5, Within: rulefile.Duration(time.Minute)}}
 }
 
 // deny sends one access.denied from rd-0001 at t0+d and reports whether
@@ -28,7 +29,7 @@ func deny(e *Engine, d time.Duration) bool {
 }
 
 func TestReloadKeepsStateOfUnchangedRules(t *testing.T) {
-	e, err := New([]Rule{denied()})
+	e, err := New([]rulefile.Rule{denied()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,8 +38,8 @@ func TestReloadKeepsStateOfUnchangedRules(t *testing.T) {
 			t.Fatalf("fired after %d events", i+1)
 		}
 	}
-	extra := Rule{ID: "door", Types: []string{event.DoorForced}, Severity: event.Orange, Title: "t"}
-	n, err := e.Reload(Config{Rules: []Rule{extra, denied()}})
+	extra := rulefile.Rule{ID: "door", Types: []string{event.DoorForced}, Severity: event.Orange, Title: "t"}
+	n, err := e.Reload(Config{Rules: []rulefile.Rule{extra, denied()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func TestReloadKeepsStateOfUnchangedRules(t *testing.T) {
 }
 
 func TestReloadDropsStateOfChangedRules(t *testing.T) {
-	e, err := New([]Rule{denied()})
+	e, err := New([]rulefile.Rule{denied()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestReloadDropsStateOfChangedRules(t *testing.T) {
 	}
 	changed := denied()
 	changed.Count.AtLeast = 4
-	n, err := e.Reload(Config{Rules: []Rule{changed}})
+	n, err := e.Reload(Config{Rules: []rulefile.Rule{changed}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestReloadDropsStateOfChangedRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n3, err := n2.Reload(Config{Rules: []Rule{changed}})
+	n3, err := n2.Reload(Config{Rules: []rulefile.Rule{changed}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,14 +89,14 @@ func TestReloadDropsStateOfChangedRules(t *testing.T) {
 
 func TestReloadKeepsAbsenceDeadlines(t *testing.T) {
 	box := &registry.Device{ID: "lb-7", Kind: registry.Lightbox, Heartbeat: 10 * time.Second}
-	sup := Rule{ID: "sup", Absence: &Absence{Factor: 1.5}}
-	e, err := New([]Rule{sup})
+	sup := rulefile.Rule{ID: "sup", Absence: &rulefile.Absence{Factor: 1.5}}
+	e, err := New([]rulefile.Rule{sup})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ev := event.Event{Device: box.ID, Type: event.Motion, Received: at(0)}
 	e.Evaluate(&ev, box, nil)
-	n, err := e.Reload(Config{Rules: []Rule{denied(), sup}})
+	n, err := e.Reload(Config{Rules: []rulefile.Rule{denied(), sup}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestReloadKeepsAbsenceDeadlines(t *testing.T) {
 }
 
 func TestReloadRefusesBadConfigWhole(t *testing.T) {
-	e, err := New([]Rule{denied()})
+	e, err := New([]rulefile.Rule{denied()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,8 +119,8 @@ func TestReloadRefusesBadConfigWhole(t *testing.T) {
 	}
 	bad := denied()
 	bad.Severity = "purple"
-	bad2 := Rule{ID: "x", Types: nil, Severity: event.Red, Title: "t"}
-	n, err := e.Reload(Config{Rules: []Rule{bad, bad2}})
+	bad2 := rulefile.Rule{ID: "x", Types: nil, Severity: event.Red, Title: "t"}
+	n, err := e.Reload(Config{Rules: []rulefile.Rule{bad, bad2}})
 	if err == nil || n != nil {
 		t.Fatal("Reload accepted a bad rule set")
 	}

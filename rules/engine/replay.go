@@ -7,14 +7,12 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 // Decision is one trigger a replay made and when (the Received time of
 // the event that made it, in the engine's zone).
-type Decision struct {
-	At      time.Time
-	Trigger event.Trigger
-}
+type Decision = rulefile.Decision
 
 // Report is what a replay did: how many events went in, the events the
 // engine derived (device.offline, device.online) and every decision, in
@@ -111,19 +109,13 @@ func eventTime(ev *event.Event) time.Time {
 	return time.UnixMilli(ev.TS)
 }
 
-// String formats the decision as one line of a dry run's output.
-func (d Decision) String() string {
-	verb := "raise"
-	if d.Trigger.Clear {
-		verb = "clear"
+// Cases is the Replayer that runs a rule file's test cases
+// (rulefile.File.Run) through this engine: a fresh one built from cfg,
+// with the file's rules and silences in place of cfg's.
+func Cases(cfg Config) rulefile.Replayer {
+	return func(f *rulefile.File, events iter.Seq2[event.Event, error], until time.Time) ([]rulefile.Decision, error) {
+		cfg.Rules, cfg.Silences, cfg.Operators = f.Rules, f.Silences, nil
+		rep, err := Replay(cfg, events, until)
+		return rep.Decisions, err
 	}
-	s := fmt.Sprintf("%s %s %-6s %s %s %q (event %d %s)", d.At.Format("2006-01-02T15:04:05.000Z07:00"), verb,
-		d.Trigger.Severity, d.Trigger.Rule, d.Trigger.Device, d.Trigger.Title, d.Trigger.Event.ID, d.Trigger.Event.Type)
-	if d.Trigger.Muted != "" {
-		s += " muted: " + d.Trigger.Muted
-	}
-	if len(d.Trigger.Commands) > 0 {
-		s += fmt.Sprintf(" commands %q", commandList(d.Trigger.Commands))
-	}
-	return s
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 // jsonl reads a journal-format file the way a dry run would (the journal
@@ -37,7 +38,7 @@ func jsonl(t *testing.T, path string) iter.Seq2[event.Event, error] {
 
 func TestReplayJournal(t *testing.T) {
 	reg := testRegistry(t)
-	cfg := Config{Rules: Builtin(), Registry: func() *registry.Registry { return reg }}
+	cfg := Config{Rules: rulefile.Builtin(), Registry: func() *registry.Registry { return reg }}
 	// Run on past the last event: every device goes silent.
 	rep, err := Replay(cfg, jsonl(t, "testdata/events.jsonl"), time.UnixMilli(1767578405000).Add(2*time.Minute))
 	if err != nil {
@@ -71,11 +72,11 @@ func TestReplayStopsAtBadInput(t *testing.T) {
 			yield(event.Event{}, errors.New("line 2: not JSON"))
 		}
 	}
-	rep, err := Replay(Config{Rules: Builtin()}, bad, time.Time{})
+	rep, err := Replay(Config{Rules: rulefile.Builtin()}, bad, time.Time{})
 	if err == nil || !strings.Contains(err.Error(), "event 2: line 2: not JSON") || rep.Events != 1 {
 		t.Fatalf("Replay = %d events, %v", rep.Events, err)
 	}
-	if _, err := Replay(Config{Rules: []Rule{{ID: ""}}}, bad, time.Time{}); err == nil {
+	if _, err := Replay(Config{Rules: []rulefile.Rule{{ID: ""}}}, bad, time.Time{}); err == nil {
 		t.Fatal("Replay accepted bad rules")
 	}
 }

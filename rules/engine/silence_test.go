@@ -8,6 +8,9 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/alarm"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
+	"github.com/gridwatch/gridwatch/rules/silence"
 )
 
 // t0 is Monday 2026-01-05 10:00 China Standard Time.
@@ -17,37 +20,35 @@ func TestSilences(t *testing.T) {
 	lb1, _ := reg.Device("lb-0001")
 	tests := []struct {
 		name  string
-		s     Silence
+		s     silence.Silence
 		dev   *registry.Device
 		typ   string
 		at    time.Duration
 		muted string
 		test  bool
 	}{
-		{"device", Silence{ID: "a", Reason: "检修", Devices: []string{"lb-0001"}}, lb1, event.ButtonPressed, 0, "silenced: 检修", false},
-		{"other device", Silence{ID: "a", Reason: "检修", Devices: []string{"lb-0009"}}, lb1, event.ButtonPressed, 0, "", false},
-		{"grid subtree", Silence{ID: "a", Reason: "r", Grids: []string{"lh-g4-07"}}, lb2, event.ButtonPressed, 0, "silenced: r", false},
-		{"other grid", Silence{ID: "a", Reason: "r", Grids: []string{"lh-g4-08"}}, lb2, event.ButtonPressed, 0, "", false},
-		{"rule", Silence{ID: "a", Reason: "r", Rules: []string{RuleBatteryLow}}, lb1, event.BatteryLow, 0, "silenced: r", false},
-		{"other rule", Silence{ID: "a", Reason: "r", Rules: []string{RuleBatteryLow}}, lb1, event.ButtonPressed, 0, "", false},
-		{"device and rule both needed", Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Rules: []string{RuleBatteryLow}}, lb1, event.ButtonPressed, 0, "", false},
-		{"test mode", Silence{ID: "a", Reason: "安装调试", Devices: []string{"lb-0001"}, Test: true}, lb1, event.ButtonPressed, 0, "test: 安装调试", true},
-		{"from is inclusive", Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, From: t0.Add(time.Minute)}, lb1, event.ButtonPressed, time.Minute, "silenced: r", false},
-		{"before from", Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, From: t0.Add(time.Minute)}, lb1, event.ButtonPressed, time.Minute - time.Millisecond, "", false},
-		{"until is exclusive", Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Until: t0.Add(time.Minute)}, lb1, event.ButtonPressed, time.Minute, "", false},
-		{"weekly window on Monday", Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Every: &Weekly{Weekdays: []int{1}, From: "09:30", Until: "10:30"}}, lb1, event.ButtonPressed, 0, "silenced: r", false},
-		{"weekly window other day", Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Every: &Weekly{Weekdays: []int{2}, From: "09:30", Until: "10:30"}}, lb1, event.ButtonPressed, 0, "", false},
-		{"weekly window ended", Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Every: &Weekly{From: "09:00", Until: "10:00"}}, lb1, event.ButtonPressed, 0, "", false},
-		{"past midnight belongs to the start day", Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Every: &Weekly{Weekdays: []int{0}, From: "22:00", Until: "11:00"}}, lb1, event.ButtonPressed, 0, "silenced: r", false},
-		{"past midnight, wrong start day", Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Every: &Weekly{Weekdays: []int{1}, From: "22:00", Until: "11:00"}}, lb1, event.ButtonPressed, 0, "", false},
+		{"device", silence.Silence{ID: "a", Reason: "检修", Devices: []string{"lb-0001"}}, lb1, event.ButtonPressed, 0, "silenced: 检修", false},
+		{"other device", silence.Silence{ID: "a", Reason: "检修", Devices: []string{"lb-0009"}}, lb1, event.ButtonPressed, 0, "", false},
+		{"grid subtree", silence.Silence{ID: "a", Reason: "r", Grids: []string{"lh-g4-07"}}, lb2, event.ButtonPressed, 0, "silenced: r", false},
+		{"other grid", silence.Silence{ID: "a", Reason: "r", Grids: []string{"lh-g4-08"}}, lb2, event.ButtonPressed, 0, "", false},
+		{"rule", silence.Silence{ID: "a", Reason: "r", Rules: []string{rulefile.RuleBatteryLow}}, lb1, event.BatteryLow, 0, "silenced: r", false},
+		{"other rule", silence.Silence{ID: "a", Reason: "r", Rules: []string{rulefile.RuleBatteryLow}}, lb1, event.ButtonPressed, 0, "", false},
+		{"device and rule both needed", silence.Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Rules: []string{rulefile.RuleBatteryLow}}, lb1, event.ButtonPressed, 0, "", false},
+		{"test mode", silence.Silence{ID: "a", Reason: "安装调试", Devices: []string{"lb-0001"}, Test: true}, lb1, event.ButtonPressed, 0, "test: 安装调试", true},
+		{"from is inclusive", silence.Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, From: t0.Add(time.Minute)}, lb1, event.ButtonPressed, time.Minute, "silenced: r", false},
+		{"before from", silence.Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, From: t0.Add(time.Minute)}, lb1, event.ButtonPressed, time.Minute - time.Millisecond, "", false},
+		{"until is exclusive", silence.Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Until: t0.Add(time.Minute)}, lb1, event.ButtonPressed, time.Minute, "", false},
+		{"weekly window on Monday", silence.Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Every: &silence.Weekly{Weekdays: []int{1}, From: "09:30", Until: "10:30"}}, lb1, event.ButtonPressed, 0, "silenced: r", false},
+		{"weekly window other day", silence.Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Every: &silence.Weekly{Weekdays: []int{2}, From: "09:30", Until: "10:30"}}, lb1, event.ButtonPressed, 0, "", false},
+		{"weekly window ended", silence.Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Every: &silence.Weekly{From: "09:00", Until: "10:00"}}, lb1, event.ButtonPressed, 0, "", false},
+		{"past midnight belongs to the start day", silence.Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Every: &silence.Weekly{Weekdays: []int{0}, From: "22:00", Until: "11:00"}}, lb1, event.ButtonPressed, 0, "silenced: r", false},
+		{"past midnight, wrong start day", silence.Silence{ID: "a", Reason: "r", Devices: []string{"lb-0001"}, Every: &silence.Weekly{Weekdays: []int{1}, From: "22:00", Until: "11:00"}}, lb1, event.ButtonPressed, 0, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := Compile(Config{Rules: Builtin(), Registry: func() *registry.Registry { return reg }})
+			e, err := Compile(Config{Rules: rulefile.Builtin(), Registry: func() *registry.Registry { return reg },
+				Operators: operators(t, tt.s)})
 			if err != nil {
-				t.Fatal(err)
-			}
-			if err := e.AddSilence(tt.s); err != nil {
 				t.Fatal(err)
 			}
 			ev := event.Event{Device: tt.dev.ID, Type: tt.typ, Received: at(tt.at)}
@@ -62,39 +63,97 @@ func TestSilences(t *testing.T) {
 	}
 }
 
-func TestSilenceLifecycle(t *testing.T) {
-	e := builtin(t)
-	bad := e.AddSilence(Silence{ID: "bad id", From: t0.Add(time.Hour), Until: t0, Every: &Weekly{From: "25:00", Until: "x", Weekdays: []int{7}}})
-	for _, w := range []string{"id \"bad id\"", "no reason", "no devices, grids or rules", "is not after from", `time of day "25:00"`, `"x"`, "weekday 7"} {
-		if bad == nil || !strings.Contains(bad.Error(), w) {
-			t.Errorf("AddSilence error %v does not say %q", bad, w)
+// operators returns an operators' set, kept in memory, holding ss.
+func operators(t testing.TB, ss ...silence.Silence) *silence.Set {
+	t.Helper()
+	set := silence.New(silence.Config{Now: func() time.Time { return t0 }})
+	for _, s := range ss {
+		if err := set.Add(s, alarm.AuditRecord{}); err != nil {
+			t.Fatal(err)
 		}
 	}
-	s := Silence{ID: "m1", Reason: "检修", Devices: []string{"lb-0001"}, Until: t0.Add(time.Hour)}
-	if err := e.AddSilence(s); err != nil {
+	return set
+}
+
+// TestOperatorSilencesAreNoSnapshotState: the operators' silences are
+// asked of their set, so neither a reload, a reset, nor a damaged or
+// missing snapshot drops one (they once lived in the snapshot, and a
+// damaged rules.state silently lost them).
+func TestOperatorSilencesAreNoSnapshotState(t *testing.T) {
+	m1 := silence.Silence{ID: "m1", Reason: "检修", Devices: []string{"lb-0001"}, Until: t0.Add(time.Hour)}
+	set := operators(t, m1)
+	muted := func(t *testing.T, e *Engine) {
+		t.Helper()
+		ev := event.Event{Device: lightbox.ID, Type: event.ButtonPressed, Received: at(time.Minute)}
+		if got := e.Evaluate(&ev, lightbox, testGrid); len(got) != 1 || got[0].Muted != "silenced: 检修" {
+			t.Fatalf("a press on a silenced box = %+v, want it muted", got)
+		}
+	}
+	e, err := Compile(Config{Rules: rulefile.Builtin(), Operators: set})
+	if err != nil {
 		t.Fatal(err)
 	}
-	s.Reason = "换电池"
-	if err := e.AddSilence(s); err != nil || len(e.Silences()) != 1 || e.Silences()[0].Reason != "换电池" {
-		t.Fatalf("the same ID did not replace: %v %+v", err, e.Silences())
+	snap := snapshot(t, e)
+	if strings.Contains(string(snap), `"silence"`) {
+		t.Fatalf("the snapshot carries operators' silences:\n%s", snap)
 	}
-	// Survives a snapshot and a reload; gone once past Until.
-	r := restored(t, Builtin(), snapshot(t, e), 0)
-	n, err := r.Reload(Config{Rules: Builtin()})
-	if err != nil || len(n.Silences()) != 1 {
-		t.Fatalf("after restore and reload: %v %+v", err, n.Silences())
+	for _, tc := range []struct {
+		name string
+		snap []byte
+	}{
+		{"restored", snap},
+		{"damaged", []byte(`{"k":"gridwatch.rules.state","v":1}` + "\n{garbage\n")},
+		{"truncated", snap[:len(snap)/2]},
+		{"empty", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Compile(Config{Rules: rulefile.Builtin(), Operators: set})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = r.Restore(bytes.NewReader(tc.snap), t0) // a refusal leaves the rules' state empty, not the silences
+			muted(t, r)
+			r.Reset()
+			muted(t, r)
+			n, err := r.Reload(Config{Rules: rulefile.Builtin()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			muted(t, n)
+			if got := n.Silences(); len(got) != 1 || got[0].ID != "m1" {
+				t.Fatalf("Silences() = %+v, want m1", got)
+			}
+		})
 	}
-	n.Tick(t0.Add(time.Hour))
-	if len(n.Silences()) != 0 {
-		t.Fatalf("an ended silence is kept: %+v", n.Silences())
+}
+
+// TestRestoreAdoptsSilencesOfEarlierSnapshots: a snapshot written by an
+// earlier version carries the operators' silences; restoring it hands
+// each to the set, so an upgrade keeps them. An ended one is let go.
+func TestRestoreAdoptsSilencesOfEarlierSnapshots(t *testing.T) {
+	old := `{"k":"gridwatch.rules.state","v":1,"last":7}
+{"k":"silence","silence":{"id":"m1","reason":"检修","devices":["lb-0001"],"by":"room1"}}
+{"k":"silence","silence":{"id":"gone","reason":"r","devices":["lb-0002"],"until":"2026-01-01T00:00:00Z"}}
+{"k":"end","n":2}
+`
+	set := operators(t)
+	e, err := Compile(Config{Rules: rulefile.Builtin(), Operators: set})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !e.RemoveSilence("m1") || e.RemoveSilence("m1") {
-		t.Fatal("RemoveSilence")
+	if err := e.Restore(strings.NewReader(old), t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := set.List(); len(got) != 1 || got[0].ID != "m1" || got[0].By != "room1" {
+		t.Fatalf("the set holds %+v, want m1 by room1", got)
+	}
+	if e.LastEvent() != 7 {
+		t.Fatalf("LastEvent = %d, want 7", e.LastEvent())
 	}
 }
 
 func TestFileSilences(t *testing.T) {
-	f, err := ParseFile("site.yaml", []byte(`
+	f, err := rulefile.ParseFile("site.yaml", []byte(`
 rules:
   - {id: door, types: [door.forced], severity: orange, title: "{{device}} 门", devices: [rd-0001]}
 silences:
@@ -111,10 +170,10 @@ tests:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Run(f.Tests[0], Config{}); err != nil {
+	if err := f.Run(f.Tests[0], Cases(Config{})); err != nil {
 		t.Fatal(err)
 	}
-	_, err = ParseFile("bad.yaml", []byte(`
+	_, err = rulefile.ParseFile("bad.yaml", []byte(`
 rules:
   - {id: door, types: [door.forced], severity: orange, title: t, inhibited_by: {rules: [nope, door], scope: cell}}
   - {id: door_flapping, types: [a.b], severity: blue, title: t}
@@ -145,7 +204,7 @@ func TestInhibitionIsSnapshotted(t *testing.T) {
 	if err := e.Snapshot(&buf); err != nil {
 		t.Fatal(err)
 	}
-	r := restored(t, Builtin(), buf.Bytes(), time.Second)
+	r := restored(t, rulefile.Builtin(), buf.Bytes(), time.Second)
 	low := event.Event{Device: lightbox.ID, Type: event.BatteryLow, Received: at(time.Second)}
 	if got := r.Evaluate(&low, lightbox, testGrid); len(got) != 1 || got[0].Muted != "inhibited by offline" {
 		t.Fatalf("after restore battery_low of an offline box = %+v, want it inhibited", got)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
+	"github.com/gridwatch/gridwatch/rules/silence"
 )
 
 // The snapshot format is JSON lines: a header, then for each stateful
@@ -28,27 +30,27 @@ const (
 // record is one line of a snapshot. K says what it is; the other fields
 // are used as K needs them.
 type record struct {
-	K       string          `json:"k"`
-	V       int             `json:"v,omitempty"`
-	Rule    string          `json:"rule,omitempty"`
-	Hash    string          `json:"hash,omitempty"`
-	Key     string          `json:"key,omitempty"`
-	Grid    string          `json:"grid,omitempty"`
-	At      int64           `json:"at,omitempty"`
-	Due     int64           `json:"due,omitempty"`
-	Times   []int64         `json:"t,omitempty"`
-	On      bool            `json:"on,omitempty"`
-	N       int             `json:"n,omitempty"`
-	Last    uint64          `json:"last,omitempty"`
-	Event   *event.Event    `json:"event,omitempty"`
-	Silence *Silence        `json:"silence,omitempty"`
-	Extra   json.RawMessage `json:"x,omitempty"` // reserved; ignored by version 1
+	K       string           `json:"k"`
+	V       int              `json:"v,omitempty"`
+	Rule    string           `json:"rule,omitempty"`
+	Hash    string           `json:"hash,omitempty"`
+	Key     string           `json:"key,omitempty"`
+	Grid    string           `json:"grid,omitempty"`
+	At      int64            `json:"at,omitempty"`
+	Due     int64            `json:"due,omitempty"`
+	Times   []int64          `json:"t,omitempty"`
+	On      bool             `json:"on,omitempty"`
+	N       int              `json:"n,omitempty"`
+	Last    uint64           `json:"last,omitempty"`
+	Event   *event.Event     `json:"event,omitempty"`
+	Silence *silence.Silence `json:"silence,omitempty"` // read only, from earlier versions
+	Extra   json.RawMessage  `json:"x,omitempty"`       // reserved; ignored by version 1
 }
 
 // Snapshot writes the engine's state: every stateful rule's windows,
 // started sequences, supervision (last sign of life, deadline, offline
-// devices), pending derived events, silences set with AddSilence, and
-// the last event ID evaluated. State is keyed by rule id and definition
+// devices), pending derived events, and the last event ID evaluated.
+// Operators' silences are not part of it: their set stores them. State is keyed by rule id and definition
 // hash, so Restore into a changed rule set ignores what no longer fits.
 // Snapshot belongs to the engine's owner, like Evaluate.
 func (e *Engine) Snapshot(w io.Writer) error {
@@ -75,7 +77,6 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	for _, ev := range e.outbox {
 		put(record{K: "out", Event: &ev})
 	}
-	e.saveSilences(put)
 	if err == nil {
 		err = enc.Encode(record{K: "end", N: n})
 	}
@@ -118,7 +119,11 @@ func (s *ruleState) save(put func(record)) {
 // absolute: those that passed while the gateway was down fire on the next
 // Tick, each at its own time, so a device that fell silent meanwhile is
 // declared offline as of when it should have been. now prunes what can
-// no longer matter (idle windows, expired silences).
+// no longer matter (idle windows).
+//
+// A snapshot of an earlier version also carries the operators' silences:
+// each is handed to Config.Operators to adopt (Operators.Adopt), so an
+// upgrade keeps them.
 //
 // A snapshot that is corrupt, truncated, of another format or version is
 // refused with an error saying where; the engine is then left empty, as
@@ -135,12 +140,12 @@ func (e *Engine) Restore(r io.Reader, now time.Time) error {
 			st.sweep(ms)
 		}
 	}
-	e.pruneSilences(ms)
 	return nil
 }
 
 // Reset drops every rule's state and everything else a snapshot holds,
-// leaving the engine as freshly compiled (the rule file's silences stay).
+// leaving the engine as freshly compiled. Silences are not state: the
+// rule file's and the operators' stay.
 // Like Evaluate, it belongs to the engine's owner.
 func (e *Engine) Reset() { e.reset() }
 
@@ -152,7 +157,6 @@ func (e *Engine) reset() {
 		}
 	}
 	e.outbox, e.lastID = nil, 0
-	e.silences = nil
 }
 
 func (e *Engine) restore(r io.Reader) error {
@@ -209,7 +213,7 @@ func (e *Engine) restore(r io.Reader) error {
 				cur = nil // changed since: its old state means nothing now
 			}
 		case "silence":
-			if err := e.restoreSilence(rec.Silence); err != nil {
+			if err := e.adoptSilence(rec.Silence); err != nil {
 				return fmt.Errorf("line %d: %w", line, err)
 			}
 		case "out":
@@ -241,7 +245,7 @@ func (s *ruleState) load(rec record) error {
 		if s.counts == nil {
 			return errKind
 		}
-		if len(rec.Times) > maxCount+1 {
+		if len(rec.Times) > rulefile.MaxCount+1 {
 			return fmt.Errorf("count key %q: %d times", rec.Key, len(rec.Times))
 		}
 		times := slices.Clone(rec.Times)

@@ -8,14 +8,15 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 // stateRules are a count, a sequence and a supervision rule.
-func stateRules() []Rule {
-	return []Rule{denied(),
+func stateRules() []rulefile.Rule {
+	return []rulefile.Rule{denied(),
 		{ID: "seq", Types: []string{event.ButtonPressed}, Severity: event.Red, Title: "t",
-			Sequence: &Sequence{Then: []string{event.VideoLoss}, Within: Duration(30 * time.Second), By: "grid"}},
-		{ID: "sup", Absence: &Absence{Factor: 1.5}},
+			Sequence: &rulefile.Sequence{Then: []string{event.VideoLoss}, Within: rulefile.Duration(30 * time.Second), By: "grid"}},
+		{ID: "sup", Absence: &rulefile.Absence{Factor: 1.5}},
 	}
 }
 
@@ -46,7 +47,7 @@ func snapshot(t testing.TB, e *Engine) []byte {
 	return buf.Bytes()
 }
 
-func restored(t *testing.T, rules []Rule, snap []byte, now time.Duration) *Engine {
+func restored(t *testing.T, rules []rulefile.Rule, snap []byte, now time.Duration) *Engine {
 	t.Helper()
 	e, err := New(rules)
 	if err != nil {
@@ -96,7 +97,7 @@ func TestSnapshotDeadlinesPassedWhileDownFireOnTime(t *testing.T) {
 func TestSnapshotIgnoresStateOfChangedRules(t *testing.T) {
 	snap := snapshot(t, busy(t))
 	rules := stateRules()
-	rules[0].Count.Within = Duration(2 * time.Minute) // changed
+	rules[0].Count.Within = rulefile.Duration(2 * time.Minute) // changed
 	e := restored(t, rules, snap, 4*time.Second)
 	if deny(e, 4*time.Second) || deny(e, 5*time.Second) {
 		t.Fatal("a changed count rule got its old window back")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 	"github.com/gridwatch/gridwatch/rules/window"
 )
 
@@ -84,7 +85,7 @@ func silentFor(r *compiled, dev *registry.Device) int64 {
 	}
 	f := r.Absence.Factor
 	if f == 0 {
-		f = DefaultFactor
+		f = rulefile.DefaultFactor
 	}
 	return int64(float64(hb.Milliseconds()) * f)
 }

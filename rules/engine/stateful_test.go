@@ -6,6 +6,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 var t0 = time.Date(2026, 1, 5, 2, 0, 0, 0, time.UTC)
@@ -14,8 +15,8 @@ func at(d time.Duration) int64 { return t0.Add(d).UnixMilli() }
 
 func TestCountKeyedByExpression(t *testing.T) {
 	// One card refused on three different readers in 2 minutes.
-	e, err := New([]Rule{{ID: "card", Types: []string{event.AccessDenied}, Severity: event.Orange, Title: "卡 {{device}}",
-		Count: &Count{AtLeast: 3, Within: Duration(2 * time.Minute), By: "data.card"}}})
+	e, err := New([]rulefile.Rule{{ID: "card", Types: []string{event.AccessDenied}, Severity: event.Orange, Title: "卡 {{device}}",
+		Count: &rulefile.Count{AtLeast: 3, Within: rulefile.Duration(2 * time.Minute), By: "data.card"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestCountKeyedByExpression(t *testing.T) {
 }
 
 func TestSequenceByGrid(t *testing.T) {
-	rules := Builtin()
+	rules := rulefile.Builtin()
 	e, err := New(rules)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func TestSequenceByGrid(t *testing.T) {
 	dark := func(dev *registry.Device, d time.Duration) bool {
 		ev := event.Event{Device: dev.ID, Type: event.VideoLoss, Received: at(d)}
 		for _, tr := range e.Evaluate(&ev, dev, nil) {
-			if tr.Rule == RulePanicCameraDark {
+			if tr.Rule == rulefile.RulePanicCameraDark {
 				return true
 			}
 		}
@@ -76,18 +77,18 @@ func TestSupervision(t *testing.T) {
 	box := &registry.Device{ID: "lb-7", Kind: registry.Lightbox, Grid: "g", Heartbeat: hb}
 	tests := []struct {
 		name    string
-		absence Absence
+		absence rulefile.Absence
 		offline time.Duration // after the last sign of life
 	}{
-		{"default factor", Absence{}, 12500 * time.Millisecond},
-		{"factor 1.0, never earlier than one interval", Absence{Factor: 1}, 10 * time.Second},
-		{"factor 1.5, at the latest", Absence{Factor: 1.5}, 15 * time.Second},
-		{"fixed silence", Absence{After: Duration(time.Minute)}, time.Minute},
+		{"default factor", rulefile.Absence{}, 12500 * time.Millisecond},
+		{"factor 1.0, never earlier than one interval", rulefile.Absence{Factor: 1}, 10 * time.Second},
+		{"factor 1.5, at the latest", rulefile.Absence{Factor: 1.5}, 15 * time.Second},
+		{"fixed silence", rulefile.Absence{After: rulefile.Duration(time.Minute)}, time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := tt.absence
-			e, err := New([]Rule{{ID: "sup", Absence: &a}})
+			e, err := New([]rulefile.Rule{{ID: "sup", Absence: &a}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +124,7 @@ func TestSupervision(t *testing.T) {
 
 func TestSupervisionForgetsRemovedDevices(t *testing.T) {
 	reg := registry.Empty()
-	e, err := Compile(Config{Rules: []Rule{{ID: "sup", Absence: &Absence{}}}, Registry: func() *registry.Registry { return reg }})
+	e, err := Compile(Config{Rules: []rulefile.Rule{{ID: "sup", Absence: &rulefile.Absence{}}}, Registry: func() *registry.Registry { return reg }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestSupervisionForgetsRemovedDevices(t *testing.T) {
 }
 
 func TestSupervisionOutOfOrder(t *testing.T) {
-	e, err := New([]Rule{{ID: "sup", Absence: &Absence{After: Duration(time.Minute)}}})
+	e, err := New([]rulefile.Rule{{ID: "sup", Absence: &rulefile.Absence{After: rulefile.Duration(time.Minute)}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,10 +57,6 @@ func (e *Engine) Tick(now time.Time) []event.Event {
 			out = append(out, derived(event.DeviceOffline, device, r.ID, at, ms))
 		})
 	}
-	if ms-e.swept >= sweepEvery.Milliseconds() || ms < e.swept {
-		e.swept = ms
-		e.pruneSilences(ms)
-	}
 	e.sweepSome(ms)
 	return out
 }

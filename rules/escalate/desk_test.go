@@ -12,7 +12,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/rules/alarm"
-	"github.com/gridwatch/gridwatch/rules/engine"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 func TestRedEscalatesStepByStepUntilAck(t *testing.T) {
@@ -30,7 +30,7 @@ func TestRedEscalatesStepByStepUntilAck(t *testing.T) {
 		}
 		a := r.only()
 		want := event.Notification{
-			AlarmID: a.ID, Rule: engine.RulePanic, Severity: event.Red, Title: "莲花路12号 一键报警",
+			AlarmID: a.ID, Rule: rulefile.RulePanic, Severity: event.Red, Title: "莲花路12号 一键报警",
 			Device: "lb-0001", DeviceName: "莲花路12号", Grid: "lh-g4-07", GridName: "莲花四级网格7",
 			Location: &event.Location{Lat: 33.30, Lon: 111.49}, Step: 0, RaisedMS: t0.UnixMilli(),
 			EventMS: ev.TS, DeadlineMS: t0.Add(60 * time.Second).UnixMilli(), Count: 1,
@@ -276,7 +276,7 @@ func TestAlarmOnDeviceMissingFromRegistry(t *testing.T) {
 		defer r.stop()
 		// A trigger made without its event still gets the event's time.
 		ev := event.Event{ID: 1, Device: "lb-9999", Type: event.ButtonDuress, TS: 12345}
-		tr := event.Trigger{Rule: engine.RuleDuress, Severity: event.Red, Title: "lb-9999 胁迫报警", Device: "lb-9999"}
+		tr := event.Trigger{Rule: rulefile.RuleDuress, Severity: event.Red, Title: "lb-9999 胁迫报警", Device: "lb-9999"}
 		if err := r.desk.Submit(context.Background(), ev, []event.Trigger{tr}); err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/engine"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -156,7 +157,7 @@ type rigOption func(*Config)
 
 func startRig(t *testing.T, path string, notes *notifier, lastID *uint64, opts ...rigOption) *rig {
 	t.Helper()
-	eng, err := engine.New(engine.Builtin())
+	eng, err := engine.New(rulefile.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}

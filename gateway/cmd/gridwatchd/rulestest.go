@@ -14,6 +14,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/rules/engine"
 	"github.com/gridwatch/gridwatch/rules/escalate"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 const rulesUsage = `usage: gridwatchd rules test [-config FILE] [-rules FILE] [-registry FILE] [-events FILE.jsonl]
@@ -47,7 +48,7 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	if *rulesPath == "" {
 		*rulesPath = cfg.Rules
 	}
-	file, err := loadRules(*rulesPath)
+	file, err := rulefile.Load(*rulesPath)
 	if err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 
 	failed := 0
 	for _, c := range file.Tests {
-		if err := file.Run(c, ecfg); err != nil {
+		if err := file.Run(c, engine.Cases(ecfg)); err != nil {
 			failed++
 			fmt.Fprintf(stdout, "FAIL %s\n%v\n", c.Name, err)
 			continue
@@ -87,14 +88,6 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d of %d rule test cases failed", failed, len(file.Tests))
 	}
 	return nil
-}
-
-// loadRules reads a rule file, or the built-in set for "".
-func loadRules(path string) (*engine.File, error) {
-	if path == "" {
-		return engine.BuiltinFile()
-	}
-	return engine.LoadFile(path)
 }
 
 // readEvents yields the events of a .jsonl file in order.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gridwatch/gridwatch/rules/engine"
+	"github.com/gridwatch/gridwatch/rules/rulefile"
 )
 
 func TestRulesTestCommand(t *testing.T) {
@@ -18,7 +18,7 @@ func TestRulesTestCommand(t *testing.T) {
 	if err := rulesCmd([]string{"test", "-registry", reg, "-events", events}, &out, &errs); err != nil {
 		t.Fatalf("rules test: %v\n%s%s", err, out.String(), errs.String())
 	}
-	builtin, err := engine.BuiltinFile()
+	builtin, err := rulefile.BuiltinFile()
 	if err != nil {
 		t.Fatal(err)
 	}

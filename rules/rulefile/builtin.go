@@ -1,4 +1,4 @@
-package engine
+package rulefile
 
 import (
 	_ "embed"
@@ -37,7 +37,7 @@ func BuiltinFile() (*File, error) {
 func Builtin() []Rule {
 	f, err := BuiltinFile()
 	if err != nil {
-		panic(fmt.Sprintf("engine: built-in rules: %v", err))
+		panic(fmt.Sprintf("rulefile: built-in rules: %v", err))
 	}
 	return f.Rules
 }

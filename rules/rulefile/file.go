@@ -1,4 +1,4 @@
-package engine
+package rulefile
 
 import (
 	"fmt"
@@ -7,10 +7,11 @@ import (
 	"sort"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	input "github.com/gridwatch/gridwatch/internal/problem"
 	"github.com/gridwatch/gridwatch/internal/yamlstrict"
-
-	"go.yaml.in/yaml/v3"
+	"github.com/gridwatch/gridwatch/rules/silence"
 )
 
 // File is a parsed and checked rule file: its rules and the test cases it
@@ -19,9 +20,9 @@ type File struct {
 	Name  string `yaml:"-"`
 	Rules []Rule `yaml:"rules"`
 	// Silences are maintenance windows and test modes declared with the
-	// rules; pass them as Config.Silences.
-	Silences []Silence `yaml:"silences,omitempty"`
-	Tests    []Case    `yaml:"tests,omitempty"`
+	// rules; the engine takes them with the rules.
+	Silences []silence.Silence `yaml:"silences,omitempty"`
+	Tests    []Case            `yaml:"tests,omitempty"`
 }
 
 // Problem is one thing wrong with a rule file (Subject is the rule's id,
@@ -31,6 +32,15 @@ type Problem = input.Problem
 // Errors is every problem of one rule file, in line order; ParseFile
 // returns it as *Errors.
 type Errors = input.Errors
+
+// Load reads and parses the rule file at path, or the built-in set for
+// "".
+func Load(path string) (*File, error) {
+	if path == "" {
+		return BuiltinFile()
+	}
+	return LoadFile(path)
+}
 
 // LoadFile reads and parses a rule file.
 func LoadFile(path string) (*File, error) {
@@ -42,8 +52,8 @@ func LoadFile(path string) (*File, error) {
 }
 
 // ParseFile decodes a rule file strictly (unknown keys, wrong types and
-// bad values are all errors) and checks every rule as Compile would,
-// except that grids are not looked up in a registry. It reports every
+// bad values are all errors) and checks every rule as Check does (grids
+// are not looked up in a registry). It reports every
 // problem at once as *Errors, each with its line and rule id.
 func ParseFile(name string, data []byte) (*File, error) {
 	p := &parser{file: name}
@@ -149,7 +159,7 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 		var r Rule
 		lines, bad := p.decode(item, &r, subject)
 		lineOf[len(out)] = lines
-		_, probs := compile(r, i)
+		_, probs := check(r, i)
 		probs = slices.DeleteFunc(probs, func(pr problem) bool { return bad[pr.key] }) // decoding said it
 		if first, dup := seen[r.ID]; dup && r.ID != "" {
 			probs = append(probs, problem{"id", fmt.Errorf("duplicate id (first on line %d)", first)})
@@ -173,22 +183,22 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 }
 
 // silences decodes and checks the silence list.
-func (p *parser) silences(n *yaml.Node) []Silence {
+func (p *parser) silences(n *yaml.Node) []silence.Silence {
 	if n.Kind != yaml.SequenceNode {
 		p.add(n.Line, "", "silences: want a list")
 		return nil
 	}
-	var out []Silence
+	var out []silence.Silence
 	for i, item := range n.Content {
 		subject := scalarKey(item, "id")
 		if subject == "" {
 			subject = fmt.Sprintf("silence %d", i)
 		}
-		var s Silence
+		var s silence.Silence
 		if _, bad := p.decode(item, &s, subject); !judged(bad) || item.Kind != yaml.MappingNode {
 			continue
 		}
-		if _, err := compileSilence(s); err != nil {
+		if _, err := silence.Compile(s); err != nil {
 			for _, msg := range strings.Split(err.Error(), "\n") {
 				p.add(item.Line, subject, "%s", msg)
 			}

@@ -1,4 +1,4 @@
-package engine
+package rulefile
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ import (
 //	ts       the event's time, Unix ms
 //	device   device.id, device.kind, device.grid, device.name, device.attrs
 //	hour     0-23, minute 0-59 and weekday 0 (Sunday)-6 of ts in the
-//	         engine's zone (Config.Zone, China Standard Time by default)
+//	         engine's zone (China Standard Time by default)
 //
 // Example: `device.attrs.zone == "gate" && (hour >= 22 || hour < 6)`.
 type Env struct {
@@ -63,9 +63,10 @@ func compileKey(src string) (*vm.Program, error) {
 	return p, nil
 }
 
-// fill sets env for ev and dev. The maps are shared, not copied: a
-// condition only reads them.
-func (env *Env) fill(ev *event.Event, dev *registry.Device, zone *time.Location) {
+// Fill sets env for ev and dev (nil for a device not in the registry),
+// the hour, minute and weekday told in zone. The maps are shared, not
+// copied: a condition only reads them.
+func (env *Env) Fill(ev *event.Event, dev *registry.Device, zone *time.Location) {
 	env.Type = ev.Type
 	env.Data = ev.Data
 	env.TS = ev.TS

@@ -1,4 +1,4 @@
-package engine
+package rulefile
 
 import (
 	"errors"
@@ -20,21 +20,22 @@ const (
 	fieldLocation
 )
 
-// title is a rule title split into literal text and placeholders once, so
-// rendering is a few appends.
-type title []segment
+// Template is a rule title split into literal text and placeholders once,
+// so rendering is a few appends.
+type Template []segment
 
 type segment struct {
 	field field
 	text  string
 }
 
-// parseTitle splits s at its {{placeholders}}.
-func parseTitle(s string) (title, error) {
+// ParseTemplate splits a title at its {{placeholders}}: {{device}},
+// {{grid}} and {{location}}.
+func ParseTemplate(s string) (Template, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, errors.New("empty title")
 	}
-	var t title
+	var t Template
 	for rest := s; rest != ""; {
 		open := strings.Index(rest, "{{")
 		if open < 0 {
@@ -66,8 +67,9 @@ func parseTitle(s string) (title, error) {
 	return t, nil
 }
 
-// render fills the placeholders from the event's device and cell.
-func (t title) render(ev *event.Event, dev *registry.Device, grid *registry.Grid) string {
+// Render fills the placeholders from the event's device and cell (either
+// may be nil: the device's id stands in for its name).
+func (t Template) Render(ev *event.Event, dev *registry.Device, grid *registry.Grid) string {
 	if len(t) == 1 && t[0].field == literal {
 		return t[0].text
 	}

@@ -1,71 +1,10 @@
-package engine
+package rulefile
 
 import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/gridwatch/gridwatch/gateway/registry"
 )
-
-func testRegistry(t testing.TB) *registry.Registry {
-	t.Helper()
-	reg, err := registry.Load("testdata/registry.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reg
-}
-
-// TestBuiltinCases runs the test cases the built-in rule file carries.
-func TestBuiltinCases(t *testing.T) {
-	f, err := BuiltinFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(f.Tests) < 5 {
-		t.Fatalf("the built-in file carries %d test cases", len(f.Tests))
-	}
-	reg := testRegistry(t)
-	for _, c := range f.Tests {
-		t.Run(c.Name, func(t *testing.T) {
-			if err := f.Run(c, Config{Registry: func() *registry.Registry { return reg }}); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-}
-
-// TestCaseFailsOnDifference makes sure a case can fail: a wrong
-// expectation, a missing and an unexpected trigger are all reported.
-func TestCaseFailsOnDifference(t *testing.T) {
-	f, err := ParseFile("x.yaml", []byte(`
-rules:
-  - {id: door, types: [door.forced], severity: orange, title: "{{device}} 门"}
-tests:
-  - name: wrong
-    events:
-      - {at: 0s, device: rd-0001, type: door.forced}
-      - {at: 1s, device: rd-0001, type: door.forced}
-    expect:
-      - {at: 0s, rule: door, device: rd-0001, severity: red}
-  - name: missing
-    events:
-      - {at: 0s, device: rd-0001, type: door.closed}
-    expect:
-      - {at: 5s, rule: door, device: rd-0001}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, want := range []string{"trigger 0: got", "unexpected trigger 1", "missing trigger 0"} {
-		c := f.Tests[min(i/2, 1)]
-		err := f.Run(c, Config{})
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("case %s: error %v, want it to say %q", c.Name, err, want)
-		}
-	}
-}
 
 func TestParseFileReportsEveryProblem(t *testing.T) {
 	src := `rules:

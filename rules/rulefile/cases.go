@@ -1,8 +1,9 @@
-package engine
+package rulefile
 
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -125,16 +126,28 @@ func (c *Case) start() (time.Time, error) {
 	return t, nil
 }
 
-// Run replays the case through a fresh engine built from cfg (with the
-// file's rules in place of cfg.Rules) and returns an error that lists
-// every difference between the triggers made and those expected.
-func (f *File) Run(c Case, cfg Config) error {
+// Decision is one trigger a replay made, and when (the Received time of
+// the event that made it, in the engine's zone).
+type Decision struct {
+	At      time.Time
+	Trigger event.Trigger
+}
+
+// Replayer runs events, in order, through a fresh engine built from a
+// file's rules and silences, as the gateway would (deadlines up to each
+// event's time fire before it), then fires deadlines up to until (a zero
+// until stops at the last event), and returns every decision made. The
+// rule engine provides it (engine.Cases), so the file language does not
+// depend on the runtime.
+type Replayer func(f *File, events iter.Seq2[event.Event, error], until time.Time) ([]Decision, error)
+
+// Run replays the case with replay and returns an error that lists every
+// difference between the triggers made and those expected.
+func (f *File) Run(c Case, replay Replayer) error {
 	start, err := c.start()
 	if err != nil {
 		return err
 	}
-	cfg.Rules = f.Rules
-	cfg.Silences = f.Silences
 	events := func(yield func(event.Event, error) bool) {
 		for i, ce := range c.Events {
 			at := start.Add(time.Duration(ce.At))
@@ -153,11 +166,23 @@ func (f *File) Run(c Case, cfg Config) error {
 	if c.Until > 0 {
 		until = start.Add(time.Duration(c.Until))
 	}
-	rep, err := Replay(cfg, events, until)
+	got, err := replay(f, events, until)
 	if err != nil {
 		return fmt.Errorf("test %s: %w", c.Name, err)
 	}
-	return c.compare(start, rep.Decisions)
+	return c.compare(start, got)
+}
+
+// RunAll runs every case of the file and returns the failures, joined,
+// each as "test case NAME failed: ...".
+func (f *File) RunAll(replay Replayer) error {
+	var errs []error
+	for _, c := range f.Tests {
+		if err := f.Run(c, replay); err != nil {
+			errs = append(errs, fmt.Errorf("test case %s failed: %w", c.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (c *Case) compare(start time.Time, got []Decision) error {
@@ -186,11 +211,11 @@ func (x Expect) matches(start time.Time, d Decision) bool {
 		(t.Muted != "") == x.Muted && t.Test == x.Test &&
 		(x.At == nil || d.At.Equal(start.Add(time.Duration(*x.At)))) &&
 		(x.Severity == "" || t.Severity == x.Severity) && (x.Title == "" || t.Title == x.Title) &&
-		(x.Commands == nil || slices.Equal(x.Commands, commandList(t.Commands)))
+		(x.Commands == nil || slices.Equal(x.Commands, CommandList(t.Commands)))
 }
 
-// commandList formats commands as a case writes them: "cmd device".
-func commandList(cmds []event.Command) []string {
+// CommandList formats commands as a case writes them: "cmd device".
+func CommandList(cmds []event.Command) []string {
 	out := make([]string, 0, len(cmds))
 	for _, c := range cmds {
 		out = append(out, c.Cmd+" "+c.Device)
@@ -217,6 +242,23 @@ func (x Expect) String() string {
 	}
 	if x.Commands != nil {
 		s += fmt.Sprintf(" commands %q", x.Commands)
+	}
+	return s
+}
+
+// String formats the decision as one line of a dry run's output.
+func (d Decision) String() string {
+	verb := "raise"
+	if d.Trigger.Clear {
+		verb = "clear"
+	}
+	s := fmt.Sprintf("%s %s %-6s %s %s %q (event %d %s)", d.At.Format("2006-01-02T15:04:05.000Z07:00"), verb,
+		d.Trigger.Severity, d.Trigger.Rule, d.Trigger.Device, d.Trigger.Title, d.Trigger.Event.ID, d.Trigger.Event.Type)
+	if d.Trigger.Muted != "" {
+		s += " muted: " + d.Trigger.Muted
+	}
+	if len(d.Trigger.Commands) > 0 {
+		s += fmt.Sprintf(" commands %q", CommandList(d.Trigger.Commands))
 	}
 	return s
 }

@@ -1,4 +1,4 @@
-package engine
+package rulefile
 
 import (
 	"fmt"
@@ -65,6 +65,23 @@ type Rule struct {
 	Commands []CommandSpec `yaml:"commands,omitempty" json:"commands,omitempty"`
 }
 
+// CommandSpec is a command a rule sends when it raises.
+type CommandSpec struct {
+	// To is "self" (the device that raised) or "linked_cameras" (the
+	// device's registry cameras and every camera of its cell).
+	To string `yaml:"to" json:"to"`
+	// Cmd is the device command: strobe, siren, clip, ...
+	Cmd string `yaml:"cmd" json:"cmd"`
+	// Args go with it: {seconds: 120}, {before_s: 10, after_s: 30}.
+	Args map[string]any `yaml:"args,omitempty" json:"args,omitempty"`
+}
+
+// Targets of CommandSpec.To.
+const (
+	ToSelf          = "self"
+	ToLinkedCameras = "linked_cameras"
+)
+
 // Inhibit names rules whose raised alarms mute another rule, and where.
 type Inhibit struct {
 	Rules []string `yaml:"rules" json:"rules"`
@@ -121,7 +138,7 @@ type Sequence struct {
 }
 
 // Absence declares a device offline when no matching event (nor heartbeat,
-// see Engine.Alive) came from it for After, or, when After is zero, for
+// see the engine's Alive) came from it for After, or, when After is zero, for
 // its registry heartbeat interval times Factor.
 type Absence struct {
 	// Factor multiplies the device's heartbeat interval; 1.0 to 1.5,
