@@ -12,7 +12,7 @@ import (
 
 // compiled is a checked rule with what the engine keeps for it.
 type compiled struct {
-	*rulefile.Checked
+	rulefile.Checked
 	devices map[string]struct{}
 	state   *ruleState // nil for plain rules
 	// hash identifies the rule's definition (see definitionHash): state
@@ -33,7 +33,7 @@ type compiled struct {
 
 // newCompiled prepares a checked rule for matching.
 func newCompiled(ch *rulefile.Checked) *compiled {
-	c := &compiled{Checked: ch, hash: definitionHash(ch.Rule), forMS: time.Duration(ch.For).Milliseconds()}
+	c := &compiled{Checked: *ch, hash: definitionHash(ch.Rule), forMS: time.Duration(ch.For).Milliseconds()}
 	if ch.Flap != nil {
 		c.flapMS = time.Duration(ch.Flap.Within).Milliseconds()
 	}

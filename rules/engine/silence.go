@@ -11,7 +11,7 @@ import (
 // silence marks t if a silence covers it: the rule file's first, then
 // the operators'.
 func (e *Engine) silence(t *event.Trigger, dev *registry.Device, ms int64) {
-	if t.Muted != "" {
+	if t.Muted != "" || (len(e.fileSilences) == 0 && e.operators == nil) {
 		return
 	}
 	s := e.silenced(t.Rule, t.Device, dev, ms)
