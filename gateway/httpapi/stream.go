@@ -25,11 +25,7 @@ const (
 // state, JSON), "resync" (events were dropped: load the lists again) and
 // "bye" (the gateway is shutting down).
 func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
-	user := caller.ID
-	if caller.IsConsole() {
-		user = "" // auth off: no person to count against, only the global cap
-	}
-	c, refused := s.hub.add(user)
+	c, refused := s.hub.add(caller)
 	switch refused {
 	case refusedPerUser:
 		w.Header().Set("Retry-After", "30")

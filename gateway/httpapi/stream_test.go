@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"io"
 	"net"
 	"net/http"
@@ -125,7 +126,7 @@ func TestStreamDeliversChanges(t *testing.T) {
 func TestStreamTooManyClients(t *testing.T) {
 	s := newServer(t, testConfig(newFakeDesk(), nil))
 	for range maxStreams {
-		if c, _ := s.hub.add(""); c == nil {
+		if c, _ := s.hub.add(permit.Console); c == nil {
 			t.Fatal("hub refused a client below the limit")
 		}
 	}

@@ -199,13 +199,19 @@ func CheckRole(reg *registry.Registry, who Caller, a Action) error {
 }
 
 // ServesCell reports whether who serves grid or a cell above it (the
-// console and the config accounts serve every cell). It filters lists by what a caller may see.
+// console and the config accounts serve every cell); grid "" (a device in
+// no cell, unregistered) is the whole site, served by who serves every
+// root cell. It filters lists by what a caller may see.
 func ServesCell(reg *registry.Registry, who Caller, grid string) bool {
 	if who.WholeSite() {
 		return true
 	}
 	s, ok := reg.Staff(who.ID)
-	return ok && reg.Serves(s, grid)
+	if !ok {
+		return false
+	}
+	_, serves := reg.ServesScope(s, grid)
+	return serves
 }
 
 func roleOf(reg *registry.Registry, who Caller) (registry.Role, bool) {
