@@ -203,3 +203,5 @@ func call(t *testing.T, h http.Handler, method, target, token, contentType, body
 	b, _ := io.ReadAll(rec.Body)
 	return rec.Code, string(b), rec.Header()
 }
+
+func permitStaff(id string) permit.Caller { return permit.Staff(id) }
