@@ -2,13 +2,13 @@ package httpapi
 
 import (
 	"fmt"
-	"github.com/gridwatch/gridwatch/gateway/permit"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 )
 
 func TestHubQueue(t *testing.T) {
