@@ -266,11 +266,12 @@ func TestDeployFiles(t *testing.T) {
 		env["GRIDWATCH_"+n] = "secret-" + strings.ToLower(n) + "-0123456789"
 	}
 	env["GRIDWATCH_MQTT_BENCH_HASH"] = "$argon2id$v=19$m=19456,t=2,p=1$d0aNz7RptawCU4gLRlFOFg$uDq3Vcq4IOAgMexuygyFSJp5V6wI/0Ny6W68DKnfAiE"
+	env["GRIDWATCH_ADMIN_HASH"] = env["GRIDWATCH_MQTT_BENCH_HASH"]
 	prod, err := parseFile(t, "../../deploy/config/gridwatch.example.yaml", env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !prod.AuthEnabled() || prod.AnonymousAllowed() || len(prod.HTTP.Tokens) != 3 {
+	if !prod.AuthEnabled() || prod.AnonymousAllowed() || len(prod.HTTP.Tokens) != 3 || prod.HTTP.Users["admin"].Role != RoleAdmin {
 		t.Errorf("example = %+v", prod)
 	}
 	// Every MQTT user of the example is an id with a hash: no shared

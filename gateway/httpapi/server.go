@@ -220,6 +220,12 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.auditLog = ratelog.New(s.log, 10*time.Second, s.now)
+	reg := cfg.Registry()
+	for name := range cfg.Users {
+		if _, ok := reg.Staff(name); ok {
+			s.log.Warn("http api: an account of http.users has the id of a staff member; logging in as it is the config account", "user", name)
+		}
+	}
 	if cfg.TLSCert != "" {
 		if s.certs, err = newCertSource(cfg.TLSCert, cfg.TLSKey, s.log, s.now); err != nil {
 			return nil, err
@@ -253,7 +259,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("httpapi: serve: %s is not a loopback address, but the config says the listener is loopback-only (auth %s)", ln.Addr(), onOff(s.cfg.Auth))
 	}
 	if s.cfg.Auth && s.certs == nil && !isLoopback(ln.Addr()) {
-		s.log.Warn("INSECURE: the HTTP API listens on a network address without TLS: bearer tokens and alarms cross the network in clear text; set http.tls.cert and http.tls.key",
+		s.log.Warn("INSECURE: the HTTP API listens on a network address without TLS: passwords, session cookies, bearer tokens and alarms cross the network in clear text; set http.tls.cert and http.tls.key",
 			"listen", ln.Addr().String())
 	}
 	stop := make(chan struct{})
