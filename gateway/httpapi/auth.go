@@ -99,7 +99,8 @@ func (s *Server) authed(h apiHandler) http.Handler {
 // (401 or 403, audited) and then returns false. The session is returned
 // when there is one.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request) (permit.Caller, *session.Session, bool) {
-	if h := r.Header.Get("Authorization"); h != "" && s.tokens.on {
+	if s.bearerRequest(r) {
+		h := r.Header.Get("Authorization")
 		tok, ok := bearer(h)
 		if !ok {
 			s.unauthorized(w, r, refusedBadToken, "malformed Authorization header: send Authorization: Bearer TOKEN")
@@ -112,8 +113,8 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (permit.Caller
 		}
 		return permit.Staff(who), nil, true
 	}
-	if c, err := r.Cookie(cookieName(r)); err == nil {
-		who, sess, reason, msg := s.fromSession(r, c.Value)
+	if id, ok := sessionCookie(r); ok {
+		who, sess, reason, msg := s.fromSession(r, id)
 		switch {
 		case reason == "":
 			if !safeMethod(r.Method) && !sess.CSRFMatches(r.Header.Get(csrfHeader)) {
@@ -134,6 +135,21 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (permit.Caller
 	}
 	s.unauthorized(w, r, refusedNoCredentials, "log in (POST /api/v1/session) or send the header Authorization: Bearer TOKEN")
 	return permit.Caller{}, nil, false
+}
+
+// bearerRequest reports whether r is known by its bearer token (which
+// goes before a session cookie).
+func (s *Server) bearerRequest(r *http.Request) bool {
+	return s.tokens.on && r.Header.Get("Authorization") != ""
+}
+
+// sessionCookie is the value of r's session cookie.
+func sessionCookie(r *http.Request) (string, bool) {
+	c, err := r.Cookie(cookieName(r))
+	if err != nil || c.Value == "" {
+		return "", false
+	}
+	return c.Value, true
 }
 
 // fromSession resolves a session cookie's value: the caller and session,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/gridwatch/gridwatch/gateway/passwd"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/internal/testlog"
 	"github.com/gridwatch/gridwatch/rules/alarm"
@@ -386,5 +387,62 @@ func TestAuthOffKeepsLoginsAndScope(t *testing.T) {
 	rec = ls.do(t, req{method: "POST", path: "/api/v1/alarms/A0001/ack", body: `{}`, cookie: c})
 	if rec.Code != 403 {
 		t.Errorf("auth off, a session without its CSRF token: %d, want 403", rec.Code)
+	}
+}
+
+// TestDummyHashCostsWhatARealOneDoes keeps the unknown user's hash at the
+// parameters passwd.Hash writes, so that a login of an unknown name takes
+// as long as one of a known name.
+func TestDummyHashCostsWhatARealOneDoes(t *testing.T) {
+	real, err := passwd.Hash("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := func(h string) string { return strings.Join(strings.Split(h, "$")[:4], "$") }
+	if params(dummyHash) != params(real) {
+		t.Errorf("dummy hash parameters %s, passwd.Hash writes %s", params(dummyHash), params(real))
+	}
+	if err := passwd.Check(dummyHash); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestStreamFollowsItsSession: a session's stream keeps the session alive
+// while it is open, and ends (bye) within a keep-alive of a logout.
+func TestStreamFollowsItsSession(t *testing.T) {
+	ls := newLoginSite(t, nil) // idle timeout 1 h
+	ls.s.limits.keepAlive = 20 * time.Millisecond
+	ts := startServer(t, ls.s)
+	c, who := ls.login(t, "li", liPassword)
+	other, _ := ls.login(t, "li", liPassword)
+
+	streamOf := func(c *http.Cookie) <-chan sse {
+		req, _ := http.NewRequest("GET", ts.URL+"/api/v1/stream", nil)
+		req.AddCookie(c)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("stream: %v %v", err, resp)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return readEvents(resp.Body)
+	}
+	events, watching := streamOf(c), streamOf(other)
+	next(t, events, "hello")
+	next(t, watching, "hello")
+	for range 2 { // 100 min after the login, never more than 50 after a use by the stream
+		ls.clock.add(50 * time.Minute)
+		now := ls.clock.now()
+		waitFor(t, "the stream's keep-alive uses the session", func() bool {
+			sess, err := ls.s.sessions.Peek(other.Value)
+			return err == nil && sess.Used.Equal(now)
+		})
+	}
+	if rec := ls.do(t, req{method: "GET", path: "/api/v1/session", cookie: other}); rec.Code != 200 {
+		t.Fatalf("a session whose stream is open ended after its idle timeout: %d", rec.Code)
+	}
+
+	ls.do(t, req{method: "DELETE", path: "/api/v1/session", cookie: c, csrf: who.CSRFToken})
+	next(t, events, "bye")
+	for range events {
 	}
 }

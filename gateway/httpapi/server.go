@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -123,23 +122,21 @@ const (
 
 // Server is the HTTP interface. Build it with New.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	auditLog  *ratelog.Limiter
-	now       func() time.Time
-	tokens    *tokens
-	sessions  *session.Store
-	throttle  *session.Throttle
-	kdf       chan struct{} // a slot per password check running
-	dummyOnce sync.Once
-	dummy     string // the hash an unknown user's password is checked against
-	hosts     hostGuard
-	certs     *certSource // nil: plain HTTP
-	hub       *hub
-	metrics   *metrics
-	page      []byte
-	handler   http.Handler
-	limits    limits
+	cfg      Config
+	log      *slog.Logger
+	auditLog *ratelog.Limiter
+	now      func() time.Time
+	tokens   *tokens
+	sessions *session.Store
+	throttle *session.Throttle
+	kdf      chan struct{} // a slot per password check running
+	hosts    hostGuard
+	certs    *certSource // nil: plain HTTP
+	hub      *hub
+	metrics  *metrics
+	page     []byte
+	handler  http.Handler
+	limits   limits
 }
 
 // limits are the server's time bounds.

@@ -23,8 +23,17 @@ const (
 // handleStream serves GET /api/v1/stream: Server-Sent Events named
 // "hello" (connected: now load the lists), "alarm" and "device" (a new
 // state, JSON), "resync" (events were dropped: load the lists again) and
-// "bye" (the gateway is shutting down).
+// "bye" (the gateway is shutting down, or the session ended).
+//
+// A stream of a login session counts as its use, so a wall screen that
+// only watches stays logged in; at every keep-alive the session is looked
+// up again, and the stream ends within one keep-alive of the session's end
+// (logout, max age, a changed password).
 func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
+	sid, ok := sessionCookie(r)
+	if !ok || s.bearerRequest(r) || caller.IsConsole() {
+		sid = "" // known by a token, or the console: no session to follow
+	}
 	c, refused := s.hub.add(caller)
 	switch refused {
 	case refusedPerUser:
@@ -65,6 +74,12 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, caller per
 			s.send(w, rc, []byte(byeFrame))
 			return
 		case <-ping.C:
+			if sid != "" {
+				if _, _, reason, _ := s.fromSession(r, sid); reason != "" {
+					s.send(w, rc, []byte(byeFrame))
+					return
+				}
+			}
 			if !s.send(w, rc, []byte(pingFrame)) {
 				return
 			}

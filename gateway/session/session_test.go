@@ -177,3 +177,17 @@ func TestThrottleBounded(t *testing.T) {
 		t.Error("keys past the bound must share a locked overflow key")
 	}
 }
+
+func TestPeekDoesNotTouch(t *testing.T) {
+	c := newClock()
+	st := mustNew(t, Config{Idle: time.Hour, MaxAge: 3 * time.Hour, PerUser: 2, Now: c.now})
+	id, s, _ := st.Create("li", cred("h"))
+	c.add(30 * time.Minute)
+	if got, err := st.Peek(id); err != nil || !got.Used.Equal(s.Used) {
+		t.Errorf("Peek: %+v %v; want the session unchanged", got, err)
+	}
+	c.add(31 * time.Minute)
+	if _, err := st.Lookup(id); !errors.Is(err, ErrExpired) {
+		t.Errorf("after Peek and 61 idle minutes: %v, want ErrExpired", err)
+	}
+}

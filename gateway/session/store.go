@@ -138,6 +138,19 @@ func (st *Store) Lookup(id string) (Session, error) {
 	return *s, nil
 }
 
+// Peek returns the session of id as it is, without marking it used or
+// ending it (ErrUnknown if there is none).
+func (st *Store) Peek(id string) (Session, error) {
+	key := sha256.Sum256([]byte(id))
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s, ok := st.byID[key]
+	if !ok {
+		return Session{}, ErrUnknown
+	}
+	return *s, nil
+}
+
 // Delete ends the session of id; it reports whether there was one.
 func (st *Store) Delete(id string) bool {
 	key := sha256.Sum256([]byte(id))
