@@ -114,7 +114,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (permit.Caller
 		return permit.Staff(who), nil, true
 	}
 	if id, ok := sessionCookie(r); ok {
-		who, sess, reason, msg := s.fromSession(r, id)
+		who, sess, reason, msg := s.fromSession(id)
 		switch {
 		case reason == "":
 			if !safeMethod(r.Method) && !sess.CSRFMatches(r.Header.Get(csrfHeader)) {
@@ -129,6 +129,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (permit.Caller
 			return permit.Caller{}, nil, false
 		}
 		// Auth off: a dead session is no obstacle; the console remains.
+		clearCookie(w, r)
 	}
 	if !s.tokens.on {
 		return permit.Console, nil, true
@@ -155,7 +156,7 @@ func sessionCookie(r *http.Request) (string, bool) {
 // fromSession resolves a session cookie's value: the caller and session,
 // or the refusal reason and message. The session's account must still
 // exist with the password hash it logged in with.
-func (s *Server) fromSession(r *http.Request, id string) (permit.Caller, *session.Session, string, string) {
+func (s *Server) fromSession(id string) (permit.Caller, *session.Session, string, string) {
 	sess, err := s.sessions.Lookup(id)
 	switch {
 	case errors.Is(err, session.ErrExpired):

@@ -160,6 +160,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.throttle.Succeed(keys[0])
+	if old, ok := sessionCookie(r); ok {
+		s.sessions.Delete(old) // a new login replaces the browser's old session
+	}
 	id, sess, err := s.sessions.Create(body.User, credential(acct.hash))
 	if err != nil {
 		s.log.Error("http api: login: cannot start a session", "err", err)

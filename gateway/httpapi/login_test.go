@@ -340,6 +340,18 @@ func TestLogoutEndsSession(t *testing.T) {
 	}
 }
 
+func TestLoginAgainReplacesTheBrowsersSession(t *testing.T) {
+	ls := newLoginSite(t, nil)
+	old, _ := ls.login(t, "li", liPassword)
+	rec := ls.do(t, req{method: "POST", path: "/api/v1/session", cookie: old, body: `{"user":"ma","password":"` + liPassword + `"}`})
+	if rec.Code != 200 {
+		t.Fatalf("second login: %d %s", rec.Code, rec.Body)
+	}
+	if rec := ls.do(t, req{method: "GET", path: "/api/v1/session", cookie: old}); rec.Code != 401 {
+		t.Errorf("the browser's previous session: %d, want 401 (ended by the new login)", rec.Code)
+	}
+}
+
 func TestOldestSessionEvicted(t *testing.T) {
 	ls := newLoginSite(t, nil) // PerUser 2
 	first, _ := ls.login(t, "li", liPassword)

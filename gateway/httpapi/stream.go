@@ -75,7 +75,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, caller per
 			return
 		case <-ping.C:
 			if sid != "" {
-				if _, _, reason, _ := s.fromSession(r, sid); reason != "" {
+				if _, _, reason, _ := s.fromSession(sid); reason != "" {
 					s.send(w, rc, []byte(byeFrame))
 					return
 				}
