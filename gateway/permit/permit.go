@@ -1,7 +1,9 @@
 // Package permit is the one table of who may do what where. A caller is
-// resolved once at the edge (the owner of an HTTP bearer token, the MQTT
-// user of a staff reply, or with HTTP auth off on a loopback listener the
-// body's "by" or else the local console) and every part that acts for
+// resolved once at the edge (the owner of an HTTP bearer token or login
+// session — a staff member, or an admin or installer account of the
+// config — the MQTT user of a staff reply, or with HTTP auth off on a
+// loopback listener and no login the body's "by" or else the local
+// console) and every part that acts for
 // someone asks Check before it does. Auth off only removes the login,
 // never the roles: a named staff member is held to their role with auth on
 // or off.
