@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
+	"runtime"
 
 	"github.com/gridwatch/gridwatch/gateway/passwd"
 	"github.com/gridwatch/gridwatch/gateway/permit"
@@ -20,15 +20,13 @@ const (
 	csrfHeader  = "X-CSRF-Token"
 )
 
-// Bounds of a login.
-const (
-	maxPassword = 1024 // bytes; bcrypt reads only the first 72
-	// kdfSlots is how many password checks run at once (each takes tens
-	// of milliseconds and ~19 MiB); kdfWait is how long a login waits for
-	// a slot before it is told to come back (503).
-	kdfSlots = 2
-	kdfWait  = 5 * time.Second
-)
+// maxPassword bounds a login's password.
+const maxPassword = 1024 // bytes; bcrypt reads only the first 72
+
+// kdfSlots is how many password checks run at once: half the CPUs, at
+// least one (each takes tens of milliseconds of a core and ~19 MiB), so a
+// flood of logins cannot starve the alarm path, as in the broker.
+func kdfSlots() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 func cookieName(r *http.Request) string {
 	if r.TLS != nil {
@@ -131,13 +129,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusTooManyRequests, refusedThrottled, body.User, "too many failed logins for this user or from this address: try again later")
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), kdfWait)
+	ctx, cancel := context.WithTimeout(r.Context(), s.limits.kdfWait)
 	defer cancel()
 	select {
 	case s.kdf <- struct{}{}:
 	case <-ctx.Done():
 		s.metrics.logins.WithLabelValues("busy").Inc()
-		retryAfter(w, kdfWait)
+		retryAfter(w, s.limits.kdfWait)
 		writeError(w, http.StatusServiceUnavailable, "too many logins at once: try again in a few seconds")
 		return
 	}

@@ -458,3 +458,24 @@ func TestStreamFollowsItsSession(t *testing.T) {
 	for range events {
 	}
 }
+
+// TestLoginsWaitForAPasswordCheckSlot: with every slot taken, a login
+// waits, then is told to come back (503, Retry-After) without a check.
+func TestLoginsWaitForAPasswordCheckSlot(t *testing.T) {
+	ls := newLoginSite(t, nil)
+	ls.s.limits.kdfWait = 10 * time.Millisecond
+	for range cap(ls.s.kdf) {
+		ls.s.kdf <- struct{}{}
+	}
+	rec := ls.do(t, req{method: "POST", path: "/api/v1/session", body: `{"user":"li","password":"` + liPassword + `"}`})
+	if rec.Code != 503 || rec.Header().Get("Retry-After") != "1" {
+		t.Errorf("all slots taken: %d Retry-After %q, want 503 and 1", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if n := testutil.ToFloat64(ls.s.metrics.logins.WithLabelValues("busy")); n != 1 {
+		t.Errorf("busy logins counted %v, want 1", n)
+	}
+	<-ls.s.kdf
+	if rec := ls.do(t, req{method: "POST", path: "/api/v1/session", body: `{"user":"li","password":"` + liPassword + `"}`}); rec.Code != 200 {
+		t.Errorf("a slot free: %d", rec.Code)
+	}
+}

@@ -144,6 +144,7 @@ type limits struct {
 	readHeader, read, write, idle time.Duration // of http.Server
 	shutdown                      time.Duration // graceful shutdown
 	keepAlive                     time.Duration // an idle stream gets a comment line
+	kdfWait                       time.Duration // a login waits this long for a password-check slot, then 503
 }
 
 func defaultLimits() limits {
@@ -154,6 +155,7 @@ func defaultLimits() limits {
 		idle:       2 * time.Minute,
 		shutdown:   5 * time.Second,
 		keepAlive:  15 * time.Second,
+		kdfWait:    5 * time.Second,
 	}
 }
 
@@ -209,7 +211,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, now: cfg.Now, tokens: tok, metrics: m,
-		sessions: sessions, throttle: session.NewThrottle(cfg.Now), kdf: make(chan struct{}, kdfSlots),
+		sessions: sessions, throttle: session.NewThrottle(cfg.Now), kdf: make(chan struct{}, kdfSlots()),
 		hosts:  newHostGuard(cfg.Auth, cfg.AllowedHosts),
 		limits: defaultLimits(),
 	}
