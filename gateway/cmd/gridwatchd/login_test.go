@@ -182,7 +182,7 @@ func (b *browser) getJSON(path string, v any) {
 // registry entry, sees only his cell's alarm, acknowledges it (the
 // timeline names him, from the session, not from the body), is refused
 // ma's alarm (403, audited and counted), and after logout the session is
-// gone.
+// gone; a restart of the gateway ends every session (they live in memory).
 func TestGridMemberLogsInAndActsOnTheirCell(t *testing.T) {
 	lg := startLoginGateway(t)
 	wang := newBrowser(t, lg.base)
@@ -230,6 +230,14 @@ func TestGridMemberLogsInAndActsOnTheirCell(t *testing.T) {
 	}
 	if code, _ := wang.do("GET", "/api/v1/alarms", "", false); code != 401 {
 		t.Errorf("after logout: %d, want 401", code)
+	}
+
+	// Sessions are kept in memory: a restart logs everyone out.
+	wang.login("wang", staffPassword)
+	lg.gw.Stop()
+	lg.gw.Start()
+	if code, body := wang.do("GET", "/api/v1/session", "", false); code != 401 || !strings.Contains(body, "gateway restarted") {
+		t.Errorf("a session from before the restart: %d %s, want 401", code, body)
 	}
 }
 
