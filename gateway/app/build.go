@@ -6,17 +6,21 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/gridwatch/gridwatch/gateway/broadcast"
 	"github.com/gridwatch/gridwatch/gateway/broker"
 	"github.com/gridwatch/gridwatch/gateway/clock"
 	"github.com/gridwatch/gridwatch/gateway/command"
+	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/deliver"
 	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
 	"github.com/gridwatch/gridwatch/gateway/ingest"
 	"github.com/gridwatch/gridwatch/gateway/journal"
 	"github.com/gridwatch/gridwatch/gateway/mqttlink"
+	"github.com/gridwatch/gridwatch/gateway/permit"
+	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/gateway/telemetry"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/engine"
@@ -168,8 +172,9 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("ingest: %w", err)
 	}
 
-	if cfg.AuthEnabled() && len(cfg.HTTP.Tokens) == 0 {
-		a.log.Warn("the HTTP API is closed: auth is on and no http.tokens are configured; health, metrics and the console page are served")
+	if cfg.AuthEnabled() && len(cfg.HTTP.Tokens) == 0 && len(cfg.HTTP.Users) == 0 &&
+		!slices.ContainsFunc(a.reg.Get().StaffList(), func(s *registry.Staff) bool { return s.PasswordHash != "" }) {
+		a.log.Warn("the HTTP API is closed: auth is on and no http.tokens, http.users or staff password_hash are configured; health, metrics and the console page are served")
 	}
 	if p.listener, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return nil, a.errf("http listen: %w", err)
@@ -179,8 +184,11 @@ func (a *App) build() (_ *parts, err error) {
 		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(p.listener.Addr()),
 		TLSCert: cfg.HTTP.TLS.Cert, TLSKey: cfg.HTTP.TLS.Key, AllowedHosts: cfg.HTTP.AllowedHosts,
 		StreamsPerUser: cfg.HTTP.StreamsPerUser,
-		Alarms:         apiDesk{desk: p.desk},
-		Oversight:      p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
+		Users:          httpUsers(cfg.HTTP.Users), Registry: a.reg.Get,
+		Sessions: httpapi.SessionLimits{Idle: cfg.HTTP.Sessions.IdleTimeout, MaxAge: cfg.HTTP.Sessions.MaxAge,
+			PerUser: cfg.HTTP.Sessions.PerUser},
+		Alarms:    apiDesk{desk: p.desk},
+		Oversight: p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
 		Cards:   cardView{reg: a.reg.Get, now: now},
 		Devices: p.tracker, Metrics: a.metricsHandler(),
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
@@ -232,4 +240,13 @@ func (a *App) newTransport(h transportHandler) (transport, error) {
 		return nil, a.errf("broker: %w", err)
 	}
 	return b, nil
+}
+
+// httpUsers is http.users as the HTTP API takes them.
+func httpUsers(in map[string]config.HTTPUser) map[string]httpapi.User {
+	out := make(map[string]httpapi.User, len(in))
+	for name, u := range in {
+		out[name] = httpapi.User{Role: permit.Account(u.Role), PasswordHash: u.PasswordHash}
+	}
+	return out
 }

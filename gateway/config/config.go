@@ -66,6 +66,40 @@ type HTTP struct {
 	// StreamsPerUser bounds the live event streams one staff member may
 	// hold open at once.
 	StreamsPerUser int `yaml:"streams_per_user"`
+	// Users are the accounts of the config file itself, besides the
+	// registry's staff (who log in with their own password_hash): the
+	// site's admins and installers. See HTTPUser.
+	Users map[string]HTTPUser `yaml:"users"`
+	// Sessions bounds the browser sessions of POST /api/v1/session.
+	Sessions Sessions `yaml:"sessions"`
+}
+
+// HTTPUser is an account of the config file. Its name is an id
+// ([A-Za-z0-9._-]{1,64}) that is no staff id of the registry.
+type HTTPUser struct {
+	// Role is admin (every action on the whole site) or installer (reads
+	// the whole site and sets silences for test runs; acts on no alarm).
+	Role string `yaml:"role"`
+	// PasswordHash is argon2id or bcrypt, made with "gridwatchd passwd";
+	// it may be "env:NAME".
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// The roles of HTTPUser.
+const (
+	RoleAdmin     = "admin"
+	RoleInstaller = "installer"
+)
+
+// Sessions bounds the login sessions of the HTTP API.
+type Sessions struct {
+	// IdleTimeout ends a session not used for that long.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxAge ends a session that long after the login, used or not.
+	MaxAge time.Duration `yaml:"max_age"`
+	// PerUser bounds the sessions one account holds at once; a login past
+	// it ends that account's oldest session.
+	PerUser int `yaml:"per_user"`
 }
 
 // HTTPTLS is the HTTP API's certificate: both files or neither.
@@ -250,6 +284,11 @@ const (
 	DefaultDedupeWindow   = 10 * time.Minute
 	// DefaultStreamsPerUser: a console, a wall screen, a laptop, a spare.
 	DefaultStreamsPerUser = 4
+	// Session defaults: a screen unused for a 12-hour shift logs out; one
+	// in use logs in again once a week (as Grafana's defaults, tighter).
+	DefaultSessionIdle    = 12 * time.Hour
+	DefaultSessionMaxAge  = 7 * 24 * time.Hour
+	DefaultSessionPerUser = 8
 
 	DefaultSpoolMaxBytes     = 1 << 30   // 1 GiB
 	DefaultSpoolMinFreeBytes = 256 << 20 // 256 MiB
@@ -277,7 +316,8 @@ func base() Config {
 	return Config{
 		Site:    DefaultSite,
 		DataDir: DefaultDataDir,
-		HTTP:    HTTP{Listen: DefaultHTTPListen, StreamsPerUser: DefaultStreamsPerUser},
+		HTTP: HTTP{Listen: DefaultHTTPListen, StreamsPerUser: DefaultStreamsPerUser,
+			Sessions: Sessions{IdleTimeout: DefaultSessionIdle, MaxAge: DefaultSessionMaxAge, PerUser: DefaultSessionPerUser}},
 		MQTT: MQTT{
 			Embedded:  Embedded{Listen: DefaultMQTTListen, ConnectTimeout: DefaultConnectTimeout, MaxConnecting: DefaultMaxConnecting},
 			TopicRoot: DefaultTopicRoot,

@@ -5,9 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/gridwatch/gridwatch/gateway/passwd"
+	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
 // MaxStreams is the gateway's bound on live event streams in all.
@@ -39,6 +45,42 @@ func (c Config) checkHTTPEdge(k *checker) {
 	}
 	if h.StreamsPerUser < 1 || h.StreamsPerUser > MaxStreams {
 		k.add("http.streams_per_user", "%d: want 1..%d", h.StreamsPerUser, MaxStreams)
+	}
+	c.checkHTTPUsers(k)
+}
+
+// Bounds of http.sessions.
+const (
+	MinSessionIdle    = time.Minute
+	MaxSessionMaxAge  = 90 * 24 * time.Hour
+	MaxSessionPerUser = 64
+)
+
+// checkHTTPUsers checks the config's own accounts and the session bounds.
+func (c Config) checkHTTPUsers(k *checker) {
+	for _, u := range slices.Sorted(maps.Keys(c.HTTP.Users)) {
+		key, acct := "http.users."+u, c.HTTP.Users[u]
+		if !registry.ValidID(u) {
+			k.add(key, "%q: a user name is an id of 1 to 64 characters from A-Z a-z 0-9 . _ -", u)
+		}
+		if acct.Role != RoleAdmin && acct.Role != RoleInstaller {
+			k.add(key+".role", "%q: want %s or %s", acct.Role, RoleAdmin, RoleInstaller)
+		}
+		if acct.PasswordHash == "" {
+			k.add(key+".password_hash", "required (make one with: gridwatchd passwd)")
+		} else if err := passwd.Check(acct.PasswordHash); err != nil {
+			k.add(key+".password_hash", "%v", err)
+		}
+	}
+	s := c.HTTP.Sessions
+	if s.IdleTimeout < MinSessionIdle || s.IdleTimeout > s.MaxAge {
+		k.add("http.sessions.idle_timeout", "%v: want %v .. http.sessions.max_age (%v)", s.IdleTimeout, MinSessionIdle, s.MaxAge)
+	}
+	if s.MaxAge < MinSessionIdle || s.MaxAge > MaxSessionMaxAge {
+		k.add("http.sessions.max_age", "%v: want %v .. %v", s.MaxAge, MinSessionIdle, MaxSessionMaxAge)
+	}
+	if s.PerUser < 1 || s.PerUser > MaxSessionPerUser {
+		k.add("http.sessions.per_user", "%d: want 1..%d", s.PerUser, MaxSessionPerUser)
 	}
 }
 

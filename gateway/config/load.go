@@ -15,8 +15,8 @@ import (
 //
 // Decoding is strict: unknown keys, duplicate keys and values of the wrong
 // type are errors with their line. Keys left out keep their defaults.
-// Secrets written "env:NAME" (http.tokens, mqtt.password, influx.token,
-// mqtt.embedded.users) are read from the environment. Relative paths
+// Secrets written "env:NAME" (http.tokens, http.users, mqtt.password,
+// influx.token, mqtt.embedded.users) are read from the environment. Relative paths
 // (data_dir, registry, rules, mqtt.embedded.tls and http.tls cert and key) are resolved
 // against the directory of the file, defaults included, so a site's files
 // can sit together. The result is validated; every problem is returned at
@@ -123,6 +123,11 @@ func (c *Config) resolveEnv(lookup func(string) (string, bool), at func(key, for
 			resolve(m.key+"."+k, &v)
 			m.m[k] = v
 		}
+	}
+	for _, u := range slices.Sorted(maps.Keys(c.HTTP.Users)) {
+		v := c.HTTP.Users[u]
+		resolve("http.users."+u+".password_hash", &v.PasswordHash)
+		c.HTTP.Users[u] = v
 	}
 	users := c.MQTT.Embedded.Users
 	for _, u := range slices.Sorted(maps.Keys(users)) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -69,8 +70,9 @@ func TestLoadMinimal(t *testing.T) {
 
 func TestLoadFull(t *testing.T) {
 	c, err := parseFile(t, "testdata/good-full.yaml", map[string]string{
-		"GW_TEST_TOKEN_LI": "li-token-from-env-0001",
-		"GW_TEST_MQTT_LB":  "lightbox-password",
+		"GW_TEST_TOKEN_LI":   "li-token-from-env-0001",
+		"GW_TEST_MQTT_LB":    "lightbox-password",
+		"GW_TEST_ADMIN_HASH": "$argon2id$v=19$m=19456,t=2,p=1$d0aNz7RptawCU4gLRlFOFg$uDq3Vcq4IOAgMexuygyFSJp5V6wI/0Ny6W68DKnfAiE",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +95,9 @@ func TestLoadFull(t *testing.T) {
 		{"topic_root", c.MQTT.TopicRoot, "site/lianhua/v1"},
 		{"influx bucket", c.Influx.Bucket, "gw"},
 		{"log", c.Log.Level + "/" + c.Log.Format, "debug/json"},
+		{"admin from env", c.HTTP.Users["admin"].Role + " " + c.HTTP.Users["admin"].PasswordHash[:10], "admin $argon2id$"},
+		{"installer", c.HTTP.Users["fitter"].Role + " " + c.HTTP.Users["fitter"].PasswordHash[:4], "installer $2a$"},
+		{"sessions", fmt.Sprint(c.HTTP.Sessions), "{30m0s 24h0m0s 3}"},
 	} {
 		if x.got != x.want {
 			t.Errorf("%s = %q, want %q", x.name, x.got, x.want)
@@ -261,11 +266,12 @@ func TestDeployFiles(t *testing.T) {
 		env["GRIDWATCH_"+n] = "secret-" + strings.ToLower(n) + "-0123456789"
 	}
 	env["GRIDWATCH_MQTT_BENCH_HASH"] = "$argon2id$v=19$m=19456,t=2,p=1$d0aNz7RptawCU4gLRlFOFg$uDq3Vcq4IOAgMexuygyFSJp5V6wI/0Ny6W68DKnfAiE"
+	env["GRIDWATCH_ADMIN_HASH"] = env["GRIDWATCH_MQTT_BENCH_HASH"]
 	prod, err := parseFile(t, "../../deploy/config/gridwatch.example.yaml", env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !prod.AuthEnabled() || prod.AnonymousAllowed() || len(prod.HTTP.Tokens) != 3 {
+	if !prod.AuthEnabled() || prod.AnonymousAllowed() || len(prod.HTTP.Tokens) != 3 || prod.HTTP.Users["admin"].Role != RoleAdmin {
 		t.Errorf("example = %+v", prod)
 	}
 	// Every MQTT user of the example is an id with a hash: no shared

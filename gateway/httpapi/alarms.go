@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,20 +25,31 @@ type alarmList struct {
 	Alarms []alarm.Alarm `json:"alarms"`
 }
 
-func (s *Server) handleAlarms(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
+// handleAlarms serves GET /api/v1/alarms: the alarms the caller sees
+// (of the cells they serve, or that they were paged for).
+func (s *Server) handleAlarms(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	f, err := parseFilter(r.URL.Query())
 	if err != nil {
 		writeRequestError(w, err)
 		return
+	}
+	limit, reg := f.Limit, s.registry()
+	if !permit.ServesCell(reg, caller, "") {
+		f.Limit = alarm.MaxLimit // cut down below, then to the limit asked for
 	}
 	list, err := s.cfg.Alarms.List(f)
 	if err != nil {
 		s.deskError(w, r, err)
 		return
 	}
-	out := alarmList{Alarms: make([]alarm.Alarm, len(list))}
-	for i, a := range list {
-		out.Alarms[i] = withoutTimeline(a)
+	out := alarmList{Alarms: make([]alarm.Alarm, 0, min(len(list), limit))}
+	for _, a := range list {
+		if len(out.Alarms) == limit {
+			break
+		}
+		if sees(reg, caller, &a) {
+			out.Alarms = append(out.Alarms, withoutTimeline(a))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -83,7 +95,7 @@ func parseFilter(q url.Values) (alarm.Filter, error) {
 	return f, nil
 }
 
-func (s *Server) handleAlarm(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
+func (s *Server) handleAlarm(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	id := r.PathValue("id")
 	if err := checkAlarmID(id); err != nil {
 		writeRequestError(w, err)
@@ -95,6 +107,9 @@ func (s *Server) handleAlarm(w http.ResponseWriter, r *http.Request, _ permit.Ca
 		s.deskError(w, r, err)
 	case !ok:
 		writeError(w, http.StatusNotFound, "no alarm %q", id)
+	case !sees(s.registry(), caller, &a):
+		s.refuse(w, r, http.StatusForbidden, refusedForbidden, "",
+			fmt.Sprintf("%s was not paged for alarm %s and does not serve its cell %q or a cell above it", caller.ID, id, a.Grid))
 	default:
 		writeJSON(w, http.StatusOK, a)
 	}
@@ -141,14 +156,15 @@ func (s *Server) handleAct(w http.ResponseWriter, r *http.Request, caller permit
 	writeJSON(w, http.StatusOK, a)
 }
 
-// actor decides who acts: the token's owner when auth is on (a body "by"
-// naming anyone else is refused); with auth off (a loopback listener) the
-// staff member the body's "by" names, else the local console. Either way
-// the caller is then held to their role by the permission table.
+// actor decides who acts: the token's or the session's owner whenever
+// there is one (a body "by" naming anyone else is refused); with auth off
+// (a loopback listener) and no login, the staff member the body's "by"
+// names, else the local console. Either way the caller is then held to
+// their role by the permission table.
 func (s *Server) actor(caller permit.Caller, by string) (permit.Caller, error) {
-	if s.tokens.on {
+	if s.tokens.on || !caller.IsConsole() {
 		if by != "" && by != caller.ID {
-			return permit.Caller{}, badRequest(`"by" is not accepted when auth is on: the one who acts is the owner of the bearer token (%s)`, caller.ID)
+			return permit.Caller{}, badRequest(`"by" is not accepted from a logged-in caller: the one who acts is the owner of the bearer token or session (%s)`, caller.ID)
 		}
 		return caller, nil
 	}

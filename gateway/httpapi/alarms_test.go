@@ -113,7 +113,7 @@ func TestAct(t *testing.T) {
 		{name: "ack with token", path: "A0001/ack", token: wangToken, ctype: ct, body: `{"note":"去现场"}`, code: 200, by: "wang"},
 		{name: "arrive, no body", path: "A0001/arrive", token: zhaoToken, ctype: ct, code: 200, by: "zhao"},
 		{name: "content type with charset", path: "A0001/resolve", token: wangToken, ctype: ct + "; charset=utf-8", body: `{}`, code: 200, by: "wang"},
-		{name: "by naming someone else", path: "A0001/ack", token: wangToken, ctype: ct, body: `{"by":"zhao"}`, code: 400, msg: `\"by\" is not accepted when auth is on`},
+		{name: "by naming someone else", path: "A0001/ack", token: wangToken, ctype: ct, body: `{"by":"zhao"}`, code: 400, msg: `\"by\" is not accepted from a logged-in caller`},
 		{name: "by naming the caller", path: "A0001/ack", token: wangToken, ctype: ct, body: `{"by":"wang"}`, code: 200, by: "wang"},
 		{name: "auth off, by given", authOff: true, path: "A0001/ack", ctype: ct, body: `{"by":"li","note":"ok"}`, code: 200, by: "li"},
 		{name: "auth off, no by", authOff: true, path: "A0001/ack", ctype: ct, body: `{"note":"ok"}`, code: 200, by: "console"},

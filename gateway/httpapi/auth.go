@@ -11,11 +11,13 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/permit"
+	"github.com/gridwatch/gridwatch/gateway/session"
 )
 
-// apiHandler serves an /api/ request for caller, resolved once here at the
-// edge: the owner of the bearer token, or with auth off the local console
-// (a body's "by" may then name the caller instead; see actor).
+// apiHandler serves an /api/ request for caller, resolved once at the
+// edge (identify): the owner of the bearer token, the account of the
+// browser session, or with auth off the local console (a body's "by" may
+// then name the caller instead; see actor).
 type apiHandler func(w http.ResponseWriter, r *http.Request, caller permit.Caller)
 
 // minTokenLen is the shortest bearer token accepted in the config.
@@ -79,32 +81,105 @@ func (t *tokens) owner(token string) (string, bool) {
 	return t.staff[found], true
 }
 
-// authed puts h behind the bearer-token check when auth is on.
+// authed puts h behind identify and hands it the caller.
 func (s *Server) authed(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.tokens.on {
-			h(w, r, permit.Console)
-			return
-		}
-		tok, ok := bearer(r.Header.Get("Authorization"))
+		who, _, ok := s.identify(w, r)
 		if !ok {
-			s.unauthorized(w, r, "missing bearer token: send the header Authorization: Bearer TOKEN")
 			return
 		}
-		who, ok := s.tokens.owner(tok)
-		if !ok {
-			s.unauthorized(w, r, "invalid bearer token")
-			return
-		}
-		h(w, r, permit.Staff(who))
+		h(w, withCaller(r, who), who)
 	})
 }
 
-func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
+// identify resolves the caller of an /api/ request, once, here at the
+// edge: the owner of a bearer token; else the account of a browser
+// session (whose state-changing requests must carry its CSRF token);
+// else, with auth off, the local console. It answers a refusal itself
+// (401 or 403, audited) and then returns false. The session is returned
+// when there is one.
+func (s *Server) identify(w http.ResponseWriter, r *http.Request) (permit.Caller, *session.Session, bool) {
+	if s.bearerRequest(r) {
+		h := r.Header.Get("Authorization")
+		tok, ok := bearer(h)
+		if !ok {
+			s.unauthorized(w, r, refusedBadToken, "malformed Authorization header: send Authorization: Bearer TOKEN")
+			return permit.Caller{}, nil, false
+		}
+		who, ok := s.tokens.owner(tok)
+		if !ok {
+			s.unauthorized(w, r, refusedBadToken, "invalid bearer token")
+			return permit.Caller{}, nil, false
+		}
+		return permit.Staff(who), nil, true
+	}
+	if id, ok := sessionCookie(r); ok {
+		who, sess, reason, msg := s.fromSession(id)
+		switch {
+		case reason == "":
+			if !safeMethod(r.Method) && !sess.CSRFMatches(r.Header.Get(csrfHeader)) {
+				msg := "missing or wrong CSRF token: a browser session must send its csrf_token (from /api/v1/session) in the header " + csrfHeader
+				s.refuse(w, r, http.StatusForbidden, refusedCSRF, who.ID, msg)
+				return permit.Caller{}, nil, false
+			}
+			return who, sess, true
+		case s.tokens.on:
+			clearCookie(w, r)
+			s.unauthorized(w, r, reason, msg)
+			return permit.Caller{}, nil, false
+		}
+		// Auth off: a dead session is no obstacle; the console remains.
+		clearCookie(w, r)
+	}
+	if !s.tokens.on {
+		return permit.Console, nil, true
+	}
+	s.unauthorized(w, r, refusedNoCredentials, "log in (POST /api/v1/session) or send the header Authorization: Bearer TOKEN")
+	return permit.Caller{}, nil, false
+}
+
+// bearerRequest reports whether r is known by its bearer token (which
+// goes before a session cookie).
+func (s *Server) bearerRequest(r *http.Request) bool {
+	return s.tokens.on && r.Header.Get("Authorization") != ""
+}
+
+// sessionCookie is the value of r's session cookie.
+func sessionCookie(r *http.Request) (string, bool) {
+	c, err := r.Cookie(cookieName(r))
+	if err != nil || c.Value == "" {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// fromSession resolves a session cookie's value: the caller and session,
+// or the refusal reason and message. The session's account must still
+// exist with the password hash it logged in with.
+func (s *Server) fromSession(id string) (permit.Caller, *session.Session, string, string) {
+	sess, err := s.sessions.Lookup(id)
+	switch {
+	case errors.Is(err, session.ErrExpired):
+		return permit.Caller{}, nil, refusedExpired, "the session has expired: log in again"
+	case err != nil:
+		return permit.Caller{}, nil, refusedNoSession, "no such session (logged out, expired, or the gateway restarted): log in again"
+	}
+	acct, ok := s.account(s.registry(), sess.User)
+	if !ok || credential(acct.hash) != sess.Credential {
+		s.sessions.Delete(id)
+		return permit.Caller{}, nil, refusedAccount, "the account of this session was removed or its password changed: log in again"
+	}
+	return acct.caller, &sess, "", ""
+}
+
+// safeMethod reports whether m changes nothing (no CSRF token needed).
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, reason, msg string) {
 	s.metrics.authFailures.Inc()
-	s.log.Debug("http api: unauthorized", "remote", r.RemoteAddr, "path", r.URL.Path, "why", msg)
-	w.Header().Set("WWW-Authenticate", `Bearer realm="gridwatch"`)
-	writeError(w, http.StatusUnauthorized, "%s", msg)
+	s.refuse(w, r, http.StatusUnauthorized, reason, "", msg)
 }
 
 // bearer takes the token out of an Authorization header value.

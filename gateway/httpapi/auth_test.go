@@ -13,9 +13,9 @@ func TestAuth(t *testing.T) {
 		code         int
 		msg          string
 	}{
-		{"no header", "", 401, "missing bearer token"},
-		{"wrong scheme", "Basic d2FuZzp4", 401, "missing bearer token"},
-		{"empty bearer", "Bearer ", 401, "missing bearer token"},
+		{"no header", "", 401, "log in (POST /api/v1/session) or send the header Authorization: Bearer TOKEN"},
+		{"wrong scheme", "Basic d2FuZzp4", 401, "malformed Authorization header"},
+		{"empty bearer", "Bearer ", 401, "malformed Authorization header"},
 		{"unknown token", "Bearer not-a-token-of-anyone", 401, "invalid bearer token"},
 		{"prefix of a token", "Bearer " + wangToken[:len(wangToken)-1], 401, "invalid bearer token"},
 		{"good token", "Bearer " + wangToken, 200, ""},

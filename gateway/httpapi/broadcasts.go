@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/gridwatch/gridwatch/gateway/broadcast"
@@ -62,7 +64,9 @@ func (s *Server) handleSendBroadcast(w http.ResponseWriter, r *http.Request, cal
 	writeJSON(w, http.StatusCreated, b)
 }
 
-func (s *Server) handleBroadcasts(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
+// handleBroadcasts serves GET /api/v1/broadcasts: the latest broadcasts
+// whose scope touches the caller's cells.
+func (s *Server) handleBroadcasts(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	limit := 50
 	for k, v := range r.URL.Query() {
 		if k != "limit" || len(v) != 1 {
@@ -81,16 +85,23 @@ func (s *Server) handleBroadcasts(w http.ResponseWriter, r *http.Request, _ perm
 		s.deskError(w, r, err)
 		return
 	}
+	reg := s.registry()
+	list = slices.DeleteFunc(slices.Clone(list), func(b broadcast.Broadcast) bool { return !touches(reg, caller, b.Scope) })
 	if list == nil {
 		list = []broadcast.Broadcast{}
 	}
 	writeJSON(w, http.StatusOK, broadcastList{Broadcasts: list})
 }
 
-func (s *Server) handleBroadcast(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
+func (s *Server) handleBroadcast(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	b, err := s.cfg.Broadcasts.Get(r.PathValue("id"))
 	if err != nil {
 		s.deskError(w, r, err)
+		return
+	}
+	if !touches(s.registry(), caller, b.Scope) {
+		s.refuse(w, r, http.StatusForbidden, refusedForbidden, "",
+			fmt.Sprintf("broadcast %s to cell %q does not concern the cells %s serves", b.ID, b.Scope, caller.ID))
 		return
 	}
 	writeJSON(w, http.StatusOK, b)

@@ -19,8 +19,9 @@ var consoleFiles embed.FS
 const consolePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; " +
 	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// consolePage returns index.html with the auth mode filled in, so the page
-// knows whether to ask for a token.
+// consolePage returns index.html with the auth mode filled in (for the
+// reader of the page; the script asks GET /api/v1/session who it is and
+// shows its login form when the answer is 401).
 func consolePage(auth bool) ([]byte, error) {
 	b, err := consoleFiles.ReadFile("console/index.html")
 	if err != nil {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/permit"
@@ -14,12 +15,18 @@ type deviceList struct {
 	Counts map[string]int `json:"counts"`
 }
 
-func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
+// handleDevices serves GET /api/v1/devices: the devices of the cells the
+// caller serves (unregistered devices sit in no cell: the whole-site
+// callers see them).
+func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	if len(r.URL.RawQuery) > 0 {
 		writeError(w, http.StatusBadRequest, "%s takes no query parameters", r.URL.Path)
 		return
 	}
 	list := s.cfg.Devices.List()
+	if reg := s.registry(); !permit.ServesCell(reg, caller, "") {
+		list = slices.DeleteFunc(slices.Clone(list), func(d devices.Status) bool { return !permit.ServesCell(reg, caller, d.Grid) })
+	}
 	out := deviceList{Devices: list, Counts: map[string]int{
 		devices.Online: 0, devices.Offline: 0, devices.Unknown: 0, devices.Unregistered: 0,
 	}}

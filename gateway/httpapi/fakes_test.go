@@ -17,6 +17,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
@@ -121,9 +122,43 @@ func redAlarm() alarm.Alarm {
 	}
 }
 
+// testSite is the registry of the tests: wang (security room) serves
+// both roots, so sees the whole site; zhao (command centre) serves
+// lianhua; li (grid member) serves lh-g4-07 and logs in with
+// liPassword; ma (grid member) serves lh-g4-08.
+const testSite = `
+grids:
+  - {id: lianhua,  name: 莲花社区,     level: 3}
+  - {id: lh-g4-07, name: 莲花四级网格7, level: 4, parent: lianhua}
+  - {id: lh-g4-08, name: 莲花四级网格8, level: 4, parent: lianhua}
+  - {id: g1,       name: 一号网格,     level: 3}
+staff:
+  - {id: wang, name: 王监控, role: security_room,  grids: [lianhua, g1]}
+  - {id: zhao, name: 赵指挥, role: command_center, grids: [lianhua]}
+  - {id: li,   name: 李网格, role: grid_member,    grids: [lh-g4-07], password_hash: "` + liHash + `"}
+  - {id: ma,   name: 马网格, role: grid_member,    grids: [lh-g4-08], password_hash: "` + liHash + `"}
+`
+
+// liPassword is li's (and ma's) password; liHash its argon2id hash at
+// the cheapest parameters passwd accepts, to keep the tests quick.
+const (
+	liPassword = "li-secret-password"
+	liHash     = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHRzYWx0$cQsZDPhFd8q68AhAQ2dYaHHDK6BIKU7gDkcARlYXz0U"
+)
+
+func testRegistry() *registry.Registry {
+	reg, err := registry.Parse("site.yaml", []byte(testSite))
+	if err != nil {
+		panic(err)
+	}
+	return reg
+}
+
 // testConfig is an auth-on config around desk; mod changes it.
 func testConfig(desk Alarms, mod func(*Config)) Config {
+	reg := testRegistry()
 	cfg := Config{
+		Registry: func() *registry.Registry { return reg },
 		Auth:     true,
 		Tokens:   map[string]string{"wang": wangToken, "zhao": zhaoToken},
 		Alarms:   desk,
@@ -168,3 +203,5 @@ func call(t *testing.T, h http.Handler, method, target, token, contentType, body
 	b, _ := io.ReadAll(rec.Body)
 	return rec.Code, string(b), rec.Header()
 }
+
+func permitStaff(id string) permit.Caller { return permit.Staff(id) }

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
@@ -39,6 +40,7 @@ type hub struct {
 type client struct {
 	wake chan struct{} // capacity 1: "something is waiting"
 	user string        // the staff id holding it; "" with auth off
+	who  permit.Caller // whose cells it sees
 
 	mu      sync.Mutex
 	alarms  [][]byte
@@ -61,9 +63,13 @@ const (
 	refusedPerUser = "per_user" // the caller holds all of theirs
 )
 
-// add registers a new client of user ("" with auth off: nobody to count
-// against), or returns nil and why not.
-func (h *hub) add(user string) (*client, string) {
+// add registers a new client of who (the console, with auth off, is
+// nobody to count against), or returns nil and why not.
+func (h *hub) add(who permit.Caller) (*client, string) {
+	user := who.ID
+	if who.IsConsole() {
+		user = ""
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if user != "" && h.byUser[user] >= h.perUser {
@@ -74,7 +80,7 @@ func (h *hub) add(user string) (*client, string) {
 		h.m.streamRefused.WithLabelValues(refusedFull).Inc()
 		return nil, refusedFull
 	}
-	c := &client{wake: make(chan struct{}, 1), user: user, devices: make(map[string]deviceFrame)}
+	c := &client{wake: make(chan struct{}, 1), user: user, who: who, devices: make(map[string]deviceFrame)}
 	h.clients[c] = struct{}{}
 	if user != "" {
 		h.byUser[user]++
@@ -101,7 +107,7 @@ func (h *hub) remove(c *client) {
 }
 
 // PublishAlarm sends an alarm's new state (without its timeline) to every
-// stream client. It never blocks.
+// stream client who sees it (see sees). It never blocks.
 func (s *Server) PublishAlarm(a alarm.Alarm) {
 	if s.hub.n.Load() == 0 {
 		return
@@ -111,18 +117,22 @@ func (s *Server) PublishAlarm(a alarm.Alarm) {
 		s.log.Error("http api: stream: cannot encode alarm", "alarm", a.ID, "err", err)
 		return
 	}
-	s.hub.each(func(c *client) int {
+	reg := s.registry()
+	s.hub.each(func(c *client) (int, bool) {
+		if !sees(reg, c.who, &a) {
+			return 0, false
+		}
 		if len(c.alarms) >= maxQueuedAlarms {
-			return c.overflow()
+			return c.overflow(), true
 		}
 		c.alarms = append(c.alarms, frame)
-		return 0
+		return 0, true
 	})
 }
 
-// PublishDevice sends a device's new status to every stream client; a
-// client that has not yet taken an earlier status of the same device gets
-// only the newest. It never blocks.
+// PublishDevice sends a device's new status to every stream client who
+// serves its cell; a client that has not yet taken an earlier status of
+// the same device gets only the newest. It never blocks.
 func (s *Server) PublishDevice(st devices.Status) {
 	if s.hub.n.Load() == 0 {
 		return
@@ -132,30 +142,37 @@ func (s *Server) PublishDevice(st devices.Status) {
 		s.log.Error("http api: stream: cannot encode device status", "device", st.ID, "err", err)
 		return
 	}
-	s.hub.each(func(c *client) int {
+	reg := s.registry()
+	s.hub.each(func(c *client) (int, bool) {
+		if !permit.ServesCell(reg, c.who, st.Grid) {
+			return 0, false
+		}
 		old, queued := c.devices[st.ID]
 		switch {
 		case queued && old.version > st.Version:
-			return 0
+			return 0, false
 		case !queued && len(c.devices) >= maxQueuedDevices:
-			return c.overflow()
+			return c.overflow(), true
 		}
 		c.devices[st.ID] = deviceFrame{st.Version, frame}
-		return 0
+		return 0, true
 	})
 }
 
-// each runs put on every client under its lock, wakes it, and counts the
-// events put dropped.
-func (h *hub) each(put func(c *client) (dropped int)) {
+// each runs put on every client under its lock, wakes it when put queued
+// something, and counts the events put dropped.
+func (h *hub) each(put func(c *client) (dropped int, queued bool)) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range h.clients {
 		c.mu.Lock()
 		first := !c.resync
-		dropped := put(c)
+		dropped, queued := put(c)
 		resynced := first && c.resync
 		c.mu.Unlock()
+		if !queued {
+			continue
+		}
 		if dropped > 0 {
 			h.m.dropped.Add(float64(dropped))
 		}

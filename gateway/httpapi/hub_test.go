@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 )
 
 func TestHubQueue(t *testing.T) {
@@ -54,7 +55,7 @@ func TestHubQueue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newServer(t, testConfig(newFakeDesk(), nil))
-			c, _ := s.hub.add("")
+			c, _ := s.hub.add(permit.Console)
 			for _, p := range tt.publish {
 				p(s)
 			}
@@ -93,7 +94,7 @@ func TestPublishWithoutClients(t *testing.T) {
 	s := newServer(t, testConfig(newFakeDesk(), nil))
 	s.PublishAlarm(redAlarm())
 	s.PublishDevice(devices.Status{ID: "a"})
-	c, _ := s.hub.add("")
+	c, _ := s.hub.add(permit.Console)
 	if r, f := c.take(); r || len(f) != 0 {
 		t.Fatalf("a new client got old events: resync=%v, %d frames", r, len(f))
 	}

@@ -19,11 +19,16 @@ type metrics struct {
 	streamRefused *prometheus.CounterVec
 	// hostRefused counts requests refused for their Host header.
 	hostRefused prometheus.Counter
+	// refused counts requests refused as unauthenticated or forbidden, by
+	// reason; logins counts login attempts by result.
+	refused  *prometheus.CounterVec
+	logins   *prometheus.CounterVec
+	sessions prometheus.GaugeFunc
 }
 
 // newMetrics builds the collectors and registers them with reg (none when
 // reg is nil).
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, sessions func() int) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gridwatch_http_requests_total",
@@ -31,7 +36,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"route", "code"}),
 		authFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gridwatch_http_auth_failures_total",
-			Help: "API requests refused for a missing or invalid bearer token.",
+			Help: "API requests refused (401) for missing or invalid credentials: a bearer token or a session.",
 		}),
 		streams: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "gridwatch_http_stream_clients",
@@ -53,14 +58,33 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "gridwatch_http_host_refused_total",
 			Help: "Requests refused (421) because their Host header names a host this gateway does not answer to (DNS rebinding guard).",
 		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gridwatch_http_refused_total",
+			Help: "API requests refused and audited, by reason: no_credentials, bad_token, no_session, expired_session, account_changed, csrf, forbidden, login_failed, login_throttled.",
+		}, []string{"reason"}),
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gridwatch_http_logins_total",
+			Help: "Login attempts (POST /api/v1/session), by result: ok, failed, throttled, busy.",
+		}, []string{"result"}),
+		sessions: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gridwatch_http_sessions",
+			Help: "Login sessions held (expired ones not yet swept included).",
+		}, func() float64 { return float64(sessions()) }),
 	}
 	for _, r := range []string{refusedFull, refusedPerUser} {
 		m.streamRefused.WithLabelValues(r)
 	}
+	for _, r := range refusalReasons {
+		m.refused.WithLabelValues(r)
+	}
+	for _, r := range []string{"ok", "failed", "throttled", "busy"} {
+		m.logins.WithLabelValues(r)
+	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.authFailures, m.streams, m.dropped, m.resyncs, m.streamRefused, m.hostRefused} {
+	for _, c := range []prometheus.Collector{m.requests, m.authFailures, m.streams, m.dropped, m.resyncs, m.streamRefused, m.hostRefused,
+		m.refused, m.logins, m.sessions} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("httpapi: register metrics: %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -38,16 +39,20 @@ type emergencyBody struct {
 	By   string  `json:"by"`
 }
 
-func (s *Server) handleEmergencies(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
-	s.writeEmergencies(w, r)
+func (s *Server) handleEmergencies(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
+	s.writeEmergencies(w, r, caller)
 }
 
-func (s *Server) writeEmergencies(w http.ResponseWriter, r *http.Request) {
+// writeEmergencies answers the emergencies whose scope touches the
+// caller's cells.
+func (s *Server) writeEmergencies(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	list, err := s.cfg.Oversight.Emergencies()
 	if err != nil {
 		s.deskError(w, r, err)
 		return
 	}
+	reg := s.registry()
+	list = slices.DeleteFunc(slices.Clone(list), func(e alarm.Emergency) bool { return !touches(reg, caller, e.Scope) })
 	if list == nil {
 		list = []alarm.Emergency{}
 	}
@@ -78,7 +83,7 @@ func (s *Server) handleSetEmergency(w http.ResponseWriter, r *http.Request, call
 		return
 	}
 	s.log.Warn("http api: emergency mode switched", "grid", *body.Grid, "on", *body.On, "by", who.ID)
-	s.writeEmergencies(w, r)
+	s.writeEmergencies(w, r, who)
 }
 
 // auditList is the answer of GET /api/v1/audit.

@@ -73,11 +73,11 @@ func TestEmergencyAndAuditRoutes(t *testing.T) {
 		switched                          string
 	}{
 		{"list, empty", "GET", "/api/v1/emergency", wangToken, "", false, 200, `"emergencies":[]`, ""},
-		{"no token", "GET", "/api/v1/emergency", "", "", false, 401, "missing bearer token", ""},
+		{"no token", "GET", "/api/v1/emergency", "", "", false, 401, "log in (POST /api/v1/session)", ""},
 		{"switch on", "POST", "/api/v1/emergency", zhaoToken, `{"grid":"lianhua","on":true}`, false, 200, `"grid":"lianhua","on":true,"by":"zhao"`, `"lianhua" true zhao false`},
 		{"refused", "POST", "/api/v1/emergency", wangToken, `{"grid":"lianhua","on":true}`, false, 403, "wang may not", `"lianhua" true wang false`},
 		{"whole site", "POST", "/api/v1/emergency", zhaoToken, `{"grid":"","on":true}`, false, 403, "may not", `"" true zhao false`},
-		{"by someone else", "POST", "/api/v1/emergency", wangToken, `{"grid":"lianhua","on":true,"by":"zhao"}`, false, 400, "is not accepted when auth is on", ""},
+		{"by someone else", "POST", "/api/v1/emergency", wangToken, `{"grid":"lianhua","on":true,"by":"zhao"}`, false, 400, "is not accepted from a logged-in caller", ""},
 		{"no on", "POST", "/api/v1/emergency", zhaoToken, `{"grid":"lianhua"}`, false, 400, "must give", ""},
 		{"no grid", "POST", "/api/v1/emergency", zhaoToken, `{"on":false}`, false, 400, "must give", ""},
 		{"bad grid", "POST", "/api/v1/emergency", zhaoToken, `{"grid":"a/b","on":true}`, false, 400, "not a valid grid id", ""},

@@ -70,12 +70,17 @@ func (s *Server) statusOf(err error) int {
 }
 
 // deskError answers with the status of err. A 5xx is logged and its
-// details stay in the log; a 4xx tells the caller what was wrong.
+// details stay in the log; a 4xx tells the caller what was wrong, and a
+// 403 is audited.
 func (s *Server) deskError(w http.ResponseWriter, r *http.Request, err error) {
 	code := s.statusOf(err)
 	if code >= 500 {
 		s.log.Error("http api: desk failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeError(w, code, "internal error (see the gateway log)")
+		return
+	}
+	if code == http.StatusForbidden {
+		s.refuse(w, r, code, refusedForbidden, "", err.Error())
 		return
 	}
 	writeError(w, code, "%v", err)

@@ -7,8 +7,9 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/permit"
 )
 
-// routes lays out the endpoints. Every /api/ route is behind the token
-// check; the method-less patterns answer other methods with a JSON 405.
+// routes lays out the endpoints. Every /api/ route but the login is
+// behind identify (a bearer token or a session); the method-less patterns
+// answer other methods with a JSON 405.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -20,42 +21,49 @@ func (s *Server) routes() http.Handler {
 	}
 
 	api := []route{
-		{"GET", "/api/v1/alarms", s.handleAlarms},
-		{"GET", "/api/v1/alarms/{id}", s.handleAlarm},
-		{"POST", "/api/v1/alarms/{id}/{action}", s.handleAct},
-		{"GET", "/api/v1/devices", s.handleDevices},
-		{"GET", "/api/v1/stream", s.handleStream},
+		{method: "POST", path: "/api/v1/session", plain: s.handleLogin},
+		{method: "GET", path: "/api/v1/session", plain: s.handleWhoami},
+		{method: "DELETE", path: "/api/v1/session", plain: s.handleLogout},
+		{method: "GET", path: "/api/v1/alarms", h: s.handleAlarms},
+		{method: "GET", path: "/api/v1/alarms/{id}", h: s.handleAlarm},
+		{method: "POST", path: "/api/v1/alarms/{id}/{action}", h: s.handleAct},
+		{method: "GET", path: "/api/v1/devices", h: s.handleDevices},
+		{method: "GET", path: "/api/v1/stream", h: s.handleStream},
 	}
 	if s.cfg.Oversight != nil {
 		api = append(api, []route{
-			{"GET", "/api/v1/emergency", s.handleEmergencies},
-			{"POST", "/api/v1/emergency", s.handleSetEmergency},
-			{"GET", "/api/v1/audit", s.handleAudit},
+			{method: "GET", path: "/api/v1/emergency", h: s.handleEmergencies},
+			{method: "POST", path: "/api/v1/emergency", h: s.handleSetEmergency},
+			{method: "GET", path: "/api/v1/audit", h: s.handleAudit},
 		}...)
 	}
 	if s.cfg.Broadcasts != nil {
 		api = append(api, []route{
-			{"GET", "/api/v1/broadcasts", s.handleBroadcasts},
-			{"POST", "/api/v1/broadcasts", s.handleSendBroadcast},
-			{"GET", "/api/v1/broadcasts/{id}", s.handleBroadcast},
+			{method: "GET", path: "/api/v1/broadcasts", h: s.handleBroadcasts},
+			{method: "POST", path: "/api/v1/broadcasts", h: s.handleSendBroadcast},
+			{method: "GET", path: "/api/v1/broadcasts/{id}", h: s.handleBroadcast},
 		}...)
 	}
 	if s.cfg.Rules != nil {
 		api = append(api, []route{
-			{"GET", "/api/v1/rules", s.handleRuleSet},
-			{"POST", "/api/v1/rules/reload", s.handleReloadRules},
-			{"GET", "/api/v1/silences", s.handleSilences},
-			{"POST", "/api/v1/silences", s.handleSetSilence},
-			{"DELETE", "/api/v1/silences/{id}", s.handleRemoveSilence},
+			{method: "GET", path: "/api/v1/rules", h: s.handleRuleSet},
+			{method: "POST", path: "/api/v1/rules/reload", h: s.handleReloadRules},
+			{method: "GET", path: "/api/v1/silences", h: s.handleSilences},
+			{method: "POST", path: "/api/v1/silences", h: s.handleSetSilence},
+			{method: "DELETE", path: "/api/v1/silences/{id}", h: s.handleRemoveSilence},
 		}...)
 	}
 	if s.cfg.Cards != nil {
-		api = append(api, route{"GET", "/api/v1/cards", s.handleCards})
+		api = append(api, route{method: "GET", path: "/api/v1/cards", h: s.handleCards})
 	}
 	var paths []string
 	allow := map[string]string{}
 	for _, r := range api {
-		mux.Handle(r.method+" "+r.path, s.authed(r.h))
+		if r.plain != nil {
+			mux.HandleFunc(r.method+" "+r.path, r.plain)
+		} else {
+			mux.Handle(r.method+" "+r.path, s.authed(r.h))
+		}
 		m := r.method
 		if m == "GET" {
 			m = "GET, HEAD"
@@ -79,10 +87,12 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
-// route is one /api/ endpoint.
+// route is one /api/ endpoint: h behind identify, or plain, which
+// identifies the caller itself (the session endpoints).
 type route struct {
 	method, path string
 	h            apiHandler
+	plain        http.HandlerFunc
 }
 
 func methodNotAllowed(allow string) apiHandler {

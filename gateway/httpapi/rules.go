@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/permit"
@@ -100,8 +101,11 @@ func (s *Server) handleReloadRules(w http.ResponseWriter, r *http.Request, calle
 	writeJSON(w, http.StatusOK, set)
 }
 
-func (s *Server) handleSilences(w http.ResponseWriter, _ *http.Request, _ permit.Caller) {
-	list := s.cfg.Rules.Silences()
+// handleSilences serves GET /api/v1/silences: the silences that concern
+// the caller's cells (see seesSilence).
+func (s *Server) handleSilences(w http.ResponseWriter, _ *http.Request, caller permit.Caller) {
+	reg := s.registry()
+	list := slices.DeleteFunc(slices.Clone(s.cfg.Rules.Silences()), func(x Silence) bool { return !seesSilence(reg, caller, x) })
 	if list == nil {
 		list = []Silence{}
 	}

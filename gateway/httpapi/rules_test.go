@@ -86,7 +86,7 @@ func TestRuleRoutes(t *testing.T) {
 		{"reload refused file", "POST", "/api/v1/rules/reload", zhaoToken, "{}", false,
 			refusal{errors.New("rules.yaml:3: x: bad severity")}, 422, "rules.yaml:3", "reload zhao false"},
 		{"reload, grid member", "POST", "/api/v1/rules/reload", wangToken, "{}", false, nil, 403, "wang may not", "reload wang false"},
-		{"reload, by someone else", "POST", "/api/v1/rules/reload", wangToken, `{"by":"zhao"}`, false, nil, 400, "not accepted when auth is on", ""},
+		{"reload, by someone else", "POST", "/api/v1/rules/reload", wangToken, `{"by":"zhao"}`, false, nil, 400, "not accepted from a logged-in caller", ""},
 		{"reload, auth off, by names a caller who may not", "POST", "/api/v1/rules/reload", "", `{"by":"duty"}`, true, nil, 403, "duty may not", "reload duty false"},
 		{"reload, auth off, the console", "POST", "/api/v1/rules/reload", "", `{}`, true, nil, 200, "panic", "reload console true"},
 		{"reload, no JSON", "POST", "/api/v1/rules/reload", zhaoToken, "", false, nil, 415, "must be JSON", ""},

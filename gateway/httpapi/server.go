@@ -9,6 +9,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,9 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/devices"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/permit"
+	"github.com/gridwatch/gridwatch/gateway/ratelog"
+	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/gateway/session"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
@@ -43,8 +47,9 @@ var _ Devices = (*devices.Tracker)(nil)
 
 // Config is what a Server is built from.
 type Config struct {
-	// Auth requires a bearer token on every /api/ request. It may be off
-	// only when Loopback is true.
+	// Auth requires a bearer token or a login session on every /api/
+	// request. It may be off only when Loopback is true; then a request
+	// with neither is the local console's.
 	Auth bool
 	// Tokens maps staff id → bearer token. Each token is at least 16 bytes
 	// and unique.
@@ -63,8 +68,19 @@ type Config struct {
 	// open at once (0: DefaultStreamsPerUser), so one token cannot take
 	// every slot; the global bound is maxStreams.
 	StreamsPerUser int
-	Alarms         Alarms
-	Devices        Devices
+	// Users are the config file's accounts (http.users), by name; staff
+	// of the registry log in with their own password_hash.
+	Users map[string]User
+	// Sessions bounds the browser sessions; zero fields take the
+	// defaults (DefaultSessionIdle, DefaultSessionMaxAge,
+	// DefaultSessionsPerUser).
+	Sessions SessionLimits
+	// Registry returns the current registry: who may log in, and the
+	// cells each caller sees (every read is cut down to them) . nil is an
+	// empty registry: only config accounts log in, and staff see nothing.
+	Registry func() *registry.Registry
+	Alarms   Alarms
+	Devices  Devices
 	// Oversight serves /api/v1/emergency and /api/v1/audit; nil leaves
 	// those routes out.
 	Oversight Oversight
@@ -91,19 +107,36 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
+// SessionLimits bounds the login sessions.
+type SessionLimits struct {
+	Idle, MaxAge time.Duration
+	PerUser      int
+}
+
+// Defaults of SessionLimits.
+const (
+	DefaultSessionIdle     = 12 * time.Hour
+	DefaultSessionMaxAge   = 7 * 24 * time.Hour
+	DefaultSessionsPerUser = 8
+)
+
 // Server is the HTTP interface. Build it with New.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
-	tokens  *tokens
-	hosts   hostGuard
-	certs   *certSource // nil: plain HTTP
-	hub     *hub
-	metrics *metrics
-	page    []byte
-	handler http.Handler
-	limits  limits
+	cfg      Config
+	log      *slog.Logger
+	auditLog *ratelog.Limiter
+	now      func() time.Time
+	tokens   *tokens
+	sessions *session.Store
+	throttle *session.Throttle
+	kdf      chan struct{} // a slot per password check running
+	hosts    hostGuard
+	certs    *certSource // nil: plain HTTP
+	hub      *hub
+	metrics  *metrics
+	page     []byte
+	handler  http.Handler
+	limits   limits
 }
 
 // limits are the server's time bounds.
@@ -111,6 +144,7 @@ type limits struct {
 	readHeader, read, write, idle time.Duration // of http.Server
 	shutdown                      time.Duration // graceful shutdown
 	keepAlive                     time.Duration // an idle stream gets a comment line
+	kdfWait                       time.Duration // a login waits this long for a password-check slot, then 503
 }
 
 func defaultLimits() limits {
@@ -121,6 +155,7 @@ func defaultLimits() limits {
 		idle:       2 * time.Minute,
 		shutdown:   5 * time.Second,
 		keepAlive:  15 * time.Second,
+		kdfWait:    5 * time.Second,
 	}
 }
 
@@ -149,23 +184,46 @@ func New(cfg Config) (*Server, error) {
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		errs = append(errs, errors.New("httpapi: TLS needs both a certificate and a key file"))
 	}
+	if err := checkUsers(cfg.Users); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	sl := cfg.Sessions
+	sessions, err := session.New(session.Config{
+		Idle: cmp.Or(sl.Idle, DefaultSessionIdle), MaxAge: cmp.Or(sl.MaxAge, DefaultSessionMaxAge),
+		PerUser: cmp.Or(sl.PerUser, DefaultSessionsPerUser), Now: cfg.Now,
+	})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("httpapi: %w", err))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	m, err := newMetrics(cfg.Registerer)
+	if cfg.Registry == nil {
+		empty := registry.Empty()
+		cfg.Registry = func() *registry.Registry { return empty }
+	}
+	m, err := newMetrics(cfg.Registerer, sessions.Len)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, now: cfg.Now, tokens: tok, metrics: m,
+		sessions: sessions, throttle: session.NewThrottle(cfg.Now), kdf: make(chan struct{}, kdfSlots()),
 		hosts:  newHostGuard(cfg.Auth, cfg.AllowedHosts),
 		limits: defaultLimits(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.now == nil {
-		s.now = time.Now
+	s.auditLog = ratelog.New(s.log, 10*time.Second, s.now)
+	reg := cfg.Registry()
+	for name := range cfg.Users {
+		if _, ok := reg.Staff(name); ok {
+			s.log.Warn("http api: an account of http.users has the id of a staff member; logging in as it is the config account", "user", name)
+		}
 	}
 	if cfg.TLSCert != "" {
 		if s.certs, err = newCertSource(cfg.TLSCert, cfg.TLSKey, s.log, s.now); err != nil {
@@ -200,7 +258,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("httpapi: serve: %s is not a loopback address, but the config says the listener is loopback-only (auth %s)", ln.Addr(), onOff(s.cfg.Auth))
 	}
 	if s.cfg.Auth && s.certs == nil && !isLoopback(ln.Addr()) {
-		s.log.Warn("INSECURE: the HTTP API listens on a network address without TLS: bearer tokens and alarms cross the network in clear text; set http.tls.cert and http.tls.key",
+		s.log.Warn("INSECURE: the HTTP API listens on a network address without TLS: passwords, session cookies, bearer tokens and alarms cross the network in clear text; set http.tls.cert and http.tls.key",
 			"listen", ln.Addr().String())
 	}
 	stop := make(chan struct{})

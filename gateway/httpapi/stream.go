@@ -23,13 +23,18 @@ const (
 // handleStream serves GET /api/v1/stream: Server-Sent Events named
 // "hello" (connected: now load the lists), "alarm" and "device" (a new
 // state, JSON), "resync" (events were dropped: load the lists again) and
-// "bye" (the gateway is shutting down).
+// "bye" (the gateway is shutting down, or the session ended).
+//
+// A stream of a login session counts as its use, so a wall screen that
+// only watches stays logged in; at every keep-alive the session is looked
+// up again, and the stream ends within one keep-alive of the session's end
+// (logout, max age, a changed password).
 func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
-	user := caller.ID
-	if caller.IsConsole() {
-		user = "" // auth off: no person to count against, only the global cap
+	sid, ok := sessionCookie(r)
+	if !ok || s.bearerRequest(r) || caller.IsConsole() {
+		sid = "" // known by a token, or the console: no session to follow
 	}
-	c, refused := s.hub.add(user)
+	c, refused := s.hub.add(caller)
 	switch refused {
 	case refusedPerUser:
 		w.Header().Set("Retry-After", "30")
@@ -69,6 +74,12 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, caller per
 			s.send(w, rc, []byte(byeFrame))
 			return
 		case <-ping.C:
+			if sid != "" {
+				if _, _, reason, _ := s.fromSession(sid); reason != "" {
+					s.send(w, rc, []byte(byeFrame))
+					return
+				}
+			}
 			if !s.send(w, rc, []byte(pingFrame)) {
 				return
 			}

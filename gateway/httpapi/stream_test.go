@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
@@ -125,7 +126,7 @@ func TestStreamDeliversChanges(t *testing.T) {
 func TestStreamTooManyClients(t *testing.T) {
 	s := newServer(t, testConfig(newFakeDesk(), nil))
 	for range maxStreams {
-		if c, _ := s.hub.add(""); c == nil {
+		if c, _ := s.hub.add(permit.Console); c == nil {
 			t.Fatal("hub refused a client below the limit")
 		}
 	}

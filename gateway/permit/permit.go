@@ -1,7 +1,9 @@
 // Package permit is the one table of who may do what where. A caller is
-// resolved once at the edge (the owner of an HTTP bearer token, the MQTT
-// user of a staff reply, or with HTTP auth off on a loopback listener the
-// body's "by" or else the local console) and every part that acts for
+// resolved once at the edge (the owner of an HTTP bearer token or login
+// session — a staff member, or an admin or installer account of the
+// config — the MQTT user of a staff reply, or with HTTP auth off on a
+// loopback listener and no login the body's "by" or else the local
+// console) and every part that acts for
 // someone asks Check before it does. Auth off only removes the login,
 // never the roles: a named staff member is held to their role with auth on
 // or off.
@@ -20,10 +22,54 @@ import (
 
 // Caller is who asks, as resolved at the edge.
 type Caller struct {
-	// ID is the staff id, or ConsoleID for the local console.
+	// ID is the staff id, the name of a config account, or ConsoleID for
+	// the local console.
 	ID      string
 	console bool
+	account Account
 }
+
+// Account is the role of an account of the config file (http.users), who
+// is no staff member of the registry.
+type Account string
+
+// The config accounts' roles.
+const (
+	// Admin may do everything on the whole site.
+	Admin Account = "admin"
+	// Installer sees the whole site and may set silences (installer test
+	// runs), nothing else: an installer acts on no alarm.
+	Installer Account = "installer"
+)
+
+// accountMay is what each config account may do, on every cell; nil
+// means every action.
+var accountMay = map[Account][]Action{
+	Admin:     nil,
+	Installer: {Silence},
+}
+
+// AccountCaller is the config account id with role a.
+func AccountCaller(id string, a Account) Caller { return Caller{ID: id, account: a} }
+
+// Account returns the config account's role, or "" for staff and the
+// console.
+func (c Caller) Account() Account { return c.account }
+
+// Role is the caller's role as shown to them: the account's (admin,
+// installer), the staff member's in reg, the console's (security_room),
+// or "" for a staff id reg does not know.
+func Role(reg *registry.Registry, c Caller) string {
+	if c.account != "" {
+		return string(c.account)
+	}
+	r, _ := roleOf(reg, c)
+	return string(r)
+}
+
+// WholeSite reports whether c sees and acts on every cell of the site
+// (the console and the config accounts) rather than the cells they serve.
+func (c Caller) WholeSite() bool { return c.console || c.account != "" }
 
 // ConsoleID is the name under which the local console acts.
 const ConsoleID = "console"
@@ -105,6 +151,9 @@ func Check(reg *registry.Registry, who Caller, a Action, t Target) error {
 	if err := CheckRole(reg, who, a); err != nil {
 		return err
 	}
+	if who.account != "" {
+		return nil // CheckRole let the account do a; accounts hold every cell
+	}
 	staff, _ := reg.Staff(who.ID)
 	switch Table[a].Where {
 	case Anywhere:
@@ -134,6 +183,13 @@ func CheckRole(reg *registry.Registry, who Caller, a Action) error {
 	if !ok {
 		return fmt.Errorf("%s: no such action", a)
 	}
+	if who.account != "" {
+		may, known := accountMay[who.account]
+		if !known || may != nil && !slices.Contains(may, a) {
+			return fmt.Errorf("%s is %s; an %s may not %s", who.ID, who.account, who.account, verb(a))
+		}
+		return nil
+	}
 	role, ok := roleOf(reg, who)
 	if !ok {
 		return fmt.Errorf("%q is not a staff member", who.ID)
@@ -145,13 +201,19 @@ func CheckRole(reg *registry.Registry, who Caller, a Action) error {
 }
 
 // ServesCell reports whether who serves grid or a cell above it (the
-// console serves every cell). It filters lists by what a caller may see.
+// console and the config accounts serve every cell); grid "" (a device in
+// no cell, unregistered) is the whole site, served by who serves every
+// root cell. It filters lists by what a caller may see.
 func ServesCell(reg *registry.Registry, who Caller, grid string) bool {
-	if who.console {
+	if who.WholeSite() {
 		return true
 	}
 	s, ok := reg.Staff(who.ID)
-	return ok && reg.Serves(s, grid)
+	if !ok {
+		return false
+	}
+	_, serves := reg.ServesScope(s, grid)
+	return serves
 }
 
 func roleOf(reg *registry.Registry, who Caller) (registry.Role, bool) {

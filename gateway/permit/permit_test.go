@@ -41,6 +41,7 @@ func TestTable(t *testing.T) {
 	callers := map[string]Caller{
 		"member": Staff("member"), "leader": Staff("leader"), "police": Staff("police"), "room": Staff("room"),
 		"cmd": Staff("cmd"), "chief": Staff("chief"), "console": Console, "ghost": Staff("ghost"),
+		"admin": AccountCaller("admin", Admin), "fitter": AccountCaller("fitter", Installer),
 	}
 	const (
 		local   = "yynnny" // serves lianhua, or was paged
@@ -50,13 +51,13 @@ func TestTable(t *testing.T) {
 		chiefly = "yyyyny" // both roots, but an alarm of the whole site is in no cell
 	)
 	want := map[Action]map[string]string{
-		Act:       {"member": local, "leader": local, "police": local, "room": local, "cmd": local, "chief": chiefly, "console": all, "ghost": none},
-		Emergency: {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none},
-		Audit:     {"member": none, "leader": none, "police": none, "room": all, "cmd": all, "chief": all, "console": all, "ghost": none},
-		Cards:     {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none},
-		Rules:     {"member": none, "leader": none, "police": none, "room": all, "cmd": all, "chief": all, "console": all, "ghost": none},
-		Silence:   {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none},
-		Broadcast: {"member": none, "leader": cell, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none},
+		Act:       {"member": local, "leader": local, "police": local, "room": local, "cmd": local, "chief": chiefly, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Emergency: {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Audit:     {"member": none, "leader": none, "police": none, "room": all, "cmd": all, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Cards:     {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Rules:     {"member": none, "leader": none, "police": none, "room": all, "cmd": all, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Silence:   {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": all},
+		Broadcast: {"member": none, "leader": cell, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
 	}
 	if len(want) != len(Table) {
 		t.Fatalf("the test covers %d actions, the table has %d", len(want), len(Table))
@@ -103,6 +104,7 @@ func TestRefusalSaysWhy(t *testing.T) {
 		{Staff("room"), Emergency, Target{}, `the whole site: room does not serve root cell "baiyu"`},
 		{Staff("room"), Broadcast, Target{Grid: "hehua"}, "room does not serve cell hehua or a cell above it"},
 		{Staff("member"), Act, Target{Grid: "hehua"}, `member was not paged for it and does not serve cell "hehua" or a cell above it`},
+		{AccountCaller("fitter", Installer), Act, Target{Grid: "lianhua"}, "fitter is installer; an installer may not act on alarms"},
 	} {
 		err := Check(reg, tc.who, tc.a, tc.tg)
 		if err == nil || err.Error() != tc.want {
@@ -111,6 +113,10 @@ func TestRefusalSaysWhy(t *testing.T) {
 	}
 	if !ServesCell(reg, Console, "hehua") || ServesCell(reg, Staff("room"), "hehua") || !ServesCell(reg, Staff("room"), "lh-g4-07") {
 		t.Error("ServesCell disagrees with the grid tree")
+	}
+	if !ServesCell(reg, AccountCaller("fitter", Installer), "hehua") || Role(reg, AccountCaller("fitter", Installer)) != "installer" ||
+		Role(reg, Staff("member")) != "grid_member" || Role(reg, Console) != "security_room" {
+		t.Error("config accounts serve every cell; roles are shown as the account's, the staff member's, the console's")
 	}
 	if slices.Contains([]string{Staff("x").ID}, ConsoleID) || !Console.IsConsole() || Staff(ConsoleID).IsConsole() {
 		t.Error("only Console is the console")

@@ -1,12 +1,12 @@
 // gridwatch security-room console: open alarms and device health, live.
 // It follows /api/v1/stream; on "hello" and "resync" it (re)loads the lists,
 // holding back stream events until the lists are in, then replays them on
-// top (older states never overwrite newer ones).
+// top (older states never overwrite newer ones). It asks /api/v1/session
+// who is logged in and shows a login form when nobody is.
 "use strict";
 
 (function () {
-  const AUTH = document.body.dataset.auth === "on";
-  const TOKEN_KEY = "gridwatch.token";
+  let me = null; // GET /api/v1/session: who is logged in, and the CSRF token
   const MAX_DEVICE_ROWS = 1000;
 
   const SEVERITY = { red: "红", orange: "橙", yellow: "黄", blue: "蓝" };
@@ -60,7 +60,7 @@
   function setConn(state) {
     const labels = {
       connecting: ["连接中", "connecting"], live: ["实时", "live"],
-      reconnecting: ["重连中", "reconnecting"], "need-token": ["需要令牌", "token needed"],
+      reconnecting: ["重连中", "reconnecting"], "need-login": ["请登录", "log in"],
     };
     const c = $("conn");
     c.dataset.state = state;
@@ -68,17 +68,17 @@
   }
 
   // ---- API ----
-  function token() { return localStorage.getItem(TOKEN_KEY) || ""; }
-
+  // The browser's session cookie goes with every request; a state change
+  // carries the session's CSRF token too.
   async function api(path, opts) {
     opts = opts || {};
     const headers = Object.assign({}, opts.headers);
-    if (AUTH) headers.Authorization = "Bearer " + token();
-    const res = await fetch(path, Object.assign({}, opts, { headers }));
+    if (me && me.csrf_token && opts.method && opts.method !== "GET") headers["X-CSRF-Token"] = me.csrf_token;
+    const res = await fetch(path, Object.assign({}, opts, { headers, credentials: "same-origin" }));
     let body = null;
     try { body = await res.json(); } catch (e) { body = null; }
     if (!res.ok) {
-      if (res.status === 401) needToken();
+      if (res.status === 401) needLogin();
       throw new Error((body && body.error) || res.status + " " + res.statusText);
     }
     return body;
@@ -254,81 +254,81 @@
   }
 
   // ---- the stream ----
-  // Without auth the browser's EventSource is used. With auth a fetch-based
-  // reader is, because EventSource cannot send an Authorization header.
+  // The browser's EventSource sends the session cookie. When it fails, the
+  // session is checked: gone, the login form is shown; else it retries.
   function connect() {
     if (stream) stream.close();
     stream = null;
-    if (AUTH && !token()) { needToken(); return; }
+    if (!me) return;
     setConn("connecting");
-    stream = AUTH ? fetchStream() : eventSource();
-  }
-
-  function eventSource() {
     const es = new EventSource("/api/v1/stream");
     es.onopen = () => setConn("live");
-    es.onerror = () => setConn("reconnecting");
+    es.onerror = () => {
+      setConn("reconnecting");
+      api("/api/v1/session").then(() => {
+        // A refused stream (not a dropped one) is not retried by the browser.
+        if (es.readyState === EventSource.CLOSED && stream === es) setTimeout(() => { if (stream === es) connect(); }, 3000);
+      }, () => {});
+    };
     for (const name of ["hello", "alarm", "device", "resync", "bye"]) {
       es.addEventListener(name, (e) => onEvent(name, e.data));
     }
-    return es;
+    stream = es;
   }
 
-  function fetchStream() {
-    const ctl = new AbortController();
-    let closed = false;
-    const retry = () => { if (!closed) { setConn("reconnecting"); setTimeout(() => { if (!closed) connect(); }, 3000); } };
-    (async () => {
-      try {
-        const res = await fetch("/api/v1/stream", { headers: { Authorization: "Bearer " + token() }, signal: ctl.signal });
-        if (res.status === 401) { closed = true; needToken(); return; }
-        if (!res.ok || !res.body) { retry(); return; }
-        setConn("live");
-        const reader = res.body.getReader();
-        const dec = new TextDecoder();
-        let buf = "";
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += dec.decode(value, { stream: true });
-          let cut;
-          while ((cut = buf.indexOf("\n\n")) >= 0) {
-            const block = buf.slice(0, cut);
-            buf = buf.slice(cut + 2);
-            let name = "message";
-            const data = [];
-            for (const line of block.split("\n")) {
-              if (line.startsWith("event:")) name = line.slice(6).trim();
-              else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-            }
-            if (data.length) onEvent(name, data.join("\n"));
-          }
-        }
-      } catch (e) {
-        if (closed) return;
-      }
-      retry();
-    })();
-    return { close() { closed = true; ctl.abort(); } };
+  // ---- login ----
+  function loggedIn(who) {
+    me = who;
+    $("login").hidden = true;
+    $("whoami").hidden = false;
+    const where = who.whole_site ? "全辖区 whole site" : who.grids.map((g) => g.name || g.id).join(", ");
+    $("whoami").textContent = (who.name || who.user) + " · " + who.role + " · " + where;
+    $("logout").hidden = who.auth !== "session";
+    connect();
   }
 
-  function needToken() {
-    $("auth").hidden = false;
-    setConn("need-token");
+  function needLogin() {
+    if (stream) stream.close();
+    stream = null;
+    me = null;
+    alarms.clear();
+    devices.clear();
+    renderAlarms();
+    renderDevices();
+    $("login").hidden = false;
+    $("whoami").hidden = true;
+    $("logout").hidden = true;
+    setConn("need-login");
   }
+
+  $("login").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const who = await api("/api/v1/session", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ user: $("login-user").value.trim(), password: $("login-password").value }),
+      });
+      $("login-password").value = "";
+      showError("");
+      loggedIn(who);
+    } catch (err) {
+      showError("登录失败 login failed: " + err.message);
+    }
+  });
+
+  $("logout").addEventListener("click", async () => {
+    try {
+      await api("/api/v1/session", { method: "DELETE" });
+    } catch (err) {
+      // ended already
+    }
+    needLogin();
+  });
 
   // ---- start ----
-  if (AUTH) {
-    $("auth").hidden = false;
-    $("token").value = token();
-    $("auth").addEventListener("submit", (e) => {
-      e.preventDefault();
-      localStorage.setItem(TOKEN_KEY, $("token").value.trim());
-      connect();
-    });
-  }
   $("device-filter").addEventListener("change", () => { devicesDirty = true; });
   $("device-search").addEventListener("input", () => { devicesDirty = true; });
   setInterval(() => { tick(); if (devicesDirty) renderDevices(); }, 1000);
-  connect();
+  api("/api/v1/session").then(loggedIn, () => needLogin());
 })();
