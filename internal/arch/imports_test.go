@@ -126,8 +126,10 @@ func forbidden(from, to string) string {
 		return "the permission table uses only the registry's nouns"
 	case under(from, "rules") && under(to, "gateway") && to != "gateway/event" && to != "gateway/registry" && to != "gateway/permit":
 		return "rules use only the nouns of gateway/event and gateway/registry, and the permission table"
-	case under(from, "drivers") && under(to, "gateway") && to != "gateway/event":
-		return "drivers speak only the nouns of gateway/event"
+	case from == "gateway/edge" && to != "gateway/event":
+		return "gateway/edge is the drivers' one door: it imports only the nouns of gateway/event"
+	case under(from, "drivers") && under(to, "gateway") && to != "gateway/event" && to != "gateway/edge":
+		return "drivers speak only the nouns of gateway/event, and report through gateway/edge"
 	case under(from, "firmware-sim") && (under(to, "rules") || under(to, "gateway") && to != "gateway/event" && to != "gateway/registry"):
 		return "the simulator is a device, not a gateway: it uses wire codecs and nouns only"
 	case !under(from, "gateway/app") && !under(from, "gateway/cmd"):
@@ -153,6 +155,11 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"gateway/permit", "gateway/broadcast"},
 		{"gateway/broker", "internal/testlog"},
 		{"gateway/registry", "internal/testsite"},
+		{"drivers/osdp", "gateway/ingest"},
+		{"drivers/rtpstream", "gateway/app"},
+		{"drivers/modbus", "gateway/registry"},
+		{"gateway/edge", "gateway/registry"},
+		{"gateway/edge", "drivers/serialline"},
 	}
 	for _, b := range bad {
 		if forbidden(b[0], b[1]) == "" {
@@ -160,7 +167,8 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		}
 	}
 	for _, ok := range [][2]string{{"gateway/app", "gateway/broker"}, {"rules/escalate", "gateway/registry"}, {"rules/escalate", "gateway/permit"}, {"gateway/ingest", "drivers/mqtt/wire"},
-		{"rules/engine", "internal/yamlstrict"}, {"firmware-sim/scenario", "internal/yamlstrict"}} {
+		{"rules/engine", "internal/yamlstrict"}, {"firmware-sim/scenario", "internal/yamlstrict"},
+		{"drivers/osdp", "gateway/edge"}, {"drivers/serialline", "gateway/edge"}, {"gateway/ingest", "gateway/edge"}, {"gateway/edge", "gateway/event"}} {
 		if why := forbidden(ok[0], ok[1]); why != "" {
 			t.Errorf("%s → %s should be allowed: %s", ok[0], ok[1], why)
 		}
