@@ -9,6 +9,7 @@ import (
 	"github.com/gridwatch/gridwatch/drivers/modbus"
 	"github.com/gridwatch/gridwatch/drivers/osdp"
 	"github.com/gridwatch/gridwatch/drivers/serialline"
+	"github.com/gridwatch/gridwatch/gateway/access"
 	"github.com/gridwatch/gridwatch/gateway/edge"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
@@ -37,7 +38,7 @@ func (a *App) serialBuses(reg *registry.Registry, osdpSink, modbusSink edge.Sink
 	for _, d := range reg.Devices() {
 		if d.OSDP != nil {
 			osdpPorts[d.OSDP.Port] = append(osdpPorts[d.OSDP.Port], osdp.PDConfig{Device: d.ID, Address: d.OSDP.Address,
-				Format: d.OSDP.Format, Key: d.OSDP.Key, Provision: d.OSDP.Provision, Door: osdpDoor(d.OSDP.Door)})
+				Format: d.OSDP.Format, Key: d.OSDP.Key, Provision: d.OSDP.Provision, Door: access.Door(d.OSDP.Door)})
 		}
 		if d.Modbus != nil {
 			profile := d.Modbus.Profile
@@ -55,7 +56,7 @@ func (a *App) serialBuses(reg *registry.Registry, osdpSink, modbusSink edge.Sink
 	for _, port := range sortedKeys(osdpPorts) {
 		cfg := osdp.Config{Line: lineOf(reg, "osdp-"+filepath.Base(port), port), PDs: osdpPorts[port]}
 		log := a.log.With("component", "osdp") // the driver adds bus=name itself
-		b, err := osdp.New(cfg, osdpSink, osdp.Options{Logger: log, Registerer: a.metrics, Decider: accessList{reg: a.reg.Get}})
+		b, err := osdp.New(cfg, osdpSink, osdp.Options{Logger: log, Registerer: a.metrics, Decider: access.List{Registry: a.reg.Get}})
 		if err != nil {
 			return nil, a.errf("osdp bus %s: %w", port, err)
 		}

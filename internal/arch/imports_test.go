@@ -126,6 +126,8 @@ func forbidden(from, to string) string {
 		return "the permission table uses only the registry's nouns"
 	case under(from, "rules") && under(to, "gateway") && to != "gateway/event" && to != "gateway/registry" && to != "gateway/permit":
 		return "rules use only the nouns of gateway/event and gateway/registry, and the permission table"
+	case from == "gateway/access" && to != "gateway/registry" && to != "gateway/permit" && to != "drivers/osdp" && to != "gateway/event":
+		return "card decisions use only the registry's access data, the permission table and the reader driver's terms"
 	case from == "gateway/edge" && to != "gateway/event":
 		return "gateway/edge is the drivers' one door: it imports only the nouns of gateway/event"
 	case under(from, "drivers") && under(to, "gateway") && to != "gateway/event" && to != "gateway/edge":
@@ -160,6 +162,8 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"drivers/modbus", "gateway/registry"},
 		{"gateway/edge", "gateway/registry"},
 		{"gateway/edge", "drivers/serialline"},
+		{"gateway/access", "gateway/httpapi"},
+		{"drivers/osdp", "gateway/access"},
 	}
 	for _, b := range bad {
 		if forbidden(b[0], b[1]) == "" {
@@ -168,7 +172,8 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 	}
 	for _, ok := range [][2]string{{"gateway/app", "gateway/broker"}, {"rules/escalate", "gateway/registry"}, {"rules/escalate", "gateway/permit"}, {"gateway/ingest", "drivers/mqtt/wire"},
 		{"rules/engine", "internal/yamlstrict"}, {"firmware-sim/scenario", "internal/yamlstrict"},
-		{"drivers/osdp", "gateway/edge"}, {"drivers/serialline", "gateway/edge"}, {"gateway/ingest", "gateway/edge"}, {"gateway/edge", "gateway/event"}} {
+		{"drivers/osdp", "gateway/edge"}, {"drivers/serialline", "gateway/edge"}, {"gateway/ingest", "gateway/edge"}, {"gateway/edge", "gateway/event"},
+		{"gateway/access", "drivers/osdp"}, {"gateway/access", "gateway/permit"}, {"gateway/app", "gateway/access"}} {
 		if why := forbidden(ok[0], ok[1]); why != "" {
 			t.Errorf("%s → %s should be allowed: %s", ok[0], ok[1], why)
 		}
