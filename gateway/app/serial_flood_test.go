@@ -68,4 +68,8 @@ func TestSerialFloodSpendsTheDeviceBudget(t *testing.T) {
 	if n := metricValue(m, `gridwatch_ingest_rate_limited_total{class="event",transport="embedded"}`); n != 0 {
 		t.Errorf("the reader's refusals were counted under MQTT: %v", n)
 	}
+	driver := `driver="osdp-` + filepath.Base(pty.SlavePath) + `"`
+	if up, restarts := metricValue(m, `gridwatch_driver_up{`+driver+`}`), metricValue(m, `gridwatch_driver_restarts_total{`+driver+`}`); up != 1 || restarts != 0 {
+		t.Errorf("the bus's driver: up %v, restarts %v; want it supervised, running, never restarted", up, restarts)
+	}
 }
