@@ -26,14 +26,8 @@ func (a *App) drivers(in *ingest.Ingestor, routes *commandRouter) (*edge.Supervi
 		}
 	}
 	reg := a.reg.Get()
-	buses, err := a.serialBuses(reg, sinks[ingest.TransportOSDP], sinks[ingest.TransportModbus], routes)
-	if err != nil {
+	if err := a.serialBuses(reg, sinks[ingest.TransportOSDP], sinks[ingest.TransportModbus], sup, routes); err != nil {
 		return nil, err
-	}
-	for _, b := range buses {
-		if err := sup.Add(b.name, edge.DriverFunc(b.run)); err != nil {
-			return nil, a.errf("%w", err)
-		}
 	}
 	for _, d := range reg.Devices() {
 		if d.RTP == nil || d.RTP.Listen == "" {

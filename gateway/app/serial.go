@@ -1,8 +1,7 @@
 package app
 
 import (
-	"context"
-	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sort"
 
@@ -14,25 +13,16 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
-// serialBus is one RS-485 line: its driver and the queue of rule commands
-// for its devices, run together.
-type serialBus struct {
-	name    string
-	run     func(ctx context.Context) error // the driver and its command queue
-	devices []string
-	cmds    *commandQueue
-}
-
-// serialBuses builds one bus per serial port the registry names: OSDP
-// readers (osdp: {port, address}) and Modbus RTU I/O modules (modbus:
+// serialBuses adds to sup one bus per serial port the registry names:
+// OSDP readers (osdp: {port, address}) and Modbus RTU I/O modules (modbus:
 // {port, unit, profile}) each grouped by port, with the port's line
 // settings from the registry's buses (the drivers' defaults for a port
 // without an entry) and the site's Modbus profiles, each reporting through
-// the edge of its protocol. Each bus is attached to the pipeline's command
-// routes, so that rule commands reach its devices. Buses follow the
-// registry as it was at start; a reload that adds a port or changes its
-// settings needs a restart.
-func (a *App) serialBuses(reg *registry.Registry, osdpSink, modbusSink edge.Sink, routes *commandRouter) ([]*serialBus, error) {
+// the edge of its protocol. Each bus runs with its queue of rule commands,
+// which routes sends its devices' commands to. Buses follow the registry
+// as it was at start; a reload that adds a port or changes its settings
+// needs a restart.
+func (a *App) serialBuses(reg *registry.Registry, osdpSink, modbusSink edge.Sink, sup *edge.Supervisor, routes *commandRouter) error {
 	osdpPorts := map[string][]osdp.PDConfig{}
 	modbusPorts := map[string][]modbus.UnitConfig{}
 	for _, d := range reg.Devices() {
@@ -48,24 +38,32 @@ func (a *App) serialBuses(reg *registry.Registry, osdpSink, modbusSink edge.Sink
 			modbusPorts[d.Modbus.Port] = append(modbusPorts[d.Modbus.Port], modbus.UnitConfig{Device: d.ID, Unit: d.Modbus.Unit, Profile: profile})
 		}
 	}
-	cm, err := newCommandMetrics(a.metrics)
+	cm, err := edge.NewCommandMetrics(a.metrics)
 	if err != nil {
-		return nil, a.errf("serial command metrics: %w", err)
+		return a.errf("%w", err)
 	}
-	var buses []*serialBus
+	add := func(name string, bus interface {
+		edge.Driver
+		edge.Commander
+	}, devices []string, log *slog.Logger) error {
+		q := edge.NewCommands(name, bus, cm, log.With("bus", name))
+		routes.attach(devices, q)
+		return sup.Add(name, edge.WithCommands(bus, q))
+	}
 	for _, port := range sortedKeys(osdpPorts) {
 		cfg := osdp.Config{Line: lineOf(reg, "osdp-"+filepath.Base(port), port), PDs: osdpPorts[port]}
 		log := a.log.With("component", "osdp") // the driver adds bus=name itself
 		b, err := osdp.New(cfg, osdpSink, osdp.Options{Logger: log, Registerer: a.metrics, Decider: access.List{Registry: a.reg.Get}})
 		if err != nil {
-			return nil, a.errf("osdp bus %s: %w", port, err)
+			return a.errf("osdp bus %s: %w", port, err)
 		}
-		sb := &serialBus{name: cfg.Name, cmds: newCommandQueue(cfg.Name, b.Command, cm, log.With("bus", cfg.Name))}
+		var devices []string
 		for _, pd := range cfg.PDs {
-			sb.devices = append(sb.devices, pd.Device)
+			devices = append(devices, pd.Device)
 		}
-		sb.run = sb.runWith(b.Run)
-		buses = append(buses, sb)
+		if err := add(cfg.Name, b, devices, log); err != nil {
+			return a.errf("%w", err)
+		}
 	}
 	for _, port := range sortedKeys(modbusPorts) {
 		units := modbusPorts[port]
@@ -73,17 +71,17 @@ func (a *App) serialBuses(reg *registry.Registry, osdpSink, modbusSink edge.Sink
 		log := a.log.With("component", "modbus") // the driver adds bus=name itself
 		b, err := modbus.New(cfg, modbusSink, modbus.Options{Logger: log, Registerer: a.metrics})
 		if err != nil {
-			return nil, a.errf("modbus bus %s: %w", port, err)
+			return a.errf("modbus bus %s: %w", port, err)
 		}
-		sb := &serialBus{name: cfg.Name, cmds: newCommandQueue(cfg.Name, b.Command, cm, log.With("bus", cfg.Name))}
+		var devices []string
 		for _, u := range cfg.Units {
-			sb.devices = append(sb.devices, u.Device)
+			devices = append(devices, u.Device)
 		}
-		sb.run = sb.runWith(b.Run)
-		buses = append(buses, sb)
+		if err := add(cfg.Name, b, devices, log); err != nil {
+			return a.errf("%w", err)
+		}
 	}
-	routes.attach(buses)
-	return buses, nil
+	return nil
 }
 
 // lineOf is the line settings of port from the registry's buses entry,
@@ -126,6 +124,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
-
-// String names the bus in logs.
-func (b *serialBus) String() string { return fmt.Sprintf("serial bus %s", b.name) }

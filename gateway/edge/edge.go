@@ -1,6 +1,8 @@
 // Package edge is where every driver meets the gateway: the Sink a driver
-// reports what it heard to, the Driver the gateway runs, and the
-// Supervisor that keeps each driver running.
+// reports what it heard to, the Driver the gateway runs, the Supervisor
+// that keeps each driver running, and for a driver that carries out
+// device commands (a Commander) the bounded queue that feeds it the
+// rules' commands (Commands).
 //
 // A driver (an OSDP bus, a Modbus bus, an RTP listener, next RTSP
 // cameras) knows its wire and its devices and nothing of the gateway
