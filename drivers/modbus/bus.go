@@ -10,14 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gridwatch/gridwatch/drivers/serialline"
+	"github.com/gridwatch/gridwatch/gateway/edge"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
-
-// Sink takes the events the bus produces. Event is called on the bus's
-// goroutine and must not block: queue or drop, and count the drop.
-type Sink interface {
-	Event(event.Event)
-}
 
 // Options are the bus's collaborators. All are optional.
 type Options struct {
@@ -45,21 +40,23 @@ type UnitStatus struct {
 // port and every unit's state.
 type Bus struct {
 	cfg    Config
-	sink   Sink
+	sink   edge.Sink
 	log    *slog.Logger
 	now    func() time.Time
 	open   Opener
 	m      *metrics
 	units  []*unit                 // owned by Run's goroutine
 	health serialline.Health       // owned by Run's goroutine
+	life   serialline.Life         // owned by Run's goroutine
 	cmds   chan serialline.Request // Command → Run
 
 	mu     sync.Mutex
 	status []UnitStatus
 }
 
-// New validates cfg and builds a bus that reports to sink.
-func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
+// New validates cfg and builds a bus that reports to sink: its events, and
+// the units that answer their polls as alive.
+func New(cfg Config, sink edge.Sink, opt Options) (*Bus, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -87,7 +84,13 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 	for _, uc := range cfg.Units {
 		b.units = append(b.units, &unit{cfg: uc, id: byte(uc.Unit), profile: profiles[uc.Profile], pulses: map[int]time.Time{}})
 	}
-	b.health = b.lineHealth()
+	devs := make([]string, len(b.units))
+	for i, u := range b.units {
+		devs[i] = u.cfg.Device
+	}
+	b.health = serialline.NewHealth(cfg.Line, "modbus", devs, m.Up, b.now, b.log,
+		func(_, typ string, data map[string]any) { b.emit(b.units[0], typ, data) })
+	b.life = serialline.Life{Sink: sink}
 	b.status = make([]UnitStatus, len(b.units))
 	b.publish()
 	return b, nil
@@ -100,7 +103,7 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 func (b *Bus) Run(ctx context.Context) error {
 	backoff := b.cfg.ReopenBackoff
 	for ctx.Err() == nil {
-		port, err := b.open(b.cfg.Port, b.mode())
+		port, err := b.open(b.cfg.Port, b.cfg.Mode())
 		if err == nil {
 			if err = port.SetReadTimeout(readSlice); err == nil {
 				backoff = b.cfg.ReopenBackoff
@@ -120,7 +123,7 @@ func (b *Bus) Run(ctx context.Context) error {
 		if !b.idle(ctx, nil, backoff) {
 			return nil
 		}
-		backoff = min(backoff*2, 30*time.Second)
+		backoff = min(backoff*2, serialline.MaxReopenBackoff)
 	}
 	return nil
 }
@@ -142,7 +145,8 @@ func (b *Bus) serve(ctx context.Context, ln *line) error {
 		}
 		b.publish()
 		b.health.Works() // a whole cycle ran over the port
-		if !b.idle(ctx, ln, b.cfg.Interval-b.now().Sub(start)) {
+		b.reportLife()
+		if !b.idle(ctx, ln, b.cfg.PollInterval-b.now().Sub(start)) {
 			return nil
 		}
 		if ln != nil && ln.err != nil {
@@ -157,14 +161,22 @@ func (b *Bus) idle(ctx context.Context, ln *line, d time.Duration) bool {
 	return serialline.Idle(ctx, d, b.cmds, func(c event.Command) error { return b.execute(ctx, ln, c) })
 }
 
-// mode is the line's speed, parity and stop bits.
-func (b *Bus) mode() serialline.Mode {
-	return serialline.Mode{Baud: b.cfg.Baud, Parity: b.cfg.Parity, StopBits: b.cfg.StopBits}
+// reportLife tells the sink, every few seconds, which units answer their
+// polls: a module whose inputs never change is not silent while it answers.
+func (b *Bus) reportLife() {
+	if !b.life.Due(b.now()) {
+		return
+	}
+	for _, u := range b.units {
+		if u.online && !u.lastSeen.IsZero() {
+			b.sink.Alive(u.cfg.Device, u.lastSeen)
+		}
+	}
 }
 
 func (b *Bus) emit(u *unit, typ string, data map[string]any) {
 	ms := b.now().UnixMilli()
-	b.m.events.WithLabelValues(typ).Inc()
+	b.m.Events.WithLabelValues(typ).Inc()
 	b.sink.Event(event.Event{Device: u.cfg.Device, Type: typ, TS: ms, Received: ms, Source: event.SourceModbus, Data: data})
 }
 

@@ -9,41 +9,35 @@ import (
 	"github.com/gridwatch/gridwatch/drivers/serialline"
 )
 
-// Config is one Modbus RTU bus.
+// Config is one Modbus RTU bus: its line (the settings every serial
+// driver names alike; Modbus defaults: 9600 8N1, a poll every 100 ms, a
+// reply timeout of 100 ms, an offline unit re-probed every 5 s), its units
+// and the site's profiles.
+//
+// The line's poll_interval and reply_timeout were interval and timeout
+// before the drivers shared one Line; the registry's buses entry, the
+// public contract, has always said poll_interval and reply_timeout.
 type Config struct {
-	// Name labels the bus in logs and metrics; the port path if empty.
-	Name string `yaml:"name"`
-	// Port is the serial device path.
-	Port string `yaml:"port"`
-	// Baud is the line speed; 9600 if zero.
-	Baud int `yaml:"baud"`
-	// Parity is none (the default), even or odd; always 8 data bits.
-	Parity serialline.Parity `yaml:"parity"`
-	// StopBits is 1 (0 means 1) or 2: the Modbus RTU standard wants 2
-	// without parity, though many modules ship set to 8N1.
-	StopBits int `yaml:"stop_bits"`
+	serialline.Line `yaml:",inline"`
 	// Units are the I/O modules on the line.
 	Units []UnitConfig `yaml:"units"`
 	// Profiles are device profiles of this site, by name, next to the
 	// built-in ones (see Profiles); a built-in name cannot be redefined.
 	Profiles map[string]Profile `yaml:"profiles"`
-
-	// Interval is the shortest time between the starts of two polling
-	// cycles; 100 ms if zero.
-	Interval time.Duration `yaml:"interval"`
-	// Timeout is the wait for a reply on top of its transmit time; 100 ms
-	// if zero.
-	Timeout time.Duration `yaml:"timeout"`
 	// Retries is how many failed polls in a row a unit is allowed before it
 	// is reported offline (it goes offline on the next); 3 if zero, none if
 	// negative. Commands are retried as often.
 	Retries int `yaml:"retries"`
-	// Reprobe is how often an offline unit is tried again; 5 s if zero.
-	Reprobe time.Duration `yaml:"reprobe"`
-	// ReopenBackoff is the first wait before reopening a failed port,
-	// doubling up to 30 s; 1 s if zero.
-	ReopenBackoff time.Duration `yaml:"reopen_backoff"`
 }
+
+// Modbus's own defaults of the line.
+const (
+	DefaultReplyTimeout = 100 * time.Millisecond
+	DefaultReprobe      = 5 * time.Second
+)
+
+// Bauds are the line speeds the Modbus driver takes.
+var Bauds = []int{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200}
 
 // UnitConfig is one I/O module.
 type UnitConfig struct {
@@ -57,53 +51,22 @@ type UnitConfig struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Baud == 0 {
-		c.Baud = 9600
-	}
-	if c.Interval == 0 {
-		c.Interval = 100 * time.Millisecond
-	}
-	if c.Timeout == 0 {
-		c.Timeout = 100 * time.Millisecond
-	}
+	c.Line = c.Line.WithDefaults(DefaultReplyTimeout, DefaultReprobe)
 	if c.Retries == 0 {
 		c.Retries = 3
 	} else if c.Retries < 0 {
 		c.Retries = 0
-	}
-	if c.Reprobe == 0 {
-		c.Reprobe = 5 * time.Second
-	}
-	if c.ReopenBackoff == 0 {
-		c.ReopenBackoff = time.Second
-	}
-	if c.Name == "" {
-		c.Name = c.Port
 	}
 	return c
 }
 
 // Validate returns every problem of c at once.
 func (c Config) Validate() error {
-	var errs []error
+	errs := c.Line.Validate("modbus", Bauds, 2)
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	name := c.Name
 	if name == "" {
 		name = c.Port
-	}
-	if c.Port == "" {
-		bad("modbus bus %q: no port", name)
-	}
-	switch c.Baud {
-	case 0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200:
-	default:
-		bad("modbus bus %q: baud %d is not one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200", name, c.Baud)
-	}
-	if !c.Parity.Valid() {
-		bad("modbus bus %q: parity %q is not one of none, even, odd", name, c.Parity)
-	}
-	if c.StopBits < 0 || c.StopBits > 2 {
-		bad("modbus bus %q: %d stop bits: want 1 or 2", name, c.StopBits)
 	}
 	if len(c.Units) == 0 {
 		bad("modbus bus %q: no units", name)
@@ -116,12 +79,6 @@ func (c Config) Validate() error {
 		}
 		for _, err := range c.Profiles[pname].validate(pname) {
 			bad("modbus bus %q: %v", name, err)
-		}
-	}
-	for field, d := range map[string]time.Duration{"interval": c.Interval, "timeout": c.Timeout,
-		"reprobe": c.Reprobe, "reopen_backoff": c.ReopenBackoff} {
-		if d < 0 {
-			bad("modbus bus %q: %s %v is negative", name, field, d)
 		}
 	}
 	profiles := c.profiles()

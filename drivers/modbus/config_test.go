@@ -15,7 +15,7 @@ import (
 )
 
 func TestValidate(t *testing.T) {
-	good := Config{Port: "/dev/ttyUSB1", Units: []UnitConfig{{Device: "io-0003", Unit: 3, Profile: "lightbox-io"}}}
+	good := Config{Line: serialline.Line{Port: "/dev/ttyUSB1"}, Units: []UnitConfig{{Device: "io-0003", Unit: 3, Profile: "lightbox-io"}}}
 	if err := good.Validate(); err != nil {
 		t.Fatalf("good config: %v", err)
 	}
@@ -26,7 +26,8 @@ func TestValidate(t *testing.T) {
 		{"no port", "no port", func(c *Config) { c.Port = "" }},
 		{"odd baud", "baud 1234", func(c *Config) { c.Baud = 1234 }},
 		{"no units", "no units", func(c *Config) { c.Units = nil }},
-		{"negative interval", "interval -1s is negative", func(c *Config) { c.Interval = -time.Second }},
+		{"negative poll interval", "poll_interval -1s is negative", func(c *Config) { c.PollInterval = -time.Second }},
+		{"three stop bits", "3 stop bits: want 1 or 2", func(c *Config) { c.StopBits = 3 }},
 		{"unit 0", "unit id 0 outside", func(c *Config) { c.Units[0].Unit = 0 }},
 		{"unit 248", "unit id 248 outside", func(c *Config) { c.Units[0].Unit = 248 }},
 		{"no device", "no device id", func(c *Config) { c.Units[0].Device = "" }},
@@ -82,7 +83,7 @@ func TestValidate(t *testing.T) {
 func TestTwoBusesShareARegistry(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	for _, port := range []string{"/dev/ttyUSB1", "/dev/ttyUSB2"} {
-		c := Config{Port: port, Units: []UnitConfig{{Device: "io" + port[len(port)-1:], Unit: 1, Profile: "lightbox-io"}}}
+		c := Config{Line: serialline.Line{Port: port}, Units: []UnitConfig{{Device: "io" + port[len(port)-1:], Unit: 1, Profile: "lightbox-io"}}}
 		if _, err := New(c, &collector{}, Options{Registerer: reg}); err != nil {
 			t.Fatalf("%s: %v", port, err)
 		}
@@ -100,7 +101,7 @@ func TestPortFailure(t *testing.T) {
 		opens++
 		return nil, errors.New("no such device")
 	}
-	c := Config{Port: "/dev/ttyUSB9", ReopenBackoff: time.Millisecond,
+	c := Config{Line: serialline.Line{Port: "/dev/ttyUSB9", ReopenBackoff: time.Millisecond},
 		Units: []UnitConfig{{Device: "io-1", Unit: 1, Profile: "lightbox-io"}}}
 	sink := &collector{}
 	b, err := New(c, sink, Options{Open: open})

@@ -6,7 +6,9 @@
 // commands as timed coil pulses, counts rejected frames and exception
 // responses, and reports units that stop answering as offline. A failed
 // port is reported once per outage (bus.fault, then bus.restored, under the
-// bus's first unit) and in gridwatch_serial_bus_up{bus,protocol}.
+// bus's first unit) and in gridwatch_serial_bus_up{bus,protocol}. Events,
+// and every few seconds the units that answer their polls, go to the
+// gateway's one edge for drivers, edge.Sink.
 //
 // The RTU codec is our own, in the wire subpackage: the well-kept Go
 // Modbus libraries (github.com/grid-x/modbus, github.com/simonvetter/modbus)

@@ -6,18 +6,43 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridwatch/gridwatch/drivers/serialline"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	sim "github.com/gridwatch/gridwatch/firmware-sim/modbus"
 	"github.com/gridwatch/gridwatch/firmware-sim/osdp"
+	"github.com/gridwatch/gridwatch/gateway/edge"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
-// collector is a Sink that keeps every event.
+// collector is a Sink that keeps every event and the last sign of life of
+// each device.
 type collector struct {
 	mu     sync.Mutex
 	events []event.Event
+	alive  map[string]time.Time
+}
+
+var _ edge.Sink = (*collector)(nil)
+
+func (c *collector) Telemetry(event.Telemetry) {}
+
+func (c *collector) Alive(device string, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.alive == nil {
+		c.alive = map[string]time.Time{}
+	}
+	c.alive[device] = at
+}
+
+// aliveAt is the last sign of life reported of device (zero if none).
+func (c *collector) aliveAt(device string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.alive[device]
 }
 
 func (c *collector) Event(e event.Event) {
@@ -77,8 +102,8 @@ func startWith(t *testing.T, tune func(*Config)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Name: "test", Port: pty.SlavePath, Baud: 115200, Interval: 20 * time.Millisecond,
-		Timeout: 60 * time.Millisecond, Retries: 2, Reprobe: 100 * time.Millisecond}
+	cfg := Config{Line: serialline.Line{Name: "test", Port: pty.SlavePath, Baud: 115200, PollInterval: 20 * time.Millisecond,
+		ReplyTimeout: 60 * time.Millisecond, Reprobe: 100 * time.Millisecond}, Retries: 2}
 	for _, id := range []byte{1, 2, 3} {
 		cfg.Units = append(cfg.Units, UnitConfig{Device: devices[id], Unit: int(id), Profile: "lightbox-io"})
 	}
@@ -188,7 +213,7 @@ func TestStrobePulse(t *testing.T) {
 
 func TestNoiseIsCountedAndOthersPolled(t *testing.T) {
 	r := start(t)
-	rejected := func(reason string) float64 { return testutil.ToFloat64(r.bus.m.rejected.WithLabelValues(reason)) }
+	rejected := func(reason string) float64 { return testutil.ToFloat64(r.bus.m.Rejected.WithLabelValues(reason)) }
 
 	r.sim.Unit(2).SetFaults(sim.Faults{Noise: 6})
 	eventually(t, "noise counted", func() bool { return rejected("garbage") >= 3 })
@@ -216,8 +241,8 @@ func TestSilentUnitGoesOffline(t *testing.T) {
 	r := start(t)
 	r.sim.Unit(3).SetFaults(sim.Faults{Silent: true})
 	eventually(t, "lb-3 offline", func() bool { return r.sink.count("lb-3", event.DeviceOffline) == 1 })
-	if testutil.ToFloat64(r.bus.m.timeouts) < 3 {
-		t.Errorf("offline after %v timeouts, want the first try and 2 retries", testutil.ToFloat64(r.bus.m.timeouts))
+	if testutil.ToFloat64(r.bus.m.Timeouts) < 3 {
+		t.Errorf("offline after %v timeouts, want the first try and 2 retries", testutil.ToFloat64(r.bus.m.Timeouts))
 	}
 	if st := r.bus.Status(); st[2].Online || !st[0].Online {
 		t.Errorf("status %+v", st)
@@ -230,5 +255,23 @@ func TestSilentUnitGoesOffline(t *testing.T) {
 	eventually(t, "tamper seen on return", func() bool { return r.sink.count("lb-3", event.TamperOpen) == 1 })
 	if n := r.sink.count("lb-3", event.DeviceOffline); n != 1 {
 		t.Errorf("%d offline events, want 1", n)
+	}
+}
+
+// TestAnsweringUnitsAreReportedAlive: the bus tells its sink, every few
+// seconds, which units answer their polls; a unit that went silent is no
+// longer reported.
+func TestAnsweringUnitsAreReportedAlive(t *testing.T) {
+	r := start(t)
+	for _, d := range []string{"lb-1", "lb-2", "lb-3"} {
+		eventually(t, d+" alive", func() bool { return !r.sink.aliveAt(d).IsZero() })
+	}
+	r.sim.Unit(3).SetFaults(sim.Faults{Silent: true})
+	eventually(t, "lb-3 offline", func() bool { return r.sink.count("lb-3", event.DeviceOffline) == 1 })
+	last := r.sink.aliveAt("lb-3")
+	since := r.sink.aliveAt("lb-1")
+	eventually(t, "two more reports of lb-1", func() bool { return r.sink.aliveAt("lb-1").Sub(since) > edge.LifeEvery })
+	if at := r.sink.aliveAt("lb-3"); !at.Equal(last) {
+		t.Errorf("silent lb-3 reported alive at %v after it went offline", at)
 	}
 }

@@ -66,7 +66,7 @@ func (b *Bus) once(ctx context.Context, ln *line, req wire.Request) (wire.Respon
 		ln.err = fmt.Errorf("modbus: write to %s: %w", b.cfg.Port, err)
 		return wire.Response{}, ln.err
 	}
-	deadline := b.now().Add(b.mode().TxTime(len(out)+replyLen(req)) + b.cfg.Timeout)
+	deadline := b.now().Add(b.cfg.Mode().TxTime(len(out)+replyLen(req)) + b.cfg.ReplyTimeout)
 	for ctx.Err() == nil && b.now().Before(deadline) {
 		n, err := ln.port.Read(ln.chunk)
 		if err != nil {
@@ -78,14 +78,14 @@ func (b *Bus) once(ctx context.Context, ln *line, req wire.Request) (wire.Respon
 		}
 		if len(ln.buf)+n > cap(ln.buf) {
 			ln.buf = ln.buf[:0] // a babbling line: keep the newest bytes only
-			b.m.rejected.WithLabelValues("overflow").Inc()
+			b.m.Rejected.WithLabelValues("overflow").Inc()
 		}
 		ln.buf = append(ln.buf, ln.chunk[:n]...)
 		for i := range ln.buf {
 			resp, _, err := wire.DecodeResponse(req, ln.buf[i:])
 			if err == nil {
 				if i > 0 {
-					b.m.rejected.WithLabelValues("garbage").Inc()
+					b.m.Rejected.WithLabelValues("garbage").Inc()
 				}
 				return resp, nil
 			}
@@ -95,7 +95,7 @@ func (b *Bus) once(ctx context.Context, ln *line, req wire.Request) (wire.Respon
 		return wire.Response{}, ctx.Err()
 	}
 	if len(ln.buf) == 0 {
-		b.m.timeouts.Inc()
+		b.m.Timeouts.Inc()
 		return wire.Response{}, errNoReply
 	}
 	reason := "garbage"
@@ -106,7 +106,7 @@ func (b *Bus) once(ctx context.Context, ln *line, req wire.Request) (wire.Respon
 			break
 		}
 	}
-	b.m.rejected.WithLabelValues(reason).Inc()
+	b.m.Rejected.WithLabelValues(reason).Inc()
 	return wire.Response{}, fmt.Errorf("%w: %d bytes, %s", errBadReply, len(ln.buf), reason)
 }
 

@@ -70,8 +70,8 @@ func TestUnpluggedPortReportsOneFault(t *testing.T) {
 		}
 		return pluggable{Port: p, pulled: &pulled}, nil
 	}
-	cfg := Config{Name: "rs485-a", Port: pty.SlavePath, Baud: 115200, Interval: 20 * time.Millisecond,
-		Timeout: 60 * time.Millisecond, Retries: 2, Reprobe: 100 * time.Millisecond, ReopenBackoff: 10 * time.Millisecond,
+	cfg := Config{Line: serialline.Line{Name: "rs485-a", Port: pty.SlavePath, Baud: 115200, PollInterval: 20 * time.Millisecond,
+		ReplyTimeout: 60 * time.Millisecond, Reprobe: 100 * time.Millisecond, ReopenBackoff: 10 * time.Millisecond}, Retries: 2,
 		Units: []UnitConfig{{Device: "lb-1", Unit: 1, Profile: "lightbox-io"}, {Device: "lb-2", Unit: 2, Profile: "lightbox-io"}}}
 	sink := &collector{}
 	reg := prometheus.NewRegistry()
@@ -93,7 +93,7 @@ func TestUnpluggedPortReportsOneFault(t *testing.T) {
 	})
 	t.Cleanup(func() { cancel(); wg.Wait(); pty.Close() })
 
-	up := func() float64 { return testutil.ToFloat64(b.m.up) }
+	up := func() float64 { return testutil.ToFloat64(b.m.Up) }
 	eventually(t, "both units online", func() bool {
 		return sink.count("lb-1", event.DeviceOnline) == 1 && sink.count("lb-2", event.DeviceOnline) == 1
 	})
@@ -103,7 +103,7 @@ func TestUnpluggedPortReportsOneFault(t *testing.T) {
 	if up() != 0 {
 		t.Fatalf("gridwatch_serial_bus_up = %v while unplugged, want 0", up())
 	}
-	faults := sink.find("lb-1", BusFault)
+	faults := sink.find("lb-1", serialline.BusFault)
 	if len(faults) != 1 {
 		t.Fatalf("%d bus.fault events over %d failed reopens, want exactly one", len(faults), refused.Load())
 	}
@@ -112,20 +112,20 @@ func TestUnpluggedPortReportsOneFault(t *testing.T) {
 		fmt.Sprint(d["devices"]) != "[lb-1 lb-2]" {
 		t.Fatalf("bus.fault data %v", d)
 	}
-	if n := sink.count("lb-2", BusFault); n != 0 {
+	if n := sink.count("lb-2", serialline.BusFault); n != 0 {
 		t.Fatalf("bus.fault also reported under lb-2 (%d)", n)
 	}
 	if sink.count("lb-1", event.DeviceOffline) != 1 || sink.count("lb-2", event.DeviceOffline) != 1 {
 		t.Fatal("units not reported offline with the port")
 	}
 	pulled.Store(false)
-	eventually(t, "bus.restored", func() bool { return sink.count("lb-1", BusRestored) == 1 })
+	eventually(t, "bus.restored", func() bool { return sink.count("lb-1", serialline.BusRestored) == 1 })
 	eventually(t, "units back", func() bool { return sink.count("lb-2", event.DeviceOnline) == 2 })
 	if up() != 1 {
 		t.Fatalf("gridwatch_serial_bus_up = %v after the replug, want 1", up())
 	}
 	time.Sleep(100 * time.Millisecond) // more cycles
-	if f, r := sink.count("lb-1", BusFault), sink.count("lb-1", BusRestored); f != 1 || r != 1 {
+	if f, r := sink.count("lb-1", serialline.BusFault), sink.count("lb-1", serialline.BusRestored); f != 1 || r != 1 {
 		t.Fatalf("%d bus.fault, %d bus.restored after one outage; want 1 and 1", f, r)
 	}
 }
@@ -134,11 +134,11 @@ func TestUnpluggedPortReportsOneFault(t *testing.T) {
 // gridwatch_serial_bus_up identically, so one registry takes both.
 func TestBusUpSharedWithOSDP(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	if _, err := New(Config{Name: "m", Port: "/dev/x", Units: []UnitConfig{{Device: "io-1", Unit: 1, Profile: "lightbox-io"}}},
+	if _, err := New(Config{Line: serialline.Line{Name: "m", Port: "/dev/x"}, Units: []UnitConfig{{Device: "io-1", Unit: 1, Profile: "lightbox-io"}}},
 		&collector{}, Options{Registerer: reg}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := osdp.New(osdp.Config{Name: "o", Port: "/dev/y", PDs: []osdp.PDConfig{{Device: "rd-1", Address: 1}}},
+	if _, err := osdp.New(osdp.Config{Line: serialline.Line{Name: "o", Port: "/dev/y"}, PDs: []osdp.PDConfig{{Device: "rd-1", Address: 1}}},
 		&collector{}, osdp.Options{Registerer: reg}); err != nil {
 		t.Fatalf("the OSDP driver's metrics clash with the Modbus driver's: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridwatch/gridwatch/drivers/serialline"
+
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
 	"github.com/gridwatch/gridwatch/drivers/wiegand"
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -120,7 +122,7 @@ func (g *grantAll) Decide(device string, c Card, _ time.Time) Decision {
 
 func TestDeciderOverridesDoors(t *testing.T) {
 	g := &grantAll{}
-	b, err := New(Config{Port: "/dev/null", PDs: []PDConfig{{Device: "rd-9", Address: 9, Door: testDoor()}}}, &collector{}, Options{Decider: g})
+	b, err := New(Config{Line: serialline.Line{Port: "/dev/null"}, PDs: []PDConfig{{Device: "rd-9", Address: 9, Door: testDoor()}}}, &collector{}, Options{Decider: g})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,14 +14,9 @@ import (
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
 	"github.com/gridwatch/gridwatch/drivers/serialline"
 	"github.com/gridwatch/gridwatch/drivers/wiegand"
+	"github.com/gridwatch/gridwatch/gateway/edge"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
-
-// Sink takes the events the bus produces. Event is called on the bus's
-// goroutine and must not block: queue or drop, and count the drop.
-type Sink interface {
-	Event(event.Event)
-}
 
 // Options are the bus's collaborators. All are optional.
 type Options struct {
@@ -42,15 +37,16 @@ type Options struct {
 // port and every PD's state.
 type Bus struct {
 	cfg     Config
-	sink    Sink
+	sink    edge.Sink
 	log     *slog.Logger
 	now     func() time.Time
 	open    Opener
 	rand    io.Reader
 	decider Decider
-	m       *metrics
+	m       *serialline.Metrics
 	pds     []*pd                   // owned by Run's goroutine
 	health  serialline.Health       // owned by Run's goroutine
+	life    serialline.Life         // owned by Run's goroutine
 	cmds    chan serialline.Request // Command → Run
 
 	mu        sync.Mutex
@@ -58,8 +54,9 @@ type Bus struct {
 	lastCycle time.Duration
 }
 
-// New validates cfg and builds a bus that reports to sink.
-func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
+// New validates cfg and builds a bus that reports to sink: its events, and
+// the PDs that answer their polls as alive.
+func New(cfg Config, sink edge.Sink, opt Options) (*Bus, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -82,7 +79,7 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 	if b.rand == nil {
 		b.rand = rand.Reader
 	}
-	m, err := newMetrics(opt.Registerer, cfg.Name)
+	m, err := serialline.NewMetrics(opt.Registerer, "osdp", cfg.Name, metricOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +93,13 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 		}
 		b.pds = append(b.pds, p)
 	}
-	b.health = b.lineHealth()
+	devs := make([]string, len(b.pds))
+	for i, p := range b.pds {
+		devs[i] = p.cfg.Device
+	}
+	b.health = serialline.NewHealth(cfg.Line, "osdp", devs, m.Up, b.now, b.log,
+		func(_, typ string, data map[string]any) { b.emit(b.pds[0], typ, data) })
+	b.life = serialline.Life{Sink: sink}
 	b.status = make([]PDStatus, len(b.pds))
 	for i, p := range b.pds {
 		b.status[i] = p.snapshot()
@@ -111,7 +114,7 @@ func New(cfg Config, sink Sink, opt Options) (*Bus, error) {
 func (b *Bus) Run(ctx context.Context) error {
 	backoff := b.cfg.ReopenBackoff
 	for ctx.Err() == nil {
-		port, err := b.open(b.cfg.Port, b.mode())
+		port, err := b.open(b.cfg.Port, b.cfg.Mode())
 		if err == nil {
 			if err = port.SetReadTimeout(readSlice); err == nil {
 				backoff = b.cfg.ReopenBackoff
@@ -131,7 +134,7 @@ func (b *Bus) Run(ctx context.Context) error {
 		if !b.idle(ctx, backoff, false) {
 			return nil
 		}
-		backoff = min(backoff*2, 30*time.Second)
+		backoff = min(backoff*2, serialline.MaxReopenBackoff)
 	}
 	return nil
 }
@@ -175,6 +178,7 @@ func (b *Bus) serve(ctx context.Context, port Port) error {
 		b.mu.Lock()
 		b.lastCycle = took
 		b.mu.Unlock()
+		b.reportLife()
 		if !b.idle(ctx, b.cfg.PollInterval-took, true) {
 			return nil
 		}
@@ -193,14 +197,22 @@ func (b *Bus) offline(p *pd, why string) {
 	b.emit(p, event.DeviceOffline, map[string]any{"reason": why})
 }
 
-// mode is the line's speed and parity.
-func (b *Bus) mode() serialline.Mode {
-	return serialline.Mode{Baud: b.cfg.Baud, Parity: b.cfg.Parity}
+// reportLife tells the sink, every few seconds, which PDs answer their
+// polls: a reader nobody swipes a card at is not silent while it answers.
+func (b *Bus) reportLife() {
+	if !b.life.Due(b.now()) {
+		return
+	}
+	for _, p := range b.pds {
+		if p.state == stateOnline && !p.lastReply.IsZero() {
+			b.sink.Alive(p.cfg.Device, p.lastReply)
+		}
+	}
 }
 
 func (b *Bus) emit(p *pd, typ string, data map[string]any) {
 	ms := b.now().UnixMilli()
-	b.m.events.WithLabelValues(typ).Inc()
+	b.m.Events.WithLabelValues(typ).Inc()
 	b.sink.Event(event.Event{Device: p.cfg.Device, Type: typ, TS: ms, Received: ms, Source: event.SourceOSDP, Data: data})
 }
 

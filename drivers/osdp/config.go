@@ -10,37 +10,28 @@ import (
 	"github.com/gridwatch/gridwatch/drivers/wiegand"
 )
 
-// Config is one OSDP bus.
+// Config is one OSDP bus: its line (the settings every serial driver
+// names alike; OSDP defaults: 9600 8N1, a poll every 100 ms, a reply
+// timeout of 200 ms, an offline PD re-probed every 60 s) and its readers.
 type Config struct {
-	// Name labels the bus in logs and metrics, e.g. "ttyUSB0".
-	Name string `yaml:"name"`
-	// Port is the serial device path.
-	Port string `yaml:"port"`
-	// Baud is the line speed; 9600 if zero.
-	Baud int `yaml:"baud"`
-	// Parity is none (the default, and what OSDP specifies: 8N1), even or
-	// odd, for converters and PDs wired otherwise.
-	Parity serialline.Parity `yaml:"parity"`
+	serialline.Line `yaml:",inline"`
 	// PDs are the readers on the line.
 	PDs []PDConfig `yaml:"pds"`
-
-	// ReplyTimeout is the wait for a reply on top of the transmit time;
-	// 200 ms if zero.
-	ReplyTimeout time.Duration `yaml:"reply_timeout"`
 	// Retries is how often a command is resent with the same SQN before the
 	// PD is declared offline; 8 if zero, no retries if negative.
 	Retries int `yaml:"retries"`
 	// RetryWait is the pause before each retry; 800 ms if zero.
 	RetryWait time.Duration `yaml:"retry_wait"`
-	// Reprobe is how often an offline PD is tried again; 60 s if zero.
-	Reprobe time.Duration `yaml:"reprobe"`
-	// PollInterval is the shortest time between the starts of two polling
-	// cycles; 100 ms if zero.
-	PollInterval time.Duration `yaml:"poll_interval"`
-	// ReopenBackoff is the first wait before reopening a failed port,
-	// doubling up to 30 s; 1 s if zero.
-	ReopenBackoff time.Duration `yaml:"reopen_backoff"`
 }
+
+// OSDP's own defaults of the line.
+const (
+	DefaultReplyTimeout = 200 * time.Millisecond
+	DefaultReprobe      = 60 * time.Second
+)
+
+// Bauds are the line speeds OSDP takes.
+var Bauds = []int{9600, 19200, 38400, 57600, 115200, 230400}
 
 // PDConfig is one reader on a bus.
 type PDConfig struct {
@@ -69,12 +60,7 @@ type PDConfig struct {
 
 // withDefaults returns c with zero fields set to their defaults.
 func (c Config) withDefaults() Config {
-	if c.Baud == 0 {
-		c.Baud = 9600
-	}
-	if c.ReplyTimeout == 0 {
-		c.ReplyTimeout = 200 * time.Millisecond
-	}
+	c.Line = c.Line.WithDefaults(DefaultReplyTimeout, DefaultReprobe)
 	if c.Retries == 0 {
 		c.Retries = 8
 	} else if c.Retries < 0 {
@@ -83,42 +69,18 @@ func (c Config) withDefaults() Config {
 	if c.RetryWait == 0 {
 		c.RetryWait = 800 * time.Millisecond
 	}
-	if c.Reprobe == 0 {
-		c.Reprobe = 60 * time.Second
-	}
-	if c.PollInterval == 0 {
-		c.PollInterval = 100 * time.Millisecond
-	}
-	if c.ReopenBackoff == 0 {
-		c.ReopenBackoff = time.Second
-	}
-	if c.Name == "" {
-		c.Name = c.Port
-	}
 	return c
 }
 
 // Validate returns every problem of c at once.
 func (c Config) Validate() error {
-	var errs []error
+	errs := c.Line.Validate("osdp", Bauds, 1)
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if c.Port == "" {
-		bad("osdp bus %q: no port", c.Name)
-	}
-	if c.Baud != 0 && !validBaud(c.Baud) {
-		bad("osdp bus %q: baud %d is not one of 9600, 19200, 38400, 57600, 115200, 230400", c.Name, c.Baud)
-	}
-	if !c.Parity.Valid() {
-		bad("osdp bus %q: parity %q is not one of none, even, odd", c.Name, c.Parity)
-	}
 	if len(c.PDs) == 0 {
 		bad("osdp bus %q: no PDs", c.Name)
 	}
-	for name, d := range map[string]time.Duration{"reply_timeout": c.ReplyTimeout, "retry_wait": c.RetryWait,
-		"reprobe": c.Reprobe, "poll_interval": c.PollInterval, "reopen_backoff": c.ReopenBackoff} {
-		if d < 0 {
-			bad("osdp bus %q: %s %v is negative", c.Name, name, d)
-		}
+	if c.RetryWait < 0 {
+		bad("osdp bus %q: retry_wait %v is negative", c.Name, c.RetryWait)
 	}
 	seen := map[int]string{}
 	devs := map[string]bool{}
@@ -153,12 +115,4 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func validBaud(b int) bool {
-	switch b {
-	case 9600, 19200, 38400, 57600, 115200, 230400:
-		return true
-	}
-	return false
 }

@@ -4,10 +4,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gridwatch/gridwatch/drivers/serialline"
 )
 
 func TestConfigValidate(t *testing.T) {
-	good := Config{Name: "b", Port: "/dev/ttyUSB0", PDs: []PDConfig{{Device: "rd-1", Address: 1, Format: "H10301"}}}
+	good := Config{Line: serialline.Line{Name: "b", Port: "/dev/ttyUSB0"}, PDs: []PDConfig{{Device: "rd-1", Address: 1, Format: "H10301"}}}
 	if err := good.Validate(); err != nil {
 		t.Fatalf("good config: %v", err)
 	}
@@ -18,7 +20,7 @@ func TestConfigValidate(t *testing.T) {
 	if (Config{Retries: -1}).withDefaults().Retries != 0 {
 		t.Fatal("negative retries should mean none")
 	}
-	bad := Config{Name: "b", Baud: 12345, RetryWait: -time.Second, PDs: []PDConfig{
+	bad := Config{Line: serialline.Line{Name: "b", Baud: 12345, StopBits: 2}, RetryWait: -time.Second, PDs: []PDConfig{
 		{Device: "rd-1", Address: 1}, {Device: "rd-2", Address: 1}, {Device: "rd-1", Address: 200},
 		{Address: 3, Format: "w26"}}}
 	err := bad.Validate()
@@ -26,12 +28,12 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal("bad config accepted")
 	}
 	for _, want := range []string{"no port", "baud 12345", "retry_wait", "address 1 already used by rd-1",
-		"device listed twice", "address 200 outside", "no device id", `unknown format "w26"`} {
+		"device listed twice", "2 stop bits: osdp lines have 1", "address 200 outside", "no device id", `unknown format "w26"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
 		}
 	}
-	if err := (Config{Port: "/dev/x"}).Validate(); err == nil || !strings.Contains(err.Error(), "no PDs") {
+	if err := (Config{Line: serialline.Line{Port: "/dev/x"}}).Validate(); err == nil || !strings.Contains(err.Error(), "no PDs") {
 		t.Errorf("empty bus: %v", err)
 	}
 	if _, err := New(good, nil, Options{}); err == nil {

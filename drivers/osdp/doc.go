@@ -4,7 +4,7 @@
 // timeouts and retries, reads ID and CAP when a PD comes online, declares it
 // offline after the last failed retry and re-probes it periodically.
 //
-// Replies become gateway events handed to a Sink: RAW card reads decoded
+// Replies become gateway events handed to an edge.Sink: RAW card reads decoded
 // per the reader's Wiegand format (card.read), KEYPAD (keypad.pin), LSTATR
 // changes (tamper.open/closed, power.mains_lost/restored), ISTATR through a
 // door state machine (door.forced/held_open/closed), KEYSET provisioning
@@ -17,5 +17,7 @@
 // other PDs being polled.
 //
 // The wire codec lives in drivers/osdp/wire, shared with the PD simulator
-// in firmware-sim/osdp. This package speaks only the nouns of gateway/event.
+// in firmware-sim/osdp. This package speaks only the nouns of gateway/event,
+// and reports through the gateway's one edge for drivers, edge.Sink: its
+// events, and every few seconds the PDs that answer their polls (Alive).
 package osdp

@@ -7,18 +7,43 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridwatch/gridwatch/drivers/serialline"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
 	"github.com/gridwatch/gridwatch/drivers/wiegand"
 	sim "github.com/gridwatch/gridwatch/firmware-sim/osdp"
+	"github.com/gridwatch/gridwatch/gateway/edge"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
-// collector is a Sink that keeps every event.
+// collector is a Sink that keeps every event and the last sign of life of
+// each device.
 type collector struct {
 	mu     sync.Mutex
 	events []event.Event
+	alive  map[string]time.Time
+}
+
+var _ edge.Sink = (*collector)(nil)
+
+func (c *collector) Telemetry(event.Telemetry) {}
+
+func (c *collector) Alive(device string, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.alive == nil {
+		c.alive = map[string]time.Time{}
+	}
+	c.alive[device] = at
+}
+
+// aliveAt is the last sign of life reported of device (zero if none).
+func (c *collector) aliveAt(device string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.alive[device]
 }
 
 func (c *collector) Event(e event.Event) {
@@ -93,8 +118,8 @@ func startRigWith(t *testing.T, s rigSetup) *rig {
 		t.Skipf("no pty on this machine: %v", err)
 	}
 	var pds []sim.Config
-	cfg := Config{Name: "test", Port: pty.SlavePath, Baud: baud, ReplyTimeout: 100 * time.Millisecond, Retries: 2,
-		RetryWait: 20 * time.Millisecond, Reprobe: 300 * time.Millisecond, PollInterval: 10 * time.Millisecond}
+	cfg := Config{Line: serialline.Line{Name: "test", Port: pty.SlavePath, Baud: baud, ReplyTimeout: 100 * time.Millisecond,
+		Reprobe: 300 * time.Millisecond, PollInterval: 10 * time.Millisecond}, Retries: 2, RetryWait: 20 * time.Millisecond}
 	for _, a := range addrs {
 		pc := sim.Config{Address: byte(a)}
 		if s.pdTune != nil {
@@ -319,7 +344,7 @@ func TestSilentPDGoesOffline(t *testing.T) {
 }
 
 // TestMissingPDAtStart: a configured PD that never answers is reported
-// offline once, and does not hold up the others.
+// offline once, never alive, and does not hold up the others.
 func TestMissingPDAtStart(t *testing.T) {
 	r := startRig(t, []int{1}, 115200, func(c *Config) {
 		c.PDs = append(c.PDs, PDConfig{Device: "rd-absent", Address: 9})
@@ -329,5 +354,10 @@ func TestMissingPDAtStart(t *testing.T) {
 	eventually(t, "PD 1 polled on", func() bool { return r.sim.PD(1).Observed().Commands[wire.CmdPOLL] > p1+10 })
 	if n := len(r.sink.find("rd-absent", event.DeviceOffline)); n != 1 {
 		t.Fatalf("absent PD reported offline %d times, want once", n)
+	}
+	// The PD that answers is reported alive to the sink; the absent one never.
+	eventually(t, "rd-0001 alive", func() bool { return !r.sink.aliveAt(dev(1)).IsZero() })
+	if at := r.sink.aliveAt("rd-absent"); !at.IsZero() {
+		t.Errorf("a PD that never answered was reported alive at %v", at)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gridwatch/gridwatch/drivers/serialline"
+
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire/sc"
 	"github.com/gridwatch/gridwatch/drivers/wiegand"
@@ -94,7 +96,7 @@ func TestProvisionRefused(t *testing.T) {
 
 func TestProvisionNeedsAKey(t *testing.T) {
 	for _, key := range []string{"", "default"} {
-		err := (Config{Port: "/dev/x", PDs: []PDConfig{{Device: "d", Address: 1, Key: key, Provision: true}}}).Validate()
+		err := (Config{Line: serialline.Line{Port: "/dev/x"}, PDs: []PDConfig{{Device: "d", Address: 1, Key: key, Provision: true}}}).Validate()
 		if err == nil || !strings.Contains(err.Error(), "provision needs the key") {
 			t.Errorf("key %q with provision: %v", key, err)
 		}

@@ -72,7 +72,7 @@ func TestUnpluggedPortReopens(t *testing.T) {
 	if got := r2.busUp(); got != 0 {
 		t.Fatalf("gridwatch_serial_bus_up = %v while unplugged, want 0", got)
 	}
-	faults := r2.sink.find(dev(3), BusFault)
+	faults := r2.sink.find(dev(3), serialline.BusFault)
 	if len(faults) != 1 {
 		t.Fatalf("%d bus.fault events over %d failed reopens, want exactly one per outage", len(faults), refused.Load())
 	}
@@ -80,21 +80,21 @@ func TestUnpluggedPortReopens(t *testing.T) {
 		fmt.Sprint(d["devices"]) != "[rd-0003]" {
 		t.Fatalf("bus.fault data %v", d)
 	}
-	if n := len(r2.sink.find(dev(3), BusRestored)); n != 0 {
+	if n := len(r2.sink.find(dev(3), serialline.BusRestored)); n != 0 {
 		t.Fatalf("%d bus.restored while still unplugged", n)
 	}
 	pulled.Store(false)
 	eventually(t, "online after replug", func() bool { return len(r2.sink.find(dev(3), event.DeviceOnline)) == 2 })
-	eventually(t, "bus.restored", func() bool { return len(r2.sink.find(dev(3), BusRestored)) == 1 })
-	if d := r2.sink.find(dev(3), BusRestored)[0].Data; d["down_ms"].(int64) <= 0 || d["port"] == "" {
+	eventually(t, "bus.restored", func() bool { return len(r2.sink.find(dev(3), serialline.BusRestored)) == 1 })
+	if d := r2.sink.find(dev(3), serialline.BusRestored)[0].Data; d["down_ms"].(int64) <= 0 || d["port"] == "" {
 		t.Fatalf("bus.restored data %v", d)
 	}
 	eventually(t, "bus up again", func() bool { return r2.busUp() == 1 })
 	time.Sleep(100 * time.Millisecond) // more cycles: still one of each
-	if f, rs := len(r2.sink.find(dev(3), BusFault)), len(r2.sink.find(dev(3), BusRestored)); f != 1 || rs != 1 {
+	if f, rs := len(r2.sink.find(dev(3), serialline.BusFault)), len(r2.sink.find(dev(3), serialline.BusRestored)); f != 1 || rs != 1 {
 		t.Fatalf("%d bus.fault and %d bus.restored after one outage, want 1 and 1", f, rs)
 	}
-	if len(r.sink.find(dev(1), event.DeviceOffline)) != 0 || len(r.sink.find(dev(1), BusFault)) != 0 {
+	if len(r.sink.find(dev(1), event.DeviceOffline)) != 0 || len(r.sink.find(dev(1), serialline.BusFault)) != 0 {
 		t.Fatal("a bus on another port was disturbed")
 	}
 }

@@ -66,7 +66,7 @@ func (b *Bus) handle(p *pd, f wire.Frame) {
 		if errors.Is(err, wiegand.ErrParity) || f.Code == wire.ReplyRAW {
 			reason = reasonBadCard
 		}
-		b.m.rejected.WithLabelValues(reason).Inc()
+		b.m.Rejected.WithLabelValues(reason).Inc()
 		b.log.Warn("osdp: bad reply payload", "device", p.cfg.Device, "code", wire.CodeName(f.Code, true), "err", err)
 	}
 }

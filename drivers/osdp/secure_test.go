@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gridwatch/gridwatch/drivers/serialline"
+
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire/sc"
 	"github.com/gridwatch/gridwatch/drivers/wiegand"
@@ -149,7 +151,7 @@ func TestParseKey(t *testing.T) {
 			t.Errorf("parseKey(%q) accepted", bad)
 		}
 	}
-	if err := (Config{Port: "/dev/x", PDs: []PDConfig{{Device: "d", Address: 1, Key: "secret"}}}).Validate(); err == nil ||
+	if err := (Config{Line: serialline.Line{Port: "/dev/x"}, PDs: []PDConfig{{Device: "d", Address: 1, Key: "secret"}}}).Validate(); err == nil ||
 		!strings.Contains(err.Error(), "32 hex digits") {
 		t.Errorf("Validate of a bad key: %v", err)
 	}

@@ -65,10 +65,10 @@ func (b *Bus) transact(ctx context.Context, ln *line, p *pd, tmpl wire.Frame, re
 		if _, err := ln.port.Write(out); err != nil {
 			return wire.Frame{}, fmt.Errorf("osdp: write to %s: %w", b.cfg.Port, err)
 		}
-		reply, raw, err := b.await(ctx, ln, p.addr, sqn, b.cfg.ReplyTimeout+b.mode().TxTime(len(out)))
+		reply, raw, err := b.await(ctx, ln, p.addr, sqn, b.cfg.ReplyTimeout+b.cfg.Mode().TxTime(len(out)))
 		switch {
 		case errors.Is(err, errTimeout):
-			b.m.timeouts.Inc()
+			b.m.Timeouts.Inc()
 		case err != nil:
 			return wire.Frame{}, err
 		case reply.Code == wire.ReplyBUSY && reply.SCB == nil:
@@ -121,7 +121,7 @@ func (b *Bus) await(ctx context.Context, ln *line, addr, sqn byte, timeout time.
 			if f.Reply && f.Addr == addr && f.SQN == sqn {
 				return f, raw, nil
 			}
-			b.m.rejected.WithLabelValues(reasonUnexpected).Inc()
+			b.m.Rejected.WithLabelValues(reasonUnexpected).Inc()
 			b.log.Debug("osdp: unexpected frame", "addr", f.Addr, "reply", f.Reply, "sqn", f.SQN, "code", f.Code)
 		}
 		if ctx.Err() != nil {
@@ -146,6 +146,6 @@ func (b *Bus) reject(err error) {
 	if errors.As(err, &fe) {
 		reason = string(fe.Reason)
 	}
-	b.m.rejected.WithLabelValues(reason).Inc()
+	b.m.Rejected.WithLabelValues(reason).Inc()
 	b.log.Debug("osdp: frame rejected", "err", err)
 }

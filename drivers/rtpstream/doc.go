@@ -12,11 +12,12 @@
 // reason and dropped.
 //
 // Once a second the listener judges the stream over a sliding window with
-// hysteresis and hands events to its Sink: stream.degraded (loss or jitter
+// hysteresis and hands events to its edge.Sink: stream.degraded (loss or jitter
 // above threshold, or no packets), video.loss (no packets for a while) and
 // stream.restored (healthy again for a hold time). Every TelemetryEvery it
 // hands the Sink a telemetry sample with rtp_* fields, and it exports
 // gridwatch_rtp_* metrics on the Registerer it is given.
 //
-// The package speaks only the nouns of gateway/event.
+// The package speaks only the nouns of gateway/event, and reports
+// through the gateway's one edge for drivers, edge.Sink.
 package rtpstream

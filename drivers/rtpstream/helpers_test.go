@@ -106,3 +106,4 @@ type nopSink struct{}
 
 func (nopSink) Event(event.Event)         {}
 func (nopSink) Telemetry(event.Telemetry) {}
+func (nopSink) Alive(string, time.Time)   {}

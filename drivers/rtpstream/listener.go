@@ -12,16 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gridwatch/gridwatch/gateway/edge"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
-
-// Sink takes what a listener reports. It is called on the listener's
-// goroutine, never with a lock held, and must not block for long (a
-// journal fsync is fine).
-type Sink interface {
-	Event(event.Event)
-	Telemetry(event.Telemetry)
-}
 
 // Options are the listener's collaborators. All are optional.
 type Options struct {
@@ -40,7 +33,7 @@ const maxDatagram = 65536
 // and goroutine until ctx ends.
 type Listener struct {
 	cfg  Config
-	sink Sink
+	sink edge.Sink
 	log  *slog.Logger
 	now  func() time.Time
 
@@ -53,7 +46,7 @@ type Listener struct {
 
 // New checks cfg, registers the listener's metrics and returns it. It
 // opens nothing.
-func New(cfg Config, sink Sink, opts Options) (*Listener, error) {
+func New(cfg Config, sink edge.Sink, opts Options) (*Listener, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/rtpstream"
+	"github.com/gridwatch/gridwatch/gateway/edge"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
@@ -17,7 +18,9 @@ type recorder struct {
 	tel []event.Telemetry
 }
 
-var _ rtpstream.Sink = (*recorder)(nil)
+var _ edge.Sink = (*recorder)(nil)
+
+func (r *recorder) Alive(string, time.Time) {}
 
 func (r *recorder) Event(ev event.Event) {
 	r.mu.Lock()

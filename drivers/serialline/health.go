@@ -1,8 +1,3 @@
-// Package serialline is what the RS-485 drivers (OSDP, Modbus RTU) share
-// about the line itself: reporting a failed serial port once per outage,
-// the gridwatch_serial_bus_up gauge, the line settings (speed, parity,
-// stop bits) and how a port is opened with them, and the hand-off of a
-// device command to the bus's owner goroutine (Submit).
 package serialline
 
 import (
@@ -10,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/gateway/edge"
 )
 
 // Event types for the line itself. The bus is not a registry device, so
@@ -25,13 +22,6 @@ const (
 	BusRestored = "bus.restored"
 )
 
-// UpOpts is gridwatch_serial_bus_up{bus,protocol}; every driver declares
-// it from here, so that they can share one registry.
-var UpOpts = prometheus.GaugeOpts{
-	Name: "gridwatch_serial_bus_up",
-	Help: "Whether a serial bus's port is open and carrying polls (1) or has failed, e.g. an unplugged adapter (0), by bus and protocol.",
-}
-
 // Health follows one bus's port. It is owned by the bus's goroutine.
 type Health struct {
 	Bus, Port, Protocol string
@@ -46,6 +36,16 @@ type Health struct {
 
 	down  bool      // a bus.fault has been reported and not yet restored
 	since time.Time // when the outage began
+}
+
+// NewHealth is the port watcher of bus l of protocol with devices (in
+// configuration order), reporting its gauge to up and its events under the
+// first device through emit.
+func NewHealth(l Line, protocol string, devices []string, up prometheus.Gauge, now func() time.Time, log *slog.Logger,
+	emit func(device, typ string, data map[string]any)) Health {
+	h := Health{Bus: l.Name, Port: l.Port, Protocol: protocol, Devices: devices, Up: up, Now: now, Log: log}
+	h.Emit = func(typ string, data map[string]any) { emit(devices[0], typ, data) }
+	return h
 }
 
 // Failed reports the start of an outage; later failures of the same
@@ -77,4 +77,22 @@ func (h *Health) Works() {
 
 func (h *Health) data() map[string]any {
 	return map[string]any{"bus": h.Bus, "port": h.Port, "protocol": h.Protocol, "devices": append([]string(nil), h.Devices...)}
+}
+
+// Life reports the devices a bus hears from as alive through its Sink, at
+// most every edge.LifeEvery: the rules' supervision and the device status
+// need to know a reader answers its polls though nobody swipes a card. It
+// is owned by the bus's goroutine.
+type Life struct {
+	Sink edge.Sink
+	last time.Time
+}
+
+// Due reports whether it is time to report, and if so counts it done.
+func (l *Life) Due(now time.Time) bool {
+	if !l.last.IsZero() && now.Sub(l.last) < edge.LifeEvery && now.After(l.last) {
+		return false
+	}
+	l.last = now
+	return true
 }

@@ -15,6 +15,7 @@ type nop struct{}
 
 func (nop) Event(event.Event)         {}
 func (nop) Telemetry(event.Telemetry) {}
+func (nop) Alive(string, time.Time)   {}
 
 // TestLossIsWhatTheGatewaySees sends 3 s with 5 % loss into the
 // gateway's own RTP listener: the listener counts every packet the

@@ -15,6 +15,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/deliver"
 	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/edge"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
 	"github.com/gridwatch/gridwatch/gateway/ingest"
 	"github.com/gridwatch/gridwatch/gateway/journal"
@@ -50,7 +51,8 @@ type parts struct {
 	webhook   *deliver.Outbox   // nil without webhook.url
 	sms       *deliver.Outbox   // nil without sms.url
 	commands  *command.Dispatcher
-	routes    *commandRouter // rule commands: serial buses or MQTT
+	routes    *commandRouter   // rule commands: serial buses or MQTT
+	drivers   *edge.Supervisor // serial buses and cameras, each through ingest's edge
 	broadcast *broadcast.Service
 	http      *httpapi.Server
 	listener  net.Listener
@@ -166,10 +168,14 @@ func (a *App) build() (_ *parts, err error) {
 	if p.ingest, err = ingest.New(ingest.Config{
 		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel,
 		Replies: replies{desk: p.desk}, Receipts: receipts{p: p}, Commands: p.commands, Transport: a.transportName(),
+		Life:       aliveFunc(p.pipe.alive),
 		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,
 		DedupeWindow: cfg.Ingest.DedupeWindow, Now: now, Logger: a.log.With("component", "ingest"), Registerer: a.metrics,
 	}); err != nil {
 		return nil, a.errf("ingest: %w", err)
+	}
+	if p.drivers, err = a.drivers(p.ingest, p.routes); err != nil {
+		return nil, err
 	}
 
 	if cfg.AuthEnabled() && len(cfg.HTTP.Tokens) == 0 && len(cfg.HTTP.Users) == 0 &&

@@ -77,26 +77,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.mu.Unlock()
 
 	inputs, inCtx := errgroup.WithContext(ctx)
-	sink := &serialSink{ctx: inCtx, now: p.clock.Now, journal: p.journal, tracker: p.tracker, log: a.log.With("component", "serial")}
-	buses, err := a.serialBuses(a.reg.Get(), sink, p.routes)
-	if err != nil {
-		stopCore()
-		_ = core.Wait()
-		return err
-	}
-	for _, b := range buses {
-		inputs.Go(func() error { return b.run(inCtx) })
-		inputs.Go(func() error { return b.watch(inCtx, p.pipe, p.tracker) })
-	}
-	cameras, err := a.rtpCameras(inCtx, p)
-	if err != nil {
-		stopCore()
-		_ = core.Wait()
-		return err
-	}
-	for _, c := range cameras {
-		inputs.Go(func() error { return c.Run(inCtx) })
-	}
+	inputs.Go(func() error { return p.drivers.Run(inCtx) })
 	inputs.Go(func() error { return p.transport.Run(inCtx) })
 	inputs.Go(func() error { return p.http.Serve(inCtx, p.listener) })
 	a.mu.Lock()

@@ -2,6 +2,7 @@ package app
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ devices:
   - {id: io-2, kind: io, grid: lianhua, modbus: {port: /dev/ttyUSB2, unit: 2}}
 buses:
   - {port: /dev/ttyUSB0, protocol: osdp, baud: 115200, parity: even, poll_interval: 40ms, reply_timeout: 120ms}
-  - {port: /dev/ttyUSB1, protocol: modbus, baud: 19200, parity: odd, poll_interval: 250ms, reply_timeout: 80ms}
+  - {port: /dev/ttyUSB1, protocol: modbus, baud: 19200, parity: odd, stop_bits: 2, poll_interval: 250ms, reply_timeout: 80ms}
 modbus_profiles:
   - id: door-io
     edges: [{input: 3, rising: door.forced, falling: door.closed}]
@@ -33,33 +34,39 @@ func TestSerialConfigFromTheRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pds := []osdp.PDConfig{{Device: "rd-1", Address: 1}}
-	got := osdpConfig(reg, "osdp-ttyUSB0", "/dev/ttyUSB0", pds)
-	want := osdp.Config{Name: "osdp-ttyUSB0", Port: "/dev/ttyUSB0", PDs: pds, Baud: 115200, Parity: serialline.ParityEven,
-		PollInterval: 40 * time.Millisecond, ReplyTimeout: 120 * time.Millisecond}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("osdp config\n got %+v\nwant %+v", got, want)
+	for _, tc := range []struct {
+		port string
+		want serialline.Line
+	}{
+		{"/dev/ttyUSB0", serialline.Line{Name: "bus-0", Port: "/dev/ttyUSB0", Baud: 115200, Parity: serialline.ParityEven,
+			PollInterval: 40 * time.Millisecond, ReplyTimeout: 120 * time.Millisecond}},
+		{"/dev/ttyUSB1", serialline.Line{Name: "bus-1", Port: "/dev/ttyUSB1", Baud: 19200, Parity: serialline.ParityOdd, StopBits: 2,
+			PollInterval: 250 * time.Millisecond, ReplyTimeout: 80 * time.Millisecond}},
+		// Without a buses entry: the drivers' defaults.
+		{"/dev/ttyUSB2", serialline.Line{Name: "bus-2", Port: "/dev/ttyUSB2"}},
+	} {
+		name := "bus-" + tc.port[len(tc.port)-1:]
+		if got := lineOf(reg, name, tc.port); got != tc.want {
+			t.Errorf("%s: line\n got %+v\nwant %+v", tc.port, got, tc.want)
+		}
 	}
-	if got := osdpConfig(reg, "osdp-ttyUSB3", "/dev/ttyUSB3", pds); got.Baud != 0 || got.Parity != "" || got.PollInterval != 0 || got.ReplyTimeout != 0 {
-		t.Errorf("a port without a buses entry must keep the driver defaults: %+v", got)
+	pds := []osdp.PDConfig{{Device: "rd-1", Address: 1}}
+	if err := (osdp.Config{Line: lineOf(reg, "o", "/dev/ttyUSB0"), PDs: pds}).Validate(); err != nil {
+		t.Errorf("the OSDP driver refuses what the registry accepted: %v", err)
 	}
 
 	units := []modbus.UnitConfig{{Device: "io-1", Unit: 1, Profile: "door-io"}}
-	mb := modbusConfig(reg, "modbus-ttyUSB1", "/dev/ttyUSB1", units)
-	if mb.Baud != 19200 || mb.Parity != serialline.ParityOdd || mb.Interval != 250*time.Millisecond || mb.Timeout != 80*time.Millisecond {
-		t.Errorf("modbus line settings %+v", mb)
-	}
+	mb := modbus.Config{Line: lineOf(reg, "m", "/dev/ttyUSB1"), Units: units, Profiles: modbusProfiles(reg, units)}
 	wantProfile := modbus.Profile{Inputs: 4, Edges: []modbus.Edge{{Input: 3, Rising: "door.forced", Falling: "door.closed"}},
 		Outputs: map[string]modbus.Output{"beacon": {Coil: 5, Pulse: 2 * time.Second}, "lamp": {Coil: 6}}}
 	if !reflect.DeepEqual(mb.Profiles, map[string]modbus.Profile{"door-io": wantProfile}) {
 		t.Errorf("profiles %+v", mb.Profiles)
 	}
 	if err := mb.Validate(); err != nil {
-		t.Errorf("the driver refuses what the registry accepted: %v", err)
+		t.Errorf("the Modbus driver refuses what the registry accepted: %v", err)
 	}
-	plain := modbusConfig(reg, "modbus-ttyUSB2", "/dev/ttyUSB2", []modbus.UnitConfig{{Device: "io-2", Unit: 2, Profile: modbus.BuiltinProfile}})
-	if plain.Baud != 0 || plain.Interval != 0 || len(plain.Profiles) != 0 {
-		t.Errorf("a port without a buses entry must keep the driver defaults: %+v", plain)
+	if p := modbusProfiles(reg, []modbus.UnitConfig{{Device: "io-2", Unit: 2, Profile: modbus.BuiltinProfile}}); len(p) != 0 {
+		t.Errorf("built-in profile taken for a site profile: %+v", p)
 	}
 }
 
@@ -69,17 +76,8 @@ func TestRegistryAndDriversAgree(t *testing.T) {
 	if _, ok := modbus.Profiles()[registry.BuiltinModbusProfile]; !ok || registry.BuiltinModbusProfile != modbus.BuiltinProfile {
 		t.Errorf("registry's built-in profile %q is not the driver's %q", registry.BuiltinModbusProfile, modbus.BuiltinProfile)
 	}
-	for _, baud := range registry.OSDPBauds {
-		c := osdp.Config{Port: "/dev/x", Baud: baud, PDs: []osdp.PDConfig{{Device: "rd-1"}}}
-		if err := c.Validate(); err != nil {
-			t.Errorf("registry allows OSDP at %d baud; the driver: %v", baud, err)
-		}
-	}
-	for _, baud := range registry.ModbusBauds {
-		c := modbus.Config{Port: "/dev/x", Baud: baud, Units: []modbus.UnitConfig{{Device: "io-1", Unit: 1, Profile: modbus.BuiltinProfile}}}
-		if err := c.Validate(); err != nil {
-			t.Errorf("registry allows Modbus at %d baud; the driver: %v", baud, err)
-		}
+	if !slices.Equal(registry.OSDPBauds, osdp.Bauds) || !slices.Equal(registry.ModbusBauds, modbus.Bauds) {
+		t.Errorf("line speeds differ: registry OSDP %v Modbus %v, drivers %v %v", registry.OSDPBauds, registry.ModbusBauds, osdp.Bauds, modbus.Bauds)
 	}
 	for _, p := range []string{"", "none", "even", "odd"} {
 		if !serialline.Parity(p).Valid() {

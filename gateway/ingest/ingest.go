@@ -1,9 +1,12 @@
-// Package ingest turns what arrives on the MQTT contract into gateway
-// nouns: it checks each message against the registry, drops duplicates and
-// floods, makes events durable in the journal before they count as
-// accepted, and hands telemetry, presence and staff replies to their owners.
-// Every refusal is counted by reason and logged at a bounded rate; a refusal
-// never holds up anyone else's traffic.
+// Package ingest is the gateway's one way in. It turns what arrives on the
+// MQTT contract into gateway nouns, and takes what the drivers (OSDP and
+// Modbus buses, camera streams) report through an Edge, their edge.Sink:
+// it checks each input against the registry, drops duplicates and floods
+// (one budget per device, whatever its transport), makes events durable
+// in the journal before they count as accepted, and hands telemetry,
+// presence, signs of life and staff replies to their owners. Every
+// refusal is counted by transport and reason and logged at a bounded
+// rate; a refusal never holds up anyone else's traffic.
 package ingest
 
 import (
@@ -11,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,6 +71,7 @@ type Config struct {
 	Replies   Replies       // nil: replies are refused
 	Receipts  Receipts      // nil: page receipts are only counted
 	Commands  Commands      // nil: command acks are only logged
+	Life      Life          // nil: drivers' signs of life only update device status
 
 	// Transport labels the metrics ("embedded", "external").
 	Transport  string
@@ -102,6 +107,9 @@ type Ingestor struct {
 	// overBudget is the refusal of a message of each class over a
 	// device's budget, made once: a flood refuses thousands a second.
 	overBudget [classPanic + 1]*event.Reject
+
+	edgeMu sync.Mutex
+	edges  map[string]*Edge // by transport
 }
 
 // New checks cfg and builds an Ingestor. It starts nothing.
@@ -175,13 +183,13 @@ func (in *Ingestor) Handle(ctx context.Context, topic string, payload []byte) er
 	case wire.KindOutbound:
 		return nil // our own publications (notify, cmd, alarms) echoing back
 	case wire.KindUnknown:
-		return in.refuse(topic, "", &event.Reject{Reason: event.Malformed, Err: errors.New("topic is not part of the contract")})
+		return in.refuse(in.metrics, topic, "", &event.Reject{Reason: event.Malformed, Err: errors.New("topic is not part of the contract")})
 	}
 	if !wire.ValidID(id) {
-		return in.refuse(topic, "", &event.Reject{Reason: event.Malformed, Err: fmt.Errorf("id %q does not match [A-Za-z0-9._-]{1,64}", clipID(id))})
+		return in.refuse(in.metrics, topic, "", &event.Reject{Reason: event.Malformed, Err: fmt.Errorf("id %q does not match [A-Za-z0-9._-]{1,64}", clipID(id))})
 	}
 	if len(payload) > in.cfg.MaxPayload {
-		return in.refuse(topic, id, &event.Reject{Reason: event.Oversize, Err: fmt.Errorf("payload is %d bytes, limit %d", len(payload), in.cfg.MaxPayload)})
+		return in.refuse(in.metrics, topic, id, &event.Reject{Reason: event.Oversize, Err: fmt.Errorf("payload is %d bytes, limit %d", len(payload), in.cfg.MaxPayload)})
 	}
 	now := in.cfg.Now()
 	nowMS := now.UnixMilli()
@@ -193,9 +201,9 @@ func (in *Ingestor) Handle(ctx context.Context, topic string, payload []byte) er
 	dev, ok := reg.Device(id)
 	if !ok {
 		in.cfg.Devices.Unregistered(id, topic, nowMS)
-		return in.refuse(topic, id, &event.Reject{Reason: event.UnknownDevice, Err: errors.New("device is not in the registry (listed as unregistered)")})
+		return in.refuse(in.metrics, topic, id, &event.Reject{Reason: event.UnknownDevice, Err: errors.New("device is not in the registry (listed as unregistered)")})
 	}
-	if kind != wire.KindEvent && in.throttled(ctx, topic, id, classOf(kind, ""), now) {
+	if kind != wire.KindEvent && in.throttled(ctx, in.metrics, topic, id, classOf(kind, ""), now) {
 		return nil // events are budgeted once their type is known
 	}
 	switch kind {
@@ -206,7 +214,7 @@ func (in *Ingestor) Handle(ctx context.Context, topic string, payload []byte) er
 	case wire.KindState:
 		p, err := wire.DecodeState(id, payload, nowMS)
 		if err != nil {
-			return in.refuse(topic, id, err)
+			return in.refuse(in.metrics, topic, id, err)
 		}
 		in.cfg.Devices.Presence(p)
 		in.metrics.accepted(kind)
@@ -214,7 +222,7 @@ func (in *Ingestor) Handle(ctx context.Context, topic string, payload []byte) er
 	case wire.KindCommandAck:
 		ack, err := wire.DecodeCommandAck(id, payload)
 		if err != nil {
-			return in.refuse(topic, id, err)
+			return in.refuse(in.metrics, topic, id, err)
 		}
 		in.cfg.Devices.Seen(id, nowMS)
 		in.metrics.accepted(kind)
@@ -228,39 +236,53 @@ func (in *Ingestor) Handle(ctx context.Context, topic string, payload []byte) er
 func (in *Ingestor) event(ctx context.Context, topic, id string, payload []byte, now time.Time) error {
 	ev, err := wire.DecodeEvent(id, payload, now.UnixMilli())
 	if err != nil {
-		return in.refuse(topic, id, err)
+		return in.refuse(in.metrics, topic, id, err)
 	}
-	if ev.Type == event.DeviceFlooding {
-		return in.refuse(topic, id, &event.Reject{Reason: event.BadType, Err: errors.New("device.flooding is derived by the gateway; a device may not send it")})
-	}
-	if in.throttled(ctx, topic, id, classOf(wire.KindEvent, ev.Type), now) {
-		return nil
-	}
-	st := in.devs.get(id)
 	var fp uint64
 	if ev.Seq != 0 {
 		fp = fingerprint(payload)
-		if st.seen(ev.Seq, fp, now) {
-			return in.refuse(topic, id, &event.Reject{Reason: event.Duplicate, Err: fmt.Errorf("seq %d already accepted", ev.Seq)})
-		}
 	}
-	if err := in.cfg.Journal.Append(ctx, &ev); err != nil {
-		in.metrics.rejected(event.Unavailable)
-		in.log.Error("journal:"+topic, "event not stored; the device will resend it", "topic", topic, "err", err)
-		return &event.Reject{Reason: event.Unavailable, Device: id, Topic: topic, Err: err}
+	ok, err := in.admit(ctx, in.metrics, topic, &ev, fp, now)
+	if ok {
+		in.cfg.Devices.Seen(id, ev.Received)
+	}
+	return err
+}
+
+// admit applies to an event of a registered device the rules every
+// transport shares: a device may not claim device.flooding, the device's
+// flood budget, de-duplication (by seq and fp, the fingerprint of what the
+// device sent), then the journal. It reports whether the event was
+// accepted (durable); the error is for a journal that could not store it,
+// which MQTT turns into a missing acknowledgement.
+func (in *Ingestor) admit(ctx context.Context, m *metrics, where string, ev *event.Event, fp uint64, now time.Time) (bool, error) {
+	id := ev.Device
+	if ev.Type == event.DeviceFlooding {
+		return false, in.refuse(m, where, id, &event.Reject{Reason: event.BadType, Err: errors.New("device.flooding is derived by the gateway; a device may not send it")})
+	}
+	if in.throttled(ctx, m, where, id, classOf(wire.KindEvent, ev.Type), now) {
+		return false, nil
+	}
+	st := in.devs.get(id)
+	if ev.Seq != 0 && st.seen(ev.Seq, fp, now) {
+		return false, in.refuse(m, where, id, &event.Reject{Reason: event.Duplicate, Err: fmt.Errorf("seq %d already accepted", ev.Seq)})
+	}
+	if err := in.cfg.Journal.Append(ctx, ev); err != nil {
+		m.rejected(event.Unavailable)
+		in.log.Error("journal:"+where, "event not stored; the device will resend it", "topic", where, "err", err)
+		return false, &event.Reject{Reason: event.Unavailable, Device: id, Topic: where, Err: err}
 	}
 	if ev.Seq != 0 {
 		st.remember(ev.Seq, fp, now)
 	}
-	in.cfg.Devices.Seen(id, ev.Received)
-	in.metrics.accepted(wire.KindEvent)
-	return nil
+	m.accepted(wire.KindEvent)
+	return true, nil
 }
 
 func (in *Ingestor) telemetry(reg *registry.Registry, dev *registry.Device, topic string, payload []byte, nowMS int64) error {
 	tel, err := wire.DecodeTelemetry(dev.ID, payload, nowMS)
 	if err != nil {
-		return in.refuse(topic, dev.ID, err)
+		return in.refuse(in.metrics, topic, dev.ID, err)
 	}
 	in.cfg.Devices.Telemetry(tel)
 	if in.cfg.Telemetry != nil {
@@ -273,14 +295,14 @@ func (in *Ingestor) telemetry(reg *registry.Registry, dev *registry.Device, topi
 
 func (in *Ingestor) reply(ctx context.Context, reg *registry.Registry, topic, staff string, payload []byte, now time.Time) error {
 	if _, ok := reg.Staff(staff); !ok {
-		return in.refuse(topic, "", &event.Reject{Reason: event.UnknownStaff, Err: errors.New("staff member is not in the registry")})
+		return in.refuse(in.metrics, topic, "", &event.Reject{Reason: event.UnknownStaff, Err: errors.New("staff member is not in the registry")})
 	}
 	// A receipt only marks a page delivered (no store write), and a phone
 	// confirms every page of a burst: it is not spent from the reply budget,
 	// which bounds what drives the alarm store.
 	if page, ok, err := wire.DecodeReceipt(payload); ok || err != nil {
 		if err != nil {
-			return in.refuse(topic, "", err)
+			return in.refuse(in.metrics, topic, "", err)
 		}
 		in.metrics.accepted(wire.KindReply)
 		if in.cfg.Receipts != nil {
@@ -290,12 +312,12 @@ func (in *Ingestor) reply(ctx context.Context, reg *registry.Registry, topic, st
 	}
 	if !in.staff.get(staff).spend(classEvent, now).ok {
 		in.metrics.shed(classEvent)
-		return in.refuse(topic, "", &event.Reject{Reason: event.RateLimited,
+		return in.refuse(in.metrics, topic, "", &event.Reject{Reason: event.RateLimited,
 			Err: fmt.Errorf("staff %s: replies over the budget of %g/s (burst %d)", staff, in.cfg.DeviceRate, in.cfg.DeviceBurst)})
 	}
 	act, err := wire.DecodeReply(staff, payload, now.UnixMilli())
 	if err != nil {
-		return in.refuse(topic, "", err)
+		return in.refuse(in.metrics, topic, "", err)
 	}
 	in.metrics.accepted(wire.KindReply)
 	if in.cfg.Replies == nil {
@@ -311,17 +333,17 @@ func (in *Ingestor) reply(ctx context.Context, reg *registry.Registry, topic, st
 // throttled reports whether a message of class c from device id is over
 // the device's budget. Such a message is refused (counted, logged at a
 // bounded rate); the first refusal of a flood flags the device.
-func (in *Ingestor) throttled(ctx context.Context, topic, id string, c class, now time.Time) bool {
+func (in *Ingestor) throttled(ctx context.Context, m *metrics, topic, id string, c class, now time.Time) bool {
 	st := in.devs.get(id)
 	v := st.spend(c, now)
 	if v.ok {
 		return false
 	}
-	in.metrics.shed(c)
+	m.shed(c)
 	if v.raise {
-		in.flag(ctx, st, id, c, now)
+		in.flag(ctx, m, st, id, c, now)
 	}
-	in.refuse(topic, id, in.overBudget[c])
+	in.refuse(m, topic, id, in.overBudget[c])
 	return true
 }
 
@@ -329,7 +351,7 @@ func (in *Ingestor) throttled(ctx context.Context, topic, id string, c class, no
 // per episode; the built-in rule device_flooding turns it into an orange
 // alarm. If it cannot be journaled the flag is dropped, so that the next
 // refusal tries again.
-func (in *Ingestor) flag(ctx context.Context, st *deviceState, id string, c class, now time.Time) {
+func (in *Ingestor) flag(ctx context.Context, m *metrics, st *deviceState, id string, c class, now time.Time) {
 	ev := event.Event{Device: id, Type: event.DeviceFlooding, TS: now.UnixMilli(), Received: now.UnixMilli(),
 		Source: event.SourceGateway, Data: map[string]any{
 			"class": c.String(), "rate": in.cfg.DeviceRate, "burst": in.cfg.DeviceBurst,
@@ -339,18 +361,19 @@ func (in *Ingestor) flag(ctx context.Context, st *deviceState, id string, c clas
 		in.log.Error("flooding:"+id, "device.flooding not journaled; tried again at the next refusal", "device", id, "err", err)
 		return
 	}
-	in.metrics.flagged.Inc()
+	m.flagged.Inc()
 	in.cfg.Logger.Warn("device flooding: throttled and flagged", "device", id, "class", c.String(),
 		"rate", in.cfg.DeviceRate, "burst", in.cfg.DeviceBurst, "event", ev.ID)
 }
 
-// refuse counts and logs a refusal; the message is done with.
-func (in *Ingestor) refuse(topic, dev string, err error) error {
+// refuse counts (in m, the metrics of the input's transport) and logs a
+// refusal; the message is done with.
+func (in *Ingestor) refuse(m *metrics, topic, dev string, err error) error {
 	var rj *event.Reject
 	if !errors.As(err, &rj) {
 		rj = &event.Reject{Reason: event.Malformed, Err: err}
 	}
-	in.metrics.rejected(rj.Reason)
+	m.rejected(rj.Reason)
 	if dev != "" {
 		in.cfg.Devices.Rejected(dev)
 	}

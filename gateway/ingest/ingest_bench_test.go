@@ -80,3 +80,20 @@ func BenchmarkHandleEvent(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkEdgeEvent is one event a driver reports, up to the journal:
+// registry check, type check, flood budget (no seq: serial and RTP events
+// carry none, so no fingerprint either).
+func BenchmarkEdgeEvent(b *testing.B) {
+	in := benchIngestor(b)
+	e, err := in.Edge(TransportOSDP)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := event.Event{Device: "lb-1", Type: "card.read", Source: event.SourceOSDP,
+		Data: map[string]any{"card": "41551", "facility": 68, "bits": 26}}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Event(ev)
+	}
+}

@@ -132,8 +132,12 @@ func forbidden(from, to string) string {
 		return "the permission table uses only the registry's nouns"
 	case under(from, "rules") && under(to, "gateway") && to != "gateway/event" && to != "gateway/registry" && to != "gateway/permit":
 		return "rules use only the nouns of gateway/event and gateway/registry, and the permission table"
-	case under(from, "drivers") && under(to, "gateway") && to != "gateway/event":
-		return "drivers speak only the nouns of gateway/event"
+	case from == "gateway/access" && to != "gateway/registry" && to != "gateway/permit" && to != "drivers/osdp" && to != "gateway/event":
+		return "card decisions use only the registry's access data, the permission table and the reader driver's terms"
+	case from == "gateway/edge" && to != "gateway/event":
+		return "gateway/edge is the drivers' one door: it imports only the nouns of gateway/event"
+	case under(from, "drivers") && under(to, "gateway") && to != "gateway/event" && to != "gateway/edge":
+		return "drivers speak only the nouns of gateway/event, and report through gateway/edge"
 	case under(from, "firmware-sim") && (under(to, "rules") || under(to, "gateway") && to != "gateway/event" && to != "gateway/registry"):
 		return "the simulator is a device, not a gateway: it uses wire codecs and nouns only"
 	case !under(from, "gateway/app") && !under(from, "gateway/cmd"):
@@ -162,6 +166,13 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"rules/rulefile", "rules/engine"},
 		{"rules/silence", "rules/rulefile"},
 		{"rules/engine", "internal/yamlstrict"},
+		{"drivers/osdp", "gateway/ingest"},
+		{"drivers/rtpstream", "gateway/app"},
+		{"drivers/modbus", "gateway/registry"},
+		{"gateway/edge", "gateway/registry"},
+		{"gateway/edge", "drivers/serialline"},
+		{"gateway/access", "gateway/httpapi"},
+		{"drivers/osdp", "gateway/access"},
 	}
 	for _, b := range bad {
 		if forbidden(b[0], b[1]) == "" {
@@ -170,7 +181,9 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 	}
 	for _, ok := range [][2]string{{"gateway/app", "gateway/broker"}, {"rules/escalate", "gateway/registry"}, {"rules/escalate", "gateway/permit"}, {"gateway/ingest", "drivers/mqtt/wire"},
 		{"rules/rulefile", "internal/yamlstrict"}, {"firmware-sim/scenario", "internal/yamlstrict"},
-		{"rules/engine", "rules/rulefile"}, {"rules/engine", "rules/silence"}, {"rules/rulefile", "rules/silence"}, {"rules/silence", "rules/alarm"}} {
+		{"rules/engine", "rules/rulefile"}, {"rules/engine", "rules/silence"}, {"rules/rulefile", "rules/silence"}, {"rules/silence", "rules/alarm"},
+		{"drivers/osdp", "gateway/edge"}, {"drivers/serialline", "gateway/edge"}, {"gateway/ingest", "gateway/edge"}, {"gateway/edge", "gateway/event"},
+		{"gateway/access", "drivers/osdp"}, {"gateway/access", "gateway/permit"}, {"gateway/app", "gateway/access"}} {
 		if why := forbidden(ok[0], ok[1]); why != "" {
 			t.Errorf("%s → %s should be allowed: %s", ok[0], ok[1], why)
 		}

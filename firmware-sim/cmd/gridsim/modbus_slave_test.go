@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridwatch/gridwatch/drivers/serialline"
+
 	mb "github.com/gridwatch/gridwatch/drivers/modbus"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/internal/testlog"
@@ -67,7 +69,7 @@ func TestModbusSlaveAnswersTheGateway(t *testing.T) {
 		}
 	}
 	s := &sink{}
-	bus, err := mb.New(mb.Config{Name: "sim", Port: path, Baud: 115200, Interval: 10 * time.Millisecond,
+	bus, err := mb.New(mb.Config{Line: serialline.Line{Name: "sim", Port: path, Baud: 115200, PollInterval: 10 * time.Millisecond},
 		Units: []mb.UnitConfig{{Device: "io-4", Unit: 4, Profile: "lightbox-io"}, {Device: "io-5", Unit: 5, Profile: "lightbox-io"}}}, s, mb.Options{})
 	if err != nil {
 		t.Fatal(err)

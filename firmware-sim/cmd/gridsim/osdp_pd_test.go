@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridwatch/gridwatch/drivers/serialline"
+
 	cp "github.com/gridwatch/gridwatch/drivers/osdp"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/internal/testlog"
@@ -19,6 +21,9 @@ type sink struct {
 	mu     sync.Mutex
 	events []event.Event
 }
+
+func (s *sink) Telemetry(event.Telemetry) {}
+func (s *sink) Alive(string, time.Time)   {}
 
 func (s *sink) Event(e event.Event) {
 	s.mu.Lock()
@@ -98,7 +103,7 @@ func TestOSDPPDAnswersTheGateway(t *testing.T) {
 		}
 	}
 	s := &sink{}
-	bus, err := cp.New(cp.Config{Name: "sim", Port: path, Baud: 115200, PollInterval: 10 * time.Millisecond,
+	bus, err := cp.New(cp.Config{Line: serialline.Line{Name: "sim", Port: path, Baud: 115200, PollInterval: 10 * time.Millisecond},
 		PDs: []cp.PDConfig{{Device: "rd-0003", Address: 3, Key: "default"}}}, s, cp.Options{})
 	if err != nil {
 		t.Fatal(err)
