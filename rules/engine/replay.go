@@ -111,10 +111,16 @@ func eventTime(ev *event.Event) time.Time {
 
 // Cases is the Replayer that runs a rule file's test cases
 // (rulefile.File.Run) through this engine: a fresh one built from cfg,
-// with the file's rules and silences in place of cfg's.
+// with the file's rules and silences in place of cfg's, and the file's
+// fixture, when it has one, in place of cfg's registry: a file that
+// carries its fixture passes its cases on any site.
 func Cases(cfg Config) rulefile.Replayer {
 	return func(f *rulefile.File, events iter.Seq2[event.Event, error], until time.Time) ([]rulefile.Decision, error) {
 		cfg.Rules, cfg.Silences, cfg.Operators = f.Rules, f.Silences, nil
+		if f.Fixture != nil {
+			fixture := f.Fixture
+			cfg.Registry = func() *registry.Registry { return fixture }
+		}
 		rep, err := Replay(cfg, events, until)
 		return rep.Decisions, err
 	}
