@@ -22,8 +22,10 @@ const rulesUsage = `usage: gridwatchd rules test [-config FILE] [-rules FILE] [-
 Runs the test cases a rule file carries, then, with -events, replays a
 recorded event log (the journal's format: one event per line) through the
 rules and prints which alarms would open, escalate and clear, and when.
-Without -rules the config's rules (or the built-in set) are used. It exits
-1 when a test case fails.`
+Without -rules the config's rules (or the built-in set) are used. Serial-
+polled devices (osdp:, modbus:) count as answering their polls, except
+while their bus is down (bus.fault to bus.restored). It exits 1 when a
+test case fails.`
 
 // rulesCmd is `gridwatchd rules test`.
 func rulesCmd(args []string, stdout, stderr io.Writer) error {
