@@ -15,6 +15,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/passwd"
 	"github.com/gridwatch/gridwatch/gateway/registry"
+	"github.com/gridwatch/gridwatch/rules/escalate"
 )
 
 // Limits Validate holds values to.
@@ -299,6 +300,10 @@ func (c Config) checkEscalation(k *checker) {
 		if len(steps) == 0 {
 			k.add(key+".steps", "a policy needs at least one step")
 		}
+		if w := c.Escalation[sev].ArriveWithin; w != 0 && w < escalate.MinRepage {
+			k.add(key+".arrive_within", "%v: below the minimum %v (paging again more often floods the people it pages); give 0 for none, or %v or more",
+				w, escalate.MinRepage, escalate.MinRepage)
+		}
 		for i, s := range steps {
 			skey := fmt.Sprintf("%s.steps[%d]", key, i)
 			switch {
@@ -307,8 +312,17 @@ func (c Config) checkEscalation(k *checker) {
 			case i > 0 && s.After < steps[i-1].After:
 				k.add(skey+".after", "%v comes before the previous step's %v", s.After, steps[i-1].After)
 			}
-			if len(s.Roles) == 0 && len(s.Staff) == 0 {
-				k.add(skey, "pages nobody: give roles or staff")
+			if s.Repeat != 0 && s.Repeat < escalate.MinRepage {
+				k.add(skey+".repeat", "%v: below the minimum %v (repeating a page more often floods the people it pages); give 0 for no repeat, or %v or more",
+					s.Repeat, escalate.MinRepage, escalate.MinRepage)
+			}
+			if len(s.Roles) == 0 && len(s.Staff) == 0 && len(s.Groups) == 0 {
+				k.add(skey, "pages nobody: give roles, staff or groups")
+			}
+			for j, id := range s.Groups {
+				if !registry.ValidID(id) {
+					k.add(fmt.Sprintf("%s.groups[%d]", skey, j), "%q is not a valid group id", id)
+				}
 			}
 			for j, r := range s.Roles {
 				if !r.Valid() {

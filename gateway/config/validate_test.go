@@ -137,6 +137,15 @@ func TestValidateRules(t *testing.T) {
 			c.Escalation[event.Blue] = escalate.Policy{Steps: []escalate.Step{{Staff: []string{"a/b"}}}}
 		}, `escalation.blue.steps[0].staff[0]: "a/b" is not a valid staff id`},
 		{"empty registry path", func(c *Config) { c.Registry = "" }, "registry: must not be empty"},
+		{"a step paging a group only", func(c *Config) {
+			c.Escalation[event.Blue] = escalate.Policy{Steps: []escalate.Step{{Groups: []string{"night-duty"}}}}
+		}, ""},
+		{"repeat below the minimum", func(c *Config) {
+			c.Escalation[event.Blue] = escalate.Policy{Steps: []escalate.Step{{Roles: []registry.Role{registry.SecurityRoom}, Repeat: 5 * time.Second}}}
+		}, "escalation.blue.steps[0].repeat: 5s: below the minimum 10s (repeating a page more often floods the people it pages); give 0 for no repeat, or 10s or more"},
+		{"repeat at the minimum", func(c *Config) {
+			c.Escalation[event.Blue] = escalate.Policy{Steps: []escalate.Step{{Roles: []registry.Role{registry.SecurityRoom}, Repeat: 10 * time.Second}}}
+		}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -172,9 +172,17 @@ func (l *Ledger) fallBack(ctx context.Context, r *pageRecord) {
 	if state != event.PageQueued {
 		return
 	}
-	if !l.canFallBack(staff, l.order(staff), event.PageApp) {
-		l.log.Warn("page not confirmed in time and no SMS fallback (no sms: configured, no phone number, or not in the person's channels); it stays pending",
-			"page", note.PageID, "staff", staff, "after", l.cfg.FallbackAfter)
+	if why := l.noFallback(staff, l.order(staff), event.PageApp); why != "" {
+		// No other channel: the page stays with the app, which keeps
+		// getting it until it confirms. A site without SMS, or a person
+		// who takes no SMS, is a choice, not a fault; a missing phone
+		// number where SMS is set up is worth a warning.
+		log := l.log.Info
+		if l.cfg.SMS != nil && !l.cfg.HasPhone(staff) {
+			log = l.log.Warn
+		}
+		log("page not confirmed by the phone app in time; no SMS to fall back to, so it stays with the app and is re-sent until confirmed",
+			"page", note.PageID, "staff", staff, "after", l.cfg.FallbackAfter, "why", why)
 		return
 	}
 	if err := l.queueSMS(ctx, staff, note); err != nil {

@@ -91,7 +91,14 @@ func (l *Ledger) sendFirst(ctx context.Context, r *pageRecord, first string, ord
 		} else if !slices.Contains(order, event.PageApp) {
 			return "", fmt.Errorf("page %s to %s: %w", r.ID, r.Staff, err)
 		} else {
-			l.log.Warn("page falls back to the app", "page", r.ID, "staff", r.Staff, "err", err)
+			// Said as it is: with no SMS gateway at all this is the site's
+			// setup, not a failure of this page.
+			log := l.log.Warn
+			if l.cfg.SMS == nil {
+				log = l.log.Info
+			}
+			log("page goes to the phone app: SMS is this person's first channel but cannot take it",
+				"page", r.ID, "staff", r.Staff, "why", err)
 			l.mu.Lock()
 			r.Channel = event.PageApp
 			l.mu.Unlock()
@@ -136,8 +143,22 @@ func (l *Ledger) order(staffID string) []string {
 
 // canFallBack says whether a page on channel from can go on to SMS.
 func (l *Ledger) canFallBack(staffID string, order []string, from string) bool {
+	return l.noFallback(staffID, order, from) == ""
+}
+
+// noFallback says why a page on channel from cannot go on to SMS, or ""
+// when it can.
+func (l *Ledger) noFallback(staffID string, order []string, from string) string {
 	i, j := slices.Index(order, from), slices.Index(order, event.PageSMS)
-	return l.cfg.SMS != nil && j > i && l.cfg.HasPhone(staffID)
+	switch {
+	case l.cfg.SMS == nil:
+		return "no SMS gateway configured (sms:)"
+	case j <= i:
+		return "SMS is not among the person's channels after " + from
+	case !l.cfg.HasPhone(staffID):
+		return "no phone number in the registry"
+	}
+	return ""
 }
 
 // queueSMS hands a page to the SMS outbox.

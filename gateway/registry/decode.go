@@ -89,9 +89,22 @@ func (d *decoder) add(line int, subject, format string, args ...any) {
 
 // document parses data and decodes its lists.
 func (d *decoder) document(data []byte) *doc {
-	out := &doc{}
 	d.dec = &yamlstrict.Decoder{File: d.file, MaxNodes: maxNodes, DateZone: cst}
 	top := d.dec.Parse(data, "a registry file")
+	d.probs = append(d.probs, d.dec.Problems...)
+	d.dec.Problems = nil
+	return d.lists(top)
+}
+
+// documentOf decodes the lists of a registry held in node top.
+func (d *decoder) documentOf(top *yaml.Node) *doc {
+	d.dec = &yamlstrict.Decoder{File: d.file, MaxNodes: maxNodes, DateZone: cst}
+	return d.lists(top)
+}
+
+// lists decodes the lists of the registry's top node (nil: empty).
+func (d *decoder) lists(top *yaml.Node) *doc {
+	out := &doc{}
 	var l lists
 	if top != nil { // nil: an empty file is an empty registry
 		d.dec.Decode(top, &l, "")

@@ -3,6 +3,8 @@ package registry
 import (
 	"fmt"
 	"os"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Parse decodes and validates a registry file. name is used in messages
@@ -14,7 +16,23 @@ func Parse(name string, data []byte) (*Registry, error) {
 		name = "registry"
 	}
 	d := &decoder{file: name}
-	doc := d.document(data)
+	return d.build(d.document(data))
+}
+
+// ParseNode decodes and validates a registry held in an already parsed
+// YAML mapping, as Parse does a file: a registry written inside another
+// file (a rule file's test fixture). Problems carry the lines of the
+// enclosing file, named name. A nil node is an empty registry.
+func ParseNode(name string, n *yaml.Node) (*Registry, error) {
+	if name == "" {
+		name = "registry"
+	}
+	d := &decoder{file: name}
+	return d.build(d.documentOf(n))
+}
+
+// build validates a decoded document and indexes it.
+func (d *decoder) build(doc *doc) (*Registry, error) {
 	if !d.dec.Over() {
 		d.validate(doc)
 	}

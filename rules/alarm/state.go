@@ -126,6 +126,22 @@ func (a *Alarm) Clear(t event.Trigger, at int64) {
 	a.Timeline = append(a.Timeline, Entry{At: at, Kind: EntryCleared, EventID: t.Event.ID})
 }
 
+// EndTest closes a test alarm (an installer's test-mode press) as
+// cleared, with why on its timeline: its time is up, or a real trigger of
+// its rule on its device arrived and opens its own alarm. An alarm that
+// is not a test, or is closed, is left unchanged; EndTest reports whether
+// it closed the alarm.
+func (a *Alarm) EndTest(at int64, why string) bool {
+	if !a.Test || a.State.Closed() {
+		return false
+	}
+	a.State = Cleared
+	a.ClosedMS = at
+	a.stopEscalation()
+	a.Timeline = append(a.Timeline, Entry{At: at, Kind: EntryCleared, Note: "test ended: " + why})
+	return true
+}
+
 func (a *Alarm) stopEscalation() {
 	a.NextDeadlineMS = 0
 	a.Undelivered = nil

@@ -32,11 +32,11 @@ func TestMutedRaiseSendsNoCommandsTestModeDoes(t *testing.T) {
 	reg := testRegistry(t)
 	lb1, _ := reg.Device("lb-0001")
 	for _, tt := range []struct {
-		test bool
-		want int
-	}{{false, 0}, {true, 3}} {
+		test, sirens bool
+		want         int
+	}{{false, false, 0}, {true, false, 2}, {true, true, 3}} { // test mode: strobe and clip; siren when asked
 		e, err := Compile(Config{Rules: rulefile.Builtin(), Registry: func() *registry.Registry { return reg },
-			Operators: operators(t, silence.Silence{ID: "s", Reason: "r", Devices: []string{"lb-0001"}, Test: tt.test})})
+			Operators: operators(t, silence.Silence{ID: "s", Reason: "r", Devices: []string{"lb-0001"}, Test: tt.test, Sirens: tt.sirens})})
 		if err != nil {
 			t.Fatal(err)
 		}

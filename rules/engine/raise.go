@@ -50,9 +50,12 @@ func (e *Engine) fire(r *compiled, ev *event.Event, dev *registry.Device, grid *
 			t.Muted = "inhibited by " + by
 		}
 	}
-	e.silence(&t, dev, ms)
+	s := e.silence(&t, dev, ms)
 	if len(r.Commands) > 0 && (t.Muted == "" || t.Test) {
 		t.Commands = e.commands(r, ev.Device, dev)
+		if t.Test {
+			t.Commands = testCommands(t.Commands, s)
+		}
 	}
 	out = append(out, t)
 	if flap != nil {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
@@ -9,10 +10,10 @@ import (
 )
 
 // silence marks t if a silence covers it: the rule file's first, then
-// the operators'.
-func (e *Engine) silence(t *event.Trigger, dev *registry.Device, ms int64) {
+// the operators'. It returns the silence, or nil.
+func (e *Engine) silence(t *event.Trigger, dev *registry.Device, ms int64) *silence.Matcher {
 	if t.Muted != "" || (len(e.fileSilences) == 0 && e.operators == nil) {
-		return
+		return nil
 	}
 	s := e.silenced(t.Rule, t.Device, dev, ms)
 	switch {
@@ -22,6 +23,20 @@ func (e *Engine) silence(t *event.Trigger, dev *registry.Device, ms int64) {
 	default:
 		t.Muted = "silenced: " + s.Reason
 	}
+	return s
+}
+
+// CmdSiren is the command a test mode holds back unless its silence
+// allows sirens.
+const CmdSiren = "siren"
+
+// testCommands is what a test raise sends of cmds: all but the sirens,
+// unless the test mode asks for them.
+func testCommands(cmds []event.Command, s *silence.Matcher) []event.Command {
+	if s != nil && s.Sirens {
+		return cmds
+	}
+	return slices.DeleteFunc(cmds, func(c event.Command) bool { return c.Cmd == CmdSiren })
 }
 
 // silenced returns the first silence that mutes rule on device at ms.

@@ -34,7 +34,7 @@ func (o *owner) submit(s submission) {
 // sends its first step at once.
 func (o *owner) raise(t event.Trigger, now time.Time) {
 	nowMS := now.UnixMilli()
-	if a := o.byKey[alarmKey{t.Rule, t.Device}]; a != nil {
+	if a := o.byKey[alarmKey{t.Rule, t.Device}]; a != nil && !o.endTestFor(a, t, now) {
 		wasMuted := a.Muted != ""
 		a.Join(t, nowMS)
 		if wasMuted && a.Muted == "" {
@@ -68,6 +68,7 @@ func (o *owner) raise(t event.Trigger, now time.Time) {
 	o.d.log.Info("alarm raised", "alarm", a.ID, "rule", a.Rule, "severity", a.Severity,
 		"device", a.Device, "grid", a.Grid, "event", t.Event.ID, "muted", a.Muted, "test", a.Test)
 	o.advance(a, now)
+	o.armTestEnd(a)
 	o.changed(a)
 }
 

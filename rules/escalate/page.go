@@ -202,8 +202,12 @@ func (o *owner) fire(d due, now time.Time) {
 	if a == nil {
 		return
 	}
-	if d.kind == dueArrive {
+	switch d.kind {
+	case dueArrive:
 		o.fireArrive(a, d, now)
+		return
+	case dueTestEnd:
+		o.fireTestEnd(a, now)
 		return
 	}
 	if !a.Escalating() {

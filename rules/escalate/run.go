@@ -149,6 +149,7 @@ func (o *owner) resume(loaded []*alarm.Alarm) {
 	now := o.d.cfg.Now()
 	for _, a := range loaded {
 		o.armRepages(a)
+		o.armTestEnd(a)
 		if !a.Escalating() {
 			continue
 		}

@@ -6,10 +6,11 @@ import "container/heap"
 type dueKind int
 
 const (
-	dueStep   dueKind = iota // the next escalation step of an alarm
-	dueRetry                 // another try to page one staff member
-	dueRepeat                // page a step's staff again (not acknowledged yet)
-	dueArrive                // page the chain again (acknowledged, nobody on scene)
+	dueStep    dueKind = iota // the next escalation step of an alarm
+	dueRetry                  // another try to page one staff member
+	dueRepeat                 // page a step's staff again (not acknowledged yet)
+	dueArrive                 // page the chain again (acknowledged, nobody on scene)
+	dueTestEnd                // close a test alarm (TestCloseAfter after its raise)
 )
 
 // due is one deadline. Deadlines are checked against the alarm when they

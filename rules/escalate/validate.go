@@ -9,9 +9,10 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
-// minRepage is the shortest repeat or arrive deadline accepted: anything
-// shorter floods the people it pages.
-const minRepage = 10 * time.Second
+// MinRepage is the shortest repeat or arrive deadline accepted: anything
+// shorter floods the people it pages. The config file's checks
+// (gateway/config) hold steps to it with the file's lines.
+const MinRepage = 10 * time.Second
 
 // Validate checks the policies and returns every problem at once: each of
 // the four severities needs a policy with at least one step (a red alarm
@@ -30,8 +31,8 @@ func (p Policies) Validate() error {
 			errs = append(errs, fmt.Errorf("policy %q: not a severity (want red, orange, yellow or blue)", sev))
 			continue
 		}
-		if w := pol.ArriveWithin; w != 0 && w < minRepage {
-			errs = append(errs, fmt.Errorf("policy %s: arrive_within %v: want 0 (none) or at least %v", sev, w, minRepage))
+		if w := pol.ArriveWithin; w != 0 && w < MinRepage {
+			errs = append(errs, fmt.Errorf("policy %s: arrive_within %v: want 0 (none) or at least %v", sev, w, MinRepage))
 		}
 		for i, st := range pol.Steps {
 			where := fmt.Sprintf("policy %s step %d", sev, i)
@@ -41,8 +42,8 @@ func (p Policies) Validate() error {
 			if i > 0 && st.After < pol.Steps[i-1].After {
 				errs = append(errs, fmt.Errorf("%s: after %v comes before step %d's %v", where, st.After, i-1, pol.Steps[i-1].After))
 			}
-			if st.Repeat != 0 && st.Repeat < minRepage {
-				errs = append(errs, fmt.Errorf("%s: repeat %v: want 0 (none) or at least %v", where, st.Repeat, minRepage))
+			if st.Repeat != 0 && st.Repeat < MinRepage {
+				errs = append(errs, fmt.Errorf("%s: repeat %v: want 0 (none) or at least %v", where, st.Repeat, MinRepage))
 			}
 			if len(st.Roles) == 0 && len(st.Staff) == 0 && len(st.Groups) == 0 {
 				errs = append(errs, fmt.Errorf("%s: pages nobody (no roles, staff or groups)", where))

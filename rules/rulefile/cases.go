@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/gateway/registry"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -61,7 +62,7 @@ type Expect struct {
 }
 
 // tests decodes and checks the test cases.
-func (p *parser) tests(n *yaml.Node, rules []Rule) []Case {
+func (p *parser) tests(n *yaml.Node, rules []Rule, fixture *registry.Registry) []Case {
 	if n.Kind != yaml.SequenceNode {
 		p.add(n.Line, "", "tests: want a list")
 		return nil
@@ -77,7 +78,7 @@ func (p *parser) tests(n *yaml.Node, rules []Rule) []Case {
 		if _, bad := p.decode(item, &c, subject); !judged(bad) || item.Kind != yaml.MappingNode {
 			continue
 		}
-		for _, err := range c.check(rules) {
+		for _, err := range c.check(rules, fixture) {
 			p.add(item.Line, subject, "%v", err)
 		}
 		out = append(out, c)
@@ -85,7 +86,10 @@ func (p *parser) tests(n *yaml.Node, rules []Rule) []Case {
 	return out
 }
 
-func (c *Case) check(rules []Rule) []error {
+// check checks the case against the file's rules and, when the file has
+// a fixture, that every device it names is in it (a case that names a
+// device its fixture lacks would test an unknown device by mistake).
+func (c *Case) check(rules []Rule, fixture *registry.Registry) []error {
 	var errs []error
 	if c.Name == "" {
 		errs = append(errs, errors.New("no name"))
@@ -99,6 +103,8 @@ func (c *Case) check(rules []Rule) []error {
 	for i, ev := range c.Events {
 		if ev.Device == "" || ev.Type == "" {
 			errs = append(errs, fmt.Errorf("event %d: want a device and a type", i))
+		} else if fixture != nil && !inFixture(fixture, ev.Device) {
+			errs = append(errs, fmt.Errorf("event %d: device %q is not in the fixture", i, ev.Device))
 		}
 	}
 	for i, x := range c.Expect {
@@ -109,9 +115,17 @@ func (c *Case) check(rules []Rule) []error {
 		}
 		if x.Device == "" {
 			errs = append(errs, fmt.Errorf("expect %d: want a device", i))
+		} else if fixture != nil && !inFixture(fixture, x.Device) {
+			errs = append(errs, fmt.Errorf("expect %d: device %q is not in the fixture", i, x.Device))
 		}
 	}
 	return errs
+}
+
+func inFixture(reg *registry.Registry, id string) bool {
+	_, dev := reg.Device(id)
+	_, grid := reg.Grid(id)
+	return dev || grid
 }
 
 func (c *Case) start() (time.Time, error) {

@@ -1,6 +1,7 @@
 package rulefile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gridwatch/gridwatch/gateway/registry"
 	input "github.com/gridwatch/gridwatch/internal/problem"
 	"github.com/gridwatch/gridwatch/internal/yamlstrict"
 	"github.com/gridwatch/gridwatch/rules/silence"
@@ -23,6 +25,12 @@ type File struct {
 	// rules; the engine takes them with the rules.
 	Silences []silence.Silence `yaml:"silences,omitempty"`
 	Tests    []Case            `yaml:"tests,omitempty"`
+	// Fixture is the registry the test cases run against, written in the
+	// file under fixture: (the registry file's format): with one, the
+	// cases pass or fail the same on every site, whatever the site's own
+	// registry holds. Nil when the file has none: its cases then run
+	// against the registry the runner is given (the site's, on a reload).
+	Fixture *registry.Registry `yaml:"-"`
 }
 
 // Problem is one thing wrong with a rule file (Subject is the rule's id,
@@ -121,6 +129,7 @@ func (p *parser) parse(data []byte) *File {
 		Rules    *yaml.Node `yaml:"rules"`
 		Silences *yaml.Node `yaml:"silences"`
 		Tests    *yaml.Node `yaml:"tests"`
+		Fixture  *yaml.Node `yaml:"fixture"`
 	}
 	p.decode(root, &top, "")
 	if top.Rules == nil {
@@ -131,8 +140,11 @@ func (p *parser) parse(data []byte) *File {
 	if top.Silences != nil {
 		f.Silences = p.silences(top.Silences)
 	}
+	if top.Fixture != nil {
+		f.Fixture = p.fixture(top.Fixture)
+	}
 	if top.Tests != nil {
-		f.Tests = p.tests(top.Tests, f.Rules)
+		f.Tests = p.tests(top.Tests, f.Rules, f.Fixture)
 	}
 	return f
 }
@@ -207,6 +219,29 @@ func (p *parser) silences(n *yaml.Node) []silence.Silence {
 		out = append(out, s)
 	}
 	return out
+}
+
+// fixture decodes the test cases' registry; its problems are the file's,
+// each under "fixture" with the registry's own subject.
+func (p *parser) fixture(n *yaml.Node) *registry.Registry {
+	if n.Kind != yaml.MappingNode {
+		p.add(n.Line, "fixture", "want a mapping with grids: and devices: (a registry)")
+		return nil
+	}
+	reg, err := registry.ParseNode(p.file, n)
+	var errs *registry.Errors
+	switch {
+	case errors.As(err, &errs):
+		for _, pr := range errs.Problems {
+			pr.File, pr.Subject = p.file, strings.TrimSpace("fixture "+pr.Subject)
+			p.probs = append(p.probs, pr)
+		}
+		return nil
+	case err != nil:
+		p.add(n.Line, "fixture", "%v", err)
+		return nil
+	}
+	return reg
 }
 
 // scalarKey returns the scalar value of key in mapping n, or "".

@@ -25,9 +25,13 @@ type Silence struct {
 	Grids   []string `yaml:"grids,omitempty" json:"grids,omitempty"`
 	Rules   []string `yaml:"rules,omitempty" json:"rules,omitempty"`
 	// Test is an installer's test mode: triggers are marked Test (and
-	// Muted "test: reason") and keep their commands, so the box still
-	// strobes while nobody is paged.
+	// Muted "test: reason") and keep their commands but siren, so the box
+	// still strobes while nobody is paged.
 	Test bool `yaml:"test,omitempty" json:"test,omitempty"`
+	// Sirens lets a test mode sound the boxes' sirens too; without it a
+	// test raise keeps every command but siren (the box strobes, the
+	// cameras clip, the street stays quiet). Only with Test.
+	Sirens bool `yaml:"sirens,omitempty" json:"sirens,omitempty"`
 	// From and Until bound the silence; zero means unbounded.
 	From  time.Time `yaml:"from,omitempty" json:"from,omitzero"`
 	Until time.Time `yaml:"until,omitempty" json:"until,omitzero"`
@@ -66,6 +70,9 @@ func Compile(s Silence) (*Matcher, error) {
 	}
 	if strings.TrimSpace(s.Reason) == "" {
 		bad("no reason")
+	}
+	if s.Sirens && !s.Test {
+		bad("sirens: only with test: true (an installer's test mode may sound the sirens; other silences send nothing)")
 	}
 	if len(s.Devices)+len(s.Grids)+len(s.Rules) == 0 {
 		bad("no devices, grids or rules: a silence of everything is refused")

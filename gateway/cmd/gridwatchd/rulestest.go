@@ -22,8 +22,12 @@ const rulesUsage = `usage: gridwatchd rules test [-config FILE] [-rules FILE] [-
 Runs the test cases a rule file carries, then, with -events, replays a
 recorded event log (the journal's format: one event per line) through the
 rules and prints which alarms would open, escalate and clear, and when.
-Without -rules the config's rules (or the built-in set) are used. It exits
-1 when a test case fails.`
+Without -rules the config's rules (or the built-in set) are used. Test
+cases run on the file's fixture: registry when it has one, else on the
+registry given. Serial-
+polled devices (osdp:, modbus:) count as answering their polls, except
+while their bus is down (bus.fault to bus.restored). It exits 1 when a
+test case fails.`
 
 // rulesCmd is `gridwatchd rules test`.
 func rulesCmd(args []string, stdout, stderr io.Writer) error {
@@ -60,7 +64,7 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 		if reg, err = registry.Load(*regPath); err != nil {
 			return err
 		}
-	} else {
+	} else if *eventsPath != "" || file.Fixture == nil {
 		fmt.Fprintln(stderr, "gridwatchd rules test: no registry (-registry or the config's): every device is unknown to the rules")
 	}
 	ecfg := engine.Config{Registry: func() *registry.Registry { return reg }}
