@@ -62,7 +62,8 @@ func (a *App) Reload() error {
 }
 
 // ReloadRules re-reads the configured rule file, checks it, runs the test
-// cases it carries against the running registry, and swaps it in: the
+// cases it carries against the file's fixture (the running registry
+// when it has none), and swaps it in: the
 // windows, sequences and supervision of rules whose definition did not
 // change carry over. A file with any problem, or whose own tests fail, is
 // refused whole and the running rules stay in force. With the built-in
@@ -229,7 +230,7 @@ func (r ruleAdmin) audit(rec alarm.AuditRecord) {
 
 func toAPISilence(s silence.Silence) httpapi.Silence {
 	out := httpapi.Silence{ID: s.ID, Reason: s.Reason, Devices: s.Devices, Grids: s.Grids, Rules: s.Rules,
-		Test: s.Test, From: s.From, Until: s.Until, By: s.By}
+		Test: s.Test, Sirens: s.Sirens, From: s.From, Until: s.Until, By: s.By}
 	if !s.Set.IsZero() {
 		out.SetMS = s.Set.UnixMilli()
 	}
@@ -241,7 +242,7 @@ func toAPISilence(s silence.Silence) httpapi.Silence {
 
 func fromAPISilence(s httpapi.Silence) silence.Silence {
 	out := silence.Silence{ID: s.ID, Reason: s.Reason, Devices: s.Devices, Grids: s.Grids, Rules: s.Rules,
-		Test: s.Test, From: s.From, Until: s.Until}
+		Test: s.Test, Sirens: s.Sirens, From: s.From, Until: s.Until}
 	if s.Every != nil {
 		out.Every = &silence.Weekly{Weekdays: s.Every.Weekdays, From: s.Every.From, Until: s.Every.Until}
 	}

@@ -3,6 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 
@@ -91,4 +92,49 @@ func TestTestModePressIsQuietAndNeverAbsorbsARealPress(t *testing.T) {
 	if real.State != alarm.Open || real.Count != 1 || phones["wang"].all()[0].AlarmID != real.ID {
 		t.Errorf("real alarm: %+v, want open, paged on its own", real)
 	}
+}
+
+// TestTestModeOverTheAPICanAskForSirens: a test mode set over the HTTP API
+// with "sirens": true keeps the siren among a test press's commands, and
+// the API lists the silence with it.
+func TestTestModeOverTheAPICanAskForSirens(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	var mu sync.Mutex
+	var cmds []string
+	box := s.client("lb-0001", true, nil)
+	tok := box.Subscribe(s.topics.Command("lb-0001"), 1, func(_ paho.Client, m paho.Message) {
+		var cmd wire.CommandMsg
+		if json.Unmarshal(m.Payload(), &cmd) == nil && cmd.CID != "" {
+			mu.Lock()
+			cmds = append(cmds, cmd.Cmd)
+			mu.Unlock()
+		}
+	})
+	if !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	body := `{"id":"siren-check","reason":"警笛测试","devices":["lb-0001"],"test":true,"sirens":true,"by":"room1"}`
+	if code, resp := silenceCall(s, "POST", "/api/v1/silences", body); code != http.StatusCreated {
+		t.Fatalf("set test mode: %d %s", code, resp)
+	}
+	var list struct {
+		Silences []struct {
+			ID     string
+			Sirens bool
+		}
+	}
+	s.getJSON("/api/v1/silences", &list)
+	found := false
+	for _, x := range list.Silences {
+		found = found || (x.ID == "siren-check" && x.Sirens)
+	}
+	if !found {
+		t.Fatalf("silences %+v: want siren-check with sirens", list.Silences)
+	}
+	s.press(box, "lb-0001", 1)
+	testsvc.Eventually(t, wait, "the test press strobes and sounds the box", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Contains(cmds, "strobe") && slices.Contains(cmds, "siren")
+	})
 }

@@ -40,15 +40,17 @@ type RuleSet struct {
 // the README's rule language. Test is an installer's test mode: alarms
 // are recorded, marked test, and page nobody.
 type Silence struct {
-	ID      string    `json:"id"`
-	Reason  string    `json:"reason"`
-	Devices []string  `json:"devices,omitempty"`
-	Grids   []string  `json:"grids,omitempty"`
-	Rules   []string  `json:"rules,omitempty"`
-	Test    bool      `json:"test,omitempty"`
-	From    time.Time `json:"from,omitzero"`
-	Until   time.Time `json:"until,omitzero"`
-	Every   *Weekly   `json:"every,omitempty"`
+	ID      string   `json:"id"`
+	Reason  string   `json:"reason"`
+	Devices []string `json:"devices,omitempty"`
+	Grids   []string `json:"grids,omitempty"`
+	Rules   []string `json:"rules,omitempty"`
+	Test    bool     `json:"test,omitempty"`
+	// Sirens lets a test mode sound sirens (only with Test).
+	Sirens bool      `json:"sirens,omitempty"`
+	From   time.Time `json:"from,omitzero"`
+	Until  time.Time `json:"until,omitzero"`
+	Every  *Weekly   `json:"every,omitempty"`
 	// By and SetMS say who set it and when (filled in by the gateway).
 	By    string `json:"by,omitempty"`
 	SetMS int64  `json:"set_ms,omitempty"`
