@@ -85,6 +85,7 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /{$}", s.handleConsole)
 	mux.HandleFunc("GET /console/{file}", s.handleAsset)
+	s.phoneFiles(mux)
 	return mux
 }
 
