@@ -44,7 +44,8 @@ const phoneRepeat = 10 * time.Second // the least the gateway takes
 // in his list; the app confirms his page, which the alarm's pages show
 // delivered through the app; repeats of the page keep coming (and are
 // confirmed) until he acknowledges on the phone; then the alarm is
-// acknowledged by him (API) and his paging stops. An anti-fraud broadcast
+// acknowledged by him (API) and his paging stops; he reports arrival and
+// resolves with a note (not without one). An anti-fraud broadcast
 // shows as a notice, not an alarm. With the gateway stopped, the app
 // reloads from its service worker and shows the last known state. The
 // layout is checked (no horizontal overflow, every action button inside
@@ -203,12 +204,51 @@ func TestPhoneAppInChromium(t *testing.T) {
 		}
 	}
 
+	// On the scene, then resolved with a note: a resolve without one is
+	// not sent.
+	const note = "误触，已复位"
+	var toast string
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`#actions button[data-action="arrive"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#detail[data-state="on_scene"]`, chromedp.ByQuery),
+		chromedp.Click(`#actions button[data-action="resolve"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#toast`, chromedp.ByID),
+		chromedp.Text(`#toast`, &toast, chromedp.ByID),
+	); err != nil {
+		t.Fatalf("on the scene: %v", err)
+	}
+	admin.getJSON("/api/v1/alarms/"+id, &a)
+	if a.State != alarm.OnScene || toast != "请先写处置说明" {
+		t.Fatalf("a resolve without a note: state %s, the app said %q; want on_scene and 请先写处置说明", a.State, toast)
+	}
+	if err := chromedp.Run(ctx,
+		chromedp.SendKeys(`#d-note`, note, chromedp.ByID),
+		chromedp.Click(`#actions button[data-action="resolve"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#detail[data-state="resolved"]`, chromedp.ByQuery),
+		chromedp.Click(`#back`, chromedp.ByID),
+		chromedp.WaitNotPresent(`#alarms article[data-alarm-id="`+id+`"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("resolving on the phone: %v", err)
+	}
+	admin.getJSON("/api/v1/alarms/"+id, &a)
+	if last := a.Timeline[len(a.Timeline)-1]; a.State != alarm.Resolved || last.By != "wang" || last.Note != note {
+		t.Errorf("after the resolve: %s, last entry %+v; want resolved by wang with the note", a.State, last)
+	}
+
+	// A second press: a new alarm, live again.
+	pressBox(t, broker, "lb-0007")
+	var second string
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible(`#alarms article[data-state="open"]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`#alarms article[data-state="open"]`, "data-alarm-id", &second, nil, chromedp.ByQuery),
+	); err != nil || second == id {
+		t.Fatalf("the second press on the phone: %v (alarm %s after %s)", err, second, id)
+	}
+
 	// Offline: with the gateway gone, the installed app still opens (its
 	// service worker keeps the shell) and shows the last known state.
 	var controlled bool
 	if err := chromedp.Run(ctx,
-		chromedp.Click(`#back`, chromedp.ByID),
-		chromedp.WaitVisible(`#alarms article[data-alarm-id="`+id+`"][data-state="acknowledged"]`, chromedp.ByQuery),
 		chromedp.Evaluate(`navigator.serviceWorker.ready.then(() => true)`, &controlled, awaitPromise),
 	); err != nil || !controlled {
 		t.Fatalf("waiting for the service worker: %v", err)
@@ -218,7 +258,7 @@ func TestPhoneAppInChromium(t *testing.T) {
 		chromedp.Reload(),
 		chromedp.WaitVisible(`#conn[data-state="offline"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#banner`, chromedp.ByID),
-		chromedp.WaitVisible(`#alarms article[data-alarm-id="`+id+`"][data-state="acknowledged"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#alarms article[data-alarm-id="`+second+`"][data-state="open"]`, chromedp.ByQuery),
 		chromedp.Evaluate(`navigator.serviceWorker.controller !== null`, &controlled),
 	); err != nil {
 		t.Fatalf("the app offline: %v", err)
@@ -228,6 +268,19 @@ func TestPhoneAppInChromium(t *testing.T) {
 	}
 	checkPhoneLayout(t, ctx, `#tools button`)
 	savePhoneScreenshot(t, ctx, "phone-offline.png")
+
+	// English on a tap, kept for the next start.
+	var title, conn string
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`#lang`, chromedp.ByID),
+		chromedp.Text(`#title`, &title, chromedp.ByID),
+		chromedp.Text(`#conn`, &conn, chromedp.ByID),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if title != "Grid alarms" || conn != "Offline" {
+		t.Errorf("in English: title %q, connection %q", title, conn)
+	}
 }
 
 // awaitPromise makes Evaluate wait for the promise its script returns.
