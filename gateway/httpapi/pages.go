@@ -22,6 +22,8 @@ type Pages interface {
 	// channel; a page of someone else or one already delivered is left
 	// alone.
 	Delivered(staffID, pageID, channel string)
+	// PagesFor returns staffID's pages not yet delivered, oldest first.
+	PagesFor(staffID string) []event.PageReport
 }
 
 // phoneAPI are the endpoints the phone app needs beyond the console's:
@@ -29,7 +31,8 @@ type Pages interface {
 func (s *Server) phoneAPI() []route {
 	api := []route{{method: "GET", path: "/api/v1/places/{id}", h: s.handlePlace}}
 	if s.cfg.Pages != nil {
-		api = append(api, route{method: "POST", path: "/api/v1/pages/{id}/received", h: s.handleReceived})
+		api = append(api, route{method: "GET", path: "/api/v1/pages", h: s.handlePages},
+			route{method: "POST", path: "/api/v1/pages/{id}/received", h: s.handleReceived})
 	}
 	return api
 }
@@ -71,4 +74,27 @@ func (s *Server) handleReceived(w http.ResponseWriter, r *http.Request, caller p
 		p = now
 	}
 	writeJSON(w, http.StatusOK, p)
+}
+
+// pageList is the answer of GET /api/v1/pages.
+type pageList struct {
+	Pages []event.PageReport `json:"pages"`
+}
+
+// handlePages serves GET /api/v1/pages: the caller's own pages not yet
+// delivered (alarms' and broadcasts'), which their phone app confirms
+// when it has them. The console and config accounts are nobody's phone:
+// an empty list.
+func (s *Server) handlePages(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
+	if len(r.URL.Query()) > 0 {
+		writeError(w, http.StatusBadRequest, "GET /api/v1/pages takes no query parameters")
+		return
+	}
+	out := pageList{Pages: []event.PageReport{}}
+	if !caller.IsConsole() && !caller.WholeSite() {
+		if ps := s.cfg.Pages.PagesFor(caller.ID); ps != nil {
+			out.Pages = ps
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }

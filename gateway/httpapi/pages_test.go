@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -49,6 +50,18 @@ func (p *fakePages) Delivered(staff, id, channel string) {
 		r.State, r.Channel, r.AtMS = event.PageDelivered, channel, 2000
 		p.pages[id] = r
 	}
+}
+
+func (p *fakePages) PagesFor(staff string) []event.PageReport {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []event.PageReport
+	for _, r := range p.pages {
+		if r.Staff == staff && r.State != event.PageDelivered {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (p *fakePages) calls() []string {
@@ -168,5 +181,49 @@ func TestPageReceiptAuthOff(t *testing.T) {
 	}
 	if calls := pages.calls(); len(calls) != 1 || calls[0] != "li p-li app" {
 		t.Errorf("the ledger was told %q", calls)
+	}
+}
+
+// TestMyPages: GET /api/v1/pages lists the caller's own pending pages
+// only; a config account has none; it needs a login.
+func TestMyPages(t *testing.T) {
+	pages := newFakePages()
+	ls := newLoginSite(t, func(c *Config) {
+		c.Pages = pages
+		c.Users = map[string]User{"admin": {Role: "admin", PasswordHash: liHash}}
+	})
+	c, who := ls.login(t, "li", liPassword)
+	list := func(q req) []string {
+		t.Helper()
+		rec := ls.do(t, q)
+		var out pageList
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &out) != nil {
+			t.Fatalf("GET /api/v1/pages: %d %s", rec.Code, rec.Body)
+		}
+		var ids []string
+		for _, p := range out.Pages {
+			ids = append(ids, p.PageID)
+		}
+		return ids
+	}
+	if got := list(req{method: "GET", path: "/api/v1/pages", cookie: c}); len(got) != 1 || got[0] != "p-li" {
+		t.Errorf("li's pages %v, want [p-li]", got)
+	}
+	ls.do(t, req{method: "POST", path: "/api/v1/pages/p-li/received", cookie: c, csrf: who.CSRFToken})
+	if got := list(req{method: "GET", path: "/api/v1/pages", cookie: c}); len(got) != 0 {
+		t.Errorf("li's pages after his receipt %v, want none", got)
+	}
+	if got := list(req{method: "GET", path: "/api/v1/pages", token: wangToken}); len(got) != 1 || got[0] != "p-wang" {
+		t.Errorf("wang's pages %v, want [p-wang]", got)
+	}
+	admin, _ := ls.login(t, "admin", liPassword)
+	if got := list(req{method: "GET", path: "/api/v1/pages", cookie: admin}); len(got) != 0 {
+		t.Errorf("the admin's pages %v, want none", got)
+	}
+	if rec := ls.do(t, req{method: "GET", path: "/api/v1/pages"}); rec.Code != 401 {
+		t.Errorf("without a login: %d", rec.Code)
+	}
+	if rec := ls.do(t, req{method: "GET", path: "/api/v1/pages?all=1", cookie: c}); rec.Code != 400 {
+		t.Errorf("with a query: %d", rec.Code)
 	}
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,7 +61,9 @@ func TestPhoneAppInChromium(t *testing.T) {
 	// An anti-fraud broadcast to the community: a notice on the phone, not
 	// an alarm.
 	const notice = "警惕冒充公检法电话诈骗"
-	if code, body := admin.do("POST", "/api/v1/broadcasts", `{"grid":"lianhua","text":"`+notice+`"}`, true); code != 201 {
+	code, body := admin.do("POST", "/api/v1/broadcasts", `{"grid":"lianhua","text":"`+notice+`"}`, true)
+	var bc struct{ ID string }
+	if code != 201 || json.Unmarshal([]byte(body), &bc) != nil {
 		t.Fatalf("broadcast: %d %s", code, body)
 	}
 
@@ -108,6 +112,16 @@ func TestPhoneAppInChromium(t *testing.T) {
 	if !strings.Contains(notices, notice) || alarmsBefore != 0 {
 		t.Errorf("notices %q and %d alarms; want the broadcast as a notice and no alarm", notices, alarmsBefore)
 	}
+	// The app confirmed wang's page of the broadcast too.
+	testsvc.Eventually(t, 20*time.Second, "wang's page of the broadcast delivered through the app", func() bool {
+		var b struct {
+			Targets []struct{ Kind, ID, Status, Channel string }
+		}
+		admin.getJSON("/api/v1/broadcasts/"+bc.ID, &b)
+		return slices.ContainsFunc(b.Targets, func(tg struct{ Kind, ID, Status, Channel string }) bool {
+			return tg.ID == "wang" && tg.Status == "delivered" && tg.Channel == "app"
+		})
+	})
 
 	// Watch for the alarm's card from inside the page, so that the time it
 	// appeared is the browser's, not that of the test's polling.

@@ -255,6 +255,7 @@ async function load() {
 }
 
 async function loadNotices() {
+  confirmMine();
   try {
     const bl = await api("GET", "/api/v1/broadcasts?limit=10");
     app.notices = (bl.broadcasts || []).map((b) => ({ id: b.id, text: b.text, grid: b.grid, by: b.by, created_ms: b.created_ms }));
@@ -304,6 +305,22 @@ function confirmPages(a, live) {
 }
 
 const placesAsked = new Set(); // alarm ids whose place is being fetched
+
+// confirmMine confirms every page to this person the gateway still
+// holds as not delivered, broadcasts' too (the stream carries only
+// alarms), and those of alarms whose news the app missed.
+async function confirmMine() {
+  try {
+    const mine = await api("GET", "/api/v1/pages");
+    for (const p of mine.pages || []) {
+      if (p.staff !== app.me.user) continue;
+      app.confirmed.add(p.page_id);
+      api("POST", `/api/v1/pages/${encodeURIComponent(p.page_id)}/received`).catch((e) => {
+        if (!e.status || e.status >= 500) app.confirmed.delete(p.page_id);
+      });
+    }
+  } catch { /* no ledger here, or offline: the next poll tries again */ }
+}
 
 async function fetchPlace(id) {
   if (placesAsked.has(id)) return;
