@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -43,7 +44,7 @@ const phoneRepeat = 10 * time.Second // the least the gateway takes
 // TestPhoneAppInChromium is the phone app end to end in headless Chromium
 // at 390×844 against a real gateway with auth on: wang logs in; a press
 // of the light box in his cell (published over MQTT as the box) appears
-// in his list; the app confirms his page, which the alarm's pages show
+// in his list, ringing and vibrating; the app confirms his page, which the alarm's pages show
 // delivered through the app; repeats of the page keep coming (and are
 // confirmed) until he acknowledges on the phone; then the alarm is
 // acknowledged by him (API) and his paging stops; he reports arrival and
@@ -83,8 +84,18 @@ func TestPhoneAppInChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, 180*time.Second)
 	defer cancel()
 
+	// Count the app's rings: vibrations and tones (headless Chromium has
+	// neither a motor nor a speaker).
+	const countRings = `window.__rings = {vibrate: 0, tones: 0};
+		navigator.vibrate = () => { window.__rings.vibrate++; return true; };
+		const osc = AudioContext.prototype.createOscillator;
+		AudioContext.prototype.createOscillator = function () { window.__rings.tones++; return osc.call(this); };`
 	var who string
 	if err := chromedp.Run(ctx,
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			_, err := page.AddScriptToEvaluateOnNewDocument(countRings).Do(ctx)
+			return err
+		}),
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
 		chromedp.Navigate(base+"/m/"),
 		chromedp.WaitVisible(`#login-form`, chromedp.ByID),
@@ -123,6 +134,10 @@ func TestPhoneAppInChromium(t *testing.T) {
 		})
 	})
 
+	var ringsBefore struct{ Vibrate, Tones int }
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.__rings`, &ringsBefore)); err != nil {
+		t.Fatal(err)
+	}
 	// Watch for the alarm's card from inside the page, so that the time it
 	// appeared is the browser's, not that of the test's polling.
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.__seen = 0;
@@ -140,8 +155,18 @@ func TestPhoneAppInChromium(t *testing.T) {
 		t.Fatalf("the press did not appear on the phone: %v", err)
 	}
 	var seen float64
+	var rings struct{ Vibrate, Tones int }
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.__seen`, &seen)); err != nil {
 		t.Fatal(err)
+	}
+	testsvc.Eventually(t, 10*time.Second, "the new page rings and vibrates", func() bool {
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`window.__rings`, &rings)); err != nil {
+			t.Fatal(err)
+		}
+		return rings.Vibrate > 0 && rings.Tones > 0
+	})
+	if ringsBefore.Vibrate != 0 || ringsBefore.Tones != 0 {
+		t.Errorf("the broadcast rang (%+v): a notice is not an alarm", ringsBefore)
 	}
 	// Reported, not asserted: a busy machine may take longer; the bound
 	// above is generous.

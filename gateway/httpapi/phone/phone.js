@@ -636,6 +636,7 @@ $("#sound").addEventListener("click", () => {
 for (const b of document.querySelectorAll("#actions button")) {
   b.addEventListener("click", () => { if (app.detail) act(app.detail.id, b.dataset.action); });
 }
+document.addEventListener("pointerdown", unlockAudio, { once: true }); // the first tap after a reload
 window.addEventListener("hashchange", route);
 window.addEventListener("online", checkSession);
 start();
