@@ -189,14 +189,13 @@ func TestPhoneAppInChromium(t *testing.T) {
 	checkPhoneLayout(t, ctx, `#alarms article[data-alarm-id="`+id+`"] button[data-action]`)
 	savePhoneScreenshot(t, ctx, "phone-alarms.png")
 
-	var place, nav string
+	var place string
 	if err := chromedp.Run(ctx,
 		chromedp.Click(`#alarms article[data-alarm-id="`+id+`"] h3`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#detail[data-state="open"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#d-nav a[data-map="amap"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#d-pages li[data-page-state="delivered"]`, chromedp.ByQuery),
 		chromedp.Text(`#d-place`, &place, chromedp.ByID),
-		chromedp.AttributeValue(`#d-nav a[data-map="geo"]`, "href", &nav, nil, chromedp.ByQuery),
 	); err != nil {
 		t.Fatalf("the alarm's detail: %v", err)
 	}
@@ -205,8 +204,22 @@ func TestPhoneAppInChromium(t *testing.T) {
 			t.Errorf("the detail's place %q lacks %q", place, want)
 		}
 	}
-	if want := "geo:33.3,111.49?q=33.3,111.49("; !strings.HasPrefix(nav, want) {
-		t.Errorf("geo link %q, want it to start %q", nav, want)
+	var links map[string]string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(
+		`Object.fromEntries([...document.querySelectorAll('#d-nav a')].map(a => [a.dataset.map, a.getAttribute('href')]))`, &links)); err != nil {
+		t.Fatal(err)
+	}
+	name := "%E8%8E%B2%E8%8A%B1%E8%B7%AF7%E5%8F%B7" // 莲花路7号
+	for app, want := range map[string]string{
+		"geo":   "geo:33.3,111.49?q=33.3,111.49(" + name + ")",
+		"amap":  "amapuri://route/plan/?dlat=33.3&dlon=111.49&dname=" + name + "&dev=1&t=2",
+		"baidu": "baidumap://map/direction?destination=latlng:33.3,111.49|name:" + name + "&coord_type=wgs84&mode=walking&src=gridwatch",
+		"tencent": "qqmap://map/marker?marker=coord:33.3,111.49;title:" + name + ";addr:" +
+			"%E8%8E%B2%E8%8A%B1%E8%B7%AF7%E5%8F%B7%20%E5%B0%8F%E5%8C%BA%E4%B8%9C%E9%97%A8" + "&coord_type=1&referer=gridwatch", // 莲花路7号 小区东门
+	} {
+		if links[app] != want {
+			t.Errorf("%s link %q, want %q", app, links[app], want)
+		}
 	}
 	checkPhoneLayout(t, ctx, `#actions button`)
 	savePhoneScreenshot(t, ctx, "phone-alarm.png")
@@ -320,6 +333,16 @@ func TestPhoneAppInChromium(t *testing.T) {
 	if title != "Grid alarms" || conn != "Offline" {
 		t.Errorf("in English: title %q, connection %q", title, conn)
 	}
+	// The alarm from the last known state, in English: its longer words
+	// fit too.
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`#alarms article[data-alarm-id="`+second+`"] h3`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#detail[data-state="open"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the alarm offline: %v", err)
+	}
+	checkPhoneLayout(t, ctx, `#actions button`)
+	savePhoneScreenshot(t, ctx, "phone-alarm-en-offline.png")
 }
 
 // awaitPromise makes Evaluate wait for the promise its script returns.
