@@ -150,6 +150,10 @@ async function checkSession() {
       return;
     }
     setConn("offline");
+    if (!app.me) { // nothing known yet: the form, saying why it cannot log in now
+      show("login");
+      $("#login-error").textContent = t("loginOffline");
+    }
     app.timers.retry = setTimeout(checkSession, 5000);
   }
 }
@@ -165,6 +169,7 @@ function loggedIn(me) {
 
 function showLogin() {
   closeStream();
+  $("#login-error").textContent = "";
   setConn("need-login");
   show("login");
   $("#login-user").focus();
