@@ -7,6 +7,8 @@
 #   - influxd 1.8 (built from source with `go install`) in .cache/bin, for
 #     tests against a real InfluxDB;
 #   - chromium (Debian package), for the headless test of the console;
+#   - fonts-noto-cjk (Debian package), so that the headless tests of the
+#     console and the phone app render Chinese (and their screenshots show it);
 #   - promtool (Debian package prometheus), to check deploy/prometheus and
 #     lint the gateway's /metrics;
 #   - ffmpeg (Debian package), an independent RTP/H.264 sender for the
@@ -103,6 +105,17 @@ install_chromium() {
 	say "chromium: installed ($(command -v chromium))"
 }
 
+install_cjk_fonts() {
+	if fc-list :lang=zh 2>/dev/null | grep -qi 'noto'; then
+		say "fonts-noto-cjk: present"
+		return
+	fi
+	say "fonts-noto-cjk: installing with apt-get"
+	as_root apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-cjk
+	say "fonts-noto-cjk: installed"
+}
+
 install_promtool() {
 	if command -v promtool >/dev/null 2>&1; then
 		say "promtool: present ($(command -v promtool))"
@@ -154,6 +167,7 @@ install_mosquitto_clients() {
 install_mosquitto
 install_mosquitto_clients
 install_chromium
+install_cjk_fonts
 install_ffmpeg
 install_promtool
 install_influxd

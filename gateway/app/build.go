@@ -196,6 +196,7 @@ func (a *App) build() (_ *parts, err error) {
 		Alarms:    apiDesk{desk: p.desk},
 		Oversight: p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
 		Cards:   cardView{reg: a.reg.Get, now: now},
+		Pages:   p.pages, // the phone app's page receipts (POST /api/v1/pages/{id}/received)
 		Devices: p.tracker, Metrics: a.metricsHandler(),
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
 			escalate.ErrNotFound: http.StatusNotFound, escalate.ErrForbidden: http.StatusForbidden,

@@ -30,6 +30,7 @@ func (s *Server) routes() http.Handler {
 		{method: "GET", path: "/api/v1/devices", h: s.handleDevices},
 		{method: "GET", path: "/api/v1/stream", h: s.handleStream},
 	}
+	api = append(api, s.phoneAPI()...)
 	if s.cfg.Oversight != nil {
 		api = append(api, []route{
 			{method: "GET", path: "/api/v1/emergency", h: s.handleEmergencies},
@@ -84,6 +85,7 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /{$}", s.handleConsole)
 	mux.HandleFunc("GET /console/{file}", s.handleAsset)
+	s.phoneFiles(mux)
 	return mux
 }
 

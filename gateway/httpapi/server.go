@@ -91,6 +91,9 @@ type Config struct {
 	Rules Rules
 	// Cards serves /api/v1/cards; nil leaves it out.
 	Cards Cards
+	// Pages takes the phone app's page receipts (POST
+	// /api/v1/pages/{id}/received); nil leaves the route out.
+	Pages Pages
 	// Ready reports why the gateway is not ready (nil when it is); nil
 	// means always ready.
 	Ready func() error
