@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/gridwatch/gridwatch/internal/testsvc"
+)
+
+// wallSite is a small community with coordinates: two block grids, a
+// compound below one, light boxes, a camera linked to lb-0001 and a
+// reader without a position. room1 (the security room) and wang (a grid
+// member) log in with the password_hash of their entries.
+const wallSite = `
+grids:
+  - {id: lianhua,   name: 莲花社区,      level: 3}
+  - {id: lh-g4-07,  name: 莲花四级网格7, level: 4, parent: lianhua}
+  - {id: lh-g4-08,  name: 莲花四级网格8, level: 4, parent: lianhua}
+  - {id: lh-g5-07a, name: 莲花苑小区,    level: 5, parent: lh-g4-07}
+staff:
+  - {id: wang,  name: 王芳,       role: grid_member,   grids: [lh-g4-07], password_hash: "%[1]s"}
+  - {id: chen,  name: 陈静,       role: grid_member,   grids: [lh-g4-08]}
+  - {id: room1, name: 莲花监控室, role: security_room, grids: [lianhua], password_hash: "%[1]s"}
+devices:
+  - {id: lb-0001, kind: lightbox, grid: lh-g4-07,  name: 莲花路12号, attrs: {address: 莲花路12号东侧路口}, location: {lat: 33.3001, lon: 111.4902}, cameras: [cam-0001]}
+  - {id: lb-0002, kind: lightbox, grid: lh-g4-07,  name: 莲花路30号, location: {lat: 33.3008, lon: 111.4915}}
+  - {id: lb-0004, kind: lightbox, grid: lh-g5-07a, name: 莲花苑北门, location: {lat: 33.3014, lon: 111.4889}}
+  - {id: lb-0006, kind: lightbox, grid: lh-g4-08,  name: 新村路5号,  location: {lat: 33.2981, lon: 111.4950}}
+  - {id: lb-0007, kind: lightbox, grid: lh-g4-08,  name: 新村菜市场, location: {lat: 33.2976, lon: 111.4962}}
+  - {id: cam-0001, kind: camera, grid: lh-g5-07a, name: 莲花苑北门球机, location: {lat: 33.3015, lon: 111.4890}}
+  - {id: rd-0001, kind: reader, grid: lh-g5-07a, name: 莲花苑北门门禁}
+`
+
+// TestWallScreenInChromium is the security room's wall screen end to end
+// at 1920×1080 in headless Chromium against a real gateway: the room logs
+// in through the form; a press published by a light box over MQTT shows
+// up (the latency from the press's PUBACK to the focus panel is logged);
+// its marker blinks on the plan; the focus panel, with the grid's name
+// path, the device's address and who was paged, fits the screen without
+// scrolling and nothing overflows; acknowledging from the panel shows it
+// acknowledged by the room and stops the alarm sound. Screenshots are
+// saved as artifacts (go test -artifacts, or GRIDWATCH_ARTIFACTS).
+func TestWallScreenInChromium(t *testing.T) {
+	bin := testsvc.Chromium(t)
+	base, broker := startWallGateway(t)
+	publish(t, broker, "lb-0002", "tel", `{"battery_v":11.1,"mains":false,"rssi_dbm":-83,"temp_c":31.5}`)
+	publish(t, broker, "lb-0006", "tel", `{"battery_v":13.4,"mains":true,"rssi_dbm":-58}`)
+
+	profile, err := os.MkdirTemp("", "gridwatch-wall-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) })
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(profile), chromedp.WindowSize(1920, 1080),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	defer cancelCtx()
+	ctx, cancel := context.WithTimeout(ctx, 120*time.Second)
+	defer cancel()
+
+	if err := chromedp.Run(ctx,
+		emulation.SetDeviceMetricsOverride(1920, 1080, 1, false),
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`#login`, chromedp.ByID),
+		chromedp.SendKeys(`#login-user`, "room1", chromedp.ByID),
+		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
+		chromedp.Click(`#login-submit`, chromedp.ByID),
+		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#plan .marker[data-device-id="lb-0001"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#health-cells tr[data-grid="lh-g4-07"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("logging in to the wall screen: %v", err)
+	}
+	// The page notes when the focus panel first shows lb-0001's alarm.
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`(() => {
+		window.seenAt = 0;
+		new MutationObserver(() => {
+			const f = document.getElementById("focus");
+			if (!window.seenAt && f.dataset.state === "open" && document.querySelector('#alarm-rows tr[data-focus="true"]')
+				&& document.getElementById("focus-facts").textContent.includes("lb-0001")) window.seenAt = Date.now();
+		}).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+	})()`, nil)); err != nil {
+		t.Fatal(err)
+	}
+
+	pressed := time.Now()
+	pressBox(t, broker, "lb-0001")
+	acked := time.Now()
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible(`#focus[data-state="open"][data-severity="red"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#plan .marker[data-device-id="lb-0001"][data-blink="true"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the press is not shown: %v", err)
+	}
+	var seenAt int64
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.seenAt`, &seenAt)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("press → focus panel: %d ms after the publish, %d ms after its PUBACK (want under 1000)",
+		seenAt-pressed.UnixMilli(), seenAt-acked.UnixMilli())
+
+	var animation string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(
+		`getComputedStyle(document.querySelector('#plan .marker[data-device-id="lb-0001"] .ring')).animationName`, &animation)); err != nil {
+		t.Fatal(err)
+	}
+	if animation != "pulse" {
+		t.Errorf("the alarm's marker ring animates %q; want the pulse (blinking)", animation)
+	}
+	// Who was paged arrives with the first step.
+	if err := chromedp.Run(ctx, chromedp.WaitVisible(`#focus-pages li[data-staff="wang"]`, chromedp.ByQuery)); err != nil {
+		t.Fatalf("the focus panel does not show wang paged: %v", err)
+	}
+	var facts, pages, sound string
+	if err := chromedp.Run(ctx,
+		chromedp.Text(`#focus-facts`, &facts, chromedp.ByID),
+		chromedp.Text(`#focus-pages`, &pages, chromedp.ByID),
+		chromedp.AttributeValue(`#sound`, "data-state", &sound, nil, chromedp.ByID),
+	); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"莲花路12号", "莲花路12号东侧路口", "莲花社区 › 莲花四级网格7"} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("the focus panel's facts %q lack %q", facts, want)
+		}
+	}
+	if !strings.Contains(pages, "王芳") {
+		t.Errorf("the focus panel's pages %q do not name wang (王芳)", pages)
+	}
+	if sound != "ringing" {
+		t.Errorf("sound %q with an unacknowledged red; want ringing", sound)
+	}
+	assertWallLayout(t, ctx)
+	saveScreenshot(t, ctx, "wall-alarm.png")
+
+	// Acknowledge from the focus panel with a note.
+	if err := chromedp.Run(ctx,
+		chromedp.SendKeys(`#focus-note`, "监控室已确认，通知保安", chromedp.ByID),
+		chromedp.Click(`#focus-actions button[data-focus-action="ack"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus[data-state="acknowledged"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#alarm-rows tr[data-state="acknowledged"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus-timeline li[data-kind="ack"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("acknowledging from the focus panel: %v", err)
+	}
+	var ackedBy string
+	if err := chromedp.Run(ctx,
+		chromedp.Text(`#focus-acked`, &ackedBy, chromedp.ByID),
+		chromedp.AttributeValue(`#sound`, "data-state", &sound, nil, chromedp.ByID),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ackedBy, "莲花监控室") {
+		t.Errorf("acknowledged by %q; want the room (莲花监控室)", ackedBy)
+	}
+	if sound == "ringing" {
+		t.Error("the alarm sound still rings after the acknowledgement")
+	}
+	assertWallLayout(t, ctx)
+	saveScreenshot(t, ctx, "wall-acknowledged.png")
+
+	// English by the toggle; the names stay the registry's.
+	var title string
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`#lang`, chromedp.ByID),
+		chromedp.Text(`header h1`, &title, chromedp.ByQuery),
+		chromedp.Text(`#focus-facts`, &facts, chromedp.ByID),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if title != "gridwatch security room" || !strings.Contains(facts, "莲花社区 › 莲花四级网格7") {
+		t.Errorf("in English: title %q, facts %q", title, facts)
+	}
+}
+
+// assertWallLayout checks, at the screen's size, that the focus panel and
+// its action buttons lie inside the viewport and that no element reaches
+// beyond it (elements inside a panel that scrolls or clips count by that
+// panel).
+func assertWallLayout(t *testing.T, ctx context.Context) {
+	t.Helper()
+	var out struct {
+		W, H     float64
+		Focus    []float64
+		Buttons  int
+		Outside  []string
+		ScrollWH []float64
+	}
+	err := chromedp.Run(ctx, chromedp.Evaluate(`(() => {
+		const W = innerWidth, H = innerHeight, out = {W, H, Outside: [], Buttons: 0};
+		const inside = (r) => r.left >= -1 && r.top >= -1 && r.right <= W + 1 && r.bottom <= H + 1;
+		const f = document.getElementById("focus").getBoundingClientRect();
+		out.Focus = [f.left, f.top, f.right, f.bottom];
+		for (const b of document.querySelectorAll("#focus-actions button")) if (inside(b.getBoundingClientRect()) && b.getBoundingClientRect().bottom <= f.bottom) out.Buttons++;
+		for (const e of document.body.querySelectorAll("*")) {
+			let clipped = false;
+			for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+				if (getComputedStyle(p).overflow !== "visible") { clipped = true; break; }
+			}
+			const r = e.getBoundingClientRect();
+			if (clipped || r.width === 0 || r.height === 0) continue;
+			if (!inside(r)) out.Outside.push((e.id ? "#" + e.id : e.tagName.toLowerCase() + "." + e.className) + " " + JSON.stringify([r.left, r.top, r.right, r.bottom]));
+		}
+		out.ScrollWH = [document.documentElement.scrollWidth, document.documentElement.scrollHeight];
+		return out;
+	})()`, &out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.W != 1920 || out.H != 1080 {
+		t.Errorf("viewport %v×%v, want 1920×1080", out.W, out.H)
+	}
+	if f := out.Focus; f[0] < 0 || f[1] < 0 || f[2] > out.W || f[3] > out.H || f[3]-f[1] < 300 {
+		t.Errorf("focus panel at %v: not wholly on the screen", f)
+	}
+	if out.Buttons != 3 {
+		t.Errorf("%d of the focus panel's 3 action buttons are on the screen", out.Buttons)
+	}
+	if len(out.Outside) > 0 {
+		t.Errorf("elements beyond the 1920×1080 viewport: %v", out.Outside)
+	}
+	if out.ScrollWH[0] > out.W || out.ScrollWH[1] > out.H {
+		t.Errorf("the page scrolls: %v×%v", out.ScrollWH[0], out.ScrollWH[1])
+	}
+}
+
+// saveScreenshot writes the viewport as name into the test's artifact
+// directory, or GRIDWATCH_ARTIFACTS when set.
+func saveScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	var png []byte
+	if err := chromedp.Run(ctx, chromedp.CaptureScreenshot(&png)); err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	dir := os.Getenv("GRIDWATCH_ARTIFACTS")
+	if dir == "" {
+		dir = t.ArtifactDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// startWallGateway runs gridwatchd with wallSite and auth on, and returns
+// its HTTP base URL and MQTT address.
+func startWallGateway(t *testing.T) (base, broker string) {
+	t.Helper()
+	dir := t.TempDir()
+	bin, err := testsvc.BuildGridwatchd(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "registry.yaml"), []byte(fmt.Sprintf(wallSite, hashWith(t, bin, staffPassword))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	httpAddr := "127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t))
+	broker = "127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t))
+	cfg := fmt.Sprintf("site: lianhua\ndata_dir: data\nregistry: registry.yaml\nhttp:\n  listen: %q\nmqtt: {embedded: {listen: %q}}\n", httpAddr, broker)
+	cfgPath := filepath.Join(dir, "gridwatch.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testsvc.Gridwatchd(t, bin, cfgPath, httpAddr).Start()
+	return "http://" + httpAddr, broker
+}
+
+// publish sends one message as device dev to its topic gridwatch/v1/dev/{dev}/{sub}.
+func publish(t *testing.T, broker, dev, sub, payload string) {
+	t.Helper()
+	c := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + broker).SetClientID(dev).SetAutoReconnect(false))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect %s: %v", dev, tok.Error())
+	}
+	defer c.Disconnect(0)
+	if tok := c.Publish("gridwatch/v1/dev/"+dev+"/"+sub, 1, false, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish %s/%s: %v", dev, sub, tok.Error())
+	}
+}
