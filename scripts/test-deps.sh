@@ -7,6 +7,8 @@
 #   - influxd 1.8 (built from source with `go install`) in .cache/bin, for
 #     tests against a real InfluxDB;
 #   - chromium (Debian package), for the headless test of the console;
+#   - fonts-noto-cjk (Debian package), so the console's Chinese renders in
+#     that browser (and in the wall screen's test screenshots);
 #   - promtool (Debian package prometheus), to check deploy/prometheus and
 #     lint the gateway's /metrics;
 #   - ffmpeg (Debian package), an independent RTP/H.264 sender for the
@@ -103,6 +105,26 @@ install_chromium() {
 	say "chromium: installed ($(command -v chromium))"
 }
 
+have_cjk_font() {
+	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -qi 'Noto Sans CJK'; }
+}
+
+install_cjk_fonts() {
+	if have_cjk_font; then
+		say "fonts-noto-cjk: present"
+		return
+	fi
+	if ! command -v apt-get >/dev/null 2>&1; then
+		say "fonts-noto-cjk is missing and this is not a Debian-like system: install a CJK font (Noto Sans CJK) by hand" >&2
+		return 1
+	fi
+	say "fonts-noto-cjk: installing with apt-get"
+	as_root apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-cjk
+	have_cjk_font || { say "fonts-noto-cjk still not found after install" >&2; return 1; }
+	say "fonts-noto-cjk: installed"
+}
+
 install_promtool() {
 	if command -v promtool >/dev/null 2>&1; then
 		say "promtool: present ($(command -v promtool))"
@@ -154,6 +176,7 @@ install_mosquitto_clients() {
 install_mosquitto
 install_mosquitto_clients
 install_chromium
+install_cjk_fonts
 install_ffmpeg
 install_promtool
 install_influxd
