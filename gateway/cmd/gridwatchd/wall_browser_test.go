@@ -55,6 +55,7 @@ func TestWallScreenInChromium(t *testing.T) {
 	base, broker := startWallGateway(t)
 	publish(t, broker, "lb-0002", "tel", `{"battery_v":11.1,"mains":false,"rssi_dbm":-83,"temp_c":31.5}`)
 	publish(t, broker, "lb-0006", "tel", `{"battery_v":13.4,"mains":true,"rssi_dbm":-58}`)
+	publish(t, broker, "lb-9999", "tel", `{"battery_v":12.9}`) // not in the registry
 
 	profile, err := os.MkdirTemp("", "gridwatch-wall-")
 	if err != nil {
@@ -83,6 +84,9 @@ func TestWallScreenInChromium(t *testing.T) {
 		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#plan .marker[data-device-id="lb-0001"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#health-cells tr[data-grid="lh-g4-07"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#unregistered li[data-device-id="lb-9999"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#open-broadcast`, chromedp.ByID),
+		chromedp.WaitVisible(`#open-emergency`, chromedp.ByID),
 	); err != nil {
 		t.Fatalf("logging in to the wall screen: %v", err)
 	}
@@ -125,6 +129,12 @@ func TestWallScreenInChromium(t *testing.T) {
 	// Who was paged arrives with the first step.
 	if err := chromedp.Run(ctx, chromedp.WaitVisible(`#focus-pages li[data-staff="wang"]`, chromedp.ByQuery)); err != nil {
 		t.Fatalf("the focus panel does not show wang paged: %v", err)
+	}
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible(`#focus-timeline li[data-kind="raised"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus-timeline li[data-kind="notified"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the focus panel's timeline: %v", err)
 	}
 	var facts, pages, sound string
 	if err := chromedp.Run(ctx,
@@ -173,6 +183,52 @@ func TestWallScreenInChromium(t *testing.T) {
 	}
 	assertWallLayout(t, ctx)
 	saveScreenshot(t, ctx, "wall-acknowledged.png")
+	var first string
+	if err := chromedp.Run(ctx, chromedp.AttributeValue(`#focus`, "data-alarm-id", &first, nil, chromedp.ByID)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Device health: lh-g4-07 drilled into shows lb-0002's telemetry made
+	// readable: a low battery, off mains, one signal bar.
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`#health-cells tr[data-grid="lh-g4-07"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#health-devices tr[data-device-id="lb-0002"] .battery[data-low="true"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#health-devices tr[data-device-id="lb-0002"] .mains[data-ok="false"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#health-devices tr[data-device-id="lb-0002"] .bars[data-bars="1"]`, chromedp.ByQuery),
+		chromedp.Click(`#health-back`, chromedp.ByID),
+		chromedp.WaitVisible(`#health-cells`, chromedp.ByID),
+	); err != nil {
+		t.Fatalf("device health drill-down: %v", err)
+	}
+
+	// A new red takes the focus and the sound; the queue puts the open
+	// one first. A click on the first alarm's marker focuses it again,
+	// a click on the new one's row focuses that.
+	pressBox(t, broker, "lb-0006")
+	second := `#alarm-rows tr[data-state="open"][data-severity="red"]`
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible(second, chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus[data-state="open"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#sound[data-state="ringing"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the second press: %v", err)
+	}
+	var order []string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll("#alarm-rows tr")].map((r) => r.dataset.state)`, &order)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(order, ",") != "open,acknowledged" {
+		t.Errorf("queue order %v; want the open red before the acknowledged one", order)
+	}
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`#plan .marker[data-device-id="lb-0001"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#focus[data-alarm-id=%q]`, first), chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus-back`, chromedp.ByID),
+		chromedp.Click(second, chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus[data-state="open"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("focusing by marker and by row: %v", err)
+	}
 
 	// English by the toggle; the names stay the registry's.
 	var title string
@@ -183,7 +239,7 @@ func TestWallScreenInChromium(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	if title != "gridwatch security room" || !strings.Contains(facts, "莲花社区 › 莲花四级网格7") {
+	if title != "gridwatch security room" || !strings.Contains(facts, "莲花社区 › 莲花四级网格8") || !strings.Contains(facts, "Not acknowledged yet") {
 		t.Errorf("in English: title %q, facts %q", title, facts)
 	}
 }

@@ -24,6 +24,7 @@ const app = {
   alarms: new Map(), // id → alarm (closed ones kept a while as tombstones)
   devices: new Map(), // id → device status
   details: new Map(), // id → the alarm with its timeline
+  stale: new Set(), // ids whose timeline changed since it was loaded
   pinned: null, // the alarm an operator picked, else the most urgent is in focus
   healthCell: null, // the cell the device health is drilled into
   healthDevice: null, // the device picked on the plan
@@ -100,7 +101,7 @@ async function load() {
     if (!known) known = new Set(a.alarms.map((x) => x.id));
     app.devices.clear();
     for (const x of d.devices) app.devices.set(x.id, x);
-    app.details.clear();
+    for (const id of app.details.keys()) app.stale.add(id);
     showTools(app);
     showError("");
   } catch (e) {
@@ -124,6 +125,7 @@ async function act(id, action, note) {
     });
     mergeAlarm(a);
     app.details.set(a.id, a);
+    app.stale.delete(a.id);
     render();
     showError("");
     return true;
@@ -161,7 +163,7 @@ function mergeDevice(d) {
 }
 
 function apply(name, data) {
-  if (name === "alarm") { mergeAlarm(data); app.details.delete(data.id); dirty = true; }
+  if (name === "alarm") { mergeAlarm(data); app.stale.add(data.id); dirty = true; }
   if (name === "device") { mergeDevice(data); devicesDirty = true; }
 }
 
@@ -308,6 +310,7 @@ function needLogin() {
   app.alarms.clear();
   app.devices.clear();
   app.details.clear();
+  app.stale.clear();
   app.site = { grids: new Map(), devices: new Map(), staff: new Map(), may: new Set() };
   app.pinned = null;
   known = null;
@@ -352,6 +355,8 @@ $("lang").addEventListener("click", () => {
   render();
   renderHealth(app);
 });
+
+window.addEventListener("resize", () => render());
 
 // ---- start ----
 initLang();

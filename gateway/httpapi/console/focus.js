@@ -15,9 +15,10 @@ const failedAt = new Map(); // id → when its detail last failed to load
 // whenever the stream says the alarm changed).
 function detail(app, a) {
   const d = app.details.get(a.id);
-  if (d) return d;
+  if (d && !app.stale.has(a.id)) return d;
   const failed = failedAt.get(a.id) || 0;
   if (!fetching.has(a.id) && Date.now() - failed > 10000) {
+    app.stale.delete(a.id);
     fetching.add(a.id);
     setTimeout(() => {
       app.api("/api/v1/alarms/" + encodeURIComponent(a.id)).then((full) => {
@@ -27,7 +28,7 @@ function detail(app, a) {
       }, () => failedAt.set(a.id, Date.now())).finally(() => fetching.delete(a.id));
     }, 200);
   }
-  return null;
+  return d || null; // the last one loaded, until the new one is in
 }
 
 function fact(label, ...value) {
@@ -84,7 +85,7 @@ export function renderFocus(app, a, auto) {
   const due = a.next_deadline_ms || 0;
   const cd = $("focus-deadline");
   cd.dataset.deadline = due;
-  cd.dataset.step = a.step;
+  $("focus-step").textContent = a.step >= 0 ? t("focus.step_sent").replace("%d", a.step + 1) : "";
 
   renderPages(app, a, timeline);
   renderCameras(app, a, site);
@@ -105,7 +106,7 @@ function renderPages(app, a, timeline) {
     const failed = timeline.find((e) => e.kind === "page_failed" && e.by === p.staff && e.step === p.step);
     return el("li", { "data-page-state": p.state, "data-staff": p.staff },
       el("b", {}, app.staffName(p.staff)), s ? el("small", {}, " " + t("role." + s.role)) : "",
-      el("span", { class: "page-meta" }, " · " + (p.step + 1) + " · " + t("channel." + p.channel) + " · " + clock(p.queued_ms)),
+      el("span", { class: "page-meta" }, " · " + t("focus.step_n").replace("%d", p.step + 1) + " · " + t("channel." + p.channel) + " · " + clock(p.queued_ms)),
       el("span", { class: "page-state", "data-state": p.state }, t("page." + p.state) +
         (p.delivered_ms ? " " + clock(p.delivered_ms) : "")),
       failed && failed.note ? el("small", { class: "note" }, failed.note) : "");
@@ -136,7 +137,7 @@ function entry(app, e) {
   const bits = [];
   if (e.by) bits.push(app.staffName(e.by));
   if (e.staff && e.staff.length) bits.push(e.staff.map((s) => app.staffName(s)).join("、"));
-  if (e.step || e.kind === "notified") bits.push("#" + ((e.step || 0) + 1));
+  if (e.step || e.kind === "notified") bits.push(t("focus.step_n").replace("%d", (e.step || 0) + 1));
   if (e.channel) bits.push(t("channel." + e.channel));
   if (e.late) bits.push(t("entry.late"));
   return el("li", { "data-kind": e.kind },

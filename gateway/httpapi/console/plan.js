@@ -8,7 +8,8 @@
 import { el, urgency, pagesNobody } from "./dom.js";
 import { t } from "./i18n.js";
 
-const W = 1000, H = 560, MARGIN = 56, STRIP = 44;
+const MARGIN = 100, STRIP = 60; // room for the cells' outlines and labels; the strip of unplaced devices
+let W = 1000, H = 560; // the plan's size on screen, in CSS pixels
 const SHAPE = { lightbox: "circle", camera: "square", reader: "diamond", io: "triangle" };
 
 // hull is the convex hull of points (Andrew's monotone chain).
@@ -43,6 +44,7 @@ function around(points, r) {
 
 // project maps lat/lon to the plan's box, keeping the site's proportions.
 function projector(located, bottom) {
+  // A site with one device (or all in a line) still gets a box.
   const lats = located.map((d) => d.location.lat), lons = located.map((d) => d.location.lon);
   const minLat = Math.min(...lats), maxLat = Math.max(...lats), minLon = Math.min(...lons), maxLon = Math.max(...lons);
   const k = Math.cos(((minLat + maxLat) / 2) * Math.PI / 180);
@@ -65,6 +67,11 @@ function marker(kind, r) {
 // focus the alarm in focus.
 export function renderPlan(app, open, focus) {
   const svg = document.getElementById("plan");
+  if (svg.clientWidth > 100 && svg.clientHeight > 100) {
+    W = svg.clientWidth;
+    H = svg.clientHeight;
+  }
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const devices = [...app.site.devices.values()];
   const located = devices.filter((d) => d.location);
   const unplaced = devices.filter((d) => !d.location);
@@ -85,9 +92,21 @@ export function renderPlan(app, open, focus) {
     kids.push(el("line", { svg: true, class: "strip", x1: 0, x2: W, y1: bottom, y2: bottom }),
       el("text", { svg: true, class: "strip-label", x: 8, y: bottom + 27 }, t("plan.unplaced")));
     const step = Math.min(60, (W - 140) / unplaced.length);
-    unplaced.forEach((d, i) => where.set(d.id, [130 + i * step, bottom + STRIP / 2]));
+    unplaced.forEach((d, i) => where.set(d.id, [130 + i * step, bottom + 20]));
   }
-  const labels = devices.length <= 40;
+  const labels = devices.length <= 60;
+  const boxes = []; // labels placed so far: a label that would overlap one is left out
+  const fits = (x, y, text) => {
+    const w = text.length * 12 + 4, b = [x - w / 2, y - 12, x + w / 2, y + 2];
+    if (boxes.some((o) => b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3])) return false;
+    boxes.push(b);
+    return true;
+  };
+  for (const d of devices) { // alarms' labels first
+    if (!byDevice.has(d.id)) continue;
+    const [x, y] = where.get(d.id);
+    fits(x, y + 24, d.name || d.id);
+  }
   const order = devices.slice().sort((x, y) => Number(byDevice.has(x.id)) - Number(byDevice.has(y.id))); // alarms on top
   for (const d of order) {
     const [x, y] = where.get(d.id);
@@ -107,7 +126,7 @@ export function renderPlan(app, open, focus) {
     if (focus && focus.device === d.id) g.setAttribute("data-focus", "true");
     g.append(marker(d.kind, 8));
     g.append(el("title", { svg: true }, (d.name || d.id) + " · " + d.id + " · " + t("kind." + d.kind) + (st ? " · " + t("health." + st.state) : "")));
-    if (labels || a) g.append(el("text", { svg: true, class: "label", y: 24, "text-anchor": "middle" }, d.name || d.id));
+    if (a || (labels && fits(x, y + 24, d.name || d.id))) g.append(el("text", { svg: true, class: "label", y: 24, "text-anchor": "middle" }, d.name || d.id));
     g.addEventListener("click", () => {
       if (a) { app.focusOn(a.id); return; }
       app.healthCell = d.grid;
@@ -139,10 +158,12 @@ function cells(app, located, where) {
   drawn.forEach(([g, inside], i) => {
     const pad = 30 + 12 * (maxLevel - g.level);
     const pts = hull(around(inside.map((d) => where.get(d.id)), pad));
-    const top = pts.reduce((m, p) => (p[1] < m[1] ? p : m), pts[0]);
+    // A cell with drawn cells inside is labelled below, its inner cells above.
+    const below = drawn.some(([o]) => o.parent === g.id);
+    const at = pts.reduce((m, p) => (below ? p[1] > m[1] : p[1] < m[1]) ? p : m, pts[0]);
     out.push(el("polygon", { svg: true, class: "cell", "data-grid": g.id, "data-hue": i % 6,
       points: pts.map((p) => p[0].toFixed(1) + "," + p[1].toFixed(1)).join(" ") }),
-    el("text", { svg: true, class: "cell-label", x: top[0].toFixed(1), y: (top[1] - 6).toFixed(1), "text-anchor": "middle" }, g.name || g.id));
+    el("text", { svg: true, class: "cell-label", x: at[0].toFixed(1), y: (at[1] + (below ? 18 : -6)).toFixed(1), "text-anchor": "middle" }, g.name || g.id));
   });
   return out;
 }
