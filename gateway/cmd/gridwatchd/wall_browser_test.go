@@ -202,8 +202,8 @@ func TestWallScreenInChromium(t *testing.T) {
 	}
 
 	// A new red takes the focus and the sound; the queue puts the open
-	// one first. A click on the first alarm's marker focuses it again,
-	// a click on the new one's row focuses that.
+	// one first. A click on the first alarm's marker focuses it again (and
+	// it is resolved there), a click on the new one's row focuses that.
 	pressBox(t, broker, "lb-0006")
 	second := `#alarm-rows tr[data-state="open"][data-severity="red"]`
 	if err := chromedp.Run(ctx,
@@ -224,11 +224,21 @@ func TestWallScreenInChromium(t *testing.T) {
 		chromedp.Click(`#plan .marker[data-device-id="lb-0001"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(fmt.Sprintf(`#focus[data-alarm-id=%q]`, first), chromedp.ByQuery),
 		chromedp.WaitVisible(`#focus-back`, chromedp.ByID),
+		// Resolved with a note, it leaves the queue for the recently closed.
+		chromedp.SendKeys(`#focus-note`, "误触，已复位", chromedp.ByID),
+		chromedp.Click(`#focus-actions button[data-focus-action="resolve"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#recent-rows li[data-alarm-id=%q][data-state="resolved"]`, first), chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus[data-state="resolved"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus-timeline li[data-kind="resolve"] q`, chromedp.ByQuery),
+		chromedp.WaitNotPresent(fmt.Sprintf(`#alarm-rows tr[data-alarm-id=%q]`, first), chromedp.ByQuery),
 		chromedp.Click(second, chromedp.ByQuery),
 		chromedp.WaitVisible(`#focus[data-state="open"]`, chromedp.ByQuery),
 	); err != nil {
 		t.Fatalf("focusing by marker and by row: %v", err)
 	}
+
+	assertWallLayout(t, ctx)
+	saveScreenshot(t, ctx, "wall-two-alarms.png")
 
 	// English by the toggle; the names stay the registry's.
 	var title string

@@ -16,6 +16,7 @@ import { renderHealth, initHealth } from "./health.js";
 import { initTools, showTools } from "./tools.js";
 
 const ACTIONS = ["ack", "arrive", "resolve"];
+const RECENT = 30; // closed alarms listed under the queue
 
 // app is the screen's state, shared by its parts.
 const app = {
@@ -23,6 +24,7 @@ const app = {
   site: { grids: new Map(), devices: new Map(), staff: new Map(), may: new Set() },
   alarms: new Map(), // id → alarm (closed ones kept a while as tombstones)
   devices: new Map(), // id → device status
+  recent: new Map(), // id → a closed alarm, for the recently closed list
   details: new Map(), // id → the alarm with its timeline
   stale: new Set(), // ids whose timeline changed since it was loaded
   pinned: null, // the alarm an operator picked, else the most urgent is in focus
@@ -89,7 +91,8 @@ async function load() {
   loadRunning = true;
   loading = loading || [];
   try {
-    const [site, a, d] = await Promise.all([api("/api/v1/site"), api("/api/v1/alarms?state=open"), api("/api/v1/devices")]);
+    const [site, a, d, all] = await Promise.all([api("/api/v1/site"), api("/api/v1/alarms?state=open"), api("/api/v1/devices"),
+      api("/api/v1/alarms?state=all&limit=" + RECENT)]);
     app.site = {
       grids: new Map(site.grids.map((g) => [g.id, g])),
       devices: new Map(site.devices.map((x) => [x.id, x])),
@@ -98,6 +101,8 @@ async function load() {
     };
     app.alarms.clear();
     for (const x of a.alarms) app.alarms.set(x.id, x);
+    app.recent.clear();
+    for (const x of all.alarms) if (!isOpen(x)) app.recent.set(x.id, x);
     if (!known) known = new Set(a.alarms.map((x) => x.id));
     app.devices.clear();
     for (const x of d.devices) app.devices.set(x.id, x);
@@ -149,6 +154,7 @@ function mergeAlarm(a) {
   if (!newerAlarm(a, cur)) return;
   if (cur && cur.timeline && !a.timeline) a = Object.assign({}, a, { timeline: cur.timeline });
   app.alarms.set(a.id, a);
+  if (!isOpen(a)) app.recent.set(a.id, a);
   if (known && !known.has(a.id)) {
     known.add(a.id);
     if (a.severity === "red" && a.state === "open" && !pagesNobody(a)) {
@@ -187,6 +193,7 @@ function focused(open) {
   return open[0] || null;
 }
 function focusOn(id) {
+  if (id && !app.alarms.has(id) && app.recent.has(id)) app.alarms.set(id, app.recent.get(id));
   app.pinned = id;
   render();
 }
@@ -201,6 +208,7 @@ function render() {
   const open = sortedOpen();
   const focus = focused(open);
   renderQueue(open, focus);
+  renderRecent(focus);
   renderFocus(app, focus, focus && !app.pinned);
   renderPlan(app, open, focus);
   app.sound.want(open.some((a) => a.severity === "red" && a.state === "open" && !pagesNobody(a)));
@@ -213,6 +221,22 @@ function renderQueue(open, focus) {
   $("alarm-count").textContent = open.length;
   $("alarm-count").dataset.count = open.length;
   $("alarms-empty").hidden = open.length > 0;
+}
+
+// renderRecent lists the latest closed alarms, newest first; a click
+// shows one in the focus panel with its timeline.
+function renderRecent(focus) {
+  const list = [...app.recent.values()].sort((x, y) => (y.closed_ms || 0) - (x.closed_ms || 0)).slice(0, RECENT);
+  for (const [id] of app.recent) if (!list.some((a) => a.id === id)) app.recent.delete(id);
+  $("recent-rows").replaceChildren(...list.map((a) => {
+    const li = el("li", { "data-alarm-id": a.id, "data-severity": a.severity, "data-state": a.state, tabindex: 0 },
+      el("span", { class: "chip" }, t("sev." + a.severity)), " ", el("b", {}, a.title || a.rule), " ",
+      el("small", {}, deviceLabel(a.device) + " · " + t("state." + a.state) + " " + clock(a.closed_ms)));
+    if (focus && focus.id === a.id) li.dataset.focus = "true";
+    li.addEventListener("click", () => focusOn(a.id));
+    return li;
+  }));
+  $("recent-empty").hidden = list.length > 0;
 }
 
 function alarmRow(a, isFocus, may) {
@@ -308,6 +332,7 @@ function needLogin() {
   stream = null;
   app.me = null;
   app.alarms.clear();
+  app.recent.clear();
   app.devices.clear();
   app.details.clear();
   app.stale.clear();

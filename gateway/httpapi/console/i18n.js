@@ -92,6 +92,7 @@ const STRINGS = {
 
   "queue.title": ["报警队列", "Alarm queue"],
   "queue.empty": ["暂无未关闭报警", "No open alarms"],
+  "queue.recent": ["最近关闭", "Recently closed"],
   "col.colour": ["级别", "Colour"],
   "col.alarm": ["报警", "Alarm"],
   "col.place": ["位置", "Place"],
