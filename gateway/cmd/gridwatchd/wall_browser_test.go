@@ -240,6 +240,47 @@ func TestWallScreenInChromium(t *testing.T) {
 	assertWallLayout(t, ctx)
 	saveScreenshot(t, ctx, "wall-two-alarms.png")
 
+	// The room's tools: a broadcast, an installer's test mode for one box,
+	// emergency mode on (the banner shows) and off again.
+	var result string
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`#open-broadcast`, chromedp.ByID),
+		chromedp.WaitVisible(`#tool-dialog[data-tool="broadcast"] #tool-text`, chromedp.ByQuery),
+		chromedp.SetValue(`#tool-grid`, "lianhua", chromedp.ByID),
+		chromedp.SendKeys(`#tool-text`, "今晚有雨，请关好门窗", chromedp.ByID),
+		chromedp.Click(`#tool-submit`, chromedp.ByID),
+		chromedp.WaitVisible(`#tool-result[data-ok="true"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#tool-current li`, chromedp.ByQuery),
+		chromedp.Click(`#tool-close`, chromedp.ByID),
+
+		chromedp.Click(`#open-silence`, chromedp.ByID),
+		chromedp.WaitVisible(`#tool-dialog[data-tool="silence"] #tool-reason`, chromedp.ByQuery),
+		chromedp.SendKeys(`#tool-reason`, "安装调试", chromedp.ByID),
+		chromedp.SendKeys(`#tool-devices`, "lb-0007", chromedp.ByID),
+		chromedp.Click(`#tool-submit`, chromedp.ByID),
+		chromedp.WaitVisible(`#tool-result[data-ok="true"]`, chromedp.ByQuery),
+		chromedp.Click(`#tool-close`, chromedp.ByID),
+
+		chromedp.Click(`#open-emergency`, chromedp.ByID),
+		chromedp.WaitVisible(`#tool-dialog[data-tool="emergency"] #tool-grid`, chromedp.ByQuery),
+		chromedp.SetValue(`#tool-grid`, "lianhua", chromedp.ByID),
+		chromedp.Click(`#tool-submit`, chromedp.ByID),
+		chromedp.WaitVisible(`#tool-result[data-ok="true"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#emergency-banner`, chromedp.ByID),
+		chromedp.Click(`input[name="tool-on"][value="off"]`, chromedp.ByQuery),
+		chromedp.Click(`#tool-submit`, chromedp.ByID),
+		chromedp.WaitNotVisible(`#emergency-banner`, chromedp.ByID),
+		chromedp.Text(`#tool-result`, &result, chromedp.ByID),
+		chromedp.Click(`#tool-close`, chromedp.ByID),
+	); err != nil {
+		t.Fatalf("the room's tools: %v (last result %q)", err, result)
+	}
+	// The test press of lb-0007 is listed as a test and does not ring.
+	pressBox(t, broker, "lb-0007")
+	if err := chromedp.Run(ctx, chromedp.WaitVisible(`#alarm-rows tr[data-muted="test"] .tag`, chromedp.ByQuery)); err != nil {
+		t.Fatalf("the test press: %v", err)
+	}
+
 	// English by the toggle; the names stay the registry's.
 	var title string
 	if err := chromedp.Run(ctx,

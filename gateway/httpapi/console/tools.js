@@ -114,6 +114,7 @@ function open(app, name) {
   $("tool-title").textContent = t("tools." + name);
   $("tool-fields").replaceChildren(...TOOLS[name].fields(app));
   $("tool-result").textContent = "";
+  delete $("tool-result").dataset.ok;
   $("tool-dialog").dataset.tool = name;
   $("tool-dialog").showModal();
   refresh(app);
@@ -137,6 +138,8 @@ export function initTools(app) {
     e.preventDefault();
     if (!current) return;
     $("tool-submit").disabled = true;
+    $("tool-result").textContent = "";
+    delete $("tool-result").dataset.ok;
     try {
       $("tool-result").textContent = await TOOLS[current].submit(app);
       $("tool-result").dataset.ok = "true";
