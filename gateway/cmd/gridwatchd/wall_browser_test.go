@@ -293,6 +293,8 @@ func TestWallScreenInChromium(t *testing.T) {
 	if title != "gridwatch security room" || !strings.Contains(facts, "莲花社区 › 莲花四级网格8") || !strings.Contains(facts, "Not acknowledged yet") {
 		t.Errorf("in English: title %q, facts %q", title, facts)
 	}
+	assertWallLayout(t, ctx)
+	saveScreenshot(t, ctx, "wall-english.png")
 }
 
 // assertWallLayout checks, at the screen's size, that the focus panel and
