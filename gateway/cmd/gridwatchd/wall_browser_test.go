@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	paho "github.com/eclipse/paho.mqtt.golang"
 
@@ -73,6 +75,23 @@ func TestWallScreenInChromium(t *testing.T) {
 	defer cancelCtx()
 	ctx, cancel := context.WithTimeout(ctx, 120*time.Second)
 	defer cancel()
+	// Any uncaught script error on the page fails the test.
+	var mu sync.Mutex
+	var thrown []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			mu.Lock()
+			thrown = append(thrown, e.ExceptionDetails.Error())
+			mu.Unlock()
+		}
+	})
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(thrown) > 0 {
+			t.Errorf("script errors on the wall screen: %v", thrown)
+		}
+	})
 
 	if err := chromedp.Run(ctx,
 		emulation.SetDeviceMetricsOverride(1920, 1080, 1, false),
@@ -212,6 +231,13 @@ func TestWallScreenInChromium(t *testing.T) {
 		chromedp.WaitVisible(`#sound[data-state="ringing"]`, chromedp.ByQuery),
 	); err != nil {
 		t.Fatalf("the second press: %v", err)
+	}
+	// The mute is a visible state of the sound button.
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`#sound`, chromedp.ByID),
+		chromedp.WaitVisible(`#sound[data-state="muted"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("muting the alarm sound: %v", err)
 	}
 	var order []string
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll("#alarm-rows tr")].map((r) => r.dataset.state)`, &order)); err != nil {
