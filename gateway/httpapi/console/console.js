@@ -159,7 +159,7 @@ function mergeAlarm(a) {
     known.add(a.id);
     if (a.severity === "red" && a.state === "open" && !pagesNobody(a)) {
       app.sound.newRed();
-      app.pinned = null; // a new red takes the focus
+      if (!$("focus-note").value) app.pinned = null; // a new red takes the focus, unless a note is being typed
     }
   }
 }
@@ -263,6 +263,7 @@ function alarmRow(a, isFocus, may) {
     attrs["data-muted"] = "muted";
     tags.push(el("span", { class: "tag", title: a.muted }, t("tag.muted")));
   }
+  attrs.tabindex = 0;
   const tr = el("tr", attrs,
     el("td", { class: "sev" }, el("span", { class: "chip" }, t("sev." + a.severity))),
     el("td", { class: "title" }, el("b", {}, a.title || a.rule), ...tags,
@@ -382,6 +383,17 @@ $("lang").addEventListener("click", () => {
 });
 
 window.addEventListener("resize", () => render());
+// Rows and markers answer Enter as a click.
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && e.target instanceof Element && e.target.matches("tr[tabindex], li[tabindex], g[tabindex]")) {
+    e.target.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  }
+});
+// Typing a note holds the focus on that alarm: a new red does not take
+// the panel from under the operator's hands.
+$("focus-note").addEventListener("input", () => {
+  if (!app.pinned && $("focus").dataset.alarmId) app.pinned = $("focus").dataset.alarmId;
+});
 
 // ---- start ----
 initLang();

@@ -12,7 +12,7 @@ export function el(tag, attrs, ...kids) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (k === "svg" || v === undefined || v === null) continue;
     if (k === "class") e.setAttribute("class", v);
-    else if (svg || k.startsWith("data-") || k.startsWith("aria-")) e.setAttribute(k, v);
+    else if (svg || k.startsWith("data-") || k.startsWith("aria-") || k === "tabindex") e.setAttribute(k, v);
     else e[k] = v;
   }
   for (const k of kids.flat()) {
