@@ -14,13 +14,19 @@ const SHOWN = new Set(["battery_v", "mains", "rssi_dbm", "rtp_fps", "rtp_loss_pc
 const MAX_ROWS = 500;
 
 const num = (v) => (typeof v === "number" && isFinite(v) ? v : null);
-const lowBattery = (tel) => num(tel.battery_v) !== null && tel.battery_v < LOW_BATTERY_V;
+export const lowBattery = (tel) => num(tel.battery_v) !== null && tel.battery_v < LOW_BATTERY_V;
 const onBattery = (tel) => tel.mains === false;
 const videoBad = (d, tel) => d.kind === "camera" && tel.rtp_state !== undefined && tel.rtp_state !== "up";
 
+// signalBars is 0–4 bars for a signal strength in dBm.
+export function signalBars(dbm) {
+  const v = num(dbm);
+  return v === null ? 0 : v >= -60 ? 4 : v >= -70 ? 3 : v >= -80 ? 2 : v >= -90 ? 1 : 0;
+}
+
 function bars(dbm) {
   const v = num(dbm);
-  const n = v === null ? 0 : v >= -60 ? 4 : v >= -70 ? 3 : v >= -80 ? 2 : v >= -90 ? 1 : 0;
+  const n = signalBars(dbm);
   return el("span", { class: "bars", "data-bars": n, title: v === null ? "" : v + " dBm" },
     [1, 2, 3, 4].map((i) => el("i", { "data-on": String(i <= n) })), v === null ? "" : el("small", {}, " " + v + " dBm"));
 }
