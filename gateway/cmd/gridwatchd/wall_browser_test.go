@@ -46,7 +46,8 @@ devices:
 // TestWallScreenInChromium is the security room's wall screen end to end
 // at 1920×1080 in headless Chromium against a real gateway: the room logs
 // in through the form; a press published by a light box over MQTT shows
-// up (the latency from the press's PUBACK to the focus panel is logged);
+// up (the latency from the press's PUBACK to the focus panel is logged)
+// with the grid member's page delivered to his phone;
 // its marker blinks on the plan; the focus panel, with the grid's name
 // path, the device's address and who was paged, fits the screen without
 // scrolling and nothing overflows; acknowledging from the panel shows it
@@ -121,6 +122,17 @@ func TestWallScreenInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// wang's phone is connected: his page will be delivered.
+	phone := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://"+broker).SetClientID("phone-wang").
+		SetUsername("wang").SetPassword(staffPassword).SetAutoReconnect(false))
+	if tok := phone.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("wang's phone: connect: %v", tok.Error())
+	}
+	defer phone.Disconnect(0)
+	if tok := phone.Subscribe("gridwatch/v1/staff/wang/notify", 1, func(paho.Client, paho.Message) {}); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("wang's phone: subscribe: %v", tok.Error())
+	}
+
 	pressed := time.Now()
 	pressBox(t, broker, "lb-0001")
 	acked := time.Now()
@@ -146,12 +158,13 @@ func TestWallScreenInChromium(t *testing.T) {
 		t.Errorf("the alarm's marker ring animates %q; want the pulse (blinking)", animation)
 	}
 	// Who was paged arrives with the first step.
-	if err := chromedp.Run(ctx, chromedp.WaitVisible(`#focus-pages li[data-staff="wang"]`, chromedp.ByQuery)); err != nil {
-		t.Fatalf("the focus panel does not show wang paged: %v", err)
+	if err := chromedp.Run(ctx, chromedp.WaitVisible(`#focus-pages li[data-staff="wang"][data-page-state="delivered"]`, chromedp.ByQuery)); err != nil {
+		t.Fatalf("the focus panel does not show wang's page delivered: %v", err)
 	}
 	if err := chromedp.Run(ctx,
 		chromedp.WaitVisible(`#focus-timeline li[data-kind="raised"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#focus-timeline li[data-kind="notified"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus-timeline li[data-kind="delivered"]`, chromedp.ByQuery),
 	); err != nil {
 		t.Fatalf("the focus panel's timeline: %v", err)
 	}
