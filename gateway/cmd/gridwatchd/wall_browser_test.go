@@ -105,6 +105,7 @@ func TestWallScreenInChromium(t *testing.T) {
 		chromedp.WaitVisible(`#plan .marker[data-device-id="lb-0001"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#health-cells tr[data-grid="lh-g4-07"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#unregistered li[data-device-id="lb-9999"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#plan .marker[data-device-id="lb-0002"][data-warn="power"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#open-broadcast`, chromedp.ByID),
 		chromedp.WaitVisible(`#open-emergency`, chromedp.ByID),
 	); err != nil {

@@ -7,6 +7,7 @@
 
 import { el, urgency, pagesNobody } from "./dom.js";
 import { t } from "./i18n.js";
+import { lowBattery } from "./health.js";
 
 const MARGIN = 100, STRIP = 60; // room for the cells' outlines and labels; the strip of unplaced devices
 let W = 1000, H = 560; // the plan's size on screen, in CSS pixels
@@ -114,6 +115,8 @@ export function renderPlan(app, open, focus) {
     const st = app.devices.get(d.id);
     const attrs = { svg: true, class: "marker", transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`,
       "data-device-id": d.id, "data-kind": d.kind, "data-state": st ? st.state : "unknown", tabindex: 0 };
+    const tel = (st && st.telemetry) || {};
+    if (tel.mains === false || lowBattery(tel)) attrs["data-warn"] = "power"; // on battery, or the battery is low
     const g = el("g", attrs);
     if (a) {
       g.setAttribute("data-alarm", a.severity);
