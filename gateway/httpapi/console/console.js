@@ -7,15 +7,15 @@
 // and shows the login form when nobody is.
 "use strict";
 
-import { $, el, duration, countdown, clock, STATE_RANK, isOpen, pagesNobody, urgency } from "./dom.js";
+import { $, duration, countdown, clock, STATE_RANK, isOpen, pagesNobody, urgency } from "./dom.js";
 import { t, initLang, setLang, getLang } from "./i18n.js";
 import { Sound } from "./sound.js";
 import { renderFocus, tickFocus, initFocusActions } from "./focus.js";
 import { renderPlan } from "./plan.js";
 import { renderHealth, initHealth } from "./health.js";
 import { initTools, showTools } from "./tools.js";
+import { renderQueue, renderRecent } from "./queue.js";
 
-const ACTIONS = ["ack", "arrive", "resolve"];
 const RECENT = 30; // closed alarms listed under the queue
 
 // app is the screen's state, shared by its parts.
@@ -33,6 +33,7 @@ const app = {
   sound: null,
   api, act, focusOn, render, staffName, gridPath, deviceLabel, showError,
   renderHealth: () => renderHealth(app),
+  RECENT,
 };
 
 let loading = null; // stream events held back while the lists load
@@ -207,73 +208,12 @@ function render() {
   }
   const open = sortedOpen();
   const focus = focused(open);
-  renderQueue(open, focus);
-  renderRecent(focus);
+  renderQueue(app, open, focus);
+  renderRecent(app, focus);
   renderFocus(app, focus, focus && !app.pinned);
   renderPlan(app, open, focus);
   app.sound.want(open.some((a) => a.severity === "red" && a.state === "open" && !pagesNobody(a)));
   tick();
-}
-
-function renderQueue(open, focus) {
-  const may = app.site.may.has("act");
-  $("alarm-rows").replaceChildren(...open.map((a) => alarmRow(a, focus && a.id === focus.id, may)));
-  $("alarm-count").textContent = open.length;
-  $("alarm-count").dataset.count = open.length;
-  $("alarms-empty").hidden = open.length > 0;
-}
-
-// renderRecent lists the latest closed alarms, newest first; a click
-// shows one in the focus panel with its timeline.
-function renderRecent(focus) {
-  const list = [...app.recent.values()].sort((x, y) => (y.closed_ms || 0) - (x.closed_ms || 0)).slice(0, RECENT);
-  for (const [id] of app.recent) if (!list.some((a) => a.id === id)) app.recent.delete(id);
-  $("recent-rows").replaceChildren(...list.map((a) => {
-    const li = el("li", { "data-alarm-id": a.id, "data-severity": a.severity, "data-state": a.state, tabindex: 0 },
-      el("span", { class: "chip" }, t("sev." + a.severity)), " ", el("b", {}, a.title || a.rule), " ",
-      el("small", {}, deviceLabel(a.device) + " · " + t("state." + a.state) + " " + clock(a.closed_ms)));
-    if (focus && focus.id === a.id) li.dataset.focus = "true";
-    li.addEventListener("click", () => focusOn(a.id));
-    return li;
-  }));
-  $("recent-empty").hidden = list.length > 0;
-}
-
-function alarmRow(a, isFocus, may) {
-  const rank = STATE_RANK[a.state] ?? 0;
-  const buttons = may ? ACTIONS.map((action) => {
-    const b = el("button", { type: "button", "data-action": action }, t("act." + action));
-    b.disabled = (action === "ack" && rank > 0) || (action === "arrive" && rank > 1);
-    b.addEventListener("click", (e) => {
-      e.stopPropagation();
-      const note = window.prompt(t("act.prompt") + " (" + t("act." + action) + " · " + (a.title || a.rule) + ")", "");
-      if (note !== null) act(a.id, action, note);
-    });
-    return b;
-  }) : [];
-  // A test press (installer's test mode) or a muted alarm pages nobody:
-  // it is shown, tagged and dimmed, but does not blink.
-  const attrs = { "data-alarm-id": a.id, "data-severity": a.severity, "data-state": a.state };
-  if (isFocus) attrs["data-focus"] = "true";
-  const tags = [];
-  if (a.test) {
-    attrs["data-muted"] = "test";
-    tags.push(el("span", { class: "tag", title: a.muted || "" }, t("tag.test")));
-  } else if (a.muted) {
-    attrs["data-muted"] = "muted";
-    tags.push(el("span", { class: "tag", title: a.muted }, t("tag.muted")));
-  }
-  attrs.tabindex = 0;
-  const tr = el("tr", attrs,
-    el("td", { class: "sev" }, el("span", { class: "chip" }, t("sev." + a.severity))),
-    el("td", { class: "title" }, el("b", {}, a.title || a.rule), ...tags,
-      el("div", { class: "place" }, deviceLabel(a.device) + " · " + gridPath(a.grid)),
-      el("small", { class: "age", "data-since": a.raised_ms }, "")),
-    el("td", { class: "state" }, t("state." + a.state)),
-    el("td", { class: "deadline num", "data-deadline": a.next_deadline_ms || 0 }, ""),
-    el("td", { class: "actions" }, ...buttons));
-  tr.addEventListener("click", () => focusOn(a.id));
-  return tr;
 }
 
 function tick() {
