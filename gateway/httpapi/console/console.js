@@ -28,6 +28,7 @@ const app = {
   details: new Map(), // id → the alarm with its timeline
   stale: new Set(), // ids whose timeline changed since it was loaded
   pinned: null, // the alarm an operator picked, else the most urgent is in focus
+  pinnedByNote: false, // pinned only because a note was being typed
   healthCell: null, // the cell the device health is drilled into
   healthDevice: null, // the device picked on the plan
   sound: null,
@@ -194,6 +195,7 @@ function focused(open) {
   return open[0] || null;
 }
 function focusOn(id) {
+  app.pinnedByNote = false;
   if (id && !app.alarms.has(id) && app.recent.has(id)) app.alarms.set(id, app.recent.get(id));
   app.pinned = id;
   render();
@@ -332,7 +334,10 @@ document.addEventListener("keydown", (e) => {
 // Typing a note holds the focus on that alarm: a new red does not take
 // the panel from under the operator's hands.
 $("focus-note").addEventListener("input", () => {
-  if (!app.pinned && $("focus").dataset.alarmId) app.pinned = $("focus").dataset.alarmId;
+  if (!app.pinned && $("focus").dataset.alarmId) {
+    app.pinned = $("focus").dataset.alarmId;
+    app.pinnedByNote = true; // let go once the action is done
+  }
 });
 
 // ---- start ----

@@ -45,6 +45,7 @@ export function renderFocus(app, a, auto) {
   $("focus-back").hidden = auto || !a;
   $("focus-mode").textContent = a ? "· " + t(auto ? "focus.auto" : "focus.pinned") : "";
   if (!a) {
+    $("focus-actions").hidden = true;
     shownId = null;
     delete panel.dataset.alarmId;
     return;
@@ -167,7 +168,10 @@ export function initFocusActions(app) {
       const id = $("focus").dataset.alarmId;
       if (!id) return;
       b.disabled = true;
-      if (await app.act(id, b.dataset.focusAction, $("focus-note").value)) $("focus-note").value = "";
+      if (await app.act(id, b.dataset.focusAction, $("focus-note").value)) {
+        $("focus-note").value = "";
+        if (app.pinnedByNote) { app.pinned = null; app.pinnedByNote = false; }
+      }
       app.render();
     });
   }
