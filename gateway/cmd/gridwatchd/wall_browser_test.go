@@ -321,6 +321,16 @@ func TestWallScreenInChromium(t *testing.T) {
 		t.Fatalf("the test press: %v", err)
 	}
 
+	// A busier screen: more presses fill the queue, and still nothing
+	// leaves the screen.
+	for _, dev := range []string{"lb-0001", "lb-0002", "lb-0004"} {
+		pressBox(t, broker, dev)
+	}
+	if err := chromedp.Run(ctx, chromedp.WaitVisible(`#alarm-count[data-count="5"]`, chromedp.ByQuery)); err != nil {
+		t.Fatalf("five open alarms: %v", err)
+	}
+	assertWallLayout(t, ctx)
+
 	// English by the toggle; the names stay the registry's.
 	var title string
 	if err := chromedp.Run(ctx,
