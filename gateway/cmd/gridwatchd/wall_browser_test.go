@@ -124,7 +124,7 @@ func TestWallScreenInChromium(t *testing.T) {
 	}
 
 	// wang's phone is connected: his page will be delivered.
-	phone := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://"+broker).SetClientID("phone-wang").
+	phone := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + broker).SetClientID("phone-wang").
 		SetUsername("wang").SetPassword(staffPassword).SetAutoReconnect(false))
 	if tok := phone.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("wang's phone: connect: %v", tok.Error())
