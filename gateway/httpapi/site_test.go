@@ -42,7 +42,8 @@ func TestSiteCutToCells(t *testing.T) {
 	}{
 		{name: "security room, both roots", q: req{token: wangToken},
 			grids: []string{"g1", "lh-g4-07", "lh-g4-08", "lianhua"}, devices: []string{"cam-0001", "lb-0001", "lb-0002", "lb-0009"},
-			staff: []string{"li", "ma", "wang", "zhao"}, may: []string{"act", "emergency", "audit"}},
+			// No broadcast or silence routes on this server: not offered.
+			staff: []string{"li", "ma", "wang", "zhao"}, may: []string{"act", "emergency", "audit"}, mayN: []string{"broadcast", "silence", "rules", "cards"}},
 		{name: "command centre, lianhua", q: req{token: zhaoToken},
 			grids: []string{"lh-g4-07", "lh-g4-08", "lianhua"}, devices: []string{"cam-0001", "lb-0001", "lb-0002"},
 			staff: []string{"li", "ma", "wang", "zhao"}, may: []string{"act", "emergency"}},
@@ -147,6 +148,39 @@ func TestSiteRefusals(t *testing.T) {
 	for _, reason := range []string{"no_credentials", "expired_session"} {
 		if !strings.Contains(ls.logs.String(), "reason="+reason) {
 			t.Errorf("refusal %s not audited:\n%s", reason, ls.logs.String())
+		}
+	}
+}
+
+// TestSiteMayFollowsRolesAndRoutes: with every route of the tools served,
+// the security room may use them all, a grid member only act on alarms.
+func TestSiteMayFollowsRolesAndRoutes(t *testing.T) {
+	ls := newLoginSite(t, func(c *Config) {
+		c.Broadcasts = fakeBroadcasts{}
+		c.Rules = &fakeRules{}
+		c.Cards = &fakeCards{}
+	})
+	li, _ := ls.login(t, "li", liPassword)
+	for _, tc := range []struct {
+		name string
+		q    req
+		want string
+	}{
+		{"security room", req{token: wangToken}, "act,broadcast,silence,emergency,rules,audit,cards"},
+		{"grid member", req{cookie: li}, "act"},
+	} {
+		tc.q.method, tc.q.path = "GET", "/api/v1/site"
+		rec := ls.do(t, tc.q)
+		var got site
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatalf("%s: %d %s", tc.name, rec.Code, rec.Body)
+		}
+		var may []string
+		for _, a := range got.May {
+			may = append(may, string(a))
+		}
+		if strings.Join(may, ",") != tc.want {
+			t.Errorf("%s may %v, want %s", tc.name, may, tc.want)
 		}
 	}
 }
