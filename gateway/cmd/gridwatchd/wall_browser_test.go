@@ -331,6 +331,31 @@ func TestWallScreenInChromium(t *testing.T) {
 	}
 	assertWallLayout(t, ctx)
 
+	// The grid member acknowledges lb-0002's alarm from his phone: the
+	// wall screen shows it acknowledged by him, live.
+	var fromPhone string
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`#plan .marker[data-device-id="lb-0002"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus[data-state="open"]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`#focus`, "data-alarm-id", &fromPhone, nil, chromedp.ByID),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if tok := phone.Publish("gridwatch/v1/staff/wang/reply", 1, false, fmt.Sprintf(`{"alarm_id":%q,"action":"ack","note":"马上到"}`, fromPhone)); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("wang's phone: ack: %v", tok.Error())
+	}
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible(fmt.Sprintf(`#focus[data-alarm-id=%q][data-state="acknowledged"]`, fromPhone), chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#alarm-rows tr[data-alarm-id=%q][data-state="acknowledged"]`, fromPhone), chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus-timeline li[data-kind="ack"] q`, chromedp.ByQuery),
+		chromedp.Text(`#focus-acked`, &ackedBy, chromedp.ByID),
+	); err != nil {
+		t.Fatalf("the phone's acknowledgement on the wall screen: %v", err)
+	}
+	if !strings.Contains(ackedBy, "王芳") {
+		t.Errorf("acknowledged by %q; want 王芳 (from her phone)", ackedBy)
+	}
+
 	// English by the toggle; the names stay the registry's.
 	var title string
 	if err := chromedp.Run(ctx,
@@ -340,7 +365,7 @@ func TestWallScreenInChromium(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	if title != "gridwatch security room" || !strings.Contains(facts, "莲花社区 › 莲花四级网格8") || !strings.Contains(facts, "Not acknowledged yet") {
+	if title != "gridwatch security room" || !strings.Contains(facts, "莲花社区 › 莲花四级网格7") || !strings.Contains(facts, "Acknowledged by") {
 		t.Errorf("in English: title %q, facts %q", title, facts)
 	}
 	assertWallLayout(t, ctx)
