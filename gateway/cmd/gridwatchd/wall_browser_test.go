@@ -149,6 +149,10 @@ func TestWallScreenInChromium(t *testing.T) {
 	}
 	t.Logf("press → focus panel: %d ms after the publish, %d ms after its PUBACK (want under 1000)",
 		seenAt-pressed.UnixMilli(), seenAt-acked.UnixMilli())
+	// Bounded generously: a busy test machine is no failure of the screen.
+	if seenAt == 0 || seenAt-pressed.UnixMilli() > 10_000 {
+		t.Errorf("the press reached the focus panel %d ms after the publish (0: never seen); want well under 10 s", seenAt-pressed.UnixMilli())
+	}
 
 	var animation string
 	if err := chromedp.Run(ctx, chromedp.Evaluate(
