@@ -56,9 +56,9 @@ devices:
 func TestWallScreenInChromium(t *testing.T) {
 	bin := testsvc.Chromium(t)
 	base, broker := startWallGateway(t)
-	publish(t, broker, "lb-0002", "tel", `{"battery_v":11.1,"mains":false,"rssi_dbm":-83,"temp_c":31.5}`)
-	publish(t, broker, "lb-0006", "tel", `{"battery_v":13.4,"mains":true,"rssi_dbm":-58}`)
-	publish(t, broker, "lb-9999", "tel", `{"battery_v":12.9}`) // not in the registry
+	wallPublish(t, broker, "lb-0002", "tel", `{"battery_v":11.1,"mains":false,"rssi_dbm":-83,"temp_c":31.5}`)
+	wallPublish(t, broker, "lb-0006", "tel", `{"battery_v":13.4,"mains":true,"rssi_dbm":-58}`)
+	wallPublish(t, broker, "lb-9999", "tel", `{"battery_v":12.9}`) // not in the registry
 
 	profile, err := os.MkdirTemp("", "gridwatch-wall-")
 	if err != nil {
@@ -192,8 +192,8 @@ func TestWallScreenInChromium(t *testing.T) {
 	if sound != "ringing" {
 		t.Errorf("sound %q with an unacknowledged red; want ringing", sound)
 	}
-	assertWallLayout(t, ctx)
-	saveScreenshot(t, ctx, "wall-alarm.png")
+	assertWallLayout(ctx, t)
+	wallScreenshot(ctx, t, "wall-alarm.png")
 
 	// Acknowledge from the focus panel with a note.
 	if err := chromedp.Run(ctx,
@@ -218,8 +218,8 @@ func TestWallScreenInChromium(t *testing.T) {
 	if sound == "ringing" {
 		t.Error("the alarm sound still rings after the acknowledgement")
 	}
-	assertWallLayout(t, ctx)
-	saveScreenshot(t, ctx, "wall-acknowledged.png")
+	assertWallLayout(ctx, t)
+	wallScreenshot(ctx, t, "wall-acknowledged.png")
 	var first string
 	if err := chromedp.Run(ctx, chromedp.AttributeValue(`#focus`, "data-alarm-id", &first, nil, chromedp.ByID)); err != nil {
 		t.Fatal(err)
@@ -281,8 +281,8 @@ func TestWallScreenInChromium(t *testing.T) {
 		t.Fatalf("focusing by marker and by row: %v", err)
 	}
 
-	assertWallLayout(t, ctx)
-	saveScreenshot(t, ctx, "wall-two-alarms.png")
+	assertWallLayout(ctx, t)
+	wallScreenshot(ctx, t, "wall-two-alarms.png")
 
 	// The room's tools: a broadcast, an installer's test mode for one box,
 	// emergency mode on (the banner shows) and off again.
@@ -333,7 +333,7 @@ func TestWallScreenInChromium(t *testing.T) {
 	if err := chromedp.Run(ctx, chromedp.WaitVisible(`#alarm-count[data-count="5"]`, chromedp.ByQuery)); err != nil {
 		t.Fatalf("five open alarms: %v", err)
 	}
-	assertWallLayout(t, ctx)
+	assertWallLayout(ctx, t)
 
 	// The grid member acknowledges lb-0002's alarm from his phone: the
 	// wall screen shows it acknowledged by him, live.
@@ -372,15 +372,15 @@ func TestWallScreenInChromium(t *testing.T) {
 	if title != "gridwatch security room" || !strings.Contains(facts, "莲花社区 › 莲花四级网格7") || !strings.Contains(facts, "Acknowledged by") {
 		t.Errorf("in English: title %q, facts %q", title, facts)
 	}
-	assertWallLayout(t, ctx)
-	saveScreenshot(t, ctx, "wall-english.png")
+	assertWallLayout(ctx, t)
+	wallScreenshot(ctx, t, "wall-english.png")
 }
 
 // assertWallLayout checks, at the screen's size, that the focus panel and
 // its action buttons lie inside the viewport and that no element reaches
 // beyond it (elements inside a panel that scrolls or clips count by that
 // panel).
-func assertWallLayout(t *testing.T, ctx context.Context) {
+func assertWallLayout(ctx context.Context, t *testing.T) {
 	t.Helper()
 	var out struct {
 		W, H     float64
@@ -427,9 +427,9 @@ func assertWallLayout(t *testing.T, ctx context.Context) {
 	}
 }
 
-// saveScreenshot writes the viewport as name into the test's artifact
+// wallScreenshot writes the viewport as name into the test's artifact
 // directory, or GRIDWATCH_ARTIFACTS when set.
-func saveScreenshot(t *testing.T, ctx context.Context, name string) {
+func wallScreenshot(ctx context.Context, t *testing.T, name string) {
 	t.Helper()
 	var png []byte
 	if err := chromedp.Run(ctx, chromedp.CaptureScreenshot(&png)); err != nil {
@@ -472,8 +472,8 @@ func startWallGateway(t *testing.T) (base, broker string) {
 	return "http://" + httpAddr, broker
 }
 
-// publish sends one message as device dev to its topic gridwatch/v1/dev/{dev}/{sub}.
-func publish(t *testing.T, broker, dev, sub, payload string) {
+// wallPublish sends one message as device dev to its topic gridwatch/v1/dev/{dev}/{sub}.
+func wallPublish(t *testing.T, broker, dev, sub, payload string) {
 	t.Helper()
 	c := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + broker).SetClientID(dev).SetAutoReconnect(false))
 	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
