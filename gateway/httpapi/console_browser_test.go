@@ -22,22 +22,9 @@ import (
 // longest waiting first), signal bars and the low battery mark, and that
 // every string has both languages.
 func TestWallScreenRulesInChromium(t *testing.T) {
-	bin := testsvc.Chromium(t)
 	srv := httptest.NewServer(newServer(t, testConfig(newFakeDesk(), nil)).Handler())
-	defer srv.Close()
-	profile, err := os.MkdirTemp("", "gridwatch-rules-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(profile) })
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(profile))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	t.Cleanup(srv.Close) // after the browser is gone (cleanups run last first)
+	ctx := chromium(t)
 
 	var got struct {
 		Order   []string
@@ -45,7 +32,7 @@ func TestWallScreenRulesInChromium(t *testing.T) {
 		Low     []bool
 		Missing []string
 	}
-	err = chromedp.Run(ctx,
+	err := chromedp.Run(ctx,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitReady(`#login`, chromedp.ByID),
 		chromedp.Evaluate(`(async () => {
@@ -87,4 +74,48 @@ func TestWallScreenRulesInChromium(t *testing.T) {
 	if len(got.Missing) > 0 {
 		t.Errorf("strings of the page missing from the table: %v", got.Missing)
 	}
+}
+
+// TestWallScreenSoundInChromium: with an unacknowledged red open, the
+// first click on the sound button (the gesture that lets the page make
+// sound) starts the sound rather than muting it; the next click mutes.
+func TestWallScreenSoundInChromium(t *testing.T) {
+	srv := httptest.NewServer(newServer(t, testConfig(newFakeDesk(redAlarm()), func(c *Config) { c.Auth = false })).Handler())
+	t.Cleanup(srv.Close) // after the browser, whose event stream it would wait for
+	ctx := chromium(t)
+	var first, second string
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(`#alarm-rows tr[data-alarm-id="A0001"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#sound[data-state="blocked"]`, chromedp.ByQuery),
+		chromedp.Click(`#sound`, chromedp.ByID),
+		chromedp.AttributeValue(`#sound`, "data-state", &first, nil, chromedp.ByID),
+		chromedp.Sleep(1100*time.Millisecond), // a second click, not the same gesture
+		chromedp.Click(`#sound`, chromedp.ByID),
+		chromedp.AttributeValue(`#sound`, "data-state", &second, nil, chromedp.ByID),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if first != "ringing" || second != "muted" {
+		t.Errorf("sound after the first click %q, after the second %q; want ringing, then muted", first, second)
+	}
+}
+
+// chromium starts a headless Chromium for one test (skipped, saying how
+// to install it, when there is none).
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	bin := testsvc.Chromium(t)
+	profile, err := os.MkdirTemp("", "gridwatch-console-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) })
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(profile))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancel(); cancelCtx(); cancelAlloc() })
+	return ctx
 }

@@ -14,11 +14,13 @@ export class Sound {
     this.muted = false;
     this.wanted = false; // a red waits for acknowledgement
     this.timer = null;
+    this.unlockedAt = 0; // when a gesture made the audio context
     const unlock = () => this.unlock();
     document.addEventListener("pointerdown", unlock, true);
     document.addEventListener("keydown", unlock, true);
     $("sound").addEventListener("click", () => {
-      if (this.wanted && this.ctx) this.muted = !this.muted;
+      // The click that enabled the sound does not also mute it.
+      if (this.wanted && this.ctx && Date.now() - this.unlockedAt > 1000) this.muted = !this.muted;
       this.show();
     });
     this.show();
@@ -29,7 +31,10 @@ export class Sound {
     try {
       if (!this.ctx) {
         const AC = window.AudioContext || window.webkitAudioContext;
-        if (AC) this.ctx = new AC();
+        if (AC) {
+          this.ctx = new AC();
+          this.unlockedAt = Date.now();
+        }
       }
       if (this.ctx && this.ctx.state === "suspended") this.ctx.resume();
     } catch (e) {
