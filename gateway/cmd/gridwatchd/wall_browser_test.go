@@ -98,6 +98,12 @@ func TestWallScreenInChromium(t *testing.T) {
 		emulation.SetDeviceMetricsOverride(1920, 1080, 1, false),
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(`#login`, chromedp.ByID),
+		chromedp.WaitVisible(`#conn[data-state="need-login"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the login form: %v", err)
+	}
+	wallScreenshot(ctx, t, "wall-login.png")
+	if err := chromedp.Run(ctx,
 		chromedp.SendKeys(`#login-user`, "room1", chromedp.ByID),
 		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
 		chromedp.Click(`#login-submit`, chromedp.ByID),

@@ -86,7 +86,7 @@ export function renderPlan(app, open, focus) {
     const project = projector(located, bottom);
     for (const d of located) where.set(d.id, project(d.location));
     kids.push(...cells(app, located, where));
-  } else {
+  } else if (app.me) { // logged out, there is nothing to say yet
     kids.push(el("text", { svg: true, class: "plan-empty", x: W / 2, y: bottom / 2, "text-anchor": "middle" }, t("plan.empty")));
   }
   if (unplaced.length) {
