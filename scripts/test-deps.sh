@@ -105,14 +105,23 @@ install_chromium() {
 	say "chromium: installed ($(command -v chromium))"
 }
 
+have_cjk_font() {
+	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -qi 'Noto Sans CJK'; }
+}
+
 install_cjk_fonts() {
-	if fc-list :lang=zh 2>/dev/null | grep -qi 'noto'; then
+	if have_cjk_font; then
 		say "fonts-noto-cjk: present"
 		return
+	fi
+	if ! command -v apt-get >/dev/null 2>&1; then
+		say "fonts-noto-cjk is missing and this is not a Debian-like system: install a CJK font (Noto Sans CJK) by hand" >&2
+		return 1
 	fi
 	say "fonts-noto-cjk: installing with apt-get"
 	as_root apt-get update
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-cjk
+	have_cjk_font || { say "fonts-noto-cjk still not found after install" >&2; return 1; }
 	say "fonts-noto-cjk: installed"
 }
 

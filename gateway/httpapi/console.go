@@ -8,10 +8,10 @@ import (
 	"path"
 )
 
-// consoleFiles is the security-room console: plain HTML, CSS and JS, no
-// build step, nothing fetched from elsewhere.
+// consoleFiles is the security-room console, the wall screen: plain HTML,
+// CSS and JS modules, no build step, nothing fetched from elsewhere.
 //
-//go:embed console/index.html console/console.css console/console.js
+//go:embed console/index.html console/*.css console/*.js
 var consoleFiles embed.FS
 
 // consolePolicy lets the page load only its own files and talk only to
@@ -41,10 +41,10 @@ func (s *Server) handleConsole(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	types := map[string]string{
-		"console.css": "text/css; charset=utf-8",
-		"console.js":  "text/javascript; charset=utf-8",
+		".css": "text/css; charset=utf-8",
+		".js":  "text/javascript; charset=utf-8",
 	}
-	ct, ok := types[name]
+	ct, ok := types[path.Ext(name)]
 	if !ok {
 		http.NotFound(w, r)
 		return

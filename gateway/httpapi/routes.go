@@ -28,6 +28,7 @@ func (s *Server) routes() http.Handler {
 		{method: "GET", path: "/api/v1/alarms/{id}", h: s.handleAlarm},
 		{method: "POST", path: "/api/v1/alarms/{id}/{action}", h: s.handleAct},
 		{method: "GET", path: "/api/v1/devices", h: s.handleDevices},
+		{method: "GET", path: "/api/v1/site", h: s.handleSite},
 		{method: "GET", path: "/api/v1/stream", h: s.handleStream},
 	}
 	api = append(api, s.phoneAPI()...)

@@ -161,6 +161,9 @@ func TestConsole(t *testing.T) {
 	}{
 		{"/console/console.js", "text/javascript", "EventSource", 200},
 		{"/console/console.css", "text/css", "--red", 200},
+		{"/console/plan.js", "text/javascript", "renderPlan", 200},
+		{"/console/i18n.js", "text/javascript", "export function t(", 200},
+		{"/console/..%2fconsole.go", "", "", 404},
 		{"/console/index.html", "", "", 404},
 		{"/console/nope.js", "", "", 404},
 		{"/favicon.ico", "", "", 404},

@@ -1,334 +1,354 @@
-// gridwatch security-room console: open alarms and device health, live.
-// It follows /api/v1/stream; on "hello" and "resync" it (re)loads the lists,
-// holding back stream events until the lists are in, then replays them on
-// top (older states never overwrite newer ones). It asks /api/v1/session
-// who is logged in and shows a login form when nobody is.
+// gridwatch security-room wall screen (1920×1080): the most urgent alarm in
+// focus, the site plan, the alarm queue, device health, and the operator's
+// tools. It follows /api/v1/stream with the browser's EventSource; on
+// "hello" and "resync" it (re)loads the site and the lists, holding back
+// stream events until they are in, then replays them on top (older states
+// never overwrite newer ones). It asks /api/v1/session who is logged in
+// and shows the login form when nobody is.
 "use strict";
 
-(function () {
-  let me = null; // GET /api/v1/session: who is logged in, and the CSRF token
-  const MAX_DEVICE_ROWS = 1000;
+import { $, duration, countdown, clock, STATE_RANK, isOpen, pagesNobody, urgency } from "./dom.js";
+import { t, initLang, setLang, getLang } from "./i18n.js";
+import { Sound } from "./sound.js";
+import { renderFocus, tickFocus, initFocusActions } from "./focus.js";
+import { renderPlan } from "./plan.js";
+import { renderHealth, initHealth } from "./health.js";
+import { initTools, showTools } from "./tools.js";
+import { renderQueue, renderRecent } from "./queue.js";
 
-  const SEVERITY = { red: "红", orange: "橙", yellow: "黄", blue: "蓝" };
-  const ALARM_STATE = {
-    open: "未确认", acknowledged: "已确认", on_scene: "已到场", resolved: "已处置", cleared: "已恢复",
-  };
-  const STATE_RANK = { open: 0, acknowledged: 1, on_scene: 2, resolved: 3, cleared: 3 };
-  const DEVICE_STATE = { online: "在线", offline: "离线", unknown: "未知", unregistered: "未登记" };
-  const KIND = { lightbox: "报警灯箱", camera: "摄像机", reader: "门禁", io: "I/O模块" };
-  const ACTIONS = [
-    ["ack", "确认", "Ack"],
-    ["arrive", "到场", "Arrive"],
-    ["resolve", "处置完毕", "Resolve"],
-  ];
+const RECENT = 30; // closed alarms listed under the queue
 
-  const $ = (id) => document.getElementById(id);
-  const alarms = new Map(); // id → alarm (closed ones kept as tombstones)
-  const devices = new Map(); // id → status
-  let loading = null; // events held back while the lists load
-  let loadRunning = false, loadAgain = false;
-  let stream = null; // {close()} of the current stream
-  let devicesDirty = false;
+// app is the screen's state, shared by its parts.
+const app = {
+  me: null, // GET /api/v1/session: who is logged in, and the CSRF token
+  site: { grids: new Map(), devices: new Map(), staff: new Map(), may: new Set() },
+  alarms: new Map(), // id → alarm (closed ones kept a while as tombstones)
+  devices: new Map(), // id → device status
+  recent: new Map(), // id → a closed alarm, for the recently closed list
+  details: new Map(), // id → the alarm with its timeline
+  stale: new Set(), // ids whose timeline changed since it was loaded
+  pinned: null, // the alarm an operator picked, else the most urgent is in focus
+  pinnedByNote: false, // pinned only because a note was being typed
+  healthCell: null, // the cell the device health is drilled into
+  healthDevice: null, // the device picked on the plan
+  sound: null,
+  api, act, focusOn, render, staffName, gridPath, deviceLabel, showError,
+  renderHealth: () => renderHealth(app),
+  RECENT,
+};
 
-  // ---- small DOM helpers ----
-  function el(tag, attrs, ...kids) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") e.className = v;
-      else if (k.startsWith("data-")) e.setAttribute(k, v);
-      else e[k] = v;
-    }
-    for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(String(k)));
-    return e;
+let loading = null; // stream events held back while the lists load
+let loadRunning = false, loadAgain = false;
+let stream = null;
+let dirty = false, devicesDirty = false;
+let known = null; // alarm ids seen, to tell a new red from a reload
+
+// ---- names ----
+function staffName(id) {
+  const s = app.site.staff.get(id);
+  return s ? s.name : id;
+}
+function gridPath(id) {
+  const g = app.site.grids.get(id);
+  if (!g) return id || t("health.no_cell");
+  return g.path.map((p) => p.name || p.id).join(" › ");
+}
+function deviceLabel(id) {
+  const d = app.site.devices.get(id) || app.devices.get(id);
+  return d && d.name ? d.name : id;
+}
+
+function showError(msg) {
+  $("error").textContent = msg || "";
+  $("error").hidden = !msg;
+}
+
+function setConn(state) {
+  const c = $("conn");
+  c.dataset.state = state;
+  c.dataset.i18n = "conn." + state;
+  c.textContent = t("conn." + state);
+}
+
+// ---- API ----
+// The session cookie goes with every request; a state change carries the
+// session's CSRF token too.
+async function api(path, opts) {
+  opts = opts || {};
+  const headers = Object.assign({}, opts.headers);
+  if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+  if (app.me && app.me.csrf_token && opts.method && opts.method !== "GET") headers["X-CSRF-Token"] = app.me.csrf_token;
+  const res = await fetch(path, Object.assign({}, opts, { headers, credentials: "same-origin" }));
+  let body = null;
+  try { body = await res.json(); } catch (e) { body = null; }
+  if (!res.ok) {
+    if (res.status === 401) needLogin();
+    throw new Error((body && body.error) || res.status + " " + res.statusText);
   }
-  const bilingual = (zh, en) => [zh + " ", el("small", {}, en)];
+  return body;
+}
 
-  function duration(ms) {
-    const s = Math.max(0, Math.floor(ms / 1000));
-    if (s < 60) return s + "s";
-    if (s < 3600) return Math.floor(s / 60) + "m" + String(s % 60).padStart(2, "0") + "s";
-    if (s < 86400) return Math.floor(s / 3600) + "h" + String(Math.floor((s % 3600) / 60)).padStart(2, "0") + "m";
-    return Math.floor(s / 86400) + "d" + Math.floor((s % 86400) / 3600) + "h";
-  }
-
-  function showError(msg) {
-    const box = $("error");
-    box.textContent = msg || "";
-    box.hidden = !msg;
-  }
-
-  function setConn(state) {
-    const labels = {
-      connecting: ["连接中", "connecting"], live: ["实时", "live"],
-      reconnecting: ["重连中", "reconnecting"], "need-login": ["请登录", "log in"],
+async function load() {
+  if (loadRunning) { loadAgain = true; return; }
+  loadRunning = true;
+  loading = loading || [];
+  try {
+    const [site, a, d, all] = await Promise.all([api("/api/v1/site"), api("/api/v1/alarms?state=open"), api("/api/v1/devices"),
+      api("/api/v1/alarms?state=all&limit=" + RECENT)]);
+    app.site = {
+      grids: new Map(site.grids.map((g) => [g.id, g])),
+      devices: new Map(site.devices.map((x) => [x.id, x])),
+      staff: new Map(site.staff.map((x) => [x.id, x])),
+      may: new Set(site.may),
     };
-    const c = $("conn");
-    c.dataset.state = state;
-    c.replaceChildren(...bilingual(...labels[state]));
+    app.alarms.clear();
+    for (const x of a.alarms) app.alarms.set(x.id, x);
+    app.recent.clear();
+    for (const x of all.alarms) if (!isOpen(x)) app.recent.set(x.id, x);
+    if (!known) known = new Set(a.alarms.map((x) => x.id));
+    app.devices.clear();
+    for (const x of d.devices) app.devices.set(x.id, x);
+    for (const id of app.details.keys()) app.stale.add(id);
+    showTools(app);
+    showError("");
+  } catch (e) {
+    showError(t("load.failed") + ": " + e.message);
+  } finally {
+    const held = loading;
+    loading = null;
+    for (const [name, data] of held) apply(name, data);
+    render();
+    devicesDirty = true;
+    loadRunning = false;
+    if (loadAgain) { loadAgain = false; load(); }
   }
+}
 
-  // ---- API ----
-  // The browser's session cookie goes with every request; a state change
-  // carries the session's CSRF token too.
-  async function api(path, opts) {
-    opts = opts || {};
-    const headers = Object.assign({}, opts.headers);
-    if (me && me.csrf_token && opts.method && opts.method !== "GET") headers["X-CSRF-Token"] = me.csrf_token;
-    const res = await fetch(path, Object.assign({}, opts, { headers, credentials: "same-origin" }));
-    let body = null;
-    try { body = await res.json(); } catch (e) { body = null; }
-    if (!res.ok) {
-      if (res.status === 401) needLogin();
-      throw new Error((body && body.error) || res.status + " " + res.statusText);
-    }
-    return body;
-  }
-
-  async function load() {
-    if (loadRunning) { loadAgain = true; return; }
-    loadRunning = true;
-    loading = loading || [];
-    try {
-      const [a, d] = await Promise.all([api("/api/v1/alarms?state=open"), api("/api/v1/devices")]);
-      alarms.clear();
-      for (const x of a.alarms) alarms.set(x.id, x);
-      devices.clear();
-      for (const x of d.devices) devices.set(x.id, x);
-      showError("");
-    } catch (e) {
-      showError("加载失败 load failed: " + e.message);
-    } finally {
-      const held = loading;
-      loading = null;
-      for (const [name, data] of held) apply(name, data);
-      renderAlarms();
-      renderDevices();
-      loadRunning = false;
-      if (loadAgain) { loadAgain = false; load(); }
-    }
-  }
-
-  async function act(id, action) {
-    const note = window.prompt("备注 Note (" + action + " " + id + ")", "");
-    if (note === null) return;
-    try {
-      const a = await api("/api/v1/alarms/" + encodeURIComponent(id) + "/" + action, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ note }),
-      });
-      mergeAlarm(a);
-      renderAlarms();
-      showError("");
-    } catch (e) {
-      showError(action + " " + id + ": " + e.message);
-    }
-  }
-
-  // ---- merging: never let an older state overwrite a newer one ----
-  function newerAlarm(a, cur) {
-    if (!cur) return true;
-    const ra = STATE_RANK[a.state] ?? 0, rc = STATE_RANK[cur.state] ?? 0;
-    if (ra !== rc) return ra > rc;
-    if (a.count !== cur.count) return a.count > cur.count;
-    return a.step >= cur.step;
-  }
-  function mergeAlarm(a) {
-    if (newerAlarm(a, alarms.get(a.id))) alarms.set(a.id, a);
-  }
-  function mergeDevice(d) {
-    const cur = devices.get(d.id);
-    if (!cur || d.registered !== cur.registered || d.version >= cur.version) devices.set(d.id, d);
-  }
-
-  function apply(name, data) {
-    if (name === "alarm") { mergeAlarm(data); renderAlarms(); }
-    if (name === "device") { mergeDevice(data); devicesDirty = true; }
-  }
-
-  function onEvent(name, raw) {
-    if (name === "hello" || name === "resync") { load(); return; }
-    if (name === "bye") { setConn("reconnecting"); return; }
-    if (name !== "alarm" && name !== "device") return;
-    let data;
-    try { data = JSON.parse(raw); } catch (e) { return; }
-    if (loading) loading.push([name, data]);
-    else apply(name, data);
-  }
-
-  // ---- rendering ----
-  function renderAlarms() {
-    const now = Date.now();
-    const open = [...alarms.values()].filter((a) => (STATE_RANK[a.state] ?? 0) < 3);
-    for (const [id, a] of alarms) { // forget tombstones after 10 minutes
-      if ((STATE_RANK[a.state] ?? 0) >= 3 && now - (a.closed_ms || 0) > 600000) alarms.delete(id);
-    }
-    const sevOrder = { red: 0, orange: 1, yellow: 2, blue: 3 };
-    open.sort((x, y) => (sevOrder[x.severity] ?? 9) - (sevOrder[y.severity] ?? 9) || y.raised_ms - x.raised_ms);
-    $("alarm-rows").replaceChildren(...open.map(alarmRow));
-    $("alarm-count").textContent = open.length;
-    $("alarm-count").dataset.count = open.length;
-    $("alarms-empty").hidden = open.length > 0;
-    tick();
-  }
-
-  function alarmRow(a) {
-    const rank = STATE_RANK[a.state] ?? 0;
-    const buttons = ACTIONS.map(([action, zh, en]) => {
-      const b = el("button", { type: "button", "data-action": action }, ...bilingual(zh, en));
-      b.disabled = (action === "ack" && rank > 0) || (action === "arrive" && rank > 1);
-      b.addEventListener("click", () => act(a.id, action));
-      return b;
+// act applies action to alarm id with note; the answer is merged at once.
+async function act(id, action, note) {
+  try {
+    const a = await api("/api/v1/alarms/" + encodeURIComponent(id) + "/" + action, {
+      method: "POST", body: JSON.stringify({ note: note || "" }),
     });
-    // A test press (installer's test mode) or a muted alarm pages nobody:
-    // it is shown, tagged and dimmed, but does not blink.
-    const attrs = { "data-alarm-id": a.id, "data-severity": a.severity, "data-state": a.state };
-    const tags = [];
-    if (a.test) {
-      attrs["data-muted"] = "test";
-      tags.push(el("span", { class: "tag", title: a.muted || "" }, ...bilingual("测试", "test")));
-    } else if (a.muted) {
-      attrs["data-muted"] = "muted";
-      tags.push(el("span", { class: "tag", title: a.muted }, ...bilingual("静默", "muted")));
-    }
-    return el("tr", attrs,
-      el("td", { class: "sev" }, ...bilingual(SEVERITY[a.severity] || a.severity, a.severity)),
-      el("td", { class: "title" }, a.title || a.rule, ...tags, el("br"), el("small", {}, a.id)),
-      el("td", { class: "device" }, a.device),
-      el("td", { class: "grid" }, a.grid),
-      el("td", { class: "state" }, ...bilingual(ALARM_STATE[a.state] || a.state, a.state)),
-      el("td", { class: "count num" }, a.count),
-      el("td", { class: "age num", "data-since": a.raised_ms }, ""),
-      el("td", { class: "deadline num", "data-deadline": a.next_deadline_ms || 0 }, ""),
-      el("td", { class: "actions" }, ...buttons));
+    mergeAlarm(a);
+    app.details.set(a.id, a);
+    app.stale.delete(a.id);
+    render();
+    showError("");
+    return true;
+  } catch (e) {
+    showError(t("act.failed") + " (" + action + " " + id + "): " + e.message);
+    return false;
   }
+}
 
-  function tick() {
-    const now = Date.now();
-    for (const td of document.querySelectorAll("#alarm-rows td.age")) {
-      td.textContent = duration(now - Number(td.dataset.since));
-    }
-    for (const td of document.querySelectorAll("#alarm-rows td.deadline")) {
-      const due = Number(td.dataset.deadline);
-      td.classList.toggle("overdue", due > 0 && due <= now);
-      td.textContent = due > 0 ? (due > now ? duration(due - now) : "已超时 overdue") : "—";
+// ---- merging: never let an older state overwrite a newer one ----
+function newerAlarm(a, cur) {
+  if (!cur) return true;
+  const ra = STATE_RANK[a.state] ?? 0, rc = STATE_RANK[cur.state] ?? 0;
+  if (ra !== rc) return ra > rc;
+  if (a.count !== cur.count) return a.count > cur.count;
+  if (a.step !== cur.step) return a.step > cur.step;
+  return (a.pages || []).length >= (cur.pages || []).length;
+}
+function mergeAlarm(a) {
+  const cur = app.alarms.get(a.id);
+  if (!newerAlarm(a, cur)) return;
+  if (cur && cur.timeline && !a.timeline) a = Object.assign({}, a, { timeline: cur.timeline });
+  app.alarms.set(a.id, a);
+  if (!isOpen(a)) app.recent.set(a.id, a);
+  if (known && !known.has(a.id)) {
+    known.add(a.id);
+    if (a.severity === "red" && a.state === "open" && !pagesNobody(a)) {
+      app.sound.newRed();
+      if (!$("focus-note").value) app.pinned = null; // a new red takes the focus, unless a note is being typed
     }
   }
+}
+function mergeDevice(d) {
+  const cur = app.devices.get(d.id);
+  if (!cur || d.registered !== cur.registered || d.version >= cur.version) app.devices.set(d.id, d);
+}
 
-  function telemetryText(t) {
-    if (!t) return "";
-    return Object.keys(t).sort().map((k) => k + "=" + t[k]).join(" ");
+function apply(name, data) {
+  if (name === "alarm") { mergeAlarm(data); app.stale.add(data.id); dirty = true; }
+  if (name === "device") { mergeDevice(data); devicesDirty = true; }
+}
+
+function onEvent(name, raw) {
+  if (name === "hello" || name === "resync") { load(); return; }
+  if (name === "bye") { setConn("reconnecting"); return; }
+  if (name !== "alarm" && name !== "device") return;
+  let data;
+  try { data = JSON.parse(raw); } catch (e) { return; }
+  if (loading) loading.push([name, data]);
+  else { apply(name, data); if (name === "alarm") render(); }
+}
+
+// ---- focus ----
+function sortedOpen() {
+  return [...app.alarms.values()].filter(isOpen).sort(urgency);
+}
+function focused(open) {
+  if (app.pinned && app.alarms.has(app.pinned)) return app.alarms.get(app.pinned);
+  app.pinned = null;
+  return open[0] || null;
+}
+function focusOn(id) {
+  app.pinnedByNote = false;
+  if (id && !app.alarms.has(id) && app.recent.has(id)) app.alarms.set(id, app.recent.get(id));
+  app.pinned = id;
+  render();
+}
+
+// ---- rendering ----
+function render() {
+  dirty = false;
+  const now = Date.now();
+  for (const [id, a] of app.alarms) { // forget tombstones after 10 minutes
+    if (!isOpen(a) && now - (a.closed_ms || 0) > 600000 && id !== app.pinned) app.alarms.delete(id);
   }
+  const open = sortedOpen();
+  const focus = focused(open);
+  renderQueue(app, open, focus);
+  renderRecent(app, focus);
+  renderFocus(app, focus, focus && !app.pinned);
+  renderPlan(app, open, focus);
+  app.sound.want(open.some((a) => a.severity === "red" && a.state === "open" && !pagesNobody(a)));
+  tick();
+}
 
-  function renderDevices() {
-    devicesDirty = false;
-    const counts = { online: 0, offline: 0, unknown: 0, unregistered: 0 };
-    for (const d of devices.values()) counts[d.state] = (counts[d.state] || 0) + 1;
-    for (const k of Object.keys(counts)) { const b = $("count-" + k); if (b) b.textContent = counts[k]; }
-
-    const filter = $("device-filter").value;
-    const q = $("device-search").value.trim().toLowerCase();
-    const now = Date.now();
-    const rows = [];
-    let matched = 0;
-    const ids = [...devices.keys()].sort();
-    for (const id of ids) {
-      const d = devices.get(id);
-      if (filter === "problems" ? d.state === "online" : filter && d.state !== filter) continue;
-      if (q && !(d.id + " " + (d.name || "") + " " + (d.grid || "")).toLowerCase().includes(q)) continue;
-      matched++;
-      if (rows.length >= MAX_DEVICE_ROWS) continue;
-      rows.push(el("tr", { "data-device-id": d.id, "data-state": d.state },
-        el("td", { class: "id" }, d.id),
-        el("td", { class: "name" }, d.name || ""),
-        el("td", { class: "kind" }, d.kind ? (KIND[d.kind] || d.kind) + " " : "", el("small", {}, d.kind || "")),
-        el("td", { class: "grid" }, d.grid || ""),
-        el("td", { class: "state" }, ...bilingual(DEVICE_STATE[d.state] || d.state, d.state)),
-        el("td", { class: "seen num", "data-last-seen": d.last_seen_ms }, d.last_seen_ms ? duration(now - d.last_seen_ms) + " 前 ago" : "—"),
-        el("td", { class: "tel" }, d.topic ? "topic " + d.topic : telemetryText(d.telemetry)),
-        el("td", { class: "rejected num" }, d.rejected || 0)));
-    }
-    $("device-rows").replaceChildren(...rows);
-    $("device-shown").textContent = matched > rows.length
-      ? "显示 " + rows.length + " / " + matched + " shown" : matched + " 台 devices";
+function tick() {
+  const now = Date.now();
+  $("clock").textContent = clock(now);
+  for (const e of document.querySelectorAll("#alarm-rows .age")) e.textContent = duration(now - Number(e.dataset.since));
+  for (const td of document.querySelectorAll("#alarm-rows td.deadline")) {
+    const due = Number(td.dataset.deadline);
+    td.classList.toggle("overdue", due > 0 && due <= now);
+    td.textContent = due > 0 ? (due > now ? countdown(due - now) : t("focus.overdue")) : "—";
   }
+  tickFocus(app, now);
+}
 
-  // ---- the stream ----
-  // The browser's EventSource sends the session cookie. When it fails, the
-  // session is checked: gone, the login form is shown; else it retries.
-  function connect() {
-    if (stream) stream.close();
-    stream = null;
-    if (!me) return;
-    setConn("connecting");
-    const es = new EventSource("/api/v1/stream");
-    es.onopen = () => setConn("live");
-    es.onerror = () => {
-      setConn("reconnecting");
-      api("/api/v1/session").then(() => {
-        // A refused stream (not a dropped one) is not retried by the browser.
-        if (es.readyState === EventSource.CLOSED && stream === es) setTimeout(() => { if (stream === es) connect(); }, 3000);
-      }, () => {});
-    };
-    for (const name of ["hello", "alarm", "device", "resync", "bye"]) {
-      es.addEventListener(name, (e) => onEvent(name, e.data));
-    }
-    stream = es;
+// ---- the stream ----
+// The browser's EventSource sends the session cookie. When it fails, the
+// session is checked: gone, the login form is shown; else it retries.
+function connect() {
+  if (stream) stream.close();
+  stream = null;
+  if (!app.me) return;
+  setConn("connecting");
+  const es = new EventSource("/api/v1/stream");
+  es.onopen = () => setConn("live");
+  es.onerror = () => {
+    setConn("reconnecting");
+    api("/api/v1/session").then(() => {
+      // A refused stream (not a dropped one) is not retried by the browser.
+      if (es.readyState === EventSource.CLOSED && stream === es) setTimeout(() => { if (stream === es) connect(); }, 3000);
+    }, () => {});
+  };
+  for (const name of ["hello", "alarm", "device", "resync", "bye"]) {
+    es.addEventListener(name, (e) => onEvent(name, e.data));
   }
+  stream = es;
+}
 
-  // ---- login ----
-  function loggedIn(who) {
-    me = who;
-    $("login").hidden = true;
-    $("whoami").hidden = false;
-    const where = who.whole_site ? "全辖区 whole site" : who.grids.map((g) => g.name || g.id).join(", ");
-    $("whoami").textContent = (who.name || who.user) + " · " + who.role + " · " + where;
-    $("logout").hidden = who.auth !== "session";
-    connect();
+// ---- login ----
+function showWho() {
+  const who = app.me;
+  if (!who) return;
+  const where = who.whole_site ? t("whole_site") : who.grids.map((g) => g.name || g.id).join(", ");
+  $("whoami").textContent = (who.name || who.user) + " · " + t("role." + who.role) + " " + who.role + " · " + where;
+}
+
+function loggedIn(who) {
+  app.me = who;
+  $("login").hidden = true;
+  $("whoami").hidden = false;
+  showWho();
+  $("logout").hidden = who.auth !== "session";
+  connect();
+}
+
+function needLogin() {
+  if (stream) stream.close();
+  stream = null;
+  app.me = null;
+  app.alarms.clear();
+  app.recent.clear();
+  app.devices.clear();
+  app.details.clear();
+  app.stale.clear();
+  app.site = { grids: new Map(), devices: new Map(), staff: new Map(), may: new Set() };
+  app.pinned = null;
+  known = null;
+  showTools(app);
+  render();
+  renderHealth(app);
+  $("login").hidden = false;
+  $("whoami").hidden = true;
+  $("logout").hidden = true;
+  setConn("need-login");
+}
+
+$("login").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    const who = await api("/api/v1/session", {
+      method: "POST",
+      body: JSON.stringify({ user: $("login-user").value.trim(), password: $("login-password").value }),
+    });
+    $("login-password").value = "";
+    showError("");
+    loggedIn(who);
+  } catch (err) {
+    showError(t("login.failed") + ": " + err.message);
   }
+});
 
-  function needLogin() {
-    if (stream) stream.close();
-    stream = null;
-    me = null;
-    alarms.clear();
-    devices.clear();
-    renderAlarms();
-    renderDevices();
-    $("login").hidden = false;
-    $("whoami").hidden = true;
-    $("logout").hidden = true;
-    setConn("need-login");
+$("logout").addEventListener("click", async () => {
+  try {
+    await api("/api/v1/session", { method: "DELETE" });
+  } catch (err) {
+    // ended already
   }
+  needLogin();
+});
 
-  $("login").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    try {
-      const who = await api("/api/v1/session", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ user: $("login-user").value.trim(), password: $("login-password").value }),
-      });
-      $("login-password").value = "";
-      showError("");
-      loggedIn(who);
-    } catch (err) {
-      showError("登录失败 login failed: " + err.message);
-    }
-  });
+$("lang").addEventListener("click", () => {
+  setLang(getLang() === "zh" ? "en" : "zh");
+  showWho();
+  setConn($("conn").dataset.state);
+  app.sound.show();
+  render();
+  renderHealth(app);
+});
 
-  $("logout").addEventListener("click", async () => {
-    try {
-      await api("/api/v1/session", { method: "DELETE" });
-    } catch (err) {
-      // ended already
-    }
-    needLogin();
-  });
+window.addEventListener("resize", () => render());
+// Rows and markers answer Enter as a click.
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && e.target instanceof Element && e.target.matches("tr[tabindex], li[tabindex], g[tabindex]")) {
+    e.target.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  }
+});
+// Typing a note holds the focus on that alarm: a new red does not take
+// the panel from under the operator's hands.
+$("focus-note").addEventListener("input", () => {
+  if (!app.pinned && $("focus").dataset.alarmId) {
+    app.pinned = $("focus").dataset.alarmId;
+    app.pinnedByNote = true; // let go once the action is done
+  }
+});
 
-  // ---- start ----
-  $("device-filter").addEventListener("change", () => { devicesDirty = true; });
-  $("device-search").addEventListener("input", () => { devicesDirty = true; });
-  setInterval(() => { tick(); if (devicesDirty) renderDevices(); }, 1000);
-  api("/api/v1/session").then(loggedIn, () => needLogin());
-})();
+// ---- start ----
+initLang();
+app.sound = new Sound();
+initTools(app);
+initFocusActions(app);
+initHealth(app);
+setInterval(() => {
+  if (dirty) render();
+  else tick();
+  if (devicesDirty) { devicesDirty = false; renderHealth(app); renderPlan(app, sortedOpen(), focused(sortedOpen())); }
+}, 1000);
+api("/api/v1/session").then(loggedIn, () => needLogin());

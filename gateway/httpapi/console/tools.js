@@ -1,0 +1,154 @@
+// The operator's tools, as forms in one dialog, shown only to the roles
+// the permission table allows (GET /api/v1/site's "may"; the server
+// checks again): a broadcast down the grid tree, a silence or installer's
+// test mode, and emergency mode. Each shows what is in force.
+"use strict";
+
+import { $, el, clock } from "./dom.js";
+import { t } from "./i18n.js";
+
+let current = null; // the tool the dialog shows
+
+function scopeSelect(app, id, withSite) {
+  const opts = [];
+  if (withSite && app.me && app.me.whole_site) opts.push(el("option", { value: "" }, t("whole_site")));
+  for (const g of [...app.site.grids.values()].sort((x, y) => x.level - y.level || (x.id < y.id ? -1 : 1))) {
+    opts.push(el("option", { value: g.id }, app.gridPath(g.id)));
+  }
+  return el("select", { id, name: id, required: true }, opts);
+}
+
+function field(label, input) {
+  return el("label", { class: "field" }, el("span", {}, t(label)), input);
+}
+
+const TOOLS = {
+  broadcast: {
+    fields: (app) => [field("tools.scope", scopeSelect(app, "tool-grid", true)),
+      field("tools.text", el("textarea", { id: "tool-text", rows: 3, maxLength: 500, required: true }))],
+    submit: async (app) => {
+      const b = await app.api("/api/v1/broadcasts", { method: "POST", body: JSON.stringify({ grid: $("tool-grid").value, text: $("tool-text").value }) });
+      return t("tools.sent") + " " + b.id;
+    },
+    current: async (app) => {
+      const list = await app.api("/api/v1/broadcasts?limit=5");
+      return list.broadcasts.map((b) => el("li", {}, clock(b.created_ms) + " · " + (b.grid ? app.gridPath(b.grid) : t("whole_site")) + " · " + b.text + " · " +
+        Object.entries(b.summary || {}).map(([k, v]) => k + " " + v).join(", ")));
+    },
+  },
+  silence: {
+    fields: (app) => [
+      field("tools.silence_id", el("input", { id: "tool-id", required: true, maxLength: 64, pattern: "[A-Za-z0-9._-]{1,64}", value: "wall-" + Date.now().toString(36) })),
+      field("tools.reason", el("input", { id: "tool-reason", required: true, maxLength: 200 })),
+      field("tools.grids", scopeSelect(app, "tool-grid", false)),
+      field("tools.devices", el("input", { id: "tool-devices", spellcheck: false })),
+      el("label", { class: "check" }, el("input", { type: "checkbox", id: "tool-test", checked: true }), t("tools.test_mode")),
+      field("tools.until", el("input", { type: "datetime-local", id: "tool-until", required: true, value: localInput(Date.now() + 2 * 3600e3) }))],
+    submit: async (app) => {
+      const devices = $("tool-devices").value.split(/[,，\s]+/).filter(Boolean);
+      const body = { id: $("tool-id").value.trim(), reason: $("tool-reason").value.trim(), test: $("tool-test").checked,
+        until: new Date($("tool-until").value).toISOString() };
+      if (devices.length) body.devices = devices;
+      else body.grids = [$("tool-grid").value];
+      const s = await app.api("/api/v1/silences", { method: "POST", body: JSON.stringify(body) });
+      return t("tools.set") + " " + s.id;
+    },
+    current: async (app) => {
+      const list = await app.api("/api/v1/silences");
+      return list.silences.map((s) => {
+        const b = el("button", { type: "button" }, t("tools.remove"));
+        b.addEventListener("click", async () => {
+          try { await app.api("/api/v1/silences/" + encodeURIComponent(s.id), { method: "DELETE" }); } catch (e) { $("tool-result").textContent = e.message; }
+          refresh(app);
+        });
+        return el("li", {}, s.id + " · " + s.reason + (s.test ? " · " + t("tag.test") : "") + " · " +
+          [...(s.grids || []).map((g) => app.gridPath(g)), ...(s.devices || [])].join(", ") + (s.until ? " · → " + new Date(s.until).toLocaleString() : ""), " ", b);
+      });
+    },
+  },
+  emergency: {
+    fields: (app) => [el("p", { class: "dim" }, t("tools.emergency_help")), field("tools.scope", scopeSelect(app, "tool-grid", true)),
+      el("div", { class: "buttons" },
+        el("label", { class: "check" }, el("input", { type: "radio", name: "tool-on", value: "on", checked: true }), t("tools.on")),
+        el("label", { class: "check" }, el("input", { type: "radio", name: "tool-on", value: "off" }), t("tools.off")))],
+    submit: async (app) => {
+      const on = document.querySelector('input[name="tool-on"]:checked').value === "on";
+      await app.api("/api/v1/emergency", { method: "POST", body: JSON.stringify({ grid: $("tool-grid").value, on }) });
+      await banner(app);
+      return t(on ? "tools.on" : "tools.off") + " ✓";
+    },
+    current: async (app) => (await emergencies(app)).map((e) => el("li", {}, (e.grid ? app.gridPath(e.grid) : t("whole_site")) + " · " + app.staffName(e.by) + " · " + clock(e.at))),
+  },
+};
+
+function localInput(ms) {
+  const d = new Date(ms - new Date().getTimezoneOffset() * 60000);
+  return d.toISOString().slice(0, 16);
+}
+
+async function emergencies(app) {
+  const list = await app.api("/api/v1/emergency");
+  return (list.emergencies || []).filter((e) => e.on);
+}
+
+// banner shows whether emergency mode is on anywhere the caller sees.
+async function banner(app) {
+  if (!app.site.may.has("emergency")) { $("emergency-banner").hidden = true; return; }
+  try {
+    $("emergency-banner").hidden = (await emergencies(app)).length === 0;
+  } catch (e) { /* shown again on the next load */ }
+}
+
+async function refresh(app) {
+  if (!current) return;
+  try {
+    const items = await TOOLS[current].current(app);
+    $("tool-current").replaceChildren(...(items.length ? items : [el("li", { class: "dim" }, t("tools.none"))]));
+  } catch (e) {
+    $("tool-current").replaceChildren(el("li", { class: "dim" }, e.message));
+  }
+}
+
+function open(app, name) {
+  current = name;
+  $("tool-title").textContent = t("tools." + name);
+  $("tool-fields").replaceChildren(...TOOLS[name].fields(app));
+  $("tool-result").textContent = "";
+  delete $("tool-result").dataset.ok;
+  $("tool-dialog").dataset.tool = name;
+  $("tool-dialog").showModal();
+  refresh(app);
+}
+
+// showTools shows the buttons of the tools the caller may use.
+export function showTools(app) {
+  let any = false;
+  for (const b of document.querySelectorAll("#tools button[data-tool]")) {
+    b.hidden = !app.site.may.has(b.dataset.tool);
+    any = any || !b.hidden;
+  }
+  $("tools").hidden = !any;
+  banner(app);
+}
+
+export function initTools(app) {
+  for (const b of document.querySelectorAll("#tools button[data-tool]")) b.addEventListener("click", () => open(app, b.dataset.tool));
+  $("tool-close").addEventListener("click", () => { current = null; $("tool-dialog").close(); });
+  $("tool-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!current) return;
+    $("tool-submit").disabled = true;
+    $("tool-result").textContent = "";
+    delete $("tool-result").dataset.ok;
+    try {
+      $("tool-result").textContent = await TOOLS[current].submit(app);
+      $("tool-result").dataset.ok = "true";
+      refresh(app);
+    } catch (err) {
+      $("tool-result").textContent = err.message;
+      $("tool-result").dataset.ok = "false";
+    } finally {
+      $("tool-submit").disabled = false;
+    }
+  });
+}
