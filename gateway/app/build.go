@@ -13,6 +13,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/command"
 	"github.com/gridwatch/gridwatch/gateway/deliver"
 	"github.com/gridwatch/gridwatch/gateway/devices"
+	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
 	"github.com/gridwatch/gridwatch/gateway/ingest"
 	"github.com/gridwatch/gridwatch/gateway/journal"
@@ -21,6 +22,7 @@ import (
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/engine"
 	"github.com/gridwatch/gridwatch/rules/escalate"
+	"github.com/gridwatch/gridwatch/rules/runner"
 )
 
 // transport is an MQTT side of the gateway: the embedded broker or the
@@ -38,7 +40,8 @@ type parts struct {
 	journal   *journal.Journal
 	transport transport
 	desk      *escalate.Desk
-	pipe      *pipeline
+	rules     *runner.Runner
+	pipe      *pipeline // the runner as serial.go and rtp.go reach it
 	tracker   *devices.Tracker
 	ingest    *ingest.Ingestor
 	telemetry *telemetry.Writer // nil without influx.url
@@ -133,9 +136,8 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("metrics: %w", err)
 	}
 	p.routes = &commandRouter{mqtt: p.commands, reg: a.reg.Get}
-	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker, commands: p.routes, back: p.broadcast.DeviceBack,
-		log: a.log.With("component", "pipeline"), now: now, evalSeconds: newEvalHistogram(a.metrics)}
-	jopts, err := a.journalOptions(p.store, p.pipe.feed)
+	var rules *runner.Runner // the journal's hand-off, set below
+	jopts, err := a.journalOptions(p.store, func(b []event.Event) { rules.Feed(b) })
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +147,7 @@ func (a *App) build() (_ *parts, err error) {
 	p.closers = append(p.closers, p.journal.Close)
 
 	var tel ingest.TelemetrySink
+	var hist runner.History
 	if cfg.Influx.URL != "" {
 		if p.telemetry, err = telemetry.New(telemetry.Config{
 			URL: cfg.Influx.URL, Token: cfg.Influx.Token, Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket,
@@ -155,9 +158,16 @@ func (a *App) build() (_ *parts, err error) {
 		}); err != nil {
 			return nil, a.errf("telemetry: %w", err)
 		}
-		tel = p.telemetry
-		p.pipe.history = p.telemetry
+		tel, hist = p.telemetry, p.telemetry
 	}
+	if rules, err = runner.New(runner.Config{
+		Engine: eng, Registry: a.reg.Get, Journal: p.journal, Desk: p.desk, Devices: trackerView{p.tracker},
+		Commands: p.routes, History: hist, Back: p.broadcast.DeviceBack, DataDir: cfg.DataDir,
+		Now: now, Shift: p.clock.Shift(), Logger: a.log.With("component", "rules"), Registerer: a.metrics,
+	}); err != nil {
+		return nil, a.errf("%w", err)
+	}
+	p.rules, p.pipe = rules, &pipeline{engine: rules}
 	if p.ingest, err = ingest.New(ingest.Config{
 		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel,
 		Replies: replies{desk: p.desk}, Receipts: receipts{p: p}, Commands: p.commands, Transport: a.transportName(),

@@ -102,13 +102,6 @@ func (r *retention) once(now time.Time) {
 	}
 }
 
-// replayPoint is the ID a restart replays the journal after: the older of
-// the desk's checkpoint and the rules' snapshot on disk (0 before the
-// first snapshot, so nothing is pruned until one is written).
-func replayPoint(desk func() uint64, rules *ruleState) func() uint64 {
-	return func() uint64 { return min(desk(), rules.savedAfter()) }
-}
-
 // ResetAlarmStore is `gridwatchd alarms reset`: the way out of a damaged
 // alarms.db. With every gridwatchd on the data directory stopped, it sets
 // the file aside (path.corrupt-<time>) and creates a new alarm store whose
