@@ -13,7 +13,6 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/command"
 	"github.com/gridwatch/gridwatch/gateway/deliver"
 	"github.com/gridwatch/gridwatch/gateway/devices"
-	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
 	"github.com/gridwatch/gridwatch/gateway/ingest"
 	"github.com/gridwatch/gridwatch/gateway/journal"
@@ -136,8 +135,7 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("metrics: %w", err)
 	}
 	p.routes = &commandRouter{mqtt: p.commands, reg: a.reg.Get}
-	var rules *runner.Runner // the journal's hand-off, set below
-	jopts, err := a.journalOptions(p.store, func(b []event.Event) { rules.Feed(b) })
+	jopts, err := a.journalOptions(p.store)
 	if err != nil {
 		return nil, err
 	}
@@ -160,11 +158,12 @@ func (a *App) build() (_ *parts, err error) {
 		}
 		tel, hist = p.telemetry, p.telemetry
 	}
-	if rules, err = runner.New(runner.Config{
+	rules, err := runner.New(runner.Config{
 		Engine: eng, Registry: a.reg.Get, Journal: p.journal, Desk: p.desk, Devices: trackerView{p.tracker},
 		Commands: p.routes, History: hist, Back: p.broadcast.DeviceBack, DataDir: cfg.DataDir,
 		Now: now, Shift: p.clock.Shift(), Logger: a.log.With("component", "rules"), Registerer: a.metrics,
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, a.errf("%w", err)
 	}
 	p.rules, p.pipe = rules, &pipeline{engine: rules}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -90,6 +91,12 @@ func (a *App) Run(ctx context.Context) error {
 		"devices", len(a.reg.Get().Devices()), "last_event", p.journal.LastID())
 
 	inErr := inputs.Wait() // returns once ctx is done (or an input failed)
+	// The rules hand the desk what was accepted before the inputs stopped.
+	drain, stopDrain := context.WithTimeout(coreCtx, drainWait)
+	if err := p.rules.CatchUp(drain); err != nil {
+		a.log.Warn("rules stopped behind the journal; the rest is applied at the next start", "err", err)
+	}
+	stopDrain()
 	stopCore()
 	coreErr := core.Wait()
 	p.rules.SaveFinal()
@@ -102,6 +109,10 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.Info("gridwatch stopped")
 	return nil
 }
+
+// drainWait bounds how long a stop waits for the rules to catch up with
+// the journal.
+const drainWait = 5 * time.Second
 
 func (a *App) transportName() string {
 	if a.cfg.MQTT.URL != "" {

@@ -6,6 +6,11 @@
 //
 // # Order and restarts
 //
+// The runner follows the journal on one goroutine of its own (Run): an
+// appender, and so a device's acknowledgement, waits only for the fsync,
+// never for the rules, the desk, device commands or history. Events reach
+// the rules in strictly increasing ID order, whoever appended them.
+//
 // The desk sees every event in strictly increasing ID order, exactly once
 // per run, and keeps the last one it stored as its checkpoint (D). The
 // rules' state is saved as a snapshot (rules.state in the data directory)

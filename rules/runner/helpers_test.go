@@ -139,9 +139,8 @@ func startRig(t testing.TB, dir string, opts ...rigOption) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var run *Runner
 	if r.journal, err = journal.Open(filepath.Join(dir, "journal"), journal.Options{Applied: applied, Reserved: reserved,
-		Reserve: r.store.ReserveEventIDs, OnDurable: func(b []event.Event) { run.Feed(b) }}); err != nil {
+		Reserve: r.store.ReserveEventIDs}); err != nil {
 		t.Fatal(err)
 	}
 	eng, err := engine.New(engine.Builtin())
@@ -153,10 +152,9 @@ func startRig(t testing.TB, dir string, opts ...rigOption) *rig {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if run, err = New(cfg); err != nil {
+	if r.run, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}
-	r.run = run
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	for _, part := range []func(context.Context) error{r.desk.Run, r.run.Run} {

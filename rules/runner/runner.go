@@ -2,11 +2,11 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,8 +18,12 @@ import (
 
 // Journal is the durable log of accepted events.
 type Journal interface {
-	// Replay calls fn, in ID order, for every durable event after after.
-	Replay(after uint64, fn func(event.Event) error) error
+	// Follow calls fn, in strictly increasing ID order, for every durable
+	// event after after, those on disk first and then each new one once it
+	// is durable, until ctx is done or fn fails.
+	Follow(ctx context.Context, after uint64, fn func(event.Event) error) error
+	// LastID is the ID of the last durable event.
+	LastID() uint64
 	// Append journals an event (the supervision's derived events).
 	Append(ctx context.Context, ev *event.Event) error
 }
@@ -104,9 +108,9 @@ type Runner struct {
 	state *snapshots
 	seen  *lastSeen
 
-	// ctx is Run's, for the desk hand-off of events fed by the journal.
-	ctx      context.Context
 	replayed chan struct{}
+	// applied is the ID of the last event the runner handed to the desk.
+	applied atomic.Uint64
 
 	// mu gives the engine one owner at a time: the hand-off of events
 	// (the hot path), the supervision ticks, snapshots and admin changes.
@@ -151,21 +155,41 @@ func New(cfg Config) (*Runner, error) {
 	return r, nil
 }
 
-// Replayed is closed once Run has restored the rules and replayed the
+// Replayed is closed once Run has restored the rules and applied the
 // journal as it stood at the start: new input may be taken from then on.
 func (r *Runner) Replayed() <-chan struct{} { return r.replayed }
 
-// Run restores the rules' state, replays the journal after it, and then
-// supervises devices and saves the rules' state and the last-seen record
-// until ctx is done. Call SaveFinal once Run and the desk have returned.
+// Run restores the rules' state and follows the journal from there on its
+// own goroutine: every durable event, in ID order, through the rules to the
+// desk. Once it has caught up with the journal as it stood at the start
+// (Replayed), it also supervises devices and saves the rules' state and
+// the last-seen record, until ctx is done. Call SaveFinal once Run and the
+// desk have returned.
 func (r *Runner) Run(ctx context.Context) error {
-	r.ctx = ctx
-	if err := r.replay(ctx); err != nil {
-		return err
+	settled, err := r.desk.WaitLoaded(ctx)
+	if err != nil {
+		return fmt.Errorf("rules: %w", err)
 	}
+	after := r.state.restore(settled, r.now())
+	r.applied.Store(after)
 	last, err := r.seen.load()
 	if err != nil {
 		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	followed := make(chan error, 1)
+	wg.Go(func() {
+		followed <- r.follow(ctx, after, settled)
+		cancel()
+	})
+	select {
+	case <-r.replayed:
+	case <-ctx.Done():
+		wg.Wait()
+		return r.stopped(ctx, <-followed)
 	}
 	// Supervision resumes where it stopped: every device heard from before
 	// is watched from its last sign of life, moved by a wall-clock step
@@ -174,50 +198,76 @@ func (r *Runner) Run(ctx context.Context) error {
 	for id, ms := range last {
 		r.Alive(id, time.UnixMilli(ms).Add(r.shift))
 	}
-	close(r.replayed)
-	var wg sync.WaitGroup
 	for _, run := range []func(context.Context){r.supervise, r.seen.run, r.state.run} {
 		wg.Go(func() { run(ctx) })
 	}
 	wg.Wait()
-	return nil
+	return r.stopped(ctx, <-followed)
 }
 
-// replay restores the rules' state from their snapshot and feeds them
-// every journaled event after it: events the desk had already stored only
-// rebuild the rules' windows, later ones go on to the desk.
-func (r *Runner) replay(ctx context.Context) error {
-	settled, err := r.desk.WaitLoaded(ctx)
-	if err != nil {
-		return fmt.Errorf("rules: %w", err)
+// stopped is Run's error: none when it was stopped.
+func (r *Runner) stopped(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil {
+		return nil
 	}
-	after := r.state.restore(settled, r.now())
-	n := 0
-	err = r.journal.Replay(after, func(ev event.Event) error {
-		n++
-		return r.apply(ctx, ev, ev.ID <= settled)
+	return err
+}
+
+// follow applies every durable event after after, settled up to settled,
+// and closes replayed once it has reached the journal's last event as it
+// was when it started.
+func (r *Runner) follow(ctx context.Context, after, settled uint64) error {
+	upto := r.journal.LastID()
+	n, caught := 0, false
+	catchUp := func() {
+		caught = true
+		if n > 0 {
+			r.log.Info("replayed journal", "after", after, "desk_after", settled, "events", n)
+		}
+		close(r.replayed)
+	}
+	if after >= upto {
+		catchUp()
+	}
+	err := r.journal.Follow(ctx, after, func(ev event.Event) error {
+		if err := r.apply(ctx, ev, ev.ID <= settled); err != nil {
+			return err
+		}
+		r.applied.Store(ev.ID)
+		if !caught {
+			n++
+			if ev.ID >= upto {
+				catchUp()
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("rules: journal replay: %w", err)
-	}
-	if n > 0 {
-		r.log.Info("replayed journal", "after", after, "desk_after", settled, "events", n)
+		return fmt.Errorf("rules: following the journal: %w", err)
 	}
 	return nil
 }
 
-// Feed is given every batch the journal made durable, in ID order.
-func (r *Runner) Feed(batch []event.Event) {
-	for _, ev := range batch {
-		if err := r.apply(r.ctx, ev, false); err != nil {
-			// Only a stopping gateway gets here; the event is in the
-			// journal and is replayed at the next start.
-			if !errors.Is(err, context.Canceled) {
-				r.log.Warn("event not handed to the desk; replayed at the next start", "event", ev.ID, "err", err)
-			}
-			return
+// Applied is the ID of the last journal event the runner handed to the
+// desk (or, before the first, the point it replays after).
+func (r *Runner) Applied() uint64 { return r.applied.Load() }
+
+// CatchUp waits until the runner has handed the desk every event durable
+// when it was called, or ctx is done: at a graceful stop, after the inputs
+// stopped and before the desk does, so no accepted event waits for the
+// next start to be paged.
+func (r *Runner) CatchUp(ctx context.Context) error {
+	last := r.journal.LastID()
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
+	for r.applied.Load() < last {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("rules: at event %d of %d: %w", r.applied.Load(), last, ctx.Err())
+		case <-poll.C:
 		}
 	}
+	return nil
 }
 
 // ReplayPoint is the ID a restart replays the journal after: the older of

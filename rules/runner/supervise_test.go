@@ -26,7 +26,12 @@ func (j *appended) Append(_ context.Context, ev *event.Event) error {
 	return nil
 }
 
-func (j *appended) Replay(uint64, func(event.Event) error) error { return nil }
+func (j *appended) Follow(ctx context.Context, _ uint64, _ func(event.Event) error) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (j *appended) LastID() uint64 { return 0 }
 
 func (j *appended) all() []event.Event {
 	j.mu.Lock()
