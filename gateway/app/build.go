@@ -65,6 +65,12 @@ func (p *parts) close() {
 
 // build opens the stores and constructs every part, wiring each to the
 // ones it talks to. Nothing runs yet. On error it closes what it opened.
+//
+// Parts are built along the alarm path from where it leaves the gateway
+// (the MQTT transport pages go out through, the page ledger) back to where
+// events enter (ingest, the HTTP API): each part is given only parts built
+// before it. The few answers that flow the other way go through backEdges,
+// built first, whose receivers are set as they are built.
 func (a *App) build() (_ *parts, err error) {
 	cfg := a.cfg
 	p := &parts{}
@@ -89,19 +95,20 @@ func (a *App) build() (_ *parts, err error) {
 	if err != nil {
 		return nil, a.errf("rules: %w", err)
 	}
-	if p.transport, err = a.newTransport(transportHandler{p: p}); err != nil {
+	back := &backEdges{onHistoryErr: func(al alarm.Alarm, err error) {
+		a.log.Warn("alarm transition not written to history", "alarm", al.ID, "err", err)
+	}}
+
+	// Out: the transport, the page ledger and its channels, device commands.
+	if p.transport, err = a.newTransport(back); err != nil {
 		return nil, err
 	}
-	if p.pages, err = a.pages(p); err != nil {
+	if p.pages, err = a.pages(p, back); err != nil {
 		return nil, err
 	}
+	back.pages = p.pages
 	if p.commands, err = command.New(command.Config{Publisher: p.transport, Topics: a.topics, Now: now,
-		OnResult: func(r command.Result) {
-			if p.broadcast != nil {
-				p.broadcast.CommandResult(r.ID, r.Outcome, r.Error, r.DoneMS)
-			}
-		},
-		Logger: a.log.With("component", "command"), Registerer: a.metrics}); err != nil {
+		OnResult: back.CommandResult, Logger: a.log.With("component", "command"), Registerer: a.metrics}); err != nil {
 		return nil, a.errf("commands: %w", err)
 	}
 	if p.broadcast, err = broadcast.Open(broadcast.Config{Path: filepath.Join(cfg.DataDir, "broadcasts.db"),
@@ -109,41 +116,10 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("%w", err)
 	}
 	p.closers = append(p.closers, p.broadcast.Close)
-	if p.desk, err = escalate.New(escalate.Config{
-		Policies: cfg.Escalation,
-		Registry: a.reg.Get,
-		Notifier: p.pages,
-		Board: board{pub: p.transport, topics: a.topics, live: func(al alarm.Alarm) {
-			p.http.PublishAlarm(al)
-			if p.telemetry != nil {
-				if err := p.telemetry.WriteAlarm(al); err != nil {
-					a.log.Warn("alarm transition not written to history", "alarm", al.ID, "err", err)
-				}
-			}
-		},
-			onErr: func(err error) { a.log.Warn("alarm board", "err", err) }},
-		Store:      p.store,
-		Now:        now,
-		Shift:      p.clock.Shift(),
-		Logger:     a.log.With("component", "escalate"),
-		Registerer: a.metrics,
-	}); err != nil {
-		return nil, a.errf("escalation: %w", err)
-	}
-	p.tracker = devices.New(a.reg.Get, func(st devices.Status) { p.http.PublishDevice(st) })
-	if err := a.metrics.Register(p.tracker.Collector()); err != nil {
-		return nil, a.errf("metrics: %w", err)
-	}
+	back.broadcast = p.broadcast
 	p.routes = &commandRouter{mqtt: p.commands, reg: a.reg.Get}
-	jopts, err := a.journalOptions(p.store)
-	if err != nil {
-		return nil, err
-	}
-	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, journalDir), jopts); err != nil {
-		return nil, a.errf("journal: %w", err)
-	}
-	p.closers = append(p.closers, p.journal.Close)
 
+	// History: InfluxDB, through its spool.
 	var tel ingest.TelemetrySink
 	var hist runner.History
 	if cfg.Influx.URL != "" {
@@ -156,8 +132,39 @@ func (a *App) build() (_ *parts, err error) {
 		}); err != nil {
 			return nil, a.errf("telemetry: %w", err)
 		}
-		tel, hist = p.telemetry, p.telemetry
+		tel, hist, back.history = p.telemetry, p.telemetry, p.telemetry
 	}
+
+	// The desk: alarms, escalation, the retained alarm board.
+	if p.desk, err = escalate.New(escalate.Config{
+		Policies: cfg.Escalation,
+		Registry: a.reg.Get,
+		Notifier: p.pages,
+		Board: board{pub: p.transport, topics: a.topics, live: back.PublishAlarm,
+			onErr: func(err error) { a.log.Warn("alarm board", "err", err) }},
+		Store:      p.store,
+		Now:        now,
+		Shift:      p.clock.Shift(),
+		Logger:     a.log.With("component", "escalate"),
+		Registerer: a.metrics,
+	}); err != nil {
+		return nil, a.errf("escalation: %w", err)
+	}
+	back.desk = p.desk
+	p.tracker = devices.New(a.reg.Get, back.PublishDevice)
+	if err := a.metrics.Register(p.tracker.Collector()); err != nil {
+		return nil, a.errf("metrics: %w", err)
+	}
+
+	// The journal, and the rules that follow it to the desk.
+	jopts, err := a.journalOptions(p.store)
+	if err != nil {
+		return nil, err
+	}
+	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, journalDir), jopts); err != nil {
+		return nil, a.errf("journal: %w", err)
+	}
+	p.closers = append(p.closers, p.journal.Close)
 	rules, err := runner.New(runner.Config{
 		Engine: eng, Registry: a.reg.Get, Journal: p.journal, Desk: p.desk, Devices: trackerView{p.tracker},
 		Commands: p.routes, History: hist, Back: p.broadcast.DeviceBack, DataDir: cfg.DataDir,
@@ -167,14 +174,17 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("%w", err)
 	}
 	p.rules, p.pipe = rules, &pipeline{engine: rules}
+
+	// In: ingest, then the HTTP API.
 	if p.ingest, err = ingest.New(ingest.Config{
 		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel,
-		Replies: replies{desk: p.desk}, Receipts: receipts{p: p}, Commands: p.commands, Transport: a.transportName(),
+		Replies: replies{desk: p.desk}, Receipts: receipts{ledger: p.pages}, Commands: p.commands, Transport: a.transportName(),
 		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,
 		DedupeWindow: cfg.Ingest.DedupeWindow, Now: now, Logger: a.log.With("component", "ingest"), Registerer: a.metrics,
 	}); err != nil {
 		return nil, a.errf("ingest: %w", err)
 	}
+	back.ingest = p.ingest
 
 	if cfg.AuthEnabled() && len(cfg.HTTP.Tokens) == 0 {
 		a.log.Warn("the HTTP API is closed: auth is on and no http.tokens are configured; health, metrics and the console page are served")
@@ -204,13 +214,14 @@ func (a *App) build() (_ *parts, err error) {
 	}); err != nil {
 		return nil, a.errf("http: %w", err)
 	}
+	back.console = p.http
 	if err := registerReady(a.metrics, p.ready); err != nil {
 		return nil, a.errf("metrics: %w", err)
 	}
 	return p, nil
 }
 
-func (a *App) newTransport(h transportHandler) (transport, error) {
+func (a *App) newTransport(h *backEdges) (transport, error) {
 	cfg := a.cfg
 	if cfg.MQTT.URL != "" {
 		l, err := mqttlink.New(mqttlink.Config{
