@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
@@ -70,6 +72,9 @@ func TestAcknowledgedBeforeAppliedSurvivesAKill(t *testing.T) {
 	if n := len(r.alarms(engine.RulePanic)); n != 0 {
 		t.Fatalf("%d panic alarms while the rules were stuck before the press", n)
 	}
+	if behind := gauge(t, r.prom, "gridwatch_rules_behind_events"); behind < 1 {
+		t.Errorf("gridwatch_rules_behind_events = %v with the press not applied, want at least 1", behind)
+	}
 
 	r.kill(hist.release)
 	if r.desk.Checkpoint() >= press.ID {
@@ -108,4 +113,20 @@ func (r *rig) kill(release chan struct{}) {
 	}
 	close(release)
 	r.done.Wait()
+}
+
+// gauge reads one unlabelled gauge from reg.
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/journal"
 	"github.com/gridwatch/gridwatch/gateway/registry"
@@ -114,6 +116,7 @@ type rig struct {
 	phones  *phones
 	cmds    *commands
 	devs    *tracker
+	prom    *prometheus.Registry
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
 	errs    []error
@@ -147,8 +150,9 @@ func startRig(t testing.TB, dir string, opts ...rigOption) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.prom = prometheus.NewRegistry()
 	cfg := Config{Engine: eng, Registry: regf, Journal: r.journal, Desk: r.desk, Devices: r.devs,
-		Commands: r.cmds, DataDir: dir}
+		Commands: r.cmds, DataDir: dir, Registerer: r.prom}
 	for _, o := range opts {
 		o(&cfg)
 	}

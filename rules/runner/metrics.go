@@ -12,7 +12,7 @@ type metrics struct {
 	eval prometheus.Histogram
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, behind func() float64) (*metrics, error) {
 	m := &metrics{
 		eval: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "gridwatch_rule_evaluation_seconds",
@@ -23,8 +23,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	if err := reg.Register(m.eval); err != nil {
-		return nil, fmt.Errorf("rules runner: metrics: %w", err)
+	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "gridwatch_rules_behind_events",
+		Help: "Journal IDs from the last event the rules handed to the escalation desk to the last durable one: how far the alarm path is behind what devices were acknowledged.",
+	}, behind)
+	for _, c := range []prometheus.Collector{m.eval, lag} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("rules runner: metrics: %w", err)
+		}
 	}
 	return m, nil
 }

@@ -124,10 +124,13 @@ type Runner struct {
 // New checks cfg and builds a runner. It starts nothing.
 func New(cfg Config) (*Runner, error) {
 	var missing []string
-	for name, ok := range map[string]bool{"Engine": cfg.Engine != nil, "Registry": cfg.Registry != nil,
-		"Journal": cfg.Journal != nil, "Desk": cfg.Desk != nil, "Devices": cfg.Devices != nil, "DataDir": cfg.DataDir != ""} {
-		if !ok {
-			missing = append(missing, name)
+	for _, f := range []struct {
+		name string
+		ok   bool
+	}{{"Engine", cfg.Engine != nil}, {"Registry", cfg.Registry != nil}, {"Journal", cfg.Journal != nil},
+		{"Desk", cfg.Desk != nil}, {"Devices", cfg.Devices != nil}, {"DataDir", cfg.DataDir != ""}} {
+		if !f.ok {
+			missing = append(missing, f.name)
 		}
 	}
 	if len(missing) > 0 {
@@ -139,16 +142,17 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	met, err := newMetrics(cfg.Registerer)
-	if err != nil {
-		return nil, err
-	}
 	r := &Runner{
 		reg: cfg.Registry, journal: cfg.Journal, desk: cfg.Desk, devices: cfg.Devices,
 		commands: cfg.Commands, history: cfg.History, back: cfg.Back,
-		log: cfg.Logger, now: cfg.Now, shift: cfg.Shift, met: met,
+		log: cfg.Logger, now: cfg.Now, shift: cfg.Shift,
 		engine: cfg.Engine, replayed: make(chan struct{}),
 	}
+	met, err := newMetrics(cfg.Registerer, r.behind)
+	if err != nil {
+		return nil, err
+	}
+	r.met = met
 	r.state = newSnapshots(filepath.Join(cfg.DataDir, stateFile), r, cfg.Logger.With("component", "rules"))
 	r.seen = &lastSeen{path: filepath.Join(cfg.DataDir, lastSeenFile), devices: cfg.Devices,
 		log: cfg.Logger.With("component", "supervision")}
@@ -251,6 +255,15 @@ func (r *Runner) follow(ctx context.Context, after, settled uint64) error {
 // Applied is the ID of the last journal event the runner handed to the
 // desk (or, before the first, the point it replays after).
 func (r *Runner) Applied() uint64 { return r.applied.Load() }
+
+// behind is how many journal IDs the rules are behind the journal.
+func (r *Runner) behind() float64 {
+	last, applied := r.journal.LastID(), r.applied.Load()
+	if last <= applied {
+		return 0
+	}
+	return float64(last - applied)
+}
 
 // CatchUp waits until the runner has handed the desk every event durable
 // when it was called, or ctx is done: at a graceful stop, after the inputs
