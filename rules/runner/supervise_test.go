@@ -74,11 +74,11 @@ func TestSilentDeviceIsDeclaredOfflineOnTime(t *testing.T) {
 				defer func() { cancel(); <-done }()
 				for _, at := range tt.signs {
 					if at > 0 {
-						time.Sleep(start.Add(at).Sub(time.Now()))
+						time.Sleep(time.Until(start.Add(at)))
 					}
 					r.Alive("lb-0001", start.Add(at))
 				}
-				time.Sleep(start.Add(tt.want - time.Second).Sub(time.Now()))
+				time.Sleep(time.Until(start.Add(tt.want - time.Second)))
 				synctest.Wait()
 				if got := j.all(); len(got) != 0 {
 					t.Fatalf("journaled %+v before the deadline", got)
