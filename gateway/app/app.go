@@ -22,6 +22,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/rules/rulefile"
+	"github.com/gridwatch/gridwatch/rules/runner"
 	"github.com/gridwatch/gridwatch/rules/silence"
 )
 
@@ -41,7 +42,7 @@ type App struct {
 	rules       *rulefile.File // the rules in force
 	silences    *silence.Set   // the operators' silences; set by build
 	rulesLoaded time.Time
-	live        *live // set by Run
+	runner      *runner.Runner // the rules at work; set by Run once they are restored
 	httpAddr    net.Addr
 	started     chan struct{}
 	// wall reads the system's wall clock (nil: time.Now); see WithWallClock.

@@ -26,6 +26,7 @@ import (
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/engine"
 	"github.com/gridwatch/gridwatch/rules/escalate"
+	"github.com/gridwatch/gridwatch/rules/runner"
 )
 
 // transport is an MQTT side of the gateway: the embedded broker or the
@@ -43,7 +44,7 @@ type parts struct {
 	journal   *journal.Journal
 	transport transport
 	desk      *escalate.Desk
-	pipe      *pipeline
+	rules     *runner.Runner
 	tracker   *devices.Tracker
 	ingest    *ingest.Ingestor
 	telemetry *telemetry.Writer // nil without influx.url
@@ -69,6 +70,12 @@ func (p *parts) close() {
 
 // build opens the stores and constructs every part, wiring each to the
 // ones it talks to. Nothing runs yet. On error it closes what it opened.
+//
+// Parts are built along the alarm path from where it leaves the gateway
+// (the MQTT transport pages go out through, the page ledger) back to where
+// events enter (ingest, the HTTP API): each part is given only parts built
+// before it. The few answers that flow the other way go through backEdges,
+// built first, whose receivers are set as they are built.
 func (a *App) build() (_ *parts, err error) {
 	cfg := a.cfg
 	p := &parts{}
@@ -94,19 +101,20 @@ func (a *App) build() (_ *parts, err error) {
 	if err != nil {
 		return nil, a.errf("rules: %w", err)
 	}
-	if p.transport, err = a.newTransport(transportHandler{p: p}); err != nil {
+	back := &backEdges{onHistoryErr: func(al alarm.Alarm, err error) {
+		a.log.Warn("alarm transition not written to history", "alarm", al.ID, "err", err)
+	}}
+
+	// Out: the transport, the page ledger and its channels, device commands.
+	if p.transport, err = a.newTransport(back); err != nil {
 		return nil, err
 	}
-	if p.pages, err = a.pages(p); err != nil {
+	if p.pages, err = a.pages(p, back); err != nil {
 		return nil, err
 	}
+	back.pages = p.pages
 	if p.commands, err = command.New(command.Config{Publisher: p.transport, Topics: a.topics, Now: now,
-		OnResult: func(r command.Result) {
-			if p.broadcast != nil {
-				p.broadcast.CommandResult(r.ID, r.Outcome, r.Error, r.DoneMS)
-			}
-		},
-		Logger: a.log.With("component", "command"), Registerer: a.metrics}); err != nil {
+		OnResult: back.CommandResult, Logger: a.log.With("component", "command"), Registerer: a.metrics}); err != nil {
 		return nil, a.errf("commands: %w", err)
 	}
 	if p.broadcast, err = broadcast.Open(broadcast.Config{Path: filepath.Join(cfg.DataDir, "broadcasts.db"),
@@ -114,44 +122,12 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("%w", err)
 	}
 	p.closers = append(p.closers, p.broadcast.Close)
-	if p.desk, err = escalate.New(escalate.Config{
-		Policies: cfg.Escalation,
-		Registry: a.reg.Get,
-		Notifier: p.pages,
-		Board: board{pub: p.transport, topics: a.topics, live: func(al alarm.Alarm) {
-			p.http.PublishAlarm(al)
-			if p.telemetry != nil {
-				if err := p.telemetry.WriteAlarm(al); err != nil {
-					a.log.Warn("alarm transition not written to history", "alarm", al.ID, "err", err)
-				}
-			}
-		},
-			onErr: func(err error) { a.log.Warn("alarm board", "err", err) }},
-		Store:      p.store,
-		Now:        now,
-		Shift:      p.clock.Shift(),
-		Logger:     a.log.With("component", "escalate"),
-		Registerer: a.metrics,
-	}); err != nil {
-		return nil, a.errf("escalation: %w", err)
-	}
-	p.tracker = devices.New(a.reg.Get, func(st devices.Status) { p.http.PublishDevice(st) })
-	if err := a.metrics.Register(p.tracker.Collector()); err != nil {
-		return nil, a.errf("metrics: %w", err)
-	}
+	back.broadcast = p.broadcast
 	p.routes = &commandRouter{mqtt: p.commands, reg: a.reg.Get}
-	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker, commands: p.routes, back: p.broadcast.DeviceBack,
-		log: a.log.With("component", "pipeline"), now: now, evalSeconds: newEvalHistogram(a.metrics)}
-	jopts, err := a.journalOptions(p.store, p.pipe.feed)
-	if err != nil {
-		return nil, err
-	}
-	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, journalDir), jopts); err != nil {
-		return nil, a.errf("journal: %w", err)
-	}
-	p.closers = append(p.closers, p.journal.Close)
 
+	// History: InfluxDB, through its spool.
 	var tel ingest.TelemetrySink
+	var hist runner.History
 	if cfg.Influx.URL != "" {
 		if p.telemetry, err = telemetry.New(telemetry.Config{
 			URL: cfg.Influx.URL, Token: cfg.Influx.Token, Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket,
@@ -162,18 +138,60 @@ func (a *App) build() (_ *parts, err error) {
 		}); err != nil {
 			return nil, a.errf("telemetry: %w", err)
 		}
-		tel = p.telemetry
-		p.pipe.history = p.telemetry
+		tel, hist, back.history = p.telemetry, p.telemetry, p.telemetry
 	}
+
+	// The desk: alarms, escalation, the retained alarm board.
+	if p.desk, err = escalate.New(escalate.Config{
+		Policies: cfg.Escalation,
+		Registry: a.reg.Get,
+		Notifier: p.pages,
+		Board: board{pub: p.transport, topics: a.topics, live: back.PublishAlarm,
+			onErr: func(err error) { a.log.Warn("alarm board", "err", err) }},
+		Store:      p.store,
+		Now:        now,
+		Shift:      p.clock.Shift(),
+		Logger:     a.log.With("component", "escalate"),
+		Registerer: a.metrics,
+	}); err != nil {
+		return nil, a.errf("escalation: %w", err)
+	}
+	back.desk = p.desk
+	p.tracker = devices.New(a.reg.Get, back.PublishDevice)
+	if err := a.metrics.Register(p.tracker.Collector()); err != nil {
+		return nil, a.errf("metrics: %w", err)
+	}
+
+	// The journal, and the rules that follow it to the desk.
+	jopts, err := a.journalOptions(p.store)
+	if err != nil {
+		return nil, err
+	}
+	if p.journal, err = journal.Open(filepath.Join(cfg.DataDir, journalDir), jopts); err != nil {
+		return nil, a.errf("journal: %w", err)
+	}
+	p.closers = append(p.closers, p.journal.Close)
+	rules, err := runner.New(runner.Config{
+		Engine: eng, Registry: a.reg.Get, Journal: p.journal, Desk: p.desk, Devices: trackerView{p.tracker},
+		Commands: p.routes, History: hist, Back: p.broadcast.DeviceBack, DataDir: cfg.DataDir,
+		Now: now, Shift: p.clock.Shift(), Logger: a.log.With("component", "rules"), Registerer: a.metrics,
+	})
+	if err != nil {
+		return nil, a.errf("%w", err)
+	}
+	p.rules = rules
+
+	// In: ingest, then the HTTP API.
 	if p.ingest, err = ingest.New(ingest.Config{
-		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel,
-		Replies: replies{desk: p.desk}, Receipts: receipts{p: p}, Commands: p.commands, Transport: a.transportName(),
-		Life:       aliveFunc(p.pipe.alive),
+		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.rules}, Telemetry: tel,
+		Replies: replies{desk: p.desk}, Receipts: receipts{ledger: p.pages}, Commands: p.commands, Transport: a.transportName(),
+		Life:       p.rules,
 		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,
 		DedupeWindow: cfg.Ingest.DedupeWindow, Now: now, Logger: a.log.With("component", "ingest"), Registerer: a.metrics,
 	}); err != nil {
 		return nil, a.errf("ingest: %w", err)
 	}
+	back.ingest = p.ingest
 	if p.drivers, err = a.drivers(p.ingest, p.routes); err != nil {
 		return nil, err
 	}
@@ -211,13 +229,14 @@ func (a *App) build() (_ *parts, err error) {
 	}); err != nil {
 		return nil, a.errf("http: %w", err)
 	}
+	back.console = p.http
 	if err := registerReady(a.metrics, p.ready); err != nil {
 		return nil, a.errf("metrics: %w", err)
 	}
 	return p, nil
 }
 
-func (a *App) newTransport(h transportHandler) (transport, error) {
+func (a *App) newTransport(h *backEdges) (transport, error) {
 	cfg := a.cfg
 	if cfg.MQTT.URL != "" {
 		l, err := mqttlink.New(mqttlink.Config{

@@ -56,11 +56,3 @@ func rtpConfig(id string, r *registry.RTP) rtpstream.Config {
 		MinFPS:  r.MinFPS,
 	}}
 }
-
-// aliveFunc gives the rules' supervision the signs of life drivers report
-// (ingest.Life).
-type aliveFunc func(id string, at time.Time)
-
-var _ ingest.Life = aliveFunc(nil)
-
-func (f aliveFunc) Alive(id string, at time.Time) { f(id, at) }

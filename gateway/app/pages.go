@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"path/filepath"
 	"time"
 
@@ -24,8 +23,9 @@ type presence interface {
 // through (deliver.Ledger: the app over MQTT until the person's client
 // confirms, SMS after delivery.fallback_after), with the SMS and webhook
 // outboxes when they are configured. Outcomes go back to whoever sent the
-// page: the desk for alarms, the broadcast service for broadcasts.
-func (a *App) pages(p *parts) (*deliver.Ledger, error) {
+// page, through back: the desk for alarms, the broadcast service for
+// broadcasts.
+func (a *App) pages(p *parts, back *backEdges) (*deliver.Ledger, error) {
 	lc := deliver.LedgerConfig{
 		Path: filepath.Join(a.cfg.DataDir, pagesFile),
 		App:  notifier{pub: p.transport, topics: a.topics},
@@ -43,14 +43,8 @@ func (a *App) pages(p *parts) (*deliver.Ledger, error) {
 		HasPhone:      func(id string) bool { _, ok := staffPhone(a.reg.Get)(id); return ok },
 		FallbackAfter: a.cfg.Delivery.FallbackAfter,
 		Now:           p.clock.Now,
-		Report: func(ctx context.Context, r event.PageReport) error {
-			if r.BroadcastID != "" {
-				p.broadcast.PageReport(r)
-				return nil
-			}
-			return p.desk.Report(ctx, r)
-		},
-		Logger: a.log.With("component", "pages"), Registerer: a.metrics,
+		Report:        back.PageReport,
+		Logger:        a.log.With("component", "pages"), Registerer: a.metrics,
 	}
 	if pr, ok := p.transport.(presence); ok {
 		lc.Listening = func(id string) bool { return pr.Listening(a.topics.Notify(id)) }
@@ -76,7 +70,7 @@ func (a *App) pages(p *parts) (*deliver.Ledger, error) {
 			if err != nil {
 				return nil, err
 			}
-			if p.sms, err = a.openOutbox(ch, m, p.clock.Now, func() *deliver.Ledger { return p.pages }); err != nil {
+			if p.sms, err = a.openOutbox(ch, m, p.clock.Now, back); err != nil {
 				return nil, err
 			}
 			p.closers = append(p.closers, p.sms.Close)
@@ -103,20 +97,27 @@ func staffPhone(reg func() *registry.Registry) func(staffID string) (string, boo
 	}
 }
 
+// ledgerNews is the page ledger as an outbox it pages through tells it
+// what became of a page.
+type ledgerNews interface {
+	Delivered(staffID, pageID, channel string)
+	Failed(staffID, pageID, channel, why string)
+}
+
 // openOutbox opens the durable outbox of one delivery channel in the data
 // directory (outbox-NAME.db). With a ledger, the outbox tells it what
 // became of each page it took (the SMS fallback).
-func (a *App) openOutbox(ch deliver.Channel, m *deliver.Metrics, now func() time.Time, ledger func() *deliver.Ledger) (*deliver.Outbox, error) {
+func (a *App) openOutbox(ch deliver.Channel, m *deliver.Metrics, now func() time.Time, ledger ledgerNews) (*deliver.Outbox, error) {
 	cfg := deliver.Config{
 		Path: filepath.Join(a.cfg.DataDir, "outbox-"+ch.Name()+".db"), Channel: ch, Metrics: m, Now: now,
 		Logger: a.log.With("component", ch.Name()),
 	}
 	if ledger != nil {
 		cfg.Delivered = func(staffID string, n event.Notification, _ string) {
-			ledger().Delivered(staffID, n.PageID, event.PageSMS)
+			ledger.Delivered(staffID, n.PageID, event.PageSMS)
 		}
 		cfg.Failed = func(staffID string, n event.Notification, _ string, why string) {
-			ledger().Failed(staffID, n.PageID, event.PageSMS, why)
+			ledger.Failed(staffID, n.PageID, event.PageSMS, why)
 		}
 	}
 	o, err := deliver.Open(cfg)
@@ -141,23 +142,9 @@ func (a *App) smsChannel() (*deliver.SMS, error) {
 	return s, nil
 }
 
-// transportHandler is what the MQTT transport hands inbound publishes to
-// (ingest), and, on the embedded broker, what it tells of the pages it
-// sent to staff phones (broker.Deliveries): the page ledger.
-type transportHandler struct{ p *parts }
-
-func (h transportHandler) Handle(ctx context.Context, topic string, payload []byte) error {
-	return h.p.ingest.Handle(ctx, topic, payload)
-}
-
-func (h transportHandler) PageSent(staffID, pageID string)    { h.p.pages.PageSent(staffID, pageID) }
-func (h transportHandler) PageAcked(staffID, pageID string)   { h.p.pages.PageAcked(staffID, pageID) }
-func (h transportHandler) PageDropped(staffID, pageID string) { h.p.pages.PageDropped(staffID, pageID) }
-func (h transportHandler) StaffOnline(staffID string)         { h.p.pages.StaffOnline(staffID) }
-
 // receipts takes phones' page receipts from ingest to the ledger.
-type receipts struct{ p *parts }
+type receipts struct{ ledger *deliver.Ledger }
 
 func (r receipts) Received(staffID, pageID string) {
-	r.p.pages.Delivered(staffID, pageID, event.PageApp)
+	r.ledger.Delivered(staffID, pageID, event.PageApp)
 }

@@ -11,18 +11,18 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/journal"
 )
 
-// TestRetentionKeepsWhatEitherReplayNeeds: the journal is pruned only
-// behind the older of the desk's checkpoint and the rules' snapshot on
-// disk; before the first snapshot nothing is pruned.
-func TestRetentionKeepsWhatEitherReplayNeeds(t *testing.T) {
+// TestRetentionKeepsWhatAReplayNeeds: the journal is pruned only behind
+// the point a restart replays from (the rule runner's ReplayPoint, the
+// older of the desk's checkpoint and the rules' snapshot on disk; 0
+// before the first snapshot, when nothing is pruned).
+func TestRetentionKeepsWhatAReplayNeeds(t *testing.T) {
 	tests := []struct {
-		name        string
-		desk, rules uint64
-		want        uint64 // replay after this must still see every event
+		name string
+		want uint64 // the replay point: a replay after it must still see every event
 	}{
-		{"no snapshot yet", 40, 0, 0},
-		{"rules behind the desk", 40, 12, 12},
-		{"desk behind the rules", 9, 30, 9},
+		{"no snapshot yet", 0},
+		{"replay from inside the journal", 12},
+		{"replay from the first segment", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,10 +38,8 @@ func TestRetentionKeepsWhatEitherReplayNeeds(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rules := &ruleState{}
-			rules.saved.Store(tt.rules)
 			r := &retention{journal: j, policy: journal.Retention{MaxBytes: 1}, log: slog.New(slog.DiscardHandler),
-				after: replayPoint(func() uint64 { return tt.desk }, rules)}
+				after: func() uint64 { return tt.want }}
 			r.once(time.Now())
 
 			var got []uint64

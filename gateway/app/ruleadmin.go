@@ -13,15 +13,9 @@ import (
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/engine"
 	"github.com/gridwatch/gridwatch/rules/rulefile"
+	"github.com/gridwatch/gridwatch/rules/runner"
 	"github.com/gridwatch/gridwatch/rules/silence"
 )
-
-// live is the running gateway's rule side, for reloads and the API; Run
-// sets it once the rules are restored.
-type live struct {
-	pipe  *pipeline
-	rules *ruleState
-}
 
 // statusError is an error that tells the HTTP API its status.
 type statusError struct {
@@ -37,13 +31,13 @@ func withStatus(code int, format string, args ...any) error {
 	return &statusError{code: code, err: fmt.Errorf(format, args...)}
 }
 
-func (a *App) current() (*live, error) {
+func (a *App) current() (*runner.Runner, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.live == nil {
+	if a.runner == nil {
 		return nil, withStatus(http.StatusServiceUnavailable, "the gateway is still starting")
 	}
-	return a.live, nil
+	return a.runner, nil
 }
 
 // Reload re-reads the registry and then the rule file (on SIGHUP). Each
@@ -81,7 +75,7 @@ func (a *App) ReloadRules() (httpapi.RuleSet, error) {
 		err = f.RunAll(engine.Cases(a.engineConfig(f)))
 	}
 	if err == nil {
-		err = l.pipe.reload(a.engineConfig(f))
+		err = l.Reload(a.engineConfig(f)) // which asks for a snapshot of the new state
 	}
 	if err != nil {
 		a.log.Error("rule reload refused; the running rules stay in force", "source", a.ruleSource(), "err", err)
@@ -90,7 +84,6 @@ func (a *App) ReloadRules() (httpapi.RuleSet, error) {
 	a.mu.Lock()
 	a.rules, a.rulesLoaded = f, time.Now()
 	a.mu.Unlock()
-	l.rules.request()
 	set := a.RuleSet()
 	a.log.Info("rules reloaded", "source", set.Source, "rules", len(set.Rules), "tests", set.Tests)
 	return set, nil

@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/journal"
 )
 
@@ -29,15 +28,18 @@ func (a *App) Run(ctx context.Context) error {
 	coreCtx, stopCore := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCore()
 	core, coreCtx := errgroup.WithContext(coreCtx)
-	p.pipe.ctx = coreCtx
 	core.Go(func() error { return p.clock.Run(coreCtx) })
 	core.Go(func() error { return p.desk.Run(coreCtx) })
 	core.Go(func() error { return p.pages.Run(coreCtx) })
-	rules := newRuleState(a.cfg.DataDir, p.pipe, p.desk.Checkpoint, a.log.With("component", "rules"))
-	if err := a.replay(coreCtx, p, rules); err != nil {
+	// The rules replay what they had not applied before any new input is
+	// taken. Pages they send while the transport is not up yet fail and
+	// are retried by the desk.
+	core.Go(func() error { return p.rules.Run(coreCtx) })
+	select {
+	case <-p.rules.Replayed():
+	case <-coreCtx.Done():
 		stopCore()
-		_ = core.Wait()
-		return err
+		return a.errf("%w", core.Wait())
 	}
 	if p.telemetry != nil {
 		core.Go(func() error { return p.telemetry.Run(coreCtx) })
@@ -50,30 +52,12 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	core.Go(func() error { return p.commands.Run(coreCtx) })
 	core.Go(func() error { return p.broadcast.Run(coreCtx) })
-	// Supervision resumes where it stopped: every device heard from before
-	// is watched from its last sign of life.
-	seen := newLastSeen(a.cfg.DataDir, p.tracker, a.log.With("component", "supervision"))
-	last, err := seen.load()
-	if err != nil {
-		stopCore()
-		_ = core.Wait()
-		return a.errf("%w", err)
-	}
-	// Stamps of the last run, moved by a wall-clock step made while the
-	// gateway was down: a clock stepped forward an hour must not make
-	// every device look silent for an hour.
-	for id, ms := range last {
-		p.pipe.alive(id, time.UnixMilli(ms).Add(p.clock.Shift()))
-	}
-	core.Go(func() error { return p.pipe.supervise(coreCtx, p.journal, a.log.With("component", "supervision")) })
-	core.Go(func() error { return seen.run(coreCtx) })
-	core.Go(func() error { return rules.run(coreCtx) })
-	ret := &retention{journal: p.journal, after: replayPoint(p.desk.Checkpoint, rules), every: retainEvery,
+	ret := &retention{journal: p.journal, after: p.rules.ReplayPoint, every: retainEvery,
 		policy: journal.Retention{MaxAge: a.cfg.Journal.MaxAge, MaxBytes: a.cfg.Journal.MaxBytes},
 		log:    a.log.With("component", "journal")}
 	core.Go(func() error { return ret.run(coreCtx) })
 	a.mu.Lock()
-	a.live = &live{pipe: p.pipe, rules: rules}
+	a.runner = p.rules
 	a.mu.Unlock()
 
 	inputs, inCtx := errgroup.WithContext(ctx)
@@ -88,9 +72,15 @@ func (a *App) Run(ctx context.Context) error {
 		"devices", len(a.reg.Get().Devices()), "last_event", p.journal.LastID())
 
 	inErr := inputs.Wait() // returns once ctx is done (or an input failed)
+	// The rules hand the desk what was accepted before the inputs stopped.
+	drain, stopDrain := context.WithTimeout(coreCtx, drainWait)
+	if err := p.rules.CatchUp(drain); err != nil {
+		a.log.Warn("rules stopped behind the journal; the rest is applied at the next start", "err", err)
+	}
+	stopDrain()
 	stopCore()
 	coreErr := core.Wait()
-	rules.final()
+	p.rules.SaveFinal()
 	if inErr != nil && !errors.Is(inErr, context.Canceled) {
 		return inErr
 	}
@@ -101,30 +91,9 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
-// replay restores the rules' state from their snapshot and feeds them
-// every journaled event after it, before any new input is taken: events
-// the desk had already stored only rebuild the rules' windows, later ones
-// go on to the desk. Pages it sends while the transport is not up yet
-// fail and are retried by the desk.
-func (a *App) replay(ctx context.Context, p *parts, rules *ruleState) error {
-	settled, err := p.desk.WaitLoaded(ctx)
-	if err != nil {
-		return a.errf("escalation desk: %w", err)
-	}
-	after := rules.restore(settled, p.clock.Now())
-	n := 0
-	err = p.journal.Replay(after, func(ev event.Event) error {
-		n++
-		return p.pipe.apply(ev, ev.ID <= settled)
-	})
-	if err != nil {
-		return a.errf("journal replay: %w", err)
-	}
-	if n > 0 {
-		a.log.Info("replayed journal", "after", after, "desk_after", settled, "events", n)
-	}
-	return nil
-}
+// drainWait bounds how long a stop waits for the rules to catch up with
+// the journal.
+const drainWait = 5 * time.Second
 
 func (a *App) transportName() string {
 	if a.cfg.MQTT.URL != "" {

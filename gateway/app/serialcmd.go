@@ -11,8 +11,8 @@ import (
 
 // commandRouter sends each rule command the way its device listens: to
 // its driver's queue for OSDP readers and Modbus I/O modules, over MQTT
-// for the rest. It never blocks: the pipeline calls it on the journal's
-// commit path.
+// for the rest. It never blocks: the rule runner calls it on the
+// goroutine that takes every event to the desk.
 type commandRouter struct {
 	mqtt commander
 	reg  func() *registry.Registry

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/config"
-	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/journal"
 	"github.com/gridwatch/gridwatch/internal/boltfile"
 	"github.com/gridwatch/gridwatch/rules/alarm"
@@ -46,7 +45,7 @@ func (a *App) openAlarmStore() (*alarm.Store, error) {
 // journalOptions ties the journal's IDs to the alarm store: IDs continue
 // above its checkpoint and reservation, so a lost journal never restarts
 // IDs below what the desk has handled.
-func (a *App) journalOptions(store *alarm.Store, feed func([]event.Event)) (journal.Options, error) {
+func (a *App) journalOptions(store *alarm.Store) (journal.Options, error) {
 	applied, reserved, err := store.EventIDs()
 	if err != nil {
 		return journal.Options{}, a.errf("%w", err)
@@ -58,7 +57,6 @@ func (a *App) journalOptions(store *alarm.Store, feed func([]event.Event)) (jour
 		Headroom:   a.cfg.Journal.HeadroomBytes,
 		Logger:     a.log.With("component", "journal"),
 		Registerer: a.metrics,
-		OnDurable:  feed,
 	}, nil
 }
 
@@ -100,13 +98,6 @@ func (r *retention) once(now time.Time) {
 		r.log.Info("journal segments removed by retention", "segments", n, "replay_after", after,
 			"max_age", r.policy.MaxAge.String(), "max_bytes", r.policy.MaxBytes)
 	}
-}
-
-// replayPoint is the ID a restart replays the journal after: the older of
-// the desk's checkpoint and the rules' snapshot on disk (0 before the
-// first snapshot, so nothing is pruned until one is written).
-func replayPoint(desk func() uint64, rules *ruleState) func() uint64 {
-	return func() uint64 { return min(desk(), rules.savedAfter()) }
 }
 
 // ResetAlarmStore is `gridwatchd alarms reset`: the way out of a damaged

@@ -22,8 +22,9 @@ type batch struct {
 func newBatch() *batch { return &batch{done: make(chan struct{})} }
 
 // Append assigns ev.ID, writes ev to the journal and returns once it is on
-// disk (fsync'd) and has been given to Options.OnDurable. ev must name a
-// device and a type.
+// disk (fsync'd). It does not wait for followers (Follow): they are woken
+// and read the event on their own goroutines. ev must name a device and a
+// type.
 //
 // If ctx ends while Append waits for another appender's batch, Append returns
 // ctx's error at once; the event, already queued with its ID set, is still
@@ -82,8 +83,8 @@ func (j *Journal) enqueue(ev *event.Event) (*batch, error) {
 	return b, nil
 }
 
-// commit writes and syncs the current batch, hands it to OnDurable and
-// releases its appenders. The caller holds the token.
+// commit writes and syncs the current batch, releases its appenders and
+// wakes the followers. The caller holds the token.
 func (j *Journal) commit() {
 	j.mu.Lock()
 	b := j.cur
@@ -110,6 +111,7 @@ func (j *Journal) commit() {
 	recovered := j.failed
 	j.failed = nil
 	j.good = j.segs[len(j.segs)-1]
+	j.grow(b.events)
 	j.mu.Unlock()
 	if recovered != nil {
 		j.log.Warn("journal writes again", "after", recovered.Error(), "first_id", first)
@@ -117,9 +119,6 @@ func (j *Journal) commit() {
 	j.ensureHeadroom()
 	j.met.appends.Add(float64(len(b.events)))
 	j.met.lastID.Set(float64(last))
-	if j.durable != nil {
-		j.durable(b.events)
-	}
 }
 
 // prepare readies the journal for a batch that ends at ID last: it repairs

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,56 +14,59 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
-// handoff records what OnDurable was given and fails the test on a
-// concurrent call or a batch out of order.
-type handoff struct {
-	t       *testing.T
-	running atomic.Int32
-	mu      sync.Mutex
-	batches [][]event.Event
+// follower records what Follow gives, from the start of the journal, and
+// fails the test on an ID out of order.
+type follower struct {
+	t    *testing.T
+	j    *Journal
+	mu   sync.Mutex
+	seen []event.Event
+	done chan error
 }
 
-func (h *handoff) onDurable(batch []event.Event) {
-	if h.running.Add(1) != 1 {
-		h.t.Error("OnDurable called concurrently")
-	}
-	defer h.running.Add(-1)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.batches = append(h.batches, batch)
-}
-
-// events returns every event handed off, checking that IDs strictly
-// increase within and across batches.
-func (h *handoff) events() []event.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var all []event.Event
-	for _, b := range h.batches {
-		if len(b) == 0 {
-			h.t.Error("OnDurable given an empty batch")
+func follow(t *testing.T, j *Journal) *follower {
+	f := &follower{t: t, j: j, done: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		f.done <- j.Follow(ctx, 0, func(ev event.Event) error {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if n := len(f.seen); n > 0 && ev.ID <= f.seen[n-1].ID {
+				t.Errorf("Follow gave ID %d after %d", ev.ID, f.seen[n-1].ID)
+			}
+			f.seen = append(f.seen, ev)
+			return nil
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-f.done; !errors.Is(err, context.Canceled) && !errors.Is(err, ErrClosed) {
+			t.Errorf("Follow = %v", err)
 		}
-		all = append(all, b...)
-	}
-	for i := 1; i < len(all); i++ {
-		if all[i].ID <= all[i-1].ID {
-			h.t.Errorf("OnDurable saw ID %d after %d", all[i].ID, all[i-1].ID)
-		}
-	}
-	return all
+	})
+	return f
 }
 
-func (h *handoff) calls() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.batches)
+// events waits until the follower has been given the journal's last event
+// and returns what it was given.
+func (f *follower) events() []event.Event {
+	f.t.Helper()
+	last := f.j.LastID()
+	eventually(f.t, "the follower is given every durable event", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.seen) > 0 && f.seen[len(f.seen)-1].ID >= last
+	})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.seen)
 }
 
 func TestConcurrentAppends(t *testing.T) {
 	const writers, each = 32, 25
 	reg := prometheus.NewRegistry()
-	h := &handoff{t: t}
-	j := mustOpen(t, t.TempDir(), Options{Registerer: reg, OnDurable: h.onDurable})
+	j := mustOpen(t, t.TempDir(), Options{Registerer: reg})
+	f := follow(t, j)
 
 	got := make([][]event.Event, writers)
 	var wg sync.WaitGroup
@@ -76,7 +78,7 @@ func TestConcurrentAppends(t *testing.T) {
 					t.Errorf("Append: %v", err)
 					return
 				}
-				// Once Append returns, the event has been handed off.
+				// Once Append returns, the event is durable.
 				if id := j.LastID(); id < ev.ID {
 					t.Errorf("Append of %d returned with LastID %d", ev.ID, id)
 				}
@@ -94,8 +96,8 @@ func TestConcurrentAppends(t *testing.T) {
 	if !slices.Equal(ids(appended), idRange(1, writers*each)) {
 		t.Fatalf("IDs are not 1..%d, each once: %v", writers*each, ids(appended))
 	}
-	if seen := h.events(); !reflect.DeepEqual(seen, appended) {
-		t.Fatalf("OnDurable saw %d events %v, want each appended event once in ID order", len(seen), ids(seen))
+	if seen := f.events(); !reflect.DeepEqual(seen, appended) {
+		t.Fatalf("Follow gave %d events %v, want each appended event once in ID order", len(seen), ids(seen))
 	}
 	if replayed := replayAll(t, j, 0); !reflect.DeepEqual(replayed, appended) {
 		t.Fatalf("replay differs from what was appended")
@@ -106,7 +108,7 @@ func TestConcurrentAppends(t *testing.T) {
 	if appends != writers*each || fsyncs > appends+1 {
 		t.Fatalf("%v appends, %v fsyncs", appends, fsyncs)
 	}
-	t.Logf("%v appends from %d goroutines: %v fsyncs in %d batches", appends, writers, fsyncs, h.calls())
+	t.Logf("%v appends from %d goroutines: %v fsyncs", appends, writers, fsyncs)
 }
 
 // hold takes the write token, as a batch being synced does, so that
@@ -123,8 +125,7 @@ func hold(t *testing.T, j *Journal) (release func()) {
 func TestGroupCommitSharesOneFsync(t *testing.T) {
 	const writers = 32
 	reg := prometheus.NewRegistry()
-	h := &handoff{t: t}
-	j := mustOpen(t, t.TempDir(), Options{Registerer: reg, OnDurable: h.onDurable})
+	j := mustOpen(t, t.TempDir(), Options{Registerer: reg})
 	appendN(t, j, 0, 1) // the segment and its directory entry exist
 	before := metric(t, reg, "gridwatch_journal_fsyncs_total")
 
@@ -145,9 +146,6 @@ func TestGroupCommitSharesOneFsync(t *testing.T) {
 	}
 	if got := metric(t, reg, "gridwatch_journal_fsyncs_total") - before; got != 1 {
 		t.Fatalf("%d queued appends took %v fsyncs, want 1", writers, got)
-	}
-	if h.calls() != 2 || len(h.batches[1]) != writers {
-		t.Fatalf("OnDurable calls: %d, want the 32 in one batch", h.calls())
 	}
 }
 
@@ -198,8 +196,8 @@ func TestAppendHonoursContext(t *testing.T) {
 // earlier version stayed broken until a restart).
 func TestWriteErrorIsNotLatched(t *testing.T) {
 	dir := t.TempDir()
-	h := &handoff{t: t}
-	j := mustOpen(t, dir, Options{OnDurable: h.onDurable})
+	j := mustOpen(t, dir, Options{})
+	f := follow(t, j)
 	appendN(t, j, 0, 1)
 
 	release := hold(t, j)
@@ -237,8 +235,8 @@ func TestWriteErrorIsNotLatched(t *testing.T) {
 	if err := j.Err(); err != nil {
 		t.Errorf("Err() after a good write = %v, want nil", err)
 	}
-	if got := ids(h.events()); !slices.Equal(got, []uint64{1, writers + 2}) {
-		t.Fatalf("OnDurable saw %v, want the events written, not the refused ones", got)
+	if got := ids(f.events()); !slices.Equal(got, []uint64{1, writers + 2}) {
+		t.Fatalf("Follow gave %v, want the events written, not the refused ones", got)
 	}
 	if err := j.Close(); err != nil {
 		t.Fatalf("Close = %v", err)

@@ -14,9 +14,20 @@
 // goroutine is started: Open only opens files, and the work is done on the
 // appenders' own goroutines.
 //
-// After a batch is durable the journal hands it to Options.OnDurable, in ID
-// order and never concurrently, before the appenders of that batch are
-// released: when Append returns nil, the consumer has been given the event.
+// Append returns as soon as its batch is fsync'd: durability is the only
+// thing an appender waits for. What is done with the events (the rules, the
+// escalation desk, device commands, history) runs on the goroutine of a
+// follower: Follow gives it every durable event after a point, one at a time
+// and in strictly increasing ID order, from a bounded in-memory tail of the
+// latest events (Options.Tail) while it keeps up, and from disk when it
+// starts or falls further behind. Memory stays bounded however far a
+// follower falls behind, and no appender waits for it.
+//
+// An event acknowledged but not yet given to a follower when the process
+// dies is on disk: the follower's owner finds it again at the next start by
+// following from its own checkpoint (the rules follow from the older of the
+// alarm store's checkpoint and their snapshot, see rules/runner), so it is
+// applied exactly once.
 //
 // # Recovery rules
 //
@@ -71,6 +82,6 @@
 // The journal never removes anything by itself. Retain removes the oldest
 // segments by age and size (Retention), but only those whose events all lie
 // at or before the point a restart replays from (the older of the alarm
-// store's checkpoint and the rules' snapshot); the segment being written is
-// always kept, so the last ID stays on disk.
+// store's checkpoint and the rules' snapshot, which the caller passes); the
+// segment being written is always kept, so the last ID stays on disk.
 package journal

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gridwatch/gridwatch/gateway/dirlock"
-	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
 // DefaultSegmentBytes is the size at which a segment is closed and the next
@@ -66,15 +65,15 @@ type Options struct {
 	// being written, without growing it (see headroom.go), so that appends
 	// go on for that many bytes after the disk fills up. 0 means none.
 	Headroom int64
-	// OnDurable, if set, is given every batch once it is on disk, with the
-	// events in ID order. Calls are never concurrent, batches arrive in
-	// strictly increasing ID order, and each event is given exactly once.
-	// It runs before the batch's appenders are released, on one of their
-	// goroutines while no other batch can be written, so it must be quick
-	// (hand off to a queue) and must not call Append or Close. The slice is
-	// the callee's to keep; the events' Data maps are the appenders'.
-	OnDurable func([]event.Event)
+	// Tail is how many of the latest durable events the journal keeps in
+	// memory for Follow; 0 means DefaultTail. A follower further behind
+	// reads from disk.
+	Tail int
 }
+
+// DefaultTail is the number of recent events kept for followers when
+// Options.Tail is 0.
+const DefaultTail = 8192
 
 // Journal is an append-only, crash-safe log of events in a directory. All
 // methods are safe for concurrent use.
@@ -83,7 +82,6 @@ type Journal struct {
 	maxSeg  int64
 	log     *slog.Logger
 	met     *metrics
-	durable func([]event.Event)
 	reserve func(uint64) error
 	lock    *dirlock.Lock
 	applied uint64 // Options.Applied
@@ -123,6 +121,14 @@ type Journal struct {
 	closed bool
 	failed error // the last write's error, nil once a write succeeds
 	onDisk int64 // bytes in all segments
+	// For followers (follow.go): the latest durable events, every one with
+	// an ID above tailAfter, at most tailMax of them; grown is closed (and
+	// replaced) when more become durable or the journal has ended.
+	tail      ring
+	tailAfter uint64
+	tailMax   int
+	grown     chan struct{}
+	ended     bool // Close has written the last batch
 }
 
 // segment is one segment file: the ID of its first event and its size.
@@ -151,6 +157,12 @@ func Open(dir string, opts Options) (*Journal, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Tail < 0 {
+		return nil, fmt.Errorf("journal: Tail %d is negative", opts.Tail)
+	}
+	if opts.Tail == 0 {
+		opts.Tail = DefaultTail
+	}
 	if err := makeDir(dir); err != nil {
 		return nil, err
 	}
@@ -162,7 +174,8 @@ func Open(dir string, opts Options) (*Journal, error) {
 		dir:      dir,
 		maxSeg:   opts.SegmentBytes,
 		log:      opts.Logger.With("component", "journal", "dir", dir),
-		durable:  opts.OnDurable,
+		tailMax:  opts.Tail,
+		grown:    make(chan struct{}),
 		reserve:  opts.Reserve,
 		applied:  opts.Applied,
 		lock:     lock,
@@ -181,6 +194,7 @@ func Open(dir string, opts Options) (*Journal, error) {
 	}
 	j.checkLoss()
 	j.next = max(j.last, opts.Applied, opts.Reserved) + 1
+	j.tailAfter = j.last
 	if j.next != j.last+1 && j.last != 0 {
 		j.log.Info("event IDs continue above the IDs this data directory handed out before",
 			"journal_last_id", j.last, "next_id", j.next)
@@ -246,6 +260,7 @@ func (j *Journal) Close() error {
 	j.token <- struct{}{} // waits for at most the batch being written
 	defer func() { <-j.token }()
 	j.commit() // what was queued before closed was set
+	j.end()
 	failed := j.Err()
 	var rerr error
 	if j.reserve != nil {

@@ -21,14 +21,23 @@ import (
 // gridwatch_journal_lost_events_total and skipped: the events around it are
 // still replayed, and the gateway starts.
 func (j *Journal) Replay(after uint64, fn func(event.Event) error) error {
-	j.pruneMu.RLock()
-	defer j.pruneMu.RUnlock()
 	j.mu.Lock()
-	closed, upto, segs := j.closed, j.last, slices.Clone(j.segs)
+	closed, upto := j.closed, j.last
 	j.mu.Unlock()
 	if closed {
 		return ErrClosed
 	}
+	return j.replayThrough(after, upto, fn)
+}
+
+// replayThrough calls fn for the events on disk with IDs in (after, upto];
+// upto must be durable.
+func (j *Journal) replayThrough(after, upto uint64, fn func(event.Event) error) error {
+	j.pruneMu.RLock()
+	defer j.pruneMu.RUnlock()
+	j.mu.Lock()
+	segs := slices.Clone(j.segs)
+	j.mu.Unlock()
 	if after >= upto {
 		return nil
 	}

@@ -51,7 +51,7 @@ func under(path, prefix string) bool { return path == prefix || strings.HasPrefi
 // (gateway/app) wires together.
 var composedOnlyByApp = []string{
 	"gateway/broker", "gateway/mqttlink", "gateway/ingest", "gateway/journal", "gateway/httpapi",
-	"gateway/devices", "gateway/telemetry", "gateway/deliver", "rules/engine", "rules/escalate",
+	"gateway/devices", "gateway/telemetry", "gateway/deliver", "rules/engine", "rules/escalate", "rules/runner",
 }
 
 // TestArrowsPointOneWay reads the import graph and fails on an arrow that
@@ -94,6 +94,8 @@ func forbiddenInTests(from, to string) string {
 	switch {
 	case under(from, "rules") && under(to, "drivers"):
 		return "rules never import drivers, not even in tests"
+	case from == "rules/runner" && to == "gateway/journal":
+		return "" // the runner is the rules' side of the journal: its tests and benchmarks run it on the real one
 	case under(from, "rules") && under(to, "gateway") && to != "gateway/event" && to != "gateway/registry" && to != "gateway/permit":
 		return "rules tests use only the nouns of gateway/event and gateway/registry, and the permission table"
 	}
@@ -105,6 +107,7 @@ func forbiddenInTests(from, to string) string {
 var allowed = map[[2]string]string{
 	{"gateway/config", "rules/escalate"}:   "the escalation policy is part of the config file",
 	{"gateway/httpapi", "gateway/devices"}: "the API serves devices.Status as it is",
+	{"rules/runner", "rules/engine"}:       "the runner is the engine's one owner on the alarm path",
 }
 
 func forbidden(from, to string) string {
@@ -116,6 +119,8 @@ func forbidden(from, to string) string {
 		return "gateway/event is the leaf; it imports nothing of ours"
 	case under(from, "internal/yamlstrict") && to != "internal/problem":
 		return "internal/yamlstrict is used by config, registry, rules and simulator alike: it imports only internal/problem"
+	case under(to, "gateway/app") && !under(from, "gateway/cmd") && !under(from, "gateway/app"):
+		return "gateway/app is the composition root: only the commands in gateway/cmd run it"
 	case to == "internal/testlog" || to == "internal/testsite":
 		return to + " is for tests only"
 	case under(from, "rules/rulefile") && (to == "rules/engine" || under(to, "rules/escalate") || under(to, "rules/alarm") || under(to, "rules/window")):
@@ -173,6 +178,13 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"gateway/edge", "drivers/serialline"},
 		{"gateway/access", "gateway/httpapi"},
 		{"drivers/osdp", "gateway/access"},
+		{"rules/runner", "gateway/app"},
+		{"rules/runner", "drivers/osdp"},
+		{"rules/runner", "gateway/journal"},
+		{"rules/runner", "gateway/devices"},
+		{"rules/escalate", "rules/runner"},
+		{"gateway/ingest", "gateway/app"},
+		{"internal/testsvc", "gateway/app"},
 	}
 	for _, b := range bad {
 		if forbidden(b[0], b[1]) == "" {
@@ -183,7 +195,8 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"rules/rulefile", "internal/yamlstrict"}, {"firmware-sim/scenario", "internal/yamlstrict"},
 		{"rules/engine", "rules/rulefile"}, {"rules/engine", "rules/silence"}, {"rules/rulefile", "rules/silence"}, {"rules/silence", "rules/alarm"},
 		{"drivers/osdp", "gateway/edge"}, {"drivers/serialline", "gateway/edge"}, {"gateway/ingest", "gateway/edge"}, {"gateway/edge", "gateway/event"},
-		{"gateway/access", "drivers/osdp"}, {"gateway/access", "gateway/permit"}, {"gateway/app", "gateway/access"}} {
+		{"gateway/access", "drivers/osdp"}, {"gateway/access", "gateway/permit"}, {"gateway/app", "gateway/access"},
+		{"rules/runner", "rules/engine"}, {"gateway/app", "rules/runner"}, {"gateway/cmd/gridwatchd", "gateway/app"}} {
 		if why := forbidden(ok[0], ok[1]); why != "" {
 			t.Errorf("%s → %s should be allowed: %s", ok[0], ok[1], why)
 		}
@@ -192,13 +205,17 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"rules/engine", "drivers/osdp"},
 		{"rules/escalate", "gateway/journal"},
 		{"rules/window", "gateway/config"},
+		{"rules/runner", "gateway/app"},
+		{"rules/runner", "drivers/modbus"},
+		{"rules/engine", "gateway/journal"},
 	}
 	for _, b := range badInTests {
 		if forbiddenInTests(b[0], b[1]) == "" {
 			t.Errorf("a test of %s importing %s should be forbidden", b[0], b[1])
 		}
 	}
-	for _, ok := range [][2]string{{"rules/engine", "gateway/registry"}, {"rules/escalate", "internal/testsvc"}, {"gateway/app", "drivers/osdp"}} {
+	for _, ok := range [][2]string{{"rules/engine", "gateway/registry"}, {"rules/escalate", "internal/testsvc"}, {"gateway/app", "drivers/osdp"},
+		{"rules/runner", "gateway/journal"}} {
 		if why := forbiddenInTests(ok[0], ok[1]); why != "" {
 			t.Errorf("a test of %s importing %s should be allowed: %s", ok[0], ok[1], why)
 		}

@@ -1,4 +1,4 @@
-package app
+package runner
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
-
-	"github.com/gridwatch/gridwatch/gateway/devices"
 )
+
+// lastSeenFile is the last-seen record in the data directory.
+const lastSeenFile = "lastseen.json"
 
 // lastSeen keeps, across restarts, when each device last gave a sign of
 // life, so that a device that fell silent while the gateway was down is
@@ -25,7 +25,7 @@ import (
 // device then counts as alive a little longer than it was, never less.
 type lastSeen struct {
 	path    string
-	tracker *devices.Tracker
+	devices Devices
 	log     *slog.Logger
 }
 
@@ -57,9 +57,9 @@ func (l *lastSeen) save() error {
 	if err != nil {
 		return err
 	}
-	for _, st := range l.tracker.List() {
-		if st.Registered && st.LastSeenMS > m[st.ID] {
-			m[st.ID] = st.LastSeenMS
+	for id, ms := range l.devices.LastSeen() {
+		if ms > m[id] {
+			m[id] = ms
 		}
 	}
 	b, err := json.Marshal(m)
@@ -73,7 +73,7 @@ func (l *lastSeen) save() error {
 }
 
 // run saves the record every saveEvery and once more when ctx ends.
-func (l *lastSeen) run(ctx context.Context) error {
+func (l *lastSeen) run(ctx context.Context) {
 	tick := time.NewTicker(saveEvery)
 	defer tick.Stop()
 	for {
@@ -82,15 +82,11 @@ func (l *lastSeen) run(ctx context.Context) error {
 			if err := l.save(); err != nil {
 				l.log.Error("last-seen record not saved at stop", "err", err)
 			}
-			return nil
+			return
 		case <-tick.C:
 			if err := l.save(); err != nil {
 				l.log.Warn("last-seen record not saved", "err", err)
 			}
 		}
 	}
-}
-
-func newLastSeen(dataDir string, tracker *devices.Tracker, log *slog.Logger) *lastSeen {
-	return &lastSeen{path: filepath.Join(dataDir, "lastseen.json"), tracker: tracker, log: log}
 }
