@@ -26,7 +26,6 @@ func (r *Runner) Reload(cfg engine.Config) error {
 // every event it covers.
 func (r *Runner) SaveSnapshot(ctx context.Context) error { return r.state.save(ctx) }
 
-
 // SaveFinal writes the rules' state at shutdown, once Run and the desk
 // have returned: only when the desk stored every event the rules saw
 // (otherwise the last snapshot stands, and the journal covers the rest).
