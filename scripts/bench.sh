@@ -11,7 +11,8 @@
 #   BENCH_PRESSES     panic presses per second (default 10)
 #   BENCH_BACKGROUND  telemetry messages per second, QoS 0 (default 5000)
 #   BENCH_PROFILE     a directory: also take a CPU profile of gridwatchd over
-#                     each of its runs (gridwatchd -pprof), gridwatchd-BROKER.pprof
+#                     each of its runs (gridwatchd -pprof), gridwatchd-BROKER.pprof, and its /metrics after it
+#   BENCH_TARGETS     a subset, e.g. floor-embedded,gridwatchd-embedded (default all four)
 #   BENCH_REPORT      where the table goes (default bench-report.txt)
 set -euo pipefail
 
@@ -30,6 +31,7 @@ GRIDWATCH_BENCH=1 \
 	GRIDWATCH_BENCH_PRESSES="${BENCH_PRESSES:-}" \
 	GRIDWATCH_BENCH_BACKGROUND="${BENCH_BACKGROUND:-}" \
 	GRIDWATCH_BENCH_PROFILE="$profile" \
+	GRIDWATCH_BENCH_TARGETS="${BENCH_TARGETS:-}" \
 	GRIDWATCH_BENCH_REPORT="$report" \
 	go test -count=1 -timeout 60m -run '^TestFigures$' ./internal/bench/ >"${report%.txt}.log" 2>&1 || {
 	rc=$?

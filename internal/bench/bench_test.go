@@ -3,8 +3,11 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +23,7 @@ const (
 	backgroundEnv = "GRIDWATCH_BENCH_BACKGROUND" // per second, default 5000
 	reportEnv     = "GRIDWATCH_BENCH_REPORT"     // a file the table is also written to
 	profileEnv    = "GRIDWATCH_BENCH_PROFILE"    // a directory for gridwatchd's CPU profiles
+	targetsEnv    = "GRIDWATCH_BENCH_TARGETS"    // a subset of the table, e.g. "floor-embedded,gridwatchd-embedded"
 )
 
 // The full bench's default load: issue 12's measurement (2,200 devices,
@@ -44,10 +48,14 @@ func TestFigures(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	targets, err := pick(order, os.Getenv(targetsEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	var rows []row
-	for _, tg := range order {
-		t.Run(tg.system+"-"+tg.broker, func(t *testing.T) {
+	for _, tg := range targets {
+		t.Run(tg.name(), func(t *testing.T) {
 			r := runTarget(t, tg, l)
 			t.Logf("%s on %s: presses %d lost %d p50 %.2f p99 %.2f ms", tg.system, tg.broker, r.Presses, r.Lost, r.P50, r.P99)
 			rows = append(rows, row{tg, r})
@@ -72,7 +80,7 @@ func TestSmoke(t *testing.T) {
 	l := load{boxes: 20, presses: 4, background: 100, duration: 3 * time.Second, lostAfter: 30 * time.Second}
 	var rows []row
 	for _, tg := range order {
-		t.Run(tg.system+"-"+tg.broker, func(t *testing.T) {
+		t.Run(tg.name(), func(t *testing.T) {
 			r := runTarget(t, tg, l)
 			if r.Presses == 0 || r.Lost != 0 || r.Paged != r.Presses || r.Background == 0 {
 				t.Errorf("%s on %s: %+v; want every press paged", tg.system, tg.broker, r)
@@ -83,6 +91,29 @@ func TestSmoke(t *testing.T) {
 	var b bytes.Buffer
 	printTable(&b, l, rows, 0)
 	t.Log("\n" + b.String())
+}
+
+// pick keeps the targets named in list ("floor-embedded,gridwatchd-mosquitto"), in
+// the table's order; an empty list keeps them all.
+func pick(all []target, list string) ([]target, error) {
+	if strings.TrimSpace(list) == "" {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		want[strings.TrimSpace(name)] = true
+	}
+	var out []target
+	for _, tg := range all {
+		if want[tg.name()] {
+			out = append(out, tg)
+			delete(want, tg.name())
+		}
+	}
+	if len(want) > 0 {
+		return nil, fmt.Errorf("%s=%q: unknown targets %v; there are floor-embedded, gridwatchd-embedded, floor-mosquitto, gridwatchd-mosquitto", targetsEnv, list, slices.Sorted(maps.Keys(want)))
+	}
+	return out, nil
 }
 
 // loadFromEnv is base with the GRIDWATCH_BENCH_* variables applied.

@@ -42,6 +42,8 @@ type load struct {
 // target is one line of the table.
 type target struct{ system, broker string }
 
+func (tg target) name() string { return tg.system + "-" + tg.broker }
+
 // runTarget starts the target fresh (and a fresh Mosquitto for it), runs
 // the load against it and stops it. It fails the test only if a part
 // cannot start or the load cannot connect.
@@ -61,6 +63,7 @@ func runTarget(t *testing.T, tg target, l load) loadgen.Result {
 		brokerURL = "tcp://" + listen
 	}
 	var profile func() error
+	var httpAddr string
 	switch tg.system {
 	case floorSys:
 		args := []string{"-registry", regPath, "-journal", filepath.Join(dir, "floor.journal")}
@@ -72,7 +75,7 @@ func runTarget(t *testing.T, tg target, l load) loadgen.Result {
 		stop := testsvc.FloorRelay(t, gridsim(t), args...)
 		defer stop()
 	case gatewaySys:
-		httpAddr := loopback(t)
+		httpAddr = loopback(t)
 		var external string
 		if listen == "" {
 			external = brokerURL
@@ -110,6 +113,9 @@ func runTarget(t *testing.T, tg target, l load) loadgen.Result {
 		if err := <-profiled; err != nil {
 			t.Errorf("profile of gridwatchd on %s: %v", tg.broker, err)
 		}
+		if err := fetch("http://"+httpAddr+"/metrics", time.Minute, filepath.Join(l.profileDir, "gridwatchd-"+tg.broker+".metrics")); err != nil {
+			t.Errorf("metrics of gridwatchd on %s: %v", tg.broker, err)
+		}
 	}
 	return r
 }
@@ -118,8 +124,13 @@ func runTarget(t *testing.T, tg target, l load) loadgen.Result {
 // writes it to path.
 func fetchProfile(addr string, d time.Duration, path string) error {
 	secs := max(1, int(d.Seconds())-1)
-	c := &http.Client{Timeout: d + time.Minute}
-	resp, err := c.Get("http://" + addr + "/debug/pprof/profile?seconds=" + strconv.Itoa(secs))
+	return fetch("http://"+addr+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), d+time.Minute, path)
+}
+
+// fetch writes what GET url answers to path.
+func fetch(url string, timeout time.Duration, path string) error {
+	c := &http.Client{Timeout: timeout}
+	resp, err := c.Get(url)
 	if err != nil {
 		return err
 	}

@@ -61,3 +61,16 @@ func TestTableGivesRatiosToTheFloorOfTheSameBroker(t *testing.T) {
 		t.Errorf("table:\n%s", out)
 	}
 }
+
+func TestPick(t *testing.T) {
+	got, err := pick(order, " gridwatchd-mosquitto,floor-embedded")
+	if err != nil || len(got) != 2 || got[0] != (target{floorSys, embedded}) || got[1] != (target{gatewaySys, mosquitto}) {
+		t.Fatalf("pick: %v %v", got, err)
+	}
+	if all, _ := pick(order, ""); len(all) != 4 {
+		t.Fatalf("empty list keeps %d", len(all))
+	}
+	if _, err := pick(order, "floor-nats"); err == nil {
+		t.Fatal("an unknown target accepted")
+	}
+}
