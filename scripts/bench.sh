@@ -11,7 +11,8 @@
 #   BENCH_PRESSES     panic presses per second (default 10)
 #   BENCH_BACKGROUND  telemetry messages per second, QoS 0 (default 5000)
 #   BENCH_PROFILE     a directory: also take a CPU profile of gridwatchd over
-#                     each of its runs (gridwatchd -pprof), gridwatchd-BROKER.pprof, and its /metrics after it
+#                     each of its runs (gridwatchd -pprof), gridwatchd-BROKER.pprof, an execution
+#                     trace of 5 s from its middle (.trace) and its /metrics after it (.metrics)
 #   BENCH_TARGETS     a subset, e.g. floor-embedded,gridwatchd-embedded (default all four)
 #   BENCH_REPORT      where the table goes (default bench-report.txt)
 set -euo pipefail
@@ -39,4 +40,4 @@ GRIDWATCH_BENCH=1 \
 	exit "$rc"
 }
 cat "$report"
-[ -z "$profile" ] || echo "profiles of gridwatchd: $profile/gridwatchd-{embedded,mosquitto}.pprof (go tool pprof -top FILE)"
+[ -z "$profile" ] || echo "profiles of gridwatchd: $profile/gridwatchd-{embedded,mosquitto}.{pprof,trace,metrics} (go tool pprof -top FILE.pprof; go tool trace -pprof=syscall FILE.trace)"

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -86,7 +87,17 @@ func runTarget(t *testing.T, tg target, l load) loadgen.Result {
 			pp := loopback(t)
 			extra = []string{"-pprof", pp}
 			profile = func() error {
-				return fetchProfile(pp, l.duration, filepath.Join(l.profileDir, "gridwatchd-"+tg.broker+".pprof"))
+				// An execution trace of a few seconds from the middle of the
+				// run (where the time between PUBLISH in and page out goes:
+				// go tool trace -pprof=syscall|sync|sched), then the CPU
+				// profile of the whole run.
+				traced := make(chan error, 1)
+				go func() {
+					time.Sleep(l.duration / 2)
+					traced <- fetch("http://"+pp+"/debug/pprof/trace?seconds=5", time.Minute, filepath.Join(l.profileDir, "gridwatchd-"+tg.broker+".trace"))
+				}()
+				err := fetchProfile(pp, l.duration, filepath.Join(l.profileDir, "gridwatchd-"+tg.broker+".pprof"))
+				return errors.Join(err, <-traced)
 			}
 		}
 		gw := testsvc.GridwatchdArgs(t, gridwatchd(t), cfg, httpAddr, extra...)
