@@ -53,6 +53,7 @@ func TestFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
+	loadAtStart := loadAverage()
 	var rows []row
 	for _, tg := range targets {
 		t.Run(tg.name(), func(t *testing.T) {
@@ -62,7 +63,11 @@ func TestFigures(t *testing.T) {
 		})
 	}
 	var b bytes.Buffer
-	printTable(&b, l, rows, time.Since(start))
+	avg := loadAtStart
+	if end := loadAverage(); end != "" && loadAtStart != "" {
+		avg = "at start " + loadAtStart + ", at end " + end
+	}
+	printTable(&b, l, rows, time.Since(start), avg)
 	fmt.Print("\n" + b.String())
 	if p := os.Getenv(reportEnv); p != "" {
 		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
@@ -89,7 +94,7 @@ func TestSmoke(t *testing.T) {
 		})
 	}
 	var b bytes.Buffer
-	printTable(&b, l, rows, 0)
+	printTable(&b, l, rows, 0, "")
 	t.Log("\n" + b.String())
 }
 

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -10,6 +11,19 @@ import (
 
 	"github.com/gridwatch/gridwatch/firmware-sim/loadgen"
 )
+
+// loadAverage is the 1-minute load average from /proc/loadavg, or "".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
 
 // row is one target's result.
 type row struct {
@@ -27,9 +41,13 @@ func ratio(a, b float64) string {
 
 // printTable writes the table: every target, its percentiles and each
 // as a ratio to the floor's on the same broker.
-func printTable(w io.Writer, l load, rows []row, took time.Duration) {
-	fmt.Fprintf(w, "press → first page: %g presses/s over %g telemetry msgs/s from %d light boxes, %v a target; %d CPUs, %s %s/%s; whole run %v\n\n",
+func printTable(w io.Writer, l load, rows []row, took time.Duration, loadAvg string) {
+	fmt.Fprintf(w, "press → first page: %g presses/s over %g telemetry msgs/s from %d light boxes, %v a target; %d CPUs, %s %s/%s; whole run %v\n",
 		l.presses, l.background, l.boxes, l.duration, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, took.Round(time.Second))
+	if loadAvg != "" {
+		fmt.Fprintf(w, "machine load average (1 min) %s: other work on the machine shows in every line's tail\n", loadAvg)
+	}
+	fmt.Fprintln(w)
 	floors := map[string]loadgen.Result{}
 	for _, r := range rows {
 		if r.system == floorSys {

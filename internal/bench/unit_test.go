@@ -33,7 +33,7 @@ func TestTableGivesRatiosToTheFloorOfTheSameBroker(t *testing.T) {
 		{target{gatewaySys, mosquitto}, loadgen.Result{Presses: 400, P50: 2, P90: 5, P99: 10, Max: 20, Background: 20000, Seconds: 4, Skipped: 3}},
 	}
 	var b bytes.Buffer
-	printTable(&b, defaultLoad, rows, time.Minute)
+	printTable(&b, defaultLoad, rows, time.Minute, "at start 0.50, at end 3.10")
 	out := b.String()
 	lines := strings.Split(out, "\n")
 	find := func(prefix string) string {
@@ -57,7 +57,7 @@ func TestTableGivesRatiosToTheFloorOfTheSameBroker(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(out, "gridwatchd on mosquitto: 3 press ticks skipped") || !strings.Contains(out, "10 presses/s over 5000 telemetry msgs/s from 2200 light boxes") {
+	if !strings.Contains(out, "load average (1 min) at start 0.50, at end 3.10") || !strings.Contains(out, "gridwatchd on mosquitto: 3 press ticks skipped") || !strings.Contains(out, "10 presses/s over 5000 telemetry msgs/s from 2200 light boxes") {
 		t.Errorf("table:\n%s", out)
 	}
 }
