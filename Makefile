@@ -10,7 +10,7 @@ GO ?= go
 # an older local Go fetch it from the Go module proxy; set GOTOOLCHAIN=local
 # in the environment to refuse.
 export GOTOOLCHAIN ?= auto
-# Packages on the alarm and telemetry hot path; `make bench` runs their benchmarks.
+# Packages on the alarm and telemetry hot path; `make bench-go` runs their benchmarks.
 BENCH_PKGS ?= ./drivers/mqtt/wire ./gateway/ingest ./gateway/journal ./gateway/telemetry ./rules/engine ./rules/escalate
 BENCHTIME ?= 1s
 # How long `make fuzz` runs each fuzz target.
@@ -20,7 +20,7 @@ TEST_TIMEOUT ?= 25m
 CHAOS_TIMEOUT ?= 45m
 INFLUXD := $(CURDIR)/.cache/bin/influxd
 
-.PHONY: help build test-deps check test chaos bench demo fuzz clean
+.PHONY: help build test-deps check test chaos bench bench-go demo fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,7 +47,10 @@ chaos: test-deps ## The whole fault suite under load (internal/chaos); table in 
 		GRIDWATCH_CHAOS_REPORT=$(CURDIR)/chaos-report.txt \
 		$(GO) test -count=1 -timeout $(CHAOS_TIMEOUT) -v -run 'TestChaos' ./internal/chaos/
 
-bench: ## Run the hot-path benchmarks (BENCH_PKGS, BENCHTIME)
+bench: ## Press → page latency of gridwatchd vs the floor relay, embedded broker and Mosquitto (scripts/bench.sh; BENCH_SECONDS per target, ~4 min); table in bench-report.txt
+	bash scripts/bench.sh
+
+bench-go: ## Run the Go micro-benchmarks of the hot path (BENCH_PKGS, BENCHTIME)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(BENCH_PKGS)
 
 demo: ## Run the demo (scripts/demo.sh)
@@ -58,4 +61,4 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 10s)
 
 clean: ## Remove build outputs (bin/); keeps .cache (influxd takes minutes to build)
 	rm -rf bin
-	rm -f *.out *.test
+	rm -f *.out *.test bench-report.txt bench-report.log

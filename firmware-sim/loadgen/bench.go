@@ -46,7 +46,11 @@ type Config struct {
 	Duration   time.Duration
 	// LostAfter is how long a press may wait for its first page.
 	LostAfter time.Duration
-	Logger    *slog.Logger
+	// NoAlarms says the system under test keeps no alarms (the floor
+	// relay of internal/floor): a box may be pressed again as soon as its
+	// page arrived, and no close is waited for or counted as unclosed.
+	NoAlarms bool
+	Logger   *slog.Logger
 }
 
 // Bench is one configured run. New starts nothing.
@@ -110,7 +114,7 @@ func (b *Bench) Run(ctx context.Context) (Result, error) {
 	defer wg.Wait()
 	defer cancel()
 	quiesce := uint(mqttconn.DisconnectQuiesce / time.Millisecond)
-	tr := newTracker(b.plan.boxes, b.cfg.LostAfter)
+	tr := newTracker(b.plan.boxes, b.cfg.LostAfter, b.cfg.NoAlarms)
 
 	phones, err := b.startPhones(ctx, &wg, tr)
 	if err != nil {

@@ -30,6 +30,7 @@ type openRec struct {
 type tracker struct {
 	mu        sync.Mutex
 	lostAfter time.Duration
+	noAlarms  bool // a box is free again once paged
 	state     map[string]boxState
 	queue     []string // free boxes, oldest first
 	pend      map[string]pressRec
@@ -41,9 +42,10 @@ type tracker struct {
 	unclosed  int
 }
 
-func newTracker(boxes []string, lostAfter time.Duration) *tracker {
+func newTracker(boxes []string, lostAfter time.Duration, noAlarms bool) *tracker {
 	t := &tracker{
 		lostAfter: lostAfter,
+		noAlarms:  noAlarms,
 		state:     make(map[string]boxState, len(boxes)),
 		queue:     append([]string(nil), boxes...),
 		pend:      map[string]pressRec{},
@@ -86,6 +88,13 @@ func (t *tracker) paged(n event.Notification, at time.Time) bool {
 	if st == pending {
 		t.lat = append(t.lat, at.Sub(t.pend[n.Device].t0))
 		delete(t.pend, n.Device)
+	}
+	if t.noAlarms {
+		if st == pending {
+			t.state[n.Device] = free
+			t.queue = append(t.queue, n.Device)
+		}
+		return true
 	}
 	t.state[n.Device] = open
 	t.open[n.AlarmID] = openRec{device: n.Device, resolved: at}

@@ -83,7 +83,7 @@ func TestResultText(t *testing.T) {
 
 func TestTrackerCycle(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	tr := newTracker([]string{"a", "b"}, 5*time.Second)
+	tr := newTracker([]string{"a", "b"}, 5*time.Second, false)
 	page := func(box, alarm string, at time.Time) bool {
 		return tr.paged(event.Notification{AlarmID: alarm, Device: box}, at)
 	}
@@ -132,6 +132,36 @@ func TestTrackerCycle(t *testing.T) {
 	var r Result
 	tr.fill(&r)
 	if r.Presses != 4 || r.Paged != 2 || r.Lost != 1 || r.Unclosed != 1 || r.Max != 1000 || r.P50 != 3 {
+		t.Fatalf("result = %+v", r)
+	}
+}
+
+// TestTrackerNoAlarms: against a relay that keeps no alarms (the floor) a
+// box is free again once paged, and nothing is waited for or counted as
+// unclosed.
+func TestTrackerNoAlarms(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	tr := newTracker([]string{"a", "b"}, 5*time.Second, true)
+	page := func(box, alarm string, at time.Time) bool {
+		return tr.paged(event.Notification{AlarmID: alarm, Device: box}, at)
+	}
+	tr.press(t0)
+	tr.press(t0)
+	if !page("a", "F1", t0.Add(2*time.Millisecond)) {
+		t.Fatal("first page not reported as new")
+	}
+	page("a", "F1", t0.Add(3*time.Millisecond)) // a second copy changes nothing
+	if box, ok := tr.press(t0.Add(time.Second)); !ok || box != "a" {
+		t.Fatalf("after its page: %s %v, want a free again", box, ok)
+	}
+	if _, ok := tr.press(t0.Add(time.Second)); ok {
+		t.Fatal("a box was freed twice by copies of one page")
+	}
+	page("b", "F2", t0.Add(4*time.Millisecond))
+	tr.sweep(t0.Add(time.Minute))
+	var r Result
+	tr.fill(&r)
+	if r.Presses != 3 || r.Paged != 2 || r.Lost != 1 || r.Unclosed != 0 || r.Max != 4 {
 		t.Fatalf("result = %+v", r)
 	}
 }

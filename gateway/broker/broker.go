@@ -2,7 +2,8 @@
 // publish from a device or phone passes through the ingest handler before
 // the broker acknowledges it, so a QoS 1 event is PUBACKed only once it is
 // in the journal. Sessions, subscriptions, undelivered QoS 1 messages and
-// retained messages are kept in a bbolt file across restarts.
+// retained messages are kept in a bbolt file across restarts, written
+// behind the messages (sessionstore.go), never in their way.
 package broker
 
 import (
@@ -18,7 +19,6 @@ import (
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/bbolt"
 
@@ -223,10 +223,8 @@ func (b *Broker) openStore(srv *mqtt.Server, path string) error {
 	} else if err != nil {
 		return err
 	}
-	if err := srv.AddHook(sessionStore{new(bolt.Hook)}, &bolt.Options{
-		Path:    path,
-		Options: &bbolt.Options{Timeout: 2 * time.Second},
-	}); err != nil {
+	store := newSessionStore(path, &bbolt.Options{Timeout: 2 * time.Second}, b.metrics.storeErrors.Inc)
+	if err := srv.AddHook(store, nil); err != nil {
 		return fmt.Errorf("broker: open session store: %w", err)
 	}
 	return nil

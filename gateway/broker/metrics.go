@@ -98,8 +98,9 @@ func clientCounts(srv *mqtt.Server) (connected, away int64) {
 
 // metrics are the broker's own counters, next to mochi's read by collector.
 type metrics struct {
-	refused    *prometheus.CounterVec
-	storeReset prometheus.Counter
+	refused     *prometheus.CounterVec
+	storeReset  prometheus.Counter
+	storeErrors prometheus.Counter
 }
 
 // refusalReasons are the label values of gridwatch_broker_refused_total,
@@ -122,6 +123,10 @@ func newMetrics() *metrics {
 			Name: "gridwatch_broker_store_reset_total",
 			Help: "Times a damaged broker.db was set aside at start and the broker began with an empty session store.",
 		}),
+		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_broker_store_write_errors_total",
+			Help: "Commits to broker.db (sessions, subscriptions, retained and in-flight messages) that failed; they are retried.",
+		}),
 	}
 	for _, r := range refusalReasons {
 		m.refused.WithLabelValues(r)
@@ -130,7 +135,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.refused, m.storeReset} {
+	for _, c := range []prometheus.Collector{m.refused, m.storeReset, m.storeErrors} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

@@ -44,6 +44,13 @@ type Gateway struct {
 // listener is httpAddr (host:port, as in the config).
 func Gridwatchd(t testing.TB, bin, config, httpAddr string) *Gateway {
 	t.Helper()
+	return GridwatchdArgs(t, bin, config, httpAddr)
+}
+
+// GridwatchdArgs is Gridwatchd with more command-line arguments after
+// `-config config` (`-pprof 127.0.0.1:PORT` for the bench).
+func GridwatchdArgs(t testing.TB, bin, config, httpAddr string, extra ...string) *Gateway {
+	t.Helper()
 	g := &Gateway{HTTP: "http://" + httpAddr}
 	client := &http.Client{Timeout: 2 * time.Second}
 	ready := func(ctx context.Context) error {
@@ -61,7 +68,7 @@ func Gridwatchd(t testing.TB, bin, config, httpAddr string) *Gateway {
 		}
 		return nil
 	}
-	g.d = newDaemon(t, "gridwatchd", bin, t.TempDir(), []string{"-config", config}, ready)
+	g.d = newDaemon(t, "gridwatchd", bin, t.TempDir(), append([]string{"-config", config}, extra...), ready)
 	return g
 }
 

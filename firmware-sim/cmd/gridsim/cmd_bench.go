@@ -10,7 +10,7 @@ import (
 )
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, c := newFlags("bench", "bench -registry R.yaml [-presses 10/s] [-background 5000/s] [-devices 200] [-duration 30s] [-json]", stderr)
+	fs, c := newFlags("bench", "bench -registry R.yaml [-presses 10/s] [-background 5000/s] [-devices 200] [-duration 30s] [-no-alarms] [-json]", stderr)
 	regPath := fs.String("registry", "", "registry file (light boxes to press, staff to page)")
 	presses := fs.String("presses", "10/s", "panic presses per second (N/s, N/m)")
 	background := fs.String("background", "5000/s", "background telemetry messages per second, QoS 0")
@@ -18,6 +18,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	publishers := fs.Int("publishers", loadgen.DefaultPublishers, "background publisher clients")
 	duration := fs.Duration("duration", loadgen.DefaultDuration, "how long to press and publish")
 	lostAfter := fs.Duration("lost-after", loadgen.DefaultLostAfter, "a press not paged within this is lost")
+	noAlarms := fs.Bool("no-alarms", false, "the broker's far end keeps no alarms (gridsim floor): press a box again once paged, wait for no close")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -39,7 +40,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	b, err := loadgen.New(loadgen.Config{
 		Dial: dial, Topics: c.topics(), Registry: reg, PressRate: pr, BackgroundRate: bg,
-		Devices: *devices, Publishers: *publishers, Duration: *duration, LostAfter: *lostAfter,
+		Devices: *devices, Publishers: *publishers, Duration: *duration, LostAfter: *lostAfter, NoAlarms: *noAlarms,
 		Logger: c.logger(stderr),
 	})
 	if err != nil {

@@ -41,6 +41,7 @@ func commands() []command {
 		{"phone", "be a staff member's phone: print notifications, optionally reply", cmdPhone},
 		{"scenario", "play a scripted rehearsal; fail if an expectation is not met", cmdScenario},
 		{"bench", "measure panic press → first phone latency under background load", cmdBench},
+		{"floor", "the bench's floor: relay each panic press to one phone after an fsync, nothing else", cmdFloor},
 		{"osdp-pd", "play OSDP card readers on a serial port or a new pty", cmdOSDPPD},
 		{"modbus-slave", "play Modbus RTU light-box I/O modules on a serial port or a new pty", cmdModbusSlave},
 		{"camera", "send a camera's RTP video (dummy H.264) with injected loss, jitter, stop", cmdCamera},

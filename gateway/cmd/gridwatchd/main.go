@@ -1,6 +1,6 @@
 // Command gridwatchd is the gridwatch edge gateway daemon.
 //
-//	gridwatchd [-config FILE] [-check]
+//	gridwatchd [-config FILE] [-check] [-pprof 127.0.0.1:6060]
 //	gridwatchd rules test [-config FILE] [-rules FILE] [-events FILE.jsonl]
 //	gridwatchd passwd < password
 //	gridwatchd alarms reset [-config FILE]
@@ -9,6 +9,9 @@
 // 127.0.0.1:1883, HTTP on 127.0.0.1:8080, data in ./data and the built-in
 // rules. SIGINT/SIGTERM drain and stop; SIGHUP reloads the registry and the
 // rule file.
+//
+// -pprof serves Go's runtime profiles (net/http/pprof) on a loopback
+// address of its own, for profiling under load (`make bench`).
 //
 // GRIDWATCH_CLOCK_OFFSET_FILE, when set, names a file holding a Go
 // duration ("-1h") that the daemon adds to every reading of the system's
@@ -52,6 +55,7 @@ func run(args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file (YAML); empty runs with the defaults")
 	check := fs.Bool("check", false, "validate the config and registry, then exit")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles (/debug/pprof/) on this loopback host:port; off by default")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,6 +80,21 @@ func run(args []string, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *pprofAddr != "" {
+		p, err := listenPprof(*pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		pctx, stopPprof := context.WithCancel(ctx)
+		pdone := make(chan error, 1)
+		go func() { pdone <- p.Run(pctx) }()
+		defer func() {
+			stopPprof()
+			if err := <-pdone; err != nil {
+				log.Warn("pprof server", "err", err)
+			}
+		}()
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

@@ -1,0 +1,154 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gridwatch/gridwatch/firmware-sim/loadgen"
+)
+
+// Environment of the full bench (`make bench`, scripts/bench.sh).
+const (
+	benchEnv      = "GRIDWATCH_BENCH"            // 1: run TestFigures
+	secondsEnv    = "GRIDWATCH_BENCH_SECONDS"    // per target, default 40
+	boxesEnv      = "GRIDWATCH_BENCH_BOXES"      // default 2200
+	pressesEnv    = "GRIDWATCH_BENCH_PRESSES"    // per second, default 10
+	backgroundEnv = "GRIDWATCH_BENCH_BACKGROUND" // per second, default 5000
+	reportEnv     = "GRIDWATCH_BENCH_REPORT"     // a file the table is also written to
+	profileEnv    = "GRIDWATCH_BENCH_PROFILE"    // a directory for gridwatchd's CPU profiles
+	targetsEnv    = "GRIDWATCH_BENCH_TARGETS"    // a subset of the table, e.g. "floor-embedded,gridwatchd-embedded"
+)
+
+// The full bench's default load: issue 12's measurement (2,200 devices,
+// 5,000 telemetry msg/s, 10 presses/s), 40 s a target, so the four
+// targets take about 3–4 minutes.
+var defaultLoad = load{boxes: 2200, presses: 10, background: 5000, duration: 40 * time.Second, lostAfter: loadgen.DefaultLostAfter}
+
+// order is the table's: each broker's floor, then gridwatchd on it.
+var order = []target{{floorSys, embedded}, {gatewaySys, embedded}, {floorSys, mosquitto}, {gatewaySys, mosquitto}}
+
+// TestFigures is the full bench. It reports; it asserts no latency.
+func TestFigures(t *testing.T) {
+	if os.Getenv(benchEnv) != "1" {
+		t.Skipf("the full bench runs with %s=1 (make bench)", benchEnv)
+	}
+	l, err := loadFromEnv(defaultLoad, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.profileDir != "" {
+		if err := os.MkdirAll(l.profileDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	targets, err := pick(order, os.Getenv(targetsEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	loadAtStart := loadAverage()
+	var rows []row
+	for _, tg := range targets {
+		t.Run(tg.name(), func(t *testing.T) {
+			r := runTarget(t, tg, l)
+			t.Logf("%s on %s: presses %d lost %d p50 %.2f p99 %.2f ms", tg.system, tg.broker, r.Presses, r.Lost, r.P50, r.P99)
+			rows = append(rows, row{tg, r})
+		})
+	}
+	var b bytes.Buffer
+	avg := loadAtStart
+	if end := loadAverage(); end != "" && loadAtStart != "" {
+		avg = "at start " + loadAtStart + ", at end " + end
+	}
+	printTable(&b, l, rows, time.Since(start), avg)
+	fmt.Print("\n" + b.String())
+	if p := os.Getenv(reportEnv); p != "" {
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Errorf("write %s: %v", p, err)
+		}
+	}
+}
+
+// TestSmoke runs every target for a few seconds with a few boxes and
+// checks that every press reached a phone. It judges no latency.
+func TestSmoke(t *testing.T) {
+	if os.Getenv(benchEnv) == "1" {
+		t.Skip("the full bench runs instead")
+	}
+	l := load{boxes: 20, presses: 4, background: 100, duration: 3 * time.Second, lostAfter: 30 * time.Second}
+	var rows []row
+	for _, tg := range order {
+		t.Run(tg.name(), func(t *testing.T) {
+			r := runTarget(t, tg, l)
+			if r.Presses == 0 || r.Lost != 0 || r.Paged != r.Presses || r.Background == 0 {
+				t.Errorf("%s on %s: %+v; want every press paged", tg.system, tg.broker, r)
+			}
+			rows = append(rows, row{tg, r})
+		})
+	}
+	var b bytes.Buffer
+	printTable(&b, l, rows, 0, "")
+	t.Log("\n" + b.String())
+}
+
+// pick keeps the targets named in list ("floor-embedded,gridwatchd-mosquitto"), in
+// the table's order; an empty list keeps them all.
+func pick(all []target, list string) ([]target, error) {
+	if strings.TrimSpace(list) == "" {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		want[strings.TrimSpace(name)] = true
+	}
+	var out []target
+	for _, tg := range all {
+		if want[tg.name()] {
+			out = append(out, tg)
+			delete(want, tg.name())
+		}
+	}
+	if len(want) > 0 {
+		return nil, fmt.Errorf("%s=%q: unknown targets %v; there are floor-embedded, gridwatchd-embedded, floor-mosquitto, gridwatchd-mosquitto", targetsEnv, list, slices.Sorted(maps.Keys(want)))
+	}
+	return out, nil
+}
+
+// loadFromEnv is base with the GRIDWATCH_BENCH_* variables applied.
+func loadFromEnv(base load, getenv func(string) string) (load, error) {
+	l := base
+	num := func(name string, set func(float64)) error {
+		v := getenv(name)
+		if v == "" {
+			return nil
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return fmt.Errorf("%s=%q: want a positive number", name, v)
+		}
+		set(f)
+		return nil
+	}
+	for _, err := range []error{
+		num(secondsEnv, func(f float64) { l.duration = time.Duration(f * float64(time.Second)) }),
+		num(boxesEnv, func(f float64) { l.boxes = int(f) }),
+		num(pressesEnv, func(f float64) { l.presses = f }),
+		num(backgroundEnv, func(f float64) { l.background = f }),
+	} {
+		if err != nil {
+			return l, err
+		}
+	}
+	if l.boxes < 1 {
+		return l, fmt.Errorf("%s: at least one light box", boxesEnv)
+	}
+	l.profileDir = getenv(profileEnv)
+	return l, nil
+}
