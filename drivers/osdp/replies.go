@@ -91,10 +91,14 @@ func pick(c bool, yes, no string) string {
 }
 
 // card decodes a RAW read with the PD's configured format (or one chosen by
-// bit count) and reports it.
+// bit count) and reports it. A read of format code 0 ("not specified") is
+// taken as Wiegand too: libosdp and many readers send their Wiegand reads
+// that way, and a 26- or 34-bit frame is one in practice. A reader's configured
+// format applies to every read; without one, other bit counts are reported
+// raw and decide nothing.
 func (b *Bus) card(p *pd, c wire.RawCard) error {
 	format := p.format
-	if format == "" && c.Format == wire.FormatWiegand {
+	if format == "" && (c.Format == wire.FormatWiegand || c.Format == wire.FormatRaw) {
 		switch c.Bits {
 		case 26:
 			format = wiegand.H10301
@@ -103,11 +107,13 @@ func (b *Bus) card(p *pd, c wire.RawCard) error {
 		}
 	}
 	if format == "" {
-		b.emit(p, CardRead, map[string]any{"raw": hex.EncodeToString(c.Data), "bits": int(c.Bits),
-			"format": "raw", "reader": int(c.Reader)})
-		return nil
+		return b.rawCard(p, c)
 	}
 	cred, err := wiegand.Decode(format, c.Data, int(c.Bits))
+	if err != nil && p.format == "" && c.Format == wire.FormatRaw {
+		// Bits of no stated format that are not Wiegand after all.
+		return b.rawCard(p, c)
+	}
 	if err != nil {
 		return err
 	}
@@ -115,5 +121,12 @@ func (b *Bus) card(p *pd, c wire.RawCard) error {
 	b.emit(p, CardRead, map[string]any{"card": card.Number, "facility": card.Facility, "bits": int(c.Bits),
 		"format": card.Format, "reader": int(c.Reader)})
 	b.decide(p, card)
+	return nil
+}
+
+// rawCard reports a read of no known layout: its bits, in hex.
+func (b *Bus) rawCard(p *pd, c wire.RawCard) error {
+	b.emit(p, CardRead, map[string]any{"raw": hex.EncodeToString(c.Data), "bits": int(c.Bits),
+		"format": "raw", "reader": int(c.Reader)})
 	return nil
 }
