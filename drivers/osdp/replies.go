@@ -71,13 +71,23 @@ func (b *Bus) handle(p *pd, f wire.Frame) {
 	}
 }
 
-// localStatus reports tamper and mains changes. At connect only an active
-// condition is reported; a quiet one is just remembered.
+// localStatus reports tamper and mains changes. The first report after
+// the gateway starts gives both conditions as they are, either way (data
+// first_read: true), so a tamper opened while the gateway was down raises
+// its alarm and one closed meanwhile clears the alarm left open before the
+// restart (a clearing event with no alarm open changes nothing). Later
+// reports, reconnects included, give the changes.
 func (b *Bus) localStatus(p *pd, st wire.LocalStatus) {
-	if p.tamper == nil && st.Tamper || p.tamper != nil && *p.tamper != st.Tamper {
+	if p.tamper == nil || p.power == nil {
+		b.emit(p, pick(st.Tamper, event.TamperOpen, event.TamperClosed), map[string]any{"first_read": true})
+		b.emit(p, pick(st.PowerFailure, event.PowerMainsLost, event.PowerMainsRestored), map[string]any{"first_read": true})
+		p.tamper, p.power = &st.Tamper, &st.PowerFailure
+		return
+	}
+	if *p.tamper != st.Tamper {
 		b.emit(p, pick(st.Tamper, event.TamperOpen, event.TamperClosed), nil)
 	}
-	if p.power == nil && st.PowerFailure || p.power != nil && *p.power != st.PowerFailure {
+	if *p.power != st.PowerFailure {
 		b.emit(p, pick(st.PowerFailure, event.PowerMainsLost, event.PowerMainsRestored), nil)
 	}
 	p.tamper, p.power = &st.Tamper, &st.PowerFailure
