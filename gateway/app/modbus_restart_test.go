@@ -27,10 +27,12 @@ func TestModbusStateAcrossAGatewayRestart(t *testing.T) {
 `, pty.SlavePath),
 		fmt.Sprintf("buses:\n  - {port: %q, protocol: modbus, poll_interval: 50ms}\n", pty.SlavePath))
 	u3, u4 := bus.Unit(3), bus.Unit(4)
+	var last alarm.Alarm // the open alarm open() saw last
 	open := func(dev string) func() bool {
 		return func() bool {
 			for _, a := range s.alarmsOf("tamper", dev) {
 				if !a.State.Closed() {
+					last = a
 					return true
 				}
 			}
@@ -39,6 +41,7 @@ func TestModbusStateAcrossAGatewayRestart(t *testing.T) {
 	}
 	u3.SetTamper(true)
 	testsvc.Eventually(t, 30*time.Second, "tamper alarm for io-0003", open("io-0003"))
+	s.waitBoard(last.ID)
 
 	s.stop()
 	u3.SetTamper(false) // closed while the gateway is down
@@ -50,4 +53,5 @@ func TestModbusStateAcrossAGatewayRestart(t *testing.T) {
 		return len(list) == 1 && list[0].State == alarm.Cleared
 	})
 	testsvc.Eventually(t, 30*time.Second, "tamper alarm for io-0004 raised after the restart", open("io-0004"))
+	s.waitBoard(last.ID)
 }

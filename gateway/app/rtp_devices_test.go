@@ -82,6 +82,7 @@ func TestDeviceListFollowsVideoLoss(t *testing.T) {
 		}
 		return false
 	})
+	s.waitBoard(raised.ID)
 	if lost.TelemetryMS != raised.EventMS {
 		t.Errorf("the device list said lost from a sample taken at %d, the video.loss event was at %d: "+
 			"the state was not refreshed with the event", lost.TelemetryMS, raised.EventMS)
