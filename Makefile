@@ -20,7 +20,7 @@ TEST_TIMEOUT ?= 25m
 CHAOS_TIMEOUT ?= 45m
 INFLUXD := $(CURDIR)/.cache/bin/influxd
 
-.PHONY: help build test-deps check test chaos bench bench-go demo fuzz clean
+.PHONY: help build test-deps check test interop chaos bench bench-go demo fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +41,9 @@ test: test-deps ## Install test deps, check, then run every test with -race agai
 	GRIDWATCH_REQUIRE_SERVICES=1 GRIDWATCH_INFLUXD=$(INFLUXD) \
 		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./... || rc=$$?; \
 	exit $$rc
+
+interop: test-deps ## Only the tests against independent implementations (pymodbus, libmodbus, ffmpeg), verbose
+	GRIDWATCH_REQUIRE_SERVICES=1 $(GO) test -race -count=1 -v -run 'Interop|FFmpeg' ./drivers/... ./firmware-sim/...
 
 chaos: test-deps ## The whole fault suite under load (internal/chaos); table in chaos-report.txt
 	GRIDWATCH_CHAOS=full GRIDWATCH_REQUIRE_SERVICES=1 GRIDWATCH_INFLUXD=$(INFLUXD) \

@@ -13,6 +13,9 @@
 #     lint the gateway's /metrics;
 #   - ffmpeg (Debian package), an independent RTP/H.264 sender for the
 #     camera stream tests (drivers/rtpstream).
+#   - python3-pymodbus and libmodbus-dev (Debian packages, with gcc and
+#     pkg-config), independent Modbus RTU servers for the Modbus driver's
+#     interop tests (drivers/modbus/interop_test.go).
 # It is idempotent: run it as often as you like (`make test` does).
 set -euo pipefail
 
@@ -173,11 +176,34 @@ install_mosquitto_clients() {
 	say "mosquitto-clients: installed ($(command -v mosquitto_sub))"
 }
 
+have_pymodbus() {
+	/usr/bin/python3 -c 'import pymodbus.server, serial' >/dev/null 2>&1
+}
+
+have_libmodbus() {
+	command -v cc >/dev/null 2>&1 && pkg-config --exists libmodbus 2>/dev/null
+}
+
+install_modbus_peers() {
+	if have_pymodbus && have_libmodbus; then
+		say "pymodbus, libmodbus: present"
+		return
+	fi
+	say "pymodbus, libmodbus: installing python3-pymodbus libmodbus-dev gcc pkg-config with apt-get"
+	as_root apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		python3-pymodbus python3-serial libmodbus-dev gcc libc6-dev pkg-config
+	have_pymodbus || { say "pymodbus still not importable by /usr/bin/python3 after install" >&2; return 1; }
+	have_libmodbus || { say "libmodbus (cc, pkg-config libmodbus) still missing after install" >&2; return 1; }
+	say "pymodbus, libmodbus: installed"
+}
+
 install_mosquitto
 install_mosquitto_clients
 install_chromium
 install_cjk_fonts
 install_ffmpeg
 install_promtool
+install_modbus_peers
 install_influxd
 say "done"

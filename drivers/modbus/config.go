@@ -11,7 +11,8 @@ import (
 
 // Config is one Modbus RTU bus: its line (the settings every serial
 // driver names alike; Modbus defaults: 9600 8N1, a poll every 100 ms, a
-// reply timeout of 100 ms, an offline unit re-probed every 5 s), its units
+// reply timeout of 100 ms, 600 ms of quiet after a request that got no
+// reply, an offline unit re-probed every 5 s), its units
 // and the site's profiles.
 //
 // The line's poll_interval and reply_timeout were interval and timeout
@@ -34,6 +35,15 @@ type Config struct {
 const (
 	DefaultReplyTimeout = 100 * time.Millisecond
 	DefaultReprobe      = 5 * time.Second
+	// DefaultQuietAfterTimeout is the line's silence after a request that
+	// got no reply. A libmodbus RTU server that hears a request for
+	// another unit takes the next frame on the line as that unit's reply
+	// and drops it, waiting up to its response timeout (500 ms by default)
+	// for it: with an absent unit on the line, a request sent sooner is
+	// lost to the libmodbus neighbour. 600 ms clears that default with a
+	// margin. It costs only while a unit is absent: its polls, and then
+	// its probe every reprobe interval.
+	DefaultQuietAfterTimeout = 600 * time.Millisecond
 )
 
 // Bauds are the line speeds the Modbus driver takes.
@@ -52,6 +62,9 @@ type UnitConfig struct {
 
 func (c Config) withDefaults() Config {
 	c.Line = c.Line.WithDefaults(DefaultReplyTimeout, DefaultReprobe)
+	if c.QuietAfterTimeout == 0 {
+		c.QuietAfterTimeout = DefaultQuietAfterTimeout
+	}
 	if c.Retries == 0 {
 		c.Retries = 3
 	} else if c.Retries < 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/modbus/wire"
 )
@@ -16,6 +17,9 @@ type line struct {
 	buf   []byte
 	chunk []byte
 	err   error
+	// quietUntil is when the next request may go: after a request that
+	// got no reply, the line stays quiet for the bus's QuietAfterTimeout.
+	quietUntil time.Time
 }
 
 func newLine(p Port) *line {
@@ -61,6 +65,9 @@ func (b *Bus) once(ctx context.Context, ln *line, req wire.Request) (wire.Respon
 	if err != nil {
 		return wire.Response{}, err
 	}
+	if err := b.keepQuiet(ctx, ln); err != nil {
+		return wire.Response{}, err
+	}
 	ln.buf = ln.buf[:0]
 	if _, err := ln.port.Write(out); err != nil {
 		ln.err = fmt.Errorf("modbus: write to %s: %w", b.cfg.Port, err)
@@ -96,6 +103,7 @@ func (b *Bus) once(ctx context.Context, ln *line, req wire.Request) (wire.Respon
 	}
 	if len(ln.buf) == 0 {
 		b.m.Timeouts.Inc()
+		ln.quietUntil = b.now().Add(b.cfg.QuietAfterTimeout)
 		return wire.Response{}, errNoReply
 	}
 	reason := "garbage"
@@ -108,6 +116,19 @@ func (b *Bus) once(ctx context.Context, ln *line, req wire.Request) (wire.Respon
 	}
 	b.m.Rejected.WithLabelValues(reason).Inc()
 	return wire.Response{}, fmt.Errorf("%w: %d bytes, %s", errBadReply, len(ln.buf), reason)
+}
+
+// keepQuiet waits, reading and dropping what arrives (a late reply), until
+// the line's quiet time after an unanswered request is over. It returns an
+// error when the port fails or ctx is done.
+func (b *Bus) keepQuiet(ctx context.Context, ln *line) error {
+	for ctx.Err() == nil && b.now().Before(ln.quietUntil) {
+		if _, err := ln.port.Read(ln.chunk); err != nil {
+			ln.err = fmt.Errorf("modbus: read from %s: %w", b.cfg.Port, err)
+			return ln.err
+		}
+	}
+	return ctx.Err()
 }
 
 // replyLen is the length of a normal answer to req.

@@ -60,7 +60,9 @@ func (b *Bus) poll(ctx context.Context, ln *line, u *unit) error {
 	}
 	b.alive(u)
 	cur := wire.Bits(resp.Data, u.profile.Inputs)
-	if u.inputs != nil {
+	if u.inputs == nil {
+		b.firstRead(u, cur)
+	} else {
 		for _, e := range u.profile.Edges {
 			was, is := u.inputs[e.Input], cur[e.Input]
 			typ := e.Falling
@@ -74,6 +76,28 @@ func (b *Bus) poll(ctx context.Context, ln *line, u *unit) error {
 	}
 	u.inputs = cur
 	return nil
+}
+
+// firstRead reports the state of u's conditions at the bus's first read of
+// its inputs (after the gateway starts): what changed while nobody was
+// polling is not lost. A condition is an input with both a rising and a
+// falling event (tamper, mains, a door contact): its current level is
+// reported either way, so a tamper already open raises its alarm and one
+// closed meanwhile clears the alarm left open before a restart (a clearing
+// event with no alarm open changes nothing). An input with one event only
+// (the button) is momentary: one found active at start is not a press.
+// These events carry first_read: true.
+func (b *Bus) firstRead(u *unit, cur []bool) {
+	for _, e := range u.profile.Edges {
+		if e.Rising == "" || e.Falling == "" {
+			continue
+		}
+		typ := e.Falling
+		if cur[e.Input] {
+			typ = e.Rising
+		}
+		b.emit(u, typ, map[string]any{"unit": int(u.id), "input": e.Input, "first_read": true})
+	}
 }
 
 // alive records a valid answer from u, reporting it online if it was not.

@@ -67,6 +67,10 @@ func (b *Bus) connect(ctx context.Context, ln *line, p *pd) error {
 	}{{wire.CmdID, []byte{0}, wire.ReplyPDID}, {wire.CmdCAP, []byte{0}, wire.ReplyPDCAP}, {wire.CmdLSTAT, nil, wire.ReplyLSTATR}}
 	for _, s := range steps {
 		if s.cmd == wire.CmdLSTAT && p.key != nil {
+			if err := secureCapable(p.caps); err != nil {
+				b.secureFailed(p, err)
+				return nil
+			}
 			err := b.handshake(ctx, ln, p, *p.key, p.keyNo, retries)
 			if errors.Is(err, errSecure) && p.cfg.Provision {
 				err = b.provision(ctx, ln, p, retries, err)

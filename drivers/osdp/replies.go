@@ -71,13 +71,23 @@ func (b *Bus) handle(p *pd, f wire.Frame) {
 	}
 }
 
-// localStatus reports tamper and mains changes. At connect only an active
-// condition is reported; a quiet one is just remembered.
+// localStatus reports tamper and mains changes. The first report after
+// the gateway starts gives both conditions as they are, either way (data
+// first_read: true), so a tamper opened while the gateway was down raises
+// its alarm and one closed meanwhile clears the alarm left open before the
+// restart (a clearing event with no alarm open changes nothing). Later
+// reports, reconnects included, give the changes.
 func (b *Bus) localStatus(p *pd, st wire.LocalStatus) {
-	if p.tamper == nil && st.Tamper || p.tamper != nil && *p.tamper != st.Tamper {
+	if p.tamper == nil || p.power == nil {
+		b.emit(p, pick(st.Tamper, event.TamperOpen, event.TamperClosed), map[string]any{"first_read": true})
+		b.emit(p, pick(st.PowerFailure, event.PowerMainsLost, event.PowerMainsRestored), map[string]any{"first_read": true})
+		p.tamper, p.power = &st.Tamper, &st.PowerFailure
+		return
+	}
+	if *p.tamper != st.Tamper {
 		b.emit(p, pick(st.Tamper, event.TamperOpen, event.TamperClosed), nil)
 	}
-	if p.power == nil && st.PowerFailure || p.power != nil && *p.power != st.PowerFailure {
+	if *p.power != st.PowerFailure {
 		b.emit(p, pick(st.PowerFailure, event.PowerMainsLost, event.PowerMainsRestored), nil)
 	}
 	p.tamper, p.power = &st.Tamper, &st.PowerFailure
@@ -91,10 +101,14 @@ func pick(c bool, yes, no string) string {
 }
 
 // card decodes a RAW read with the PD's configured format (or one chosen by
-// bit count) and reports it.
+// bit count) and reports it. A read of format code 0 ("not specified") is
+// taken as Wiegand too: libosdp and many readers send their Wiegand reads
+// that way, and a 26- or 34-bit frame is one in practice. A reader's configured
+// format applies to every read; without one, other bit counts are reported
+// raw and decide nothing.
 func (b *Bus) card(p *pd, c wire.RawCard) error {
 	format := p.format
-	if format == "" && c.Format == wire.FormatWiegand {
+	if format == "" && (c.Format == wire.FormatWiegand || c.Format == wire.FormatRaw) {
 		switch c.Bits {
 		case 26:
 			format = wiegand.H10301
@@ -103,11 +117,13 @@ func (b *Bus) card(p *pd, c wire.RawCard) error {
 		}
 	}
 	if format == "" {
-		b.emit(p, CardRead, map[string]any{"raw": hex.EncodeToString(c.Data), "bits": int(c.Bits),
-			"format": "raw", "reader": int(c.Reader)})
-		return nil
+		return b.rawCard(p, c)
 	}
 	cred, err := wiegand.Decode(format, c.Data, int(c.Bits))
+	if err != nil && p.format == "" && c.Format == wire.FormatRaw {
+		// Bits of no stated format that are not Wiegand after all.
+		return b.rawCard(p, c)
+	}
 	if err != nil {
 		return err
 	}
@@ -115,5 +131,12 @@ func (b *Bus) card(p *pd, c wire.RawCard) error {
 	b.emit(p, CardRead, map[string]any{"card": card.Number, "facility": card.Facility, "bits": int(c.Bits),
 		"format": card.Format, "reader": int(c.Reader)})
 	b.decide(p, card)
+	return nil
+}
+
+// rawCard reports a read of no known layout: its bits, in hex.
+func (b *Bus) rawCard(p *pd, c wire.RawCard) error {
+	b.emit(p, CardRead, map[string]any{"raw": hex.EncodeToString(c.Data), "bits": int(c.Bits),
+		"format": "raw", "reader": int(c.Reader)})
 	return nil
 }

@@ -37,6 +37,25 @@ func parseKey(s string) (*sc.Key, byte, error) {
 	return &k, 1, nil
 }
 
+// secureCapable checks, for a PD with a key, that its PDCAP reply offers
+// the secure channel: function 9 (communication security) with compliance
+// bit 0 (AES-128). A reader without it is refused before any handshake, as
+// a control panel enforcing the secure channel does, with a reason that
+// says so rather than a NAK to a challenge.
+func secureCapable(caps []wire.Capability) error {
+	for _, c := range caps {
+		if c.Function == wire.CapCommSecurity {
+			if c.Compliance&wire.CommSecurityAES128 == 0 {
+				return fmt.Errorf("%w: the reader has a key configured but reports no AES-128 secure channel (PDCAP function 9, compliance 0x%02X)",
+					errSecure, c.Compliance)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: the reader has a key configured but reports no secure channel capability (no PDCAP function 9 among %d)",
+		errSecure, len(caps))
+}
+
 // handshake runs CHLNG/CCRYPT/SCRYPT/RMAC_I with p under base key (key
 // number keyNo: 0 = SCBK-D, 1 = SCBK) and starts its session.
 func (b *Bus) handshake(ctx context.Context, ln *line, p *pd, key sc.Key, keyNo byte, retries int) error {
@@ -73,8 +92,14 @@ func (b *Bus) handshake(ctx context.Context, ln *line, p *pd, key sc.Key, keyNo 
 
 // unseal checks a reply inside a session and returns it in clear.
 func unseal(sess *sc.Session, f wire.Frame, raw []byte) (wire.Frame, error) {
-	if len(f.SCB) < 2 || (f.SCB[1] != wire.SCBReplyMAC && f.SCB[1] != wire.SCBReplyEnc) {
+	switch {
+	case len(f.SCB) == 0:
 		return wire.Frame{}, fmt.Errorf("%w: %s reply in clear text", errSecure, wire.CodeName(f.Code, true))
+	case len(f.SCB) < 2:
+		return wire.Frame{}, fmt.Errorf("%w: %s reply with a %d-byte security block and no type", errSecure, wire.CodeName(f.Code, true), len(f.SCB))
+	case f.SCB[1] != wire.SCBReplyMAC && f.SCB[1] != wire.SCBReplyEnc:
+		return wire.Frame{}, fmt.Errorf("%w: %s reply with security block %s, want SCS_16 or SCS_18 inside a session",
+			errSecure, wire.CodeName(f.Code, true), wire.SCBName(f.SCB[1]))
 	}
 	if err := sess.OpenReply(wire.MACInput(raw, f), f.MAC); err != nil {
 		return wire.Frame{}, fmt.Errorf("%w: %s reply: %v", errSecure, wire.CodeName(f.Code, true), err)

@@ -113,7 +113,7 @@ func TestSecureChannelFailuresRaiseTamper(t *testing.T) {
 	for _, tc := range []struct {
 		addr int
 		says string
-	}{{2, "CHLNG answered with NAK"}, {3, "client cryptogram does not match"}} {
+	}{{2, "reports no secure channel capability"}, {3, "client cryptogram does not match"}} {
 		eventually(t, dev(tc.addr)+" tamper", func() bool { return len(r.sink.find(dev(tc.addr), event.TamperOpen)) == 1 })
 		ev := r.sink.find(dev(tc.addr), event.TamperOpen)[0]
 		if ev.Data["reason"] != "secure_channel" || !strings.Contains(ev.Data["detail"].(string), tc.says) {
@@ -123,8 +123,14 @@ func TestSecureChannelFailuresRaiseTamper(t *testing.T) {
 			t.Fatalf("%s came online without a secure channel", dev(tc.addr))
 		}
 	}
-	// Re-probes fail again without a new alarm each time, and never poll in clear.
-	eventually(t, "re-probes", func() bool { return r.sim.PD(2).Observed().Commands[wire.CmdCHLNG] >= 3 })
+	// Re-probes fail again without a new alarm each time, and never poll in
+	// clear; a reader without the capability is not even challenged.
+	eventually(t, "re-probes", func() bool {
+		return r.sim.PD(2).Observed().Commands[wire.CmdCAP] >= 3 && r.sim.PD(3).Observed().Commands[wire.CmdCHLNG] >= 3
+	})
+	if n := r.sim.PD(2).Observed().Commands[wire.CmdCHLNG]; n != 0 {
+		t.Fatalf("PD 2 reports no secure channel and was challenged %d times", n)
+	}
 	for _, a := range []byte{2, 3} {
 		o := r.sim.PD(a).Observed()
 		if o.Commands[wire.CmdPOLL] != 0 || o.Commands[wire.CmdLSTAT] != 0 {

@@ -181,14 +181,14 @@ func (l *Listener) datagram(b []byte, from netip.AddrPort) {
 	}
 }
 
-// tick judges the stream and hands the sink its events and, when due, a
-// telemetry sample, outside the lock.
+// tick judges the stream and hands the sink its events and, when due or
+// when the state changed, a telemetry sample, outside the lock.
 func (l *Listener) tick() {
 	now := l.now()
 	l.mu.Lock()
 	evs := l.mon.events(l.cfg.Device, now, l.mon.tick(now))
 	var tel *event.Telemetry
-	if l.mon.telemetryDue(now) {
+	if l.mon.telemetryDue(now, len(evs) > 0) {
 		t := l.mon.telemetry(l.cfg.Device, now)
 		tel = &t
 	}

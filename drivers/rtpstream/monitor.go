@@ -143,10 +143,12 @@ func (m *monitor) tick(now time.Time) []verdict {
 	return m.judge.step(now, w)
 }
 
-// telemetryDue says whether a telemetry sample is due at now, and if so
-// starts the next interval.
-func (m *monitor) telemetryDue(now time.Time) bool {
-	if now.Sub(m.lastTel) < m.cfg.TelemetryEvery {
+// telemetryDue says whether a telemetry sample is due at now — the
+// interval has passed, or the stream's state changed (so that what the
+// device list shows follows the events at once) — and if so starts the
+// next interval.
+func (m *monitor) telemetryDue(now time.Time, changed bool) bool {
+	if !changed && now.Sub(m.lastTel) < m.cfg.TelemetryEvery {
 		return false
 	}
 	m.lastTel = now

@@ -34,6 +34,13 @@ type Line struct {
 	// ReopenBackoff is the first wait before reopening a failed port,
 	// doubling up to 30 s; 1 s if zero.
 	ReopenBackoff time.Duration `yaml:"reopen_backoff"`
+	// QuietAfterTimeout is how long the line stays quiet after a request
+	// that got no reply, before the next request: a device that heard the
+	// unanswered request may take whatever comes next for the absent
+	// device's reply (libmodbus servers wait up to their response timeout,
+	// 500 ms by default, for it). The driver's default if zero (Modbus
+	// 600 ms; OSDP does not use it).
+	QuietAfterTimeout time.Duration `yaml:"quiet_after_timeout"`
 }
 
 // Defaults every serial driver shares; ReplyTimeout and Reprobe are each
@@ -103,7 +110,8 @@ func (l Line) Validate(protocol string, bauds []int, maxStop int) []error {
 	for _, d := range []struct {
 		key string
 		v   time.Duration
-	}{{"poll_interval", l.PollInterval}, {"reply_timeout", l.ReplyTimeout}, {"reprobe", l.Reprobe}, {"reopen_backoff", l.ReopenBackoff}} {
+	}{{"poll_interval", l.PollInterval}, {"reply_timeout", l.ReplyTimeout}, {"reprobe", l.Reprobe}, {"reopen_backoff", l.ReopenBackoff},
+		{"quiet_after_timeout", l.QuietAfterTimeout}} {
 		if d.v < 0 {
 			bad("%s %v is negative", d.key, d.v)
 		}

@@ -101,9 +101,11 @@ func newPD(c Config) (*PD, error) {
 // Address is the PD's bus address.
 func (p *PD) Address() byte { return p.addr }
 
-// capabilities is what the PD answers to CAP.
+// capabilities is what the PD answers to CAP; p.mu is held. A PD with a
+// key offers the secure channel (function 9: AES-128, and SCBK-D while it
+// is in install mode), as a control panel that enforces it requires.
 func (p *PD) capabilities() []wire.Capability {
-	return []wire.Capability{
+	caps := []wire.Capability{
 		{Function: wire.CapContactStatus, Compliance: 1, Count: byte(len(p.inputs))},
 		{Function: wire.CapOutputControl, Compliance: 1, Count: byte(len(p.outputs))},
 		{Function: wire.CapCardFormat, Compliance: 1},
@@ -114,6 +116,14 @@ func (p *PD) capabilities() []wire.Capability {
 		{Function: wire.CapReaders, Compliance: 1, Count: 1},
 		{Function: wire.CapOSDPVersion, Compliance: 2},
 	}
+	if p.key != nil {
+		sec := wire.Capability{Function: wire.CapCommSecurity, Compliance: wire.CommSecurityAES128}
+		if *p.key == sc.DefaultSCBK() {
+			sec.Count = wire.CommSecurityDefault
+		}
+		caps = append(caps, sec)
+	}
+	return caps
 }
 
 func (p *PD) enqueue(code byte, payload []byte) {

@@ -45,6 +45,12 @@ reboot 1
 	for sqn := byte(1); len(codes) < 5; sqn = nextSQN(sqn) {
 		f := decodeReply(t, pd.respond(cmd(1, sqn, wire.CmdPOLL), nil, 1))
 		codes = append(codes, wire.CodeName(f.Code, true))
+		if f.Code == wire.ReplyKEYPAD {
+			// '#' inside a word is a key, not a comment.
+			if k, err := wire.DecodeKeypad(f.Data); err != nil || k.Keys != "12#" {
+				t.Fatalf("keypad %+v, %v: want the keys 12#", k, err)
+			}
+		}
 	}
 	if got := strings.Join(codes, " "); got != "RAW KEYPAD LSTATR LSTATR ISTATR" {
 		t.Fatalf("polled %s", got)

@@ -1,6 +1,7 @@
 // Package simscript is the script language the serial device simulators
-// share (gridsim osdp-pd, gridsim modbus-slave): one step a line, '#'
-// starts a comment, `wait DURATION` pauses, and every other line is a verb
+// share (gridsim osdp-pd, gridsim modbus-slave): one step a line, a '#' at
+// the start of a word starts a comment (see Fields for how to write a '#'),
+// `wait DURATION` pauses, and every other line is a verb
 // on one device of the bus, which each simulator defines. A script is
 // checked whole at parse time (every bad line reported with its number),
 // checked against the bus before it plays, and played in order.
@@ -14,6 +15,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Step is one line of a script: a wait (Do is nil), or an action on the
@@ -37,8 +39,7 @@ func Parse[D any](r io.Reader, action func(f []string) (Step[D], error)) ([]Step
 	var errs []error
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
-		text, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(text)
+		f := Fields(sc.Text())
 		if len(f) == 0 {
 			continue
 		}
@@ -60,6 +61,41 @@ func Parse[D any](r io.Reader, action func(f []string) (Step[D], error)) ([]Step
 		errs = append(errs, err)
 	}
 	return steps, errors.Join(errs...)
+}
+
+// Fields splits a script line into words at white space, up to its
+// comment. A '#' that starts a word starts the comment, as in a shell; a
+// '#' inside a word is part of it, so a keypad entry ends in one as typed
+// (`pin 1 1234#`). A backslash before '#' or another backslash writes it
+// as is anywhere (`pin 1 \#` is the one key '#'); any other backslash is
+// itself.
+func Fields(line string) []string {
+	var words []string
+	var w strings.Builder
+	in := false // inside a word
+	r := []rune(line)
+	for i := 0; i < len(r); i++ {
+		switch c := r[i]; {
+		case unicode.IsSpace(c):
+			if in {
+				words, in = append(words, w.String()), false
+				w.Reset()
+			}
+		case c == '#' && !in:
+			return words
+		case c == '\\' && i+1 < len(r) && (r[i+1] == '#' || r[i+1] == '\\'):
+			i++
+			w.WriteRune(r[i])
+			in = true
+		default:
+			w.WriteRune(c)
+			in = true
+		}
+	}
+	if in {
+		words = append(words, w.String())
+	}
+	return words
 }
 
 func wait[D any](args []string) (Step[D], error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,5 +59,29 @@ func TestParseCheckPlay(t *testing.T) {
 	cancel()
 	if err := bus.Play(ctx, []Step[*light]{{Wait: time.Hour}}, &log); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled wait: %v", err)
+	}
+}
+
+// TestFields: '#' starts a comment only at the start of a word; inside a
+// word, or escaped with a backslash, it is typed as is.
+func TestFields(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{"# a comment", nil},
+		{"pin 1 1234#", []string{"pin", "1", "1234#"}},
+		{"pin 1 12#34 # the door code", []string{"pin", "1", "12#34"}},
+		{`pin 1 \#`, []string{"pin", "1", "#"}},
+		{`pin 1 \#\#9`, []string{"pin", "1", "##9"}},
+		{`pin 1 a\\#b`, []string{"pin", "1", `a\#b`}},
+		{`say 1 C:\path`, []string{"say", "1", `C:\path`}},
+		{"on 1\t#tab then comment", []string{"on", "1"}},
+		{"on　1", []string{"on", "1"}}, // an ideographic space separates too
+		{"", nil},
+	} {
+		if got := Fields(tc.line); !slices.Equal(got, tc.want) {
+			t.Errorf("Fields(%q) = %q, want %q", tc.line, got, tc.want)
+		}
 	}
 }

@@ -91,6 +91,7 @@ func lineOf(reg *registry.Registry, name, port string) serialline.Line {
 	if b, ok := reg.Bus(port); ok {
 		l.Baud, l.Parity, l.StopBits = b.Baud, serialline.Parity(b.Parity), b.StopBits
 		l.PollInterval, l.ReplyTimeout = b.PollInterval, b.ReplyTimeout
+		l.QuietAfterTimeout = b.QuietAfterTimeout
 	}
 	return l
 }

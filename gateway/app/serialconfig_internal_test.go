@@ -22,7 +22,7 @@ devices:
   - {id: io-2, kind: io, grid: lianhua, modbus: {port: /dev/ttyUSB2, unit: 2}}
 buses:
   - {port: /dev/ttyUSB0, protocol: osdp, baud: 115200, parity: even, poll_interval: 40ms, reply_timeout: 120ms}
-  - {port: /dev/ttyUSB1, protocol: modbus, baud: 19200, parity: odd, stop_bits: 2, poll_interval: 250ms, reply_timeout: 80ms}
+  - {port: /dev/ttyUSB1, protocol: modbus, baud: 19200, parity: odd, stop_bits: 2, poll_interval: 250ms, reply_timeout: 80ms, quiet_after_timeout: 900ms}
 modbus_profiles:
   - id: door-io
     edges: [{input: 3, rising: door.forced, falling: door.closed}]
@@ -41,7 +41,7 @@ func TestSerialConfigFromTheRegistry(t *testing.T) {
 		{"/dev/ttyUSB0", serialline.Line{Name: "bus-0", Port: "/dev/ttyUSB0", Baud: 115200, Parity: serialline.ParityEven,
 			PollInterval: 40 * time.Millisecond, ReplyTimeout: 120 * time.Millisecond}},
 		{"/dev/ttyUSB1", serialline.Line{Name: "bus-1", Port: "/dev/ttyUSB1", Baud: 19200, Parity: serialline.ParityOdd, StopBits: 2,
-			PollInterval: 250 * time.Millisecond, ReplyTimeout: 80 * time.Millisecond}},
+			PollInterval: 250 * time.Millisecond, ReplyTimeout: 80 * time.Millisecond, QuietAfterTimeout: 900 * time.Millisecond}},
 		// Without a buses entry: the drivers' defaults.
 		{"/dev/ttyUSB2", serialline.Line{Name: "bus-2", Port: "/dev/ttyUSB2"}},
 	} {

@@ -30,6 +30,10 @@ type Bus struct {
 	// ReplyTimeout is the wait for a reply on top of its transmit time;
 	// 0: the driver's default.
 	ReplyTimeout time.Duration `yaml:"reply_timeout,omitempty" json:"reply_timeout,omitempty"`
+	// QuietAfterTimeout (Modbus only) is how long the line stays quiet
+	// after a request that got no reply; 0: the driver's default (600 ms,
+	// past libmodbus's 500 ms response timeout).
+	QuietAfterTimeout time.Duration `yaml:"quiet_after_timeout,omitempty" json:"quiet_after_timeout,omitempty"`
 }
 
 // Line speeds each protocol's driver takes.
@@ -44,6 +48,8 @@ const (
 	MaxPollInterval = time.Minute
 	MinReplyTimeout = 10 * time.Millisecond
 	MaxReplyTimeout = 10 * time.Second
+	MinQuietAfter   = time.Millisecond
+	MaxQuietAfter   = 10 * time.Second
 )
 
 // Bus returns the line settings of port, if the registry has them.
@@ -128,6 +134,10 @@ func (d *decoder) validateBuses(list []entry[Bus], devices []entry[Device]) {
 		}
 		d.durationIn(s, "poll_interval", b.PollInterval, MinPollInterval, MaxPollInterval)
 		d.durationIn(s, "reply_timeout", b.ReplyTimeout, MinReplyTimeout, MaxReplyTimeout)
+		d.durationIn(s, "quiet_after_timeout", b.QuietAfterTimeout, MinQuietAfter, MaxQuietAfter)
+		if s.good("quiet_after_timeout") && s.has("quiet_after_timeout") && protoOK && b.Protocol == ProtocolOSDP {
+			d.add(s.lineOf("quiet_after_timeout"), s.subject, "quiet_after_timeout: Modbus lines only")
+		}
 	}
 }
 

@@ -15,7 +15,7 @@ devices:
   - {id: io-0003, kind: io, grid: lianhua, modbus: {port: /dev/ttyUSB2, unit: 3, profile: lightbox-io}}
 buses:
   - {port: /dev/ttyUSB0, protocol: osdp, baud: 38400, reply_timeout: 150ms}
-  - {port: /dev/ttyUSB1, protocol: modbus, baud: 19200, parity: even, poll_interval: 250ms}
+  - {port: /dev/ttyUSB1, protocol: modbus, baud: 19200, parity: even, poll_interval: 250ms, quiet_after_timeout: 800ms}
   - {port: /dev/ttyUSB2, protocol: modbus, stop_bits: 2}
 modbus_profiles:
   - id: door-io
@@ -37,7 +37,8 @@ func TestBusesAndModbusProfiles(t *testing.T) {
 		t.Errorf("osdp bus = %+v, %v", osdp, ok)
 	}
 	mb, ok := r.Bus("/dev/ttyUSB1")
-	if !ok || *mb != (Bus{Port: "/dev/ttyUSB1", Protocol: ProtocolModbus, Baud: 19200, Parity: "even", PollInterval: 250 * time.Millisecond}) {
+	if !ok || *mb != (Bus{Port: "/dev/ttyUSB1", Protocol: ProtocolModbus, Baud: 19200, Parity: "even", PollInterval: 250 * time.Millisecond,
+		QuietAfterTimeout: 800 * time.Millisecond}) {
 		t.Errorf("modbus bus = %+v, %v", mb, ok)
 	}
 	if b, ok := r.Bus("/dev/ttyUSB2"); !ok || b.StopBits != 2 {

@@ -14,6 +14,12 @@
 // working directory to go.mod), else influxd on PATH. scripts/test-deps.sh
 // installs both.
 //
+// Independent Modbus implementations for interop tests: PyModbus finds a
+// Python 3 that imports pymodbus ($GRIDWATCH_PYTHON, else /usr/bin/python3,
+// else python3 on PATH); BuildLibmodbus compiles a test's C source against
+// libmodbus with cc and pkg-config. They are missing services like the
+// others: a skip, or a failure under GRIDWATCH_REQUIRE_SERVICES=1.
+//
 // Start and Stop of a service and the helpers that take a testing.TB must
 // be called from the test's own goroutine, as t.Fatal requires.
 package testsvc

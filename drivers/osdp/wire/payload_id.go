@@ -65,6 +65,14 @@ const (
 	capFunctionLatest      = CapOSDPVersion
 )
 
+// Bits of the communication security capability (function 9): the
+// compliance byte's bit 0 says the PD does AES-128 secure channel, the
+// count byte's bit 0 that it accepts the default key SCBK-D.
+const (
+	CommSecurityAES128  byte = 0x01
+	CommSecurityDefault byte = 0x01
+)
+
 // Capability is one [function, compliance, count] triple of a PDCAP reply.
 type Capability struct {
 	Function   byte

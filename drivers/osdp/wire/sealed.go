@@ -1,5 +1,7 @@
 package wire
 
+import "fmt"
+
 // Secure-channel security block types.
 const (
 	SCBChallenge byte = 0x11 // CHLNG: RND.A
@@ -11,6 +13,20 @@ const (
 	SCBCmdEnc    byte = 0x17 // command, MAC, encrypted data
 	SCBReplyEnc  byte = 0x18 // reply, MAC, encrypted data
 )
+
+// SCBName names a security block type as the specification does, with its
+// hex value ("SCS_13 (0x13, SCRYPT)"); an unknown type is named by its value.
+func SCBName(t byte) string {
+	what := map[byte]string{
+		SCBChallenge: "CHLNG", SCBCCrypt: "CCRYPT", SCBSCrypt: "SCRYPT", SCBRMACI: "RMAC_I",
+		SCBCmdMAC: "command, MAC", SCBReplyMAC: "reply, MAC", SCBCmdEnc: "command, MAC, encrypted",
+		SCBReplyEnc: "reply, MAC, encrypted",
+	}[t]
+	if what == "" {
+		return fmt.Sprintf("0x%02X (no such type)", t)
+	}
+	return fmt.Sprintf("SCS_%02X (0x%02X, %s)", t, t, what)
+}
 
 // EncodeSealed encodes f (whose SCB must be of a MAC type) with the MAC
 // that mac computes over the bytes it covers: SOM through the data, with
