@@ -1,9 +1,7 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -17,31 +15,13 @@ import (
 // Chromium: an open alarm is listed, a new press appears live over the
 // event stream, and the Ack button acknowledges it through the API.
 func TestConsoleInARealBrowser(t *testing.T) {
-	bin := testsvc.Chromium(t)
 	s := startSite(t, siteOptions{})
 	phones := s.phones("wang", "chen")
 	s.press(s.client("lb-0001", true, nil), "lb-0001", 1)
 	testsvc.Eventually(t, wait, "first alarm paged", func() bool { return len(phones["wang"].all()) == 1 })
 	first := phones["wang"].all()[0].AlarmID
 
-	// Not t.TempDir: Chromium's helper processes may still be writing to
-	// their profile for a moment after the browser exits, and a failed
-	// clean-up of a scratch profile is not a failure of the console.
-	profile, err := os.MkdirTemp("", "gridwatch-console-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(profile) })
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(profile), chromedp.WindowSize(1400, 900),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := testsvc.Browser(t, 90*time.Second, chromedp.WindowSize(1400, 900))
 	// The Ack button asks for a note with window.prompt: answer it.
 	chromedp.ListenTarget(ctx, func(ev any) {
 		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -105,17 +104,5 @@ func TestWallScreenSoundInChromium(t *testing.T) {
 // to install it, when there is none).
 func chromium(t *testing.T) context.Context {
 	t.Helper()
-	bin := testsvc.Chromium(t)
-	profile, err := os.MkdirTemp("", "gridwatch-console-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(profile) })
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(profile))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancel(); cancelCtx(); cancelAlloc() })
-	return ctx
+	return testsvc.Browser(t, 60*time.Second)
 }

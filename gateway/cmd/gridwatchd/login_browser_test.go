@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,26 +18,9 @@ import (
 // the Ack button acknowledges it through the session (with its CSRF
 // token), and Log out brings the form back.
 func TestConsoleLoginInChromium(t *testing.T) {
-	bin := testsvc.Chromium(t) // skips, saying how to install it, when absent
 	lg := startLoginGateway(t)
 
-	// Not t.TempDir: Chromium's helpers may write to the profile for a
-	// moment after it exits.
-	profile, err := os.MkdirTemp("", "gridwatch-login-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(profile) })
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(profile), chromedp.WindowSize(1400, 900),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := testsvc.Browser(t, 90*time.Second, chromedp.WindowSize(1400, 900))
 	chromedp.ListenTarget(ctx, func(ev any) {
 		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
 			go chromedp.Run(ctx, page.HandleJavaScriptDialog(true).WithPromptText("马上到"))

@@ -55,7 +55,6 @@ const phoneRepeat = 10 * time.Second // the least the gateway takes
 // the viewport) and screenshots of the list, the alarm and the offline
 // app are saved as artifacts (go test -artifacts, or GRIDWATCH_ARTIFACTS).
 func TestPhoneAppInChromium(t *testing.T) {
-	bin := testsvc.Chromium(t) // skips, saying how to install it, when absent
 	base, broker, gw := startPhoneGateway(t)
 	admin := newBrowser(t, base)
 	admin.login("admin", "admin-pw")
@@ -68,21 +67,7 @@ func TestPhoneAppInChromium(t *testing.T) {
 		t.Fatalf("broadcast: %d %s", code, body)
 	}
 
-	profile, err := os.MkdirTemp("", "gridwatch-phone-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(profile) })
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(profile),
-		chromedp.WindowSize(390, 844), chromedp.Flag("lang", "zh-CN"),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 180*time.Second)
-	defer cancel()
+	ctx := testsvc.Browser(t, 180*time.Second, chromedp.WindowSize(390, 844), chromedp.Flag("lang", "zh-CN"))
 
 	// Count the app's rings: vibrations and tones (headless Chromium has
 	// neither a motor nor a speaker).
@@ -187,7 +172,7 @@ func TestPhoneAppInChromium(t *testing.T) {
 	})
 
 	checkPhoneLayout(t, ctx, `#alarms article[data-alarm-id="`+id+`"] button[data-action]`)
-	savePhoneScreenshot(t, ctx, "phone-alarms.png")
+	testsvc.Screenshot(t, ctx, "phone-alarms.png")
 
 	var place string
 	if err := chromedp.Run(ctx,
@@ -222,7 +207,7 @@ func TestPhoneAppInChromium(t *testing.T) {
 		}
 	}
 	checkPhoneLayout(t, ctx, `#actions button`)
-	savePhoneScreenshot(t, ctx, "phone-alarm.png")
+	testsvc.Screenshot(t, ctx, "phone-alarm.png")
 
 	if err := chromedp.Run(ctx,
 		chromedp.Click(`#actions button[data-action="ack"]`, chromedp.ByQuery),
@@ -324,7 +309,7 @@ func TestPhoneAppInChromium(t *testing.T) {
 		t.Error("the page offline is not the service worker's")
 	}
 	checkPhoneLayout(t, ctx, `#tools button`)
-	savePhoneScreenshot(t, ctx, "phone-offline.png")
+	testsvc.Screenshot(t, ctx, "phone-offline.png")
 
 	// English on a tap, kept for the next start.
 	var title, conn string
@@ -347,7 +332,7 @@ func TestPhoneAppInChromium(t *testing.T) {
 		t.Fatalf("the alarm offline: %v", err)
 	}
 	checkPhoneLayout(t, ctx, `#actions button`)
-	savePhoneScreenshot(t, ctx, "phone-alarm-en-offline.png")
+	testsvc.Screenshot(t, ctx, "phone-alarm-en-offline.png")
 }
 
 // awaitPromise makes Evaluate wait for the promise its script returns.
@@ -401,28 +386,6 @@ func checkPhoneLayout(t *testing.T, ctx context.Context, buttons string) {
 				b.Text, b.Left, b.Top, b.Right, b.Bottom, out.InnerWidth, out.InnerHeight)
 		}
 	}
-}
-
-// savePhoneScreenshot writes the viewport as name into the test's
-// artifact directory, or GRIDWATCH_ARTIFACTS when set.
-func savePhoneScreenshot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	var png []byte
-	if err := chromedp.Run(ctx, chromedp.CaptureScreenshot(&png)); err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	dir := os.Getenv("GRIDWATCH_ARTIFACTS")
-	if dir == "" {
-		dir = t.ArtifactDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
 }
 
 // startPhoneGateway runs gridwatchd with phoneSite, auth on, red step 0

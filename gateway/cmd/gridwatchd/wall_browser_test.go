@@ -54,28 +54,13 @@ devices:
 // acknowledged by the room and stops the alarm sound. Screenshots are
 // saved as artifacts (go test -artifacts, or GRIDWATCH_ARTIFACTS).
 func TestWallScreenInChromium(t *testing.T) {
-	bin := testsvc.Chromium(t)
 	base, broker := startWallGateway(t)
 	wallPublish(t, broker, "lb-0002", "tel", `{"battery_v":11.1,"mains":false,"rssi_dbm":-83,"temp_c":31.5}`)
 	wallPublish(t, broker, "lb-0006", "tel", `{"battery_v":13.4,"mains":true,"rssi_dbm":-58}`)
 	wallPublish(t, broker, "lb-9999", "tel", `{"battery_v":12.9}`) // not in the registry
 
-	profile, err := os.MkdirTemp("", "gridwatch-wall-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(profile) })
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(profile), chromedp.WindowSize(1920, 1080),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
+	ctx := testsvc.Browser(t, 120*time.Second, chromedp.WindowSize(1920, 1080),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
 	// Any uncaught script error on the page fails the test.
 	var mu sync.Mutex
 	var thrown []string
@@ -102,7 +87,7 @@ func TestWallScreenInChromium(t *testing.T) {
 	); err != nil {
 		t.Fatalf("the login form: %v", err)
 	}
-	wallScreenshot(ctx, t, "wall-login.png")
+	testsvc.Screenshot(t, ctx, "wall-login.png")
 	if err := chromedp.Run(ctx,
 		chromedp.SendKeys(`#login-user`, "room1", chromedp.ByID),
 		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
@@ -199,7 +184,7 @@ func TestWallScreenInChromium(t *testing.T) {
 		t.Errorf("sound %q with an unacknowledged red; want ringing", sound)
 	}
 	assertWallLayout(ctx, t)
-	wallScreenshot(ctx, t, "wall-alarm.png")
+	testsvc.Screenshot(t, ctx, "wall-alarm.png")
 
 	// Acknowledge from the focus panel with a note.
 	if err := chromedp.Run(ctx,
@@ -225,7 +210,7 @@ func TestWallScreenInChromium(t *testing.T) {
 		t.Error("the alarm sound still rings after the acknowledgement")
 	}
 	assertWallLayout(ctx, t)
-	wallScreenshot(ctx, t, "wall-acknowledged.png")
+	testsvc.Screenshot(t, ctx, "wall-acknowledged.png")
 	var first string
 	if err := chromedp.Run(ctx, chromedp.AttributeValue(`#focus`, "data-alarm-id", &first, nil, chromedp.ByID)); err != nil {
 		t.Fatal(err)
@@ -288,7 +273,7 @@ func TestWallScreenInChromium(t *testing.T) {
 	}
 
 	assertWallLayout(ctx, t)
-	wallScreenshot(ctx, t, "wall-two-alarms.png")
+	testsvc.Screenshot(t, ctx, "wall-two-alarms.png")
 
 	// The room's tools: a broadcast, an installer's test mode for one box,
 	// emergency mode on (the banner shows) and off again.
@@ -379,7 +364,7 @@ func TestWallScreenInChromium(t *testing.T) {
 		t.Errorf("in English: title %q, facts %q", title, facts)
 	}
 	assertWallLayout(ctx, t)
-	wallScreenshot(ctx, t, "wall-english.png")
+	testsvc.Screenshot(t, ctx, "wall-english.png")
 }
 
 // assertWallLayout checks, at the screen's size, that the focus panel and
@@ -431,28 +416,6 @@ func assertWallLayout(ctx context.Context, t *testing.T) {
 	if out.ScrollWH[0] > out.W || out.ScrollWH[1] > out.H {
 		t.Errorf("the page scrolls: %v×%v", out.ScrollWH[0], out.ScrollWH[1])
 	}
-}
-
-// wallScreenshot writes the viewport as name into the test's artifact
-// directory, or GRIDWATCH_ARTIFACTS when set.
-func wallScreenshot(ctx context.Context, t *testing.T, name string) {
-	t.Helper()
-	var png []byte
-	if err := chromedp.Run(ctx, chromedp.CaptureScreenshot(&png)); err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	dir := os.Getenv("GRIDWATCH_ARTIFACTS")
-	if dir == "" {
-		dir = t.ArtifactDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
 }
 
 // startWallGateway runs gridwatchd with wallSite and auth on, and returns
