@@ -23,6 +23,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/gateway/telemetry"
+	"github.com/gridwatch/gridwatch/gateway/thresholds"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/engine"
 	"github.com/gridwatch/gridwatch/rules/escalate"
@@ -56,6 +57,9 @@ type parts struct {
 	broadcast *broadcast.Service
 	http      *httpapi.Server
 	listener  net.Listener
+
+	// thresholds turn telemetry (mains false, a low battery) into events.
+	thresholds *thresholds.Monitor
 
 	closers []func() error
 }
@@ -142,7 +146,7 @@ func (a *App) build() (_ *parts, err error) {
 	p.routes = &commandRouter{mqtt: p.commands, reg: a.reg.Get}
 	p.pipe = &pipeline{reg: a.reg.Get, engine: eng, desk: p.desk, tracker: p.tracker, commands: p.routes, back: p.broadcast.DeviceBack,
 		log: a.log.With("component", "pipeline"), now: now, evalSeconds: newEvalHistogram(a.metrics)}
-	jopts, err := a.journalOptions(p.store, p.pipe.feed)
+	jopts, err := a.journalOptions(p.store, withThresholds(p.pipe.feed, p))
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +154,10 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("journal: %w", err)
 	}
 	p.closers = append(p.closers, p.journal.Close)
+	if p.thresholds, err = a.openThresholds(p.journal); err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, p.thresholds.Close)
 
 	var tel ingest.TelemetrySink
 	if cfg.Influx.URL != "" {
@@ -166,7 +174,7 @@ func (a *App) build() (_ *parts, err error) {
 		p.pipe.history = p.telemetry
 	}
 	if p.ingest, err = ingest.New(ingest.Config{
-		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel,
+		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel, Thresholds: p.thresholds,
 		Replies: replies{desk: p.desk}, Receipts: receipts{p: p}, Commands: p.commands, Transport: a.transportName(),
 		Life:       aliveFunc(p.pipe.alive),
 		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,
