@@ -75,13 +75,14 @@ type Config struct {
 	Journal   Journal
 	Devices   Devices
 	Telemetry TelemetrySink // nil: telemetry only updates device status
+	Replies   Replies       // nil: replies are refused
+	Receipts  Receipts      // nil: page receipts are only counted
+	Commands  Commands      // nil: command acks are only logged
+	Life      Life          // nil: drivers' signs of life only update device status
+
 	// Thresholds, if set, judges every accepted sample that is a sign of
 	// life (nil: telemetry raises nothing).
 	Thresholds Thresholds
-	Replies    Replies  // nil: replies are refused
-	Receipts   Receipts // nil: page receipts are only counted
-	Commands   Commands // nil: command acks are only logged
-	Life       Life     // nil: drivers' signs of life only update device status
 
 	// Transport labels the metrics ("embedded", "external").
 	Transport  string
