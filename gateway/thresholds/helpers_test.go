@@ -88,14 +88,14 @@ func (j *fakeJournal) derived() []string {
 // fixture is a monitor on the site registry, a fake journal and a clock
 // the test moves.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	reg *registry.Registry
 	j   *fakeJournal
 	m   *Monitor
 	now time.Time
 }
 
-func newFixture(t *testing.T, path string) *fixture {
+func newFixture(t testing.TB, path string) *fixture {
 	t.Helper()
 	reg, err := registry.Parse("site", []byte(site))
 	if err != nil {
