@@ -23,6 +23,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/gateway/telemetry"
+	"github.com/gridwatch/gridwatch/gateway/thresholds"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/engine"
 	"github.com/gridwatch/gridwatch/rules/escalate"
@@ -57,6 +58,9 @@ type parts struct {
 	broadcast *broadcast.Service
 	http      *httpapi.Server
 	listener  net.Listener
+
+	// thresholds turn telemetry (mains false, a low battery) into events.
+	thresholds *thresholds.Monitor
 
 	closers []func() error
 }
@@ -171,6 +175,10 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("journal: %w", err)
 	}
 	p.closers = append(p.closers, p.journal.Close)
+	if p.thresholds, err = a.openThresholds(p.journal); err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, p.thresholds.Close)
 	rules, err := runner.New(runner.Config{
 		Engine: eng, Registry: a.reg.Get, Journal: p.journal, Desk: p.desk, Devices: trackerView{p.tracker},
 		Commands: p.routes, History: hist, Back: p.broadcast.DeviceBack, DataDir: cfg.DataDir,
@@ -183,7 +191,7 @@ func (a *App) build() (_ *parts, err error) {
 
 	// In: ingest, then the HTTP API.
 	if p.ingest, err = ingest.New(ingest.Config{
-		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.rules}, Telemetry: tel,
+		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.rules}, Telemetry: tel, Thresholds: p.thresholds,
 		Replies: replies{desk: p.desk}, Receipts: receipts{ledger: p.pages}, Commands: p.commands, Transport: a.transportName(),
 		Life:       p.rules,
 		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,

@@ -94,8 +94,9 @@ func (e *Edge) Event(ev event.Event) {
 }
 
 // Telemetry takes a sample within the device's budget (telemetry is shed
-// first); with Received set it is a sign of life and updates the device's
-// status, and it goes to history either way.
+// first); with Received set it is a sign of life, updates the device's
+// status and is judged against its telemetry thresholds, and it goes to
+// history either way.
 func (e *Edge) Telemetry(t event.Telemetry) {
 	in := e.in
 	now := in.cfg.Now()
@@ -109,14 +110,17 @@ func (e *Edge) Telemetry(t event.Telemetry) {
 	if t.Received != 0 {
 		in.cfg.Devices.Telemetry(t)
 	}
-	if in.cfg.Telemetry != nil {
-		reg := in.cfg.Registry()
-		if dev, ok := reg.Device(t.Device); ok {
-			grid, _ := reg.Grid(dev.Grid)
-			in.cfg.Telemetry.Write(t, dev, grid)
-		}
+	reg := in.cfg.Registry()
+	dev, ok := reg.Device(t.Device)
+	if in.cfg.Telemetry != nil && ok {
+		grid, _ := reg.Grid(dev.Grid)
+		in.cfg.Telemetry.Write(t, dev, grid)
 	}
 	e.m.accepted(wire.KindTelemetry)
+	// A sample that sums up nothing new (Received 0) is history only.
+	if in.cfg.Thresholds != nil && ok && t.Received != 0 {
+		in.cfg.Thresholds.Telemetry(context.Background(), t, dev)
+	}
 }
 
 // Alive records that a registered device showed life: its status, and

@@ -44,6 +44,13 @@ type TelemetrySink interface {
 	Write(t event.Telemetry, dev *registry.Device, grid *registry.Grid)
 }
 
+// Thresholds judges accepted telemetry against the registry's telemetry
+// thresholds and journals the events crossings mean (power.mains_lost,
+// battery.low, ...). It waits for the journal only when it journals.
+type Thresholds interface {
+	Telemetry(ctx context.Context, t event.Telemetry, dev *registry.Device)
+}
+
 // Replies takes staff members' actions on alarms.
 type Replies interface {
 	Reply(ctx context.Context, act event.Action) error
@@ -72,6 +79,10 @@ type Config struct {
 	Receipts  Receipts      // nil: page receipts are only counted
 	Commands  Commands      // nil: command acks are only logged
 	Life      Life          // nil: drivers' signs of life only update device status
+
+	// Thresholds, if set, judges every accepted sample that is a sign of
+	// life (nil: telemetry raises nothing).
+	Thresholds Thresholds
 
 	// Transport labels the metrics ("embedded", "external").
 	Transport  string
@@ -210,7 +221,7 @@ func (in *Ingestor) Handle(ctx context.Context, topic string, payload []byte) er
 	case wire.KindEvent:
 		return in.event(ctx, topic, id, payload, now)
 	case wire.KindTelemetry:
-		return in.telemetry(reg, dev, topic, payload, nowMS)
+		return in.telemetry(ctx, reg, dev, topic, payload, nowMS)
 	case wire.KindState:
 		p, err := wire.DecodeState(id, payload, nowMS)
 		if err != nil {
@@ -279,7 +290,7 @@ func (in *Ingestor) admit(ctx context.Context, m *metrics, where string, ev *eve
 	return true, nil
 }
 
-func (in *Ingestor) telemetry(reg *registry.Registry, dev *registry.Device, topic string, payload []byte, nowMS int64) error {
+func (in *Ingestor) telemetry(ctx context.Context, reg *registry.Registry, dev *registry.Device, topic string, payload []byte, nowMS int64) error {
 	tel, err := wire.DecodeTelemetry(dev.ID, payload, nowMS)
 	if err != nil {
 		return in.refuse(in.metrics, topic, dev.ID, err)
@@ -290,6 +301,9 @@ func (in *Ingestor) telemetry(reg *registry.Registry, dev *registry.Device, topi
 		in.cfg.Telemetry.Write(tel, dev, grid)
 	}
 	in.metrics.accepted(wire.KindTelemetry)
+	if in.cfg.Thresholds != nil {
+		in.cfg.Thresholds.Telemetry(ctx, tel, dev)
+	}
 	return nil
 }
 

@@ -36,7 +36,7 @@ func TestParseChecks(t *testing.T) {
 		{"unknown field", base + "  - {id: x, kind: io, grid: mid, colour: red}\n", `9: device x: unknown field "colour"`},
 		{"field twice", base + "  - {id: x, kind: io, grid: mid, grid: top}\n", `9: device x: grid: given twice`},
 		{"merge key", "x: &d {kind: io}\n" + base + "  - {<<: *d, id: x, grid: mid}\n",
-			`1: unknown field "x" (want grids, staff, groups, cards, devices, buses, modbus_profiles)` + "\n" + `10: device x: merge keys (<<) are not supported` +
+			`1: unknown field "x" (want grids, staff, groups, cards, devices, buses, modbus_profiles, telemetry_thresholds)` + "\n" + `10: device x: merge keys (<<) are not supported` +
 				"\n" + "10: device x: kind missing (want lightbox, camera, reader, io)"},
 		{"shared location", base + "  - {id: a, kind: io, grid: mid, location: &loc {lat: 31.2, lon: 121.5}}\n  - {id: b, kind: io, grid: mid, location: *loc}\n", ""},
 		{"bad location through an alias", base + "  - {id: a, kind: io, grid: mid, location: &loc {lat: 95, lon: 1}}\n  - {id: b, kind: io, grid: mid, location: *loc}\n",

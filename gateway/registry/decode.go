@@ -69,6 +69,10 @@ type doc struct {
 	buses   []entry[Bus]
 	// profiles are the site's Modbus profiles.
 	profiles []entry[ModbusProfile]
+	// thresholds are the telemetry thresholds by device kind, with the
+	// lines of their keys (relative to telemetry_thresholds).
+	thresholds     map[Kind]map[string]Threshold
+	thresholdsSpot spot
 }
 
 // lists is the shape of a registry file; each list is decoded on its own
@@ -81,6 +85,8 @@ type lists struct {
 	Devices  *yaml.Node `yaml:"devices"`
 	Buses    *yaml.Node `yaml:"buses"`
 	Profiles *yaml.Node `yaml:"modbus_profiles"`
+	// Thresholds are the telemetry thresholds by device kind.
+	Thresholds *yaml.Node `yaml:"telemetry_thresholds"`
 }
 
 func (d *decoder) add(line int, subject, format string, args ...any) {
@@ -123,7 +129,46 @@ func (d *decoder) lists(top *yaml.Node) *doc {
 	out.buses = entries(d, l.Buses, "buses", "bus", func(b *Bus) string { return b.Port })
 	out.profiles = entries(d, l.Profiles, "modbus_profiles", "modbus profile", func(p *ModbusProfile) string { return byID(p.ID) })
 	out.devices = entries(d, l.Devices, "devices", "device", func(dev *Device) string { return byID(dev.ID) })
+	out.thresholds, out.thresholdsSpot = d.kindThresholds(l.Thresholds)
 	return out
+}
+
+// kindThresholds decodes the file's telemetry_thresholds (by device kind)
+// and gives its keys their lines.
+func (d *decoder) kindThresholds(n *yaml.Node) (map[Kind]map[string]Threshold, spot) {
+	const list = "telemetry_thresholds"
+	s := spot{subject: list, at: map[string]int{}, bad: map[string]bool{}}
+	if n == nil || d.dec.Over() {
+		return nil, s
+	}
+	s.line = n.Line
+	before := len(d.dec.Problems)
+	d.dec.Lines = nil
+	var m map[Kind]map[string]Threshold
+	d.dec.Decode(n, &m, list)
+	for key, line := range d.dec.Lines {
+		if rest, ok := strings.CutPrefix(key, list+"."); ok {
+			s.at[rest] = line
+		}
+	}
+	for _, p := range d.dec.Problems[before:] {
+		rest := strings.TrimPrefix(strings.TrimPrefix(p.Subject, list), ".")
+		for k := rest; k != ""; {
+			s.bad[k] = true
+			i := strings.LastIndexByte(k, '.')
+			if i < 0 {
+				break
+			}
+			k = k[:i]
+		}
+		p.Msg, p.Subject = rest+": "+p.Msg, list
+		if rest == "" {
+			p.Msg = strings.TrimPrefix(p.Msg, ": ")
+		}
+		d.probs = append(d.probs, p)
+	}
+	d.dec.Problems = d.dec.Problems[:before]
+	return m, s
 }
 
 // entries decodes the list n (named list in the file) and gives each

@@ -68,6 +68,7 @@ func (d *decoder) build(doc *doc) (*Registry, error) {
 		p := e.v
 		r.profiles[p.ID] = &p
 	}
+	r.resolveThresholds(doc.thresholds)
 	return r, nil
 }
 

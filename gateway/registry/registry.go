@@ -154,6 +154,9 @@ type Device struct {
 	RTP       *RTP              `yaml:"rtp,omitempty" json:"rtp,omitempty"`
 	RTSP      *RTSP             `yaml:"rtsp,omitempty" json:"rtsp,omitempty"`
 	Attrs     map[string]string `yaml:"attrs,omitempty" json:"attrs,omitempty"`
+	// TelemetryThresholds are the device's own telemetry thresholds, by
+	// field; each replaces whole the one its kind has (see Thresholds).
+	TelemetryThresholds map[string]Threshold `yaml:"telemetry_thresholds,omitempty" json:"telemetry_thresholds,omitempty"`
 	// PasswordHash (argon2id or bcrypt) is the device's credential: it
 	// logs into the embedded MQTT broker as ID with it. Never served by
 	// the API.
@@ -197,6 +200,10 @@ type Registry struct {
 	profiles map[string]*ModbusProfile
 	// byCell maps grid id → role → staff serving that exact cell.
 	byCell map[string]map[Role][]*Staff
+	// thresholds are each device's telemetry thresholds in force;
+	// thresholdTypes the events any of them journals.
+	thresholds     map[string][]FieldThreshold
+	thresholdTypes map[string]bool
 }
 
 // newRegistry indexes already-validated lists.

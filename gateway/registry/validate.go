@@ -30,7 +30,8 @@ func (d *decoder) validate(doc *doc) {
 	staff := d.validateStaff(doc.staff, grids)
 	d.validateGroups(doc.groups, staff)
 	profiles := d.validateModbusProfiles(doc.profiles)
-	devices := d.validateDevices(doc.devices, grids, profiles)
+	d.checkKindThresholds(&doc.thresholdsSpot, doc.thresholds)
+	devices := d.validateDevices(doc.devices, grids, profiles, doc.thresholds)
 	d.validateCards(doc.cards, grids, devices)
 	d.checkPorts(doc.devices)
 	d.validateBuses(doc.buses, doc.devices)
@@ -248,7 +249,7 @@ func (d *decoder) validateChannels(m *Staff, s *spot) {
 }
 
 // validateDevices checks the devices and returns the good ones by id.
-func (d *decoder) validateDevices(list []entry[Device], grids map[string]*entry[Grid], profiles map[string]bool) map[string]*entry[Device] {
+func (d *decoder) validateDevices(list []entry[Device], grids map[string]*entry[Grid], profiles map[string]bool, kinds map[Kind]map[string]Threshold) map[string]*entry[Device] {
 	seen := map[string]*spot{}
 	byID := map[string]*entry[Device]{}
 	for i := range list {
@@ -277,6 +278,7 @@ func (d *decoder) validateDevices(list []entry[Device], grids map[string]*entry[
 		d.checkLocation(dev, s)
 		d.checkBus(dev, s)
 		d.checkModbusProfile(dev, s, profiles)
+		d.checkDeviceThresholds(dev, s, kinds)
 	}
 	return byID
 }

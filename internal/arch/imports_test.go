@@ -52,6 +52,7 @@ func under(path, prefix string) bool { return path == prefix || strings.HasPrefi
 var composedOnlyByApp = []string{
 	"gateway/broker", "gateway/mqttlink", "gateway/ingest", "gateway/journal", "gateway/httpapi",
 	"gateway/devices", "gateway/telemetry", "gateway/deliver", "rules/engine", "rules/escalate", "rules/runner",
+	"gateway/thresholds",
 }
 
 // TestArrowsPointOneWay reads the import graph and fails on an arrow that
@@ -139,6 +140,8 @@ func forbidden(from, to string) string {
 		return "rules use only the nouns of gateway/event and gateway/registry, and the permission table"
 	case from == "gateway/access" && to != "gateway/registry" && to != "gateway/permit" && to != "drivers/osdp" && to != "gateway/event":
 		return "card decisions use only the registry's access data, the permission table and the reader driver's terms"
+	case from == "gateway/thresholds" && to != "gateway/event" && to != "gateway/registry" && to != "gateway/ratelog":
+		return "telemetry thresholds judge samples against the registry and journal through a consumer interface: they import only the nouns of gateway/event, gateway/registry and gateway/ratelog"
 	case from == "gateway/edge" && to != "gateway/event":
 		return "gateway/edge is the drivers' one door: it imports only the nouns of gateway/event"
 	case under(from, "drivers") && under(to, "gateway") && to != "gateway/event" && to != "gateway/edge":
@@ -185,6 +188,9 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"rules/escalate", "rules/runner"},
 		{"gateway/ingest", "gateway/app"},
 		{"internal/testsvc", "gateway/app"},
+		{"gateway/thresholds", "gateway/journal"},
+		{"gateway/thresholds", "rules/engine"},
+		{"gateway/ingest", "gateway/thresholds"},
 	}
 	for _, b := range bad {
 		if forbidden(b[0], b[1]) == "" {
@@ -196,7 +202,8 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"rules/engine", "rules/rulefile"}, {"rules/engine", "rules/silence"}, {"rules/rulefile", "rules/silence"}, {"rules/silence", "rules/alarm"},
 		{"drivers/osdp", "gateway/edge"}, {"drivers/serialline", "gateway/edge"}, {"gateway/ingest", "gateway/edge"}, {"gateway/edge", "gateway/event"},
 		{"gateway/access", "drivers/osdp"}, {"gateway/access", "gateway/permit"}, {"gateway/app", "gateway/access"},
-		{"rules/runner", "rules/engine"}, {"gateway/app", "rules/runner"}, {"gateway/cmd/gridwatchd", "gateway/app"}} {
+		{"rules/runner", "rules/engine"}, {"gateway/app", "rules/runner"}, {"gateway/cmd/gridwatchd", "gateway/app"},
+		{"gateway/thresholds", "gateway/registry"}, {"gateway/thresholds", "gateway/ratelog"}, {"gateway/app", "gateway/thresholds"}} {
 		if why := forbidden(ok[0], ok[1]); why != "" {
 			t.Errorf("%s → %s should be allowed: %s", ok[0], ok[1], why)
 		}
