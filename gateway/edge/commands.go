@@ -55,8 +55,8 @@ func (m *CommandMetrics) outcome(driver, outcome string) {
 }
 
 // Commands feeds one driver's rule commands to it from its own goroutine,
-// so that a slow or busy line never blocks the rules, which send on the
-// journal's commit path.
+// so that a slow or busy line never blocks the rules, which send from the
+// one goroutine that takes every event to the desk.
 type Commands struct {
 	name string
 	to   Commander

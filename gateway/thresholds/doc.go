@@ -31,7 +31,7 @@
 //     whose firmware stopped sending it still raises, OwnGrace late.
 //
 // The state survives a restart. The Monitor follows the journal in ID
-// order (Journaled, from the journal's OnDurable hand-off) and keeps a
+// order (Run, following the journal, hands each event to Journaled) and keeps a
 // small snapshot file, written now and then from the telemetry path and
 // at Close, with the ID of the last event it covers; Restore loads it and
 // replays the journal after that ID. A raised condition therefore stays

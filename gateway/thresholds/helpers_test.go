@@ -28,8 +28,9 @@ devices:
   - {id: cam-1, kind: camera, grid: g}
 `
 
-// fakeJournal assigns IDs and hands each event to the monitor as the real
-// journal's OnDurable does, before Append returns.
+// fakeJournal assigns IDs and hands each event to the monitor at once,
+// before Append returns (the real one reaches it a moment later, through
+// Run's follower).
 type fakeJournal struct {
 	mu      sync.Mutex
 	events  []event.Event

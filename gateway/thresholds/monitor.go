@@ -223,7 +223,7 @@ func (m *Monitor) set(c *cond, raised bool, ev *event.Event) {
 }
 
 // Journaled takes every batch of events the journal made durable, in ID
-// order (the journal's OnDurable hand-off): the events of a threshold's
+// order (Run follows the journal): the events of a threshold's
 // types move its state, whoever sent them. It is quick and never waits.
 func (m *Monitor) Journaled(batch []event.Event) {
 	if len(batch) == 0 {
