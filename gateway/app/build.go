@@ -195,8 +195,9 @@ func (a *App) build() (_ *parts, err error) {
 			PerUser: cfg.HTTP.Sessions.PerUser},
 		Alarms:    apiDesk{desk: p.desk},
 		Oversight: p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
-		Cards:   cardView{reg: a.reg.Get, now: now},
-		Devices: p.tracker, Metrics: a.metricsHandler(),
+		Cards:    cardView{reg: a.reg.Get, now: now},
+		Commands: deviceCommands{reg: a.reg.Get, routes: p.routes, store: p.store, now: now, onErr: a.log.Error}, // issue 15
+		Devices:  p.tracker, Metrics: a.metricsHandler(),
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
 			escalate.ErrNotFound: http.StatusNotFound, escalate.ErrForbidden: http.StatusForbidden,
 			escalate.ErrUnknownGrid: http.StatusNotFound,

@@ -56,6 +56,10 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Cards != nil {
 		api = append(api, route{method: "GET", path: "/api/v1/cards", h: s.handleCards})
 	}
+	// Installers' tools (issue 15): device commands and commissioning.
+	if s.cfg.Commands != nil {
+		api = append(api, route{method: "POST", path: "/api/v1/devices/{id}/commands", h: s.handleDeviceCommand})
+	}
 	var paths []string
 	allow := map[string]string{}
 	for _, r := range api {

@@ -91,6 +91,11 @@ type Config struct {
 	Rules Rules
 	// Cards serves /api/v1/cards; nil leaves it out.
 	Cards Cards
+	// Commands serves POST /api/v1/devices/{id}/commands; nil leaves it
+	// out. CommandWait bounds how long it waits for the device's answer
+	// (0: DefaultCommandWait).
+	Commands    DeviceCommands
+	CommandWait time.Duration
 	// Ready reports why the gateway is not ready (nil when it is); nil
 	// means always ready.
 	Ready func() error
