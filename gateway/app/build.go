@@ -12,6 +12,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/broker"
 	"github.com/gridwatch/gridwatch/gateway/clock"
 	"github.com/gridwatch/gridwatch/gateway/command"
+	"github.com/gridwatch/gridwatch/gateway/commission"
 	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/deliver"
 	"github.com/gridwatch/gridwatch/gateway/devices"
@@ -38,24 +39,25 @@ type transport interface {
 
 // parts are the gateway's pieces, built and wired but not running.
 type parts struct {
-	clock     *clock.Clock
-	store     *alarm.Store
-	journal   *journal.Journal
-	transport transport
-	desk      *escalate.Desk
-	pipe      *pipeline
-	tracker   *devices.Tracker
-	ingest    *ingest.Ingestor
-	telemetry *telemetry.Writer // nil without influx.url
-	pages     *deliver.Ledger   // every page until the person's client confirmed it
-	webhook   *deliver.Outbox   // nil without webhook.url
-	sms       *deliver.Outbox   // nil without sms.url
-	commands  *command.Dispatcher
-	routes    *commandRouter   // rule commands: serial buses or MQTT
-	drivers   *edge.Supervisor // serial buses and cameras, each through ingest's edge
-	broadcast *broadcast.Service
-	http      *httpapi.Server
-	listener  net.Listener
+	clock      *clock.Clock
+	store      *alarm.Store
+	journal    *journal.Journal
+	transport  transport
+	desk       *escalate.Desk
+	pipe       *pipeline
+	tracker    *devices.Tracker
+	ingest     *ingest.Ingestor
+	telemetry  *telemetry.Writer // nil without influx.url
+	pages      *deliver.Ledger   // every page until the person's client confirmed it
+	webhook    *deliver.Outbox   // nil without webhook.url
+	sms        *deliver.Outbox   // nil without sms.url
+	commands   *command.Dispatcher
+	routes     *commandRouter   // rule commands: serial buses or MQTT
+	drivers    *edge.Supervisor // serial buses and cameras, each through ingest's edge
+	broadcast  *broadcast.Service
+	http       *httpapi.Server
+	commission *commission.Service // installers' walk tests (issue 15)
+	listener   net.Listener
 
 	closers []func() error
 }
@@ -90,6 +92,9 @@ func (a *App) build() (_ *parts, err error) {
 	}
 	p.closers = append(p.closers, p.store.Close)
 	a.openSilences(p.store, now)
+	if p.commission, err = a.openCommission(now); err != nil {
+		return nil, err
+	}
 	eng, err := engine.Compile(a.engineConfig(a.rules))
 	if err != nil {
 		return nil, a.errf("rules: %w", err)
@@ -166,7 +171,8 @@ func (a *App) build() (_ *parts, err error) {
 		p.pipe.history = p.telemetry
 	}
 	if p.ingest, err = ingest.New(ingest.Config{
-		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.pipe}, Telemetry: tel,
+		Topics: a.topics, Registry: a.reg.Get, Journal: commissionJournal{p.journal, p.commission},
+		Devices: commissionDevices{liveDevices{p.tracker, p.pipe}, p.commission}, Telemetry: tel,
 		Replies: replies{desk: p.desk}, Receipts: receipts{p: p}, Commands: p.commands, Transport: a.transportName(),
 		Life:       aliveFunc(p.pipe.alive),
 		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,
@@ -195,9 +201,10 @@ func (a *App) build() (_ *parts, err error) {
 			PerUser: cfg.HTTP.Sessions.PerUser},
 		Alarms:    apiDesk{desk: p.desk},
 		Oversight: p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
-		Cards:    cardView{reg: a.reg.Get, now: now},
-		Commands: deviceCommands{reg: a.reg.Get, routes: p.routes, store: p.store, now: now, onErr: a.log.Error}, // issue 15
-		Devices:  p.tracker, Metrics: a.metricsHandler(),
+		Cards:         cardView{reg: a.reg.Get, now: now},
+		Commands:      deviceCommands{reg: a.reg.Get, routes: p.routes, store: p.store, now: now, onErr: a.log.Error, sessions: p.commission}, // issue 15
+		Commissioning: commissionAPI{svc: p.commission, store: p.store, now: now, onErr: a.log.Error},
+		Devices:       p.tracker, Metrics: a.metricsHandler(),
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
 			escalate.ErrNotFound: http.StatusNotFound, escalate.ErrForbidden: http.StatusForbidden,
 			escalate.ErrUnknownGrid: http.StatusNotFound,

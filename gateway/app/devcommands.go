@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/command"
+	"github.com/gridwatch/gridwatch/gateway/commission"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
 	"github.com/gridwatch/gridwatch/gateway/permit"
@@ -24,6 +25,9 @@ type deviceCommands struct {
 	store  *alarm.Store
 	now    func() time.Time
 	onErr  func(msg string, args ...any)
+	// sessions, if set, are told each command's answer (commissioning's
+	// command check).
+	sessions *commission.Service
 }
 
 var _ httpapi.DeviceCommands = deviceCommands{}
@@ -62,6 +66,9 @@ func (d deviceCommands) Command(ctx context.Context, who permit.Caller, c event.
 	}
 	if out.Outcome == command.Timeout {
 		out.AckMS = 0
+	}
+	if d.sessions != nil {
+		d.sessions.CommandResult(c.Device, c.Cmd, out.Outcome, out.Error, out.SentMS, out.AckMS)
 	}
 	rec.Reason = out.Outcome
 	if out.Error != "" {

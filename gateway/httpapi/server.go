@@ -96,6 +96,8 @@ type Config struct {
 	// (0: DefaultCommandWait).
 	Commands    DeviceCommands
 	CommandWait time.Duration
+	// Commissioning serves /api/v1/commissioning; nil leaves it out.
+	Commissioning Commissioning
 	// Ready reports why the gateway is not ready (nil when it is); nil
 	// means always ready.
 	Ready func() error
