@@ -25,6 +25,7 @@ devices:
   - {id: lb-0001, kind: lightbox, grid: lh-g4-07, heartbeat: 30s}
   - {id: rd-0002, kind: reader,   grid: lh-g4-07}
   - {id: lb-0003, kind: lightbox, grid: lh-g4-08, heartbeat: 30s}
+  - {id: cam-0003, kind: camera,  grid: lh-g4-08}
 `
 
 // testMode records what is in test mode and until when.
@@ -152,5 +153,35 @@ func TestSessionExpiresAcrossARestart(t *testing.T) {
 	}
 	if _, err := r.svc.Start(Request{Devices: []string{"lb-0001"}}, inst); err != nil {
 		t.Errorf("lb-0001 is free again after its session expired: %v", err)
+	}
+}
+
+// TestCameraAndReaderChecks: a camera passes on its stream's samples and
+// a cover; a lost stream fails it until the stream is back. A reader
+// passes on a card, its door and a command's ack.
+func TestCameraAndReaderChecks(t *testing.T) {
+	r := newRig(t)
+	admin := permit.AccountCaller("root", permit.Admin)
+	ss, err := r.svc.Start(Request{Devices: []string{"cam-0003", "rd-0002"}}, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rx := r.ms(time.Second)
+	r.svc.Telemetry(event.Telemetry{Device: "cam-0003", Received: rx, Fields: map[string]any{"fps": 25.0}})
+	r.svc.Event(&event.Event{Device: "cam-0003", Type: event.VideoLoss, Received: rx + 1})
+	if got, _ := r.svc.Get(ss.ID, admin); got.Devices["cam-0003"].Outcome != Failed {
+		t.Errorf("camera with its stream lost: %s", got.Devices["cam-0003"].Outcome)
+	}
+	r.svc.Event(&event.Event{Device: "cam-0003", Type: event.StreamRestored, Received: rx + 2})
+	r.svc.Event(&event.Event{Device: "cam-0003", Type: event.CameraOccluded, Received: rx + 3})
+	for _, ty := range []string{"card.read", "door.closed"} {
+		r.svc.Event(&event.Event{Device: "rd-0002", Type: ty, Received: rx})
+	}
+	r.svc.CommandResult("rd-0002", "strobe", "ok", "", rx, rx+5)
+	got, _ := r.svc.Get(ss.ID, admin)
+	for _, id := range []string{"cam-0003", "rd-0002"} {
+		if d := got.Devices[id]; d.Outcome != Passed {
+			t.Errorf("%s: %s, missing %v, marks %v", id, d.Outcome, d.Missing, d.Marks)
+		}
 	}
 }

@@ -130,9 +130,7 @@ func (d *Device) seen(atMS int64) bool {
 	if d.FirstMS == 0 {
 		d.FirstMS, changed = atMS, true
 	}
-	if d.Kind != registry.Camera {
-		changed = d.mark(Heartbeat, Mark{OK: true, AtMS: atMS}) || changed
-	}
+	changed = d.mark(Heartbeat, Mark{OK: true, AtMS: atMS}) || changed
 	return d.mark(Grid, Mark{OK: true, AtMS: atMS, Detail: d.Grid}) || changed
 }
 
