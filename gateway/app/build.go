@@ -92,7 +92,7 @@ func (a *App) build() (_ *parts, err error) {
 	}
 	p.closers = append(p.closers, p.store.Close)
 	a.openSilences(p.store, now)
-	if p.commission, err = a.openCommission(now); err != nil {
+	if p.commission, err = a.openCommission(p, now); err != nil {
 		return nil, err
 	}
 	eng, err := engine.Compile(a.engineConfig(a.rules))

@@ -22,9 +22,15 @@ import (
 // wrappers around ingest's journal and device tracker.
 
 // openCommission opens the sessions kept in the data directory.
-func (a *App) openCommission(now func() time.Time) (*commission.Service, error) {
+// Each change is published on the HTTP stream once the API is built.
+func (a *App) openCommission(p *parts, now func() time.Time) (*commission.Service, error) {
 	svc, err := commission.Open(commission.Config{Path: filepath.Join(a.cfg.DataDir, "commissioning.json"),
 		Registry: a.reg.Get, TestMode: silenceTestMode{set: a.silences}, Now: now,
+		OnChange: func(ss commission.Session) {
+			if p.http != nil {
+				p.http.PublishCommissioning(ss)
+			}
+		},
 		Logger: a.log.With("component", "commission")})
 	if err != nil {
 		return nil, a.errf("%w", err)

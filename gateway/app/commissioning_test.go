@@ -1,9 +1,12 @@
 package app_test
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,7 +50,41 @@ func TestCommissioningACell(t *testing.T) {
 		}
 	}
 
+	// The console's live stream (auth off: the local console) shows it.
+	sctx, scancel := context.WithCancel(context.Background())
+	defer scancel()
+	req, _ := http.NewRequestWithContext(sctx, "GET", s.base+"/api/v1/stream", nil)
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil || stream.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %v %v", stream, err)
+	}
+	defer stream.Body.Close()
+	live := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(stream.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			live <- sc.Text()
+		}
+		close(live)
+	}()
+
 	s.press(box, "lb-0001", 1)
+	waitFor(t, "the press on the live stream", func() bool {
+		for {
+			select {
+			case l, ok := <-live:
+				if !ok {
+					return false
+				}
+				if strings.HasPrefix(l, "data: ") && strings.Contains(l, `"id":"`+ss.ID+`"`) && strings.Contains(l, `"press":{"ok":true`) {
+					return true
+				}
+			default:
+				return false
+			}
+		}
+	})
 	var got commission.Session
 	waitFor(t, "the press ticked off", func() bool {
 		s.getJSON("/api/v1/commissioning/"+ss.ID, &got)

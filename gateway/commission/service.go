@@ -79,6 +79,9 @@ type Session struct {
 	Devices   map[string]*Device `json:"devices"`
 	// Summary counts the devices by outcome.
 	Summary map[string]int `json:"summary"`
+	// Version grows with every change, so a live view that may get
+	// updates out of order keeps the newest.
+	Version uint64 `json:"version"`
 }
 
 // Live reports whether s has not ended.
@@ -366,6 +369,7 @@ func (s *Service) viewLocked(ss *Session) Session {
 }
 
 func (s *Service) changedLocked(ss *Session) {
+	ss.Version++
 	if s.cfg.OnChange != nil {
 		s.cfg.OnChange(s.viewLocked(ss))
 	}

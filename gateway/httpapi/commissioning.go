@@ -100,3 +100,39 @@ func (s *Server) handleEndCommissioning(w http.ResponseWriter, r *http.Request, 
 	}
 	writeJSON(w, http.StatusOK, ss)
 }
+
+// PublishCommissioning sends a session's new state, as event
+// "commissioning", to every stream client who may commission all of its
+// devices' cells; a client that has not taken an earlier state of the
+// same session gets only the newest. It never blocks.
+func (s *Server) PublishCommissioning(ss commission.Session) {
+	if s.hub.n.Load() == 0 {
+		return
+	}
+	frame, err := encodeFrame("commissioning", ss)
+	if err != nil {
+		s.log.Error("http api: stream: cannot encode commissioning session", "session", ss.ID, "err", err)
+		return
+	}
+	reg := s.registry()
+	key := "\x00commissioning/" + ss.ID // device ids never hold a NUL: no clash in the device queue
+	s.hub.each(func(c *client) (int, bool) {
+		if permit.CheckRole(reg, c.who, permit.Commission) != nil {
+			return 0, false
+		}
+		for _, d := range ss.Devices {
+			if !permit.ServesCell(reg, c.who, d.Grid) {
+				return 0, false
+			}
+		}
+		old, queued := c.devices[key]
+		switch {
+		case queued && old.version > ss.Version:
+			return 0, false
+		case !queued && len(c.devices) >= maxQueuedDevices:
+			return c.overflow(), true
+		}
+		c.devices[key] = deviceFrame{ss.Version, frame}
+		return 0, true
+	})
+}
