@@ -121,7 +121,14 @@ func Open(cfg Config) (*Service, error) {
 	default:
 		var kept []*Session
 		if err := json.Unmarshal(raw, &kept); err != nil {
-			return nil, fmt.Errorf("commission: %s: %w", cfg.Path, err)
+			// The gateway starts all the same: the sessions' test modes
+			// end by themselves; only their progress is lost.
+			aside := cfg.Path + ".unreadable"
+			s.log.Error("commissioning sessions unreadable; set aside, starting with none", "path", cfg.Path, "aside", aside, "err", err)
+			if rerr := os.Rename(cfg.Path, aside); rerr != nil {
+				return nil, fmt.Errorf("commission: %s unreadable (%v) and not set aside: %w", cfg.Path, err, rerr)
+			}
+			kept = nil
 		}
 		for _, ss := range kept {
 			s.sessions[ss.ID] = ss

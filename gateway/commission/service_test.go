@@ -2,6 +2,7 @@ package commission
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -183,5 +184,21 @@ func TestCameraAndReaderChecks(t *testing.T) {
 		if d := got.Devices[id]; d.Outcome != Passed {
 			t.Errorf("%s: %s, missing %v, marks %v", id, d.Outcome, d.Missing, d.Marks)
 		}
+	}
+}
+
+// TestUnreadableFileIsSetAside: a damaged sessions file does not stop
+// the gateway; it is set aside and the service starts empty.
+func TestUnreadableFileIsSetAside(t *testing.T) {
+	r := newRig(t)
+	if err := os.WriteFile(r.path, []byte("{half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.open(t)
+	if n := len(r.svc.List(permit.Console)); n != 0 {
+		t.Errorf("%d sessions from a damaged file", n)
+	}
+	if _, err := os.Stat(r.path + ".unreadable"); err != nil {
+		t.Errorf("damaged file not set aside: %v", err)
 	}
 }
