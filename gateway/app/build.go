@@ -39,25 +39,26 @@ type transport interface {
 
 // parts are the gateway's pieces, built and wired but not running.
 type parts struct {
-	clock      *clock.Clock
-	store      *alarm.Store
-	journal    *journal.Journal
-	transport  transport
-	desk       *escalate.Desk
-	pipe       *pipeline
-	tracker    *devices.Tracker
-	ingest     *ingest.Ingestor
-	telemetry  *telemetry.Writer // nil without influx.url
-	pages      *deliver.Ledger   // every page until the person's client confirmed it
-	webhook    *deliver.Outbox   // nil without webhook.url
-	sms        *deliver.Outbox   // nil without sms.url
-	commands   *command.Dispatcher
-	routes     *commandRouter   // rule commands: serial buses or MQTT
-	drivers    *edge.Supervisor // serial buses and cameras, each through ingest's edge
-	broadcast  *broadcast.Service
-	http       *httpapi.Server
+	clock     *clock.Clock
+	store     *alarm.Store
+	journal   *journal.Journal
+	transport transport
+	desk      *escalate.Desk
+	pipe      *pipeline
+	tracker   *devices.Tracker
+	ingest    *ingest.Ingestor
+	telemetry *telemetry.Writer // nil without influx.url
+	pages     *deliver.Ledger   // every page until the person's client confirmed it
+	webhook   *deliver.Outbox   // nil without webhook.url
+	sms       *deliver.Outbox   // nil without sms.url
+	commands  *command.Dispatcher
+	routes    *commandRouter   // rule commands: serial buses or MQTT
+	drivers   *edge.Supervisor // serial buses and cameras, each through ingest's edge
+	broadcast *broadcast.Service
+	http      *httpapi.Server
+	listener  net.Listener
+
 	commission *commission.Service // installers' walk tests (issue 15)
-	listener   net.Listener
 
 	closers []func() error
 }
@@ -201,10 +202,13 @@ func (a *App) build() (_ *parts, err error) {
 			PerUser: cfg.HTTP.Sessions.PerUser},
 		Alarms:    apiDesk{desk: p.desk},
 		Oversight: p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
-		Cards:         cardView{reg: a.reg.Get, now: now},
-		Commands:      deviceCommands{reg: a.reg.Get, routes: p.routes, store: p.store, now: now, onErr: a.log.Error, sessions: p.commission}, // issue 15
+		Cards:   cardView{reg: a.reg.Get, now: now},
+		Devices: p.tracker, Metrics: a.metricsHandler(),
+
+		// Installers' tools (issue 15).
+		Commands:      deviceCommands{reg: a.reg.Get, routes: p.routes, store: p.store, now: now, onErr: a.log.Error, sessions: p.commission},
 		Commissioning: commissionAPI{svc: p.commission, store: p.store, now: now, onErr: a.log.Error},
-		Devices:       p.tracker, Metrics: a.metricsHandler(),
+
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
 			escalate.ErrNotFound: http.StatusNotFound, escalate.ErrForbidden: http.StatusForbidden,
 			escalate.ErrUnknownGrid: http.StatusNotFound,
