@@ -80,6 +80,9 @@ func (s *Server) handleDeviceCommand(w http.ResponseWriter, r *http.Request, cal
 		writeRequestError(w, err)
 		return
 	}
+	// The wait may outlast the server's write timeout: give this answer
+	// its own deadline, past the wait.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + s.limits.write))
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	res, err := s.cfg.Commands.Command(ctx, who, event.Command{Device: id, Cmd: body.Cmd, Args: body.Args})
