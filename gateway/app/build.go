@@ -96,6 +96,7 @@ func (a *App) build() (_ *parts, err error) {
 	if p.commission, err = a.openCommission(p, now); err != nil {
 		return nil, err
 	}
+	p.closers = append(p.closers, p.commission.Close)
 	eng, err := engine.Compile(a.engineConfig(a.rules))
 	if err != nil {
 		return nil, a.errf("rules: %w", err)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -95,6 +96,13 @@ type Service struct {
 	mu       sync.Mutex
 	sessions map[string]*Session
 	byDevice map[string]*Session // live sessions' devices
+	// inSessions is len(byDevice), read without the lock: while no session
+	// is live, ingest's calls cost an atomic load.
+	inSessions atomic.Int64
+	// savedMS is when progress was last written; progress is written at
+	// most once a second, without fsync, so ingest never waits on a disk.
+	savedMS int64
+	dirty   bool
 }
 
 // Open reads the sessions kept at cfg.Path and ends those that expired
@@ -141,6 +149,7 @@ func Open(cfg Config) (*Service, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.inSessions.Store(int64(len(s.byDevice)))
 	s.expireLocked(cfg.Now())
 	return s, nil
 }
@@ -188,12 +197,14 @@ func (s *Service) Start(req Request, who permit.Caller) (Session, error) {
 	for _, id := range ids {
 		s.byDevice[id] = ss
 	}
-	if err := s.saveLocked(); err != nil {
+	s.inSessions.Store(int64(len(s.byDevice)))
+	if err := s.saveLocked(true); err != nil {
 		_ = s.cfg.TestMode.Stop(ss.ID, who)
 		delete(s.sessions, ss.ID)
 		for _, id := range ids {
 			delete(s.byDevice, id)
 		}
+		s.inSessions.Store(int64(len(s.byDevice)))
 		return Session{}, err
 	}
 	s.log.Info("commissioning session started", "session", ss.ID, "by", who.ID, "devices", len(ids), "until", now.Add(dur))
@@ -251,6 +262,22 @@ func cmpString(a, b string) int {
 	}
 	return 0
 }
+
+// Close writes progress not yet written (at most a second's). The
+// service may still be used after it; it holds nothing open.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.dirty {
+		return nil
+	}
+	return s.saveLocked(true)
+}
+
+// progressSaveEvery bounds how often progress is written to the file;
+// what came since the last write is written with the next one, or at the
+// session's end.
+const progressSaveEvery = time.Second
 
 // Get is session id as who may see it.
 func (s *Service) Get(id string, who permit.Caller) (Session, error) {
@@ -332,6 +359,7 @@ func (s *Service) endLocked(ss *Session, at time.Time, why string) {
 			delete(s.byDevice, id)
 		}
 	}
+	s.inSessions.Store(int64(len(s.byDevice)))
 	// Keep the newest ended sessions only.
 	var ended []*Session
 	for _, o := range s.sessions {
@@ -343,7 +371,7 @@ func (s *Service) endLocked(ss *Session, at time.Time, why string) {
 	for _, o := range ended[min(len(ended), keptEnded):] {
 		delete(s.sessions, o.ID)
 	}
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(true); err != nil {
 		s.log.Error("commissioning session end not saved", "session", ss.ID, "err", err)
 	}
 	s.log.Info("commissioning session ended", "session", ss.ID, "why", why)
@@ -383,8 +411,10 @@ func (s *Service) changedLocked(ss *Session) {
 }
 
 // saveLocked writes every session to the file, through a temporary file
-// and a rename, so a crash leaves the old or the new list.
-func (s *Service) saveLocked() error {
+// and a rename, so a crash leaves the old or the new list; sync makes it
+// durable before it returns (starts and ends).
+func (s *Service) saveLocked(sync bool) error {
+	s.savedMS, s.dirty = s.cfg.Now().UnixMilli(), false
 	list := make([]*Session, 0, len(s.sessions))
 	for _, ss := range s.sessions {
 		list = append(list, ss)
@@ -397,7 +427,7 @@ func (s *Service) saveLocked() error {
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err == nil {
 		_, err = f.Write(raw)
-		if err == nil {
+		if err == nil && sync {
 			err = f.Sync()
 		}
 		if cerr := f.Close(); err == nil {
@@ -447,6 +477,9 @@ func (s *Service) CommandResult(device, cmd, outcome, msg string, sentMS, ackMS 
 }
 
 func (s *Service) observe(id string, f func(*Device) bool) {
+	if s.inSessions.Load() == 0 {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss, ok := s.byDevice[id]
@@ -460,8 +493,11 @@ func (s *Service) observe(id string, f func(*Device) bool) {
 	if !f(ss.Devices[id]) {
 		return
 	}
-	if err := s.saveLocked(); err != nil {
-		s.log.Warn("commissioning progress not saved", "session", ss.ID, "err", err)
+	s.dirty = true
+	if now := s.cfg.Now().UnixMilli(); now-s.savedMS >= progressSaveEvery.Milliseconds() {
+		if err := s.saveLocked(false); err != nil {
+			s.log.Warn("commissioning progress not saved", "session", ss.ID, "err", err)
+		}
 	}
 	s.changedLocked(ss)
 }

@@ -57,7 +57,7 @@ type rig struct {
 	reg  *registry.Registry
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	reg, err := registry.Parse("registry.yaml", []byte(site))
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +68,7 @@ func newRig(t *testing.T) *rig {
 	return r
 }
 
-func (r *rig) open(t *testing.T) {
+func (r *rig) open(t testing.TB) {
 	svc, err := Open(Config{Path: r.path, Registry: func() *registry.Registry { return r.reg }, TestMode: r.mode,
 		Now: func() time.Time { return r.now }})
 	if err != nil {
@@ -138,6 +138,9 @@ func TestSessionExpiresAcrossARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.svc.Event(&event.Event{Device: "lb-0001", Type: event.ButtonPressed, Received: r.ms(time.Second)})
+	if err := r.svc.Close(); err != nil { // the gateway stops
+		t.Fatal(err)
+	}
 
 	r.now = r.now.Add(30 * time.Minute) // the gateway was down meanwhile
 	r.open(t)
