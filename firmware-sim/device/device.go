@@ -66,6 +66,10 @@ type Device struct {
 	cmds      chan paho.Message
 	ready     chan struct{}
 	seq       atomic.Int64
+	// Injected faults (inject.go): telemetry overrides and clock skew.
+	mainsOff   atomic.Bool
+	batteryLow atomic.Bool
+	skew       atomic.Int64 // ns ahead of cfg.Now
 	// startDelay holds the connect back, to spread a fleet's connects.
 	startDelay time.Duration
 }
@@ -204,7 +208,14 @@ func (d *Device) announce(ctx context.Context) error {
 }
 
 func (d *Device) publishTelemetry(ctx context.Context, tel telemetry) {
-	b, err := json.Marshal(tel.payload(d.cfg.Now()))
+	p := tel.payload(d.now())
+	if d.mainsOff.Load() {
+		p["mains"] = false
+	}
+	if d.batteryLow.Load() {
+		p["battery_v"] = LowBatteryV
+	}
+	b, err := json.Marshal(p)
 	if err != nil {
 		d.log.Error("encode telemetry", "err", err)
 		return
@@ -232,7 +243,7 @@ func (d *Device) stop() {
 // goroutine while Run runs; it fails if the device is not connected.
 func (d *Device) Emit(ctx context.Context, typ string, data map[string]any) (int64, error) {
 	seq := d.seq.Add(1)
-	msg := wire.EventMsg{Type: typ, TS: d.cfg.Now().UnixMilli(), Seq: seq, Data: data}
+	msg := wire.EventMsg{Type: typ, TS: d.now().UnixMilli(), Seq: seq, Data: data}
 	if err := publishEvent(ctx, d.cfg.Dial, d.client, d.cfg.Topics.Event(d.id), msg); err != nil {
 		return 0, fmt.Errorf("device %s: %w", d.id, err)
 	}

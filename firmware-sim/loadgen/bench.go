@@ -128,6 +128,15 @@ func (b *Bench) Run(ctx context.Context) (Result, error) {
 	err = b.cfg.Dial.Subscribe(ctx, watch, b.cfg.Topics.Alarm("+"), 1, func(_ paho.Client, m paho.Message) {
 		if len(m.Payload()) == 0 { // an empty retained message: the alarm closed
 			tr.closed(m.Topic()[len(b.cfg.Topics.Alarm("")):])
+			return
+		}
+		var a struct {
+			ID     string `json:"id"`
+			Device string `json:"device"`
+			Count  int    `json:"count"`
+		}
+		if json.Unmarshal(m.Payload(), &a) == nil && a.ID != "" {
+			tr.update(a.ID, a.Device, a.Count)
 		}
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ type Result struct {
 	Presses   int     `json:"presses"`    // presses published
 	Paged     int     `json:"paged"`      // presses that reached a phone in time
 	Lost      int     `json:"lost"`       // no notification within LostAfter
+	Joined    int     `json:"joined"`     // joined an alarm already open on the box (no new page is due)
 	Skipped   int     `json:"skipped"`    // press ticks with no light box free
 	Unclosed  int     `json:"unclosed"`   // alarms resolved but never seen closed
 	PressRate float64 `json:"press_rate"` // achieved, per second
@@ -58,11 +59,11 @@ func Percentile(samples []time.Duration, p float64) time.Duration {
 // WriteText prints the result for a person.
 func (r Result) WriteText(w io.Writer) error {
 	_, err := fmt.Fprintf(w,
-		"presses    %d (%.2f/s)  paged %d  lost %d  skipped %d  unclosed %d\n"+
+		"presses    %d (%.2f/s)  paged %d  lost %d  joined %d  skipped %d  unclosed %d\n"+
 			"latency ms p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n"+
 			"background %d msgs  %.1f/s  over %d devices\n"+
 			"setup      %d light boxes, %d phones, %.1f s\n",
-		r.Presses, r.PressRate, r.Paged, r.Lost, r.Skipped, r.Unclosed,
+		r.Presses, r.PressRate, r.Paged, r.Lost, r.Joined, r.Skipped, r.Unclosed,
 		r.P50, r.P90, r.P99, r.Max,
 		r.Background, r.BackgroundRate, r.BgDevices,
 		r.Lightboxes, r.Phones, r.Seconds)

@@ -39,6 +39,7 @@ type tracker struct {
 	lat       []time.Duration
 	presses   int
 	lost      int
+	joined    int
 	unclosed  int
 }
 
@@ -101,6 +102,23 @@ func (t *tracker) paged(n event.Notification, at time.Time) bool {
 	return true
 }
 
+// update records an open alarm's state as the gateway published it. A
+// press waiting for its page on a box whose alarm already had gathered
+// other triggers (count > 1) joined that open alarm — which pages nobody
+// again — and is counted as joined, not lost; its box is pressed no more,
+// since its alarm is not the bench's to resolve.
+func (t *tracker) update(alarmID, device string, count int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if count <= 1 || t.state[device] != pending {
+		return
+	}
+	delete(t.pend, device)
+	t.state[device] = retired
+	t.seen[alarmID] = true
+	t.joined++
+}
+
 // closed records that the gateway closed an alarm; its box is free again
 // once none of its alarms is open.
 func (t *tracker) closed(alarmID string) {
@@ -159,6 +177,6 @@ func (t *tracker) waiting() int {
 func (t *tracker) fill(r *Result) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r.Presses, r.Lost, r.Unclosed = t.presses, t.lost, t.unclosed
+	r.Presses, r.Lost, r.Joined, r.Unclosed = t.presses, t.lost, t.joined, t.unclosed
 	r.summarize(t.lat)
 }

@@ -74,7 +74,7 @@ func TestResultText(t *testing.T) {
 	if err := r.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"presses    300 (10.00/s)  paged 299  lost 1", "p50 1.23  p90 2.00  p99 4.50  max 12.35", "150000 msgs  4999.9/s  over 200 devices"} {
+	for _, w := range []string{"presses    300 (10.00/s)  paged 299  lost 1  joined 0", "p50 1.23  p90 2.00  p99 4.50  max 12.35", "150000 msgs  4999.9/s  over 200 devices"} {
 		if !strings.Contains(b.String(), w) {
 			t.Errorf("text lacks %q:\n%s", w, b.String())
 		}
@@ -192,5 +192,28 @@ func TestPlanPicksPagedLightboxes(t *testing.T) {
 	empty, _ := registry.Parse("e.yaml", []byte("grids: [{id: g, name: G, level: 4}]\ndevices: [{id: lb-1, kind: lightbox, grid: g}]\n"))
 	if _, err := makePlan(empty, 1); err == nil || !strings.Contains(err.Error(), "no MQTT light box") {
 		t.Errorf("plan without staff: %v", err)
+	}
+}
+
+// TestTrackerJoinedPressIsNotLost: a press on a box whose alarm is still
+// open on the gateway (raised before the bench knew of it) joins that
+// alarm, which pages nobody again: the gateway's update with count 2 says
+// so, and the press is counted as joined, not lost.
+func TestTrackerJoinedPressIsNotLost(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	tr := newTracker([]string{"a", "b"}, 5*time.Second, false)
+	tr.update("old", "a", 1) // a retained alarm seen at subscribe: the box is not pending
+	if box, _ := tr.press(t0); box != "a" {
+		t.Fatalf("first press on %s", box)
+	}
+	tr.update("old", "a", 2) // the press joined it
+	tr.sweep(t0.Add(6 * time.Second))
+	var r Result
+	tr.fill(&r)
+	if r.Lost != 0 || r.Joined != 1 || tr.waiting() != 0 {
+		t.Fatalf("result %+v, %d waiting; want the press joined, not lost", r, tr.waiting())
+	}
+	if box, ok := tr.press(t0.Add(7 * time.Second)); !ok || box != "b" {
+		t.Fatalf("next press on %s %v, want b (a's alarm is not the bench's)", box, ok)
 	}
 }

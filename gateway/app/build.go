@@ -12,6 +12,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/broker"
 	"github.com/gridwatch/gridwatch/gateway/clock"
 	"github.com/gridwatch/gridwatch/gateway/command"
+	"github.com/gridwatch/gridwatch/gateway/commission"
 	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/deliver"
 	"github.com/gridwatch/gridwatch/gateway/devices"
@@ -61,6 +62,7 @@ type parts struct {
 
 	// thresholds turn telemetry (mains false, a low battery) into events.
 	thresholds *thresholds.Monitor
+	commission *commission.Service // installers' walk tests
 
 	closers []func() error
 }
@@ -101,6 +103,10 @@ func (a *App) build() (_ *parts, err error) {
 	}
 	p.closers = append(p.closers, p.store.Close)
 	a.openSilences(p.store, now)
+	if p.commission, err = a.openCommission(p, now); err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, p.commission.Close)
 	eng, err := engine.Compile(a.engineConfig(a.rules))
 	if err != nil {
 		return nil, a.errf("rules: %w", err)
@@ -191,7 +197,8 @@ func (a *App) build() (_ *parts, err error) {
 
 	// In: ingest, then the HTTP API.
 	if p.ingest, err = ingest.New(ingest.Config{
-		Topics: a.topics, Registry: a.reg.Get, Journal: p.journal, Devices: liveDevices{p.tracker, p.rules}, Telemetry: tel, Thresholds: p.thresholds,
+		Topics: a.topics, Registry: a.reg.Get, Journal: commissionJournal{p.journal, p.commission},
+		Devices: commissionDevices{liveDevices{p.tracker, p.rules}, p.commission}, Telemetry: tel, Thresholds: p.thresholds,
 		Replies: replies{desk: p.desk}, Receipts: receipts{ledger: p.pages}, Commands: p.commands, Transport: a.transportName(),
 		Life:       p.rules,
 		MaxPayload: cfg.Ingest.MaxPayload, DeviceRate: cfg.Ingest.DeviceRate, DeviceBurst: cfg.Ingest.DeviceBurst,
@@ -224,6 +231,11 @@ func (a *App) build() (_ *parts, err error) {
 		Cards:   cardView{reg: a.reg.Get, now: now},
 		Pages:   p.pages, // the phone app's page receipts (POST /api/v1/pages/{id}/received)
 		Devices: p.tracker, Metrics: a.metricsHandler(),
+
+		// Installers' tools.
+		Commands:      deviceCommands{reg: a.reg.Get, routes: p.routes, store: p.store, now: now, onErr: a.log.Error, sessions: p.commission},
+		Commissioning: commissionAPI{svc: p.commission, store: p.store, now: now, onErr: a.log.Error},
+
 		ErrorStatus: httpapi.ErrorStatuses(map[error]int{
 			escalate.ErrNotFound: http.StatusNotFound, escalate.ErrForbidden: http.StatusForbidden,
 			escalate.ErrUnknownGrid: http.StatusNotFound,

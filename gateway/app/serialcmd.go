@@ -1,9 +1,11 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"sync"
 
+	"github.com/gridwatch/gridwatch/gateway/command"
 	"github.com/gridwatch/gridwatch/gateway/edge"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/registry"
@@ -51,4 +53,51 @@ func (r *commandRouter) attach(devices []string, q *edge.Commands) {
 	for _, d := range devices {
 		r.driver[d] = q
 	}
+}
+
+// waitCommander sends a command and waits for the device's answer
+// (command.Dispatcher).
+type waitCommander interface {
+	SendWait(ctx context.Context, c event.Command) (command.Result, error)
+}
+
+var _ waitCommander = (*command.Dispatcher)(nil)
+
+// SendWait routes c like Send and waits until the device answered or ctx
+// is done (Outcome command.Timeout, with the command still under way). A
+// serial device's answer carries no times: the caller stamps them. An
+// error is a command that could not be sent at all.
+func (r *commandRouter) SendWait(ctx context.Context, c event.Command) (command.Result, error) {
+	r.mu.RLock()
+	q := r.driver[c.Device]
+	r.mu.RUnlock()
+	if q != nil {
+		ack, err := q.SendWait(ctx, c)
+		res := command.Result{ID: ack.ID, Device: c.Device, Cmd: c.Cmd, Outcome: command.OK, Error: ack.Error}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			res.Outcome = command.Timeout
+		case err != nil:
+			return res, err
+		case !ack.OK:
+			res.Outcome = command.Failed
+			if res.Error == "" {
+				res.Error = "refused by the device"
+			}
+		}
+		return res, nil
+	}
+	if dev, ok := r.reg().Device(c.Device); ok && (dev.OSDP != nil || dev.Modbus != nil) {
+		return command.Result{}, errNoSerialBus
+	}
+	w, ok := r.mqtt.(waitCommander)
+	if !ok {
+		return command.Result{}, errors.New("MQTT commands cannot be waited for")
+	}
+	res, err := w.SendWait(ctx, c)
+	if err != nil && ctx.Err() != nil {
+		res.Outcome = command.Timeout
+		return res, nil
+	}
+	return res, err
 }

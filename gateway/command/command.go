@@ -82,6 +82,7 @@ type Dispatcher struct {
 	mu      sync.Mutex
 	next    uint64
 	pending map[string]Result
+	waiters map[string]chan Result // commands whose sender waits for the outcome (SendWait)
 
 	outcomes *prometheus.CounterVec
 	unknown  prometheus.Counter
@@ -100,7 +101,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		cfg.Now = time.Now
 	}
 	d := &Dispatcher{cfg: cfg, log: cfg.Logger, pending: map[string]Result{},
-		prefix: "c" + strconv.FormatInt(cfg.Now().UnixMilli(), 36) + "-"}
+		waiters: map[string]chan Result{}, prefix: "c" + strconv.FormatInt(cfg.Now().UnixMilli(), 36) + "-"}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -127,7 +128,40 @@ func New(cfg Config) (*Dispatcher, error) {
 // returns the id. A publish that fails ends the command at once (counted
 // as failed) and returns the error; OnResult is not called for it, since
 // the caller holds the error (and may hold a lock OnResult needs).
-func (d *Dispatcher) Send(c event.Command) (string, error) {
+func (d *Dispatcher) Send(c event.Command) (string, error) { return d.send(c, nil) }
+
+// SendWait sends c like Send and waits until the device answers, the
+// command times out, or ctx is done. It returns the command's Result; a
+// ctx that ends first returns what is known so far (no Outcome, no
+// DoneMS) and ctx's error, and the command stays pending as any other.
+// OnResult is called as for Send.
+func (d *Dispatcher) SendWait(ctx context.Context, c event.Command) (Result, error) {
+	done := make(chan Result, 1)
+	id, err := d.send(c, done)
+	if err != nil {
+		return Result{ID: id, Device: c.Device, Cmd: c.Cmd, Outcome: Failed, Error: err.Error()}, err
+	}
+	select {
+	case r := <-done:
+		return r, nil
+	case <-ctx.Done():
+		d.mu.Lock()
+		r := d.pending[id]
+		delete(d.waiters, id)
+		d.mu.Unlock()
+		if r.ID == "" {
+			r = Result{ID: id, Device: c.Device, Cmd: c.Cmd}
+		}
+		select {
+		case fin := <-done: // ended while we gave up
+			return fin, nil
+		default:
+		}
+		return r, ctx.Err()
+	}
+}
+
+func (d *Dispatcher) send(c event.Command, wait chan Result) (string, error) {
 	if !event.ValidID(c.Device) || c.Cmd == "" {
 		return "", fmt.Errorf("command: bad device %q or empty command", c.Device)
 	}
@@ -136,6 +170,9 @@ func (d *Dispatcher) Send(c event.Command) (string, error) {
 	id := d.prefix + strconv.FormatUint(d.next, 10)
 	r := Result{ID: id, Device: c.Device, Cmd: c.Cmd, SentMS: d.cfg.Now().UnixMilli()}
 	d.pending[id] = r
+	if wait != nil {
+		d.waiters[id] = wait
+	}
 	d.mu.Unlock()
 	payload, err := json.Marshal(wire.CommandMsg{CID: id, Cmd: c.Cmd, Args: c.Args})
 	if err == nil {
@@ -176,11 +213,16 @@ func (d *Dispatcher) finish(id, outcome, msg string, report bool) bool {
 	d.mu.Lock()
 	r, ok := d.pending[id]
 	delete(d.pending, id)
+	wait := d.waiters[id]
+	delete(d.waiters, id)
 	d.mu.Unlock()
 	if !ok {
 		return false
 	}
 	r.Outcome, r.Error, r.DoneMS = outcome, msg, d.cfg.Now().UnixMilli()
+	if wait != nil {
+		wait <- r // buffered, one send per command
+	}
 	d.outcomes.WithLabelValues(r.Cmd, outcome).Inc()
 	if outcome != OK {
 		d.log.Warn("command did not succeed", "device", r.Device, "cmd", r.Cmd, "cid", id, "outcome", outcome, "err", msg)

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -124,5 +125,46 @@ func TestPublishFailureEndsTheCommand(t *testing.T) {
 	}
 	if _, err := r.d.Send(event.Command{Device: "bad/id", Cmd: "strobe"}); err == nil {
 		t.Fatal("bad device id accepted")
+	}
+}
+
+// TestSendWaitReturnsTheDevicesAnswer: an HTTP caller waits for the ack
+// of the command it sent, or gives up when its context ends while the
+// command stays pending.
+func TestSendWaitReturnsTheDevicesAnswer(t *testing.T) {
+	r := newRig(t)
+	topic := wire.Topics{Root: "gw"}.Command("lb-0001")
+	go func() { // the device: answers the command it finds published
+		for {
+			r.pub.mu.Lock()
+			raw := r.pub.msgs[topic]
+			r.pub.mu.Unlock()
+			if raw != nil {
+				var m wire.CommandMsg
+				if err := json.Unmarshal(raw, &m); err == nil {
+					r.d.Ack(event.CommandAck{ID: m.CID, Device: "lb-0001", OK: false, Error: "no strobe fitted"})
+				}
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	res, err := r.d.SendWait(t.Context(), event.Command{Device: "lb-0001", Cmd: "strobe", Args: map[string]any{"seconds": 5}})
+	if err != nil || res.Outcome != Failed || res.Error != "no strobe fitted" || res.DoneMS == 0 {
+		t.Fatalf("SendWait = %+v, %v; want the device's refusal", res, err)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	res, err = r.d.SendWait(ctx, event.Command{Device: "lb-0002", Cmd: "siren"})
+	if !errors.Is(err, context.Canceled) || res.Outcome != "" || res.ID == "" {
+		t.Fatalf("SendWait with a done context = %+v, %v; want its id, no outcome and context.Canceled", res, err)
+	}
+	r.d.mu.Lock()
+	_, pending := r.d.pending[res.ID]
+	waiters := len(r.d.waiters)
+	r.d.mu.Unlock()
+	if !pending || waiters != 0 {
+		t.Fatalf("after giving up: pending=%v waiters=%d; want the command pending and no waiter left", pending, waiters)
 	}
 }

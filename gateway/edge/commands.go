@@ -62,7 +62,7 @@ type Commands struct {
 	to   Commander
 	m    *CommandMetrics
 	log  *slog.Logger
-	in   chan event.Command
+	in   chan queued
 
 	mu  sync.Mutex
 	seq uint64
@@ -74,18 +74,44 @@ func NewCommands(name string, to Commander, m *CommandMetrics, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Commands{name: name, to: to, m: m, log: log, in: make(chan event.Command, CommandQueueLen)}
+	return &Commands{name: name, to: to, m: m, log: log, in: make(chan queued, CommandQueueLen)}
 }
 
 // Send gives c an id (<driver>-<n>, which names it in logs) and queues it;
 // a full queue refuses it. It never blocks.
-func (q *Commands) Send(c event.Command) (string, error) {
+func (q *Commands) Send(c event.Command) (string, error) { return q.send(c, nil) }
+
+// queued is a command waiting for its turn on the line, and where its
+// sender waits for the device's answer (nil: nobody waits).
+type queued struct {
+	c    event.Command
+	done chan event.CommandAck
+}
+
+// SendWait queues c like Send and waits until the device answered (ack,
+// with ack.ID the command's id), or ctx is done (the command is still
+// carried out when its turn comes). A full queue refuses it at once.
+func (q *Commands) SendWait(ctx context.Context, c event.Command) (event.CommandAck, error) {
+	done := make(chan event.CommandAck, 1)
+	id, err := q.send(c, done)
+	if err != nil {
+		return event.CommandAck{ID: id, Device: c.Device, Error: err.Error()}, err
+	}
+	select {
+	case ack := <-done:
+		return ack, nil
+	case <-ctx.Done():
+		return event.CommandAck{ID: id, Device: c.Device}, ctx.Err()
+	}
+}
+
+func (q *Commands) send(c event.Command, done chan event.CommandAck) (string, error) {
 	q.mu.Lock()
 	q.seq++
 	c.ID = fmt.Sprintf("%s-%d", q.name, q.seq)
 	q.mu.Unlock()
 	select {
-	case q.in <- c:
+	case q.in <- queued{c: c, done: done}:
 		return c.ID, nil
 	default:
 		q.m.outcome(q.name, "dropped")
@@ -103,10 +129,15 @@ func (q *Commands) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case c := <-q.in:
+		case item := <-q.in:
+			c := item.c
 			cctx, cancel := context.WithTimeout(ctx, CommandTimeout)
 			ack := q.to.Command(cctx, c)
 			cancel()
+			if item.done != nil {
+				ack.ID, ack.Device = c.ID, c.Device
+				item.done <- ack // buffered, one answer per command
+			}
 			if ack.OK {
 				q.m.outcome(q.name, "ok")
 				q.log.Info("rule command sent", "cid", c.ID, "device", c.Device, "cmd", c.Cmd, "args", c.Args)

@@ -135,3 +135,37 @@ func TestWithCommandsStopsTogether(t *testing.T) {
 		}
 	})
 }
+
+// TestCommandsSendWait: a sender that waits gets the device's own answer
+// (ok or its refusal) with the command's id, or gives up at its deadline
+// while the line still carries the command out.
+func TestCommandsSendWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, _ := NewCommandMetrics(nil)
+		dev := &device{release: make(chan struct{})}
+		close(dev.release)
+		q := NewCommands("modbus-ttyUSB1", dev, m, nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go q.Run(ctx)
+		for _, tc := range []struct {
+			cmd     string
+			ok      bool
+			err     string
+			wantErr error
+		}{
+			{cmd: "ok", ok: true},
+			{cmd: "refuse", err: "no such output"},
+			{cmd: "hang", wantErr: context.DeadlineExceeded},
+		} {
+			wctx, wcancel := context.WithTimeout(ctx, CommandTimeout/2)
+			ack, err := q.SendWait(wctx, event.Command{Device: "io-1", Cmd: tc.cmd})
+			wcancel()
+			if !errors.Is(err, tc.wantErr) || ack.OK != tc.ok || ack.Error != tc.err || ack.Device != "io-1" || !strings.HasPrefix(ack.ID, "modbus-ttyUSB1-") {
+				t.Errorf("%s: SendWait = %+v, %v; want ok=%v error %q, err %v", tc.cmd, ack, err, tc.ok, tc.err, tc.wantErr)
+			}
+		}
+		cancel()
+		synctest.Wait()
+	})
+}

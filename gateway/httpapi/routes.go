@@ -58,6 +58,18 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Cards != nil {
 		api = append(api, route{method: "GET", path: "/api/v1/cards", h: s.handleCards})
 	}
+	// Installers' tools: device commands and commissioning.
+	if s.cfg.Commands != nil {
+		api = append(api, route{method: "POST", path: "/api/v1/devices/{id}/commands", h: s.handleDeviceCommand})
+	}
+	if s.cfg.Commissioning != nil {
+		api = append(api, []route{
+			{method: "GET", path: "/api/v1/commissioning", h: s.handleCommissionings},
+			{method: "POST", path: "/api/v1/commissioning", h: s.handleStartCommissioning},
+			{method: "GET", path: "/api/v1/commissioning/{id}", h: s.handleCommissioning},
+			{method: "DELETE", path: "/api/v1/commissioning/{id}", h: s.handleEndCommissioning},
+		}...)
+	}
 	var paths []string
 	allow := map[string]string{}
 	for _, r := range api {

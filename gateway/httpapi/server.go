@@ -94,6 +94,13 @@ type Config struct {
 	// Pages takes the phone app's page receipts (POST
 	// /api/v1/pages/{id}/received); nil leaves the route out.
 	Pages Pages
+	// Commands serves POST /api/v1/devices/{id}/commands; nil leaves it
+	// out. CommandWait bounds how long it waits for the device's answer
+	// (0: DefaultCommandWait).
+	Commands    DeviceCommands
+	CommandWait time.Duration
+	// Commissioning serves /api/v1/commissioning; nil leaves it out.
+	Commissioning Commissioning
 	// Ready reports why the gateway is not ready (nil when it is); nil
 	// means always ready.
 	Ready func() error

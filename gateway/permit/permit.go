@@ -38,7 +38,8 @@ const (
 	// Admin may do everything on the whole site.
 	Admin Account = "admin"
 	// Installer sees the whole site and may set silences (installer test
-	// runs), nothing else: an installer acts on no alarm.
+	// runs), send device commands and run commissioning sessions, nothing
+	// else: an installer acts on no alarm.
 	Installer Account = "installer"
 )
 
@@ -46,7 +47,7 @@ const (
 // means every action.
 var accountMay = map[Account][]Action{
 	Admin:     nil,
-	Installer: {Silence},
+	Installer: {Silence, Command, Commission},
 }
 
 // AccountCaller is the config account id with role a.
@@ -98,6 +99,10 @@ const (
 	Rules     Action = "rules"     // reload the rule file
 	Silence   Action = "silence"   // set or remove a silence
 	Broadcast Action = "broadcast" // broadcast a message down the grid tree
+	// Command sends a device a command (strobe, siren, speak, unlock …).
+	Command Action = "command"
+	// Commission starts, reads or ends a commissioning session (walk test).
+	Commission Action = "commission"
 )
 
 // Where says which cells a role must serve for an action.
@@ -129,6 +134,10 @@ var Table = map[Action]Rule{
 	Rules:     {Roles: overseers, Where: Anywhere},
 	Silence:   {Roles: overseers, Where: Serves},
 	Broadcast: {Roles: []registry.Role{registry.SecurityRoom, registry.CommandCenter, registry.GridLeader}, Where: Serves},
+	// Commands and commissioning drive the hardware of the cells the
+	// security room watches: no grid member, leader or command centre.
+	Command:    {Roles: []registry.Role{registry.SecurityRoom}, Where: Serves},
+	Commission: {Roles: []registry.Role{registry.SecurityRoom}, Where: Serves},
 }
 
 var overseers = []registry.Role{registry.SecurityRoom, registry.CommandCenter}
@@ -258,6 +267,10 @@ func verb(a Action) string {
 		return "set or remove silences"
 	case Broadcast:
 		return "broadcast"
+	case Command:
+		return "send commands to devices"
+	case Commission:
+		return "commission devices"
 	}
 	return string(a)
 }

@@ -51,13 +51,15 @@ func TestTable(t *testing.T) {
 		chiefly = "yyyyny" // both roots, but an alarm of the whole site is in no cell
 	)
 	want := map[Action]map[string]string{
-		Act:       {"member": local, "leader": local, "police": local, "room": local, "cmd": local, "chief": chiefly, "console": all, "ghost": none, "admin": all, "fitter": none},
-		Emergency: {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
-		Audit:     {"member": none, "leader": none, "police": none, "room": all, "cmd": all, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
-		Cards:     {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
-		Rules:     {"member": none, "leader": none, "police": none, "room": all, "cmd": all, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
-		Silence:   {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": all},
-		Broadcast: {"member": none, "leader": cell, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Act:        {"member": local, "leader": local, "police": local, "room": local, "cmd": local, "chief": chiefly, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Emergency:  {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Audit:      {"member": none, "leader": none, "police": none, "room": all, "cmd": all, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Cards:      {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Rules:      {"member": none, "leader": none, "police": none, "room": all, "cmd": all, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Silence:    {"member": none, "leader": none, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": all},
+		Broadcast:  {"member": none, "leader": cell, "police": none, "room": cell, "cmd": cell, "chief": all, "console": all, "ghost": none, "admin": all, "fitter": none},
+		Command:    {"member": none, "leader": none, "police": none, "room": cell, "cmd": none, "chief": none, "console": all, "ghost": none, "admin": all, "fitter": all},
+		Commission: {"member": none, "leader": none, "police": none, "room": cell, "cmd": none, "chief": none, "console": all, "ghost": none, "admin": all, "fitter": all},
 	}
 	if len(want) != len(Table) {
 		t.Fatalf("the test covers %d actions, the table has %d", len(want), len(Table))

@@ -13,10 +13,12 @@ type AuditKind string
 
 // Audit record kinds.
 const (
-	AuditRefused   AuditKind = "refused"   // an action was refused (HTTP 403)
-	AuditEmergency AuditKind = "emergency" // emergency mode was switched
-	AuditRules     AuditKind = "rules"     // the rule set was reloaded (or a reload refused)
-	AuditSilence   AuditKind = "silence"   // a silence was set or removed
+	AuditRefused    AuditKind = "refused"    // an action was refused (HTTP 403)
+	AuditEmergency  AuditKind = "emergency"  // emergency mode was switched
+	AuditRules      AuditKind = "rules"      // the rule set was reloaded (or a reload refused)
+	AuditSilence    AuditKind = "silence"    // a silence was set or removed
+	AuditCommand    AuditKind = "command"    // a device command was sent over the API
+	AuditCommission AuditKind = "commission" // a commissioning session was started or ended
 )
 
 // Audit limits of AuditLog.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gridwatch/gridwatch/firmware-sim/device"
@@ -12,10 +14,11 @@ import (
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, c := newFlags("run", "run -registry R.yaml [-only id,id] [-ramp 5s]", stderr)
+	fs, c := newFlags("run", "run -registry R.yaml [-only id,id] [-ramp 5s] [-inject AFTER:DEVICE:FAULT,…]", stderr)
 	regPath := fs.String("registry", "", "registry file (grids, staff, devices)")
 	only := fs.String("only", "", "simulate only these device ids (comma separated)")
 	ramp := fs.Duration("ramp", 5*time.Second, "spread the devices' connects over this long")
+	inject := fs.String("inject", "", fmt.Sprintf("faults to rehearse, AFTER:DEVICE:FAULT comma separated (faults: %v), e.g. 30s:lb-0001:mains-lost", device.Faults))
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageErr(err)
@@ -34,6 +37,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gridsim run: %v\n", err)
 		return exitUsage
 	}
+	injections, err := parseInjections(*inject)
+	if err == nil {
+		for _, in := range injections {
+			if !slices.ContainsFunc(devs, func(d *registry.Device) bool { return d.ID == in.device }) {
+				err = fmt.Errorf("-inject: %s is not a simulated device", in.device)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gridsim run: %v\n", err)
+		return exitUsage
+	}
 	dial, err := c.dial()
 	if err != nil {
 		fmt.Fprintf(stderr, "gridsim run: %v\n", err)
@@ -46,7 +61,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	log.Info("simulating", "devices", len(devs), "of", len(reg.Devices()), "broker", c.broker, "root", c.root)
-	if err := fleet.Run(ctx); err != nil {
+	var wg sync.WaitGroup
+	injCtx, stopInj := context.WithCancel(ctx)
+	wg.Go(func() { runInjections(injCtx, fleet, injections, log) })
+	err = fleet.Run(ctx)
+	stopInj()
+	wg.Wait()
+	if err != nil {
 		fmt.Fprintf(stderr, "gridsim run: %v\n", err)
 		return exitFail
 	}

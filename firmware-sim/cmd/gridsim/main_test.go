@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -57,6 +59,10 @@ func TestCommandLine(t *testing.T) {
 		{"scenario bad file", []string{"scenario", "testdata/bad.yaml", br}, exitUsage, "", `testdata/bad.yaml:3: at: want a duration like "90s" or "10m", got "soon"`},
 		{"scenario stranger", []string{"scenario", "testdata/stranger.yaml", br, "-registry", "testdata/registry.yaml"}, exitUsage, "", "testdata/stranger.yaml:2: device lb-9999 is not in the registry"},
 		{"bench bad rate", []string{"bench", br, "-registry", "testdata/registry.yaml", "-presses", "lots"}, exitUsage, "", `rate "lots"`},
+		{"run bad injection", []string{"run", br, "-registry", "testdata/registry.yaml", "-only", "lb-0001", "-inject", "30s:lb-0001:flood"}, exitUsage, "", `unknown fault "flood"`},
+		{"run injection elsewhere", []string{"run", br, "-registry", "testdata/registry.yaml", "-only", "lb-0001", "-inject", "1s:lb-0002:tamper"}, exitUsage, "", "lb-0002 is not a simulated device"},
+		{"run injection shape", []string{"run", br, "-registry", "testdata/registry.yaml", "-inject", "lb-0001:tamper"}, exitUsage, "", "want AFTER:DEVICE:FAULT"},
+		{"commission without scope", []string{"commission"}, exitUsage, "", "name devices, or give -grid or -site"},
 		{"bench without registry", []string{"bench", br}, exitUsage, "", "-registry FILE is required"},
 	}
 	for _, tc := range tests {
@@ -107,6 +113,35 @@ func TestRunUntilInterrupted(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "simulating devices=2") {
 		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// TestRunInjectsFaults: -inject rehearses faults on a simulated box in
+// order: a tamper, mains lost, then a reboot whose next event (the low
+// battery) is seq 1 again.
+func TestRunInjectsFaults(t *testing.T) {
+	b := brokertest.Start(t)
+	gw := brokertest.Client(t, b.URL, "gw")
+	evts := brokertest.Subscribe(t, gw, topics.Event("lb-0001"))
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var out, errb testlog.Buffer
+	wg.Go(func() {
+		Main(ctx, []string{"run", "-registry", "testdata/registry.yaml", "-only", "lb-0001", "-ramp", "0", "-broker", b.URL, "-root", root,
+			"-inject", "0s:lb-0001:tamper,0s:lb-0001:mains-lost,0s:lb-0001:reboot,0s:lb-0001:battery-low"}, &out, &errb)
+	})
+	defer func() { cancel(); wg.Wait() }()
+	var got []string
+	for range 3 {
+		ev, err := wire.DecodeEvent("lb-0001", brokertest.Next(t, evts, "event").Payload(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s/%d", ev.Type, ev.Seq))
+	}
+	slices.Sort(got) // the test's subscriber may take QoS 1 messages out of order
+	if want := "battery.low/1 power.mains_lost/2 tamper.open/1"; strings.Join(got, " ") != want {
+		t.Errorf("events %v, want %s\n%s", got, want, out.String())
 	}
 }
 
