@@ -30,7 +30,7 @@ grids:
 staff:
   - {id: wang,  name: 王芳, role: grid_member, grids: [lh-g4-07], password_hash: "%[1]s"}
   - {id: zhao,  name: 赵强, role: grid_leader, grids: [lh-g4-07]}
-  - {id: room1, name: 莲花监控室, role: security_room, grids: [lianhua]}
+  - {id: room1, name: 莲花监控室, role: security_room, grids: [lianhua], password_hash: "%[1]s"}
 devices:
   - {id: lb-0007, kind: lightbox, grid: lh-g4-07, name: 莲花路7号, location: {lat: 33.3, lon: 111.49},
      attrs: {address: 莲花路7号 小区东门}}
