@@ -209,6 +209,22 @@ func TestWallScreenCommandsAndCommissioning(t *testing.T) {
 	assertWallLayout(ctx, t)
 	testsvc.Screenshot(t, ctx, "wall-commissioning.png")
 
+	// A device picked in a cell's health list has its own form: a reader
+	// is offered an unlock.
+	var offered []string
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`#health-cells tr[data-grid="lh-g5-07a"]`, chromedp.ByQuery),
+		chromedp.Click(`#health-devices tr[data-device-id="rd-0001"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#health .cmd-form[data-device-id="rd-0001"] .cmd-send`, chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll('#health .cmd-form option')].map((o) => o.dataset.cmd)`, &offered),
+	); err != nil {
+		t.Fatalf("the health view's command form: %v", err)
+	}
+	if strings.Join(offered, ",") != "unlock" {
+		t.Errorf("a reader is offered %v; want unlock", offered)
+	}
+	assertWallLayout(ctx, t)
+
 	if code, body := room.do("DELETE", "/api/v1/commissioning/"+ss.ID, "", true); code != 200 {
 		t.Fatalf("end the session: %d %s", code, body)
 	}

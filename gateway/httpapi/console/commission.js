@@ -9,6 +9,7 @@ import { $, el, clock, countdown } from "./dom.js";
 import { t } from "./i18n.js";
 
 const OUTCOMES = ["passed", "failed", "pending", "not_seen"];
+const ATTENTION = ["failed", "not_seen", "pending", "passed"]; // the list's order: what needs the installer first
 const MAX_DEVICES = 300; // a session of a whole site lists its first ones
 
 // mergeSession keeps the newest state of a session (the stream may send
@@ -41,7 +42,7 @@ export function renderCommission(app) {
 function session(app, s) {
   const sum = s.summary || {};
   const devices = Object.values(s.devices || {}).sort((x, y) =>
-    OUTCOMES.indexOf(x.outcome) - OUTCOMES.indexOf(y.outcome) || (x.id < y.id ? -1 : 1));
+    ATTENTION.indexOf(x.outcome) - ATTENTION.indexOf(y.outcome) || (x.id < y.id ? -1 : 1));
   return el("div", { class: "session", "data-session-id": s.id },
     el("div", { class: "session-head" },
       el("b", {}, app.staffName(s.by)), s.reason ? el("span", {}, " · " + s.reason) : "",
