@@ -65,6 +65,9 @@ func (s *Server) handleStartCommissioning(w http.ResponseWriter, r *http.Request
 		s.deskError(w, r, err)
 		return
 	}
+	// The service tells the stream of a session's changes, not of its
+	// start: a screen that is open shows the new session at once.
+	s.PublishCommissioning(ss)
 	writeJSON(w, http.StatusCreated, ss)
 }
 

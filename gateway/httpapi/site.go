@@ -58,6 +58,7 @@ type siteStaff struct {
 // siteActions are the actions May may list, in the table's order.
 var siteActions = []permit.Action{
 	permit.Act, permit.Broadcast, permit.Silence, permit.Emergency, permit.Rules, permit.Audit, permit.Cards,
+	permit.Command, permit.Commission,
 }
 
 // handleSite serves GET /api/v1/site.
@@ -112,6 +113,10 @@ func (s *Server) offers(a permit.Action) bool {
 		return s.cfg.Rules != nil
 	case permit.Cards:
 		return s.cfg.Cards != nil
+	case permit.Command:
+		return s.cfg.Commands != nil
+	case permit.Commission:
+		return s.cfg.Commissioning != nil
 	}
 	return true
 }

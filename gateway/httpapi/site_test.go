@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridwatch/gridwatch/gateway/commission"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 )
 
@@ -153,24 +154,32 @@ func TestSiteRefusals(t *testing.T) {
 }
 
 // TestSiteMayFollowsRolesAndRoutes: with every route of the tools served,
-// the security room may use them all, a grid member only act on alarms.
+// the security room may use them all (device commands and commissioning
+// too), a grid member and the command centre neither; without the
+// command or commissioning routes nobody is offered them.
 func TestSiteMayFollowsRolesAndRoutes(t *testing.T) {
 	ls := newLoginSite(t, func(c *Config) {
 		c.Broadcasts = fakeBroadcasts{}
 		c.Rules = &fakeRules{}
 		c.Cards = &fakeCards{}
+		c.Commands = silentDevice{}
+		c.Commissioning = &commission.Service{}
 	})
 	li, _ := ls.login(t, "li", liPassword)
+	bare := newLoginSite(t, nil)
 	for _, tc := range []struct {
 		name string
+		ls   *loginSite
 		q    req
 		want string
 	}{
-		{"security room", req{token: wangToken}, "act,broadcast,silence,emergency,rules,audit,cards"},
-		{"grid member", req{cookie: li}, "act"},
+		{"security room", ls, req{token: wangToken}, "act,broadcast,silence,emergency,rules,audit,cards,command,commission"},
+		{"command centre", ls, req{token: zhaoToken}, "act,broadcast,silence,emergency,rules,audit,cards"},
+		{"grid member", ls, req{cookie: li}, "act"},
+		{"security room, no command routes", bare, req{token: wangToken}, "act,emergency,audit"},
 	} {
 		tc.q.method, tc.q.path = "GET", "/api/v1/site"
-		rec := ls.do(t, tc.q)
+		rec := tc.ls.do(t, tc.q)
 		var got site
 		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 			t.Fatalf("%s: %d %s", tc.name, rec.Code, rec.Body)

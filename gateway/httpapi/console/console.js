@@ -15,6 +15,7 @@ import { renderPlan } from "./plan.js";
 import { renderHealth, initHealth } from "./health.js";
 import { initTools, showTools } from "./tools.js";
 import { renderQueue, renderRecent } from "./queue.js";
+import { mergeSession, loadSessions, renderCommission, tickCommission } from "./commission.js";
 
 const RECENT = 30; // closed alarms listed under the queue
 
@@ -26,6 +27,7 @@ const app = {
   devices: new Map(), // id → device status
   recent: new Map(), // id → a closed alarm, for the recently closed list
   details: new Map(), // id → the alarm with its timeline
+  sessions: new Map(), // id → a commissioning session (walk test)
   stale: new Set(), // ids whose timeline changed since it was loaded
   pinned: null, // the alarm an operator picked, else the most urgent is in focus
   pinnedByNote: false, // pinned only because a note was being typed
@@ -110,6 +112,7 @@ async function load() {
     for (const x of d.devices) app.devices.set(x.id, x);
     for (const id of app.details.keys()) app.stale.add(id);
     showTools(app);
+    await loadSessions(app);
     showError("");
   } catch (e) {
     showError(t("load.failed") + ": " + e.message);
@@ -173,16 +176,17 @@ function mergeDevice(d) {
 function apply(name, data) {
   if (name === "alarm") { mergeAlarm(data); app.stale.add(data.id); dirty = true; }
   if (name === "device") { mergeDevice(data); devicesDirty = true; }
+  if (name === "commissioning") { mergeSession(app, data); dirty = true; }
 }
 
 function onEvent(name, raw) {
   if (name === "hello" || name === "resync") { load(); return; }
   if (name === "bye") { setConn("reconnecting"); return; }
-  if (name !== "alarm" && name !== "device") return;
+  if (name !== "alarm" && name !== "device" && name !== "commissioning") return;
   let data;
   try { data = JSON.parse(raw); } catch (e) { return; }
   if (loading) loading.push([name, data]);
-  else { apply(name, data); if (name === "alarm") render(); }
+  else { apply(name, data); if (name !== "device") render(); }
 }
 
 // ---- focus ----
@@ -214,6 +218,7 @@ function render() {
   renderRecent(app, focus);
   renderFocus(app, focus, focus && !app.pinned);
   renderPlan(app, open, focus);
+  renderCommission(app);
   app.sound.want(open.some((a) => a.severity === "red" && a.state === "open" && !pagesNobody(a)));
   tick();
 }
@@ -228,6 +233,7 @@ function tick() {
     td.textContent = due > 0 ? (due > now ? countdown(due - now) : t("focus.overdue")) : "—";
   }
   tickFocus(app, now);
+  if (tickCommission(now)) renderCommission(app);
 }
 
 // ---- the stream ----
@@ -247,7 +253,7 @@ function connect() {
       if (es.readyState === EventSource.CLOSED && stream === es) setTimeout(() => { if (stream === es) connect(); }, 3000);
     }, () => {});
   };
-  for (const name of ["hello", "alarm", "device", "resync", "bye"]) {
+  for (const name of ["hello", "alarm", "device", "commissioning", "resync", "bye"]) {
     es.addEventListener(name, (e) => onEvent(name, e.data));
   }
   stream = es;
@@ -279,6 +285,7 @@ function needLogin() {
   app.devices.clear();
   app.details.clear();
   app.stale.clear();
+  app.sessions.clear();
   app.site = { grids: new Map(), devices: new Map(), staff: new Map(), may: new Set() };
   app.pinned = null;
   known = null;

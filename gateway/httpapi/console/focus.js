@@ -6,6 +6,7 @@
 
 import { $, el, clock, countdown, duration, STATE_RANK } from "./dom.js";
 import { t } from "./i18n.js";
+import { commandForm } from "./command.js";
 
 let shownId = null; // the alarm the panel shows, to keep a typed note
 const fetching = new Set();
@@ -90,6 +91,10 @@ export function renderFocus(app, a, auto) {
 
   renderPages(app, a, timeline);
   renderCameras(app, a, site);
+  const form = commandForm(app, "focus", a.device);
+  const box = $("focus-command");
+  box.hidden = !form;
+  if (form && form.parentNode !== box) box.replaceChildren(form);
   const may = app.site.may.has("act");
   for (const b of document.querySelectorAll("#focus-actions button[data-focus-action]")) {
     const action = b.dataset.focusAction;

@@ -6,6 +6,7 @@
 
 import { $, el, duration } from "./dom.js";
 import { t } from "./i18n.js";
+import { commandForm } from "./command.js";
 
 // LOW_BATTERY_V is the mark below which a 12 V light box's battery shows
 // as low (a lead-acid battery near the end of its charge).
@@ -124,15 +125,21 @@ function cellView(app, cell) {
     const tel = d.telemetry || {};
     const attrs = { "data-device-id": d.id, "data-state": d.state };
     if (d.id === app.healthDevice) attrs["data-picked"] = "true";
-    return el("tr", attrs,
+    attrs.tabindex = 0;
+    const tr = el("tr", attrs,
       el("td", {}, el("b", {}, app.deviceLabel(d.id)), el("small", {}, " " + d.id + " · " + t("kind." + d.kind)),
         el("span", { class: "dstate", "data-state": d.state }, t("health." + d.state))),
       el("td", { class: "num" }, seen(now, d.last_seen_ms)),
       el("td", {}, battery(tel)), el("td", {}, mains(tel)), el("td", {}, tel.rssi_dbm !== undefined ? bars(tel.rssi_dbm) : "—"),
       el("td", {}, video(d, tel)), el("td", { class: "other" }, other(tel)), el("td", { class: "num" }, d.rejected || 0));
+    // A click picks the device: its command form shows above the table.
+    tr.addEventListener("click", () => { app.healthDevice = d.id; renderHealth(app); });
+    return tr;
   });
+  const picked = list.some((d) => d.id === app.healthDevice) ? app.healthDevice : null;
   return el("div", {},
     el("h3", { id: "health-cell" }, app.gridPath(cell)),
+    picked ? commandForm(app, "health", picked) : null,
     el("table", { id: "health-devices" }, el("thead", {}, el("tr", {}, head.map((k) => el("th", {}, t(k))))), el("tbody", {}, rows)));
 }
 
