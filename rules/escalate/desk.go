@@ -48,8 +48,10 @@ type PageTracker interface {
 const PrimaryChannel = "mqtt"
 
 // Board shows alarms (retained R/alarms/{id}, the live console). The desk
-// calls Publish from its goroutine after every change; it must not block.
-// The alarm passed is the Board's to keep and is never modified afterwards.
+// calls Publish after every change, in order, from a goroutine of its own
+// (not the one that pages): Publish may wait, e.g. for the broker to
+// store a retained message, without holding up a page. The alarm passed
+// is the Board's to keep and is never modified afterwards.
 type Board interface {
 	Publish(a alarm.Alarm)
 }

@@ -160,7 +160,7 @@ func (o *owner) authorize(a *alarm.Alarm, who permit.Caller) error {
 func (o *owner) changed(a *alarm.Alarm) {
 	c := a.Clone()
 	o.d.view.put(c)
-	o.d.board.Publish(*c)
+	o.board.put(*c)
 	o.dirty[a.ID] = a
 	if a.State.Closed() && o.open[a.ID] == a {
 		delete(o.open, a.ID)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -32,6 +33,7 @@ type owner struct {
 	emergency map[string]alarm.Emergency
 	ids       alarm.IDGen
 	timer     *time.Timer
+	board     *boardQueue
 
 	applied   uint64 // last event ID applied in memory
 	persisted uint64 // last event ID stored with its effects
@@ -71,20 +73,20 @@ func (d *Desk) Run(ctx context.Context) error {
 		timer:     time.NewTimer(time.Hour),
 		saveIn:    make(chan saveBatch, 1),
 		saveOut:   make(chan error, 1),
+		board:     newBoardQueue(d.board),
 	}
 	defer o.timer.Stop()
 	loaded, err := o.load()
 	if err != nil {
 		return err
 	}
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		d.writer(ctx, o.saveIn, o.saveOut)
-	}()
+	var helpers sync.WaitGroup // the writer and the board
+	helpers.Go(func() { d.writer(ctx, o.saveIn, o.saveOut) })
+	helpers.Go(o.board.run)
 	defer func() {
 		close(o.saveIn)
-		<-writerDone
+		o.board.close()
+		helpers.Wait()
 	}()
 	close(d.ready)
 	o.resume(loaded)
