@@ -107,7 +107,10 @@ type Config struct {
 //
 // Delivery is at least once: a step is recorded in memory, sent, and then
 // stored with the next batch, so a crash between sending and storing
-// re-sends that step after the restart; a step is never skipped.
+// re-sends that step after the restart; a step is never skipped. The
+// store is written by a writer goroutine of Run's, one batch at a time,
+// while the owner goes on paging; the checkpoint moves only with its
+// batch, and a staff action is answered once its batch is written.
 type Desk struct {
 	cfg   Config
 	log   *slog.Logger
