@@ -149,7 +149,7 @@ func (l *Link) Run(ctx context.Context) error {
 			l.cfg.Logger.Warn("external broker connection lost", "url", l.cfg.URL, "err", err)
 		})
 	if l.cfg.DataDir != "" {
-		opts.SetStore(outboundStore{paho.NewFileStore(filepath.Join(l.cfg.DataDir, "mqtt-store"))})
+		opts.SetStore(newOutboundStore(paho.NewFileStore(filepath.Join(l.cfg.DataDir, "mqtt-store")), l.isPage))
 	}
 	l.client = paho.NewClient(opts)
 	l.telClient = paho.NewClient(l.options(l.cfg.ClientID+"-tel", true).
@@ -298,6 +298,12 @@ func (l *Link) watchPublishes(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// isPage says whether topic is a staff member's notify topic (a page).
+func (l *Link) isPage(topic string) bool {
+	kind, staff := l.cfg.Topics.Parse(topic)
+	return kind == wire.KindOutbound && topic == l.cfg.Topics.Notify(staff)
 }
 
 // Ready reports whether the link is connected and subscribed.

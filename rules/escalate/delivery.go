@@ -1,8 +1,6 @@
 package escalate
 
 import (
-	"context"
-
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
@@ -42,7 +40,7 @@ func (o *owner) saveSoon() {
 func (o *owner) report(r event.PageReport) {
 	a := o.open[r.AlarmID]
 	if a == nil {
-		a = o.dirty[r.AlarmID] // closed, not stored yet
+		a = o.unstored(r.AlarmID) // closed, not stored yet
 	}
 	if a == nil {
 		// Closed (its pages are done with), or not raised yet: a report the
@@ -61,19 +59,6 @@ func (o *owner) report(r event.PageReport) {
 		o.d.log.Info("page "+string(r.State), "alarm", a.ID, "staff", r.Staff, "step", r.Step, "channel", r.Channel, "page", r.PageID)
 	}
 	o.changed(a)
-}
-
-// syncPages waits until every page sent so far is durable in the
-// ledger, before the alarms that sent them are stored.
-func (o *owner) syncPages() error {
-	t, ok := o.d.cfg.Notifier.(PageTracker)
-	if !ok {
-		return nil
-	}
-	// Also on the way out (o.ctx done): the last save needs it too.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(o.ctx), o.d.cfg.NotifyTimeout)
-	defer cancel()
-	return t.Sync(ctx)
 }
 
 // pagesDone tells the ledger an alarm is closed: its pending pages are given up.

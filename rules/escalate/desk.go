@@ -48,8 +48,10 @@ type PageTracker interface {
 const PrimaryChannel = "mqtt"
 
 // Board shows alarms (retained R/alarms/{id}, the live console). The desk
-// calls Publish from its goroutine after every change; it must not block.
-// The alarm passed is the Board's to keep and is never modified afterwards.
+// calls Publish after every change, in order, from a goroutine of its own
+// (not the one that pages): Publish may wait, e.g. for the broker to
+// store a retained message, without holding up a page. The alarm passed
+// is the Board's to keep and is never modified afterwards.
 type Board interface {
 	Publish(a alarm.Alarm)
 }
@@ -105,7 +107,10 @@ type Config struct {
 //
 // Delivery is at least once: a step is recorded in memory, sent, and then
 // stored with the next batch, so a crash between sending and storing
-// re-sends that step after the restart; a step is never skipped.
+// re-sends that step after the restart; a step is never skipped. The
+// store is written by a writer goroutine of Run's, one batch at a time,
+// while the owner goes on paging; the checkpoint moves only with its
+// batch, and a staff action is answered once its batch is written.
 type Desk struct {
 	cfg   Config
 	log   *slog.Logger

@@ -102,7 +102,7 @@ func (o *owner) setEmergency(r emergRequest) error {
 				o.changed(a)
 			}
 		}
-		_ = o.flush()
+		o.saveNow()
 	}
 	return nil
 }

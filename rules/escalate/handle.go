@@ -83,15 +83,16 @@ func (o *owner) clearAlarm(t event.Trigger, now time.Time) {
 	o.changed(a)
 }
 
-// act applies a staff action, stores it, and answers the caller.
+// act applies a staff action and answers the caller once it is stored
+// (a failed save is logged and retried; the action stands).
 func (o *owner) act(r actRequest) {
 	a, err := o.applyAction(r)
 	if err != nil {
 		r.reply <- actReply{err: err}
 		return
 	}
-	_ = o.flush() // a failed save is logged and retried; the action stands
-	r.reply <- actReply{a: a.Clone()}
+	o.waiting = append(o.waiting, pendingReply{reply: r.reply, a: a.Clone()})
+	o.saveNow()
 }
 
 func (o *owner) applyAction(r actRequest) (*alarm.Alarm, error) {
@@ -131,7 +132,7 @@ func (o *owner) find(id string) (a *alarm.Alarm, live bool, err error) {
 	if a := o.open[id]; a != nil {
 		return a, true, nil
 	}
-	if a := o.dirty[id]; a != nil {
+	if a := o.unstored(id); a != nil {
 		return a, false, nil
 	}
 	a, ok, err := o.d.cfg.Store.Get(id)
@@ -159,7 +160,7 @@ func (o *owner) authorize(a *alarm.Alarm, who permit.Caller) error {
 func (o *owner) changed(a *alarm.Alarm) {
 	c := a.Clone()
 	o.d.view.put(c)
-	o.d.board.Publish(*c)
+	o.board.put(*c)
 	o.dirty[a.ID] = a
 	if a.State.Closed() && o.open[a.ID] == a {
 		delete(o.open, a.ID)

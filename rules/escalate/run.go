@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -33,11 +33,22 @@ type owner struct {
 	emergency map[string]alarm.Emergency
 	ids       alarm.IDGen
 	timer     *time.Timer
+	board     *boardQueue
 
 	applied   uint64 // last event ID applied in memory
 	persisted uint64 // last event ID stored with its effects
 	flushAt   int64  // Unix ms of the next save without new changes; 0 none
 	saveFails int
+
+	// The writer (writer.go): one batch in flight at a time.
+	saveIn          chan saveBatch // capacity 1
+	saveOut         chan error     // capacity 1
+	saving          bool           // a batch is with the writer
+	urgent          bool           // save as soon as the writer is free
+	inflight        map[string]*alarm.Alarm
+	inflightCkpt    uint64
+	inflightReplies []pendingReply // actions in the batch in flight
+	waiting         []pendingReply // actions in dirty, for the next batch
 }
 
 type alarmKey struct{ rule, device string }
@@ -60,12 +71,23 @@ func (d *Desk) Run(ctx context.Context) error {
 		dirty:     make(map[string]*alarm.Alarm),
 		emergency: make(map[string]alarm.Emergency),
 		timer:     time.NewTimer(time.Hour),
+		saveIn:    make(chan saveBatch, 1),
+		saveOut:   make(chan error, 1),
+		board:     newBoardQueue(d.board),
 	}
 	defer o.timer.Stop()
 	loaded, err := o.load()
 	if err != nil {
 		return err
 	}
+	var helpers sync.WaitGroup // the writer and the board
+	helpers.Go(func() { d.writer(ctx, o.saveIn, o.saveOut) })
+	helpers.Go(o.board.run)
+	defer func() {
+		close(o.saveIn)
+		o.board.close()
+		helpers.Wait()
+	}()
 	close(d.ready)
 	o.resume(loaded)
 	for {
@@ -86,6 +108,8 @@ func (d *Desk) Run(ctx context.Context) error {
 			r.reply <- o.setEmergency(r)
 		case r := <-d.reports:
 			o.reportBurst(r)
+		case err := <-o.saveOut:
+			o.saved(err)
 		case <-o.timer.C:
 			o.wake()
 		}
@@ -186,60 +210,29 @@ func (o *owner) wake() {
 		o.fire(d, now)
 	}
 	if o.flushAt != 0 && now.UnixMilli() >= o.flushAt {
-		_ = o.flush()
+		o.startSave()
 	}
 	o.afterBurst()
 }
 
-// afterBurst stores changed alarms at once (pages went out before, so the
-// store never delays one) and lets a checkpoint-only change wait a little
-// to batch fsyncs; replaying events that raised nothing is harmless.
+// afterBurst stores changed alarms at once (pages went out before, and
+// the writer stores them while the desk goes on) and lets a
+// checkpoint-only change wait a little to batch fsyncs; replaying events
+// that raised nothing is harmless.
 func (o *owner) afterBurst() {
 	switch {
 	case len(o.dirty) > 0 && o.saveFails == 0:
-		_ = o.flush()
-	case o.applied > o.persisted && o.flushAt == 0:
+		o.saveNow()
+	case o.applied > o.persisted && o.flushAt == 0 && !o.saving:
 		o.flushAt = o.d.cfg.Now().Add(checkpointEvery).UnixMilli()
 	}
-}
-
-// flush stores the changed alarms and the checkpoint in one transaction.
-// On failure everything stays dirty and is tried again with backoff.
-func (o *owner) flush() error {
-	if len(o.dirty) == 0 && o.applied == o.persisted {
-		o.flushAt = 0
-		return nil
-	}
-	batch := slices.SortedFunc(maps.Values(o.dirty), func(a, b *alarm.Alarm) int { return strings.Compare(a.ID, b.ID) })
-	err := o.syncPages()
-	if err == nil {
-		err = o.d.cfg.Store.Save(batch, o.applied)
-	}
-	if err != nil {
-		o.saveFails++
-		wait := min(time.Second<<min(o.saveFails-1, 5), saveBackoffMax)
-		o.flushAt = o.d.cfg.Now().Add(wait).UnixMilli()
-		o.d.m.storeErrors.Inc()
-		o.d.log.Error("alarm store save failed; kept in memory, retrying", "alarms", len(batch),
-			"checkpoint", o.applied, "retry_in", wait, "err", err)
-		return err
-	}
-	o.persisted = o.applied
-	o.d.checkpoint.Store(o.applied)
-	for id, a := range o.dirty {
-		if a.State.Closed() {
-			o.d.view.drop(id)
-		}
-	}
-	clear(o.dirty)
-	o.flushAt, o.saveFails = 0, 0
-	return nil
 }
 
 // arm sets the timer to the earliest deadline or pending save.
 func (o *owner) arm() {
 	next, ok := o.due.next()
-	if o.flushAt != 0 && (!ok || o.flushAt < next) {
+	// While a batch is being written its end decides the next save.
+	if o.flushAt != 0 && !o.saving && (!ok || o.flushAt < next) {
 		next, ok = o.flushAt, true
 	}
 	if !ok {

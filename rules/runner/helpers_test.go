@@ -130,13 +130,23 @@ type rigOption func(*Config)
 // waits until the runner has replayed the journal.
 func startRig(t testing.TB, dir string, opts ...rigOption) *rig {
 	t.Helper()
+	return startRigPaging(t, dir, nil, opts...)
+}
+
+// startRigPaging is startRig with the desk paging through notes (nil: the
+// rig's phones).
+func startRigPaging(t testing.TB, dir string, notes escalate.Notifier, opts ...rigOption) *rig {
+	t.Helper()
 	r := &rig{t: t, dir: dir, reg: parseSite(t), phones: &phones{}, cmds: &commands{}, devs: &tracker{}}
+	if notes == nil {
+		notes = r.phones
+	}
 	var err error
 	if r.store, err = alarm.OpenStore(filepath.Join(dir, "alarms.db")); err != nil {
 		t.Fatal(err)
 	}
 	regf := func() *registry.Registry { return r.reg }
-	if r.desk, err = escalate.New(escalate.Config{Registry: regf, Notifier: r.phones, Store: r.store}); err != nil {
+	if r.desk, err = escalate.New(escalate.Config{Registry: regf, Notifier: notes, Store: r.store}); err != nil {
 		t.Fatal(err)
 	}
 	applied, reserved, err := r.store.EventIDs()
