@@ -45,6 +45,12 @@ func TestBenchMeasuresEveryPress(t *testing.T) {
 	gw := brokertest.NewGateway(t, b.URL, root, pages)
 	r := bench(t, b.URL, 5*time.Second)
 
+	// The phones resolve each alarm once paged; the last resolve may still
+	// be on its way to the gateway when the bench returns.
+	brokertest.WaitFor(t, "a resolve for every alarm", func() bool {
+		_, replies, _, _ := gw.Snapshot()
+		return len(replies) >= r.Presses
+	})
 	events, replies, joined, tel := gw.Snapshot()
 	if r.Presses == 0 || r.Lost != 0 || r.Paged != r.Presses || len(events) != r.Presses {
 		t.Fatalf("result %+v; gateway saw %d presses", r, len(events))
