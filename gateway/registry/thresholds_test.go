@@ -48,6 +48,7 @@ func TestThresholdsInForce(t *testing.T) {
 				g := got[i]
 				ok := g.Field == w.field && g.Event == w.event && g.ClearEvent == w.clear && g.Hold == w.hold &&
 					(w.below == 0) == (g.Below == nil) && (w.below == 0 || *g.Below == w.below) &&
+					(w.above == 0) == (g.Above == nil) && (w.above == 0 || *g.Above == w.above) &&
 					(w.equals == nil) == (g.Equals == nil) && (w.equals == nil || *g.Equals == *w.equals)
 				if !ok {
 					t.Errorf("threshold %d = %+v, want %+v", i, g, w)
