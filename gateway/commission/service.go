@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gridwatch/gridwatch/internal/atomicfile"
+
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
@@ -423,20 +425,11 @@ func (s *Service) saveLocked(sync bool) error {
 	if err != nil {
 		return fmt.Errorf("commission: %w", err)
 	}
-	tmp := s.cfg.Path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err == nil {
-		_, err = f.Write(raw)
-		if err == nil && sync {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+	write := atomicfile.WriteUnsynced
+	if sync {
+		write = atomicfile.Write
 	}
-	if err == nil {
-		err = os.Rename(tmp, s.cfg.Path)
-	}
+	err = write(s.cfg.Path, raw, 0o600)
 	if err != nil {
 		return fmt.Errorf("commission: save %s: %w", filepath.Base(s.cfg.Path), err)
 	}

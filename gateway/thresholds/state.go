@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/gridwatch/gridwatch/internal/atomicfile"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
@@ -165,7 +166,7 @@ func (m *Monitor) saveLocked(now time.Time) error {
 	})
 	b, err := json.Marshal(s)
 	if err == nil {
-		err = writeAtomic(m.cfg.Path, b)
+		err = atomicfile.Write(m.cfg.Path, b, 0o640)
 	}
 	if err != nil {
 		m.mu.Lock()
@@ -176,29 +177,4 @@ func (m *Monitor) saveLocked(now time.Time) error {
 		return fmt.Errorf("thresholds: save %s: %w", m.cfg.Path, err)
 	}
 	return nil
-}
-
-// writeAtomic replaces path with b: temp file, fsync, rename, fsync of
-// the directory, so a crash leaves the old file or the new one.
-func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(b)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

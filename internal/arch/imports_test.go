@@ -140,8 +140,8 @@ func forbidden(from, to string) string {
 		return "rules use only the nouns of gateway/event and gateway/registry, and the permission table"
 	case from == "gateway/access" && to != "gateway/registry" && to != "gateway/permit" && to != "drivers/osdp" && to != "gateway/event":
 		return "card decisions use only the registry's access data, the permission table and the reader driver's terms"
-	case from == "gateway/thresholds" && to != "gateway/event" && to != "gateway/registry" && to != "gateway/ratelog":
-		return "telemetry thresholds judge samples against the registry and journal through a consumer interface: they import only the nouns of gateway/event, gateway/registry and gateway/ratelog"
+	case from == "gateway/thresholds" && to != "gateway/event" && to != "gateway/registry" && to != "gateway/ratelog" && to != "internal/atomicfile":
+		return "telemetry thresholds judge samples against the registry and journal through a consumer interface: they import only the nouns of gateway/event, gateway/registry, gateway/ratelog and internal/atomicfile"
 	case from == "gateway/edge" && to != "gateway/event":
 		return "gateway/edge is the drivers' one door: it imports only the nouns of gateway/event"
 	case under(from, "drivers") && under(to, "gateway") && to != "gateway/event" && to != "gateway/edge":
@@ -203,7 +203,7 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"drivers/osdp", "gateway/edge"}, {"drivers/serialline", "gateway/edge"}, {"gateway/ingest", "gateway/edge"}, {"gateway/edge", "gateway/event"},
 		{"gateway/access", "drivers/osdp"}, {"gateway/access", "gateway/permit"}, {"gateway/app", "gateway/access"},
 		{"rules/runner", "rules/engine"}, {"gateway/app", "rules/runner"}, {"gateway/cmd/gridwatchd", "gateway/app"},
-		{"gateway/thresholds", "gateway/registry"}, {"gateway/thresholds", "gateway/ratelog"}, {"gateway/app", "gateway/thresholds"}} {
+		{"gateway/thresholds", "gateway/registry"}, {"gateway/thresholds", "gateway/ratelog"}, {"gateway/thresholds", "internal/atomicfile"}, {"gateway/app", "gateway/thresholds"}} {
 		if why := forbidden(ok[0], ok[1]); why != "" {
 			t.Errorf("%s → %s should be allowed: %s", ok[0], ok[1], why)
 		}

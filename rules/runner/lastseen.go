@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/gridwatch/gridwatch/internal/atomicfile"
 )
 
 // lastSeenFile is the last-seen record in the data directory.
@@ -66,7 +68,7 @@ func (l *lastSeen) save() error {
 	if err != nil {
 		return fmt.Errorf("last seen: %w", err)
 	}
-	if err := writeAtomic(l.path, b); err != nil {
+	if err := atomicfile.Write(l.path, b, 0o640); err != nil {
 		return fmt.Errorf("last seen: %w", err)
 	}
 	return nil

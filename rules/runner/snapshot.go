@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gridwatch/gridwatch/internal/atomicfile"
 )
 
 // stateFile is the rules' snapshot in the data directory.
@@ -132,7 +134,7 @@ func (s *snapshots) save(ctx context.Context) error {
 func (s *snapshots) write(b []byte, last uint64) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if err := writeAtomic(s.path, b); err != nil {
+	if err := atomicfile.Write(s.path, b, 0o640); err != nil {
 		return err
 	}
 	s.saved.Store(last)
