@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/gridwatch/gridwatch/internal/testsvc"
@@ -25,18 +24,7 @@ func TestWallScreenAndPhoneTogether(t *testing.T) {
 	admin.login("admin", "admin-pw")
 
 	wall := testsvc.Browser(t, 180*time.Second, chromedp.WindowSize(1920, 1080))
-	if err := chromedp.Run(wall,
-		emulation.SetDeviceMetricsOverride(1920, 1080, 1, false),
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(`#login`, chromedp.ByID),
-		chromedp.SendKeys(`#login-user`, "room1", chromedp.ByID),
-		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
-		chromedp.Click(`#login-submit`, chromedp.ByID),
-		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#plan .marker[data-device-id="lb-0007"]`, chromedp.ByQuery),
-	); err != nil {
-		t.Fatalf("the security room logging in to the wall screen: %v", err)
-	}
+	loginWall(t, wall, base, "room1", chromedp.WaitVisible(`#plan .marker[data-device-id="lb-0007"]`, chromedp.ByQuery))
 	phone := testsvc.Browser(t, 180*time.Second, chromedp.WindowSize(390, 844), chromedp.Flag("lang", "zh-CN"))
 	if err := chromedp.Run(phone,
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),

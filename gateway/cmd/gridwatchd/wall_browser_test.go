@@ -8,12 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	paho "github.com/eclipse/paho.mqtt.golang"
 
@@ -62,23 +60,7 @@ func TestWallScreenInChromium(t *testing.T) {
 
 	ctx := testsvc.Browser(t, 120*time.Second, chromedp.WindowSize(1920, 1080),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
-	// Any uncaught script error on the page fails the test.
-	var mu sync.Mutex
-	var thrown []string
-	chromedp.ListenTarget(ctx, func(ev any) {
-		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
-			mu.Lock()
-			thrown = append(thrown, e.ExceptionDetails.Error())
-			mu.Unlock()
-		}
-	})
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(thrown) > 0 {
-			t.Errorf("script errors on the wall screen: %v", thrown)
-		}
-	})
+	testsvc.FailOnScriptErrors(t, ctx, "the wall screen")
 
 	if err := chromedp.Run(ctx,
 		emulation.SetDeviceMetricsOverride(1920, 1080, 1, false),
@@ -454,5 +436,23 @@ func wallPublish(t *testing.T, broker, dev, sub, payload string) {
 	defer c.Disconnect(0)
 	if tok := c.Publish("gridwatch/v1/dev/"+dev+"/"+sub, 1, false, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("publish %s/%s: %v", dev, sub, tok.Error())
+	}
+}
+
+// loginWall opens the wall screen at 1920×1080 and logs in as user with
+// staffPassword, waiting for the live stream and then for each of then.
+func loginWall(t *testing.T, ctx context.Context, base, user string, then ...chromedp.Action) {
+	t.Helper()
+	steps := append([]chromedp.Action{
+		emulation.SetDeviceMetricsOverride(1920, 1080, 1, false),
+		chromedp.Navigate(base + "/"),
+		chromedp.WaitVisible(`#login`, chromedp.ByID),
+		chromedp.SendKeys(`#login-user`, user, chromedp.ByID),
+		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
+		chromedp.Click(`#login-submit`, chromedp.ByID),
+		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
+	}, then...)
+	if err := chromedp.Run(ctx, steps...); err != nil {
+		t.Fatalf("%s logging in to the wall screen: %v", user, err)
 	}
 }

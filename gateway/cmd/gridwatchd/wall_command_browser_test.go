@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -89,34 +88,8 @@ func TestWallScreenCommandsAndCommissioning(t *testing.T) {
 	box := newWallBox(t, broker, "lb-0001")
 
 	ctx := testsvc.Browser(t, 120*time.Second, chromedp.WindowSize(1920, 1080))
-	var mu sync.Mutex
-	var thrown []string
-	chromedp.ListenTarget(ctx, func(ev any) {
-		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
-			mu.Lock()
-			thrown = append(thrown, e.ExceptionDetails.Error())
-			mu.Unlock()
-		}
-	})
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(thrown) > 0 {
-			t.Errorf("script errors on the wall screen: %v", thrown)
-		}
-	})
-	if err := chromedp.Run(ctx,
-		emulation.SetDeviceMetricsOverride(1920, 1080, 1, false),
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(`#login`, chromedp.ByID),
-		chromedp.SendKeys(`#login-user`, "room1", chromedp.ByID),
-		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
-		chromedp.Click(`#login-submit`, chromedp.ByID),
-		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#plan .marker[data-device-id="lb-0001"]`, chromedp.ByQuery),
-	); err != nil {
-		t.Fatalf("logging in to the wall screen: %v", err)
-	}
+	testsvc.FailOnScriptErrors(t, ctx, "the wall screen")
+	loginWall(t, ctx, base, "room1", chromedp.WaitVisible(`#plan .marker[data-device-id="lb-0001"]`, chromedp.ByQuery))
 	var hidden bool
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.getElementById("commission").hidden`, &hidden)); err != nil || !hidden {
 		t.Errorf("the commissioning panel shows with no session (hidden %v, %v)", hidden, err)
