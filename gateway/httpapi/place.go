@@ -56,19 +56,26 @@ func (s *Server) handlePlace(w http.ResponseWriter, r *http.Request, caller perm
 // placeOf describes device dev of cell grid from the registry; loc is
 // the alarm's own location, used when the registry has none.
 func placeOf(reg *registry.Registry, alarmID, dev, grid string, loc *event.Location) place {
-	p := place{Alarm: alarmID, Device: dev, Grid: grid, Location: loc, GridPath: []gridName{}}
+	p := place{Alarm: alarmID, Device: dev, Grid: grid, Location: loc}
 	if d, ok := reg.Device(dev); ok {
 		p.DeviceName, p.Address, p.Cameras = d.Name, d.Attrs["address"], d.Cameras
 		if d.Location != nil {
 			p.Location = d.Location
 		}
 	}
-	anc := reg.Ancestors(grid)
-	for _, g := range slices.Backward(anc) {
-		p.GridPath = append(p.GridPath, gridName{ID: g.ID, Name: g.Name})
-	}
-	if len(anc) > 0 {
-		p.GridName = anc[0].Name
+	p.GridPath = gridPath(reg, grid)
+	if n := len(p.GridPath); n > 0 {
+		p.GridName = p.GridPath[n-1].Name
 	}
 	return p
+}
+
+// gridPath is cell grid and the cells above it, by name, root first
+// (莲花社区 › 莲花四级网格7); empty, not nil, for a cell the registry lacks.
+func gridPath(reg *registry.Registry, grid string) []gridName {
+	path := []gridName{}
+	for _, g := range slices.Backward(reg.Ancestors(grid)) {
+		path = append(path, gridName{ID: g.ID, Name: g.Name})
+	}
+	return path
 }

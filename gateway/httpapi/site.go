@@ -73,12 +73,7 @@ func (s *Server) handleSite(w http.ResponseWriter, r *http.Request, caller permi
 		if !permit.ServesCell(reg, caller, g.ID) {
 			continue
 		}
-		sg := siteGrid{ID: g.ID, Name: g.Name, Level: g.Level, Parent: g.Parent}
-		up := reg.Ancestors(g.ID)
-		for i := len(up) - 1; i >= 0; i-- {
-			sg.Path = append(sg.Path, gridName{ID: up[i].ID, Name: up[i].Name})
-		}
-		out.Grids = append(out.Grids, sg)
+		out.Grids = append(out.Grids, siteGrid{ID: g.ID, Name: g.Name, Level: g.Level, Parent: g.Parent, Path: gridPath(reg, g.ID)})
 	}
 	for _, d := range reg.Devices() {
 		if !permit.ServesCell(reg, caller, d.Grid) {
