@@ -14,78 +14,31 @@ import (
 	sim "github.com/gridwatch/gridwatch/firmware-sim/modbus"
 	"github.com/gridwatch/gridwatch/firmware-sim/osdp"
 	"github.com/gridwatch/gridwatch/gateway/edge"
+	"github.com/gridwatch/gridwatch/gateway/edge/edgetest"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
-// collector is a Sink that keeps every event and the last sign of life of
-// each device.
-type collector struct {
-	mu     sync.Mutex
-	events []event.Event
-	alive  map[string]time.Time
-}
+// collector keeps what the bus reports (edgetest.Collector), with the
+// counts these tests ask for.
+type collector struct{ edgetest.Collector }
 
-var _ edge.Sink = (*collector)(nil)
+func (c *collector) aliveAt(device string) time.Time { return c.AliveAt(device) }
 
-func (c *collector) Telemetry(event.Telemetry) {}
-
-func (c *collector) Alive(device string, at time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.alive == nil {
-		c.alive = map[string]time.Time{}
-	}
-	c.alive[device] = at
-}
-
-// aliveAt is the last sign of life reported of device (zero if none).
-func (c *collector) aliveAt(device string) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.alive[device]
-}
-
-func (c *collector) Event(e event.Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.events = append(c.events, e)
-}
-
-func (c *collector) count(device, typ string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, e := range c.events {
-		if e.Device == device && e.Type == typ {
-			n++
-		}
-	}
-	return n
-}
+func (c *collector) count(device, typ string) int { return len(c.Find(device, typ)) }
 
 // changes counts device's events of typ that report a change seen between
 // two polls, not the state found at the first read.
 func (c *collector) changes(device, typ string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, e := range c.events {
-		if e.Device == device && e.Type == typ && e.Data["first_read"] == nil {
-			n++
-		}
-	}
-	return n
+	return len(c.Where(func(e event.Event) bool {
+		return e.Device == device && e.Type == typ && e.Data["first_read"] == nil
+	}))
 }
 
 // firstRead is device's events reported at the bus's first read, by type.
 func (c *collector) firstRead(device string) map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	out := map[string]int{}
-	for _, e := range c.events {
-		if e.Device == device && e.Data["first_read"] == true {
-			out[e.Type]++
-		}
+	for _, e := range c.Where(func(e event.Event) bool { return e.Device == device && e.Data["first_read"] == true }) {
+		out[e.Type]++
 	}
 	return out
 }

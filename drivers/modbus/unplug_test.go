@@ -33,17 +33,7 @@ func (p pluggable) Read(b []byte) (int, error) {
 	return p.Port.Read(b)
 }
 
-func (c *collector) find(device, typ string) []event.Event {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []event.Event
-	for _, e := range c.events {
-		if e.Device == device && e.Type == typ {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+func (c *collector) find(device, typ string) []event.Event { return c.Find(device, typ) }
 
 // TestUnpluggedPortReportsOneFault: pulling the adapter gives exactly one
 // bus.fault (under the first unit) however often the reopen fails, the

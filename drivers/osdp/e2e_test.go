@@ -14,66 +14,23 @@ import (
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
 	"github.com/gridwatch/gridwatch/drivers/wiegand"
 	sim "github.com/gridwatch/gridwatch/firmware-sim/osdp"
-	"github.com/gridwatch/gridwatch/gateway/edge"
+	"github.com/gridwatch/gridwatch/gateway/edge/edgetest"
 	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
-// collector is a Sink that keeps every event and the last sign of life of
-// each device.
-type collector struct {
-	mu     sync.Mutex
-	events []event.Event
-	alive  map[string]time.Time
-}
+// collector keeps what the bus reports (edgetest.Collector).
+type collector struct{ edgetest.Collector }
 
-var _ edge.Sink = (*collector)(nil)
+func (c *collector) aliveAt(device string) time.Time { return c.AliveAt(device) }
 
-func (c *collector) Telemetry(event.Telemetry) {}
-
-func (c *collector) Alive(device string, at time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.alive == nil {
-		c.alive = map[string]time.Time{}
-	}
-	c.alive[device] = at
-}
-
-// aliveAt is the last sign of life reported of device (zero if none).
-func (c *collector) aliveAt(device string) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.alive[device]
-}
-
-func (c *collector) Event(e event.Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.events = append(c.events, e)
-}
-
-func (c *collector) find(device, typ string) []event.Event {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []event.Event
-	for _, e := range c.events {
-		if e.Device == device && e.Type == typ {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+func (c *collector) find(device, typ string) []event.Event { return c.Find(device, typ) }
 
 // changes is find without the state reported at the first read after a
 // start (data first_read).
 func (c *collector) changes(device, typ string) []event.Event {
-	var out []event.Event
-	for _, e := range c.find(device, typ) {
-		if e.Data["first_read"] == nil {
-			out = append(out, e)
-		}
-	}
-	return out
+	return c.Where(func(e event.Event) bool {
+		return e.Device == device && e.Type == typ && e.Data["first_read"] == nil
+	})
 }
 
 // eventually polls cond with a generous deadline: these tests wait on a real

@@ -11,13 +11,9 @@ import (
 // firstRead is device's events reported at the first local status after
 // the start, by type.
 func (c *collector) firstRead(device string) map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	out := map[string]int{}
-	for _, e := range c.events {
-		if e.Device == device && e.Data["first_read"] == true {
-			out[e.Type]++
-		}
+	for _, e := range c.Where(func(e event.Event) bool { return e.Device == device && e.Data["first_read"] == true }) {
+		out[e.Type]++
 	}
 	return out
 }

@@ -122,7 +122,7 @@ func forbidden(from, to string) string {
 		return "internal/yamlstrict is used by config, registry, rules and simulator alike: it imports only internal/problem"
 	case under(to, "gateway/app") && !under(from, "gateway/cmd") && !under(from, "gateway/app"):
 		return "gateway/app is the composition root: only the commands in gateway/cmd run it"
-	case to == "internal/testlog" || to == "internal/testsite":
+	case to == "internal/testlog" || to == "internal/testsite" || to == "gateway/edge/edgetest":
 		return to + " is for tests only"
 	case under(from, "rules/rulefile") && (to == "rules/engine" || under(to, "rules/escalate") || under(to, "rules/alarm") || under(to, "rules/window")):
 		return "the rule language knows nothing of how rules run: the engine imports rulefile, never the other way (its case runner is handed an engine.Cases)"
@@ -171,6 +171,7 @@ func TestForbiddenCatchesWrongArrows(t *testing.T) {
 		{"gateway/permit", "gateway/broadcast"},
 		{"gateway/broker", "internal/testlog"},
 		{"gateway/registry", "internal/testsite"},
+		{"drivers/osdp", "gateway/edge/edgetest"},
 		{"rules/rulefile", "rules/engine"},
 		{"rules/silence", "rules/rulefile"},
 		{"rules/engine", "internal/yamlstrict"},
