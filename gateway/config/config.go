@@ -41,6 +41,8 @@ type Config struct {
 	// confirms them.
 	Delivery Delivery `yaml:"delivery"`
 	Log      Log      `yaml:"log"`
+	// Clips are the alarms' video evidence (DataDir/clips).
+	Clips Clips `yaml:"clips"`
 
 	// registryDefault is set while Registry is the default rather than a
 	// file someone named; see RegistryOptional.
@@ -334,6 +336,7 @@ func base() Config {
 		Escalation:      escalate.DefaultPolicies(),
 		Delivery:        Delivery{FallbackAfter: DefaultFallbackAfter},
 		Log:             Log{Level: "info", Format: "text"},
+		Clips:           defaultClips(),
 		registryDefault: true,
 	}
 }

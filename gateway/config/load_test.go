@@ -116,6 +116,14 @@ func TestLoadFull(t *testing.T) {
 	if c.Ingest != want {
 		t.Errorf("ingest = %+v, want %+v", c.Ingest, want)
 	}
+	wantClips := Clips{PreRoll: 15 * time.Second, PostRoll: 10 * time.Second, RingBytes: 8 << 20, MaxAge: 168 * time.Hour,
+		MaxBytes: 10 << 30, MinFreeBytes: 512 << 20, Workers: 2, FFmpeg: "/usr/bin/ffmpeg"}
+	if c.Clips != wantClips {
+		t.Errorf("clips = %+v, want %+v", c.Clips, wantClips)
+	}
+	if d := Default().Clips; d.PreRoll != 30*time.Second || d.PostRoll != 20*time.Second || d.MaxAge != 720*time.Hour || d.MaxBytes != 20<<30 {
+		t.Errorf("default clips = %+v, want pre 30s, post 20s, 720h, 20 GiB", d)
+	}
 	if c.Delivery.FallbackAfter != 45*time.Second {
 		t.Errorf("delivery.fallback_after = %v, want 45s", c.Delivery.FallbackAfter)
 	}

@@ -62,6 +62,7 @@ func (c Config) check(at func(key, format string, args ...any) Problem) []Proble
 	c.checkWebhook(k)
 	c.checkSMS(k)
 	c.checkEscalation(k)
+	c.checkClips(k)
 	if d := c.Delivery.FallbackAfter; d < MinFallbackAfter || d > MaxFallbackAfter {
 		k.add("delivery.fallback_after", "%v: want %v to %v", d, MinFallbackAfter, MaxFallbackAfter)
 	}
