@@ -55,6 +55,9 @@ func (s *Server) routes() http.Handler {
 			{method: "DELETE", path: "/api/v1/silences/{id}", h: s.handleRemoveSilence},
 		}...)
 	}
+	if s.cfg.Clips != nil {
+		api = append(api, route{method: "GET", path: "/api/v1/alarms/{id}/clips/{file}", h: s.handleClip})
+	}
 	if s.cfg.Cards != nil {
 		api = append(api, route{method: "GET", path: "/api/v1/cards", h: s.handleCards})
 	}

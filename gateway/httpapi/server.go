@@ -101,6 +101,11 @@ type Config struct {
 	CommandWait time.Duration
 	// Commissioning serves /api/v1/commissioning; nil leaves it out.
 	Commissioning Commissioning
+	// Clips serves alarms' evidence clips and stills
+	// (/api/v1/alarms/{id}/clips/{camera}.mp4|.jpg); nil leaves it out.
+	// ClipRetry is the Retry-After of a clip still recording (0: 10s).
+	Clips     ClipFiles
+	ClipRetry time.Duration
 	// Ready reports why the gateway is not ready (nil when it is); nil
 	// means always ready.
 	Ready func() error
@@ -187,6 +192,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.StreamsPerUser < 0 {
 		errs = append(errs, fmt.Errorf("httpapi: StreamsPerUser is %d; want 0 (default) or more", cfg.StreamsPerUser))
+	}
+	if cfg.ClipRetry == 0 {
+		cfg.ClipRetry = 10 * time.Second
 	}
 	if cfg.StreamsPerUser == 0 {
 		cfg.StreamsPerUser = DefaultStreamsPerUser
