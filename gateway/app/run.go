@@ -51,6 +51,7 @@ func (a *App) Run(ctx context.Context) error {
 		core.Go(func() error { return p.sms.Run(coreCtx) })
 	}
 	core.Go(func() error { return p.commands.Run(coreCtx) })
+	core.Go(func() error { return p.clips.Run(coreCtx) })
 	core.Go(func() error { return p.broadcast.Run(coreCtx) })
 	core.Go(func() error { return p.thresholds.Run(coreCtx, p.journal) })
 	ret := &retention{journal: p.journal, after: p.rules.ReplayPoint, every: retainEvery,
