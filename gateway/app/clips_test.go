@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
@@ -132,6 +133,9 @@ func TestPanicKeepsEvidenceClips(t *testing.T) {
 	for _, e := range full.Timeline {
 		if e.Kind == alarm.EntryClip {
 			notes = append(notes, e.By+" "+e.Note)
+			if e.By == "cam-rec" {
+				t.Logf("press → clip ready: %d ms (post-roll 2 s)", e.At-rec.AtMS)
+			}
 		}
 	}
 	slices.Sort(notes)
@@ -194,4 +198,48 @@ func get(t *testing.T, url, rng string) *http.Response {
 		t.Fatal(err)
 	}
 	return resp
+}
+
+// TestConsoleShowsClipLive: with the console open in Chromium, a press
+// shows its alarm in focus with the camera's clip recording, then — over
+// the event stream, no reload — the still and a video the browser plays.
+func TestConsoleShowsClipLive(t *testing.T) {
+	ff := testsvc.FFmpeg(t)
+	sample := filepath.Join(t.TempDir(), "sample.mp4")
+	if out, err := exec.Command(ff, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi",
+		"-i", "testsrc=size=160x120:rate=10", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10",
+		"-pix_fmt", "yuv420p", "-movflags", "+faststart", "-y", sample).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, out)
+	}
+	s := startSite(t, siteOptions{
+		opts: []app.Option{app.WithClipRecorder(mp4Recorder{sample: sample})},
+		mutate: func(cfg *config.Config) {
+			cfg.Clips.PreRoll, cfg.Clips.PostRoll = 2*time.Second, 8*time.Second
+			reg := siteRegistry +
+				"  - {id: lb-0010, kind: lightbox, grid: lh-g4-07, cameras: [cam-rec]}\n" +
+				"  - {id: cam-rec, kind: camera, grid: lh-g4-07, rtp: {listen: \"127.0.0.1:" + strconv.Itoa(freeUDPPort(t)) + "\"}}\n"
+			if err := os.WriteFile(cfg.Registry, []byte(reg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}})
+	ctx := testsvc.Browser(t, 90*time.Second)
+	testsvc.FailOnScriptErrors(t, ctx, "console")
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.base+"/"),
+		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	s.press(s.client("lb-0010", true, nil), "lb-0010", 1)
+	clip := `#focus-cameras li[data-camera="cam-rec"]`
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible(clip+`[data-clip-state="recording"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(clip+`[data-clip-state="ready"] video`, chromedp.ByQuery),
+		chromedp.Poll(`(() => { const v = document.querySelector('`+clip+` video'), i = document.querySelector('`+clip+` img');
+			return v.readyState >= 1 && v.videoWidth === 160 && i.complete && i.naturalWidth === 160; })()`, nil,
+			chromedp.WithPollingTimeout(45*time.Second)),
+	); err != nil {
+		testsvc.Screenshot(t, ctx, "console-clip")
+		t.Fatalf("the console did not show the clip live: %v", err)
+	}
 }

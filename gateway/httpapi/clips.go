@@ -82,7 +82,13 @@ func (s *Server) handleClip(w http.ResponseWriter, r *http.Request, caller permi
 		writeError(w, http.StatusInternalServerError, "clip not readable")
 		return
 	}
-	s.log.Debug("http api: clip served", "alarm", id, "camera", camera, "ext", ext, "by", caller.ID, "range", r.Header.Get("Range"))
+	// Who viewed the evidence: once per viewing (a player's later range
+	// requests go to the debug level).
+	if rng := r.Header.Get("Range"); rng == "" || strings.HasPrefix(rng, "bytes=0-") {
+		s.log.Info("http api: evidence viewed", "alarm", id, "camera", camera, "file", ext, "by", caller.ID, "remote", clientAddr(r))
+	} else {
+		s.log.Debug("http api: evidence range", "alarm", id, "camera", camera, "file", ext, "by", caller.ID, "range", clip(rng))
+	}
 	w.Header().Set("Content-Type", clipTypes[ext])
 	w.Header().Set("Cache-Control", "private, no-cache")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
