@@ -58,7 +58,8 @@ type parts struct {
 	routes    *commandRouter   // rule commands: serial buses or MQTT
 	drivers   *edge.Supervisor // serial buses and cameras, each through ingest's edge
 	broadcast *broadcast.Service
-	clips     *clips.Service // alarms' evidence clips
+	clips     *clips.Service   // alarms' evidence clips
+	recorders *cameraRecorders // the cameras' clip recorders, added with the drivers (video.go)
 	http      *httpapi.Server
 	listener  net.Listener
 
@@ -171,7 +172,7 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("escalation: %w", err)
 	}
 	back.desk = p.desk
-	if p.clips, err = a.newClips(p.desk, cb); err != nil {
+	if p.clips, err = a.newClips(p, cb); err != nil {
 		return nil, err
 	}
 	p.tracker = devices.New(a.reg.Get, back.PublishDevice)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 
 	"github.com/gridwatch/gridwatch/gateway/clips"
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -20,18 +21,46 @@ import (
 // clipsDir is where the clips live under data_dir.
 const clipsDir = "clips"
 
-// WithClipRecorder makes the gateway record alarm clips with r. Without
-// it, a camera the gateway records has no recorder and its clips say
-// no_video. (The cameras' own recorders are wired in video.go; tests
-// pass a recorder that writes a real MP4.)
+// WithClipRecorder makes the gateway record every alarm clip with r
+// instead of the cameras' own recorders (tests pass one that writes a
+// real MP4).
 func WithClipRecorder(r clips.Recorder) Option { return func(a *App) { a.clipRec = r } }
 
-// noRecorder stands in until the cameras' recorders are wired: every
-// clip is noted on its alarm as no_video, never silently skipped.
-type noRecorder struct{}
+// recordFunc records one clip of one camera.
+type recordFunc func(ctx context.Context, req clips.Request) (clips.Result, error)
 
-func (noRecorder) Clip(_ context.Context, camera string, _ clips.Request) (clips.Result, error) {
-	return clips.Result{}, fmt.Errorf("camera %s: no video recorder runs for it: %w", camera, clips.ErrNoVideo)
+// cameraRecorders routes each clip to its camera's recorder, looked up
+// when the clip is asked for: the recorders are built with the cameras'
+// drivers (video.go adds each with add), after the clips service, and
+// clips are asked for only once the gateway runs. A camera without a
+// recorder has no video: its clip says so on the alarm, never skipped.
+// The recorder's own errors must wrap clips.ErrNoVideo and
+// clips.ErrUnsupportedCodec where they mean those.
+type cameraRecorders struct {
+	mu   sync.RWMutex
+	cams map[string]recordFunc
+}
+
+var _ clips.Recorder = (*cameraRecorders)(nil)
+
+// add makes f record camera's clips.
+func (r *cameraRecorders) add(camera string, f recordFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cams == nil {
+		r.cams = make(map[string]recordFunc)
+	}
+	r.cams[camera] = f
+}
+
+func (r *cameraRecorders) Clip(ctx context.Context, camera string, req clips.Request) (clips.Result, error) {
+	r.mu.RLock()
+	f := r.cams[camera]
+	r.mu.RUnlock()
+	if f == nil {
+		return clips.Result{}, fmt.Errorf("camera %s: no video recorder runs for it: %w", camera, clips.ErrNoVideo)
+	}
+	return f(ctx, req)
 }
 
 // clipBoard shows the desk's alarm changes on the board and hands them to
@@ -48,12 +77,14 @@ func (b *clipBoard) Publish(a alarm.Alarm) {
 }
 
 // newClips builds the clips service on the desk (build calls it right
-// after the desk) and completes cb.
-func (a *App) newClips(desk *escalate.Desk, cb *clipBoard) (*clips.Service, error) {
+// after the desk) and completes cb. Clips are recorded by the cameras'
+// recorders (p.recorders), unless WithClipRecorder named another.
+func (a *App) newClips(p *parts, cb *clipBoard) (*clips.Service, error) {
 	cfg := a.cfg.Clips
-	rec := a.clipRec
-	if rec == nil {
-		rec = noRecorder{}
+	p.recorders = &cameraRecorders{}
+	var rec clips.Recorder = p.recorders
+	if a.clipRec != nil {
+		rec = a.clipRec
 	}
 	ff := cfg.FFmpeg
 	if ff != "" {
@@ -65,7 +96,7 @@ func (a *App) newClips(desk *escalate.Desk, cb *clipBoard) (*clips.Service, erro
 		}
 	}
 	svc, err := clips.New(clips.Config{
-		Dir: filepath.Join(a.cfg.DataDir, clipsDir), Recorder: rec, Desk: desk,
+		Dir: filepath.Join(a.cfg.DataDir, clipsDir), Recorder: rec, Desk: p.desk,
 		Pre: cfg.PreRoll, Post: cfg.PostRoll, Workers: cfg.Workers,
 		MaxAge: cfg.MaxAge, MaxBytes: cfg.MaxBytes, MinFreeBytes: cfg.MinFreeBytes, FFmpeg: ff,
 		Logger: a.log.With("component", "clips"), Registerer: a.metrics,
