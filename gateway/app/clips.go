@@ -71,6 +71,8 @@ type clipBoard struct {
 	clips *clips.Service
 }
 
+var _ escalate.Board = (*clipBoard)(nil)
+
 func (b *clipBoard) Publish(a alarm.Alarm) {
 	b.clips.Publish(a) // never blocks
 	b.next.Publish(a)
