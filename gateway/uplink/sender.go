@@ -78,9 +78,9 @@ func (s *sender) run(ctx context.Context) {
 		SetCleanSession(true).
 		SetOrderMatters(false). // the request handler only enqueues
 		SetAutoReconnect(true).SetConnectRetry(true).
-		SetConnectRetryInterval(2 * time.Second).SetMaxReconnectInterval(10 * time.Second).
-		SetConnectTimeout(10 * time.Second).SetWriteTimeout(10 * time.Second).
-		SetKeepAlive(15 * time.Second).SetPingTimeout(5 * time.Second).
+		SetConnectRetryInterval(2*time.Second).SetMaxReconnectInterval(10*time.Second).
+		SetConnectTimeout(10*time.Second).SetWriteTimeout(10*time.Second).
+		SetKeepAlive(15*time.Second).SetPingTimeout(5*time.Second).
 		SetBinaryWill(t.Status(), s.status(false), 1, true).
 		SetOnConnectHandler(func(c paho.Client) {
 			s.setUp(true)
