@@ -35,11 +35,12 @@ type sender struct {
 	up    bool
 	epoch uint64        // changes at every connect and every loss
 	upCh  chan struct{} // signalled at every connect (cap 1)
+	lost  chan struct{} // signalled at every loss (cap 1)
 	first map[uint64]int64
 }
 
 func newSender(u *Uplink) *sender {
-	s := &sender{u: u, upCh: make(chan struct{}, 1), first: map[uint64]int64{}}
+	s := &sender{u: u, upCh: make(chan struct{}, 1), lost: make(chan struct{}, 1), first: map[uint64]int64{}}
 	s.down = newDownlink(u, s.publishReply)
 	return s
 }
@@ -77,7 +78,10 @@ func (s *sender) run(ctx context.Context) {
 		SetUsername(cfg.Username).SetPassword(cfg.Password).
 		SetCleanSession(true).
 		SetOrderMatters(false). // the request handler only enqueues
-		SetAutoReconnect(true).SetConnectRetry(true).
+		// paho's own reconnect resends its in-flight copies (racing its
+		// writer, and needlessly: the outbox resends). A fresh Connect of
+		// a clean session starts from an empty store.
+		SetAutoReconnect(false).SetConnectRetry(true).
 		SetConnectRetryInterval(2*time.Second).SetMaxReconnectInterval(10*time.Second).
 		SetConnectTimeout(10*time.Second).SetWriteTimeout(10*time.Second).
 		SetKeepAlive(15*time.Second).SetPingTimeout(5*time.Second).
@@ -92,23 +96,44 @@ func (s *sender) run(ctx context.Context) {
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			s.setUp(false)
+			s.u.signal(s.lost)
 			cfg.Logger.Warn("uplink connection lost; the outbox keeps what is unsent", "url", cfg.URL, "err", err)
 		})
 	if cfg.TLS != nil {
 		opts.SetTLSConfig(cfg.TLS)
 	}
 	s.client = paho.NewClient(opts)
-	s.client.Connect() // with ConnectRetry it keeps trying in the background
 
 	var wg sync.WaitGroup
+	wg.Go(func() { s.connect(ctx) })
 	wg.Go(func() { s.down.run(ctx) })
 	s.drain(ctx)
-	wg.Wait()
 	if up, _ := s.state(); up {
 		s.client.Publish(t.Status(), 1, true, s.status(false)).WaitTimeout(time.Second)
 	}
-	s.client.Disconnect(500)
+	s.client.Disconnect(500) // also ends a Connect still retrying
+	wg.Wait()
 	s.setUp(false)
+}
+
+// connect connects, and connects again after every loss, until ctx is
+// done.
+func (s *sender) connect(ctx context.Context) {
+	for ctx.Err() == nil {
+		tok := s.client.Connect() // with ConnectRetry it keeps trying until it is up or Disconnect
+		select {
+		case <-tok.Done():
+		case <-ctx.Done():
+			return
+		}
+		if tok.Error() != nil {
+			s.u.cfg.Logger.Warn("uplink connect failed", "url", s.u.cfg.URL, "err", tok.Error())
+			s.wait(ctx, nil, time.After(retryWait))
+			continue
+		}
+		s.wait(ctx, s.lost, nil)
+		s.wait(ctx, nil, time.After(retryWait))
+	}
 }
 
 // drain publishes the outbox, oldest first, until ctx is done.
