@@ -124,6 +124,8 @@ func TestSteps(t *testing.T) {
 		{"resolve", 4, lifecycle("A", 5), false, "resolve"},
 		{"no news", 3, lifecycle("A", 3), true, ""},
 		{"a change without an entry", 3, lifecycle("A", 3), false, "changed"},
+		{"set back by a crash", 4, lifecycle("A", 2), false, "changed"},
+		{"grown again after a crash", 4, lifecycle("A", 5), false, "resolve"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := strings.Join(Steps(tc.seen, tc.cur, tc.same), " "); got != tc.want {

@@ -6,15 +6,18 @@ import (
 )
 
 // Steps are the lifecycle steps of an alarm's change: one per timeline
-// entry of cur beyond the first seen (the timeline only grows), in order.
-// seen < 0 is an alarm the county has not seen: every entry of its
-// timeline. A change that added no entry (a mute, a clip) is one
-// StepChanged; no change at all (same) is no step.
+// entry of cur beyond the first seen, in order. seen < 0 is an alarm the
+// county has not seen: every entry of its timeline. A change that added
+// no entry (a mute, a clip) is one StepChanged; no change at all (same)
+// is no step.
+//
+// A timeline shorter than seen is an alarm a crash set back (the desk
+// shows a change before it is stored, and replays what it had not
+// stored): the county gets the state as it is now (StepChanged), and
+// steps again only for entries beyond what it was told, so that none is
+// told twice.
 func Steps(seen int, cur alarm.Alarm, same bool) []string {
-	from := max(seen, 0)
-	if from > len(cur.Timeline) { // not the same alarm's history: start over
-		from = 0
-	}
+	from := min(max(seen, 0), len(cur.Timeline))
 	var out []string
 	for _, e := range cur.Timeline[from:] {
 		out = append(out, stepOf(e.Kind))

@@ -80,7 +80,7 @@ type Uplink struct {
 
 // seen is an alarm as the county was last told of it.
 type seen struct {
-	entries int    // timeline entries
+	entries int    // timeline entries told (never fewer: see Steps)
 	state   []byte // the JSON state
 }
 
@@ -153,7 +153,7 @@ func (u *Uplink) Alarm(a alarm.Alarm) {
 		u.pending = append(u.pending, countywire.Record{County: u.cfg.County, Kind: countywire.KindAlarm, AtMS: now,
 			Alarm: &countywire.Alarm{Step: step, State: state, GridPath: path, GridNames: names, DeviceName: device}})
 	}
-	u.last[a.ID] = seen{entries: len(a.Timeline), state: state}
+	u.last[a.ID] = seen{entries: max(n, len(a.Timeline)), state: state}
 	u.signal(u.queue)
 }
 
