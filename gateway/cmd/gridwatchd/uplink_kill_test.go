@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -119,6 +121,8 @@ func TestUplinkSurvivesKill9(t *testing.T) {
 	px.Cut()
 	press(3)
 	press(4)
+	// Their records are on disk, unsent (raised and paged of each).
+	testsvc.Eventually(t, 30*time.Second, "a backlog of four records", func() bool { return backlog(d.httpAddr) >= 4 })
 	if err := gw.Process.Kill(); err != nil { // SIGKILL, straight after the PUBACK
 		t.Fatal(err)
 	}
@@ -166,4 +170,23 @@ func getJSON(url string, v any) bool {
 	}
 	defer resp.Body.Close()
 	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(v) == nil
+}
+
+// backlog is the gateway's gridwatch_uplink_backlog_records (-1 unknown).
+func backlog(httpAddr string) int {
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "gridwatch_uplink_backlog_records "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				return int(n)
+			}
+		}
+	}
+	return -1
 }
