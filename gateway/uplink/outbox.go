@@ -116,6 +116,29 @@ func (o *outbox) recount(tx *bolt.Tx) error {
 	return nil
 }
 
+func (o *outbox) totals() (int, int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.count, o.bytes
+}
+
+// setTotals sets the backlog figures after a change in tx (the oldest
+// record's time read from it). A failed tx is followed by a recount.
+func (o *outbox) setTotals(tx *bolt.Tx, count int, total int64) {
+	var oldest int64
+	if _, v := tx.Bucket(bucketRecords).Cursor().First(); v != nil {
+		var r struct {
+			AtMS int64 `json:"at_ms"`
+		}
+		if json.Unmarshal(v, &r) == nil {
+			oldest = r.AtMS
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.count, o.bytes, o.oldest = count, total, oldest
+}
+
 // backlog is the unsent records, their bytes and the oldest one's AtMS.
 func (o *outbox) backlog() (int, int64, int64) {
 	o.mu.Lock()
@@ -136,6 +159,7 @@ func (o *outbox) appendRecords(recs []countywire.Record) (shed int, err error) {
 		if v := meta.Get(keySeq); len(v) == 8 {
 			seq = binary.BigEndian.Uint64(v)
 		}
+		count, total := o.totals()
 		for i := range recs {
 			seq++
 			r := &recs[i]
@@ -147,6 +171,7 @@ func (o *outbox) appendRecords(recs []countywire.Record) (shed int, err error) {
 			if err := rb.Put(seqKey(seq), data); err != nil {
 				return err
 			}
+			count, total = count+1, total+int64(len(data))
 			if r.Kind == countywire.KindAlarm && r.Alarm != nil {
 				id, closed, err := r.Alarm.AlarmRef()
 				if err != nil {
@@ -160,30 +185,30 @@ func (o *outbox) appendRecords(recs []countywire.Record) (shed int, err error) {
 		if err := meta.Put(keySeq, seqKey(seq)); err != nil {
 			return err
 		}
+		var freed int64
 		var err error
-		shed, err = o.shed(tx)
-		if err != nil {
+		if shed, freed, err = o.shed(tx, total); err != nil {
 			return err
 		}
-		return o.recount(tx)
+		o.setTotals(tx, count-shed, total-freed)
+		return nil
 	})
 	if err != nil {
+		_ = o.db.View(o.recount) // the figures set in the failed transaction
 		return 0, fmt.Errorf("uplink outbox %s: append: %w", o.path, err)
 	}
 	return shed, nil
 }
 
 // shed deletes the oldest summaries, then the oldest presence changes,
-// while the records are over maxBytes.
-func (o *outbox) shed(tx *bolt.Tx) (int, error) {
-	if o.maxBytes <= 0 {
-		return 0, nil
+// while the records (total bytes) are over maxBytes. It returns how many
+// it deleted and their bytes.
+func (o *outbox) shed(tx *bolt.Tx, total int64) (int, int64, error) {
+	if o.maxBytes <= 0 || total <= o.maxBytes {
+		return 0, 0, nil
 	}
 	rb := tx.Bucket(bucketRecords)
-	var total int64
-	if err := rb.ForEach(func(_, v []byte) error { total += int64(len(v)); return nil }); err != nil {
-		return 0, err
-	}
+	start := total
 	n := 0
 	for _, kind := range []string{countywire.KindSummary, countywire.KindPresence} {
 		if total <= o.maxBytes {
@@ -202,12 +227,12 @@ func (o *outbox) shed(tx *bolt.Tx) (int, error) {
 		}
 		for _, k := range drop {
 			if err := rb.Delete(k); err != nil {
-				return n, err
+				return n, 0, err
 			}
 			n++
 		}
 	}
-	return n, nil
+	return n, start - total, nil
 }
 
 // next returns up to n unsent records, oldest first.
@@ -234,15 +259,19 @@ func (o *outbox) next(n int) ([]stored, error) {
 func (o *outbox) sent(seq uint64) error {
 	err := o.db.Update(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRecords)
+		count, total := o.totals()
 		c := rb.Cursor()
-		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= seq; k, _ = c.First() {
+		for k, v := c.First(); k != nil && binary.BigEndian.Uint64(k) <= seq; k, v = c.First() {
+			count, total = count-1, total-int64(len(v))
 			if err := c.Delete(); err != nil {
 				return err
 			}
 		}
-		return o.recount(tx)
+		o.setTotals(tx, count, total)
+		return nil
 	})
 	if err != nil {
+		_ = o.db.View(o.recount)
 		return fmt.Errorf("uplink outbox %s: delete sent: %w", o.path, err)
 	}
 	return nil

@@ -70,8 +70,18 @@ func TestOutboxShedsSummariesNeverAlarms(t *testing.T) {
 	if shed == 0 || summaries+shed != 20 {
 		t.Errorf("summaries kept %d, shed %d: want some shed, 20 in all", summaries, shed)
 	}
-	if n, _, _ := o.backlog(); n != len(got) {
-		t.Errorf("backlog %d, want %d", n, len(got))
+	var bytes int64
+	for _, s := range got {
+		bytes += int64(len(s.Data))
+	}
+	if n, b, oldest := o.backlog(); n != len(got) || b != bytes || oldest != 1 {
+		t.Errorf("backlog %d records, %d bytes, oldest at %d: want %d, %d, 1", n, b, oldest, len(got), bytes)
+	}
+	if err := o.sent(got[len(got)-1].Seq); err != nil {
+		t.Fatal(err)
+	}
+	if n, b, oldest := o.backlog(); n != 0 || b != 0 || oldest != 0 {
+		t.Errorf("backlog after all sent: %d records, %d bytes, oldest %d", n, b, oldest)
 	}
 }
 
