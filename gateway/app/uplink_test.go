@@ -75,6 +75,18 @@ func (h *countyHall) steps() ([]string, []countywire.Record) {
 	return out, recs
 }
 
+// find returns the first record that matches.
+func (h *countyHall) find(match func(countywire.Record) bool) (countywire.Record, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.events {
+		if match(r) {
+			return r, true
+		}
+	}
+	return countywire.Record{}, false
+}
+
 func (h *countyHall) ask(body string) countywire.Reply {
 	h.t.Helper()
 	var req struct {
@@ -101,7 +113,8 @@ func (h *countyHall) ask(body string) countywire.Reply {
 // may not switch emergency mode, a member of another cell may not ack,
 // an unknown person may do nothing, a malformed request is refused —
 // each refusal answered, audited and counted; the command centre's ack
-// stops the local paging and flows back up as the ack step.
+// stops the local paging and flows back up as the ack step. Presence
+// changes and the site summary go up too.
 func TestUplinkToCounty(t *testing.T) {
 	county := testsvc.Mosquitto(t)
 	hall := watchCounty(t, county.URL, "qx", "lianhua")
@@ -148,6 +161,17 @@ func TestUplinkToCounty(t *testing.T) {
 	testsvc.Eventually(t, wait, "the ack step at the county", func() bool {
 		st, _ := hall.steps()
 		return strings.Join(st, " ") == "raised paged ack"
+	})
+
+	// The press brought lb-0001 online; the summary counts the open alarm.
+	testsvc.Eventually(t, wait, "lb-0001 online and a summary with the open alarm", func() bool {
+		_, online := hall.find(func(r countywire.Record) bool {
+			return r.Kind == countywire.KindPresence && r.Presence.Device == "lb-0001" && r.Presence.Online && r.Presence.Grid == "lh-g4-07"
+		})
+		_, summary := hall.find(func(r countywire.Record) bool {
+			return r.Kind == countywire.KindSummary && r.Summary.OpenAlarms == 1 && r.Summary.Ready && r.Summary.DevicesOnline >= 1
+		})
+		return online && summary
 	})
 
 	var audit struct{ Records []alarm.AuditRecord }
