@@ -19,7 +19,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -272,6 +271,3 @@ func (u *Uplink) summary() countywire.Record {
 	}
 	return countywire.Record{County: u.cfg.County, Kind: countywire.KindSummary, AtMS: now, Summary: &s}
 }
-
-// errNotUp: the connection is down; the sender waits for it.
-var errNotUp = fmt.Errorf("uplink: not connected")
