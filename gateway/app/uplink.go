@@ -217,13 +217,26 @@ func requestStatus(err error) int {
 }
 
 // syncUplink queues what the county has not been told of the alarms open
-// now (after the rules replayed): the steps the outbox lacks, or all of
-// an alarm's steps when the outbox never had it.
+// now (after the rules replayed) — the steps the outbox lacks, or all of
+// an alarm's steps when the outbox never had it — and of the alarms the
+// county still has open that closed meanwhile (a crash lost the news).
 func (a *App) syncUplink(p *parts) {
 	open, err := p.desk.List(alarm.Filter{State: alarm.FilterOpen, Limit: alarm.MaxLimit})
 	if err != nil {
 		a.log.Warn("uplink: open alarms not synced", "err", err)
 		return
+	}
+	listed := map[string]bool{}
+	for _, al := range open {
+		listed[al.ID] = true
+	}
+	for _, id := range p.uplink.Unclosed() {
+		if listed[id] {
+			continue
+		}
+		if al, ok, err := p.desk.Get(id); err == nil && ok {
+			open = append(open, al)
+		}
 	}
 	p.uplink.Sync(open)
 }

@@ -144,3 +144,41 @@ func TestSteps(t *testing.T) {
 		})
 	}
 }
+
+// TestUnclosedAfterRestart: an alarm the county was told is open is
+// listed by Unclosed after a restart until it is told closed, so that a
+// close a crash lost in memory still reaches the county.
+func TestUnclosedAfterRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "uplink.db")
+	open := func() *Uplink {
+		u, err := Open(Config{URL: "tcp://127.0.0.1:1", County: testCounty, Site: testSite, ClientID: "c", Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	u := open()
+	u.Alarm(lifecycle("A1", 3))
+	u.Alarm(lifecycle("A2", 5))
+	if !u.flush() {
+		t.Fatal("not stored")
+	}
+	u.Alarm(lifecycle("A1", 5)) // resolved, then a crash: never stored
+	if err := u.Close(); err != nil {
+		t.Fatal(err)
+	}
+	u = open()
+	defer u.Close()
+	if got := u.Unclosed(); len(got) != 1 || got[0] != "A1" {
+		t.Fatalf("Unclosed after restart = %v, want [A1]", got)
+	}
+	u.Sync([]alarm.Alarm{lifecycle("A1", 5)})
+	if !u.flush() {
+		t.Fatal("not stored")
+	}
+	recs, _ := u.box.next(100)
+	last := recs[len(recs)-1].Rec
+	if last.Alarm == nil || last.Alarm.Step != "resolve" || len(u.Unclosed()) != 0 {
+		t.Errorf("after sync: last record %+v, unclosed %v; want A1's resolve, none", last, u.Unclosed())
+	}
+}

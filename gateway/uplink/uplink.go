@@ -81,6 +81,7 @@ type Uplink struct {
 type seen struct {
 	entries int    // timeline entries told (never fewer: see Steps)
 	state   []byte // the JSON state
+	closed  bool
 }
 
 // Open checks cfg and opens the outbox. It starts nothing; Run does.
@@ -116,7 +117,7 @@ func Open(cfg Config) (*Uplink, error) {
 		if l.Rec.Alarm == nil || json.Unmarshal(l.Rec.Alarm.State, &a) != nil {
 			continue // seen as new: its steps go up again
 		}
-		u.last[id] = seen{entries: len(a.Timeline), state: l.Rec.Alarm.State}
+		u.last[id] = seen{entries: len(a.Timeline), state: l.Rec.Alarm.State, closed: l.Closed}
 	}
 	if u.m, err = newMetrics(cfg.Registerer, box, cfg.Now); err != nil {
 		_ = box.close()
@@ -152,7 +153,7 @@ func (u *Uplink) Alarm(a alarm.Alarm) {
 		u.pending = append(u.pending, countywire.Record{County: u.cfg.County, Kind: countywire.KindAlarm, AtMS: now,
 			Alarm: &countywire.Alarm{Step: step, State: state, GridPath: path, GridNames: names, DeviceName: device}})
 	}
-	u.last[a.ID] = seen{entries: max(n, len(a.Timeline)), state: state}
+	u.last[a.ID] = seen{entries: max(n, len(a.Timeline)), state: state, closed: a.State.Closed()}
 	u.signal(u.queue)
 }
 
@@ -164,6 +165,21 @@ func (u *Uplink) Sync(open []alarm.Alarm) {
 	for _, a := range open {
 		u.Alarm(a)
 	}
+}
+
+// Unclosed are the alarms the county was last told are open. At start,
+// those the desk no longer lists as open (closed while a crash lost the
+// news) are to be passed to Alarm too, so that the county learns.
+func (u *Uplink) Unclosed() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var out []string
+	for id, s := range u.last {
+		if !s.closed {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Presence queues a device's presence change.
