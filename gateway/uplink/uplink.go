@@ -80,7 +80,7 @@ type Uplink struct {
 // seen is an alarm as the county was last told of it.
 type seen struct {
 	entries int    // timeline entries told (never fewer: see Steps)
-	state   []byte // the JSON state
+	state   []byte // the JSON state; nil once closed
 	closed  bool
 }
 
@@ -117,7 +117,11 @@ func Open(cfg Config) (*Uplink, error) {
 		if l.Rec.Alarm == nil || json.Unmarshal(l.Rec.Alarm.State, &a) != nil {
 			continue // seen as new: its steps go up again
 		}
-		u.last[id] = seen{entries: len(a.Timeline), state: l.Rec.Alarm.State, closed: l.Closed}
+		st := l.Rec.Alarm.State
+		if l.Closed {
+			st = nil
+		}
+		u.last[id] = seen{entries: len(a.Timeline), state: st, closed: l.Closed}
 	}
 	if u.m, err = newMetrics(cfg.Registerer, box, cfg.Now); err != nil {
 		_ = box.close()
@@ -153,7 +157,11 @@ func (u *Uplink) Alarm(a alarm.Alarm) {
 		u.pending = append(u.pending, countywire.Record{County: u.cfg.County, Kind: countywire.KindAlarm, AtMS: now,
 			Alarm: &countywire.Alarm{Step: step, State: state, GridPath: path, GridNames: names, DeviceName: device}})
 	}
-	u.last[a.ID] = seen{entries: max(n, len(a.Timeline)), state: state, closed: a.State.Closed()}
+	next := seen{entries: max(n, len(a.Timeline)), state: state, closed: a.State.Closed()}
+	if next.closed {
+		next.state = nil // what is kept of each closed alarm stays small
+	}
+	u.last[a.ID] = next
 	u.signal(u.queue)
 }
 
