@@ -9,6 +9,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/gridwatch/gridwatch/gateway/countywire"
+	"github.com/gridwatch/gridwatch/gateway/ratelog"
 )
 
 // Sender tuning.
@@ -36,11 +37,13 @@ type sender struct {
 	epoch uint64        // changes at every connect and every loss
 	upCh  chan struct{} // signalled at every connect (cap 1)
 	lost  chan struct{} // signalled at every loss (cap 1)
-	first map[uint64]int64
+	first map[uint64]int64 // when each record was first tried (its SentMS)
+	log   *ratelog.Limiter // a county that refuses the login is retried every second
 }
 
 func newSender(u *Uplink) *sender {
-	s := &sender{u: u, upCh: make(chan struct{}, 1), lost: make(chan struct{}, 1), first: map[uint64]int64{}}
+	s := &sender{u: u, upCh: make(chan struct{}, 1), lost: make(chan struct{}, 1), first: map[uint64]int64{},
+		log: ratelog.New(u.cfg.Logger, 30*time.Second, nil)}
 	s.down = newDownlink(u, s.publishReply)
 	return s
 }
@@ -127,7 +130,7 @@ func (s *sender) connect(ctx context.Context) {
 			return
 		}
 		if tok.Error() != nil {
-			s.u.cfg.Logger.Warn("uplink connect failed", "url", s.u.cfg.URL, "err", tok.Error())
+			s.log.Warn("connect", "uplink connect failed", "url", s.u.cfg.URL, "err", tok.Error())
 			s.wait(ctx, nil, time.After(retryWait))
 			continue
 		}
