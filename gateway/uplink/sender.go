@@ -34,9 +34,9 @@ type sender struct {
 
 	mu    sync.Mutex
 	up    bool
-	epoch uint64        // changes at every connect and every loss
-	upCh  chan struct{} // signalled at every connect (cap 1)
-	lost  chan struct{} // signalled at every loss (cap 1)
+	epoch uint64           // changes at every connect and every loss
+	upCh  chan struct{}    // signalled at every connect (cap 1)
+	lost  chan struct{}    // signalled at every loss (cap 1)
 	first map[uint64]int64 // when each record was first tried (its SentMS)
 	log   *ratelog.Limiter // a county that refuses the login is retried every second
 }
