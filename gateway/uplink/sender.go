@@ -17,7 +17,7 @@ const (
 	// window is how many records go out before the sender waits for
 	// their acknowledgements (paho writes them in order on one
 	// connection).
-	window = 64
+	window = 256
 	// ackWait bounds the wait for one batch's acknowledgements; past it
 	// the batch is sent again.
 	ackWait = 30 * time.Second
