@@ -113,7 +113,8 @@ func (h *countyHall) ask(body string) countywire.Reply {
 // may not switch emergency mode, a member of another cell may not ack,
 // an unknown person may do nothing, a malformed request is refused —
 // each refusal answered, audited and counted; the command centre's ack
-// stops the local paging and flows back up as the ack step. Presence
+// stops the local paging and flows back up as the ack step; its emergency
+// switch and broadcast go where the HTTP API's do. Presence
 // changes and the site summary go up too.
 func TestUplinkToCounty(t *testing.T) {
 	county := testsvc.Mosquitto(t)
@@ -146,11 +147,24 @@ func TestUplinkToCounty(t *testing.T) {
 		{"malformed", `{"id":"q4","by":"cmd1","action":"ack","alarm_id":["x"]}`, "400"},
 		{"unknown alarm", `{"id":"q5","by":"cmd1","action":"ack","alarm_id":"nope"}`, "404"},
 		{"command centre ack", fmt.Sprintf(`{"id":"q6","by":"cmd1","action":"ack","alarm_id":%q,"note":"county on it"}`, id), "200"},
+		{"command centre emergency", `{"id":"q7","by":"cmd1","action":"emergency","grid":"lianhua","on":true}`, "200"},
+		{"command centre broadcast", `{"id":"q8","by":"cmd1","action":"broadcast","grid":"lianhua","text":"暴雨预警"}`, "200"},
 	} {
 		r := hall.ask(tc.body)
 		if fmt.Sprint(r.Status) != tc.want || r.OK != (tc.want == "200") {
 			t.Errorf("%s: reply %+v, want status %s", tc.name, r, tc.want)
 		}
+	}
+
+	var emerg struct{ Emergencies []alarm.Emergency }
+	s.getJSON("/api/v1/emergency", &emerg)
+	if len(emerg.Emergencies) != 1 || emerg.Emergencies[0].Scope != "lianhua" || emerg.Emergencies[0].By != "cmd1" {
+		t.Errorf("emergencies after the county's switch: %+v", emerg.Emergencies)
+	}
+	var casts struct{ Broadcasts []struct{ Text, By string } }
+	s.getJSON("/api/v1/broadcasts", &casts)
+	if len(casts.Broadcasts) != 1 || casts.Broadcasts[0].Text != "暴雨预警" || casts.Broadcasts[0].By != "cmd1" {
+		t.Errorf("broadcasts after the county's: %+v", casts.Broadcasts)
 	}
 
 	var got alarm.Alarm
@@ -182,19 +196,19 @@ func TestUplinkToCounty(t *testing.T) {
 			audited[strings.TrimSuffix(strings.Fields(r.Reason + " x")[1], ":")] = r
 		}
 	}
-	for _, q := range []string{"q1", "q2", "q3", "q4", "q5", "q6"} {
+	for _, q := range []string{"q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"} {
 		r, ok := audited[q]
 		if !ok {
 			t.Errorf("request %s not audited (audit: %+v)", q, audit.Records)
 			continue
 		}
-		if refused := strings.Contains(r.Reason, "refused"); refused != (q != "q6") {
+		if refused := strings.Contains(r.Reason, "refused"); refused != (q < "q6") {
 			t.Errorf("audit of %s: %+v", q, r)
 		}
 	}
 	m := s.metrics()
 	for _, want := range []string{`gridwatch_uplink_requests_total{status="403"} 3`, `gridwatch_uplink_requests_total{status="400"} 1`,
-		`gridwatch_uplink_requests_total{status="200"} 1`, "gridwatch_uplink_connected 1", "gridwatch_uplink_backlog_records"} {
+		`gridwatch_uplink_requests_total{status="200"} 3`, "gridwatch_uplink_connected 1", "gridwatch_uplink_backlog_records"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}
