@@ -41,9 +41,20 @@ func steps(t *testing.T, recs []countywire.Record, id string) []string {
 // up in order, none missing, once it returns; the retained state a late
 // county view reads has the open alarm and not the closed one.
 func TestOutageResumesInOrder(t *testing.T) {
-	mq := testsvc.Mosquitto(t)
-	px := testsvc.NewProxy(t, mq.Addr)
-	cty := watch(t, mq.URL)
+	for _, broker := range []struct {
+		name  string
+		start func(t *testing.T) string // the broker's MQTT URL
+	}{
+		{"mosquitto", func(t *testing.T) string { return testsvc.Mosquitto(t).URL }},
+		{"nats", natsMQTT},
+	} {
+		t.Run(broker.name, func(t *testing.T) { outageResumesInOrder(t, broker.start(t)) })
+	}
+}
+
+func outageResumesInOrder(t *testing.T, url string) {
+	px := testsvc.NewProxy(t, strings.TrimPrefix(url, "tcp://"))
+	cty := watch(t, url)
 	u := start(t, px.URL, t.TempDir(), nil)
 
 	u.Alarm(lifecycle("A1", 1))
@@ -76,7 +87,7 @@ func TestOutageResumesInOrder(t *testing.T) {
 	}
 	testsvc.Eventually(t, waitLong, "an empty outbox", func() bool { n, _, _ := u.box.backlog(); return n == 0 })
 
-	late := watch(t, mq.URL)
+	late := watch(t, url)
 	testsvc.Eventually(t, waitLong, "A2's retained state and the status", func() bool {
 		_, a2 := late.retainedAt(tp.Alarm("A2"))
 		_, st := late.retainedAt(tp.Status())
