@@ -26,6 +26,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/gateway/telemetry"
 	"github.com/gridwatch/gridwatch/gateway/thresholds"
+	"github.com/gridwatch/gridwatch/gateway/uplink"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/engine"
 	"github.com/gridwatch/gridwatch/rules/escalate"
@@ -66,6 +67,7 @@ type parts struct {
 	// thresholds turn telemetry (mains false, a low battery) into events.
 	thresholds *thresholds.Monitor
 	commission *commission.Service // installers' walk tests
+	uplink     *uplink.Uplink      // nil without uplink.url
 
 	closers []func() error
 }
@@ -178,6 +180,13 @@ func (a *App) build() (_ *parts, err error) {
 	p.tracker = devices.New(a.reg.Get, back.PublishDevice)
 	if err := a.metrics.Register(p.tracker.Collector()); err != nil {
 		return nil, a.errf("metrics: %w", err)
+	}
+	if p.uplink, err = a.openUplink(p); err != nil {
+		return nil, err
+	}
+	if p.uplink != nil {
+		p.closers = append(p.closers, p.uplink.Close)
+		back.uplink, back.presence = p.uplink, &countyPresence{up: p.uplink, last: map[string]string{}}
 	}
 
 	// The journal, and the rules that follow it to the desk.

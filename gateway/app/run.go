@@ -44,6 +44,10 @@ func (a *App) Run(ctx context.Context) error {
 	if p.telemetry != nil {
 		core.Go(func() error { return p.telemetry.Run(coreCtx) })
 	}
+	if p.uplink != nil {
+		a.syncUplink(p)
+		core.Go(func() error { return p.uplink.Run(coreCtx) })
+	}
 	if p.webhook != nil {
 		core.Go(func() error { return p.webhook.Run(coreCtx) })
 	}

@@ -72,6 +72,7 @@ func TestLoadFull(t *testing.T) {
 	c, err := parseFile(t, "testdata/good-full.yaml", map[string]string{
 		"GW_TEST_TOKEN_LI":   "li-token-from-env-0001",
 		"GW_TEST_MQTT_LB":    "lightbox-password",
+		"GW_TEST_UPLINK":     "uplink-password",
 		"GW_TEST_ADMIN_HASH": "$argon2id$v=19$m=19456,t=2,p=1$d0aNz7RptawCU4gLRlFOFg$uDq3Vcq4IOAgMexuygyFSJp5V6wI/0Ny6W68DKnfAiE",
 	})
 	if err != nil {
@@ -98,6 +99,10 @@ func TestLoadFull(t *testing.T) {
 		{"admin from env", c.HTTP.Users["admin"].Role + " " + c.HTTP.Users["admin"].PasswordHash[:10], "admin $argon2id$"},
 		{"installer", c.HTTP.Users["fitter"].Role + " " + c.HTTP.Users["fitter"].PasswordHash[:4], "installer $2a$"},
 		{"sessions", fmt.Sprint(c.HTTP.Sessions), "{30m0s 24h0m0s 3}"},
+		{"uplink password from env", c.Uplink.Password, "uplink-password"},
+		{"uplink CA next to the file", c.Uplink.TLS.CA, filepath.Join("testdata", "tls", "county-ca.crt")},
+		{"uplink client id", c.Uplink.ClientID, "gridwatchd-" + c.Site + "-uplink"},
+		{"uplink summary", c.Uplink.SummaryEvery.String() + " " + strconv.FormatInt(c.Uplink.OutboxMaxBytes, 10), "1m0s 67108864"},
 	} {
 		if x.got != x.want {
 			t.Errorf("%s = %q, want %q", x.name, x.got, x.want)
