@@ -264,3 +264,15 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b) // never fails (crypto/rand)
 	return strings.ToLower(hex.EncodeToString(b))
 }
+
+// List returns the alarms f selects (see State.List).
+func (v *View) List(f Filter) []Alarm { return v.state.List(f) }
+
+// Get returns alarm k (see State.Get).
+func (v *View) Get(k Key) (Alarm, bool) { return v.state.Get(k) }
+
+// Sites returns every site's health.
+func (v *View) Sites() []SiteHealth { return v.state.Sites() }
+
+// KPIs works out the KPIs since sinceMS (see State.KPIs).
+func (v *View) KPIs(sinceMS int64) KPIReport { return v.state.KPIs(sinceMS) }
