@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -254,12 +255,17 @@ func (s *Server) handleCountyKPIs(w http.ResponseWriter, r *http.Request, _ perm
 // kpiWindow is the KPIs' default span.
 const kpiWindow = 24 * time.Hour
 
-// countyFanOutBody is the body of POST /api/v1/county/emergency and
-// /api/v1/county/broadcasts.
-type countyFanOutBody struct {
+// countyEmergencyBody is the body of POST /api/v1/county/emergency.
+type countyEmergencyBody struct {
 	Sites []string `json:"sites"`
 	Grid  string   `json:"grid"`
 	On    bool     `json:"on"`
+}
+
+// countyBroadcastBody is the body of POST /api/v1/county/broadcasts.
+type countyBroadcastBody struct {
+	Sites []string `json:"sites"`
+	Grid  string   `json:"grid"`
 	Text  string   `json:"text"`
 }
 
@@ -269,13 +275,16 @@ type countyFanOutAnswer struct {
 }
 
 func (s *Server) handleCountyEmergency(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
-	s.countyFanOut(w, r, caller, "sites, grid, on", func(ctx context.Context, b countyFanOutBody) ([]county.SiteReply, error) {
+	countyFanOut(s, w, r, caller, "sites, grid, on", func(ctx context.Context, b countyEmergencyBody) ([]county.SiteReply, error) {
 		return s.cfg.County.Emergency(ctx, caller, b.Sites, b.Grid, b.On)
 	})
 }
 
 func (s *Server) handleCountyBroadcast(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
-	s.countyFanOut(w, r, caller, "sites, grid, text", func(ctx context.Context, b countyFanOutBody) ([]county.SiteReply, error) {
+	countyFanOut(s, w, r, caller, "sites, grid, text", func(ctx context.Context, b countyBroadcastBody) ([]county.SiteReply, error) {
+		if len(b.Text) > maxNote {
+			return nil, fmt.Errorf("%w: text is %d bytes long; at most %d are allowed", county.ErrBadRequest, len(b.Text), maxNote)
+		}
 		return s.cfg.County.Broadcast(ctx, caller, b.Sites, b.Grid, b.Text)
 	})
 }
@@ -283,15 +292,11 @@ func (s *Server) handleCountyBroadcast(w http.ResponseWriter, r *http.Request, c
 // countyFanOut sends one request to many sites and answers 200 with every
 // site's result (each says whether its site accepted, refused or did not
 // answer).
-func (s *Server) countyFanOut(w http.ResponseWriter, r *http.Request, caller permit.Caller, allowed string,
-	send func(context.Context, countyFanOutBody) ([]county.SiteReply, error)) {
-	var body countyFanOutBody
+func countyFanOut[B any](s *Server, w http.ResponseWriter, r *http.Request, caller permit.Caller, allowed string,
+	send func(context.Context, B) ([]county.SiteReply, error)) {
+	var body B
 	if err := decodeBody(w, r, &body, allowed); err != nil {
 		writeRequestError(w, err)
-		return
-	}
-	if len(body.Text) > maxNote {
-		writeError(w, http.StatusBadRequest, "text is %d bytes long; at most %d are allowed", len(body.Text), maxNote)
 		return
 	}
 	res, err := send(r.Context(), body)
