@@ -247,3 +247,35 @@ func TestActFromCounty(t *testing.T) {
 	}
 	mu.Unlock()
 }
+
+// TestViewFollowsThroughBrokerRestart: the broker dies (kill -9) and
+// comes back with its JetStream store; the view reconnects, subscribes
+// again, still holds what was open and sees what came after.
+func TestViewFollowsThroughBrokerRestart(t *testing.T) {
+	n := startNATS(t)
+	g := &gw{site: "lianhua"}
+	pub := mqttClient(t, n.url(), "gw-before")
+	rec := g.alarmRecord(t, countywire.StepRaised, lifecycle("A1")[0])
+	publish(t, pub, g.topics().Alarm("A1"), true, rec)
+	pub.Disconnect(100)
+	v := startView(t, n.url(), Config{Settle: 300 * time.Millisecond})
+	testsvc.Eventually(t, 30*time.Second, "A1 in the view", func() bool { return slices.Equal(openIDs(v), []string{"lianhua/A1"}) })
+
+	n.stop()
+	testsvc.Eventually(t, 60*time.Second, "the view noticing the broker gone", func() bool { return v.Ready() != nil })
+	n.start()
+	testsvc.Eventually(t, 60*time.Second, "the view subscribed again", func() bool { return v.Ready() == nil })
+	pub = mqttClient(t, n.url(), "gw-after")
+	rec = g.alarmRecord(t, countywire.StepRaised, lifecycle("A2")[0])
+	publish(t, pub, g.topics().Events(), false, rec)
+	publish(t, pub, g.topics().Alarm("A2"), true, rec)
+	testsvc.Eventually(t, 30*time.Second, "A1 and A2 in the view", func() bool {
+		return slices.Equal(openIDs(v), []string{"lianhua/A1", "lianhua/A2"})
+	})
+	// The sweep after the resubscription keeps A1: the cluster sent its
+	// retained state again.
+	time.Sleep(time.Second)
+	if got := openIDs(v); !slices.Equal(got, []string{"lianhua/A1", "lianhua/A2"}) {
+		t.Errorf("open after the sweep: %v", got)
+	}
+}
