@@ -113,7 +113,13 @@ type SiteHealth struct {
 	LastSeq      uint64 `json:"last_seq"`
 	// Stale says no summary arrived for StaleAfter.
 	Stale bool `json:"stale"`
+	// OfflineDevices are the devices the site's presence records last
+	// said are offline, by id (at most maxOfflineShown).
+	OfflineDevices []string `json:"offline_devices"`
 }
+
+// maxOfflineShown bounds SiteHealth.OfflineDevices.
+const maxOfflineShown = 100
 
 // StaleAfter is how long a site may go without a summary (three of the
 // uplink's default 30 s) before the county marks it stale.
@@ -152,6 +158,14 @@ func (s *State) health(st *site) SiteHealth {
 			h.OpenAlarms++
 		}
 	}
+	h.OfflineDevices = []string{}
+	for id, p := range st.presence {
+		if !p.Online {
+			h.OfflineDevices = append(h.OfflineDevices, id)
+		}
+	}
+	slices.Sort(h.OfflineDevices)
+	h.OfflineDevices = h.OfflineDevices[:min(len(h.OfflineDevices), maxOfflineShown)]
 	return h
 }
 

@@ -2,6 +2,7 @@ package county
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -233,6 +234,17 @@ func TestSiteHealth(t *testing.T) {
 	h := s.Sites()
 	if len(h) != 1 || !h[0].Online || !h[0].Ready || h[0].UplinkBacklog != 3 || h[0].UplinkLagMS != 1500 || h[0].Stale {
 		t.Fatalf("health = %+v", h)
+	}
+	for i, online := range []bool{false, true, false} {
+		g.seq++
+		rec := countywire.Record{ID: countywire.MakeID(g.site, g.seq), County: testCounty, Site: g.site, Seq: g.seq,
+			Kind: countywire.KindPresence, AtMS: 2000, Presence: &countywire.Presence{Device: []string{"lb-1", "lb-1", "cam-2"}[i], Online: online}}
+		if err := s.Apply(g.topics().Events(), mustJSON(t, rec)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h := s.Sites(); !slices.Equal(h[0].OfflineDevices, []string{"cam-2"}) {
+		t.Errorf("offline devices = %v; want cam-2 (lb-1 came back)", h[0].OfflineDevices)
 	}
 	now = now.Add(StaleAfter + time.Second)
 	if err := s.Apply(g.topics().Status(), mustJSON(t, countywire.Status{Online: false, AtMS: 5})); err != nil {

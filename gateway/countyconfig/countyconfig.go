@@ -112,9 +112,6 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		return p
 	}
 	probs := d.Problems
-	if len(probs) > 0 {
-		return nil, problem.Sorted(probs)
-	}
 	dir := filepath.Dir(path)
 	probs = append(probs, config.PrepareHTTP(&c.HTTP, dir, lookupEnv, at)...)
 	probs = append(probs, c.checkMQTT(dir, lookupEnv, at)...)

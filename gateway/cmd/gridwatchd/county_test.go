@@ -241,3 +241,24 @@ func streamOf(t *testing.T, b *browser) <-chan string {
 	}
 	return out
 }
+
+// TestCountyCheck: `gridwatchd county -check` validates the file and
+// names every problem with its line.
+func TestCountyCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(good, []byte("county: qx\nmqtt: {url: tcp://127.0.0.1:1883}\nhttp: {users: {boss: {role: admin, password_hash: \"$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHRzYWx0$cQsZDPhFd8q68AhAQ2dYaHHDK6BIKU7gDkcARlYXz0U\"}}}\n"), 0o600)
+	os.WriteFile(bad, []byte("county: qx\nmqtt: {url: nats://x}\nstaff: []\nextra: 1\n"), 0o600)
+	var out strings.Builder
+	if err := run([]string{"county", "-config", good, "-check"}, &out); err != nil || !strings.Contains(out.String(), "valid") {
+		t.Errorf("good file: %v %q", err, out.String())
+	}
+	err := run([]string{"county", "-config", bad, "-check"}, &out)
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml:4") || !strings.Contains(err.Error(), "bad.yaml:2: mqtt.url") {
+		t.Errorf("bad file: %v; want the unknown key at line 4 and the URL at line 2", err)
+	}
+	if err := run([]string{"county"}, &out); err == nil {
+		t.Error("no -config: accepted")
+	}
+}
