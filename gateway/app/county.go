@@ -52,7 +52,7 @@ func NewCounty(cfg *countyconfig.Config, log *slog.Logger) (*County, error) {
 	// The view tells the API of changes; the API is built after it.
 	var api *httpapi.Server
 	c.view, err = county.New(county.Config{
-		County: cfg.County, URL: cfg.MQTT.URL, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, TLS: tlsCfg,
+		County: cfg.County, URL: cfg.MQTT.URL, URLs: cfg.MQTT.URLs, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, TLS: tlsCfg,
 		ClientID: cfg.MQTT.ClientID, ReplyWait: cfg.ReplyTimeout, Registry: regFn,
 		OnAlarm: func(a county.Alarm) {
 			if api != nil {

@@ -36,6 +36,9 @@ type Config struct {
 	// side of a TLS connection.
 	URL, Username, Password string
 	TLS                     *tls.Config
+	// URLs are further nodes of the cluster, tried in turn when the one
+	// connected goes away.
+	URLs []string
 	// ClientID names the view's MQTT session; empty makes a random one.
 	// Two views must not share one.
 	ClientID string
@@ -138,9 +141,11 @@ func (v *View) Ready() error {
 // Run connects to the cluster (retrying until ctx ends), follows it and
 // answers requests' replies; on ctx done it disconnects.
 func (v *View) Run(ctx context.Context) error {
-	opts := paho.NewClientOptions().
-		AddBroker(v.cfg.URL).
-		SetClientID(v.cfg.ClientID).
+	opts := paho.NewClientOptions()
+	for _, u := range append([]string{v.cfg.URL}, v.cfg.URLs...) {
+		opts.AddBroker(u)
+	}
+	opts.SetClientID(v.cfg.ClientID).
 		SetUsername(v.cfg.Username).
 		SetPassword(v.cfg.Password).
 		// A clean session: the view keeps nothing and rebuilds from the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -278,4 +279,21 @@ func TestViewFollowsThroughBrokerRestart(t *testing.T) {
 	if got := openIDs(v); !slices.Equal(got, []string{"lianhua/A1", "lianhua/A2"}) {
 		t.Errorf("open after the sweep: %v", got)
 	}
+}
+
+// TestViewTriesEveryNode: with the first node of the cluster down, the
+// view connects to the next one it was given.
+func TestViewTriesEveryNode(t *testing.T) {
+	url := natsNode(t)
+	dead := fmt.Sprintf("tcp://127.0.0.1:%d", testsvc.FreePort(t))
+	reg := countyStaff(t)
+	v, err := New(Config{County: testCounty, URL: dead, URLs: []string{url}, Registry: func() *registry.Registry { return reg }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- v.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	testsvc.Eventually(t, 60*time.Second, "the view subscribed through the second node", func() bool { return v.Ready() == nil })
 }

@@ -50,8 +50,11 @@ type Config struct {
 // MQTT is the county cluster's broker.
 type MQTT struct {
 	// URL is tcp://host:port, ssl://host:port (TLS) or ws(s)://.
-	URL      string `yaml:"url"`
-	Username string `yaml:"username"`
+	URL string `yaml:"url"`
+	// URLs are the cluster's other nodes, tried in turn when the one
+	// connected goes away.
+	URLs     []string `yaml:"urls"`
+	Username string   `yaml:"username"`
 	// Password may be "env:NAME".
 	Password string `yaml:"password"`
 	// ClientID names the view's session; empty makes a random one (two
@@ -139,11 +142,17 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 func (c *Config) checkMQTT(dir string, lookupEnv func(string) (string, bool), at func(key, format string, args ...any) problem.Problem) []problem.Problem {
 	var probs []problem.Problem
 	m := &c.MQTT
-	switch {
-	case m.URL == "":
+	if m.URL == "" {
 		probs = append(probs, at("mqtt.url", "required: the county cluster's broker, e.g. tcp://nats-1:1883"))
-	case !slices.ContainsFunc([]string{"tcp://", "ssl://", "tls://", "mqtts://", "ws://", "wss://", "mqtt://"}, func(p string) bool { return strings.HasPrefix(m.URL, p) }):
-		probs = append(probs, at("mqtt.url", "%q: want tcp://, mqtt://, ssl://, tls://, mqtts://, ws:// or wss:// and host:port", m.URL))
+	}
+	for i, u := range append([]string{m.URL}, m.URLs...) {
+		key := "mqtt.url"
+		if i > 0 {
+			key = fmt.Sprintf("mqtt.urls[%d]", i-1)
+		}
+		if (u != "" || i > 0) && !slices.ContainsFunc([]string{"tcp://", "ssl://", "tls://", "mqtts://", "ws://", "wss://", "mqtt://"}, func(p string) bool { return strings.HasPrefix(u, p) && len(u) > len(p) }) {
+			probs = append(probs, at(key, "%q: want tcp://, mqtt://, ssl://, tls://, mqtts://, ws:// or wss:// and host:port", u))
+		}
 	}
 	if name, ok := strings.CutPrefix(m.Password, "env:"); ok {
 		switch v, set := lookupEnv(name); {

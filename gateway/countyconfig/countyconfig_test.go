@@ -28,7 +28,7 @@ func TestGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.County != "qx" || c.MQTT.Password != "pw" || c.HTTP.Listen != "127.0.0.1:8090" || c.ReplyTimeout.Seconds() != 5 {
+	if c.County != "qx" || c.MQTT.Password != "pw" || c.HTTP.Listen != "127.0.0.1:8090" || c.ReplyTimeout.Seconds() != 5 || len(c.MQTT.URLs) != 2 {
 		t.Errorf("config = %+v", c)
 	}
 	reg := c.Registry()
@@ -58,9 +58,10 @@ func TestBad(t *testing.T) {
 			`bad.yaml:1: county: "q x"`,
 			`bad.yaml:3: http.listen: "nowhere"`,
 			`bad.yaml:5: mqtt.url: "http://broker"`,
+			`bad.yaml:6: mqtt.urls[1]: "nats://x"`,
 			`mqtt.tls.cert:`,
-			`bad.yaml:11: staff cmd1: unknown grid "nowhere"`,
-			`bad.yaml:12: reply_timeout: 1h0m0s`,
+			`bad.yaml:12: staff cmd1: unknown grid "nowhere"`,
+			`bad.yaml:13: reply_timeout: 1h0m0s`,
 		}},
 		{"bad-decode.yaml", []string{`bad-decode.yaml:3: `, `uplink`}},
 		{"bad-role.yaml", []string{`bad-role.yaml:6: staff: staff m1: role "grid_member"`}},
