@@ -23,6 +23,9 @@ type Filter struct {
 	Since int64
 	// Limit caps the answer; 0 means alarm.DefaultLimit.
 	Limit int
+	// Visible, when set, keeps only the alarms it accepts (the caller's,
+	// see Sees).
+	Visible func(*Alarm) bool
 }
 
 // matches reports whether a passes f.
@@ -38,7 +41,7 @@ func (f Filter) matches(a *Alarm) bool {
 			return false
 		}
 	}
-	return true
+	return f.Visible == nil || f.Visible(a)
 }
 
 // List returns the alarms f selects, newest first.

@@ -55,8 +55,12 @@ func (v *View) Act(ctx context.Context, who permit.Caller, k Key, action, note s
 	if err := permit.CheckRole(v.cfg.Registry(), who, permit.Act); err != nil {
 		return countywire.Reply{}, fmt.Errorf("%w: %v", ErrForbidden, err)
 	}
-	if _, ok := v.state.Get(k); !ok {
+	a, ok := v.state.Get(k)
+	if !ok {
 		return countywire.Reply{}, fmt.Errorf("%w: %s", ErrNotFound, k)
+	}
+	if !Sees(v.cfg.Registry(), who, &a) {
+		return countywire.Reply{}, fmt.Errorf("%w: %s serves none of the cells of alarm %s (%v)", ErrForbidden, who.ID, k, a.GridPath)
 	}
 	return v.request(ctx, k.Site, countywire.Request{By: who.ID, Action: action, AlarmID: k.ID, Note: note})
 }

@@ -61,12 +61,14 @@ type countyAlarmList struct {
 // handleCountyAlarms serves GET /api/v1/alarms in county mode:
 // ?state=open|all&site=&grid=&street=&community=&since=&limit=, newest
 // first, without timelines.
-func (s *Server) handleCountyAlarms(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
+func (s *Server) handleCountyAlarms(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	f, err := parseCountyFilter(r.URL.Query())
 	if err != nil {
 		writeRequestError(w, err)
 		return
 	}
+	reg := s.registry()
+	f.Visible = func(a *county.Alarm) bool { return county.Sees(reg, caller, a) }
 	list := s.cfg.County.List(f)
 	for i := range list {
 		list[i].Timeline = nil
@@ -129,7 +131,7 @@ func countyKey(r *http.Request) (county.Key, error) {
 	return k, nil
 }
 
-func (s *Server) handleCountyAlarm(w http.ResponseWriter, r *http.Request, _ permit.Caller) {
+func (s *Server) handleCountyAlarm(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	k, err := countyKey(r)
 	if err != nil {
 		writeRequestError(w, err)
@@ -138,6 +140,11 @@ func (s *Server) handleCountyAlarm(w http.ResponseWriter, r *http.Request, _ per
 	a, ok := s.cfg.County.Get(k)
 	if !ok {
 		writeError(w, http.StatusNotFound, "no alarm %s in the county view", k)
+		return
+	}
+	if !county.Sees(s.registry(), caller, &a) {
+		s.refuse(w, r, http.StatusForbidden, refusedForbidden, "",
+			fmt.Sprintf("%s serves none of the cells of alarm %s", caller.ID, k))
 		return
 	}
 	writeJSON(w, http.StatusOK, a)
@@ -315,7 +322,22 @@ func (s *Server) PublishCountyAlarm(a county.Alarm) {
 		return
 	}
 	a.Timeline = nil
-	s.publishFrame("alarm", a.ID, a)
+	frame, err := encodeFrame("alarm", a)
+	if err != nil {
+		s.log.Error("http api: stream: cannot encode alarm", "alarm", a.ID, "err", err)
+		return
+	}
+	reg := s.registry()
+	s.hub.each(func(c *client) (int, bool) {
+		if !county.Sees(reg, c.who, &a) {
+			return 0, false
+		}
+		if len(c.alarms) >= maxQueuedAlarms {
+			return c.overflow(), true
+		}
+		c.alarms = append(c.alarms, frame)
+		return 0, true
+	})
 }
 
 // PublishSite sends a site's new health to every stream client, as a
@@ -336,22 +358,6 @@ func (s *Server) PublishSite(h county.SiteHealth) {
 			return c.overflow(), true
 		}
 		c.devices[key] = deviceFrame{version, frame}
-		return 0, true
-	})
-}
-
-// publishFrame queues one event for every client.
-func (s *Server) publishFrame(name, id string, v any) {
-	frame, err := encodeFrame(name, v)
-	if err != nil {
-		s.log.Error("http api: stream: cannot encode "+name, "id", id, "err", err)
-		return
-	}
-	s.hub.each(func(c *client) (int, bool) {
-		if len(c.alarms) >= maxQueuedAlarms {
-			return c.overflow(), true
-		}
-		c.alarms = append(c.alarms, frame)
 		return 0, true
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -24,7 +25,16 @@ type fakeCounty struct {
 	fanned []string
 }
 
-func (c *fakeCounty) List(f county.Filter) []county.Alarm { c.filter = f; return c.alarms }
+func (c *fakeCounty) List(f county.Filter) []county.Alarm {
+	c.filter = f
+	var out []county.Alarm
+	for _, a := range c.alarms {
+		if f.Visible == nil || f.Visible(&a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 func (c *fakeCounty) Get(k county.Key) (county.Alarm, bool) {
 	for _, a := range c.alarms {
 		if a.Key() == k {
@@ -71,7 +81,11 @@ func TestCountyAlarms(t *testing.T) {
 		t.Errorf("list: %d %s", code, body)
 	}
 	want := county.Filter{State: alarm.FilterAll, Site: "lianhua", Street: "莲花", Community: "lh", Grid: "g1", Since: 5, Limit: 9}
-	if c.filter != want {
+	if c.filter.Visible == nil {
+		t.Error("the list was not cut down to what the caller sees")
+	}
+	c.filter.Visible = nil
+	if !reflect.DeepEqual(c.filter, want) {
 		t.Errorf("filter = %+v; want %+v", c.filter, want)
 	}
 	for _, bad := range []string{"?state=closed", "?site=a%2Fb", "?limit=0", "?since=x", "?device=x", "?site=a&site=b"} {
@@ -137,5 +151,28 @@ func TestCountyAct(t *testing.T) {
 	}
 	if len(c.fanned) != 1 || c.fanned[0] != "broadcast wang [lianhua] lh 暴雨" {
 		t.Errorf("fanned = %q", c.fanned)
+	}
+}
+
+// TestCountyScope: county staff who serve a cell below the county's root
+// see, fetch and act on only the alarms at or below it.
+func TestCountyScope(t *testing.T) {
+	mine, theirs := countyAlarm("lianhua", "A1"), countyAlarm("jinhu", "B1")
+	mine.GridPath, theirs.GridPath = []string{"lh-g4-07", "lianhua"}, []string{"g1"}
+	c := &fakeCounty{alarms: []county.Alarm{mine, theirs}, reply: countywire.Reply{OK: true, Status: 200}}
+	const liToken = "li-token-0123456789"
+	h := newServer(t, testConfig(nil, func(cfg *Config) {
+		cfg.County = c
+		cfg.Tokens["li"] = liToken
+	})).Handler()
+	code, body, _ := call(t, h, "GET", "/api/v1/alarms", liToken, "", "")
+	if code != 200 || !strings.Contains(body, "lianhua/A1") || strings.Contains(body, "jinhu/B1") {
+		t.Errorf("li's list: %d %s; want lianhua/A1 only", code, body)
+	}
+	if code, body, _ := call(t, h, "GET", "/api/v1/alarms/jinhu%2FB1", liToken, "", ""); code != 403 {
+		t.Errorf("li fetching another cell's alarm: %d %s; want 403", code, body)
+	}
+	if code, body, _ := call(t, h, "GET", "/api/v1/alarms", wangToken, "", ""); !strings.Contains(body, "jinhu/B1") || !strings.Contains(body, "lianhua/A1") {
+		t.Errorf("wang (serves every root) list: %d %s; want both", code, body)
 	}
 }
