@@ -134,7 +134,7 @@ func (v *View) request(ctx context.Context, site string, req countywire.Request)
 // send publishes req to site's down topic and waits, at most ReplyWait,
 // for the reply with its id.
 func (v *View) send(ctx context.Context, site string, req countywire.Request) (countywire.Reply, error) {
-	if v.client == nil || v.Ready() != nil {
+	if v.Ready() != nil {
 		v.m.requests.WithLabelValues(req.Action, "error").Inc()
 		return countywire.Reply{}, ErrNotConnected
 	}

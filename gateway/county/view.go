@@ -123,6 +123,7 @@ func New(cfg Config) (*View, error) {
 		connects: make(chan struct{}, 1),
 		pending:  make(map[string]pendingReply),
 	}
+	v.client = v.newClient()
 	return v, nil
 }
 
@@ -141,36 +142,6 @@ func (v *View) Ready() error {
 // Run connects to the cluster (retrying until ctx ends), follows it and
 // answers requests' replies; on ctx done it disconnects.
 func (v *View) Run(ctx context.Context) error {
-	opts := paho.NewClientOptions()
-	for _, u := range append([]string{v.cfg.URL}, v.cfg.URLs...) {
-		opts.AddBroker(u)
-	}
-	opts.SetClientID(v.cfg.ClientID).
-		SetUsername(v.cfg.Username).
-		SetPassword(v.cfg.Password).
-		// A clean session: the view keeps nothing and rebuilds from the
-		// retained state on every connect, so the cluster need hold no
-		// queue for a view that may never come back.
-		SetCleanSession(true).
-		SetOrderMatters(true). // the handler only applies in memory
-		SetAutoReconnect(true).
-		SetConnectRetry(true).
-		SetConnectRetryInterval(2 * time.Second).
-		SetMaxReconnectInterval(10 * time.Second).
-		SetConnectTimeout(10 * time.Second).
-		SetWriteTimeout(10 * time.Second).
-		SetKeepAlive(15 * time.Second).
-		SetPingTimeout(5 * time.Second).
-		SetOnConnectHandler(v.onConnect).
-		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			v.subscribed.Store(false)
-			v.m.connected.Set(0)
-			v.log.Warn("county: connection to the cluster lost", "url", v.cfg.URL, "err", err)
-		})
-	if v.cfg.TLS != nil {
-		opts.SetTLSConfig(v.cfg.TLS)
-	}
-	v.client = paho.NewClient(opts)
 	tok := v.client.Connect()
 	select {
 	case <-tok.Done():
@@ -213,6 +184,40 @@ func (v *View) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// newClient makes the view's MQTT client (it connects nothing yet).
+func (v *View) newClient() paho.Client {
+	opts := paho.NewClientOptions()
+	for _, u := range append([]string{v.cfg.URL}, v.cfg.URLs...) {
+		opts.AddBroker(u)
+	}
+	opts.SetClientID(v.cfg.ClientID).
+		SetUsername(v.cfg.Username).
+		SetPassword(v.cfg.Password).
+		// A clean session: the view keeps nothing and rebuilds from the
+		// retained state on every connect, so the cluster need hold no
+		// queue for a view that may never come back.
+		SetCleanSession(true).
+		SetOrderMatters(true). // the handler only applies in memory
+		SetAutoReconnect(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(2 * time.Second).
+		SetMaxReconnectInterval(10 * time.Second).
+		SetConnectTimeout(10 * time.Second).
+		SetWriteTimeout(10 * time.Second).
+		SetKeepAlive(15 * time.Second).
+		SetPingTimeout(5 * time.Second).
+		SetOnConnectHandler(v.onConnect).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			v.subscribed.Store(false)
+			v.m.connected.Set(0)
+			v.log.Warn("county: connection to the cluster lost", "url", v.cfg.URL, "err", err)
+		})
+	if v.cfg.TLS != nil {
+		opts.SetTLSConfig(v.cfg.TLS)
+	}
+	return paho.NewClient(opts)
 }
 
 // onConnect runs on paho's goroutine after each connect: Run subscribes.
