@@ -194,6 +194,10 @@ staff:
 			Online bool
 		}
 	}
+	if code, body := hall.do("GET", "/metrics", "", false); code != 200 || !strings.Contains(body, "gridwatch_county_open_alarms 2") ||
+		!strings.Contains(body, `gridwatch_county_requests_total{action="arrive",result="ok"} 1`) {
+		t.Errorf("/metrics: %d; want the county's series (2 open alarms, 1 arrive answered)", code)
+	}
 	hall.getJSON("/api/v1/county/sites", &sites)
 	if len(sites.Sites) != 2 || sites.Sites[1].Site != "lianhua" || !sites.Sites[1].Online {
 		t.Errorf("site health = %+v", sites)
