@@ -19,9 +19,11 @@ const (
 	// maxTombs is how many forgotten closed alarms are remembered by key,
 	// so that a late copy of one of their records cannot reopen them.
 	maxTombs = 200000
-	// seenWindow is how many record ids per site are remembered to drop
-	// duplicates; an older duplicate is still caught by the alarm's seq.
-	seenWindow = 4096
+	// seenWindow is how many records per site are remembered (by seq,
+	// which the record's id names) to drop duplicates; an older duplicate
+	// of an alarm record is still caught by the alarm's seq, and one of a
+	// summary by the summary's.
+	seenWindow = 1024
 	// maxPresence bounds the devices remembered per site.
 	maxPresence = 20000
 	// MaxPayload is the largest record accepted.
@@ -76,8 +78,8 @@ type site struct {
 	id       string
 	alarms   map[string]*entry
 	tombs    map[string]bool // closed and forgotten: never reopened
-	seen     map[string]bool
-	seenRing []string
+	seen     map[uint64]bool
+	seenRing []uint64
 	lastSeq  uint64
 	// lastAt is the site time of the newest record, lastRecv when it
 	// arrived.
@@ -182,7 +184,7 @@ func (s *State) site(id string) *site {
 	st := s.sites[id]
 	if st == nil {
 		st = &site{id: id, alarms: make(map[string]*entry), tombs: make(map[string]bool),
-			seen: make(map[string]bool), presence: make(map[string]countywire.Presence)}
+			seen: make(map[uint64]bool), presence: make(map[string]countywire.Presence)}
 		s.sites[id] = st
 		s.m.sites.Set(float64(len(s.sites)))
 	}
@@ -214,11 +216,11 @@ func (s *State) event(st *site, topic string, payload []byte, recv int64) ([]Ala
 	if err != nil {
 		return nil, err
 	}
-	if st.seen[rec.ID] {
+	if st.seen[rec.Seq] {
 		s.m.duplicates.Inc()
 		return nil, nil
 	}
-	st.remember(rec.ID)
+	st.remember(rec.Seq)
 	switch {
 	case st.lastSeq == 0:
 	case rec.Seq < st.lastSeq:
@@ -258,10 +260,10 @@ func (s *State) event(st *site, topic string, payload []byte, recv int64) ([]Ala
 	return nil, reject(badRecord, "%s: record %s: unknown kind %q", topic, rec.ID, rec.Kind)
 }
 
-// remember adds id to the site's window of seen record ids.
-func (st *site) remember(id string) {
-	st.seen[id] = true
-	st.seenRing = append(st.seenRing, id)
+// remember adds seq to the site's window of records seen.
+func (st *site) remember(seq uint64) {
+	st.seen[seq] = true
+	st.seenRing = append(st.seenRing, seq)
 	if len(st.seenRing) > seenWindow {
 		delete(st.seen, st.seenRing[0])
 		st.seenRing = st.seenRing[1:]
