@@ -23,6 +23,7 @@ func (s *State) retainedAlarm(st *site, topic, id string, payload []byte, recv i
 		delete(st.alarms, id)
 		s.tomb(Key{Site: st.id, ID: id}, st)
 		s.m.open.Dec()
+		st.open--
 		gone := e.a
 		gone.State, gone.LastStep = alarm.Cleared, "closed"
 		return []Alarm{gone}, nil
@@ -84,8 +85,10 @@ func (s *State) applyAlarm(st *site, topic string, rec countywire.Record, id str
 	switch {
 	case !wasOpen && !a.State.Closed():
 		s.m.open.Inc()
+		st.open++
 	case wasOpen && a.State.Closed():
 		s.m.open.Dec()
+		st.open--
 	}
 	if a.State.Closed() && !wasClosed {
 		s.closeAlarm(ca.Key())

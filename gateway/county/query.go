@@ -156,11 +156,7 @@ func (s *State) health(st *site) SiteHealth {
 		h.SummaryMS, h.SummaryAgeMS = st.summaryAt, max(0, now-st.summaryRecv)
 		h.Stale = time.Duration(h.SummaryAgeMS)*time.Millisecond > StaleAfter
 	}
-	for _, e := range st.alarms {
-		if !e.a.State.Closed() {
-			h.OpenAlarms++
-		}
-	}
+	h.OpenAlarms = st.open
 	h.OfflineDevices = []string{}
 	for id, p := range st.presence {
 		if !p.Online {
@@ -179,7 +175,6 @@ func (s *State) BeginResync() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.epoch++
-	s.epochAt = s.now()
 	return s.epoch
 }
 
@@ -189,15 +184,18 @@ func (s *State) BeginResync() uint64 {
 func (s *State) Sweep(epoch uint64) int {
 	var gone []Alarm
 	s.mu.Lock()
+	s.sweptEpoch = max(s.sweptEpoch, epoch)
 	if epoch == s.epoch {
 		for _, st := range s.sites {
 			for id, e := range st.alarms {
 				if e.epoch >= epoch || e.a.State.Closed() {
 					continue
 				}
+				// No tombstone: should its retained state come after
+				// all, it is taken in again.
 				delete(st.alarms, id)
-				s.tomb(e.a.Key(), st)
 				s.m.open.Dec()
+				st.open--
 				a := e.a.clone()
 				a.State, a.LastStep = alarm.Cleared, "closed"
 				gone = append(gone, a)
@@ -212,3 +210,8 @@ func (s *State) Sweep(epoch uint64) int {
 	}
 	return len(gone)
 }
+
+// epochNow and swept are the current resync epoch and the latest one
+// swept, for tests.
+func (s *State) epochNow() uint64 { s.mu.Lock(); defer s.mu.Unlock(); return s.epoch }
+func (s *State) swept() uint64    { s.mu.Lock(); defer s.mu.Unlock(); return s.sweptEpoch }

@@ -69,8 +69,9 @@ type State struct {
 	sites     map[string]*site
 	closed    []Key // closed alarms, oldest first
 	tombOrder []Key
-	epoch     uint64    // counts (re)subscriptions
-	epochAt   time.Time // when the current one began
+	epoch     uint64 // counts (re)subscriptions
+	// sweptEpoch is the latest epoch Sweep ran for.
+	sweptEpoch uint64
 }
 
 // site is one gateway's part of the picture.
@@ -81,6 +82,7 @@ type site struct {
 	seen     map[uint64]bool
 	seenRing []uint64
 	lastSeq  uint64
+	open     int // open alarms held
 	// lastAt is the site time of the newest record, lastRecv when it
 	// arrived.
 	lastAt, lastRecv int64

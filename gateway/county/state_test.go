@@ -136,8 +136,8 @@ func TestStateRetainedAndClose(t *testing.T) {
 	if err := s.Apply(tp.Alarm("A1"), acked); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.List(Filter{}); len(got) != 0 {
-		t.Fatalf("open alarms after close = %+v; want none", got)
+	if got := s.List(Filter{}); len(got) != 0 || s.Sites()[0].OpenAlarms != 0 {
+		t.Fatalf("open alarms after close = %+v (health says %d); want none", got, s.Sites()[0].OpenAlarms)
 	}
 	// A retained record under another alarm's topic is refused.
 	if err := s.Apply(tp.Alarm("A2"), raised); err == nil {
@@ -187,8 +187,14 @@ func TestStateSweepAfterResync(t *testing.T) {
 	if err := s.Apply(tp.Alarm("A2"), two); err != nil {
 		t.Fatal(err)
 	}
+	if h := s.Sites(); h[0].OpenAlarms != 2 {
+		t.Fatalf("open alarms before the sweep: %d; want 2", h[0].OpenAlarms)
+	}
 	if n := s.Sweep(epoch); n != 1 {
 		t.Fatalf("swept %d; want 1", n)
+	}
+	if h := s.Sites(); h[0].OpenAlarms != 1 {
+		t.Errorf("open alarms after the sweep: %d; want 1", h[0].OpenAlarms)
 	}
 	got := s.List(Filter{})
 	if len(got) != 1 || got[0].SiteAlarmID != "A2" {
@@ -196,6 +202,13 @@ func TestStateSweepAfterResync(t *testing.T) {
 	}
 	if n := s.Sweep(epoch - 1); n != 0 {
 		t.Errorf("an outdated sweep dropped %d", n)
+	}
+	// A1's retained state after all (it came late): taken in again.
+	if err := s.Apply(tp.Alarm("A1"), one); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.List(Filter{}); len(got) != 2 {
+		t.Errorf("open after A1's late retained state = %+v; want A1 and A2", got)
 	}
 }
 

@@ -45,9 +45,9 @@ type Config struct {
 	// ReplyWait bounds how long a request waits for the site's reply
 	// (0: DefaultReplyWait).
 	ReplyWait time.Duration
-	// Settle is how long after a (re)subscription the retained state may
-	// take to arrive before alarms it did not repeat are dropped (0:
-	// DefaultSettle).
+	// Settle is how long the retained state must have paused after a
+	// (re)subscription before the open alarms it did not repeat are
+	// dropped (0: DefaultSettle).
 	Settle time.Duration
 	// Registry holds the county's own staff, who log in and act.
 	Registry func() *registry.Registry
@@ -72,6 +72,9 @@ type View struct {
 	client     paho.Client
 	subscribed atomic.Bool
 	connects   chan struct{} // a connect to subscribe after
+	// lastRetained is when the last retained message arrived (Unix ns):
+	// the sweep after a resubscription waits for their flow to pause.
+	lastRetained atomic.Int64
 
 	mu      sync.Mutex
 	pending map[string]pendingReply
@@ -178,6 +181,12 @@ func (v *View) Run(ctx context.Context) error {
 			}
 		case <-settle:
 			settle = nil
+			// The retained state is still flowing: wait until it has
+			// been quiet for Settle.
+			if quiet := time.Since(time.Unix(0, v.lastRetained.Load())); quiet < v.cfg.Settle {
+				settle = time.After(v.cfg.Settle - quiet)
+				continue
+			}
 			if n := v.state.Sweep(epoch); n > 0 {
 				v.m.swept.Add(float64(n))
 				v.log.Info("county: dropped open alarms the cluster no longer holds (closed while the view was cut off)", "alarms", n)
@@ -255,6 +264,9 @@ func (v *View) route(_ paho.Client, m paho.Message) {
 	if site, rest, ok := countywire.SiteOf(v.cfg.County, topic); ok && rest == "reply" {
 		v.reply(site, m.Payload())
 		return
+	}
+	if m.Retained() {
+		v.lastRetained.Store(time.Now().UnixNano())
 	}
 	if err := v.state.Apply(topic, m.Payload()); err != nil {
 		site, _, _ := countywire.SiteOf(v.cfg.County, topic)
