@@ -204,7 +204,7 @@ func TestActFromCounty(t *testing.T) {
 	if !sub.WaitTimeout(30*time.Second) || sub.Error() != nil {
 		t.Fatal(sub.Error())
 	}
-	v := startView(t, url, Config{ReplyWait: 3 * time.Second})
+	v := startView(t, url, Config{ReplyWait: 5 * time.Second})
 	testsvc.Eventually(t, 30*time.Second, "the alarms in the view", func() bool { return len(openIDs(v)) == 2 })
 
 	rep, err := v.Act(context.Background(), permit.Staff("cmd1"), Key{Site: "lianhua", ID: "A1"}, countywire.ActAck, "on it")

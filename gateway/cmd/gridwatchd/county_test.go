@@ -108,7 +108,7 @@ func TestCountyView(t *testing.T) {
 	cfg := fmt.Sprintf(`county: qx
 http: {listen: %q}
 mqtt: {url: %q}
-reply_timeout: 2s
+reply_timeout: 5s
 staff:
   - {id: cmd1, name: 县指挥中心, role: command_center, password_hash: %q}
   - {id: pol1, name: 县公安, role: police, password_hash: %q}
