@@ -32,6 +32,9 @@ func (s *Server) routes() http.Handler {
 		{method: "GET", path: "/api/v1/stream", h: s.handleStream},
 	}
 	api = append(api, s.phoneAPI()...)
+	if s.cfg.County != nil {
+		api = s.countyRoutes(api)
+	}
 	if s.cfg.Oversight != nil {
 		api = append(api, []route{
 			{method: "GET", path: "/api/v1/emergency", h: s.handleEmergencies},

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,6 +107,9 @@ type Config struct {
 	// ClipRetry is the Retry-After of a clip still recording (0: 10s).
 	Clips     ClipFiles
 	ClipRetry time.Duration
+	// County, when set, serves the county view instead of a gateway's
+	// alarms (county mode: see County); Alarms may then be nil.
+	County County
 	// Ready reports why the gateway is not ready (nil when it is); nil
 	// means always ready.
 	Ready func() error
@@ -152,6 +156,8 @@ type Server struct {
 	page     []byte
 	handler  http.Handler
 	limits   limits
+	// siteVersion orders the county mode's site events.
+	siteVersion atomic.Uint64
 }
 
 // limits are the server's time bounds.
@@ -177,7 +183,7 @@ func defaultLimits() limits {
 // New checks cfg and builds the server's handler. It starts nothing.
 func New(cfg Config) (*Server, error) {
 	var errs []error
-	if cfg.Alarms == nil {
+	if cfg.Alarms == nil && cfg.County == nil {
 		errs = append(errs, errors.New("httpapi: Config.Alarms is nil"))
 	}
 	if cfg.Devices == nil {
