@@ -1,0 +1,107 @@
+package testsvc
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// RTSPServer is an independent RTSP server for tests: GStreamer's
+// gst-rtsp-server (Debian's gir1.2-gst-rtsp-server-1.0, driven from
+// Python) serving a clip file in a loop at /cam, optionally behind Basic
+// authentication. (ffmpeg cannot serve RTSP: its "listen" mode only
+// receives a published stream.)
+type RTSPServer struct {
+	*Process
+	// URL is rtsp://127.0.0.1:PORT/cam, without credentials.
+	URL string
+	// Port is the server's TCP port; it stays the same across Stop and
+	// Start, so a client can reconnect.
+	Port int
+}
+
+// RTSPServerOptions set up an RTSPServer.
+type RTSPServerOptions struct {
+	// Clip is an Annex-B elementary stream file (.h264 or .h265).
+	Clip string
+	// Codec is "h264" (default) or "h265".
+	Codec string
+	// FPS is the clip's frame rate; 25 if zero.
+	FPS int
+	// User and Password, when set, make the server require them (Basic).
+	User, Password string
+}
+
+// gstRTSPServerPy is the server: it prints "ready" once it listens.
+const gstRTSPServerPy = `import sys, gi
+gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0')
+from gi.repository import Gst, GstRtspServer, GLib
+Gst.init(None)
+port, clip, codec, fps, user, pw = sys.argv[1:7]
+srv = GstRtspServer.RTSPServer(); srv.set_address('127.0.0.1'); srv.set_service(port)
+f = GstRtspServer.RTSPMediaFactory()
+f.set_launch('( multifilesrc location=%s loop=true ! %sparse ! video/x-%s,framerate=%s/1 ! rtp%spay name=pay0 pt=96 config-interval=-1 )' % (clip, codec, codec, fps, codec))
+f.set_shared(True)
+if user:
+    auth = GstRtspServer.RTSPAuth()
+    tok = GstRtspServer.RTSPToken()
+    tok.set_string('media.factory.role', 'user')
+    auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, pw), tok)
+    srv.set_auth(auth)
+    perms = GstRtspServer.RTSPPermissions()
+    perms.add_role_from_structure(Gst.Structure.from_string('user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true')[0])
+    f.set_permissions(perms)
+srv.get_mount_points().add_factory('/cam', f)
+srv.attach(None)
+print('ready', flush=True)
+GLib.MainLoop().run()
+`
+
+// GstRTSPServer prepares, without starting, an RTSP server of o.Clip. It
+// skips the test (or fails it, with GRIDWATCH_REQUIRE_SERVICES=1) when
+// Python's GStreamer bindings are not installed.
+func GstRTSPServer(t testing.TB, o RTSPServerOptions) *RTSPServer {
+	t.Helper()
+	py := binaryOrSkip(t, "python3 with GStreamer's RTSP server",
+		"install it with apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad",
+		os.Getenv("GRIDWATCH_GST_PYTHON"), "/usr/bin/python3")
+	if out, err := exec.Command(py, "-c", "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer").CombinedOutput(); err != nil {
+		binaryOrSkip(t, "python3 with GStreamer's RTSP server",
+			fmt.Sprintf("%s cannot load GstRtspServer (%v: %s); apt-get install python3-gi gir1.2-gst-rtsp-server-1.0", py, err, out))
+	}
+	if o.Codec == "" {
+		o.Codec = "h264"
+	}
+	if o.FPS == 0 {
+		o.FPS = 25
+	}
+	clip, err := filepath.Abs(o.Clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "rtsp-server.py")
+	if err := os.WriteFile(script, []byte(gstRTSPServerPy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := FreePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	ready := func(ctx context.Context) error {
+		var d net.Dialer
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}
+	args := []string{script, fmt.Sprint(port), clip, o.Codec, fmt.Sprint(o.FPS), o.User, o.Password}
+	return &RTSPServer{Process: &Process{d: newDaemon(t, "gst-rtsp-server", py, dir, args, ready)},
+		URL: "rtsp://" + addr + "/cam", Port: port}
+}
