@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"net/url"
 	"strings"
 	"time"
 
@@ -355,10 +354,8 @@ func (d *decoder) checkBus(dev *Device, s *spot) {
 	if dev.RTP != nil {
 		d.checkRTP(dev.RTP, s)
 	}
-	if dev.RTSP != nil && d.required(s, "rtsp.url", dev.RTSP.URL) && s.good("rtsp.url") {
-		if u, err := url.Parse(dev.RTSP.URL); err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "" {
-			d.add(s.lineOf("rtsp.url"), s.subject, "rtsp.url %q: want rtsp://host[:port]/path", dev.RTSP.URL)
-		}
+	if dev.RTSP != nil {
+		d.checkRTSP(dev.RTSP, s)
 	}
 }
 
