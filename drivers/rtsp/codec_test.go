@@ -10,9 +10,9 @@ import (
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
-// TestUDPTransport: transport udp asks the camera for RTP over UDP; the
+// TestInteropUDPTransport: transport udp asks the camera for RTP over UDP; the
 // stream flows as over TCP.
-func TestUDPTransport(t *testing.T) {
+func TestInteropUDPTransport(t *testing.T) {
 	testsvc.FFmpeg(t)
 	srv := testsvc.GstRTSPServer(t, testsvc.RTSPServerOptions{Clip: clip})
 	srv.Start()
@@ -25,10 +25,10 @@ func TestUDPTransport(t *testing.T) {
 	}
 }
 
-// TestHEVCIsNamed: a camera sending H.265 is pulled (the RTP listener
+// TestInteropHEVCIsNamed: a camera sending H.265 is pulled (the RTP listener
 // judges its stream) and its codec is named hevc, so the gateway can say
 // it cannot record it instead of recording garbage.
-func TestHEVCIsNamed(t *testing.T) {
+func TestInteropHEVCIsNamed(t *testing.T) {
 	ffmpeg := testsvc.FFmpeg(t)
 	hevc := filepath.Join(t.TempDir(), "clip.h265")
 	if out, err := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",

@@ -40,12 +40,12 @@ func metric(t *testing.T, reg *prometheus.Registry, name string, labels map[stri
 	return -1
 }
 
-// TestPullReconnects: GStreamer serves the clip over RTSP; the Puller's
+// TestInteropPullReconnects: GStreamer serves the clip over RTSP; the Puller's
 // ffmpeg pulls it into the camera's RTP listener, which judges the stream
 // up, and /metrics says so. The server is killed: the pull fails and the
 // stream is lost; the server comes back: the Supervisor's next ffmpeg
 // gets the stream again.
-func TestPullReconnects(t *testing.T) {
+func TestInteropPullReconnects(t *testing.T) {
 	testsvc.FFmpeg(t)
 	srv := testsvc.GstRTSPServer(t, testsvc.RTSPServerOptions{Clip: clip})
 	srv.Start()
@@ -90,11 +90,11 @@ func TestPullReconnects(t *testing.T) {
 	}
 }
 
-// TestRefusedLogin: a camera that refuses the login is a failure with the
+// TestInteropRefusedLogin: a camera that refuses the login is a failure with the
 // reason unauthorized in the Puller's status, /metrics, the log, and the
 // camera's video.loss event, and the password is nowhere in them. The
 // right password, given apart from the URL (as from env:), streams.
-func TestRefusedLogin(t *testing.T) {
+func TestInteropRefusedLogin(t *testing.T) {
 	testsvc.FFmpeg(t)
 	const secret, wrong = "s3cret-Pa55", "wr0ng-Pa55"
 	srv := testsvc.GstRTSPServer(t, testsvc.RTSPServerOptions{Clip: clip, User: "admin", Password: secret})
@@ -139,9 +139,9 @@ func TestRefusedLogin(t *testing.T) {
 	}
 }
 
-// TestUnreachable: nothing listens at the camera's address, or its path
+// TestInteropUnreachable: nothing listens at the camera's address, or its path
 // does not exist: clear reasons, and the pull keeps being retried.
-func TestUnreachable(t *testing.T) {
+func TestInteropUnreachable(t *testing.T) {
 	testsvc.FFmpeg(t)
 	srv := testsvc.GstRTSPServer(t, testsvc.RTSPServerOptions{Clip: clip})
 	srv.Start()
