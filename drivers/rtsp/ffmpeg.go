@@ -35,7 +35,7 @@ const (
 	ReasonNoVideo      = "no_video"     // the camera offers no video stream
 	ReasonBadURL       = "bad_url"      // the URL is not one ffmpeg can open
 	ReasonCredentials  = "credentials"  // the password's env: variable is not set
-	ReasonEnded        = "ended"        // ffmpeg ended without an error (the camera closed the stream)
+	ReasonEnded        = "ended"        // ffmpeg ended without an error: the camera closed the stream, or sent nothing for the timeout
 	ReasonExited       = "exited"       // ffmpeg failed for another reason (its last line says why)
 )
 

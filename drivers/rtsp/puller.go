@@ -170,11 +170,20 @@ func (p *Puller) pull(ctx context.Context, addr net.Addr) error {
 	if err != nil {
 		return p.fail(ReasonExited, err.Error())
 	}
-	p.set(func(st *Status) { st.Starts++; p.enter(st, StateConnecting) })
+	var retry bool // a retry after a failure: the Supervisor logged it
+	p.set(func(st *Status) {
+		retry = st.State == StateFailed && st.Reason != ""
+		st.Starts++
+		p.enter(st, StateConnecting)
+	})
 	if err := cmd.Start(); err != nil {
 		return p.fail(ReasonExited, fmt.Sprintf("cannot start %s: %v", p.cfg.FFmpeg, err))
 	}
-	p.log.Info("rtsp pull started", "device", p.cfg.Device, "url", p.st.URL, "transport", p.cfg.Transport,
+	level := slog.LevelInfo
+	if retry {
+		level = slog.LevelDebug // a camera that stays away logs its failures, not every try
+	}
+	p.log.Log(ctx, level, "rtsp pull started", "device", p.cfg.Device, "url", p.st.URL, "transport", p.cfg.Transport,
 		"to", addr.String(), "pid", cmd.Process.Pid)
 
 	// The listener moving to another port (it was restarted) ends this
