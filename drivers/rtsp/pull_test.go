@@ -66,6 +66,8 @@ func TestInteropPullReconnects(t *testing.T) {
 	if got := metric(t, cam.reg, "gridwatch_rtsp_codec_info", map[string]string{"codec": "h264"}); got != 1 {
 		t.Errorf("gridwatch_rtsp_codec_info{codec=h264} = %v, want 1", got)
 	}
+	testsvc.LintGathered(t, cam.reg) // promtool check metrics
+
 	testsvc.Eventually(t, 30*time.Second, "telemetry carries the pull's state", func() bool {
 		_, tel := cam.sink.snapshot()
 		for _, s := range tel {
