@@ -17,6 +17,10 @@ func args(c Config, target *url.URL, to string) []string {
 		// Socket I/O timeout in µs: a camera that stops answering (at
 		// connect or mid-stream) ends ffmpeg instead of hanging it.
 		"-timeout", strconv.FormatInt(c.Timeout.Microseconds(), 10),
+		// Probe 1 s, not ffmpeg's default 5 s: that would be 5 s without
+		// video at every start, the RTP listener's silence limit. -c
+		// copy needs the codec only.
+		"-analyzeduration", "1000000",
 		"-i", target.String(),
 		"-map", "0:v:0", "-c", "copy",
 		// 1200-byte packets, as cameras send: no IP fragmentation.

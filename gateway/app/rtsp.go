@@ -11,7 +11,8 @@ import (
 )
 
 // rtspCamera puts a camera the gateway pulls (registry rtsp:) under sup:
-// its RTP listener on 127.0.0.1:0, judged like any camera's, and an ffmpeg
+// its RTP listener on 127.0.0.1:0, judged like any camera's (with the
+// thresholds its rtp: gives, if any), and an ffmpeg
 // Puller that pulls the RTSP stream into it. The listener's events and
 // telemetry carry the pull's state (rtsp_*), so a refused login or an
 // unreachable camera shows in its device status and its stream alarm.
@@ -29,8 +30,13 @@ func (a *App) rtspCamera(d *registry.Device, sink edge.Sink, sup *edge.Superviso
 			credErr = fmt.Errorf("environment variable %s (rtsp.password) is not set", env)
 		}
 	}
+	lcfg := rtpstream.Config{Device: d.ID}
+	if d.RTP != nil { // thresholds only
+		lcfg = rtpConfig(d.ID, d.RTP)
+	}
+	lcfg.Listen = "127.0.0.1:0"
 	var p *rtsp.Puller
-	l, err := rtpstream.New(rtpstream.Config{Device: d.ID, Listen: "127.0.0.1:0"},
+	l, err := rtpstream.New(lcfg,
 		rtsp.Annotate(sink, d.ID, func() rtsp.Status { return p.Status() }), // called once the listener runs
 		rtpstream.Options{Logger: a.log.With("component", "rtp"), Registerer: a.metrics})
 	if err != nil {

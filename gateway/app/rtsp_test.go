@@ -29,7 +29,8 @@ func TestRTSPCameras(t *testing.T) {
 	s := startSite(t, siteOptions{mutate: func(cfg *config.Config) {
 		reg := siteRegistry +
 			"  - {id: cam-0002, kind: camera, grid: lh-g4-07, rtsp: {url: \"" + srv.URL + "\", username: admin, password: \"env:GW_TEST_CAM02_PASS\"}}\n" +
-			"  - {id: cam-0003, kind: camera, grid: lh-g4-07, rtsp: {url: \"" + bad + "\"}}\n"
+			"  - {id: cam-0003, kind: camera, grid: lh-g4-07, rtsp: {url: \"" + bad + "\"}}\n" +
+			"  - {id: cam-0004, kind: camera, grid: lh-g4-07, rtsp: {url: \"" + srv.URL + "\", username: admin, password: \"env:GW_TEST_CAM02_PASS\"}, rtp: {min_fps: 100}}\n"
 		if err := os.WriteFile(cfg.Registry, []byte(reg), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -56,9 +57,13 @@ func TestRTSPCameras(t *testing.T) {
 		return d.State == devices.Online && d.Telemetry["rtsp_state"] == "streaming" && d.Telemetry["rtsp_codec"] == "h264" &&
 			d.Telemetry["rtp_up"] == true
 	})
-	testsvc.Eventually(t, 60*time.Second, "cam-0003's stream alarm", func() bool {
-		return len(s.alarmsOf("stream_degraded", "cam-0003")) > 0
+	lowFPS := regexp.MustCompile(`device=cam-0004 event=stream.degraded data="map\[.*min_fps_threshold:100 reason:low_fps`)
+	testsvc.Eventually(t, 60*time.Second, "cam-0003's stream alarm, and cam-0004's under its own min_fps", func() bool {
+		return len(s.alarmsOf("stream_degraded", "cam-0003")) > 0 && lowFPS.MatchString(s.logs.String())
 	})
+	if len(s.alarmsOf("stream_degraded", "cam-0002")) > 0 {
+		t.Errorf("cam-0002 (no thresholds of its own) has a stream alarm")
+	}
 	logs := s.logs.String()
 	if !strings.Contains(logs, "unauthorized") || !strings.Contains(logs, "cam-0003") {
 		t.Errorf("no log line says cam-0003's login was refused")

@@ -69,3 +69,30 @@ func TestRTSPJSONHidesPassword(t *testing.T) {
 		t.Errorf("json %s: want the url with its password hidden", s)
 	}
 }
+
+// TestRTSPWithThresholds: a pulled camera may set its stream thresholds
+// in rtp, without listen (the gateway binds its listener on loopback);
+// with listen it is refused.
+func TestRTSPWithThresholds(t *testing.T) {
+	r, err := Parse("r.yaml", []byte(base+"  - {id: x, kind: camera, grid: mid, rtsp: {url: \"rtsp://cam/1\"}, rtp: {min_fps: 12, loss_pct: 1}}\n"))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if cam, _ := r.Device("x"); cam.RTP == nil || cam.RTP.MinFPS != 12 || cam.RTP.Listen != "" {
+		t.Errorf("rtp = %+v, want thresholds only", cam.RTP)
+	}
+	for name, rtp := range map[string]string{
+		"listen too":    `{listen: ":5004", min_fps: 12}`,
+		"bad threshold": `{min_fps: -1}`,
+	} {
+		_, err := Parse("r.yaml", []byte(base+"  - {id: x, kind: camera, grid: mid, rtsp: {url: \"rtsp://cam/1\"}, rtp: "+rtp+"}\n"))
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	// Without rtsp, listen stays required.
+	if _, err := Parse("r.yaml", []byte(base+"  - {id: x, kind: camera, grid: mid, rtp: {min_fps: 12}}\n")); err == nil ||
+		!strings.Contains(err.Error(), "rtp.listen missing") {
+		t.Errorf("rtp without listen nor rtsp: %v", err)
+	}
+}

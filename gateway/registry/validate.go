@@ -348,11 +348,11 @@ func (d *decoder) checkBus(dev *Device, s *spot) {
 		d.required(s, "modbus.port", dev.Modbus.Port)
 		d.inRange(s, "modbus.unit", dev.Modbus.Unit, MinModbusUnit, MaxModbusUnit)
 	}
-	if s.has("rtp") && s.has("rtsp") {
-		d.add(s.lineOf("rtsp"), s.subject, "give rtp or rtsp, not both")
+	if s.has("rtp.listen") && s.has("rtsp") {
+		d.add(s.lineOf("rtsp"), s.subject, "give rtp or rtsp, not both (with rtsp, rtp may only set thresholds: the gateway listens on loopback)")
 	}
 	if dev.RTP != nil {
-		d.checkRTP(dev.RTP, s)
+		d.checkRTP(dev.RTP, s, s.has("rtsp"))
 	}
 	if dev.RTSP != nil {
 		d.checkRTSP(dev.RTSP, s)
