@@ -141,8 +141,9 @@ func TestInteropRefusedLogin(t *testing.T) {
 	}
 }
 
-// TestInteropUnreachable: nothing listens at the camera's address, or its path
-// does not exist: clear reasons, and the pull keeps being retried.
+// TestInteropUnreachable: nothing listens at the camera's address, its path
+// does not exist, its host name does not resolve, its port is out of
+// range: clear reasons, and the pull keeps being retried.
 func TestInteropUnreachable(t *testing.T) {
 	testsvc.FFmpeg(t)
 	srv := testsvc.GstRTSPServer(t, testsvc.RTSPServerOptions{Clip: clip})
@@ -154,6 +155,7 @@ func TestInteropUnreachable(t *testing.T) {
 		{"refused", "rtsp://127.0.0.1:" + itoa(closed) + "/cam", rtsp.ReasonRefused},
 		{"not found", strings.TrimSuffix(srv.URL, "/cam") + "/nope", rtsp.ReasonNotFound},
 		{"no such host", "rtsp://camera.invalid/cam", rtsp.ReasonUnreachable},
+		{"bad url", "rtsp://127.0.0.1:99999/cam", rtsp.ReasonBadURL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cam := startCamera(t, rtsp.Config{Device: "cam-0004", URL: tc.url, Timeout: 2 * time.Second}, rtsp.Options{})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -58,6 +59,11 @@ func RedactURL(raw string) string {
 	return raw
 }
 
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // checkRTSP checks a camera's rtsp: an rtsp(s) URL with a host, a known
@@ -65,8 +71,12 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // redacted.
 func (d *decoder) checkRTSP(r *RTSP, s *spot) {
 	if d.required(s, "rtsp.url", r.URL) && s.good("rtsp.url") {
-		if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "" {
+		u, err := url.Parse(r.URL)
+		switch {
+		case err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Hostname() == "":
 			d.add(s.lineOf("rtsp.url"), s.subject, "rtsp.url %q: want rtsp://host[:port]/path", RedactURL(r.URL))
+		case u.Port() != "" && !validPort(u.Port()):
+			d.add(s.lineOf("rtsp.url"), s.subject, "rtsp.url %q: port %s out of range 1..65535", RedactURL(r.URL), u.Port())
 		}
 	}
 	if s.good("rtsp.transport") {
