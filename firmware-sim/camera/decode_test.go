@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,9 +70,9 @@ func freeUDPPair(t *testing.T) int {
 }
 
 // TestFFmpegDecodesTheStream: ffmpeg, an independent RTP receiver, takes
-// what gridsim camera sends — padded to 2 Mbit/s, some packets reordered —
-// and the H.264 it depacketizes decodes without an error: 640×360, every
-// frame, starting at a keyframe.
+// what gridsim camera sends — padded to 2 Mbit/s, some packets reordered,
+// across the clip's loop — and the H.264 it depacketizes decodes without
+// an error: 640×360, every frame, starting at a keyframe.
 func TestFFmpegDecodesTheStream(t *testing.T) {
 	ffmpeg := testsvc.FFmpeg(t)
 	ffprobe := filepath.Join(filepath.Dir(ffmpeg), "ffprobe")
@@ -85,9 +86,10 @@ func TestFFmpegDecodesTheStream(t *testing.T) {
 	out := filepath.Join(dir, "got.h264")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	// 60 frames, copied as they arrive (depacketized only); stop then.
+	// 130 frames (past the end of the 100-frame clip, so across the
+	// loop), copied as they arrive (depacketized only); stop then.
 	rx := exec.CommandContext(ctx, ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "warning",
-		"-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-map", "0:v:0", "-c", "copy", "-frames:v", "60", "-f", "h264", out)
+		"-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-map", "0:v:0", "-c", "copy", "-frames:v", "130", "-f", "h264", out)
 	var rxLog strings.Builder
 	rx.Stdout, rx.Stderr = &rxLog, &rxLog
 	if err := rx.Start(); err != nil {
@@ -111,7 +113,7 @@ func TestFFmpegDecodesTheStream(t *testing.T) {
 	select {
 	case rxErr = <-rxDone:
 	case <-time.After(90 * time.Second):
-		t.Error("ffmpeg did not get 60 frames within 90 s")
+		t.Error("ffmpeg did not get 130 frames within 90 s")
 		_ = rx.Process.Kill()
 		rxErr = <-rxDone
 	}
@@ -142,8 +144,8 @@ func TestFFmpegDecodesTheStream(t *testing.T) {
 		t.Fatalf("ffprobe said %s (%v)", probe, err)
 	}
 	s := got.Streams[0]
-	if s.Codec != "h264" || s.Width != 640 || s.Height != 360 || s.Frames == "0" {
-		t.Errorf("decoded %+v, want h264 640×360 with frames", s)
+	if n, _ := strconv.Atoi(s.Frames); s.Codec != "h264" || s.Width != 640 || s.Height != 360 || n < 100 {
+		t.Errorf("decoded %+v, want h264 640×360 with over 100 frames", s)
 	}
 	dec, err := exec.CommandContext(ctx, ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-i", out, "-f", "null", "-").CombinedOutput()
 	if err != nil || len(strings.TrimSpace(string(dec))) > 0 {
