@@ -23,6 +23,10 @@ func args(c Config, target *url.URL, to string) []string {
 		"-analyzeduration", "1000000",
 		"-i", target.String(),
 		"-map", "0:v:0", "-c", "copy",
+		// Parameter sets (SPS/PPS, VPS) before every keyframe: a camera
+		// that gives them only in its SDP still yields a stream the
+		// gateway can cut clips from. Not added where they already are.
+		"-bsf:v", "dump_extra=freq=keyframe",
 		// 1200-byte packets, as cameras send: no IP fragmentation.
 		"-f", "rtp", "rtp://" + to + "?pkt_size=1200",
 	}
