@@ -32,8 +32,8 @@ type Config struct {
 	Device string
 	// URL is rtsp://[user[:password]@]host[:port]/path (or rtsps://).
 	URL string
-	// Username and Password, when Password is set, replace the URL's own
-	// credentials. Password is the secret itself (the gateway resolves an
+	// Username and Password, each when set, replace the URL's user name
+	// and password. Password is the secret itself (the gateway resolves an
 	// env: reference before it builds the Puller).
 	Username, Password string
 	// Transport is TransportTCP (default) or TransportUDP.
@@ -92,7 +92,11 @@ func (c Config) target() (*url.URL, error) {
 		}
 		u.User = url.UserPassword(user, c.Password)
 	} else if c.Username != "" {
-		u.User = url.User(c.Username)
+		if pw, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(c.Username, pw)
+		} else {
+			u.User = url.User(c.Username)
+		}
 	}
 	return u, nil
 }

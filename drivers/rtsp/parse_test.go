@@ -31,6 +31,7 @@ func TestConfigTarget(t *testing.T) {
 		{"password replaces the url's", Config{URL: "rtsp://u:old@cam/a", Password: "n3w/pw"}, "rtsp://u:n3w%2Fpw@cam/a"},
 		{"username and password", Config{URL: "rtsp://cam/a", Username: "viewer", Password: "pw"}, "rtsp://viewer:pw@cam/a"},
 		{"username alone", Config{URL: "rtsp://cam/a", Username: "viewer"}, "rtsp://viewer@cam/a"},
+		{"username keeps the url's password", Config{URL: "rtsp://u:pw@cam/a", Username: "viewer"}, "rtsp://viewer:pw@cam/a"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u, err := tc.c.target()
