@@ -13,8 +13,8 @@ import (
 
 // RTSPServer is an independent RTSP server for tests: GStreamer's
 // gst-rtsp-server (Debian's gir1.2-gst-rtsp-server-1.0, driven from
-// Python) serving a clip file in a loop at /cam, optionally behind Basic
-// authentication. (ffmpeg cannot serve RTSP: its "listen" mode only
+// Python by scripts/rtsp-server.py) serving a clip file in a loop at
+// /cam, optionally behind Basic authentication. (ffmpeg cannot serve RTSP: its "listen" mode only
 // receives a published stream.)
 type RTSPServer struct {
 	*Process
@@ -36,31 +36,6 @@ type RTSPServerOptions struct {
 	// User and Password, when set, make the server require them (Basic).
 	User, Password string
 }
-
-// gstRTSPServerPy is the server: it prints "ready" once it listens.
-const gstRTSPServerPy = `import sys, gi
-gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0')
-from gi.repository import Gst, GstRtspServer, GLib
-Gst.init(None)
-port, clip, codec, fps, user, pw = sys.argv[1:7]
-srv = GstRtspServer.RTSPServer(); srv.set_address('127.0.0.1'); srv.set_service(port)
-f = GstRtspServer.RTSPMediaFactory()
-f.set_launch('( multifilesrc location=%s loop=true ! %sparse ! video/x-%s,framerate=%s/1 ! rtp%spay name=pay0 pt=96 config-interval=-1 )' % (clip, codec, codec, fps, codec))
-f.set_shared(True)
-if user:
-    auth = GstRtspServer.RTSPAuth()
-    tok = GstRtspServer.RTSPToken()
-    tok.set_string('media.factory.role', 'user')
-    auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, pw), tok)
-    srv.set_auth(auth)
-    perms = GstRtspServer.RTSPPermissions()
-    perms.add_role_from_structure(Gst.Structure.from_string('user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true')[0])
-    f.set_permissions(perms)
-srv.get_mount_points().add_factory('/cam', f)
-srv.attach(None)
-print('ready', flush=True)
-GLib.MainLoop().run()
-`
 
 // GstRTSPServer prepares, without starting, an RTSP server of o.Clip. It
 // skips the test (or fails it, with GRIDWATCH_REQUIRE_SERVICES=1) when
@@ -84,11 +59,12 @@ func GstRTSPServer(t testing.TB, o RTSPServerOptions) *RTSPServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	script := filepath.Join(dir, "rtsp-server.py")
-	if err := os.WriteFile(script, []byte(gstRTSPServerPy), 0o600); err != nil {
+	root, err := moduleRoot()
+	if err != nil {
 		t.Fatal(err)
 	}
+	script := filepath.Join(root, "scripts", "rtsp-server.py")
+	dir := t.TempDir()
 	port := FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	ready := func(ctx context.Context) error {
