@@ -42,7 +42,7 @@ test: test-deps ## Install test deps, check, then run every test with -race agai
 		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./... || rc=$$?; \
 	exit $$rc
 
-interop: test-deps ## Only the tests against independent implementations (pymodbus, libmodbus, ffmpeg), verbose
+interop: test-deps ## Only the tests against independent implementations (pymodbus, libmodbus, ffmpeg, GStreamer), verbose
 	GRIDWATCH_REQUIRE_SERVICES=1 $(GO) test -race -count=1 -v -run 'Interop|FFmpeg' ./drivers/... ./firmware-sim/...
 
 chaos: test-deps ## The whole fault suite under load (internal/chaos); table in chaos-report.txt

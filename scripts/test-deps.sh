@@ -12,7 +12,12 @@
 #   - promtool (Debian package prometheus), to check deploy/prometheus and
 #     lint the gateway's /metrics;
 #   - ffmpeg (Debian package), an independent RTP/H.264 sender for the
-#     camera stream tests (drivers/rtpstream).
+#     camera stream tests (drivers/rtpstream), and the RTSP client the
+#     gateway runs for the cameras it pulls (drivers/rtsp).
+#   - GStreamer's RTSP server with its Python bindings (Debian packages
+#     python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good and
+#     -bad), the independent RTSP server of drivers/rtsp's tests (ffmpeg
+#     cannot serve RTSP).
 #   - python3-pymodbus and libmodbus-dev (Debian packages, with gcc and
 #     pkg-config), independent Modbus RTU servers for the Modbus driver's
 #     interop tests (drivers/modbus/interop_test.go).
@@ -164,6 +169,23 @@ install_ffmpeg() {
 	say "ffmpeg: installed ($(command -v ffmpeg))"
 }
 
+have_gst_rtsp_server() {
+	/usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" >/dev/null 2>&1
+}
+
+install_gst_rtsp_server() {
+	if have_gst_rtsp_server; then
+		say "gst-rtsp-server: present"
+		return
+	fi
+	say "gst-rtsp-server: installing python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad with apt-get"
+	as_root apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+	have_gst_rtsp_server || { say "GstRtspServer still not importable by /usr/bin/python3 after install" >&2; return 1; }
+	say "gst-rtsp-server: installed"
+}
+
 install_mosquitto_clients() {
 	if command -v mosquitto_sub >/dev/null 2>&1 && command -v mosquitto_pub >/dev/null 2>&1; then
 		say "mosquitto-clients: present ($(command -v mosquitto_sub))"
@@ -203,6 +225,7 @@ install_mosquitto_clients
 install_chromium
 install_cjk_fonts
 install_ffmpeg
+install_gst_rtsp_server
 install_promtool
 install_modbus_peers
 install_influxd

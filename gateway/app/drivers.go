@@ -12,7 +12,8 @@ import (
 // drivers builds every driver the registry names, each reporting through
 // ingest's edge for its transport, under one supervisor that restarts a
 // driver that fails: the serial buses (attached to the rule command
-// routes) and the cameras' RTP listeners. Drivers follow the registry as
+// routes), the cameras' RTP listeners, and the RTSP pulls that feed the
+// listeners of the cameras the gateway pulls. Drivers follow the registry as
 // it was at start.
 func (a *App) drivers(in *ingest.Ingestor, routes *commandRouter) (*edge.Supervisor, error) {
 	sup, err := edge.NewSupervisor(edge.Config{Logger: a.log.With("component", "drivers"), Registerer: a.metrics})
@@ -30,6 +31,12 @@ func (a *App) drivers(in *ingest.Ingestor, routes *commandRouter) (*edge.Supervi
 		return nil, err
 	}
 	for _, d := range reg.Devices() {
+		if d.RTSP != nil && d.RTSP.URL != "" {
+			if err := a.rtspCamera(d, sinks[ingest.TransportRTP], sup); err != nil { // rtsp.go
+				return nil, err
+			}
+			continue
+		}
 		if d.RTP == nil || d.RTP.Listen == "" {
 			continue
 		}

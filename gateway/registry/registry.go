@@ -124,11 +124,6 @@ type Modbus struct {
 	Profile string `yaml:"profile,omitempty" json:"profile,omitempty"`
 }
 
-// RTSP says where to pull a camera's video from.
-type RTSP struct {
-	URL string `yaml:"url" json:"url"`
-}
-
 // Group is a named list of staff that escalation steps can page as one
 // (a duty roster, the police station's night shift).
 type Group struct {

@@ -5,7 +5,8 @@ import (
 )
 
 // RTP says where a camera's RTP/H.264 video arrives and, optionally, how
-// strict the gateway is about it. A threshold left out (0) keeps the
+// strict the gateway is about it. A camera pulled over RTSP gives no
+// Listen, only thresholds. A threshold left out (0) keeps the
 // stream-health driver's default (drivers/rtpstream): loss 2 %, jitter
 // 50 ms, frame rate not judged.
 type RTP struct {
@@ -32,10 +33,11 @@ var rtpLimits = []struct {
 	{"rtp.min_fps", 1000, func(r *RTP) float64 { return r.MinFPS }},
 }
 
-// checkRTP checks a camera's rtp: a host:port to listen on, and each
-// threshold given within its range.
-func (d *decoder) checkRTP(r *RTP, s *spot) {
-	if d.required(s, "rtp.listen", r.Listen) && s.good("rtp.listen") {
+// checkRTP checks a camera's rtp: a host:port to listen on (none for a
+// camera pulled over rtsp, whose listener the gateway binds on loopback),
+// and each threshold given within its range.
+func (d *decoder) checkRTP(r *RTP, s *spot, pulled bool) {
+	if (!pulled || s.has("rtp.listen")) && d.required(s, "rtp.listen", r.Listen) && s.good("rtp.listen") {
 		if _, port, err := net.SplitHostPort(r.Listen); err != nil || port == "" {
 			d.add(s.lineOf("rtp.listen"), s.subject, "rtp.listen %q: want host:port", r.Listen)
 		}

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"net/url"
 	"strings"
 	"time"
 
@@ -349,16 +348,14 @@ func (d *decoder) checkBus(dev *Device, s *spot) {
 		d.required(s, "modbus.port", dev.Modbus.Port)
 		d.inRange(s, "modbus.unit", dev.Modbus.Unit, MinModbusUnit, MaxModbusUnit)
 	}
-	if s.has("rtp") && s.has("rtsp") {
-		d.add(s.lineOf("rtsp"), s.subject, "give rtp or rtsp, not both")
+	if s.has("rtp.listen") && s.has("rtsp") {
+		d.add(s.lineOf("rtsp"), s.subject, "give rtp or rtsp, not both (with rtsp, rtp may only set thresholds: the gateway listens on loopback)")
 	}
 	if dev.RTP != nil {
-		d.checkRTP(dev.RTP, s)
+		d.checkRTP(dev.RTP, s, s.has("rtsp"))
 	}
-	if dev.RTSP != nil && d.required(s, "rtsp.url", dev.RTSP.URL) && s.good("rtsp.url") {
-		if u, err := url.Parse(dev.RTSP.URL); err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "" {
-			d.add(s.lineOf("rtsp.url"), s.subject, "rtsp.url %q: want rtsp://host[:port]/path", dev.RTSP.URL)
-		}
+	if dev.RTSP != nil {
+		d.checkRTSP(dev.RTSP, s)
 	}
 }
 

@@ -44,7 +44,7 @@ func commands() []command {
 		{"floor", "the bench's floor: relay each panic press to one phone after an fsync, nothing else", cmdFloor},
 		{"osdp-pd", "play OSDP card readers on a serial port or a new pty", cmdOSDPPD},
 		{"modbus-slave", "play Modbus RTU light-box I/O modules on a serial port or a new pty", cmdModbusSlave},
-		{"camera", "send a camera's RTP video (dummy H.264) with injected loss, jitter, stop", cmdCamera},
+		{"camera", "send cameras' RTP video (a real H.264 clip) with injected loss, jitter, reordering, outages", cmdCamera},
 		{"commission", "walk test: guide an installer through a commissioning session, then report", cmdCommission},
 	}
 }

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package rtsp
+
+import "syscall"
+
+func setParentDeathSignal(*syscall.SysProcAttr) {}
