@@ -92,9 +92,9 @@ type Depacketizer struct {
 
 	// the access unit being assembled
 	have, damaged, vcl, idr, auSPS, auPPS, inFU bool
-	ts                                        uint32
-	fuAt                                      int // where the open FU-A's NAL unit starts in buf
-	buf, key                                  []byte
+	ts                                          uint32
+	fuAt                                        int // where the open FU-A's NAL unit starts in buf
+	buf, key                                    []byte
 
 	sps, pps []byte
 
