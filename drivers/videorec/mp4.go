@@ -98,7 +98,8 @@ func (o *mp4Out) finish() (res ClipResult, err error) {
 	// The last frame lasts 1 ms in gomedia's table; the file's duration
 	// is that of its frames.
 	dur := time.Duration(o.lastMS+1) * time.Millisecond
-	return ClipResult{Start: o.first.At, End: o.first.At.Add(dur), Frames: o.frames, Bytes: n, Codec: "h264"}, nil
+	start := o.first.At.Round(0) // wall clock only: the result leaves the process
+	return ClipResult{Start: start, End: start.Add(dur), Frames: o.frames, Bytes: n, Codec: "h264"}, nil
 }
 
 // abort removes the first temp file (always: the clip is the faststart copy).
