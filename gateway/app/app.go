@@ -47,6 +47,9 @@ type App struct {
 	started     chan struct{}
 	// wall reads the system's wall clock (nil: time.Now); see WithWallClock.
 	wall func() time.Time
+
+	// video holds the cameras' recorders (video.go).
+	video videoRecorders
 }
 
 // Option adjusts an App made by New.
