@@ -38,7 +38,7 @@ const (
 
 // ring keeps the last maxAge of a camera's frames in at most maxBytes,
 // starting on a keyframe: whole groups of pictures leave from the old
-// end. Frames live in one arena that grows by doubling up to maxBytes,
+// end. Frames live in one arena that grows in steps up to maxBytes,
 // used circularly, so a frame costs no allocation once the arena has
 // grown. Safe for concurrent use.
 type ring struct {
@@ -155,10 +155,12 @@ func (r *ring) place(n int) (int, bool) {
 	return r.w, tail-r.w >= n // wrapped: in use [tail, end) and [0, w)
 }
 
-// grow doubles the arena (at least to fit n more), up to maxBytes,
-// laying the frames out from its start again.
+// grow enlarges the arena by a quarter (at least to fit n more), up to
+// maxBytes, laying the frames out from its start again. Small steps keep
+// the arena near what the camera's bitrate needs (32 cameras' rings are
+// most of the gateway's memory); there are few of them, once per camera.
 func (r *ring) grow(n int) {
-	size := max(2*len(r.arena), 256<<10, r.bytes+n)
+	size := max(len(r.arena)*5/4, 256<<10, (r.bytes+n)*9/8)
 	size = min(size, r.maxBytes)
 	a := make([]byte, size)
 	w := 0
