@@ -26,7 +26,10 @@ const readBatch = 1 << 20
 // Clip writes a clip around req.At to req.Path as an MP4 (H.264, moov in
 // front so players start at once). It starts at the keyframe at or
 // before At−Pre (or the ring's oldest, if the ring reaches back less),
-// and adds frames as they arrive until one arrives after At+Post; it ends
+// and adds frames as they arrive until one arrives after At+Post. A
+// camera that went dark before At−Pre gives the Pre before it went dark,
+// unless that was more than Config.Ring before At−Pre: then only what it
+// sends next counts (old video is no evidence of the press). It ends
 // sooner, with a shorter clip, when ctx ends or no frame comes for
 // Config.Silence. A clip longer than the ring is fine. A camera that
 // restarts in the post-roll (new SSRC) goes on from its next keyframe.
@@ -58,7 +61,7 @@ func (r *Recorder) clip(ctx context.Context, req ClipRequest) (ClipResult, error
 	if c := r.currentCodec(); c != h264.CodecH264 && c != h264.CodecUnknown {
 		return ClipResult{}, fmt.Errorf("%w: %s", ErrUnsupportedCodec, c)
 	}
-	next, ok := r.ring.startAt(req.At.Add(-req.Pre))
+	next, ok := r.ring.startAt(req.At.Add(-req.Pre), req.Pre)
 	if !ok {
 		return ClipResult{}, ErrNoVideo
 	}

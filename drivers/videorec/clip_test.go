@@ -159,9 +159,11 @@ func TestClipSilentCamera(t *testing.T) {
 			t.Fatal(e)
 		}
 	}
-	// Pre-roll from the keyframe at or before the press − 2 s (one a second).
-	if res.Frames != 50 || res2.Frames != 25 {
-		t.Errorf("frames %d and %d, want 50 and 25", res.Frames, res2.Frames)
+	// Pre-roll from the keyframe at or before the press − 2 s (one a
+	// second); the second press came 3 s after the camera went dark: its
+	// clip is the 2 s before that (from the keyframe before).
+	if res.Frames != 50 || res2.Frames != 75 {
+		t.Errorf("frames %d and %d, want 50 and 75", res.Frames, res2.Frames)
 	}
 	if p := probe(t, filepath.Join(dir, "a.mp4")); !p.FirstKey || p.DecodeErr != "" {
 		t.Errorf("short clip %+v", p)
@@ -188,5 +190,54 @@ func TestClipErrors(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) > 0 {
 		t.Errorf("files left: %v", left)
+	}
+}
+
+// TestClipStaleRing: a camera that went silent long before the press
+// gives no clip of its old video: ErrNoVideo after Silence, or, if it
+// comes back in the post-roll, a clip of the new video only.
+func TestClipStaleRing(t *testing.T) {
+	aus := encode(t, 2, 25, 25)
+	dir := t.TempDir()
+	var err, err2 error
+	var res2 ClipResult
+	var back time.Time
+	synctest.Test(t, func(t *testing.T) {
+		rec, _ := New(Config{Device: "cam-1", Silence: 2 * time.Second}, Options{})
+		cam := newCamera(t, rec, aus, 25, time.Now())
+		send := func(n int) {
+			for range n {
+				cam.at = time.Now()
+				cam.frame()
+				time.Sleep(40 * time.Millisecond)
+			}
+		}
+		send(100)
+		time.Sleep(time.Minute) // the camera is off
+		_, err = rec.Clip(context.Background(), ClipRequest{At: time.Now(), Pre: 10 * time.Second, Post: 5 * time.Second, Path: filepath.Join(dir, "a.mp4")})
+
+		press := time.Now()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			res2, err2 = rec.Clip(context.Background(), ClipRequest{At: press, Pre: 10 * time.Second, Post: 3 * time.Second, Path: filepath.Join(dir, "b.mp4")})
+		}()
+		time.Sleep(time.Second)
+		back = time.Now()
+		cam.restart(0)
+		send(100)
+		<-done
+	})
+	if !errors.Is(err, ErrNoVideo) {
+		t.Errorf("stale ring: %v, want ErrNoVideo", err)
+	}
+	if err2 != nil {
+		t.Fatal(err2)
+	}
+	if res2.Start.Before(back) || res2.Frames < 40 || res2.Frames > 60 {
+		t.Errorf("clip %+v, want the 2 s after the camera came back at %v", res2, back)
+	}
+	if _, e := os.Stat(filepath.Join(dir, "a.mp4")); e == nil {
+		t.Errorf("a clip of stale video was written")
 	}
 }

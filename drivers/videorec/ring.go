@@ -223,14 +223,23 @@ func (r *ring) clear() {
 	r.clearLocked()
 }
 
-// startAt is the index of the latest keyframe that arrived at or before
-// t, or of the oldest frame if every keyframe came later; false if the
-// ring is empty.
-func (r *ring) startAt(t time.Time) (uint64, bool) {
+// startAt is where a clip with pre-roll pre from t starts: the index of
+// the latest keyframe that arrived at or before t, or of the oldest frame
+// if every keyframe came later; false if the ring is empty. A camera that
+// went dark before t gives the pre-roll before it went dark (what it saw
+// last may be the evidence) — unless that was more than a ring's length
+// before t: then the clip starts with the next frame to come.
+func (r *ring) startAt(t time.Time, pre time.Duration) (uint64, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.count == 0 {
 		return 0, false
+	}
+	if newest := r.at(r.count - 1).at; newest.Before(t) {
+		if newest.Before(t.Add(-r.maxAge)) {
+			return r.next, true
+		}
+		t = newest.Add(-pre)
 	}
 	start := r.at(0).index
 	for i := range r.count {

@@ -62,7 +62,7 @@ func TestRingMemoryCap(t *testing.T) {
 func TestRingRead(t *testing.T) {
 	r := newRing(2*time.Second, 64<<20, 90000)
 	feedRing(r, 0, 100, 25, 500, 100, 1)
-	from, ok := r.startAt(r0.Add(3*time.Second + 20*time.Millisecond))
+	from, ok := r.startAt(r0.Add(3*time.Second+20*time.Millisecond), time.Second)
 	if !ok || from != 75 {
 		t.Fatalf("start %d %v, want 75", from, ok)
 	}
