@@ -172,6 +172,7 @@ func BenchmarkCameras32(b *testing.B) {
 	}
 	b.ReportMetric(100*elapsed.Seconds()/float64(ops)/benchSecs, "%core")
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
+	b.ReportMetric(rssMiB(), "rss-MiB")
 	b.ReportMetric(float64(arena)/(1<<20), "arena-MiB")
 	b.ReportMetric(float64(kept)/(1<<20), "video-MiB")
 	b.ReportMetric(float64(len(pkts)*32), "pkts/s")
