@@ -16,6 +16,7 @@ func FuzzRing(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		const maxBytes = 64 << 10
 		r := newRing(2*time.Second, maxBytes, 90000)
+		defer r.close()
 		at, ts, ssrc := r0, uint32(0), uint32(1)
 		buf := make([]byte, 1+255*16*20)
 		for len(in) >= 2 {
@@ -46,8 +47,8 @@ func FuzzRing(f *testing.F) {
 				buf[i] = idx
 			}
 			r.add(buf[:size], op&0x80 != 0, ts, ssrc, at)
-			if r.bytes > maxBytes || len(r.arena) > maxBytes || (r.count > 0 && !r.at(0).key) {
-				t.Fatalf("ring: %d bytes in %d, %d frames", r.bytes, len(r.arena), r.count)
+			if r.bytes > maxBytes || r.capacity > maxBytes || (r.count > 0 && !r.at(0).key) {
+				t.Fatalf("ring: %d bytes in %d, %d frames", r.bytes, r.capacity, r.count)
 			}
 			for i := 1; i < r.count; i++ {
 				if p, q := r.at(i-1), r.at(i); q.pts < p.pts || q.index != p.index+1 {
@@ -56,5 +57,9 @@ func FuzzRing(f *testing.F) {
 			}
 		}
 		_ = r.stats()
+		r.close()
+		if r.capacity != 0 {
+			t.Fatalf("closed ring holds %d bytes", r.capacity)
+		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -150,8 +151,16 @@ func New(cfg Config, opts Options) (*Recorder, error) {
 			return nil, fmt.Errorf("video recorder %s: metrics: %w", cfg.Device, err)
 		}
 	}
+	// The ring's memory lies outside the Go heap: give it back when the
+	// recorder is dropped without Close.
+	runtime.AddCleanup(r, func(g *ring) { g.close() }, r.ring)
 	return r, nil
 }
+
+// Close empties the ring and gives its memory back. The recorder keeps
+// working (the ring takes memory again as pictures come); Close is for a
+// recorder that is done with, and for tests.
+func (r *Recorder) Close() { r.ring.close() }
 
 // Device is the camera's registry id.
 func (r *Recorder) Device() string { return r.cfg.Device }

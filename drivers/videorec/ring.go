@@ -21,9 +21,10 @@ type Frame struct {
 	Key bool
 }
 
-// slot is a frame's place in the arena.
+// slot is a frame's place in a chunk.
 type slot struct {
 	index  uint64
+	c      *chunk
 	off, n int
 	pts    int64
 	at     time.Time
@@ -36,36 +37,54 @@ const (
 	DropOversize = "oversize"      // one keyframe's group of pictures outgrew the memory cap
 )
 
+// keepFree is how many emptied chunks a ring keeps for reuse; the rest
+// go back to the system, so a camera whose bitrate fell gives memory back.
+const keepFree = 2
+
 // ring keeps the last maxAge of a camera's frames in at most maxBytes,
 // starting on a keyframe: whole groups of pictures leave from the old
-// end. Frames live in one arena that grows in steps up to maxBytes,
-// used circularly, so a frame costs no allocation once the arena has
-// grown. Safe for concurrent use.
+// end. Frames are packed into chunks (chunkSize, or one frame's size if
+// larger) taken in turn and reused once their frames are gone, so
+// keeping a frame costs no allocation once the ring has its chunks, and
+// the chunks are mapped outside the Go heap where the system allows:
+// 32 cameras' rings are most of the gateway's memory, and on the heap
+// they would double it (the collector lets the heap grow to twice what
+// is live before it runs). Safe for concurrent use.
 type ring struct {
-	maxAge   time.Duration
-	maxBytes int
-	clock    int64 // RTP clock rate
+	maxAge    time.Duration
+	maxBytes  int
+	chunkSize int
+	clock     int64 // RTP clock rate
 
-	mu     sync.Mutex
-	arena  []byte
-	w      int    // where the next frame may start
-	slots  []slot // circular: slots[(first+i)%len] for i < count
-	first  int
-	count  int
-	keys   int // keyframes among the slots
-	bytes  int // sum of the frames' sizes
-	next   uint64
-	wait   bool // drop frames until a keyframe
-	last   slot // newest frame kept (for the timeline)
-	lsrc   uint32
-	lts    uint32
-	kept   bool // a frame was ever kept
-	drops  [2]int64
-	evicts int64
+	mu       sync.Mutex
+	head     *chunk   // the chunk frames are added to
+	free     []*chunk // emptied chunks for reuse
+	capacity int      // bytes of all chunks held (in use and free)
+	slots    []slot   // circular: slots[(first+i)%len] for i < count
+	first    int
+	count    int
+	keys     int // keyframes among the slots
+	bytes    int // sum of the frames' sizes
+	next     uint64
+	wait     bool // drop frames until a keyframe
+	last     slot // newest frame kept (for the timeline)
+	lsrc     uint32
+	lts      uint32
+	kept     bool // a frame was ever kept
+	drops    [2]int64
+	evicts   int64
+}
+
+// chunk is a run of frames; frames counts those still in the ring.
+type chunk struct {
+	buf    []byte
+	used   int
+	frames int
+	mapped bool
 }
 
 func newRing(maxAge time.Duration, maxBytes int, clock int) *ring {
-	return &ring{maxAge: maxAge, maxBytes: maxBytes, clock: int64(clock), wait: true}
+	return &ring{maxAge: maxAge, maxBytes: maxBytes, chunkSize: min(256<<10, maxBytes), clock: int64(clock), wait: true}
 }
 
 func (r *ring) at(i int) *slot { return &r.slots[(r.first+i)%len(r.slots)] }
@@ -87,30 +106,27 @@ func (r *ring) add(data []byte, key bool, ts, ssrc uint32, at time.Time) {
 		r.drops[1]++
 		return
 	}
-	off, ok := r.place(len(data))
-	for !ok {
-		switch {
-		case len(r.arena) < r.maxBytes:
-			r.grow(len(data))
-		case r.count > 0 && (r.keys > 1 || key):
+	for !r.room(len(data)) {
+		if r.count > 0 && (r.keys > 1 || key) {
 			r.evictGOP()
-		default:
-			// The group of pictures being kept is larger than the cap:
-			// start over at the next keyframe.
-			r.clearLocked()
-			r.drops[1]++
-			if !key {
-				return
-			}
+			continue
 		}
-		off, ok = r.place(len(data))
+		// The group of pictures being kept is larger than the cap:
+		// start over at the next keyframe.
+		r.clearLocked()
+		r.drops[1]++
+		if !key {
+			return
+		}
 	}
 	r.wait = false
-	copy(r.arena[off:], data)
-	s := slot{index: r.next, off: off, n: len(data), pts: r.pts(ts, ssrc, at), at: at, key: key}
+	c := r.head
+	copy(c.buf[c.used:], data)
+	s := slot{index: r.next, c: c, off: c.used, n: len(data), pts: r.pts(ts, ssrc, at), at: at, key: key}
+	c.used += len(data)
+	c.frames++
 	r.next++
 	r.push(s)
-	r.w = off + len(data)
 	r.last, r.lsrc, r.lts, r.kept = s, ssrc, ts, true
 	// Keep at least maxAge: drop the oldest group only once the next one
 	// alone reaches back that far.
@@ -126,6 +142,58 @@ func (r *ring) add(data []byte, key bool, ts, ssrc uint32, at time.Time) {
 	}
 }
 
+// room makes the head chunk one with n bytes free, within maxBytes; false
+// if that takes evicting frames first.
+func (r *ring) room(n int) bool {
+	if r.head != nil && len(r.head.buf)-r.head.used >= n {
+		return true
+	}
+	old := r.head
+	r.head = nil
+	if old != nil && old.frames == 0 {
+		r.release(old)
+	}
+	for i, c := range r.free {
+		if len(c.buf) >= n {
+			r.free = append(r.free[:i], r.free[i+1:]...)
+			r.head = c
+			return true
+		}
+	}
+	size := max(r.chunkSize, n)
+	for r.capacity+size > r.maxBytes && len(r.free) > 0 {
+		r.drop(r.free[0]) // too small for n: give its memory to a bigger one
+		r.free = r.free[1:]
+	}
+	if r.capacity+size > r.maxBytes {
+		if old != nil && old.frames > 0 {
+			r.head = old // keep filling it once frames leave
+		}
+		return false
+	}
+	r.head = newChunk(size)
+	r.capacity += size
+	return true
+}
+
+// release files an emptied chunk for reuse, or gives it back.
+func (r *ring) release(c *chunk) {
+	c.used, c.frames = 0, 0
+	if c == r.head {
+		return
+	}
+	if len(r.free) < keepFree {
+		r.free = append(r.free, c)
+		return
+	}
+	r.drop(c)
+}
+
+func (r *ring) drop(c *chunk) {
+	r.capacity -= len(c.buf)
+	c.unmap()
+}
+
 // pts places a frame on the media timeline.
 func (r *ring) pts(ts, ssrc uint32, at time.Time) int64 {
 	if !r.kept {
@@ -138,39 +206,6 @@ func (r *ring) pts(ts, ssrc uint32, at time.Time) int64 {
 	}
 	d := int64(at.Sub(r.last.at)) * r.clock / int64(time.Second)
 	return r.last.pts + max(d, 1)
-}
-
-// place finds room for n bytes in the arena.
-func (r *ring) place(n int) (int, bool) {
-	if r.count == 0 {
-		return 0, n <= len(r.arena)
-	}
-	tail := r.at(0).off
-	if r.w > tail { // in use: [tail, w)
-		if len(r.arena)-r.w >= n {
-			return r.w, true
-		}
-		return 0, tail >= n
-	}
-	return r.w, tail-r.w >= n // wrapped: in use [tail, end) and [0, w)
-}
-
-// grow enlarges the arena by a quarter (at least to fit n more), up to
-// maxBytes, laying the frames out from its start again. Small steps keep
-// the arena near what the camera's bitrate needs (32 cameras' rings are
-// most of the gateway's memory); there are few of them, once per camera.
-func (r *ring) grow(n int) {
-	size := max(len(r.arena)*5/4, 256<<10, (r.bytes+n)*9/8)
-	size = min(size, r.maxBytes)
-	a := make([]byte, size)
-	w := 0
-	for i := range r.count {
-		s := r.at(i)
-		copy(a[w:], r.arena[s.off:s.off+s.n])
-		s.off = w
-		w += s.n
-	}
-	r.arena, r.w = a, w
 }
 
 func (r *ring) push(s slot) {
@@ -195,6 +230,10 @@ func (r *ring) pop() {
 	if s.key {
 		r.keys--
 	}
+	if s.c.frames--; s.c.frames == 0 && s.c != r.head {
+		r.release(s.c)
+	}
+	s.c = nil
 	r.first = (r.first + 1) % len(r.slots)
 	r.count--
 	r.evicts++
@@ -213,7 +252,10 @@ func (r *ring) clearLocked() {
 	for r.count > 0 {
 		r.pop()
 	}
-	r.w, r.wait = 0, true
+	if r.head != nil {
+		r.head.used = 0
+	}
+	r.wait = true
 }
 
 // clear empties the ring (the stream became one we cannot keep).
@@ -221,6 +263,21 @@ func (r *ring) clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.clearLocked()
+}
+
+// close gives every chunk back; the ring is empty and may be used again.
+func (r *ring) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.clearLocked()
+	for _, c := range r.free {
+		r.drop(c)
+	}
+	r.free = nil
+	if r.head != nil {
+		r.drop(r.head)
+		r.head = nil
+	}
 }
 
 // startAt is where a clip with pre-roll pre from t starts: the index of
@@ -269,9 +326,9 @@ func (r *ring) read(from uint64, maxBytes int, fn func(Frame)) (next uint64, los
 		from, lost = oldest, true
 	}
 	got := 0
-	for i := int(from - oldest); i < r.count && (got == 0 || got < maxBytes); i++ {
+	for i := int(from - oldest); i < r.count && got < maxBytes; i++ {
 		s := r.at(i)
-		fn(Frame{Index: s.index, Data: append([]byte(nil), r.arena[s.off:s.off+s.n]...), PTS: s.pts, At: s.at, Key: s.key})
+		fn(Frame{Index: s.index, Data: append([]byte(nil), s.c.buf[s.off:s.off+s.n]...), PTS: s.pts, At: s.at, Key: s.key})
 		got += s.n
 		from = s.index + 1
 	}
@@ -290,7 +347,7 @@ type ringStats struct {
 func (r *ring) stats() ringStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	st := ringStats{frames: r.count, bytes: r.bytes, capacity: len(r.arena), dropsWait: r.drops[0], dropsOver: r.drops[1], evicted: r.evicts}
+	st := ringStats{frames: r.count, bytes: r.bytes, capacity: r.capacity, dropsWait: r.drops[0], dropsOver: r.drops[1], evicted: r.evicts}
 	if r.count > 0 {
 		st.oldest, st.newest = r.at(0).at, r.at(r.count-1).at
 		st.span = time.Duration((r.at(r.count-1).pts - r.at(0).pts) * int64(time.Second) / r.clock)

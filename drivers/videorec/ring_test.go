@@ -26,6 +26,7 @@ func feedRing(r *ring, first, n, gop, key, p int, ssrc uint32) {
 // before the first keyframe.
 func TestRingKeepsAgeStartingOnKeyframe(t *testing.T) {
 	r := newRing(10*time.Second, 64<<20, 90000)
+	defer r.close()
 	feedRing(r, 7, 1000, 50, 20000, 2000, 1) // starts mid-GOP
 	st := r.stats()
 	if st.span < 10*time.Second || st.span >= 12*time.Second {
@@ -44,6 +45,7 @@ func TestRingKeepsAgeStartingOnKeyframe(t *testing.T) {
 // than the whole cap empties the ring until the next keyframe.
 func TestRingMemoryCap(t *testing.T) {
 	r := newRing(30*time.Second, 1<<20, 90000)
+	defer r.close()
 	feedRing(r, 0, 2000, 25, 60000, 20000, 1) // ~4 Mbit/s
 	st := r.stats()
 	if st.bytes > 1<<20 || st.capacity != 1<<20 || !r.at(0).key || st.span < 960*time.Millisecond { // at least one whole GOP
@@ -61,6 +63,7 @@ func TestRingMemoryCap(t *testing.T) {
 // for its keyframe and continue the timeline.
 func TestRingRead(t *testing.T) {
 	r := newRing(2*time.Second, 64<<20, 90000)
+	defer r.close()
 	feedRing(r, 0, 100, 25, 500, 100, 1)
 	from, ok := r.startAt(r0.Add(3*time.Second+20*time.Millisecond), time.Second)
 	if !ok || from != 75 {
@@ -96,6 +99,7 @@ func TestRingRead(t *testing.T) {
 // TestRingAllocatesNothing: once grown, keeping a frame allocates nothing.
 func TestRingAllocatesNothing(t *testing.T) {
 	r := newRing(5*time.Second, 16<<20, 90000)
+	defer r.close()
 	feedRing(r, 0, 1000, 50, 30000, 6000, 1)
 	i := 1000
 	buf := make([]byte, 30000)
