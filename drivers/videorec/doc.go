@@ -5,8 +5,9 @@
 // depacketises (drivers/h264) into a ring of the last Config.Ring
 // seconds (30 by default) that always starts on a keyframe and never
 // holds more than Config.MaxBytes: whole groups of pictures leave from
-// the old end. Frames live in one arena, used circularly, so the packet
-// path allocates nothing once the arena has grown.
+// the old end. Frames are packed into reused chunks mapped outside the Go
+// heap, so the packet path allocates nothing and the rings do not double
+// the process's memory through the collector's headroom.
 //
 // Clip writes the video around an instant — pre-roll from the ring,
 // post-roll as it arrives — as a standard MP4 (gomedia's muxer, moov

@@ -20,7 +20,7 @@ func newCollector(r *Recorder) *collector {
 	}
 	return &collector{r: r,
 		bytes:    d("ring_bytes", "Bytes of video in the camera's pre-alarm ring."),
-		capacity: d("ring_capacity_bytes", "Memory the camera's ring has allocated (grows up to its cap)."),
+		capacity: d("ring_capacity_bytes", "Memory the camera's ring holds in chunks (up to its cap; outside the Go heap)."),
 		frames:   d("ring_frames", "Frames in the camera's ring."),
 		span:     d("ring_seconds", "Media time the camera's ring covers, from its oldest keyframe."),
 		dropped:  d("ring_dropped_frames_total", "Frames the ring could not keep, by reason: wait_keyframe (none since start, a camera restart or an overflow), oversize (a group of pictures beyond the memory cap).", "reason"),

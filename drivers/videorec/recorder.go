@@ -191,7 +191,7 @@ func (r *Recorder) currentCodec() string {
 // Status is a snapshot of the ring.
 type Status struct {
 	Codec string
-	// Frames and Bytes in the ring, Capacity the arena allocated so far
+	// Frames and Bytes in the ring, Capacity the memory its chunks hold
 	// (at most Config.MaxBytes); Span the media time the ring covers, from
 	// Oldest to Newest (arrival).
 	Frames, Bytes, Capacity int
