@@ -81,8 +81,8 @@ func (m *monitor) datagram(buf []byte, now time.Time, from netip.AddrPort) int {
 		}
 		m.cur, m.since = newStream(m.hdr.SSRC, m.cfg.ClockRate), now
 	}
-	if out := m.cur.packet(&m.hdr, len(buf), now); out == inOrder || out == restarted {
-		m.video.packet(m.cfg.Device, &m.hdr, payload, now)
+	if out := m.cur.packet(&m.hdr, len(buf), now); out == inOrder || out == late || out == restarted {
+		m.video.packet(m.cfg.Device, &m.hdr, payload, out == restarted, now)
 	}
 	m.lastFrom, m.lastPacket = from, now
 	return -1

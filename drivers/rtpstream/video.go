@@ -30,6 +30,7 @@ type VideoSink interface {
 // depacketizer and what it tells. Not safe for concurrent use; the
 // Listener guards it with the monitor.
 type video struct {
+	order   reorder
 	dep     *h264.Depacketizer
 	sink    VideoSink
 	at      time.Time // arrival of the packet being filed
@@ -49,11 +50,12 @@ func (v *video) emit(au h264.AccessUnit) {
 	}
 }
 
-// packet files the payload of an in-order packet (duplicates, late and
-// jumped packets never reach it: the depacketizer counts them as loss).
-func (v *video) packet(device string, h *rtp.Header, payload []byte, at time.Time) {
+// packet files the payload of a packet that is new to the stream (not a
+// duplicate or an unconfirmed jump) in sequence order: a late packet
+// fills its gap if it comes within the reorder window.
+func (v *video) packet(device string, h *rtp.Header, payload []byte, restarted bool, at time.Time) {
 	v.at = at
-	v.dep.Packet(h, payload)
+	v.order.packet(h, payload, restarted, v.dep.Packet)
 	c := v.dep.Codec()
 	if c == v.codec {
 		return
