@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gridwatch/gridwatch/drivers/h264"
 	"github.com/gridwatch/gridwatch/drivers/rtpstream"
 	"github.com/gridwatch/gridwatch/drivers/videorec"
@@ -28,12 +30,13 @@ var _ rtpstream.VideoSink = (*videorec.Recorder)(nil)
 // first frame a keyframe, about 12 s long, the press inside it.
 func TestFFmpegToClip(t *testing.T) {
 	testsvc.FFmpeg(t)
-	rec, err := videorec.New(videorec.Config{Device: "cam-0001", Ring: 10 * time.Second}, videorec.Options{})
+	reg := prometheus.NewPedanticRegistry()
+	rec, err := videorec.New(videorec.Config{Device: "cam-0001", Ring: 10 * time.Second}, videorec.Options{Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	l, err := rtpstream.New(rtpstream.Config{Device: "cam-0001", Listen: "127.0.0.1:0"}, &edgetest.Collector{},
-		rtpstream.Options{Video: rec})
+		rtpstream.Options{Video: rec, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +86,7 @@ func TestFFmpegToClip(t *testing.T) {
 	if press.Before(r.res.Start) || press.After(r.res.End) {
 		t.Errorf("press %v outside %v–%v", press, r.res.Start, r.res.End)
 	}
+	testsvc.LintGathered(t, reg) // promtool check metrics, codec_info included
 	p := ffprobe(t, path)
 	if p.codec != "h264" || !p.firstKey || p.decodeErr != "" {
 		t.Fatalf("ffprobe: %+v", p)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
 // TestMetrics: the ring and clip metrics pass the linter, carry the
@@ -42,6 +44,7 @@ func TestMetrics(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("metric %s: %s", p.Metric, p.Text)
 	}
+	testsvc.LintGathered(t, reg) // promtool check metrics
 	st := rec.Status()
 	want := `
 # HELP gridwatch_video_ring_dropped_frames_total Frames the ring could not keep, by reason: wait_keyframe (none since start, a camera restart or an overflow), oversize (a group of pictures beyond the memory cap).
