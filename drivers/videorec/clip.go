@@ -90,7 +90,11 @@ func (r *Recorder) clip(ctx context.Context, req ClipRequest) (ClipResult, error
 				done = true
 				break
 			}
-			if err := out.write(f); err != nil {
+			if err := out.write(f); errors.Is(err, errNewParams) {
+				r.log.Warn("clip ends early", "device", r.cfg.Device, "path", req.Path, "why", err)
+				done = true
+				break
+			} else if err != nil {
 				return ClipResult{}, err
 			}
 		}

@@ -22,9 +22,15 @@ import (
 // (x264 puts an access unit delimiter in front of each).
 func encode(t testing.TB, seconds, fps, gop int) [][]byte {
 	t.Helper()
+	return encodeSize(t, "320x240", seconds, fps, gop)
+}
+
+// encodeSize is encode at another picture size.
+func encodeSize(t testing.TB, size string, seconds, fps, gop int) [][]byte {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "clip.h264")
 	cmd := exec.Command(testsvc.FFmpeg(t), "-hide_banner", "-nostdin", "-v", "error", "-f", "lavfi",
-		"-i", "testsrc=size=320x240:rate="+strconv.Itoa(fps), "-t", strconv.Itoa(seconds),
+		"-i", "testsrc=size="+size+":rate="+strconv.Itoa(fps), "-t", strconv.Itoa(seconds),
 		"-c:v", "libx264", "-preset", "ultrafast", "-g", strconv.Itoa(gop), "-pix_fmt", "yuv420p",
 		"-x264-params", "aud=1", "-f", "h264", out)
 	if b, err := cmd.CombinedOutput(); err != nil {

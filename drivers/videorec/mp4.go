@@ -1,6 +1,7 @@
 package videorec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -22,6 +23,8 @@ type mp4Out struct {
 	frames int
 	first  Frame
 	lastMS uint64
+	sps    []byte // of the first keyframe: the track's
+	pps    []byte
 }
 
 func createMP4(path string, clock int) (*mp4Out, error) {
@@ -47,6 +50,12 @@ func (o *mp4Out) write(f Frame) (err error) {
 			return nil
 		}
 		o.first = f
+		sps, pps := paramSets(f.Data)
+		o.sps, o.pps = bytes.Clone(sps), bytes.Clone(pps)
+	} else if f.Key {
+		if sps, pps := paramSets(f.Data); !bytes.Equal(sps, o.sps) || !bytes.Equal(pps, o.pps) {
+			return errNewParams
+		}
 	}
 	ms := uint64((f.PTS - o.first.PTS) * 1000 / o.clock)
 	if o.frames > 0 && ms <= o.lastMS {
