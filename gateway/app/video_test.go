@@ -96,3 +96,55 @@ func TestCameraRecorder(t *testing.T) {
 		t.Errorf("clip not counted")
 	}
 }
+
+// TestCameraH265 runs the gateway with a camera that sends H.265 (ffmpeg,
+// libx265): the gateway accepts its video.codec_unsupported event (the
+// rtp edge's event count), the device's telemetry says h265, and a clip
+// is refused as an unsupported codec, not mis-recorded.
+func TestCameraH265(t *testing.T) {
+	ffmpeg := testsvc.FFmpeg(t)
+	rtpAddr := "127.0.0.1:" + strconv.Itoa(freeUDPPort(t))
+	s := startSite(t, siteOptions{mutate: func(cfg *config.Config) {
+		reg := siteRegistry + "  - {id: cam-0265, kind: camera, grid: lh-g4-07, rtp: {listen: \"" + rtpAddr + "\"}}\n"
+		if err := os.WriteFile(cfg.Registry, []byte(reg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	ff := exec.CommandContext(ctx, ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-re",
+		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-c:v", "libx265", "-preset", "ultrafast",
+		"-x265-params", "log-level=error", "-g", "25", "-pix_fmt", "yuv420p", "-f", "rtp", "rtp://"+rtpAddr)
+	if err := ff.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = ff.Wait() })
+	events := regexp.MustCompile(`(?m)^gridwatch_ingest_messages_total\{kind="evt",transport="rtp"\} [1-9]`)
+	testsvc.Eventually(t, 60*time.Second, "the rtp edge accepted cam-0265's event", func() bool {
+		return events.MatchString(s.metrics())
+	})
+	if !strings.Contains(s.metrics(), `gridwatch_ingest_rejected_total{reason="bad_type",transport="rtp"} 0`) {
+		t.Errorf("the rtp edge refused an event type")
+	}
+	if !strings.Contains(s.metrics(), `gridwatch_rtp_codec_info{codec="h265",device="cam-0265"} 1`) {
+		t.Errorf("/metrics does not say h265")
+	}
+	testsvc.Eventually(t, 30*time.Second, "h265 in cam-0265's telemetry", func() bool {
+		var list struct{ Devices []devices.Status }
+		s.getJSON("/api/v1/devices", &list)
+		for _, d := range list.Devices {
+			if d.ID == "cam-0265" && d.Telemetry["rtp_codec"] == "h265" {
+				return true
+			}
+		}
+		return false
+	})
+	rec, ok := s.app.Recorder("cam-0265")
+	if !ok {
+		t.Fatal("no recorder for cam-0265")
+	}
+	_, err := rec.Clip(context.Background(), videorec.ClipRequest{At: time.Now(), Pre: time.Second, Post: time.Second,
+		Path: filepath.Join(t.TempDir(), "x.mp4")})
+	if !errors.Is(err, videorec.ErrUnsupportedCodec) {
+		t.Errorf("clip: %v, want ErrUnsupportedCodec", err)
+	}
+}
