@@ -20,6 +20,9 @@ const (
 
 var outcomeNames = [numOutcomes]string{"ok", "no_video", "unsupported_codec", "failed"}
 
+// maxClip bounds Pre + Post of one clip.
+const maxClip = time.Hour
+
 // readBatch bounds how much one look at the ring copies under its lock.
 const readBatch = 1 << 20
 
@@ -55,9 +58,16 @@ func (r *Recorder) Clip(ctx context.Context, req ClipRequest) (ClipResult, error
 }
 
 func (r *Recorder) clip(ctx context.Context, req ClipRequest) (ClipResult, error) {
-	if req.Path == "" || req.Pre < 0 || req.Post < 0 || req.At.IsZero() {
-		return ClipResult{}, fmt.Errorf("bad request: path %q, at %v, pre %v, post %v", req.Path, req.At, req.Pre, req.Post)
+	if req.Path == "" || req.Pre < 0 || req.Post < 0 || req.At.IsZero() || req.Pre+req.Post > maxClip {
+		return ClipResult{}, fmt.Errorf("bad request: path %q, at %v, pre %v, post %v (at most %v in all)", req.Path, req.At, req.Pre, req.Post, maxClip)
 	}
+	if ahead := req.At.Sub(r.now()); ahead > r.cfg.Ring {
+		// A clock gone wrong, not a press: it would record for as long.
+		return ClipResult{}, fmt.Errorf("bad request: at %v is %v ahead of now", req.At, ahead)
+	}
+	// However the camera's clock and the arrivals disagree, the file
+	// holds at most this much media time.
+	limit := int64((req.Pre + req.Post + r.cfg.Ring) / time.Millisecond)
 	if c := r.currentCodec(); c != h264.CodecH264 && c != h264.CodecUnknown {
 		return ClipResult{}, fmt.Errorf("%w: %s", ErrUnsupportedCodec, c)
 	}
@@ -86,7 +96,7 @@ func (r *Recorder) clip(ctx context.Context, req ClipRequest) (ClipResult, error
 			r.log.Warn("clip fell behind the ring; frames skipped", "device", r.cfg.Device, "path", req.Path)
 		}
 		for _, f := range batch {
-			if f.At.After(until) && out.frames > 0 {
+			if out.frames > 0 && (f.At.After(until) || out.mediaMS(f) > limit) {
 				done = true
 				break
 			}

@@ -183,10 +183,15 @@ func TestClipErrors(t *testing.T) {
 	if _, err := rec.Clip(context.Background(), req); !errors.Is(err, ErrUnsupportedCodec) {
 		t.Errorf("h265: %v, want ErrUnsupportedCodec", err)
 	}
-	bad := req
-	bad.Path = ""
-	if _, err := rec.Clip(context.Background(), bad); err == nil || errors.Is(err, ErrNoVideo) {
-		t.Errorf("bad request: %v", err)
+	for _, bad := range []ClipRequest{
+		{At: req.At, Pre: time.Second},
+		{At: req.At, Pre: -time.Second, Path: req.Path},
+		{At: req.At, Pre: 2 * time.Hour, Path: req.Path},
+		{At: req.At.Add(time.Hour), Post: time.Second, Path: req.Path}, // a clock gone wrong
+	} {
+		if _, err := rec.Clip(context.Background(), bad); err == nil || errors.Is(err, ErrNoVideo) {
+			t.Errorf("bad request %+v: %v", bad, err)
+		}
 	}
 	if left, _ := os.ReadDir(dir); len(left) > 0 {
 		t.Errorf("files left: %v", left)

@@ -57,7 +57,7 @@ func (o *mp4Out) write(f Frame) (err error) {
 			return errNewParams
 		}
 	}
-	ms := uint64((f.PTS - o.first.PTS) * 1000 / o.clock)
+	ms := uint64(o.mediaMS(f))
 	if o.frames > 0 && ms <= o.lastMS {
 		ms = o.lastMS + 1 // decoding order is presentation order (no B-frames)
 	}
@@ -73,6 +73,9 @@ func (o *mp4Out) write(f Frame) (err error) {
 	o.lastMS = ms
 	return nil
 }
+
+// mediaMS is where f would sit in the file, in ms from its first frame.
+func (o *mp4Out) mediaMS(f Frame) int64 { return (f.PTS - o.first.PTS) * 1000 / o.clock }
 
 // finish completes the file and puts it in place.
 func (o *mp4Out) finish() (res ClipResult, err error) {
