@@ -15,6 +15,7 @@ require (
 	github.com/pion/rtp v1.10.5
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/common v0.72.0
+	github.com/yapingcat/gomedia v0.0.0-20240906162731-17feea57090c
 	go.bug.st/serial v1.6.4
 	go.etcd.io/bbolt v1.4.3
 	go.yaml.in/yaml/v3 v3.0.6

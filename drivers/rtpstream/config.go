@@ -23,6 +23,9 @@ type Config struct {
 	TelemetryEvery time.Duration `yaml:"telemetry_every"`
 	// Thresholds judge the stream's health.
 	Thresholds Thresholds `yaml:"thresholds"`
+	// Codec is the video codec the camera sends ("h264" or "h265"), or
+	// empty to tell from the packets.
+	Codec string `yaml:"codec"`
 }
 
 // Thresholds say when a stream is degraded, lost and healthy again. A
@@ -119,6 +122,9 @@ func (c Config) Validate() error {
 	}
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
 		bad("listen %q: want host:port", c.Listen)
+	}
+	if c.Codec != "" && c.Codec != "h264" && c.Codec != "h265" {
+		bad("codec %q: want h264, h265 or empty (told from the packets)", c.Codec)
 	}
 	if c.ClockRate < 1000 || c.ClockRate > 1_000_000 {
 		bad("clock_rate %d: want 1000..1000000 Hz", c.ClockRate)

@@ -1,8 +1,8 @@
 // Package rtpstream watches the health of cameras' RTP/UDP video streams.
 //
 // One Listener per camera owns one UDP socket and one goroutine (Run). Each
-// datagram's RTP header is parsed with pion/rtp (the payload is never
-// decoded) and feeds RFC 3550 receiver statistics of the current SSRC:
+// datagram's RTP header is parsed with pion/rtp and feeds RFC 3550
+// receiver statistics of the current SSRC:
 // expected, received and lost packets with 16-bit sequence wrap and the
 // extended highest sequence number, duplicates, reordering, interarrival
 // jitter (J += (|D| − J)/16 on a monotonic arrival clock), bytes and frames
@@ -10,6 +10,12 @@
 // (a rebooted camera) starts fresh statistics; the cumulative counters go
 // on. Datagrams that are not RTP version 2, or are truncated, are counted by
 // reason and dropped.
+//
+// The payloads of in-order packets go through an H.264 depacketizer
+// (drivers/h264): whole pictures, keyframes and the keyframe interval join
+// the statistics, and each picture is handed to Options.Video (the
+// camera's recorder, drivers/videorec). An H.265 stream is recognised and
+// reported once per source with a video.codec_unsupported event.
 //
 // Once a second the listener judges the stream over a sliding window with
 // hysteresis and hands events to its edge.Sink: stream.degraded (loss or jitter

@@ -17,8 +17,8 @@ func TestMinFPS(t *testing.T) {
 	if err := strict.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	def := newFeeder(t, newMonitor(testConfig(), t0))
-	str := newFeeder(t, newMonitor(strict, t0))
+	def := newFeeder(t, newMonitor(testConfig(), t0, nil))
+	str := newFeeder(t, newMonitor(strict, t0, nil))
 	for _, f := range []*feeder{def, str} {
 		f.gap = 100 * time.Millisecond // 10 fps
 	}

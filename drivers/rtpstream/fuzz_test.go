@@ -19,7 +19,7 @@ func FuzzDatagrams(f *testing.F) {
 	f.Add([]byte{16, 0x90, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde, 0, 9})
 	f.Add([]byte{3, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		m := newMonitor(testConfig(), t0)
+		m := newMonitor(testConfig(), t0, nil)
 		now := t0
 		for len(in) > 0 {
 			n := int(in[0])

@@ -7,7 +7,7 @@ import (
 )
 
 func TestHealthySteadyStreamRaisesNothing(t *testing.T) {
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	f := newFeeder(t, m)
 	f.run(30 * time.Second)
 	if got := f.types(); len(got) != 0 {
@@ -30,7 +30,7 @@ func TestHealthySteadyStreamRaisesNothing(t *testing.T) {
 }
 
 func TestLossDegradesOnceAndRestores(t *testing.T) {
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	f := newFeeder(t, m)
 	f.run(12 * time.Second)
 	f.drop = func(n int) bool { return n%20 == 0 } // 5 %
@@ -120,7 +120,7 @@ func TestLossIsNotJudgedOnATrickle(t *testing.T) {
 }
 
 func TestSilenceIsVideoLossThenRestored(t *testing.T) {
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	f := newFeeder(t, m)
 	f.run(12 * time.Second)
 	f.idle(4 * time.Second)
@@ -150,7 +150,7 @@ func TestSilenceIsVideoLossThenRestored(t *testing.T) {
 }
 
 func TestSilentFromTheStart(t *testing.T) {
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	f := newFeeder(t, m)
 	f.idle(4 * time.Second)
 	if got := f.types(); len(got) != 0 {
@@ -163,7 +163,7 @@ func TestSilentFromTheStart(t *testing.T) {
 }
 
 func TestLossWhileDegradedThenSilence(t *testing.T) {
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	f := newFeeder(t, m)
 	f.run(11 * time.Second)
 	f.drop = func(n int) bool { return n%10 == 0 }

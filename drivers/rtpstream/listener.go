@@ -23,6 +23,9 @@ type Options struct {
 	// Now is the clock for arrival times and judgements; it must carry a
 	// monotonic reading (time.Now does). Nil is time.Now.
 	Now func() time.Time
+	// Video takes the camera's depacketised pictures (its recorder); nil
+	// keeps only the statistics.
+	Video VideoSink
 }
 
 // maxDatagram is the largest UDP payload; a smaller buffer would cut
@@ -34,6 +37,7 @@ const maxDatagram = 65536
 type Listener struct {
 	cfg  Config
 	sink edge.Sink
+	vs   VideoSink
 	log  *slog.Logger
 	now  func() time.Time
 
@@ -54,14 +58,14 @@ func New(cfg Config, sink edge.Sink, opts Options) (*Listener, error) {
 		return nil, errors.New("rtp listener: nil sink")
 	}
 	cfg = cfg.withDefaults()
-	l := &Listener{cfg: cfg, sink: sink, log: opts.Logger, now: opts.Now, ready: make(chan struct{})}
+	l := &Listener{cfg: cfg, sink: sink, vs: opts.Video, log: opts.Logger, now: opts.Now, ready: make(chan struct{})}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
 	if l.now == nil {
 		l.now = time.Now
 	}
-	l.mon = newMonitor(cfg, l.now())
+	l.mon = newMonitor(cfg, l.now(), l.vs)
 	if opts.Registerer != nil {
 		if err := opts.Registerer.Register(newCollector(cfg.Device, l.Status)); err != nil {
 			return nil, fmt.Errorf("rtp listener %s: metrics: %w", cfg.Device, err)
@@ -122,7 +126,7 @@ func (l *Listener) serve(ctx context.Context, conn *net.UDPConn) error {
 	_ = conn.SetReadBuffer(1 << 20)
 	l.mu.Lock()
 	l.addr = conn.LocalAddr()
-	l.mon = newMonitor(l.cfg, l.now()) // silence counts from when we listen
+	l.mon = newMonitor(l.cfg, l.now(), l.vs) // silence counts from when we listen
 	l.mu.Unlock()
 	buf := make([]byte, maxDatagram)
 	next := time.Now().Add(l.cfg.Check)
@@ -186,7 +190,7 @@ func (l *Listener) datagram(b []byte, from netip.AddrPort) {
 func (l *Listener) tick() {
 	now := l.now()
 	l.mu.Lock()
-	evs := l.mon.events(l.cfg.Device, now, l.mon.tick(now))
+	evs := append(l.mon.video.events(), l.mon.events(l.cfg.Device, now, l.mon.tick(now))...)
 	var tel *event.Telemetry
 	if l.mon.telemetryDue(now, len(evs) > 0) {
 		t := l.mon.telemetry(l.cfg.Device, now)

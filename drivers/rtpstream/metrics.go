@@ -2,6 +2,8 @@ package rtpstream
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/drivers/h264"
 )
 
 // collector exports one listener's statistics as gridwatch_rtp_* metrics,
@@ -13,6 +15,7 @@ type collector struct {
 
 	packets, lost, dup, reordered, bytes, frames, malformed, ssrc *prometheus.Desc
 	jitter, bitrate, fps, loss, up, age                           *prometheus.Desc
+	units, keyframes, droppedUnits, rejects, keyInterval, codec   *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
@@ -39,12 +42,20 @@ func newCollector(device string, status func() Status) *collector {
 		loss:    d("loss_ratio", "Fraction of expected packets lost over the health window (0-1)."),
 		up:      d("stream_up", "1 while the stream is flowing and healthy, else 0."),
 		age:     d("last_packet_age_seconds", "Seconds since the last RTP packet (since start if none yet)."),
+
+		units:        d("access_units_total", "Whole H.264 pictures depacketised from the camera's stream."),
+		keyframes:    d("keyframes_total", "H.264 keyframes (IDR with SPS and PPS) in the camera's stream."),
+		droppedUnits: d("dropped_access_units_total", "H.264 pictures dropped: a packet of theirs was lost or malformed."),
+		rejects:      d("depacketize_rejects_total", "Malformed H.264 RTP payloads, by reason.", "reason"),
+		keyInterval:  d("keyframe_interval_seconds", "Time between the stream's last two keyframes (0 until two were seen)."),
+		codec:        d("codec_info", "1 for the codec the camera sends (h264; h265 is recognised but not recorded).", "codec"),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.packets, c.lost, c.dup, c.reordered, c.bytes, c.frames, c.malformed,
-		c.ssrc, c.jitter, c.bitrate, c.fps, c.loss, c.up, c.age} {
+		c.ssrc, c.jitter, c.bitrate, c.fps, c.loss, c.up, c.age,
+		c.units, c.keyframes, c.droppedUnits, c.rejects, c.keyInterval, c.codec} {
 		ch <- d
 	}
 }
@@ -77,4 +88,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(c.up, up)
 	gauge(c.age, st.Age.Seconds())
+	counter(c.units, st.Video.AccessUnits)
+	counter(c.keyframes, st.Video.Keyframes)
+	counter(c.droppedUnits, st.Video.DroppedUnits)
+	for _, r := range h264.RejectReasons {
+		counter(c.rejects, st.Video.Rejects[r], r)
+	}
+	gauge(c.keyInterval, st.Video.KeyframeInterval.Seconds())
+	if st.Video.Codec != "" {
+		ch <- prometheus.MustNewConstMetric(c.codec, prometheus.GaugeValue, 1, st.Video.Codec)
+	}
 }

@@ -37,6 +37,7 @@ type snap struct {
 type monitor struct {
 	cfg   Config
 	hdr   rtp.Header
+	video *video
 	cur   *stream   // nil before the first packet
 	since time.Time // first packet of cur
 	prior counts    // of SSRCs before cur
@@ -55,14 +56,14 @@ type monitor struct {
 	lostMax int64 // highest loss reported, so the lost counter never goes back
 }
 
-func newMonitor(cfg Config, start time.Time) *monitor {
-	return &monitor{cfg: cfg, started: start, lastTel: start, judge: newJudge(cfg.Thresholds)}
+func newMonitor(cfg Config, start time.Time, vs VideoSink) *monitor {
+	return &monitor{cfg: cfg, started: start, lastTel: start, judge: newJudge(cfg.Thresholds), video: newVideo(cfg, vs)}
 }
 
 // datagram files one UDP payload that arrived at now from from. It
 // returns the malformed reason's index, or -1 if the datagram was taken.
 func (m *monitor) datagram(buf []byte, now time.Time, from netip.AddrPort) int {
-	k, bad := parse(&m.hdr, buf)
+	k, bad, payload := parse(&m.hdr, buf)
 	switch k {
 	case kindMalformed:
 		m.malformed[bad]++
@@ -80,7 +81,9 @@ func (m *monitor) datagram(buf []byte, now time.Time, from netip.AddrPort) int {
 		}
 		m.cur, m.since = newStream(m.hdr.SSRC, m.cfg.ClockRate), now
 	}
-	m.cur.packet(&m.hdr, len(buf), now)
+	if out := m.cur.packet(&m.hdr, len(buf), now); out == inOrder || out == late || out == restarted {
+		m.video.packet(m.cfg.Device, &m.hdr, payload, out == restarted, now)
+	}
 	m.lastFrom, m.lastPacket = from, now
 	return -1
 }

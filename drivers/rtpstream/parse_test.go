@@ -36,7 +36,7 @@ func TestMalformedDatagramsAreCountedAndDropped(t *testing.T) {
 		{"padding past the header", padLong, MalformedPadding},
 		{"RTCP sender report", rtcp, ""},
 	}
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	m.datagram(good, t0, from)
 	for i, c := range cases {
 		bad := m.datagram(c.b, t0.Add(time.Duration(i+1)*time.Millisecond), from)
@@ -66,7 +66,7 @@ func TestPaddedPacketIsTaken(t *testing.T) {
 	b := pkt(t, 5, 1, 0, true, 100)
 	b[0] |= 0x20
 	b[len(b)-1] = 4
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	if bad := m.datagram(b, t0, from); bad >= 0 {
 		t.Fatalf("valid padded packet dropped as %s", malformedReasons[bad])
 	}

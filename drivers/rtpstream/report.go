@@ -37,6 +37,8 @@ type Status struct {
 	From       string
 	// Age is the time since the last packet (since start if none yet).
 	Age time.Duration
+	// Video is what the payloads tell: codec, pictures, keyframe interval.
+	Video VideoStatus
 }
 
 // MalformedTotal is the sum of Malformed.
@@ -57,7 +59,7 @@ func (m *monitor) status(device string, now time.Time) Status {
 		Reordered: c.reordered, Jumps: c.jumps, Bytes: c.bytes, Frames: c.frames,
 		Malformed: make(map[string]int64, badReasons), RTCP: m.rtcp,
 		LossPct: m.win.lossPct, BitrateBPS: m.win.bitrate, FPS: m.win.fps, Jitter: m.win.jitter,
-		LastPacket: m.lastPacket, Age: now.Sub(m.started),
+		LastPacket: m.lastPacket, Age: now.Sub(m.started), Video: m.video.status(),
 	}
 	for i, r := range malformedReasons {
 		st.Malformed[r] = m.malformed[i]
@@ -114,19 +116,24 @@ func (m *monitor) events(device string, now time.Time, vs []verdict) []event.Eve
 func (m *monitor) telemetry(device string, now time.Time) event.Telemetry {
 	st := m.status(device, now)
 	f := map[string]any{
-		"rtp_state":             string(st.State),
-		"rtp_up":                st.State == StateUp,
-		"rtp_loss_pct":          round2(st.LossPct),
-		"rtp_jitter_ms":         round2(ms(st.Jitter)),
-		"rtp_bitrate_kbps":      round2(st.BitrateBPS / 1000),
-		"rtp_fps":               round2(st.FPS),
-		"rtp_packets":           float64(st.Received),
-		"rtp_expected_packets":  float64(st.Expected),
-		"rtp_lost_packets":      float64(st.Lost),
-		"rtp_duplicate_packets": float64(st.Duplicates),
-		"rtp_reordered_packets": float64(st.Reordered),
-		"rtp_malformed_packets": float64(st.MalformedTotal()),
-		"rtp_ssrc_changes":      float64(st.SSRCChanges),
+		"rtp_state":               string(st.State),
+		"rtp_up":                  st.State == StateUp,
+		"rtp_loss_pct":            round2(st.LossPct),
+		"rtp_jitter_ms":           round2(ms(st.Jitter)),
+		"rtp_bitrate_kbps":        round2(st.BitrateBPS / 1000),
+		"rtp_fps":                 round2(st.FPS),
+		"rtp_packets":             float64(st.Received),
+		"rtp_expected_packets":    float64(st.Expected),
+		"rtp_lost_packets":        float64(st.Lost),
+		"rtp_duplicate_packets":   float64(st.Duplicates),
+		"rtp_reordered_packets":   float64(st.Reordered),
+		"rtp_malformed_packets":   float64(st.MalformedTotal()),
+		"rtp_ssrc_changes":        float64(st.SSRCChanges),
+		"rtp_keyframes":           float64(st.Video.Keyframes),
+		"rtp_keyframe_interval_s": round2(st.Video.KeyframeInterval.Seconds()),
+	}
+	if st.Video.Codec != "" {
+		f["rtp_codec"] = st.Video.Codec
 	}
 	t := event.Telemetry{Device: device, TS: now.UnixMilli(), Fields: f}
 	if !st.LastPacket.IsZero() {

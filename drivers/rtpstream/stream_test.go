@@ -9,7 +9,7 @@ import (
 // the stream.
 func feedSeqs(t *testing.T, seqs ...uint16) *stream {
 	t.Helper()
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	for i, s := range seqs {
 		m.datagram(pkt(t, 7, s, uint32(s)*3600, false, 100), t0.Add(time.Duration(i)*10*time.Millisecond), from)
 	}
@@ -65,7 +65,7 @@ func TestLateFillsTheGap(t *testing.T) {
 	if s.lost() != 1 {
 		t.Fatalf("lost after 1,2,4 = %d, want 1", s.lost())
 	}
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	m.cur = s
 	m.datagram(pkt(t, 7, 3, 3*3600, false, 100), t0.Add(time.Second), from)
 	if s.lost() != 0 || s.reordered != 1 {
@@ -80,7 +80,7 @@ func TestLateFillsTheGap(t *testing.T) {
 // − 108.984375/16 = 102.1728515625 units = 1.13525390625 ms.
 func TestJitterWorkedValue(t *testing.T) {
 	for _, base := range []uint32{0, 4294967296 - 5000} { // the second wraps the timestamp
-		m := newMonitor(testConfig(), t0)
+		m := newMonitor(testConfig(), t0, nil)
 		arrivals := []time.Duration{0, 50 * time.Millisecond, 80 * time.Millisecond, 120 * time.Millisecond}
 		want := []float64{0, 56.25, 108.984375, 102.1728515625}
 		for i, a := range arrivals {
@@ -96,7 +96,7 @@ func TestJitterWorkedValue(t *testing.T) {
 }
 
 func TestJitterZeroForPerfectPacing(t *testing.T) {
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	f := newFeeder(t, m)
 	f.perFrame = 1
 	f.run(5 * time.Second)
@@ -106,7 +106,7 @@ func TestJitterZeroForPerfectPacing(t *testing.T) {
 }
 
 func TestSSRCChangeStartsFresh(t *testing.T) {
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	for i := 0; i < 10; i++ {
 		m.datagram(pkt(t, 1, uint16(100+i), uint32(i)*3600, true, 100), t0.Add(time.Duration(i)*40*time.Millisecond), from)
 	}
@@ -130,7 +130,7 @@ func TestSSRCChangeStartsFresh(t *testing.T) {
 }
 
 func TestFramesFromTimestampsWithoutMarkers(t *testing.T) {
-	m := newMonitor(testConfig(), t0)
+	m := newMonitor(testConfig(), t0, nil)
 	for i := 0; i < 30; i++ { // 10 frames of 3 packets, no marker bits
 		m.datagram(pkt(t, 3, uint16(i), uint32(i/3)*3600, false, 100), t0.Add(time.Duration(i)*10*time.Millisecond), from)
 	}

@@ -50,6 +50,9 @@ type App struct {
 	wall func() time.Time
 	// clipRec records alarm clips (nil: none); see WithClipRecorder.
 	clipRec clips.Recorder
+
+	// video holds the cameras' recorders (video.go).
+	video videoRecorders
 }
 
 // Option adjusts an App made by New.

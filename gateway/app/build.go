@@ -59,8 +59,7 @@ type parts struct {
 	routes    *commandRouter   // rule commands: serial buses or MQTT
 	drivers   *edge.Supervisor // serial buses and cameras, each through ingest's edge
 	broadcast *broadcast.Service
-	clips     *clips.Service   // alarms' evidence clips
-	recorders *cameraRecorders // the cameras' clip recorders, added with the drivers (video.go)
+	clips     *clips.Service // alarms' evidence clips
 	http      *httpapi.Server
 	listener  net.Listener
 

@@ -7,8 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 
+	"github.com/gridwatch/gridwatch/drivers/videorec"
 	"github.com/gridwatch/gridwatch/gateway/clips"
 	"github.com/gridwatch/gridwatch/gateway/event"
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
@@ -26,41 +26,28 @@ const clipsDir = "clips"
 // real MP4).
 func WithClipRecorder(r clips.Recorder) Option { return func(a *App) { a.clipRec = r } }
 
-// recordFunc records one clip of one camera.
-type recordFunc func(ctx context.Context, req clips.Request) (clips.Result, error)
+// cameraRecorders routes each clip to its camera's video recorder
+// (video.go), looked up when the clip is asked for: the recorders are
+// built with the cameras' drivers, after the clips service, and clips are
+// asked for only once the gateway runs. A camera without a recorder has
+// no video: its clip says so on the alarm, never skipped.
+type cameraRecorders struct{ video *videoRecorders }
 
-// cameraRecorders routes each clip to its camera's recorder, looked up
-// when the clip is asked for: the recorders are built with the cameras'
-// drivers (video.go adds each with add), after the clips service, and
-// clips are asked for only once the gateway runs. A camera without a
-// recorder has no video: its clip says so on the alarm, never skipped.
-// The recorder's own errors must wrap clips.ErrNoVideo and
-// clips.ErrUnsupportedCodec where they mean those.
-type cameraRecorders struct {
-	mu   sync.RWMutex
-	cams map[string]recordFunc
-}
+var _ clips.Recorder = cameraRecorders{}
 
-var _ clips.Recorder = (*cameraRecorders)(nil)
-
-// add makes f record camera's clips.
-func (r *cameraRecorders) add(camera string, f recordFunc) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cams == nil {
-		r.cams = make(map[string]recordFunc)
-	}
-	r.cams[camera] = f
-}
-
-func (r *cameraRecorders) Clip(ctx context.Context, camera string, req clips.Request) (clips.Result, error) {
-	r.mu.RLock()
-	f := r.cams[camera]
-	r.mu.RUnlock()
-	if f == nil {
+func (r cameraRecorders) Clip(ctx context.Context, camera string, req clips.Request) (clips.Result, error) {
+	rec, ok := r.video.Recorder(camera)
+	if !ok {
 		return clips.Result{}, fmt.Errorf("camera %s: no video recorder runs for it: %w", camera, clips.ErrNoVideo)
 	}
-	return f(ctx, req)
+	res, err := rec.Clip(ctx, videorec.ClipRequest{At: req.At, Pre: req.Pre, Post: req.Post, Path: req.Path})
+	switch {
+	case errors.Is(err, videorec.ErrNoVideo):
+		err = fmt.Errorf("%w: %w", clips.ErrNoVideo, err)
+	case errors.Is(err, videorec.ErrUnsupportedCodec):
+		err = fmt.Errorf("%w: %w", clips.ErrUnsupportedCodec, err)
+	}
+	return clips.Result{Start: res.Start, End: res.End, Frames: res.Frames, Bytes: res.Bytes, Codec: res.Codec}, err
 }
 
 // clipBoard shows the desk's alarm changes on the board and hands them to
@@ -80,11 +67,10 @@ func (b *clipBoard) Publish(a alarm.Alarm) {
 
 // newClips builds the clips service on the desk (build calls it right
 // after the desk) and completes cb. Clips are recorded by the cameras'
-// recorders (p.recorders), unless WithClipRecorder named another.
+// recorders (a.video), unless WithClipRecorder named another.
 func (a *App) newClips(p *parts, cb *clipBoard) (*clips.Service, error) {
 	cfg := a.cfg.Clips
-	p.recorders = &cameraRecorders{}
-	var rec clips.Recorder = p.recorders
+	var rec clips.Recorder = cameraRecorders{video: &a.video}
 	if a.clipRec != nil {
 		rec = a.clipRec
 	}

@@ -6,28 +6,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridwatch/gridwatch/drivers/videorec"
 	"github.com/gridwatch/gridwatch/gateway/clips"
 )
 
 // The clips reach each camera's own recorder, found when the clip is
-// asked for; a camera without one has no video (noted on the alarm).
+// asked for; the recorder's errors keep their meaning for the clips
+// service, and a camera without a recorder has no video (noted on the
+// alarm).
 func TestCameraRecordersRouteByCamera(t *testing.T) {
-	var r cameraRecorders
-	at := time.UnixMilli(1_800_000_000_000)
-	r.add("cam-1", func(_ context.Context, req clips.Request) (clips.Result, error) {
-		return clips.Result{Start: req.At.Add(-req.Pre), End: req.At.Add(req.Post), Codec: "h264"}, nil
-	})
-	r.add("cam-h265", func(context.Context, clips.Request) (clips.Result, error) {
-		return clips.Result{}, clips.ErrUnsupportedCodec
-	})
-	res, err := r.Clip(context.Background(), "cam-1", clips.Request{At: at, Pre: time.Second, Post: 2 * time.Second})
-	if err != nil || !res.Start.Equal(at.Add(-time.Second)) || !res.End.Equal(at.Add(2*time.Second)) {
-		t.Fatalf("cam-1: %+v, %v", res, err)
+	var v videoRecorders
+	rec, err := videorec.New(videorec.Config{Device: "cam-1"}, videorec.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := r.Clip(context.Background(), "cam-h265", clips.Request{At: at}); !errors.Is(err, clips.ErrUnsupportedCodec) {
-		t.Fatalf("cam-h265: %v", err)
+	defer rec.Close()
+	v.add(rec)
+	r := cameraRecorders{video: &v}
+	req := clips.Request{At: time.Now(), Pre: time.Second, Post: time.Second, Path: t.TempDir() + "/c.mp4"}
+	if _, err := r.Clip(context.Background(), "cam-1", req); !errors.Is(err, clips.ErrNoVideo) {
+		t.Fatalf("cam-1 with an empty ring: %v, want clips.ErrNoVideo", err)
 	}
-	if _, err := r.Clip(context.Background(), "cam-none", clips.Request{At: at}); !errors.Is(err, clips.ErrNoVideo) {
-		t.Fatalf("a camera without a recorder: %v, want ErrNoVideo", err)
+	if _, err := r.Clip(context.Background(), "cam-none", req); !errors.Is(err, clips.ErrNoVideo) {
+		t.Fatalf("a camera without a recorder: %v, want clips.ErrNoVideo", err)
 	}
 }

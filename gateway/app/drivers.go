@@ -40,8 +40,11 @@ func (a *App) drivers(in *ingest.Ingestor, routes *commandRouter) (*edge.Supervi
 		if d.RTP == nil || d.RTP.Listen == "" {
 			continue
 		}
-		l, err := rtpstream.New(rtpConfig(d.ID, d.RTP), sinks[ingest.TransportRTP],
-			rtpstream.Options{Logger: a.log.With("component", "rtp"), Registerer: a.metrics}) // the listener adds device
+		opts, err := a.rtpOptions(d.ID) // with the camera's recorder (video.go)
+		if err != nil {
+			return nil, err
+		}
+		l, err := rtpstream.New(rtpConfig(d.ID, d.RTP), sinks[ingest.TransportRTP], opts)
 		if err != nil {
 			return nil, a.errf("camera %s: %w", d.ID, err)
 		}

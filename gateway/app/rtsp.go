@@ -35,10 +35,14 @@ func (a *App) rtspCamera(d *registry.Device, sink edge.Sink, sup *edge.Superviso
 		lcfg = rtpConfig(d.ID, d.RTP)
 	}
 	lcfg.Listen = "127.0.0.1:0"
+	opts, err := a.rtpOptions(d.ID) // with the camera's recorder (video.go)
+	if err != nil {
+		return err
+	}
 	var p *rtsp.Puller
 	l, err := rtpstream.New(lcfg,
 		rtsp.Annotate(sink, d.ID, func() rtsp.Status { return p.Status() }), // called once the listener runs
-		rtpstream.Options{Logger: a.log.With("component", "rtp"), Registerer: a.metrics})
+		opts)
 	if err != nil {
 		return a.errf("camera %s: %w", d.ID, err)
 	}

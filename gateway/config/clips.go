@@ -33,7 +33,7 @@ type Clips struct {
 const (
 	DefaultClipPreRoll   = 30 * time.Second
 	DefaultClipPostRoll  = 20 * time.Second
-	DefaultClipRingBytes = 12 << 20 // 30 s of 2 Mbit/s is 7.5 MiB; room for bursts
+	DefaultClipRingBytes = 32 << 20 // 30 s of an 8 Mbit/s stream; memory is taken as video comes
 	DefaultClipMaxAge    = 30 * 24 * time.Hour
 	DefaultClipMaxBytes  = 20 << 30 // 20 GiB
 	DefaultClipMinFree   = 1 << 30  // 1 GiB

@@ -1,0 +1,133 @@
+package videorec_test
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/drivers/h264"
+	"github.com/gridwatch/gridwatch/drivers/rtpstream"
+	"github.com/gridwatch/gridwatch/drivers/videorec"
+	"github.com/gridwatch/gridwatch/gateway/edge/edgetest"
+	"github.com/gridwatch/gridwatch/internal/testsvc"
+)
+
+var _ rtpstream.VideoSink = (*videorec.Recorder)(nil)
+
+// TestFFmpegToClip is the whole path with an independent sender and an
+// independent judge: ffmpeg sends H.264 over RTP (25 fps, a keyframe a
+// second) to a camera's listener, whose recorder keeps a 10 s ring; a
+// press asks for 5 s before and 7 s after (longer than the ring), and
+// ffmpeg is stopped and started again (a camera that reconnects, new
+// SSRC) in the post-roll. ffprobe reads the clip: H.264, decodable,
+// first frame a keyframe, about 12 s long, the press inside it.
+func TestFFmpegToClip(t *testing.T) {
+	testsvc.FFmpeg(t)
+	reg := prometheus.NewPedanticRegistry()
+	rec, err := videorec.New(videorec.Config{Device: "cam-0001", Ring: 10 * time.Second}, videorec.Options{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := rtpstream.New(rtpstream.Config{Device: "cam-0001", Listen: "127.0.0.1:0"}, &edgetest.Collector{},
+		rtpstream.Options{Video: rec, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-l.Ready()
+	ff := testsvc.FFmpegRTP(t, l.Addr().String(), func(context.Context) error {
+		if rec.Status().Frames == 0 {
+			return errors.New("no picture in the ring yet")
+		}
+		return nil
+	})
+	ff.Start()
+	testsvc.Eventually(t, 60*time.Second, "6 s of video in the ring", func() bool { return rec.Status().Span >= 6*time.Second })
+	vs := l.Status().Video
+	t.Logf("video: %+v; ring %+v", vs, rec.Status())
+	if vs.Codec != h264.CodecH264 || vs.KeyframeInterval < 900*time.Millisecond || vs.KeyframeInterval > 1100*time.Millisecond ||
+		vs.DroppedUnits != 0 || vs.Keyframes < 5 {
+		t.Errorf("video status %+v, want h264 with a keyframe a second, nothing dropped", vs)
+	}
+
+	press := time.Now()
+	path := filepath.Join(t.TempDir(), "clip.mp4")
+	type result struct {
+		res videorec.ClipResult
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		res, err := rec.Clip(context.Background(), videorec.ClipRequest{At: press, Pre: 5 * time.Second, Post: 7 * time.Second, Path: path})
+		got <- result{res, err}
+	}()
+	time.Sleep(2 * time.Second)
+	ff.Stop()
+	ff.Start() // waits until the new session's pictures reach the ring
+	r := <-got
+	ready := time.Since(press.Add(7 * time.Second))
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	t.Logf("clip %+v, ready %v after the post-roll ended", r.res, ready)
+	if l.Status().SSRCChanges != 1 {
+		t.Errorf("ssrc changes %d, want 1", l.Status().SSRCChanges)
+	}
+	if press.Before(r.res.Start) || press.After(r.res.End) {
+		t.Errorf("press %v outside %v–%v", press, r.res.Start, r.res.End)
+	}
+	testsvc.LintGathered(t, reg) // promtool check metrics, codec_info included
+	p := ffprobe(t, path)
+	if p.codec != "h264" || !p.firstKey || p.decodeErr != "" {
+		t.Fatalf("ffprobe: %+v", p)
+	}
+	// Within a GOP (1 s), plus the restart's wait for a keyframe.
+	if p.duration < 11 || p.duration > 14 {
+		t.Errorf("duration %.2f s, want ≈12", p.duration)
+	}
+}
+
+type probe struct {
+	codec     string
+	duration  float64
+	firstKey  bool
+	decodeErr string
+}
+
+func ffprobe(t *testing.T, path string) probe {
+	t.Helper()
+	ffmpeg := testsvc.FFmpeg(t)
+	bin := filepath.Join(filepath.Dir(ffmpeg), "ffprobe")
+	out, err := exec.Command(bin, "-v", "error", "-select_streams", "v:0", "-show_entries",
+		"stream=codec_name:format=duration", "-of", "default=nw=1:nk=1", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffprobe: %v\n%s", err, out)
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 2 {
+		t.Fatalf("ffprobe: %q", out)
+	}
+	var p probe
+	p.codec = f[0]
+	p.duration, _ = strconv.ParseFloat(f[1], 64)
+	first, _ := exec.Command(bin, "-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1",
+		"-show_entries", "frame=key_frame", "-of", "csv=p=0", path).CombinedOutput()
+	p.firstKey = strings.HasPrefix(string(first), "1")
+	if dec, err := exec.Command(ffmpeg, "-v", "error", "-nostdin", "-i", path, "-f", "null", "-").CombinedOutput(); err != nil || len(dec) > 0 {
+		p.decodeErr = string(dec)
+		if err != nil {
+			p.decodeErr += err.Error()
+		}
+	}
+	return p
+}
