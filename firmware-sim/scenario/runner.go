@@ -79,7 +79,8 @@ type run struct {
 	pub      paho.Client            // publishes for every device (shared logins)
 	pubs     map[string]paho.Client // one client per device (Dial.PerID)
 	phones   map[string]*phone.Phone
-	inboxes  map[string]*inbox
+	inboxes  map[string]*inbox[phone.Received]
+	commands map[string]*inbox[gotCommand] // the devices whose commands a step expects
 	seq      map[string]int64
 	start    time.Time
 	failures []Failure
@@ -95,9 +96,10 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer wg.Wait()
 	defer cancel()
 
-	st := &run{Runner: r, phones: map[string]*phone.Phone{}, inboxes: map[string]*inbox{}, seq: map[string]int64{}}
+	st := &run{Runner: r, phones: map[string]*phone.Phone{}, inboxes: map[string]*inbox[phone.Received]{},
+		commands: map[string]*inbox[gotCommand]{}, seq: map[string]int64{}}
 	for _, staff := range r.script.Phones() {
-		box := newInbox()
+		box := newInbox[phone.Received]()
 		p, err := phone.New(phone.Config{
 			Dial: r.cfg.Dial.As(staff), Topics: r.cfg.Topics, Staff: staff, Fresh: true,
 			ClientID: uniqueID("gridsim-scn-" + staff),
@@ -111,6 +113,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	defer st.disconnectPublishers()
 	if err := st.connectPublishers(ctx); err != nil {
+		return err
+	}
+	if err := st.watchCommands(ctx); err != nil {
 		return err
 	}
 	if err := st.waitPhones(ctx); err != nil {
@@ -172,7 +177,17 @@ func (st *run) do(ctx context.Context, step Step) error {
 	case Telemetry:
 		return st.publishTelemetry(ctx, step)
 	case Expect:
-		st.expect(ctx, step)
+		if step.None {
+			st.expectNone(ctx, step)
+		} else {
+			st.expect(ctx, step)
+		}
+	case ExpectCommand:
+		if step.None {
+			st.expectNoCommand(ctx, step)
+		} else {
+			st.expectCommand(ctx, step)
+		}
 	case Reply:
 		return st.reply(ctx, step)
 	}
@@ -217,29 +232,29 @@ func (st *run) publishTelemetry(ctx context.Context, step Step) error {
 
 func (st *run) expect(ctx context.Context, step Step) {
 	box := st.inboxes[step.Phone]
-	deadline := time.NewTimer(time.Until(st.start.Add(step.At + step.Within)))
-	defer deadline.Stop()
-	for {
-		if r, ok := box.take(step.Expect); ok {
-			n := r.Notification
-			st.printf("ok    %s got %s step %d %s %q (alarm %s) at +%.3fs",
-				step.Phone, n.Device, n.Step, n.Severity, n.Title, n.AlarmID, r.At.Sub(st.start).Seconds())
+	var r phone.Received
+	switch st.wait(ctx, step, box.changed, func() bool {
+		var ok bool
+		r, ok = box.take(func(r phone.Received) bool { return step.Expect.Matches(r.Notification) })
+		return ok
+	}) {
+	case found:
+		n := r.Notification
+		if n.Kind == KindBroadcast {
+			st.printf("ok    %s got broadcast %s %q at +%.3fs", step.Phone, n.BroadcastID, n.Text, r.At.Sub(st.start).Seconds())
 			return
 		}
-		select {
-		case <-box.changed:
-		case <-deadline.C:
-			st.fail(step, "%s: no notification matching %s within %v; %s", step.Phone, step.Expect, step.Within, describe(box.unused()))
-			return
-		case <-ctx.Done():
-			st.fail(step, "%s: interrupted while waiting for %s", step.Phone, step.Expect)
-			return
-		}
+		st.printf("ok    %s got %s step %d %s %q (alarm %s) at +%.3fs",
+			step.Phone, n.Device, n.Step, n.Severity, n.Title, n.AlarmID, r.At.Sub(st.start).Seconds())
+	case timedOut:
+		st.fail(step, "%s: no notification matching %s within %v; %s", step.Phone, step.Expect, step.Within, describe(box.unused()))
+	case interrupted:
+		st.fail(step, "%s: interrupted while waiting for %s", step.Phone, step.Expect)
 	}
 }
 
 func (st *run) reply(ctx context.Context, step Step) error {
-	last, ok := st.inboxes[step.Phone].last()
+	last, ok := st.inboxes[step.Phone].last(func(r phone.Received) bool { return r.Notification.AlarmID != "" })
 	if !ok {
 		st.fail(step, "%s: no alarm received yet, nothing to %s", step.Phone, step.Reply)
 		return nil
@@ -260,6 +275,10 @@ func describe(rs []phone.Received) string {
 	parts := make([]string, 0, len(rs))
 	for _, r := range rs {
 		n := r.Notification
+		if n.Kind == KindBroadcast {
+			parts = append(parts, fmt.Sprintf("{kind: broadcast, grid: %s, text: %q}", n.Grid, n.Text))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("{device: %s, grid: %s, rule: %s, severity: %s, step: %d}", n.Device, n.Grid, n.Rule, n.Severity, n.Step))
 	}
 	return "got instead: " + strings.Join(parts, ", ")
