@@ -13,8 +13,12 @@ func (s *Script) Check(reg *registry.Registry) error {
 	var errs []error
 	for _, st := range s.Steps {
 		if st.Device != "" {
-			if _, ok := reg.Device(st.Device); !ok {
+			d, ok := reg.Device(st.Device)
+			switch {
+			case !ok:
 				errs = append(errs, fmt.Errorf("%s: device %s is not in the registry", st.Where(s.File), st.Device))
+			case st.Kind == ExpectCommand && (d.OSDP != nil || d.Modbus != nil || d.Kind == registry.IO):
+				errs = append(errs, fmt.Errorf("%s: device %s is wired to a serial line (OSDP or Modbus): its commands do not go over MQTT, where a scenario sees them", st.Where(s.File), st.Device))
 			}
 		}
 		if st.Phone != "" {

@@ -37,6 +37,24 @@ func TestLoadTheReadmeExample(t *testing.T) {
 	}
 }
 
+func TestLoadTheDrillExample(t *testing.T) {
+	s, err := Load("testdata/drill.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[Kind]int{}
+	nones := 0
+	for _, st := range s.Steps {
+		kinds[st.Kind]++
+		if st.None {
+			nones++
+		}
+	}
+	if len(s.Steps) != 10 || kinds[ExpectCommand] != 5 || kinds[Expect] != 3 || nones != 2 {
+		t.Errorf("%d steps: %v, %d expect_none", len(s.Steps), kinds, nones)
+	}
+}
+
 func TestParseDefaultsAndShapes(t *testing.T) {
 	s, err := Parse("s.yaml", []byte(`steps:
   - {phone: wang, expect: {}}
@@ -223,7 +241,9 @@ func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
 func TestCheckAgainstRegistry(t *testing.T) {
 	reg, err := registry.Parse("r.yaml", []byte(`grids: [{id: g, name: G, level: 4}]
 staff: [{id: wang, name: W, role: grid_member, grids: [g]}]
-devices: [{id: lb-1, kind: lightbox, grid: g}]
+devices:
+  - {id: lb-1, kind: lightbox, grid: g}
+  - {id: rd-1, kind: reader, grid: g, osdp: {port: /dev/ttyS0, address: 1}}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -233,17 +253,21 @@ devices: [{id: lb-1, kind: lightbox, grid: g}]
   - {device: lb-9, event: button.pressed}
   - {phone: zhao, expect: {device: lb-8}}
   - {phone: wang, reply: ack}
+  - {device: rd-1, event: card.read}
+  - {device: rd-1, expect: {cmd: unlock}}
+  - {device: lb-1, expect: {cmd: strobe}}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = s.Check(reg)
-	for _, w := range []string{"s.yaml:3: device lb-9 is not in the registry", "s.yaml:4: phone zhao is not a staff member", "s.yaml:4: expected device lb-8"} {
+	for _, w := range []string{"s.yaml:3: device lb-9 is not in the registry", "s.yaml:4: phone zhao is not a staff member", "s.yaml:4: expected device lb-8",
+		"s.yaml:7: device rd-1 is wired to a serial line (OSDP or Modbus): its commands do not go over MQTT"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("Check = %v, want %q", err, w)
 		}
 	}
-	if strings.Count(err.Error(), "\n") != 2 {
-		t.Errorf("want exactly 3 problems:\n%v", err)
+	if strings.Count(err.Error(), "\n") != 3 {
+		t.Errorf("want exactly 4 problems:\n%v", err)
 	}
 }
