@@ -21,8 +21,9 @@ import (
 // session, and they are fed what ingest accepted through two thin
 // wrappers around ingest's journal and device tracker.
 
-// openCommission opens the sessions kept in the data directory.
-// Each change is published on the HTTP stream once the API is built.
+// openCommission opens the sessions kept in the data directory. Their
+// changes are published on the HTTP stream once the API is built (by the
+// service's Run, at most every commission.LiveEvery per session).
 func (a *App) openCommission(p *parts, now func() time.Time) (*commission.Service, error) {
 	svc, err := commission.Open(commission.Config{Path: filepath.Join(a.cfg.DataDir, "commissioning.json"),
 		Registry: a.reg.Get, TestMode: silenceTestMode{set: a.silences}, Now: now,

@@ -1,6 +1,7 @@
 package commission
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -52,8 +53,11 @@ type Config struct {
 	TestMode TestMode
 	// Ranges are the telemetry ranges (nil: DefaultRanges).
 	Ranges map[string]Range
-	// OnChange, if set, is told of every change of a session (live view).
-	// It must not block.
+	// OnChange, if set, is given the live view of a session that changed,
+	// by Run, at most every LiveEvery: a change after a quiet spell at
+	// once, a burst of changes (a whole site walked) as one view per
+	// LiveEvery, the last change always. It must not block; the view's
+	// devices are shared with later views and must not be modified.
 	OnChange func(Session)
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -85,6 +89,15 @@ type Session struct {
 	// Version grows with every change, so a live view that may get
 	// updates out of order keeps the newest.
 	Version uint64 `json:"version"`
+
+	// views are the judged copies of the devices that have not changed
+	// since their copy was made, for final (ended) or live judging: a
+	// view copies only what changed, not the whole site per change.
+	views      map[string]*Device
+	viewsFinal bool
+	// raw is an ended session as written to the file (it no longer
+	// changes), so progress saves do not encode it again.
+	raw []byte
 }
 
 // Live reports whether s has not ended.
@@ -105,7 +118,14 @@ type Service struct {
 	// most once a second, without fsync, so ingest never waits on a disk.
 	savedMS int64
 	dirty   bool
+	// pending are the sessions changed since Run last gave OnChange
+	// their view; wake tells Run.
+	pending map[string]bool
+	wake    chan struct{}
 }
+
+// LiveEvery is how often, at most, Run gives OnChange a session's view.
+const LiveEvery = 250 * time.Millisecond
 
 // Open reads the sessions kept at cfg.Path and ends those that expired
 // while the gateway was down (taking their devices out of test mode).
@@ -119,7 +139,8 @@ func Open(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, sessions: map[string]*Session{}, byDevice: map[string]*Session{}}
+	s := &Service{cfg: cfg, log: cfg.Logger, sessions: map[string]*Session{}, byDevice: map[string]*Session{},
+		pending: map[string]bool{}, wake: make(chan struct{}, 1)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -336,7 +357,12 @@ func (s *Service) End(id string, who permit.Caller) (Session, error) {
 
 func (s *Service) mayLocked(ss *Session, who permit.Caller) error {
 	reg := s.cfg.Registry()
+	checked := map[string]bool{} // a site has many devices but few cells
 	for _, d := range ss.Devices {
+		if checked[d.Grid] {
+			continue
+		}
+		checked[d.Grid] = true
 		if err := permit.Check(reg, who, permit.Commission, permit.Target{Grid: d.Grid}); err != nil {
 			return fmt.Errorf("%w: %v", ErrForbidden, err)
 		}
@@ -356,6 +382,7 @@ func (s *Service) expireLocked(now time.Time) {
 
 func (s *Service) endLocked(ss *Session, at time.Time, why string) {
 	ss.EndedMS, ss.EndReason = at.UnixMilli(), why
+	ss.views = nil // judged again, finally
 	for id, cur := range s.byDevice {
 		if cur == ss {
 			delete(s.byDevice, id)
@@ -380,35 +407,100 @@ func (s *Service) endLocked(ss *Session, at time.Time, why string) {
 	s.changedLocked(ss)
 }
 
-// viewLocked is a judged deep copy of ss.
+// viewLocked is a judged copy of ss; devices that did not change since
+// the last view share its copy.
 func (s *Service) viewLocked(ss *Session) Session {
+	final := !ss.Live()
+	if ss.views == nil || ss.viewsFinal != final {
+		ss.views, ss.viewsFinal = make(map[string]*Device, len(ss.Devices)), final
+	}
 	out := *ss
+	out.views, out.raw = nil, nil
 	out.Devices = make(map[string]*Device, len(ss.Devices))
 	out.Summary = map[string]int{Passed: 0, Failed: 0, NotSeen: 0, Pending: 0}
 	for id, d := range ss.Devices {
-		d.judge(!ss.Live())
-		c := *d
-		c.Marks = make(map[Check]*Mark, len(d.Marks))
-		for k, m := range d.Marks {
-			mm := *m
-			c.Marks[k] = &mm
+		v := ss.views[id]
+		if v == nil {
+			d.judge(final)
+			v = d.copy()
+			ss.views[id] = v
 		}
-		c.OutOfRange = make(map[string]float64, len(d.OutOfRange))
-		for k, v := range d.OutOfRange {
-			c.OutOfRange[k] = v
-		}
-		c.Expected = slices.Clone(d.Expected)
-		c.Missing = slices.Clone(d.Missing)
-		out.Devices[id] = &c
-		out.Summary[c.Outcome]++
+		out.Devices[id] = v
+		out.Summary[v.Outcome]++
 	}
 	return out
 }
 
+// copy is a deep copy of d.
+func (d *Device) copy() *Device {
+	c := *d
+	c.Marks = make(map[Check]*Mark, len(d.Marks))
+	for k, m := range d.Marks {
+		mm := *m
+		c.Marks[k] = &mm
+	}
+	c.OutOfRange = make(map[string]float64, len(d.OutOfRange))
+	for k, v := range d.OutOfRange {
+		c.OutOfRange[k] = v
+	}
+	c.Expected = slices.Clone(d.Expected)
+	c.Missing = slices.Clone(d.Missing)
+	return &c
+}
+
+// changedLocked counts a change of ss and has Run give its view to
+// OnChange.
 func (s *Service) changedLocked(ss *Session) {
 	ss.Version++
-	if s.cfg.OnChange != nil {
-		s.cfg.OnChange(s.viewLocked(ss))
+	if s.cfg.OnChange == nil {
+		return
+	}
+	s.pending[ss.ID] = true
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run gives OnChange the views of changed sessions, at most every
+// LiveEvery, until ctx ends; then it gives what is left.
+func (s *Service) Run(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			s.publish()
+			return nil
+		case <-s.wake:
+		}
+		s.publish()
+		t := time.NewTimer(LiveEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			s.publish()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// publish gives OnChange the view of every pending session, outside the
+// lock.
+func (s *Service) publish() {
+	if s.cfg.OnChange == nil {
+		return
+	}
+	s.mu.Lock()
+	views := make([]Session, 0, len(s.pending))
+	for id := range s.pending {
+		if ss, ok := s.sessions[id]; ok {
+			views = append(views, s.viewLocked(ss))
+		}
+		delete(s.pending, id)
+	}
+	s.mu.Unlock()
+	for _, v := range views {
+		s.cfg.OnChange(v)
 	}
 }
 
@@ -417,20 +509,29 @@ func (s *Service) changedLocked(ss *Session) {
 // durable before it returns (starts and ends).
 func (s *Service) saveLocked(sync bool) error {
 	s.savedMS, s.dirty = s.cfg.Now().UnixMilli(), false
-	list := make([]*Session, 0, len(s.sessions))
+	raw := []byte{'['}
 	for _, ss := range s.sessions {
-		list = append(list, ss)
+		b := ss.raw
+		if b == nil {
+			var err error
+			if b, err = json.Marshal(ss); err != nil {
+				return fmt.Errorf("commission: %w", err)
+			}
+			if !ss.Live() {
+				ss.raw = b // it no longer changes
+			}
+		}
+		if len(raw) > 1 {
+			raw = append(raw, ',')
+		}
+		raw = append(raw, b...)
 	}
-	raw, err := json.Marshal(list)
-	if err != nil {
-		return fmt.Errorf("commission: %w", err)
-	}
+	raw = append(raw, ']')
 	write := atomicfile.WriteUnsynced
 	if sync {
 		write = atomicfile.Write
 	}
-	err = write(s.cfg.Path, raw, 0o600)
-	if err != nil {
+	if err := write(s.cfg.Path, raw, 0o600); err != nil {
 		return fmt.Errorf("commission: save %s: %w", filepath.Base(s.cfg.Path), err)
 	}
 	return nil
@@ -486,6 +587,7 @@ func (s *Service) observe(id string, f func(*Device) bool) {
 	if !f(ss.Devices[id]) {
 		return
 	}
+	delete(ss.views, id)
 	s.dirty = true
 	if now := s.cfg.Now().UnixMilli(); now-s.savedMS >= progressSaveEvery.Milliseconds() {
 		if err := s.saveLocked(false); err != nil {
