@@ -43,6 +43,9 @@ const (
 type TestMode interface {
 	Start(id string, devices []string, until time.Time, who permit.Caller) error
 	Stop(id string, who permit.Caller) error
+	// Release takes devices of session id out of its test mode (they
+	// passed: back in service); nothing if the test mode has ended.
+	Release(id string, devices []string) error
 }
 
 // Config configures a Service. Path, Registry and TestMode are required.
@@ -122,6 +125,12 @@ type Service struct {
 	// their view; wake tells Run.
 	pending map[string]bool
 	wake    chan struct{}
+	// releases are the devices that passed, by session, that Run has
+	// still to take out of test mode (a disk write: not on ingest's path).
+	releases map[string][]string
+	// tm serialises the calls of TestMode, so that a release cannot put
+	// back a test mode that an end has just lifted. Order: mu, then tm.
+	tm sync.Mutex
 }
 
 // LiveEvery is how often, at most, Run gives OnChange a session's view.
@@ -140,7 +149,7 @@ func Open(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, sessions: map[string]*Session{}, byDevice: map[string]*Session{},
-		pending: map[string]bool{}, wake: make(chan struct{}, 1)}
+		pending: map[string]bool{}, wake: make(chan struct{}, 1), releases: map[string][]string{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -164,10 +173,16 @@ func Open(cfg Config) (*Service, error) {
 		for _, ss := range kept {
 			s.sessions[ss.ID] = ss
 			if ss.Live() {
-				for id := range ss.Devices {
+				for id, d := range ss.Devices {
 					s.byDevice[id] = ss
+					if d.Released { // again: the gateway may have stopped before
+						s.releases[ss.ID] = append(s.releases[ss.ID], id)
+					}
 				}
 			}
+		}
+		if len(s.releases) > 0 {
+			s.wake <- struct{}{}
 		}
 	}
 	s.mu.Lock()
@@ -213,7 +228,10 @@ func (s *Service) Start(req Request, who permit.Caller) (Session, error) {
 		ss.Devices[d.ID] = newDevice(d)
 		ids = append(ids, d.ID)
 	}
-	if err := s.cfg.TestMode.Start(ss.ID, ids, now.Add(dur), who); err != nil {
+	s.tm.Lock()
+	err = s.cfg.TestMode.Start(ss.ID, ids, now.Add(dur), who)
+	s.tm.Unlock()
+	if err != nil {
 		return Session{}, fmt.Errorf("commission: test mode: %w", err)
 	}
 	s.sessions[ss.ID] = ss
@@ -222,7 +240,9 @@ func (s *Service) Start(req Request, who permit.Caller) (Session, error) {
 	}
 	s.inSessions.Store(int64(len(s.byDevice)))
 	if err := s.saveLocked(true); err != nil {
+		s.tm.Lock()
 		_ = s.cfg.TestMode.Stop(ss.ID, who)
+		s.tm.Unlock()
 		delete(s.sessions, ss.ID)
 		for _, id := range ids {
 			delete(s.byDevice, id)
@@ -347,7 +367,10 @@ func (s *Service) End(id string, who permit.Caller) (Session, error) {
 		return Session{}, err
 	}
 	if ss.Live() {
-		if err := s.cfg.TestMode.Stop(ss.ID, who); err != nil {
+		s.tm.Lock()
+		err := s.cfg.TestMode.Stop(ss.ID, who)
+		s.tm.Unlock()
+		if err != nil {
 			return Session{}, fmt.Errorf("commission: end test mode: %w", err)
 		}
 		s.endLocked(ss, now, "ended")
@@ -452,18 +475,18 @@ func (d *Device) copy() *Device {
 // OnChange.
 func (s *Service) changedLocked(ss *Session) {
 	ss.Version++
-	if s.cfg.OnChange == nil {
-		return
+	if s.cfg.OnChange != nil {
+		s.pending[ss.ID] = true
 	}
-	s.pending[ss.ID] = true
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
 }
 
-// Run gives OnChange the views of changed sessions, at most every
-// LiveEvery, until ctx ends; then it gives what is left.
+// Run takes the devices that passed out of test mode and gives OnChange
+// the views of changed sessions, at most every LiveEvery, until ctx ends;
+// then it gives what is left.
 func (s *Service) Run(ctx context.Context) error {
 	for {
 		select {
@@ -472,6 +495,7 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-s.wake:
 		}
+		s.release()
 		s.publish()
 		t := time.NewTimer(LiveEvery)
 		select {
@@ -481,6 +505,29 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// release takes the devices that passed out of their live session's
+// test mode.
+func (s *Service) release() {
+	s.mu.Lock()
+	todo := s.releases
+	s.releases = map[string][]string{}
+	for id := range todo {
+		if ss, ok := s.sessions[id]; !ok || !ss.Live() {
+			delete(todo, id) // its test mode has ended
+		}
+	}
+	s.mu.Unlock()
+	s.tm.Lock()
+	defer s.tm.Unlock()
+	for id, devices := range todo {
+		if err := s.cfg.TestMode.Release(id, devices); err != nil {
+			s.log.Warn("devices that passed stay in test mode until their session ends", "session", id, "devices", devices, "err", err)
+			continue
+		}
+		s.log.Info("devices passed: out of test mode, back in service", "session", id, "devices", devices)
 	}
 }
 
@@ -584,10 +631,17 @@ func (s *Service) observe(id string, f func(*Device) bool) {
 		s.expireLocked(s.cfg.Now())
 		return
 	}
-	if !f(ss.Devices[id]) {
+	d := ss.Devices[id]
+	if !f(d) {
 		return
 	}
 	delete(ss.views, id)
+	if !d.Released {
+		if d.judge(false); d.Outcome == Passed {
+			d.Released = true
+			s.releases[ss.ID] = append(s.releases[ss.ID], id)
+		}
+	}
 	s.dirty = true
 	if now := s.cfg.Now().UnixMilli(); now-s.savedMS >= progressSaveEvery.Milliseconds() {
 		if err := s.saveLocked(false); err != nil {

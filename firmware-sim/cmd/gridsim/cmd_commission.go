@@ -216,6 +216,10 @@ func (w *walk) tickOff(ss session) {
 			}
 			fmt.Fprintln(w.out, line)
 		}
+		if d.Released && !w.seen[id+"/released"] {
+			w.seen[id+"/released"] = true
+			fmt.Fprintf(w.out, "  ✔ %s 通过，已恢复值守 / passed, back in service\n", id)
+		}
 	}
 	if changed {
 		s := ss.Summary

@@ -34,6 +34,7 @@ type csDevice struct {
 	Outcome    string             `json:"outcome"`
 	Missing    []string           `json:"missing"`
 	OutOfRange map[string]float64 `json:"out_of_range"`
+	Released   bool               `json:"released"`
 }
 
 type csMark struct {

@@ -64,7 +64,7 @@ func TestCommissionWalkTest(t *testing.T) {
 		t.Errorf("exit %d, want %d (a device not seen)", code, exitFail)
 	}
 	text := out.String()
-	for _, want := range []string{"✓ lb-0001 报警按钮 (press)", "✓ lb-0001 命令应答 (command)", "lb-0001    通过", "lb-0002    未见", "合计 total 2: 通过 passed 1, 失败 failed 0, 未见 not seen 1"} {
+	for _, want := range []string{"✓ lb-0001 报警按钮 (press)", "✓ lb-0001 命令应答 (command)", "✔ lb-0001 通过，已恢复值守 / passed, back in service", "lb-0001    通过", "lb-0002    未见", "合计 total 2: 通过 passed 1, 失败 failed 0, 未见 not seen 1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("terminal output lacks %q", want)
 		}
