@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -107,6 +108,9 @@ func BenchmarkSiteSessionList(b *testing.B) {
 	for _, n := range []int{200, 2000} {
 		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
 			svc, reg, now := siteRig(b, n, nil)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
 			if _, err := svc.Start(Request{Site: true, Duration: time.Hour}, permit.Console); err != nil {
 				b.Fatal(err)
 			}
@@ -115,6 +119,9 @@ func BenchmarkSiteSessionList(b *testing.B) {
 					walk(svc, d.ID, now.UnixMilli())
 				}
 			}
+			svc.List(permit.Console) // the views are kept too
+			runtime.GC()
+			runtime.ReadMemStats(&after)
 			size := 0
 			b.ReportAllocs()
 			for b.Loop() {
@@ -127,6 +134,7 @@ func BenchmarkSiteSessionList(b *testing.B) {
 				size = len(raw)
 			}
 			b.ReportMetric(float64(size), "body-bytes")
+			b.ReportMetric(float64(after.HeapAlloc)-float64(before.HeapAlloc), "session-heap-bytes")
 		})
 	}
 }
