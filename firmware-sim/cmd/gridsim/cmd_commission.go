@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -31,7 +33,7 @@ var checkNames = map[string]string{
 }
 
 func cmdCommission(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, _ := newFlags("commission", "commission [-api URL] [-token T | -user U -password P] [-grid G | -site | DEVICE...] [-report F.html]", stderr)
+	fs, _ := newFlags("commission", "commission [-api URL] [-token T | -user U -password P] [-grid G | -site | DEVICE... | -session ID] [-report F.html]", stderr)
 	api := fs.String("api", "http://127.0.0.1:8080", "the gateway's HTTP API")
 	token := fs.String("token", "", "bearer token (or GRIDSIM_TOKEN)")
 	user := fs.String("user", "", "log in as this user (staff id or config account)")
@@ -43,12 +45,13 @@ func cmdCommission(ctx context.Context, args []string, stdout, stderr io.Writer)
 	reason := fs.String("reason", "现场调试", "why, for the record")
 	report := fs.String("report", "", "write the report as a printable HTML file (zh-CN) here (default commissioning-<session>.html)")
 	poll := fs.Duration("poll", time.Second, "how often to read the session's progress")
+	resume := fs.String("session", "", "go on with this live session (after gridsim was cut off: the session and its test mode stay until it ends)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageErr(err)
 	}
-	if n := btoi(len(pos) > 0) + btoi(*grid != "") + btoi(*site); n != 1 {
-		fmt.Fprintln(stderr, "gridsim commission: name devices, or give -grid or -site (exactly one)")
+	if n := btoi(len(pos) > 0) + btoi(*grid != "") + btoi(*site) + btoi(*resume != ""); n != 1 {
+		fmt.Fprintln(stderr, "gridsim commission: name devices, or give -grid, -site or -session (exactly one)")
 		return exitUsage
 	}
 	if *token == "" {
@@ -68,9 +71,22 @@ func cmdCommission(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return exitFail
 		}
 	}
-	ss, err := c.startSession(ctx, pos, *grid, *site, *dur, *reason)
-	if err != nil {
+	var ss session
+	if *resume != "" {
+		ss, err = c.session(ctx, *resume)
+		if err == nil && ss.EndedMS != 0 {
+			err = fmt.Errorf("session %s has ended (%s); start a new one", ss.ID, ss.EndReason)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "gridsim commission: resume: %v\n", err)
+			return exitFail
+		}
+	} else if ss, err = c.startSession(ctx, pos, *grid, *site, *dur, *reason); err != nil {
 		fmt.Fprintf(stderr, "gridsim commission: start: %v\n", err)
+		var busy *apiError
+		if errors.As(err, &busy) && busy.code == http.StatusConflict {
+			fmt.Fprintln(stderr, "gridsim commission: to go on with that session, give -session and its id")
+		}
 		return exitFail
 	}
 	fmt.Fprintf(stdout, "调试会话 session %s: %d 台设备 devices, 测试模式至 test mode until %s\n", ss.ID, len(ss.Devices),
