@@ -1,16 +1,20 @@
 package scenario
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
 	"github.com/gridwatch/gridwatch/firmware-sim/internal/brokertest"
+	"github.com/gridwatch/gridwatch/firmware-sim/mqttconn"
 	"github.com/gridwatch/gridwatch/gateway/event"
+	"github.com/gridwatch/gridwatch/internal/testlog"
 )
 
 // commander plays the gateway's rules and broadcasts for these tests: a
@@ -44,6 +48,64 @@ func commander(t *testing.T, broker string) {
 	})
 	if !tok.WaitTimeout(10e9) || tok.Error() != nil {
 		t.Fatalf("commander: subscribe: %v", tok.Error())
+	}
+}
+
+// drill is a Broadcaster that asks the commander for its drill broadcast.
+type drill struct {
+	t      *testing.T
+	broker string
+	sent   []BroadcastMsg
+}
+
+func (d *drill) Broadcast(_ context.Context, grid, text string) (string, error) {
+	if grid == "nowhere" {
+		return "", errors.New(`HTTP 400: broadcast to "nowhere": unknown grid`)
+	}
+	d.sent = append(d.sent, BroadcastMsg{Grid: grid, Text: text})
+	c := brokertest.Client(d.t, d.broker, "drill-console")
+	b, _ := json.Marshal(wire.EventMsg{Type: "drill.broadcast", Seq: 1})
+	brokertest.Publish(d.t, c, wire.Topics{Root: root}.Event("lb-0009"), 1, false, b)
+	return "B-1", nil
+}
+
+func TestScenarioSendsBroadcasts(t *testing.T) {
+	b := brokertest.Start(t)
+	brokertest.NewGateway(t, b.URL, root, nil, "lb-0009")
+	commander(t, b.URL)
+	s, err := Parse("f.yaml", []byte(`steps:
+  - {broadcast: {grid: lianhua, text: 消防演练}}
+  - {phone: wang, expect: {kind: broadcast, text: 消防演练}}
+  - {device: lb-0001, expect: {cmd: speak}}
+  - {broadcast: {grid: nowhere, text: x}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Dial: mqttconn.Dial{Broker: b.URL, ConnectTimeout: time.Second}, Topics: wire.Topics{Root: root}}
+	if _, err := NewRunner(cfg, s); err == nil || !strings.Contains(err.Error(), "needs the gateway's HTTP API") {
+		t.Errorf("a runner without a Broadcaster: %v", err)
+	}
+	var out testlog.Buffer
+	d := &drill{t: t, broker: b.URL}
+	cfg.Out, cfg.Broadcaster = &out, d
+	r, err := NewRunner(cfg, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.Run(context.Background())
+	var f *Failed
+	if !errors.As(err, &f) || len(f.Failures) != 1 || f.Failures[0].Where != "f.yaml:5" ||
+		f.Failures[0].Msg != `broadcast to nowhere not sent: HTTP 400: broadcast to "nowhere": unknown grid` {
+		t.Fatalf("err = %v\n%s", err, out.String())
+	}
+	if len(d.sent) != 1 || d.sent[0] != (BroadcastMsg{Grid: "lianhua", Text: "消防演练"}) {
+		t.Errorf("sent %+v", d.sent)
+	}
+	for _, w := range []string{`broadcast B-1 to lianhua: "消防演练"`, `ok    wang got broadcast B-1`, "ok    lb-0001 got command speak"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
 	}
 }
 

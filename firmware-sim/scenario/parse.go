@@ -119,6 +119,7 @@ type stepKeys struct {
 	Within    time.Duration    `yaml:"within"`
 	Reply     event.ActionKind `yaml:"reply"`
 	Note      string           `yaml:"note"`
+	Broadcast *BroadcastMsg    `yaml:"broadcast"`
 }
 
 // stepKeyNames are the keys of stepKeys, for messages.
@@ -190,6 +191,15 @@ func (p *parser) step(n *yaml.Node) (Step, bool) {
 	if k.Telemetry != nil {
 		st.Telemetry = p.telemetry(k.Telemetry)
 	}
+	if b := k.Broadcast; b != nil {
+		st.Broadcast = *b
+		if strings.TrimSpace(b.Text) == "" {
+			p.add(lines["broadcast"], "broadcast: want a text, like {grid: lianhua, text: 今晚八点消防演练}")
+		}
+		if b.Grid != "" && !wire.ValidID(b.Grid) {
+			p.add(lines["broadcast.grid"], "broadcast grid %q: ids match [A-Za-z0-9._-]{1,64}", b.Grid)
+		}
+	}
 	if len(p.problems) > before {
 		return st, false
 	}
@@ -200,13 +210,13 @@ func (p *parser) step(n *yaml.Node) (Step, bool) {
 // shape decides the step's kind and checks that its fields go together.
 func (p *parser) shape(st *Step, seen map[string]bool) {
 	var kinds []string
-	for _, k := range []string{"event", "telemetry", "expect", "expect_none", "reply"} {
+	for _, k := range []string{"event", "telemetry", "expect", "expect_none", "reply", "broadcast"} {
 		if seen[k] {
 			kinds = append(kinds, k)
 		}
 	}
 	if len(kinds) != 1 {
-		p.add(st.Line, "a step does exactly one of event, telemetry, expect, expect_none or reply (found %d: %s)", len(kinds), strings.Join(kinds, ", "))
+		p.add(st.Line, "a step does exactly one of event, telemetry, expect, expect_none, reply or broadcast (found %d: %s)", len(kinds), strings.Join(kinds, ", "))
 		return
 	}
 	expecting := kinds[0] == "expect" || kinds[0] == "expect_none"
@@ -224,6 +234,7 @@ func (p *parser) shape(st *Step, seen map[string]bool) {
 		"expect":      {"at", "phone", "expect", "within"},
 		"expect_none": {"at", "phone", "expect_none", "within"},
 		"reply":       {"at", "phone", "reply", "note"},
+		"broadcast":   {"at", "broadcast"},
 	}[kinds[0]]
 	if expecting && seen["device"] {
 		allowed[1] = "device"
@@ -248,6 +259,8 @@ func (p *parser) shape(st *Step, seen map[string]bool) {
 		}
 	case "reply":
 		st.Kind = Reply
+	case "broadcast":
+		st.Kind = Broadcast
 	}
 	if (st.Kind == Publish || st.Kind == Telemetry) && st.Device == "" {
 		p.add(st.Line, "%s step without device", kinds[0])

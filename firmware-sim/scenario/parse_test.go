@@ -50,7 +50,7 @@ func TestLoadTheDrillExample(t *testing.T) {
 			nones++
 		}
 	}
-	if len(s.Steps) != 10 || kinds[ExpectCommand] != 5 || kinds[Expect] != 3 || nones != 2 {
+	if len(s.Steps) != 11 || kinds[ExpectCommand] != 5 || kinds[Expect] != 3 || kinds[Broadcast] != 1 || nones != 2 {
 		t.Errorf("%d steps: %v, %d expect_none", len(s.Steps), kinds, nones)
 	}
 }
@@ -97,9 +97,17 @@ func TestParseCommandsAndBroadcasts(t *testing.T) {
   - {device: lb-2, expect: {}}
   - {phone: wang, expect: {kind: broadcast, text: 停电}}
   - {phone: wang, expect_none: {device: lb-1}, within: 1s}
+  - {at: 1s, broadcast: {grid: lianhua, text: 今晚八点消防演练}}
+  - {at: 1s, broadcast: {text: 全体注意}}
 `))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b := s.Steps[5]; b.Kind != Broadcast || b.Broadcast != (BroadcastMsg{Grid: "lianhua", Text: "今晚八点消防演练"}) || b.At != time.Second {
+		t.Errorf("broadcast step = %+v", b)
+	}
+	if b := s.Steps[6]; b.Kind != Broadcast || b.Broadcast.Grid != "" || !s.Broadcasts() {
+		t.Errorf("site-wide broadcast step = %+v", b)
 	}
 	want := []struct {
 		kind Kind
@@ -184,12 +192,12 @@ func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
 			`f.yaml:4: reply "cheer": want ack, arrive or resolve`,
 			`f.yaml:5: expect.step: want a whole number, got "first"`,
 			`f.yaml:5: expect: unknown field "colour" (want device, grid, rule, severity, step, kind, text)`,
-			`f.yaml:6: a step does exactly one of event, telemetry, expect, expect_none or reply (found 2: event, telemetry)`,
+			`f.yaml:6: a step does exactly one of event, telemetry, expect, expect_none, reply or broadcast (found 2: event, telemetry)`,
 			`f.yaml:7: telemetry field mains: want a number, boolean or string`,
 			`f.yaml:8: event step without device`,
 			`f.yaml:8: phone does not go with event`,
 			`f.yaml:9: within does not go with event`,
-			`f.yaml:10: unknown field "colour" (want at, device, event, data, telemetry, phone, expect, expect_none, within, reply, note)`,
+			`f.yaml:10: unknown field "colour" (want at, device, event, data, telemetry, phone, expect, expect_none, within, reply, note, broadcast)`,
 			`f.yaml:11: a step must be a mapping`,
 			`f.yaml:12: at -1s: must not be negative`,
 			`f.yaml:12: expect severity "pink": want red, orange, yellow or blue`,
@@ -205,6 +213,8 @@ func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
   - {device: lb-1, expect_none: {cmd: siren}, note: quiet}
   - {device: lb-1, expect: {cmd: strobe}, expect_none: {cmd: siren}}
   - {phone: wang, expect_none: {device: "lb 1"}}
+  - {broadcast: {grid: lianhua}}
+  - {broadcast: {grid: "a b", text: hi}, phone: wang}
 `, []string{
 			`f.yaml:2: an expect step names a phone (notifications it got) or a device (commands it got), not both`,
 			`f.yaml:3: an expect_none step needs a phone (notifications it got) or a device (commands it got)`,
@@ -213,8 +223,10 @@ func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
 			`f.yaml:6: expect cmd "Strobe!": want a command name like strobe or siren`,
 			`f.yaml:6: expect args: name "a b": names use [A-Za-z0-9_]`,
 			`f.yaml:7: note does not go with expect_none (a expect_none step takes at, device, expect_none, within)`,
-			`f.yaml:8: a step does exactly one of event, telemetry, expect, expect_none or reply (found 2: expect, expect_none)`,
+			`f.yaml:8: a step does exactly one of event, telemetry, expect, expect_none, reply or broadcast (found 2: expect, expect_none)`,
 			`f.yaml:9: expect_none device "lb 1": ids match`,
+			`f.yaml:10: broadcast: want a text, like {grid: lianhua, text: 今晚八点消防演练}`,
+			`f.yaml:11: broadcast grid "a b": ids match`,
 		}},
 		{"out of order", "steps:\n  - {at: 2s, device: a, event: x.y}\n  - {at: 1s, device: a, event: x.y}\n",
 			[]string{"f.yaml:3: at 1s is earlier than the step before (2s)"}},

@@ -27,6 +27,14 @@ type Config struct {
 	// Out receives one progress line per step; nil discards them.
 	Out    io.Writer
 	Logger *slog.Logger
+	// Broadcaster sends the script's broadcasts (the gateway's HTTP API);
+	// required when the script has broadcast steps.
+	Broadcaster Broadcaster
+}
+
+// Broadcaster sends an operator's broadcast and returns its id.
+type Broadcaster interface {
+	Broadcast(ctx context.Context, grid, text string) (id string, err error)
 }
 
 // Failure is one expectation that was not met.
@@ -60,6 +68,9 @@ func NewRunner(cfg Config, s *Script) (*Runner, error) {
 	}
 	if err := cfg.Dial.Validate(); err != nil {
 		return nil, fmt.Errorf("scenario: %w", err)
+	}
+	if s.Broadcasts() && cfg.Broadcaster == nil {
+		return nil, errors.New("scenario: the scenario sends broadcasts: it needs the gateway's HTTP API")
 	}
 	if cfg.Topics.Root == "" {
 		cfg.Topics.Root = wire.DefaultRoot
@@ -190,8 +201,25 @@ func (st *run) do(ctx context.Context, step Step) error {
 		}
 	case Reply:
 		return st.reply(ctx, step)
+	case Broadcast:
+		st.broadcast(ctx, step)
 	}
 	return nil
+}
+
+// broadcast sends the step's broadcast; a refusal fails the step.
+func (st *run) broadcast(ctx context.Context, step Step) {
+	b := step.Broadcast
+	scope := b.Grid
+	if scope == "" {
+		scope = "the whole site"
+	}
+	id, err := st.cfg.Broadcaster.Broadcast(ctx, b.Grid, b.Text)
+	if err != nil {
+		st.fail(step, "broadcast to %s not sent: %v", scope, err)
+		return
+	}
+	st.printf("broadcast %s to %s: %q", id, scope, b.Text)
 }
 
 func (st *run) publishEvent(ctx context.Context, step Step) error {

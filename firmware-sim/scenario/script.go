@@ -22,6 +22,7 @@ const (
 	Expect                        // wait for a notification on a phone
 	Reply                         // a phone replies to the last alarm it got
 	ExpectCommand                 // wait for a command sent to a device
+	Broadcast                     // send an operator's broadcast through the HTTP API
 )
 
 // Script is a parsed scenario file: steps in time order.
@@ -50,6 +51,15 @@ type Step struct {
 	None  bool
 	Reply event.ActionKind
 	Note  string // Reply: optional
+
+	Broadcast BroadcastMsg // Broadcast
+}
+
+// BroadcastMsg is an operator's broadcast: text to the subtree under
+// grid ("" the whole site).
+type BroadcastMsg struct {
+	Grid string `yaml:"grid"`
+	Text string `yaml:"text"`
 }
 
 // Where names the step in messages: FILE:LINE.
@@ -167,4 +177,15 @@ func (s *Script) CommandDevices() []string {
 		}
 	}
 	return out
+}
+
+// Broadcasts reports whether the script sends broadcasts (it then needs
+// the gateway's HTTP API).
+func (s *Script) Broadcasts() bool {
+	for _, st := range s.Steps {
+		if st.Kind == Broadcast {
+			return true
+		}
+	}
+	return false
 }

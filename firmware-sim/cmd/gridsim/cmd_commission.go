@@ -34,11 +34,7 @@ var checkNames = map[string]string{
 
 func cmdCommission(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, _ := newFlags("commission", "commission [-api URL] [-token T | -user U -password P] [-grid G | -site | DEVICE... | -session ID] [-report F.html]", stderr)
-	api := fs.String("api", "http://127.0.0.1:8080", "the gateway's HTTP API")
-	token := fs.String("token", "", "bearer token (or GRIDSIM_TOKEN)")
-	user := fs.String("user", "", "log in as this user (staff id or config account)")
-	password := fs.String("password-http", "", "password of -user (or GRIDSIM_HTTP_PASSWORD)")
-	by := fs.String("by", "", "with auth off: act as this staff member (else the local console)")
+	af := addAPIFlags(fs)
 	grid := fs.String("grid", "", "commission every device of this grid's subtree")
 	site := fs.Bool("site", false, "commission every device of the site")
 	dur := fs.Duration("duration", 2*time.Hour, "the session's length; test mode ends with it")
@@ -54,22 +50,13 @@ func cmdCommission(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "gridsim commission: name devices, or give -grid, -site or -session (exactly one)")
 		return exitUsage
 	}
-	if *token == "" {
-		*token = os.Getenv("GRIDSIM_TOKEN")
-	}
-	if *password == "" {
-		*password = os.Getenv("GRIDSIM_HTTP_PASSWORD")
-	}
-	c, err := newAPIClient(*api, *token, *by)
+	c, err := af.client(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "gridsim commission: %v\n", err)
-		return exitUsage
-	}
-	if *user != "" {
-		if err := c.login(ctx, *user, *password); err != nil {
-			fmt.Fprintf(stderr, "gridsim commission: %v\n", err)
+		if errors.Is(err, errLogin) {
 			return exitFail
 		}
+		return exitUsage
 	}
 	var ss session
 	if *resume != "" {
