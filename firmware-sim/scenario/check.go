@@ -26,6 +26,11 @@ func (s *Script) Check(reg *registry.Registry) error {
 				errs = append(errs, fmt.Errorf("%s: phone %s is not a staff member in the registry", st.Where(s.File), st.Phone))
 			}
 		}
+		if g := st.Broadcast.Grid; st.Kind == Broadcast && g != "" {
+			if _, ok := reg.Grid(g); !ok {
+				errs = append(errs, fmt.Errorf("%s: broadcast grid %s is not in the registry", st.Where(s.File), g))
+			}
+		}
 		if d := st.Expect.Device; d != "" {
 			if _, ok := reg.Device(d); !ok {
 				errs = append(errs, fmt.Errorf("%s: expected device %s is not in the registry", st.Where(s.File), d))

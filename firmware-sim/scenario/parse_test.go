@@ -268,18 +268,21 @@ devices:
   - {device: rd-1, event: card.read}
   - {device: rd-1, expect: {cmd: unlock}}
   - {device: lb-1, expect: {cmd: strobe}}
+  - {broadcast: {grid: gg, text: hi}}
+  - {broadcast: {grid: g, text: hi}}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = s.Check(reg)
 	for _, w := range []string{"s.yaml:3: device lb-9 is not in the registry", "s.yaml:4: phone zhao is not a staff member", "s.yaml:4: expected device lb-8",
-		"s.yaml:7: device rd-1 is wired to a serial line (OSDP or Modbus): its commands do not go over MQTT"} {
+		"s.yaml:7: device rd-1 is wired to a serial line (OSDP or Modbus): its commands do not go over MQTT",
+		"s.yaml:9: broadcast grid gg is not in the registry"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("Check = %v, want %q", err, w)
 		}
 	}
-	if strings.Count(err.Error(), "\n") != 3 {
-		t.Errorf("want exactly 4 problems:\n%v", err)
+	if strings.Count(err.Error(), "\n") != 4 {
+		t.Errorf("want exactly 5 problems:\n%v", err)
 	}
 }
