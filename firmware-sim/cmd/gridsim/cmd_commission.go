@@ -78,7 +78,7 @@ func cmdCommission(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fmt.Fprintf(stdout, "调试会话 session %s: %d 台设备 devices, 测试模式至 test mode until %s\n", ss.ID, len(ss.Devices),
 		time.UnixMilli(ss.ExpiresMS).Format("15:04:05"))
-	fmt.Fprintln(stdout, "按 Enter 跳过当前设备 (Enter skips the current device); Ctrl-C 结束 (Ctrl-C ends the session)")
+	fmt.Fprintln(stdout, "按 Enter 跳过当前设备，最后再回来 (Enter skips the current device until the others are done); Ctrl-C 结束 (Ctrl-C ends the session)")
 
 	w := &walk{c: c, out: stdout, seen: map[string]bool{}, asked: map[string]bool{}, skipped: map[string]bool{}}
 	w.run(ctx, ss, *poll, skipLines())
@@ -231,14 +231,37 @@ func (w *walk) tickOff(ss session) {
 	}
 }
 
-// current is the first device still pending and not skipped.
+// current is the first device still pending and not skipped. Once only
+// skipped ones are left, the walk goes back to them (their prompts given
+// again): a box skipped for a ladder is done at the end, not failed.
 func (w *walk) current(ss session) *csDevice {
+	first := func() *csDevice {
+		for _, id := range sortedDevices(ss) {
+			if d := ss.Devices[id]; d.Outcome == "pending" && !w.skipped[id] {
+				return d
+			}
+		}
+		return nil
+	}
+	if d := first(); d != nil || len(w.skipped) == 0 {
+		return d
+	}
+	var back []string
 	for _, id := range sortedDevices(ss) {
-		if d := ss.Devices[id]; d.Outcome == "pending" && !w.skipped[id] {
-			return d
+		if w.skipped[id] && ss.Devices[id].Outcome == "pending" {
+			back = append(back, id)
+			for k := range w.asked {
+				if strings.HasPrefix(k, id+"/") {
+					delete(w.asked, k)
+				}
+			}
 		}
 	}
-	return nil
+	w.skipped = map[string]bool{}
+	if len(back) > 0 {
+		fmt.Fprintf(w.out, "\n回到跳过的设备 back to the skipped devices: %s (Ctrl-C 结束 ends the session)\n", strings.Join(back, ", "))
+	}
+	return first()
 }
 
 // nextCheck is the first expected check of d not passed: the ones the
