@@ -221,7 +221,7 @@ func (s *Service) Start(req Request, who permit.Caller) (Session, error) {
 		ExpiresMS: now.Add(dur).UnixMilli(), Devices: map[string]*Device{}}
 	ids := make([]string, 0, len(devs))
 	for _, d := range devs {
-		ss.Devices[d.ID] = newDevice(d)
+		ss.Devices[d.ID] = newDevice(d, expectedFor(reg, d))
 		ids = append(ids, d.ID)
 	}
 	s.tm.Lock()
@@ -472,7 +472,14 @@ func (s *Service) Seen(id string, atMS int64) {
 
 // Telemetry takes a telemetry sample.
 func (s *Service) Telemetry(t event.Telemetry) {
-	s.observe(t.Device, func(d *Device) bool { return d.telemetry(t, s.cfg.Ranges) })
+	s.observe(t.Device, func(d *Device) bool {
+		ranges := s.cfg.Ranges
+		reg := s.cfg.Registry()
+		if rd, ok := reg.Device(d.ID); ok {
+			ranges = rangesFor(reg, rd, ranges)
+		}
+		return d.telemetry(t, ranges)
+	})
 }
 
 // CommandResult takes a command's outcome ("ok", "failed", "timeout").

@@ -107,8 +107,8 @@ type Device struct {
 	mainsLost bool
 }
 
-func newDevice(d *registry.Device) *Device {
-	return &Device{ID: d.ID, Kind: d.Kind, Grid: d.Grid, Name: d.Name, Expected: Expected(d.Kind), Marks: map[Check]*Mark{}}
+func newDevice(d *registry.Device, expected []Check) *Device {
+	return &Device{ID: d.ID, Kind: d.Kind, Grid: d.Grid, Name: d.Name, Expected: expected, Marks: map[Check]*Mark{}}
 }
 
 // mark records c; a failed mark is kept over a later pass only for
