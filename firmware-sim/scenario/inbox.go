@@ -2,24 +2,23 @@ package scenario
 
 import (
 	"sync"
-
-	"github.com/gridwatch/gridwatch/firmware-sim/phone"
 )
 
-// inbox keeps what one scenario phone has received. Each notification can
-// satisfy one expect step; the last one is what a reply answers.
-type inbox struct {
+// inbox keeps what one scenario phone or watched device has received
+// (notifications or commands). Each item can satisfy one expect step;
+// the last one is what a reply answers.
+type inbox[T any] struct {
 	mu      sync.Mutex
-	got     []phone.Received
+	got     []T
 	used    []bool
 	changed chan struct{} // pinged on every put
 }
 
-func newInbox() *inbox { return &inbox{changed: make(chan struct{}, 1)} }
+func newInbox[T any]() *inbox[T] { return &inbox[T]{changed: make(chan struct{}, 1)} }
 
-func (b *inbox) put(r phone.Received) {
+func (b *inbox[T]) put(x T) {
 	b.mu.Lock()
-	b.got = append(b.got, r)
+	b.got = append(b.got, x)
 	b.used = append(b.used, false)
 	b.mu.Unlock()
 	select {
@@ -28,39 +27,48 @@ func (b *inbox) put(r phone.Received) {
 	}
 }
 
-// take returns the first unused notification that m matches and marks it
+// take returns the first unused item that match accepts and marks it
 // used.
-func (b *inbox) take(m Match) (phone.Received, bool) {
+func (b *inbox[T]) take(match func(T) bool) (T, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for i, r := range b.got {
-		if !b.used[i] && m.Matches(r.Notification) {
+	for i, x := range b.got {
+		if !b.used[i] && match(x) {
 			b.used[i] = true
-			return r, true
+			return x, true
 		}
 	}
-	return phone.Received{}, false
+	var zero T
+	return zero, false
 }
 
-// last returns the latest notification.
-func (b *inbox) last() (phone.Received, bool) {
+// find returns the unused items that match accepts, leaving them unused.
+func (b *inbox[T]) find(match func(T) bool) []T {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.got) == 0 {
-		return phone.Received{}, false
-	}
-	return b.got[len(b.got)-1], true
-}
-
-// unused returns the notifications no expect step has claimed.
-func (b *inbox) unused() []phone.Received {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []phone.Received
-	for i, r := range b.got {
-		if !b.used[i] {
-			out = append(out, r)
+	var out []T
+	for i, x := range b.got {
+		if !b.used[i] && match(x) {
+			out = append(out, x)
 		}
 	}
 	return out
+}
+
+// last returns the latest item that match accepts, used or not.
+func (b *inbox[T]) last(match func(T) bool) (T, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := len(b.got) - 1; i >= 0; i-- {
+		if match(b.got[i]) {
+			return b.got[i], true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// unused returns the items no expect step has claimed.
+func (b *inbox[T]) unused() []T {
+	return b.find(func(T) bool { return true })
 }

@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -113,11 +114,23 @@ type stepKeys struct {
 	Data      map[string]any   `yaml:"data"`
 	Telemetry *yaml.Node       `yaml:"telemetry"`
 	Phone     string           `yaml:"phone"`
-	Expect    Match            `yaml:"expect"`
+	Expect    *yaml.Node       `yaml:"expect"`      // a Match or, on a device, a CommandMatch
+	None      *yaml.Node       `yaml:"expect_none"` // the same, turned around
 	Within    time.Duration    `yaml:"within"`
 	Reply     event.ActionKind `yaml:"reply"`
 	Note      string           `yaml:"note"`
+	Broadcast *BroadcastMsg    `yaml:"broadcast"`
 }
+
+// stepKeyNames are the keys of stepKeys, for messages.
+var stepKeyNames = func() []string {
+	t := reflect.TypeFor[stepKeys]()
+	out := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		out = append(out, t.Field(i).Tag.Get("yaml"))
+	}
+	return out
+}()
 
 // step decodes one step; ok is false if it has problems (all reported).
 func (p *parser) step(n *yaml.Node) (Step, bool) {
@@ -131,6 +144,12 @@ func (p *parser) step(n *yaml.Node) (Step, bool) {
 	p.dec.Lines = nil
 	decBefore := len(p.dec.Problems)
 	p.dec.Decode(n, &k, "")
+	for i := decBefore; i < len(p.dec.Problems); i++ {
+		// Too many keys for the decoder's hint: a step names them.
+		if pr := &p.dec.Problems[i]; pr.Subject == "" && strings.HasPrefix(pr.Msg, "unknown field ") && !strings.Contains(pr.Msg, "(want") {
+			pr.Msg += " (want " + strings.Join(stepKeyNames, ", ") + ")"
+		}
+	}
 	p.decoded(decBefore)
 	lines := p.dec.Lines
 	seen := map[string]bool{}
@@ -140,26 +159,46 @@ func (p *parser) step(n *yaml.Node) (Step, bool) {
 		}
 	}
 	st.At, st.Within, st.Device, st.Event, st.Data = k.At, k.Within, k.Device, k.Event, k.Data
-	st.Phone, st.Expect, st.Reply, st.Note = k.Phone, k.Expect, k.Reply, k.Note
+	st.Phone, st.Reply, st.Note = k.Phone, k.Reply, k.Note
 	p.nonNegative("at", st.At, lines)
 	p.nonNegative("within", st.Within, lines)
 	p.id("device", st.Device, lines)
 	p.id("phone", st.Phone, lines)
-	p.id("expect.device", st.Expect.Device, lines)
 	if st.Event != "" && !wire.ValidType(st.Event) {
 		p.add(lines["event"], "event %q: want a dotted lower-case type like button.pressed", st.Event)
 	}
 	if seen["reply"] && !st.Reply.Valid() {
 		p.add(lines["reply"], "reply %q: want ack, arrive or resolve", st.Reply)
 	}
-	if m := st.Expect; m.Severity != "" && !m.Severity.Valid() {
-		p.add(lines["expect.severity"], "expect severity %q: want red, orange, yellow or blue", m.Severity)
-	}
-	if m := st.Expect; m.Step != nil && *m.Step < 0 {
-		p.add(lines["expect.step"], "expect step %d: want 0, 1, 2...", *m.Step)
+	for _, e := range []struct {
+		key  string
+		n    *yaml.Node
+		none bool
+	}{{"expect", k.Expect, false}, {"expect_none", k.None, true}} {
+		if e.n == nil {
+			continue
+		}
+		st.None = e.none
+		if !seen["device"] && !seen["phone"] {
+			continue // shape says what is missing
+		}
+		if seen["device"] && !seen["phone"] {
+			p.command(e.key, e.n, &st.Command, lines)
+		} else {
+			p.match(e.key, e.n, &st.Expect, lines)
+		}
 	}
 	if k.Telemetry != nil {
 		st.Telemetry = p.telemetry(k.Telemetry)
+	}
+	if b := k.Broadcast; b != nil {
+		st.Broadcast = *b
+		if strings.TrimSpace(b.Text) == "" {
+			p.add(lines["broadcast"], "broadcast: want a text, like {grid: lianhua, text: 今晚八点消防演练}")
+		}
+		if b.Grid != "" && !wire.ValidID(b.Grid) {
+			p.add(lines["broadcast.grid"], "broadcast grid %q: ids match [A-Za-z0-9._-]{1,64}", b.Grid)
+		}
 	}
 	if len(p.problems) > before {
 		return st, false
@@ -171,21 +210,35 @@ func (p *parser) step(n *yaml.Node) (Step, bool) {
 // shape decides the step's kind and checks that its fields go together.
 func (p *parser) shape(st *Step, seen map[string]bool) {
 	var kinds []string
-	for _, k := range []string{"event", "telemetry", "expect", "reply"} {
+	for _, k := range []string{"event", "telemetry", "expect", "expect_none", "reply", "broadcast"} {
 		if seen[k] {
 			kinds = append(kinds, k)
 		}
 	}
 	if len(kinds) != 1 {
-		p.add(st.Line, "a step does exactly one of event, telemetry, expect or reply (found %d: %s)", len(kinds), strings.Join(kinds, ", "))
+		p.add(st.Line, "a step does exactly one of event, telemetry, expect, expect_none, reply or broadcast (found %d: %s)", len(kinds), strings.Join(kinds, ", "))
+		return
+	}
+	expecting := kinds[0] == "expect" || kinds[0] == "expect_none"
+	switch {
+	case expecting && seen["phone"] && seen["device"]:
+		p.add(st.Line, "an %s step names a phone (notifications it got) or a device (commands it got), not both", kinds[0])
+		return
+	case expecting && !seen["phone"] && !seen["device"]:
+		p.add(st.Line, "an %s step needs a phone (notifications it got) or a device (commands it got)", kinds[0])
 		return
 	}
 	allowed := map[string][]string{
-		"event":     {"at", "device", "event", "data"},
-		"telemetry": {"at", "device", "telemetry"},
-		"expect":    {"at", "phone", "expect", "within"},
-		"reply":     {"at", "phone", "reply", "note"},
+		"event":       {"at", "device", "event", "data"},
+		"telemetry":   {"at", "device", "telemetry"},
+		"expect":      {"at", "phone", "expect", "within"},
+		"expect_none": {"at", "phone", "expect_none", "within"},
+		"reply":       {"at", "phone", "reply", "note"},
+		"broadcast":   {"at", "broadcast"},
 	}[kinds[0]]
+	if expecting && seen["device"] {
+		allowed[1] = "device"
+	}
 	for k := range seen {
 		if !contains(allowed, k) {
 			p.add(st.Line, "%s does not go with %s (a %s step takes %s)", k, kinds[0], kinds[0], strings.Join(allowed, ", "))
@@ -196,18 +249,23 @@ func (p *parser) shape(st *Step, seen map[string]bool) {
 		st.Kind = Publish
 	case "telemetry":
 		st.Kind = Telemetry
-	case "expect":
+	case "expect", "expect_none":
 		st.Kind = Expect
+		if seen["device"] {
+			st.Kind = ExpectCommand
+		}
 		if !seen["within"] {
 			st.Within = DefaultWithin
 		}
 	case "reply":
 		st.Kind = Reply
+	case "broadcast":
+		st.Kind = Broadcast
 	}
 	if (st.Kind == Publish || st.Kind == Telemetry) && st.Device == "" {
 		p.add(st.Line, "%s step without device", kinds[0])
 	}
-	if (st.Kind == Expect || st.Kind == Reply) && st.Phone == "" {
+	if st.Kind == Reply && st.Phone == "" {
 		p.add(st.Line, "%s step without phone", kinds[0])
 	}
 }
@@ -230,5 +288,37 @@ func (p *parser) id(key, s string, lines map[string]int) {
 func (p *parser) nonNegative(key string, d time.Duration, lines map[string]int) {
 	if d < 0 {
 		p.add(lines[key], "%s %v: must not be negative", key, d)
+	}
+}
+
+// match decodes what a phone's expect or expect_none (key) names.
+func (p *parser) match(key string, n *yaml.Node, m *Match, lines map[string]int) {
+	before := len(p.dec.Problems)
+	p.dec.Decode(n, m, key)
+	p.decoded(before)
+	p.id(key+".device", m.Device, lines)
+	if m.Severity != "" && !m.Severity.Valid() {
+		p.add(lines[key+".severity"], "%s severity %q: want red, orange, yellow or blue", key, m.Severity)
+	}
+	if m.Step != nil && *m.Step < 0 {
+		p.add(lines[key+".step"], "%s step %d: want 0, 1, 2...", key, *m.Step)
+	}
+	if m.Kind != "" && m.Kind != KindAlarm && m.Kind != KindBroadcast {
+		p.add(lines[key+".kind"], "%s kind %q: want alarm or broadcast", key, m.Kind)
+	}
+}
+
+// command decodes what a device's expect or expect_none (key) names.
+func (p *parser) command(key string, n *yaml.Node, m *CommandMatch, lines map[string]int) {
+	before := len(p.dec.Problems)
+	p.dec.Decode(n, m, key)
+	p.decoded(before)
+	if m.Cmd != "" && !fieldName(m.Cmd) {
+		p.add(lines[key+".cmd"], "%s cmd %q: want a command name like strobe or siren", key, m.Cmd)
+	}
+	for name := range m.Args {
+		if !fieldName(name) {
+			p.add(lines[key+".args"], "%s args: name %q: names use [A-Za-z0-9_]", key, name)
+		}
 	}
 }

@@ -27,6 +27,14 @@ type Config struct {
 	// Out receives one progress line per step; nil discards them.
 	Out    io.Writer
 	Logger *slog.Logger
+	// Broadcaster sends the script's broadcasts (the gateway's HTTP API);
+	// required when the script has broadcast steps.
+	Broadcaster Broadcaster
+}
+
+// Broadcaster sends an operator's broadcast and returns its id.
+type Broadcaster interface {
+	Broadcast(ctx context.Context, grid, text string) (id string, err error)
 }
 
 // Failure is one expectation that was not met.
@@ -61,6 +69,9 @@ func NewRunner(cfg Config, s *Script) (*Runner, error) {
 	if err := cfg.Dial.Validate(); err != nil {
 		return nil, fmt.Errorf("scenario: %w", err)
 	}
+	if s.Broadcasts() && cfg.Broadcaster == nil {
+		return nil, errors.New("scenario: the scenario sends broadcasts: it needs the gateway's HTTP API")
+	}
 	if cfg.Topics.Root == "" {
 		cfg.Topics.Root = wire.DefaultRoot
 	}
@@ -79,7 +90,8 @@ type run struct {
 	pub      paho.Client            // publishes for every device (shared logins)
 	pubs     map[string]paho.Client // one client per device (Dial.PerID)
 	phones   map[string]*phone.Phone
-	inboxes  map[string]*inbox
+	inboxes  map[string]*inbox[phone.Received]
+	commands map[string]*inbox[gotCommand] // the devices whose commands a step expects
 	seq      map[string]int64
 	start    time.Time
 	failures []Failure
@@ -95,9 +107,10 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer wg.Wait()
 	defer cancel()
 
-	st := &run{Runner: r, phones: map[string]*phone.Phone{}, inboxes: map[string]*inbox{}, seq: map[string]int64{}}
+	st := &run{Runner: r, phones: map[string]*phone.Phone{}, inboxes: map[string]*inbox[phone.Received]{},
+		commands: map[string]*inbox[gotCommand]{}, seq: map[string]int64{}}
 	for _, staff := range r.script.Phones() {
-		box := newInbox()
+		box := newInbox[phone.Received]()
 		p, err := phone.New(phone.Config{
 			Dial: r.cfg.Dial.As(staff), Topics: r.cfg.Topics, Staff: staff, Fresh: true,
 			ClientID: uniqueID("gridsim-scn-" + staff),
@@ -111,6 +124,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	defer st.disconnectPublishers()
 	if err := st.connectPublishers(ctx); err != nil {
+		return err
+	}
+	if err := st.watchCommands(ctx); err != nil {
 		return err
 	}
 	if err := st.waitPhones(ctx); err != nil {
@@ -172,11 +188,38 @@ func (st *run) do(ctx context.Context, step Step) error {
 	case Telemetry:
 		return st.publishTelemetry(ctx, step)
 	case Expect:
-		st.expect(ctx, step)
+		if step.None {
+			st.expectNone(ctx, step)
+		} else {
+			st.expect(ctx, step)
+		}
+	case ExpectCommand:
+		if step.None {
+			st.expectNoCommand(ctx, step)
+		} else {
+			st.expectCommand(ctx, step)
+		}
 	case Reply:
 		return st.reply(ctx, step)
+	case Broadcast:
+		st.broadcast(ctx, step)
 	}
 	return nil
+}
+
+// broadcast sends the step's broadcast; a refusal fails the step.
+func (st *run) broadcast(ctx context.Context, step Step) {
+	b := step.Broadcast
+	scope := b.Grid
+	if scope == "" {
+		scope = "the whole site"
+	}
+	id, err := st.cfg.Broadcaster.Broadcast(ctx, b.Grid, b.Text)
+	if err != nil {
+		st.fail(step, "broadcast to %s not sent: %v", scope, err)
+		return
+	}
+	st.printf("broadcast %s to %s: %q", id, scope, b.Text)
 }
 
 func (st *run) publishEvent(ctx context.Context, step Step) error {
@@ -217,29 +260,29 @@ func (st *run) publishTelemetry(ctx context.Context, step Step) error {
 
 func (st *run) expect(ctx context.Context, step Step) {
 	box := st.inboxes[step.Phone]
-	deadline := time.NewTimer(time.Until(st.start.Add(step.At + step.Within)))
-	defer deadline.Stop()
-	for {
-		if r, ok := box.take(step.Expect); ok {
-			n := r.Notification
-			st.printf("ok    %s got %s step %d %s %q (alarm %s) at +%.3fs",
-				step.Phone, n.Device, n.Step, n.Severity, n.Title, n.AlarmID, r.At.Sub(st.start).Seconds())
+	var r phone.Received
+	switch st.wait(ctx, step, box.changed, func() bool {
+		var ok bool
+		r, ok = box.take(func(r phone.Received) bool { return step.Expect.Matches(r.Notification) })
+		return ok
+	}) {
+	case found:
+		n := r.Notification
+		if n.Kind == KindBroadcast {
+			st.printf("ok    %s got broadcast %s %q at +%.3fs", step.Phone, n.BroadcastID, n.Text, r.At.Sub(st.start).Seconds())
 			return
 		}
-		select {
-		case <-box.changed:
-		case <-deadline.C:
-			st.fail(step, "%s: no notification matching %s within %v; %s", step.Phone, step.Expect, step.Within, describe(box.unused()))
-			return
-		case <-ctx.Done():
-			st.fail(step, "%s: interrupted while waiting for %s", step.Phone, step.Expect)
-			return
-		}
+		st.printf("ok    %s got %s step %d %s %q (alarm %s) at +%.3fs",
+			step.Phone, n.Device, n.Step, n.Severity, n.Title, n.AlarmID, r.At.Sub(st.start).Seconds())
+	case timedOut:
+		st.fail(step, "%s: no notification matching %s within %v; %s", step.Phone, step.Expect, step.Within, describe(box.unused()))
+	case interrupted:
+		st.fail(step, "%s: interrupted while waiting for %s", step.Phone, step.Expect)
 	}
 }
 
 func (st *run) reply(ctx context.Context, step Step) error {
-	last, ok := st.inboxes[step.Phone].last()
+	last, ok := st.inboxes[step.Phone].last(func(r phone.Received) bool { return r.Notification.AlarmID != "" })
 	if !ok {
 		st.fail(step, "%s: no alarm received yet, nothing to %s", step.Phone, step.Reply)
 		return nil
@@ -260,6 +303,10 @@ func describe(rs []phone.Received) string {
 	parts := make([]string, 0, len(rs))
 	for _, r := range rs {
 		n := r.Notification
+		if n.Kind == KindBroadcast {
+			parts = append(parts, fmt.Sprintf("{kind: broadcast, grid: %s, text: %q}", n.Grid, n.Text))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("{device: %s, grid: %s, rule: %s, severity: %s, step: %d}", n.Device, n.Grid, n.Rule, n.Severity, n.Step))
 	}
 	return "got instead: " + strings.Join(parts, ", ")

@@ -2,6 +2,8 @@ package scenario
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -15,10 +17,12 @@ type Kind int
 
 // The kinds of step.
 const (
-	Publish   Kind = iota + 1 // a device event
-	Telemetry                 // a device telemetry sample
-	Expect                    // wait for a notification on a phone
-	Reply                     // a phone replies to the last alarm it got
+	Publish       Kind = iota + 1 // a device event
+	Telemetry                     // a device telemetry sample
+	Expect                        // wait for a notification on a phone
+	Reply                         // a phone replies to the last alarm it got
+	ExpectCommand                 // wait for a command sent to a device
+	Broadcast                     // send an operator's broadcast through the HTTP API
 )
 
 // Script is a parsed scenario file: steps in time order.
@@ -38,11 +42,24 @@ type Step struct {
 	Data      map[string]any // Publish: optional event data
 	Telemetry map[string]any // Telemetry: flat fields
 
-	Phone  string        // Expect, Reply: staff id
-	Expect Match         // Expect
-	Within time.Duration // Expect: counted from At
-	Reply  event.ActionKind
-	Note   string // Reply: optional
+	Phone   string        // Expect, Reply: staff id
+	Expect  Match         // Expect
+	Command CommandMatch  // ExpectCommand (Device is the device)
+	Within  time.Duration // Expect, ExpectCommand: counted from At
+	// None turns an Expect or ExpectCommand around (expect_none): nothing
+	// matching may arrive until At+Within.
+	None  bool
+	Reply event.ActionKind
+	Note  string // Reply: optional
+
+	Broadcast BroadcastMsg // Broadcast
+}
+
+// BroadcastMsg is an operator's broadcast: text to the subtree under
+// grid ("" the whole site).
+type BroadcastMsg struct {
+	Grid string `yaml:"grid"`
+	Text string `yaml:"text"`
 }
 
 // Where names the step in messages: FILE:LINE.
@@ -56,6 +73,24 @@ type Match struct {
 	Rule     string         `yaml:"rule"`
 	Severity event.Severity `yaml:"severity"`
 	Step     *int           `yaml:"step"`
+	// Kind is "alarm" (an alarm's page) or "broadcast" (an operator's
+	// message); Text must be part of a broadcast's text.
+	Kind string `yaml:"kind"`
+	Text string `yaml:"text"`
+}
+
+// The kinds of notification an expect may name.
+const (
+	KindAlarm     = "alarm"
+	KindBroadcast = "broadcast"
+)
+
+// notificationKind is "alarm" or "broadcast".
+func notificationKind(n event.Notification) string {
+	if n.Kind == "" {
+		return KindAlarm
+	}
+	return n.Kind
 }
 
 // Matches reports whether n has every field m names.
@@ -64,7 +99,9 @@ func (m Match) Matches(n event.Notification) bool {
 		(m.Grid == "" || m.Grid == n.Grid) &&
 		(m.Rule == "" || m.Rule == n.Rule) &&
 		(m.Severity == "" || m.Severity == n.Severity) &&
-		(m.Step == nil || *m.Step == n.Step)
+		(m.Step == nil || *m.Step == n.Step) &&
+		(m.Kind == "" || m.Kind == notificationKind(n)) &&
+		(m.Text == "" || strings.Contains(n.Text, m.Text))
 }
 
 // String renders m the way a scenario file writes it.
@@ -90,6 +127,12 @@ func (m Match) String() string {
 	}
 	if m.Step != nil {
 		add("step", fmt.Sprint(*m.Step))
+	}
+	if m.Kind != "" {
+		add("kind", m.Kind)
+	}
+	if m.Text != "" {
+		add("text", strconv.Quote(m.Text))
 	}
 	return s + "}"
 }
@@ -120,4 +163,29 @@ func (s *Script) Phones() []string {
 		}
 	}
 	return out
+}
+
+// CommandDevices returns the distinct ids of the devices whose commands
+// a step expects, in order of first use.
+func (s *Script) CommandDevices() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, st := range s.Steps {
+		if st.Kind == ExpectCommand && !seen[st.Device] {
+			seen[st.Device] = true
+			out = append(out, st.Device)
+		}
+	}
+	return out
+}
+
+// Broadcasts reports whether the script sends broadcasts (it then needs
+// the gateway's HTTP API).
+func (s *Script) Broadcasts() bool {
+	for _, st := range s.Steps {
+		if st.Kind == Broadcast {
+			return true
+		}
+	}
+	return false
 }

@@ -3,8 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/commission"
@@ -21,11 +24,12 @@ import (
 // session, and they are fed what ingest accepted through two thin
 // wrappers around ingest's journal and device tracker.
 
-// openCommission opens the sessions kept in the data directory.
-// Each change is published on the HTTP stream once the API is built.
+// openCommission opens the sessions kept in the data directory. Their
+// changes are published on the HTTP stream once the API is built (by the
+// service's Run, at most every commission.LiveEvery per session).
 func (a *App) openCommission(p *parts, now func() time.Time) (*commission.Service, error) {
 	svc, err := commission.Open(commission.Config{Path: filepath.Join(a.cfg.DataDir, "commissioning.json"),
-		Registry: a.reg.Get, TestMode: silenceTestMode{set: a.silences}, Now: now,
+		Registry: a.reg.Get, TestMode: silenceTestMode{set: a.silences, now: now}, Now: now,
 		OnChange: func(ss commission.Session) {
 			if p.http != nil {
 				p.http.PublishCommissioning(ss)
@@ -41,7 +45,10 @@ func (a *App) openCommission(p *parts, now func() time.Time) (*commission.Servic
 // silenceTestMode is a session's test mode: a test silence of its
 // devices whose until is the session's end, so that it ends by itself
 // when the session expires, with or without the gateway running then.
-type silenceTestMode struct{ set *silence.Set }
+type silenceTestMode struct {
+	set *silence.Set
+	now func() time.Time
+}
 
 func testSilenceID(session string) string { return "commission-" + session }
 
@@ -49,6 +56,33 @@ func (m silenceTestMode) Start(id string, devices []string, until time.Time, who
 	_, err := m.set.Put(silence.Silence{ID: testSilenceID(id), Reason: "调试会话 " + id + " (commissioning)",
 		Devices: devices, Test: true, Until: until}, who)
 	return err
+}
+
+// Release takes devices that passed out of the session's test silence
+// (the last one removes it). The session releases them itself, as the
+// gateway: the audit log says so.
+func (m silenceTestMode) Release(id string, devices []string) error {
+	sil, ok := m.set.Get(testSilenceID(id))
+	if !ok {
+		return nil // ended
+	}
+	out := make(map[string]bool, len(devices))
+	for _, d := range devices {
+		out[d] = true
+	}
+	keep := slices.DeleteFunc(slices.Clone(sil.Devices), func(d string) bool { return out[d] })
+	if len(keep) == len(sil.Devices) {
+		return nil
+	}
+	rec := alarm.AuditRecord{At: m.now().UnixMilli(), Kind: alarm.AuditSilence, By: "commission", Action: "silence_set",
+		Reason: fmt.Sprintf("%s: %d passed, out of test mode (%s)", sil.ID, len(sil.Devices)-len(keep), strings.Join(devices[:min(len(devices), 10)], ", "))}
+	if len(keep) == 0 {
+		rec.Action = "silence_removed"
+		_, err := m.set.Delete(sil.ID, rec)
+		return err
+	}
+	sil.Devices = keep
+	return m.set.Add(sil, rec)
 }
 
 func (m silenceTestMode) Stop(id string, who permit.Caller) error {

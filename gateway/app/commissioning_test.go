@@ -4,12 +4,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
 	"github.com/gridwatch/gridwatch/gateway/commission"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
@@ -142,5 +146,68 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("%s: not within %s", what, wait)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCommissioningReleasesPassedDevices: on a day-long walk test, a box
+// that passed every check leaves test mode at once — a real press on it
+// pages again — while the boxes not walked yet stay in it. On the old
+// code lb-0001 stayed in test mode until the session's end: its press
+// paged nobody.
+func TestCommissioningReleasesPassedDevices(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	phones := s.phones("wang")
+	box := s.client("lb-0001", true, nil)
+	tok := box.Subscribe(s.topics.Command("lb-0001"), 1, func(c paho.Client, m paho.Message) {
+		var cmd wire.CommandMsg
+		if json.Unmarshal(m.Payload(), &cmd) == nil {
+			ack, _ := json.Marshal(wire.CommandAckMsg{CID: cmd.CID, OK: true})
+			c.Publish(s.topics.CommandAck("lb-0001"), 1, false, ack)
+		}
+	})
+	if !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	other := s.client("lb-0002", true, nil)
+	ss := startCommissioning(t, s, `{"grid":"lh-g4-07","duration":"8h","reason":"全天调试","by":"room1"}`)
+
+	s.press(box, "lb-0001", 1)
+	for i, typ := range []string{"tamper.open", "power.mains_lost", "power.mains_restored"} {
+		s.publish(box, s.topics.Event("lb-0001"), fmt.Appendf(nil, `{"type":%q,"ts":%d,"seq":%d}`, typ, time.Now().UnixMilli(), i+2))
+	}
+	s.publish(box, s.topics.Telemetry("lb-0001"), fmt.Appendf(nil, `{"ts":%d,"battery_v":13.2,"rssi_dbm":-71}`, time.Now().UnixMilli()))
+	if code, body := s.post("/api/v1/devices/lb-0001/commands", `{"cmd":"strobe","args":{"seconds":3},"by":"room1"}`); code != http.StatusOK {
+		t.Fatalf("strobe: %d %s", code, body)
+	}
+	var got commission.Session
+	waitFor(t, "lb-0001 passed and out of test mode", func() bool {
+		s.getJSON("/api/v1/commissioning/"+ss.ID, &got)
+		return got.Devices["lb-0001"].Outcome == commission.Passed && got.Devices["lb-0001"].Released
+	})
+	var sils struct {
+		Silences []struct {
+			ID      string   `json:"id"`
+			Devices []string `json:"devices"`
+		} `json:"silences"`
+	}
+	waitFor(t, "the session's test mode keeps lb-0002 only", func() bool {
+		s.getJSON("/api/v1/silences", &sils)
+		for _, x := range sils.Silences {
+			if x.ID == "commission-"+ss.ID {
+				return len(x.Devices) == 1 && x.Devices[0] == "lb-0002"
+			}
+		}
+		return false
+	})
+	if n := len(phones["wang"].all()); n != 0 {
+		t.Fatalf("the test press paged wang %d times", n)
+	}
+
+	s.press(other, "lb-0002", 1) // still a test
+	s.press(box, "lb-0001", 5)   // real again
+	waitFor(t, "the press on lb-0001 pages wang", func() bool { return len(phones["wang"].all()) >= 1 })
+	time.Sleep(300 * time.Millisecond)
+	if notes := phones["wang"].all(); len(notes) != 1 || notes[0].Device != "lb-0001" || notes[0].Step != 0 {
+		t.Errorf("wang got %+v, want one page for lb-0001 (lb-0002 is still in test mode)", notes)
 	}
 }

@@ -57,6 +57,7 @@ func (a *App) Run(ctx context.Context) error {
 	core.Go(func() error { return p.commands.Run(coreCtx) })
 	core.Go(func() error { return p.clips.Run(coreCtx) })
 	core.Go(func() error { return p.broadcast.Run(coreCtx) })
+	core.Go(func() error { return p.commission.Run(coreCtx) }) // the sessions' live view
 	core.Go(func() error { return p.thresholds.Run(coreCtx, p.journal) })
 	ret := &retention{journal: p.journal, after: p.rules.ReplayPoint, every: retainEvery,
 		policy: journal.Retention{MaxAge: a.cfg.Journal.MaxAge, MaxBytes: a.cfg.Journal.MaxBytes},

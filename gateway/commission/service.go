@@ -42,6 +42,9 @@ const (
 type TestMode interface {
 	Start(id string, devices []string, until time.Time, who permit.Caller) error
 	Stop(id string, who permit.Caller) error
+	// Release takes devices of session id out of its test mode (they
+	// passed: back in service); nothing if the test mode has ended.
+	Release(id string, devices []string) error
 }
 
 // Config configures a Service. Path, Registry and TestMode are required.
@@ -52,8 +55,11 @@ type Config struct {
 	TestMode TestMode
 	// Ranges are the telemetry ranges (nil: DefaultRanges).
 	Ranges map[string]Range
-	// OnChange, if set, is told of every change of a session (live view).
-	// It must not block.
+	// OnChange, if set, is given the live view of a session that changed,
+	// by Run, at most every LiveEvery: a change after a quiet spell at
+	// once, a burst of changes (a whole site walked) as one view per
+	// LiveEvery, the last change always. It must not block; the view's
+	// devices are shared with later views and must not be modified.
 	OnChange func(Session)
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -85,6 +91,15 @@ type Session struct {
 	// Version grows with every change, so a live view that may get
 	// updates out of order keeps the newest.
 	Version uint64 `json:"version"`
+
+	// views are the judged copies of the devices that have not changed
+	// since their copy was made, for final (ended) or live judging: a
+	// view copies only what changed, not the whole site per change.
+	views      map[string]*Device
+	viewsFinal bool
+	// raw is an ended session as written to the file (it no longer
+	// changes), so progress saves do not encode it again.
+	raw []byte
 }
 
 // Live reports whether s has not ended.
@@ -105,6 +120,16 @@ type Service struct {
 	// most once a second, without fsync, so ingest never waits on a disk.
 	savedMS int64
 	dirty   bool
+	// pending are the sessions changed since Run last gave OnChange
+	// their view; wake tells Run.
+	pending map[string]bool
+	wake    chan struct{}
+	// releases are the devices that passed, by session, that Run has
+	// still to take out of test mode (a disk write: not on ingest's path).
+	releases map[string][]string
+	// tm serialises the calls of TestMode, so that a release cannot put
+	// back a test mode that an end has just lifted. Order: mu, then tm.
+	tm sync.Mutex
 }
 
 // Open reads the sessions kept at cfg.Path and ends those that expired
@@ -119,7 +144,8 @@ func Open(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, sessions: map[string]*Session{}, byDevice: map[string]*Session{}}
+	s := &Service{cfg: cfg, log: cfg.Logger, sessions: map[string]*Session{}, byDevice: map[string]*Session{},
+		pending: map[string]bool{}, wake: make(chan struct{}, 1), releases: map[string][]string{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -143,10 +169,16 @@ func Open(cfg Config) (*Service, error) {
 		for _, ss := range kept {
 			s.sessions[ss.ID] = ss
 			if ss.Live() {
-				for id := range ss.Devices {
+				for id, d := range ss.Devices {
 					s.byDevice[id] = ss
+					if d.Released { // again: the gateway may have stopped before
+						s.releases[ss.ID] = append(s.releases[ss.ID], id)
+					}
 				}
 			}
+		}
+		if len(s.releases) > 0 {
+			s.wake <- struct{}{}
 		}
 	}
 	s.mu.Lock()
@@ -189,10 +221,13 @@ func (s *Service) Start(req Request, who permit.Caller) (Session, error) {
 		ExpiresMS: now.Add(dur).UnixMilli(), Devices: map[string]*Device{}}
 	ids := make([]string, 0, len(devs))
 	for _, d := range devs {
-		ss.Devices[d.ID] = newDevice(d)
+		ss.Devices[d.ID] = newDevice(d, expectedFor(reg, d))
 		ids = append(ids, d.ID)
 	}
-	if err := s.cfg.TestMode.Start(ss.ID, ids, now.Add(dur), who); err != nil {
+	s.tm.Lock()
+	err = s.cfg.TestMode.Start(ss.ID, ids, now.Add(dur), who)
+	s.tm.Unlock()
+	if err != nil {
 		return Session{}, fmt.Errorf("commission: test mode: %w", err)
 	}
 	s.sessions[ss.ID] = ss
@@ -201,7 +236,9 @@ func (s *Service) Start(req Request, who permit.Caller) (Session, error) {
 	}
 	s.inSessions.Store(int64(len(s.byDevice)))
 	if err := s.saveLocked(true); err != nil {
+		s.tm.Lock()
 		_ = s.cfg.TestMode.Stop(ss.ID, who)
+		s.tm.Unlock()
 		delete(s.sessions, ss.ID)
 		for _, id := range ids {
 			delete(s.byDevice, id)
@@ -326,7 +363,10 @@ func (s *Service) End(id string, who permit.Caller) (Session, error) {
 		return Session{}, err
 	}
 	if ss.Live() {
-		if err := s.cfg.TestMode.Stop(ss.ID, who); err != nil {
+		s.tm.Lock()
+		err := s.cfg.TestMode.Stop(ss.ID, who)
+		s.tm.Unlock()
+		if err != nil {
 			return Session{}, fmt.Errorf("commission: end test mode: %w", err)
 		}
 		s.endLocked(ss, now, "ended")
@@ -336,7 +376,12 @@ func (s *Service) End(id string, who permit.Caller) (Session, error) {
 
 func (s *Service) mayLocked(ss *Session, who permit.Caller) error {
 	reg := s.cfg.Registry()
+	checked := map[string]bool{} // a site has many devices but few cells
 	for _, d := range ss.Devices {
+		if checked[d.Grid] {
+			continue
+		}
+		checked[d.Grid] = true
 		if err := permit.Check(reg, who, permit.Commission, permit.Target{Grid: d.Grid}); err != nil {
 			return fmt.Errorf("%w: %v", ErrForbidden, err)
 		}
@@ -356,6 +401,7 @@ func (s *Service) expireLocked(now time.Time) {
 
 func (s *Service) endLocked(ss *Session, at time.Time, why string) {
 	ss.EndedMS, ss.EndReason = at.UnixMilli(), why
+	ss.views = nil // judged again, finally
 	for id, cur := range s.byDevice {
 		if cur == ss {
 			delete(s.byDevice, id)
@@ -380,57 +426,34 @@ func (s *Service) endLocked(ss *Session, at time.Time, why string) {
 	s.changedLocked(ss)
 }
 
-// viewLocked is a judged deep copy of ss.
-func (s *Service) viewLocked(ss *Session) Session {
-	out := *ss
-	out.Devices = make(map[string]*Device, len(ss.Devices))
-	out.Summary = map[string]int{Passed: 0, Failed: 0, NotSeen: 0, Pending: 0}
-	for id, d := range ss.Devices {
-		d.judge(!ss.Live())
-		c := *d
-		c.Marks = make(map[Check]*Mark, len(d.Marks))
-		for k, m := range d.Marks {
-			mm := *m
-			c.Marks[k] = &mm
-		}
-		c.OutOfRange = make(map[string]float64, len(d.OutOfRange))
-		for k, v := range d.OutOfRange {
-			c.OutOfRange[k] = v
-		}
-		c.Expected = slices.Clone(d.Expected)
-		c.Missing = slices.Clone(d.Missing)
-		out.Devices[id] = &c
-		out.Summary[c.Outcome]++
-	}
-	return out
-}
-
-func (s *Service) changedLocked(ss *Session) {
-	ss.Version++
-	if s.cfg.OnChange != nil {
-		s.cfg.OnChange(s.viewLocked(ss))
-	}
-}
-
 // saveLocked writes every session to the file, through a temporary file
 // and a rename, so a crash leaves the old or the new list; sync makes it
 // durable before it returns (starts and ends).
 func (s *Service) saveLocked(sync bool) error {
 	s.savedMS, s.dirty = s.cfg.Now().UnixMilli(), false
-	list := make([]*Session, 0, len(s.sessions))
+	raw := []byte{'['}
 	for _, ss := range s.sessions {
-		list = append(list, ss)
+		b := ss.raw
+		if b == nil {
+			var err error
+			if b, err = json.Marshal(ss); err != nil {
+				return fmt.Errorf("commission: %w", err)
+			}
+			if !ss.Live() {
+				ss.raw = b // it no longer changes
+			}
+		}
+		if len(raw) > 1 {
+			raw = append(raw, ',')
+		}
+		raw = append(raw, b...)
 	}
-	raw, err := json.Marshal(list)
-	if err != nil {
-		return fmt.Errorf("commission: %w", err)
-	}
+	raw = append(raw, ']')
 	write := atomicfile.WriteUnsynced
 	if sync {
 		write = atomicfile.Write
 	}
-	err = write(s.cfg.Path, raw, 0o600)
-	if err != nil {
+	if err := write(s.cfg.Path, raw, 0o600); err != nil {
 		return fmt.Errorf("commission: save %s: %w", filepath.Base(s.cfg.Path), err)
 	}
 	return nil
@@ -449,7 +472,14 @@ func (s *Service) Seen(id string, atMS int64) {
 
 // Telemetry takes a telemetry sample.
 func (s *Service) Telemetry(t event.Telemetry) {
-	s.observe(t.Device, func(d *Device) bool { return d.telemetry(t, s.cfg.Ranges) })
+	s.observe(t.Device, func(d *Device) bool {
+		ranges := s.cfg.Ranges
+		reg := s.cfg.Registry()
+		if rd, ok := reg.Device(d.ID); ok {
+			ranges = rangesFor(reg, rd, ranges)
+		}
+		return d.telemetry(t, ranges)
+	})
 }
 
 // CommandResult takes a command's outcome ("ok", "failed", "timeout").
@@ -483,8 +513,16 @@ func (s *Service) observe(id string, f func(*Device) bool) {
 		s.expireLocked(s.cfg.Now())
 		return
 	}
-	if !f(ss.Devices[id]) {
+	d := ss.Devices[id]
+	if !f(d) {
 		return
+	}
+	delete(ss.views, id)
+	if !d.Released {
+		if d.judge(false); d.Outcome == Passed {
+			d.Released = true
+			s.releases[ss.ID] = append(s.releases[ss.ID], id)
+		}
 	}
 	s.dirty = true
 	if now := s.cfg.Now().UnixMilli(); now-s.savedMS >= progressSaveEvery.Milliseconds() {

@@ -31,8 +31,28 @@ devices:
 
 // testMode records what is in test mode and until when.
 type testMode struct {
-	mu     sync.Mutex
-	active map[string]time.Time
+	mu       sync.Mutex
+	active   map[string]time.Time
+	released map[string][]string // by session
+}
+
+func (m *testMode) Release(id string, devices []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.active[id]; !ok {
+		return nil
+	}
+	if m.released == nil {
+		m.released = map[string][]string{}
+	}
+	m.released[id] = append(m.released[id], devices...)
+	return nil
+}
+
+func (m *testMode) releasedOf(id string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.released[id])
 }
 
 func (m *testMode) Start(id string, _ []string, until time.Time, _ permit.Caller) error {

@@ -101,11 +101,14 @@ type Device struct {
 	// OutOfRange are the telemetry values seen outside their range.
 	OutOfRange map[string]float64 `json:"out_of_range,omitempty"`
 	FirstMS    int64              `json:"first_seen_ms,omitempty"`
-	mainsLost  bool
+	// Released is set when the device passed while the session was live:
+	// it left test mode then (back in service: a press pages again).
+	Released  bool `json:"released,omitempty"`
+	mainsLost bool
 }
 
-func newDevice(d *registry.Device) *Device {
-	return &Device{ID: d.ID, Kind: d.Kind, Grid: d.Grid, Name: d.Name, Expected: Expected(d.Kind), Marks: map[Check]*Mark{}}
+func newDevice(d *registry.Device, expected []Check) *Device {
+	return &Device{ID: d.ID, Kind: d.Kind, Grid: d.Grid, Name: d.Name, Expected: expected, Marks: map[Check]*Mark{}}
 }
 
 // mark records c; a failed mark is kept over a later pass only for

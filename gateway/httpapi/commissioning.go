@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gridwatch/gridwatch/gateway/commission"
@@ -78,8 +81,23 @@ func slicesOf(id string) []string {
 	return []string{id}
 }
 
-func (s *Server) handleCommissionings(w http.ResponseWriter, _ *http.Request, caller permit.Caller) {
+// handleCommissionings serves GET /api/v1/commissioning: the sessions,
+// or with ?live=true the live ones only (a console need not read the
+// reports of the last 20 ended whole-site sessions on every reload).
+func (s *Server) handleCommissionings(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
+	liveOnly := false
+	for k, v := range r.URL.Query() {
+		b, err := strconv.ParseBool(v[0])
+		if k != "live" || len(v) != 1 || err != nil {
+			writeError(w, http.StatusBadRequest, "query: only live=true or live=false is accepted, not %q", k+"="+strings.Join(v, ","))
+			return
+		}
+		liveOnly = b
+	}
 	out := commissionList{Sessions: s.cfg.Commissioning.List(caller)}
+	if liveOnly {
+		out.Sessions = slices.DeleteFunc(out.Sessions, func(ss commission.Session) bool { return !ss.Live() })
+	}
 	if out.Sessions == nil {
 		out.Sessions = []commission.Session{}
 	}

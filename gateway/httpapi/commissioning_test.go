@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/gridwatch/gridwatch/gateway/commission"
@@ -43,5 +44,44 @@ func TestCommissioningStartIsStreamed(t *testing.T) {
 	ev := next(t, events, "commissioning")
 	if err := json.Unmarshal([]byte(ev.data), &ss); err != nil || ss.ID != "cs-1" || ss.Devices["lb-0001"] == nil || ss.Reason != "验收" {
 		t.Fatalf("commissioning event %q (%v)", ev.data, err)
+	}
+}
+
+// listCommissioning has a live session and an ended one.
+type listCommissioning struct{ startOnlyCommissioning }
+
+func (listCommissioning) List(permit.Caller) []commission.Session {
+	return []commission.Session{{ID: "cs-live", StartedMS: 2000, ExpiresMS: 3_602_000}, {ID: "cs-ended", StartedMS: 1000, EndedMS: 1500, EndReason: "ended"}}
+}
+
+// TestCommissioningListLiveOnly: ?live=true answers the live sessions
+// only (the console's panel shows no other), without the reports of the
+// ended ones; a bad query is a 400.
+func TestCommissioningListLiveOnly(t *testing.T) {
+	s := newServer(t, testConfig(newFakeDesk(), func(c *Config) { c.Commissioning = listCommissioning{} }))
+	for _, tc := range []struct {
+		query string
+		code  int
+		want  []string
+	}{
+		{"", 200, []string{"cs-live", "cs-ended"}},
+		{"?live=true", 200, []string{"cs-live"}},
+		{"?live=false", 200, []string{"cs-live", "cs-ended"}},
+		{"?live=maybe", 400, nil},
+		{"?state=live", 400, nil},
+	} {
+		code, body, _ := call(t, s.Handler(), "GET", "/api/v1/commissioning"+tc.query, wangToken, "", "")
+		var got commissionList
+		if code != tc.code || code == 200 && json.Unmarshal([]byte(body), &got) != nil {
+			t.Errorf("GET %s: %d %s, want %d", tc.query, code, body, tc.code)
+			continue
+		}
+		var ids []string
+		for _, ss := range got.Sessions {
+			ids = append(ids, ss.ID)
+		}
+		if code == 200 && !slices.Equal(ids, tc.want) {
+			t.Errorf("GET %s: sessions %v, want %v", tc.query, ids, tc.want)
+		}
 	}
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -31,51 +33,52 @@ var checkNames = map[string]string{
 }
 
 func cmdCommission(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, _ := newFlags("commission", "commission [-api URL] [-token T | -user U -password P] [-grid G | -site | DEVICE...] [-report F.html]", stderr)
-	api := fs.String("api", "http://127.0.0.1:8080", "the gateway's HTTP API")
-	token := fs.String("token", "", "bearer token (or GRIDSIM_TOKEN)")
-	user := fs.String("user", "", "log in as this user (staff id or config account)")
-	password := fs.String("password-http", "", "password of -user (or GRIDSIM_HTTP_PASSWORD)")
-	by := fs.String("by", "", "with auth off: act as this staff member (else the local console)")
+	fs, _ := newFlags("commission", "commission [-api URL] [-token T | -user U -password P] [-grid G | -site | DEVICE... | -session ID] [-report F.html]", stderr)
+	af := addAPIFlags(fs)
 	grid := fs.String("grid", "", "commission every device of this grid's subtree")
 	site := fs.Bool("site", false, "commission every device of the site")
 	dur := fs.Duration("duration", 2*time.Hour, "the session's length; test mode ends with it")
 	reason := fs.String("reason", "现场调试", "why, for the record")
 	report := fs.String("report", "", "write the report as a printable HTML file (zh-CN) here (default commissioning-<session>.html)")
 	poll := fs.Duration("poll", time.Second, "how often to read the session's progress")
+	resume := fs.String("session", "", "go on with this live session (after gridsim was cut off: the session and its test mode stay until it ends)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageErr(err)
 	}
-	if n := btoi(len(pos) > 0) + btoi(*grid != "") + btoi(*site); n != 1 {
-		fmt.Fprintln(stderr, "gridsim commission: name devices, or give -grid or -site (exactly one)")
+	if n := btoi(len(pos) > 0) + btoi(*grid != "") + btoi(*site) + btoi(*resume != ""); n != 1 {
+		fmt.Fprintln(stderr, "gridsim commission: name devices, or give -grid, -site or -session (exactly one)")
 		return exitUsage
 	}
-	if *token == "" {
-		*token = os.Getenv("GRIDSIM_TOKEN")
-	}
-	if *password == "" {
-		*password = os.Getenv("GRIDSIM_HTTP_PASSWORD")
-	}
-	c, err := newAPIClient(*api, *token, *by)
+	c, err := af.client(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "gridsim commission: %v\n", err)
-		return exitUsage
-	}
-	if *user != "" {
-		if err := c.login(ctx, *user, *password); err != nil {
-			fmt.Fprintf(stderr, "gridsim commission: %v\n", err)
+		if errors.Is(err, errLogin) {
 			return exitFail
 		}
+		return exitUsage
 	}
-	ss, err := c.startSession(ctx, pos, *grid, *site, *dur, *reason)
-	if err != nil {
+	var ss session
+	if *resume != "" {
+		ss, err = c.session(ctx, *resume)
+		if err == nil && ss.EndedMS != 0 {
+			err = fmt.Errorf("session %s has ended (%s); start a new one", ss.ID, ss.EndReason)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "gridsim commission: resume: %v\n", err)
+			return exitFail
+		}
+	} else if ss, err = c.startSession(ctx, pos, *grid, *site, *dur, *reason); err != nil {
 		fmt.Fprintf(stderr, "gridsim commission: start: %v\n", err)
+		var busy *apiError
+		if errors.As(err, &busy) && busy.code == http.StatusConflict {
+			fmt.Fprintln(stderr, "gridsim commission: to go on with that session, give -session and its id")
+		}
 		return exitFail
 	}
 	fmt.Fprintf(stdout, "调试会话 session %s: %d 台设备 devices, 测试模式至 test mode until %s\n", ss.ID, len(ss.Devices),
 		time.UnixMilli(ss.ExpiresMS).Format("15:04:05"))
-	fmt.Fprintln(stdout, "按 Enter 跳过当前设备 (Enter skips the current device); Ctrl-C 结束 (Ctrl-C ends the session)")
+	fmt.Fprintln(stdout, "按 Enter 跳过当前设备，最后再回来 (Enter skips the current device until the others are done); Ctrl-C 结束 (Ctrl-C ends the session)")
 
 	w := &walk{c: c, out: stdout, seen: map[string]bool{}, asked: map[string]bool{}, skipped: map[string]bool{}}
 	w.run(ctx, ss, *poll, skipLines())
@@ -216,6 +219,10 @@ func (w *walk) tickOff(ss session) {
 			}
 			fmt.Fprintln(w.out, line)
 		}
+		if d.Released && !w.seen[id+"/released"] {
+			w.seen[id+"/released"] = true
+			fmt.Fprintf(w.out, "  ✔ %s 通过，已恢复值守 / passed, back in service\n", id)
+		}
 	}
 	if changed {
 		s := ss.Summary
@@ -224,14 +231,37 @@ func (w *walk) tickOff(ss session) {
 	}
 }
 
-// current is the first device still pending and not skipped.
+// current is the first device still pending and not skipped. Once only
+// skipped ones are left, the walk goes back to them (their prompts given
+// again): a box skipped for a ladder is done at the end, not failed.
 func (w *walk) current(ss session) *csDevice {
+	first := func() *csDevice {
+		for _, id := range sortedDevices(ss) {
+			if d := ss.Devices[id]; d.Outcome == "pending" && !w.skipped[id] {
+				return d
+			}
+		}
+		return nil
+	}
+	if d := first(); d != nil || len(w.skipped) == 0 {
+		return d
+	}
+	var back []string
 	for _, id := range sortedDevices(ss) {
-		if d := ss.Devices[id]; d.Outcome == "pending" && !w.skipped[id] {
-			return d
+		if w.skipped[id] && ss.Devices[id].Outcome == "pending" {
+			back = append(back, id)
+			for k := range w.asked {
+				if strings.HasPrefix(k, id+"/") {
+					delete(w.asked, k)
+				}
+			}
 		}
 	}
-	return nil
+	w.skipped = map[string]bool{}
+	if len(back) > 0 {
+		fmt.Fprintf(w.out, "\n回到跳过的设备 back to the skipped devices: %s (Ctrl-C 结束 ends the session)\n", strings.Join(back, ", "))
+	}
+	return first()
 }
 
 // nextCheck is the first expected check of d not passed: the ones the

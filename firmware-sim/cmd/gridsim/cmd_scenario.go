@@ -10,8 +10,9 @@ import (
 )
 
 func cmdScenario(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, c := newFlags("scenario", "scenario FILE.yaml [-registry R.yaml]", stderr)
+	fs, c := newFlags("scenario", "scenario FILE.yaml [-registry R.yaml] [-api URL -token T | -user U -password-http P | -by STAFF]", stderr)
 	regPath := fs.String("registry", "", "optional: check the scenario's devices and phones against this registry first")
+	af := addAPIFlags(fs) // for broadcast steps
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageErr(err)
@@ -40,7 +41,19 @@ func cmdScenario(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "gridsim scenario: %v\n", err)
 		return exitUsage
 	}
-	r, err := scenario.NewRunner(scenario.Config{Dial: dial, Topics: c.topics(), Out: stdout, Logger: c.logger(stderr)}, script)
+	cfg := scenario.Config{Dial: dial, Topics: c.topics(), Out: stdout, Logger: c.logger(stderr)}
+	if script.Broadcasts() {
+		api, err := af.client(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "gridsim scenario: %v\n", err)
+			if errors.Is(err, errLogin) {
+				return exitFail
+			}
+			return exitUsage
+		}
+		cfg.Broadcaster = api
+	}
+	r, err := scenario.NewRunner(cfg, script)
 	if err != nil {
 		fmt.Fprintf(stderr, "gridsim scenario: %v\n", err)
 		return exitUsage

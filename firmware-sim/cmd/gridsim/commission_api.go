@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"strings"
 	"time"
 )
@@ -34,6 +37,7 @@ type csDevice struct {
 	Outcome    string             `json:"outcome"`
 	Missing    []string           `json:"missing"`
 	OutOfRange map[string]float64 `json:"out_of_range"`
+	Released   bool               `json:"released"`
 }
 
 type csMark struct {
@@ -173,4 +177,56 @@ func (c *apiClient) command(ctx context.Context, device, cmd string, args map[st
 	}
 	err = c.do(ctx, "POST", "/api/v1/devices/"+device+"/commands?wait=20s", body, &res, http.StatusOK, http.StatusGatewayTimeout)
 	return res.Outcome, res.Error, err
+}
+
+// apiFlags are the flags of the commands that use the HTTP API.
+type apiFlags struct {
+	api, token, user, password, by *string
+}
+
+func addAPIFlags(fs *flag.FlagSet) apiFlags {
+	return apiFlags{
+		api:      fs.String("api", "http://127.0.0.1:8080", "the gateway's HTTP API"),
+		token:    fs.String("token", "", "bearer token (or GRIDSIM_TOKEN)"),
+		user:     fs.String("user", "", "log in as this user (staff id or config account)"),
+		password: fs.String("password-http", "", "password of -user (or GRIDSIM_HTTP_PASSWORD)"),
+		by:       fs.String("by", "", "with auth off: act as this staff member (else the local console)"),
+	}
+}
+
+// client is the API client the flags (and the environment) describe,
+// logged in with -user; a failed login is errLogin.
+func (f apiFlags) client(ctx context.Context) (*apiClient, error) {
+	token, password := *f.token, *f.password
+	if token == "" {
+		token = os.Getenv("GRIDSIM_TOKEN")
+	}
+	if password == "" {
+		password = os.Getenv("GRIDSIM_HTTP_PASSWORD")
+	}
+	c, err := newAPIClient(*f.api, token, *f.by)
+	if err != nil {
+		return nil, err
+	}
+	if *f.user != "" {
+		if err := c.login(ctx, *f.user, password); err != nil {
+			return nil, fmt.Errorf("%w: %w", errLogin, err)
+		}
+	}
+	return c, nil
+}
+
+var errLogin = errors.New("login refused")
+
+// Broadcast sends an operator's broadcast (scenario steps).
+func (c *apiClient) Broadcast(ctx context.Context, grid, text string) (string, error) {
+	body := map[string]any{"grid": grid, "text": text}
+	if c.by != "" {
+		body["by"] = c.by
+	}
+	var b struct {
+		ID string `json:"id"`
+	}
+	err := c.do(ctx, "POST", "/api/v1/broadcasts", body, &b, http.StatusCreated)
+	return b.ID, err
 }

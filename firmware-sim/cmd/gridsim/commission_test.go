@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gridwatch/gridwatch/internal/testlog"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
@@ -64,7 +65,7 @@ func TestCommissionWalkTest(t *testing.T) {
 		t.Errorf("exit %d, want %d (a device not seen)", code, exitFail)
 	}
 	text := out.String()
-	for _, want := range []string{"✓ lb-0001 报警按钮 (press)", "✓ lb-0001 命令应答 (command)", "lb-0001    通过", "lb-0002    未见", "合计 total 2: 通过 passed 1, 失败 failed 0, 未见 not seen 1"} {
+	for _, want := range []string{"✓ lb-0001 报警按钮 (press)", "✓ lb-0001 命令应答 (command)", "✔ lb-0001 通过，已恢复值守 / passed, back in service", "lb-0001    通过", "lb-0002    未见", "合计 total 2: 通过 passed 1, 失败 failed 0, 未见 not seen 1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("terminal output lacks %q", want)
 		}
@@ -154,5 +155,46 @@ func TestCommissionAsInstaller(t *testing.T) {
 	interrupt()
 	if code := <-done; code != exitFail || !strings.Contains(out.String(), "lb-0002    未见") {
 		t.Fatalf("exit %d:\n%s%s", code, out.String(), errOut.String())
+	}
+}
+
+// TestCommissionResume: gridsim was cut off (a laptop's battery, an SSH
+// session dropped) and left its session live, with its devices in test
+// mode. Starting again over them is refused with the way out; -session
+// goes on with it and ends it on Ctrl-C; an ended session cannot be
+// resumed.
+func TestCommissionResume(t *testing.T) {
+	gw, dir, _ := commissionGateway(t, "auth: false")
+	api, err := newAPIClient(gw.HTTP, "", "room1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := api.startSession(context.Background(), []string{"lb-0002"}, "", false, time.Hour, "cut off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := gridsim(t, "commission", "-api="+gw.HTTP, "-by=room1", "lb-0002")
+	if code != exitFail || !strings.Contains(stderr, "HTTP 409") || !strings.Contains(stderr, left.ID) || !strings.Contains(stderr, "give -session") {
+		t.Errorf("a second start: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := gridsim(t, "commission", "-api="+gw.HTTP, "-session="+left.ID, "lb-0002"); code != exitUsage {
+		t.Errorf("-session with devices: exit %d %s", code, stderr)
+	}
+
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	var out, errOut testlog.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"commission", "-api=" + gw.HTTP, "-by=room1", "-poll=200ms", "-report=" + filepath.Join(dir, "r.html"), "-session=" + left.ID}, &out, &errOut)
+	}()
+	testsvc.Eventually(t, loginPatience, "the resumed session's prompt", func() bool { return strings.Contains(out.String(), "按下 lb-0002 的报警按钮") })
+	interrupt()
+	if code := <-done; code != exitFail || !strings.Contains(out.String(), "调试会话 session "+left.ID) || !strings.Contains(out.String(), "lb-0002    未见") {
+		t.Fatalf("resumed: exit %d:\n%s%s", code, out.String(), errOut.String())
+	}
+	code, _, stderr = gridsim(t, "commission", "-api="+gw.HTTP, "-session="+left.ID)
+	if code != exitFail || !strings.Contains(stderr, "has ended (ended)") {
+		t.Errorf("resuming an ended session: exit %d %s", code, stderr)
 	}
 }

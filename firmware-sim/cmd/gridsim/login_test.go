@@ -175,8 +175,9 @@ func TestPerIDLogins(t *testing.T) {
 			return strings.Contains(out.String(), "device lb-0002")
 		})
 
-		// A scenario: its phone and its device log in as themselves.
-		if code, stdout, stderr := gridsim(t, "scenario", "testdata/pass.yaml", br, rootFlag, "-login=self", "-credentials="+creds); code != exitOK {
+		// A scenario: its phone and its device log in as themselves; the
+		// device, as itself, watches its own commands (the strobe).
+		if code, stdout, stderr := gridsim(t, "scenario", "testdata/strobe.yaml", br, rootFlag, "-login=self", "-credentials="+creds); code != exitOK {
 			t.Errorf("scenario with -login self: exit %d\n%s%s", code, stdout, stderr)
 		}
 

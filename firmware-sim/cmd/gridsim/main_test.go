@@ -62,7 +62,7 @@ func TestCommandLine(t *testing.T) {
 		{"run bad injection", []string{"run", br, "-registry", "testdata/registry.yaml", "-only", "lb-0001", "-inject", "30s:lb-0001:flood"}, exitUsage, "", `unknown fault "flood"`},
 		{"run injection elsewhere", []string{"run", br, "-registry", "testdata/registry.yaml", "-only", "lb-0001", "-inject", "1s:lb-0002:tamper"}, exitUsage, "", "lb-0002 is not a simulated device"},
 		{"run injection shape", []string{"run", br, "-registry", "testdata/registry.yaml", "-inject", "lb-0001:tamper"}, exitUsage, "", "want AFTER:DEVICE:FAULT"},
-		{"commission without scope", []string{"commission"}, exitUsage, "", "name devices, or give -grid or -site"},
+		{"commission without scope", []string{"commission"}, exitUsage, "", "name devices, or give -grid, -site or -session"},
 		{"bench without registry", []string{"bench", br}, exitUsage, "", "-registry FILE is required"},
 	}
 	for _, tc := range tests {

@@ -19,11 +19,12 @@ export function mergeSession(app, s) {
   if (!cur || s.version >= cur.version) app.sessions.set(s.id, s);
 }
 
-// loadSessions (re)reads the sessions the caller may see.
+// loadSessions (re)reads the live sessions the caller may see (the panel
+// shows no other; ended ones may be whole sites' reports).
 export async function loadSessions(app) {
   app.sessions.clear();
   if (!app.site.may.has("commission")) return;
-  const list = await app.api("/api/v1/commissioning");
+  const list = await app.api("/api/v1/commissioning?live=true");
   for (const s of list.sessions || []) mergeSession(app, s);
 }
 
