@@ -235,6 +235,10 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("http listen: %w", err)
 	}
 	p.closers = append(p.closers, p.listener.Close) // Serve closes it too; a second close is harmless
+	if !isLoopback(p.listener.Addr()) && cfg.HTTP.MetricsToken == "" {
+		a.log.Warn("/metrics is open to whoever reaches the HTTP listener; set http.metrics_token to require a scraper's bearer token",
+			"listen", p.listener.Addr().String())
+	}
 	if p.http, err = httpapi.New(httpapi.Config{
 		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(p.listener.Addr()),
 		TLSCert: cfg.HTTP.TLS.Cert, TLSKey: cfg.HTTP.TLS.Key, AllowedHosts: cfg.HTTP.AllowedHosts,
@@ -246,7 +250,7 @@ func (a *App) build() (_ *parts, err error) {
 		Oversight: p.desk, Broadcasts: p.broadcast, Rules: ruleAdmin{app: a, store: p.store},
 		Cards:   cardView{reg: a.reg.Get, now: now},
 		Pages:   p.pages, // the phone app's page receipts (POST /api/v1/pages/{id}/received)
-		Devices: p.tracker, Metrics: a.metricsHandler(),
+		Devices: p.tracker, Metrics: a.metricsHandler(), MetricsToken: cfg.HTTP.MetricsToken,
 		Clips: clipFiles{svc: p.clips},
 
 		// Installers' tools.

@@ -80,9 +80,10 @@ func NewCounty(cfg *countyconfig.Config, log *slog.Logger) (*County, error) {
 		Sessions: httpapi.SessionLimits{Idle: cfg.HTTP.Sessions.IdleTimeout, MaxAge: cfg.HTTP.Sessions.MaxAge,
 			PerUser: cfg.HTTP.Sessions.PerUser},
 		County: c.view, Devices: noDevices{},
-		Metrics: promhttp.HandlerFor(metrics, promhttp.HandlerOpts{Registry: metrics}),
-		Ready:   c.view.Ready,
-		Logger:  log.With("component", "http"), Registerer: metrics,
+		Metrics:      promhttp.HandlerFor(metrics, promhttp.HandlerOpts{Registry: metrics}),
+		MetricsToken: cfg.HTTP.MetricsToken,
+		Ready:        c.view.Ready,
+		Logger:       log.With("component", "http"), Registerer: metrics,
 	})
 	if err != nil {
 		c.listener.Close()

@@ -77,6 +77,10 @@ type HTTP struct {
 	Users map[string]HTTPUser `yaml:"users"`
 	// Sessions bounds the browser sessions of POST /api/v1/session.
 	Sessions Sessions `yaml:"sessions"`
+	// MetricsToken, when set, is the bearer token /metrics requires (a
+	// scraper's, at least 16 characters; may be "env:NAME"). Unset,
+	// /metrics is open to whoever reaches the listener.
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // HTTPUser is an account of the config file. Its name is an id

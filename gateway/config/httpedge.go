@@ -46,8 +46,14 @@ func (c Config) checkHTTPEdge(k *checker) {
 	if h.StreamsPerUser < 1 || h.StreamsPerUser > MaxStreams {
 		k.add("http.streams_per_user", "%d: want 1..%d", h.StreamsPerUser, MaxStreams)
 	}
+	if t := h.MetricsToken; t != "" && len(t) < minMetricsToken {
+		k.add("http.metrics_token", "%d characters: want at least %d", len(t), minMetricsToken)
+	}
 	c.checkHTTPUsers(k)
 }
+
+// minMetricsToken is the shortest http.metrics_token, as for staff tokens.
+const minMetricsToken = 16
 
 // Bounds of http.sessions.
 const (

@@ -116,6 +116,7 @@ func (c *Config) resolveEnv(lookup func(string) (string, bool), at func(key, for
 	resolve("influx.token", &c.Influx.Token)
 	resolve("webhook.secret", &c.Webhook.Secret)
 	resolve("uplink.password", &c.Uplink.Password)
+	resolve("http.metrics_token", &c.HTTP.MetricsToken)
 	for _, m := range []struct {
 		key string
 		m   map[string]string

@@ -207,6 +207,20 @@ func TestLoadEnv(t *testing.T) {
 	})
 }
 
+// TestMetricsToken: http.metrics_token may come from the environment and
+// must be at least 16 characters.
+func TestMetricsToken(t *testing.T) {
+	const file = "http:\n  metrics_token: env:GW_TEST_SCRAPE\n"
+	cfg, err := parse("gw.yaml", []byte(file), testEnv(map[string]string{"GW_TEST_SCRAPE": "scrape-token-0123456789"}))
+	if err != nil || cfg.HTTP.MetricsToken != "scrape-token-0123456789" {
+		t.Fatalf("metrics_token %q, err %v", cfg.HTTP.MetricsToken, err)
+	}
+	_, err = parse("gw.yaml", []byte("http: {metrics_token: short}\n"), testEnv(nil))
+	if err == nil || !strings.Contains(err.Error(), "gw.yaml:1: http.metrics_token: 5 characters: want at least 16") {
+		t.Fatalf("short token: %v", err)
+	}
+}
+
 // TestLoadReadsEnvironment checks that Load itself reads the process
 // environment.
 func TestLoadReadsEnvironment(t *testing.T) {

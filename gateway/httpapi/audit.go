@@ -22,10 +22,11 @@ const (
 	refusedForbidden     = "forbidden"       // the caller's role or cells do not allow it
 	refusedLogin         = "login_failed"    // a wrong user name or password
 	refusedThrottled     = "login_throttled" // too many failed logins of the user or address
+	refusedMetricsToken  = "metrics_token"   // /metrics without its bearer token
 )
 
 var refusalReasons = []string{refusedNoCredentials, refusedBadToken, refusedNoSession, refusedExpired,
-	refusedAccount, refusedCSRF, refusedForbidden, refusedLogin, refusedThrottled}
+	refusedAccount, refusedCSRF, refusedForbidden, refusedLogin, refusedThrottled, refusedMetricsToken}
 
 // callerKey keys the caller resolved at the edge in a request's context.
 type callerKey struct{}

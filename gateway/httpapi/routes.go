@@ -17,7 +17,7 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	if s.cfg.Metrics != nil {
-		mux.Handle("GET /metrics", s.cfg.Metrics)
+		mux.Handle("GET /metrics", s.metricsGate(s.cfg.Metrics))
 	}
 
 	api := []route{

@@ -115,6 +115,9 @@ type Config struct {
 	Ready func() error
 	// Metrics serves /metrics; nil leaves the route out.
 	Metrics http.Handler
+	// MetricsToken, when set, is the bearer token /metrics requires (a
+	// scraper's; see metricsGate).
+	MetricsToken string
 	// ErrorStatus maps an error of the desk to an HTTP status (0 when it
 	// does not know it), e.g. escalate.ErrNotFound → 404, ErrForbidden →
 	// 403. Errors with an HTTPStatus() int method and alarm.ErrTransition

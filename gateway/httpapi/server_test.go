@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -198,5 +199,31 @@ func TestErrorStatuses(t *testing.T) {
 	}
 	if got := m(errors.New("other")); got != 0 {
 		t.Errorf("unknown error: %d, want 0", got)
+	}
+}
+
+// TestMetricsToken: with http.metrics_token set, /metrics answers only the
+// scraper's bearer token; a missing, wrong or staff token is a 401,
+// counted by reason. The API's tokens do not open it, nor it the API.
+func TestMetricsToken(t *testing.T) {
+	const scrape = "scraper-token-0123456789"
+	s := newServer(t, testConfig(newFakeDesk(), func(c *Config) {
+		c.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { writeText(w, 200, "metrics") })
+		c.MetricsToken = scrape
+	}))
+	h := s.Handler()
+	for name, tok := range map[string]string{"none": "", "wrong": "scraper-token-0123456780", "staff": wangToken} {
+		if code, _, hdr := call(t, h, "GET", "/metrics", tok, "", ""); code != http.StatusUnauthorized || hdr.Get("WWW-Authenticate") == "" {
+			t.Errorf("/metrics with %s token: %d, want 401 with WWW-Authenticate", name, code)
+		}
+	}
+	if n := testutil.ToFloat64(s.metrics.refused.WithLabelValues(refusedMetricsToken)); n != 3 {
+		t.Errorf("refused metrics_token = %v, want 3", n)
+	}
+	if code, body, _ := call(t, h, "GET", "/metrics", scrape, "", ""); code != 200 || strings.TrimSpace(body) != "metrics" {
+		t.Errorf("/metrics with the scraper's token: %d %q", code, body)
+	}
+	if code, _, _ := call(t, h, "GET", "/api/v1/alarms", scrape, "", ""); code != http.StatusUnauthorized {
+		t.Errorf("the scraper's token on the API: %d, want 401", code)
 	}
 }
