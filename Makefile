@@ -19,6 +19,7 @@ TEST_TIMEOUT ?= 25m
 # `make chaos` runs the whole fault suite (internal/chaos); it takes ~20 minutes.
 CHAOS_TIMEOUT ?= 45m
 INFLUXD := $(CURDIR)/.cache/bin/influxd
+NATS_SERVER := $(CURDIR)/.cache/bin/nats-server
 
 .PHONY: help build test-deps check test interop chaos bench bench-go demo fuzz clean
 
@@ -30,7 +31,7 @@ build: ## Build every package, and bin/gridwatchd and bin/gridsim
 	$(GO) build -o bin/gridwatchd ./gateway/cmd/gridwatchd
 	$(GO) build -o bin/gridsim ./firmware-sim/cmd/gridsim
 
-test-deps: ## Install what the tests need (mosquitto, influxd 1.8 in .cache/bin) if missing
+test-deps: ## Install what the tests need (mosquitto, influxd 1.8 and nats-server in .cache/bin) if missing
 	bash scripts/test-deps.sh
 
 check: ## gofmt, go vet, staticcheck and govulncheck (scripts/check.sh; tools pinned, in .cache)
@@ -38,7 +39,7 @@ check: ## gofmt, go vet, staticcheck and govulncheck (scripts/check.sh; tools pi
 
 test: test-deps ## Install test deps, check, then run every test with -race against real services (both run; fails if either fails)
 	@rc=0; $(MAKE) --no-print-directory check || rc=$$?; \
-	GRIDWATCH_REQUIRE_SERVICES=1 GRIDWATCH_INFLUXD=$(INFLUXD) \
+	GRIDWATCH_REQUIRE_SERVICES=1 GRIDWATCH_INFLUXD=$(INFLUXD) GRIDWATCH_NATS=$(NATS_SERVER) \
 		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./... || rc=$$?; \
 	exit $$rc
 
