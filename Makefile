@@ -13,6 +13,8 @@ export GOTOOLCHAIN ?= auto
 # Packages on the alarm and telemetry hot path; `make bench-go` runs their benchmarks.
 BENCH_PKGS ?= ./drivers/mqtt/wire ./gateway/ingest ./gateway/journal ./gateway/telemetry ./rules/engine ./rules/escalate
 BENCHTIME ?= 1s
+# `make county-load` passes these to gridsim county.
+COUNTY_ARGS ?= -duration 3m -burst-at 90s
 # How long `make fuzz` runs each fuzz target.
 FUZZTIME ?= 10s
 TEST_TIMEOUT ?= 25m
@@ -21,7 +23,7 @@ CHAOS_TIMEOUT ?= 45m
 INFLUXD := $(CURDIR)/.cache/bin/influxd
 NATS_SERVER := $(CURDIR)/.cache/bin/nats-server
 
-.PHONY: help build test-deps check test interop chaos bench bench-go demo fuzz clean
+.PHONY: help build test-deps check test interop chaos bench bench-go county-load demo fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +55,9 @@ chaos: test-deps ## The whole fault suite under load (internal/chaos); table in 
 
 bench: ## Press → page latency of gridwatchd vs the floor relay, embedded broker and Mosquitto (scripts/bench.sh; BENCH_SECONDS per target, ~4 min); table in bench-report.txt
 	bash scripts/bench.sh
+
+county-load: test-deps ## 300 simulated gateway uplinks + a measuring subscriber on a local 3-node NATS cluster (scripts/county-load.sh; COUNTY_ARGS, ~4 min)
+	bash scripts/county-load.sh $(COUNTY_ARGS)
 
 bench-go: ## Run the Go micro-benchmarks of the hot path (BENCH_PKGS, BENCHTIME)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(BENCH_PKGS)

@@ -232,3 +232,14 @@ func natsConfig(name string, client, mqtt, cluster, monitor int, store string, r
 	fmt.Fprintf(&b, "mqtt {\n  listen: \"127.0.0.1:%d\"\n  stream_replicas: %d\n}\n", mqtt, replicas)
 	return b.String()
 }
+
+// PID is the node's process id while it runs, 0 when it is stopped: for
+// measuring its CPU and memory (/proc/PID).
+func (n *NATSNode) PID() int {
+	n.d.mu.Lock()
+	defer n.d.mu.Unlock()
+	if n.d.cmd == nil || n.d.cmd.Process == nil {
+		return 0
+	}
+	return n.d.cmd.Process.Pid
+}

@@ -45,6 +45,7 @@ func commands() []command {
 		{"osdp-pd", "play OSDP card readers on a serial port or a new pty", cmdOSDPPD},
 		{"modbus-slave", "play Modbus RTU light-box I/O modules on a serial port or a new pty", cmdModbusSlave},
 		{"camera", "send a camera's RTP video (dummy H.264) with injected loss, jitter, stop", cmdCamera},
+		{"county", "300 county uplinks on the county's MQTT cluster, and a subscriber measuring latency, loss, order", cmdCounty},
 		{"commission", "walk test: guide an installer through a commissioning session, then report", cmdCommission},
 	}
 }
