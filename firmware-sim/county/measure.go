@@ -132,19 +132,6 @@ func (tr *tracker) missing() int {
 	return n
 }
 
-// missingIDs lists up to n of them, for the report.
-func (tr *tracker) missingIDs(n int) []string {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	var ids []string
-	for id := range tr.ackedIDs {
-		if !tr.got[id] && len(ids) < n {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
 // subscriber is the measuring county-side client: a clean session
 // subscribed to every site's events (and, as a county view is, to the
 // retained alarms, summaries and statuses, which it counts).
