@@ -11,6 +11,7 @@ import (
 	"github.com/gridwatch/gridwatch/firmware-sim/mqttconn"
 	"github.com/gridwatch/gridwatch/gateway/countywire"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
+	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
 // TestTrackerJudges: the measuring side counts a duplicate, a record
@@ -88,5 +89,31 @@ func TestSimOnNATSCluster(t *testing.T) {
 	}
 	if len(res.Procs) != 1 || res.Procs[0].Err != "" || res.Procs[0].RSSMB == 0 {
 		t.Errorf("nats-n1 usage: %+v", res.Procs)
+	}
+}
+
+// TestAlarmStateIsTheGatewaysShape: the state each lifecycle step carries
+// decodes as the gateway's alarm (rules/alarm), which is what a county view
+// reads — with the state and timeline a real alarm would have after it.
+func TestAlarmStateIsTheGatewaysShape(t *testing.T) {
+	a := &openAlarm{id: "a-1", grid: "s001-g5-01", dev: "lb-01-1", raised: 1_800_000_000_000}
+	want := map[string]alarm.State{
+		countywire.StepRaised: alarm.Open, countywire.StepPaged: alarm.Open, countywire.StepDelivered: alarm.Open,
+		countywire.StepAck: alarm.Acknowledged, countywire.StepArrive: alarm.OnScene, countywire.StepResolve: alarm.Resolved,
+	}
+	for i, step := range append([]string{countywire.StepRaised}, lifecycle...) {
+		b, err := json.Marshal(a.after(step, 1_800_000_000_000+int64(i)*1000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got alarm.Alarm
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&got); err != nil {
+			t.Fatalf("%s: %s does not decode as the gateway's alarm: %v", step, b, err)
+		}
+		if got.ID != "a-1" || got.Device != "lb-01-1" || got.State != want[step] || got.Timeline[0].Kind != alarm.EntryRaised {
+			t.Errorf("%s: %+v, want state %s", step, got, want[step])
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -29,10 +30,66 @@ var lifecycle = []string{
 
 // openAlarm is an alarm a site is walking through its lifecycle.
 type openAlarm struct {
-	id   string
-	step int // index of the next step in lifecycle
-	due  time.Time
-	grid string
+	id     string
+	step   int // index of the next step in lifecycle
+	due    time.Time
+	grid   string
+	dev    string
+	raised int64
+	tl     []entry
+}
+
+// alarmState is the alarm as a gateway's GET /api/v1/alarms/{id} returns
+// it (the fields a county view reads), which countywire.Alarm.State
+// carries. The simulator is a device and may not import the rules'
+// types, so it writes the JSON shape itself.
+type alarmState struct {
+	ID       string  `json:"id"`
+	Rule     string  `json:"rule"`
+	Severity string  `json:"severity"`
+	Title    string  `json:"title"`
+	Device   string  `json:"device"`
+	Grid     string  `json:"grid"`
+	State    string  `json:"state"`
+	Count    int     `json:"count"`
+	RaisedMS int64   `json:"raised_ms"`
+	EventMS  int64   `json:"event_ms"`
+	Step     int     `json:"step"`
+	ClosedMS int64   `json:"closed_ms,omitempty"`
+	Timeline []entry `json:"timeline"`
+}
+
+type entry struct {
+	At   int64  `json:"at"`
+	Kind string `json:"kind"`
+	By   string `json:"by,omitempty"`
+	Step int    `json:"step,omitempty"`
+}
+
+// after returns the alarm's state and its new timeline entry after step.
+func (a *openAlarm) after(step string, now int64) alarmState {
+	st := alarmState{ID: a.id, Rule: "panic", Severity: "red", Title: a.dev + " 一键报警", Device: a.dev, Grid: a.grid,
+		State: "open", Count: 1, RaisedMS: a.raised, EventMS: a.raised}
+	switch step {
+	case countywire.StepRaised:
+		a.tl = append(a.tl, entry{At: now, Kind: "raised"})
+	case countywire.StepPaged:
+		a.tl = append(a.tl, entry{At: now, Kind: "notified", Step: 0})
+	case countywire.StepAck, countywire.StepArrive, countywire.StepResolve:
+		a.tl = append(a.tl, entry{At: now, Kind: step, By: "m1"})
+	}
+	for _, e := range a.tl {
+		switch e.Kind {
+		case "ack":
+			st.State = "acknowledged"
+		case "arrive":
+			st.State = "on_scene"
+		case "resolve":
+			st.State, st.ClosedMS = "resolved", e.At
+		}
+	}
+	st.Timeline = slices.Clone(a.tl)
+	return st
 }
 
 // site is one simulated gateway uplink: one MQTT connection, records in
@@ -120,10 +177,13 @@ func (s *site) run(ctx context.Context) {
 
 func (s *site) raise(ctx context.Context, burst bool) {
 	s.nAlarms++
+	cell := s.rng.IntN(8) + 1
 	a := &openAlarm{
-		id:   "a-" + strconv.Itoa(s.nAlarms),
-		due:  time.Now().Add(s.cfg.StepEvery),
-		grid: fmt.Sprintf("%s-g5-%02d", s.id, s.rng.IntN(8)+1),
+		id:     "a-" + strconv.Itoa(s.nAlarms),
+		due:    time.Now().Add(s.cfg.StepEvery),
+		grid:   fmt.Sprintf("%s-g5-%02d", s.id, cell),
+		dev:    fmt.Sprintf("lb-%02d-%d", cell, s.nAlarms),
+		raised: time.Now().UnixMilli(),
 	}
 	s.open = append(s.open, a)
 	s.alarmRecord(ctx, a, countywire.StepRaised, burst)
@@ -150,12 +210,12 @@ func (s *site) stepDue(ctx context.Context, now time.Time) {
 // alarmRecord sends one lifecycle step: the record on events, then the
 // retained alarm state (emptied once resolved).
 func (s *site) alarmRecord(ctx context.Context, a *openAlarm, step string, burst bool) {
-	state, _ := json.Marshal(map[string]any{"id": a.id, "grid": a.grid, "step": step, "open": step != countywire.StepResolve})
 	rec := s.record(countywire.KindAlarm)
+	state, _ := json.Marshal(a.after(step, rec.AtMS))
 	rec.Alarm = &countywire.Alarm{
 		Step: step, State: state,
 		GridPath:   []string{a.grid, s.id + "-g4", s.id + "-g3"},
-		DeviceName: "lb-" + a.grid,
+		DeviceName: a.dev,
 	}
 	body, ok := s.send(ctx, rec, burst)
 	if !ok {
