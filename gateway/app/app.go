@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
+	"github.com/gridwatch/gridwatch/gateway/clips"
 	"github.com/gridwatch/gridwatch/gateway/config"
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/rules/rulefile"
@@ -47,6 +48,8 @@ type App struct {
 	started     chan struct{}
 	// wall reads the system's wall clock (nil: time.Now); see WithWallClock.
 	wall func() time.Time
+	// clipRec records alarm clips (nil: none); see WithClipRecorder.
+	clipRec clips.Recorder
 }
 
 // Option adjusts an App made by New.

@@ -11,6 +11,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/httpapi"
 	"github.com/gridwatch/gridwatch/gateway/ingest"
 	"github.com/gridwatch/gridwatch/gateway/telemetry"
+	"github.com/gridwatch/gridwatch/gateway/uplink"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
@@ -29,7 +30,8 @@ import (
 //     which sends through it;
 //   - the desk's alarm changes and the tracker's device changes feed the
 //     console's live stream (the HTTP server, built last) and, for alarms,
-//     InfluxDB history.
+//     InfluxDB history, and to the county's uplink (built after the desk,
+//     whose county requests act through it).
 type backEdges struct {
 	ingest    *ingest.Ingestor
 	pages     *deliver.Ledger
@@ -37,6 +39,8 @@ type backEdges struct {
 	broadcast *broadcast.Service
 	console   *httpapi.Server
 	history   *telemetry.Writer // nil without influx.url
+	uplink    *uplink.Uplink    // nil without uplink.url
+	presence  *countyPresence   // nil without uplink.url
 	// onHistoryErr logs an alarm change InfluxDB did not take.
 	onHistoryErr func(alarm.Alarm, error)
 }
@@ -74,10 +78,13 @@ func (b *backEdges) CommandResult(r command.Result) {
 	b.broadcast.CommandResult(r.ID, r.Outcome, r.Error, r.DoneMS)
 }
 
-// PublishAlarm takes an alarm's change to the console's live stream and
-// InfluxDB history.
+// PublishAlarm takes an alarm's change to the console's live stream,
+// InfluxDB history and the county (queued in memory only).
 func (b *backEdges) PublishAlarm(al alarm.Alarm) {
 	b.console.PublishAlarm(al)
+	if b.uplink != nil {
+		b.uplink.Alarm(al)
+	}
 	if b.history != nil {
 		if err := b.history.WriteAlarm(al); err != nil {
 			b.onHistoryErr(al, err)
@@ -85,8 +92,14 @@ func (b *backEdges) PublishAlarm(al alarm.Alarm) {
 	}
 }
 
-// PublishDevice takes a device's change to the console's live stream.
-func (b *backEdges) PublishDevice(st devices.Status) { b.console.PublishDevice(st) }
+// PublishDevice takes a device's change to the console's live stream and
+// its presence changes to the county.
+func (b *backEdges) PublishDevice(st devices.Status) {
+	b.console.PublishDevice(st)
+	if b.presence != nil {
+		b.presence.change(st)
+	}
+}
 
 // Delivered and Failed tell the page ledger what became of a page the SMS
 // outbox took (the ledger pages through the outbox).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gridwatch/gridwatch/gateway/broadcast"
 	"github.com/gridwatch/gridwatch/gateway/broker"
+	"github.com/gridwatch/gridwatch/gateway/clips"
 	"github.com/gridwatch/gridwatch/gateway/clock"
 	"github.com/gridwatch/gridwatch/gateway/command"
 	"github.com/gridwatch/gridwatch/gateway/commission"
@@ -25,6 +26,7 @@ import (
 	"github.com/gridwatch/gridwatch/gateway/registry"
 	"github.com/gridwatch/gridwatch/gateway/telemetry"
 	"github.com/gridwatch/gridwatch/gateway/thresholds"
+	"github.com/gridwatch/gridwatch/gateway/uplink"
 	"github.com/gridwatch/gridwatch/rules/alarm"
 	"github.com/gridwatch/gridwatch/rules/engine"
 	"github.com/gridwatch/gridwatch/rules/escalate"
@@ -57,12 +59,15 @@ type parts struct {
 	routes    *commandRouter   // rule commands: serial buses or MQTT
 	drivers   *edge.Supervisor // serial buses and cameras, each through ingest's edge
 	broadcast *broadcast.Service
+	clips     *clips.Service   // alarms' evidence clips
+	recorders *cameraRecorders // the cameras' clip recorders, added with the drivers (video.go)
 	http      *httpapi.Server
 	listener  net.Listener
 
 	// thresholds turn telemetry (mains false, a low battery) into events.
 	thresholds *thresholds.Monitor
 	commission *commission.Service // installers' walk tests
+	uplink     *uplink.Uplink      // nil without uplink.url
 
 	closers []func() error
 }
@@ -151,13 +156,15 @@ func (a *App) build() (_ *parts, err error) {
 		tel, hist, back.history = p.telemetry, p.telemetry, p.telemetry
 	}
 
-	// The desk: alarms, escalation, the retained alarm board.
+	// The desk: alarms, escalation, the retained alarm board, and the
+	// evidence clips an alarm plans when it opens.
+	cb := &clipBoard{next: board{pub: p.transport, topics: a.topics, live: back.PublishAlarm,
+		onErr: func(err error) { a.log.Warn("alarm board", "err", err) }}}
 	if p.desk, err = escalate.New(escalate.Config{
 		Policies: cfg.Escalation,
 		Registry: a.reg.Get,
 		Notifier: p.pages,
-		Board: board{pub: p.transport, topics: a.topics, live: back.PublishAlarm,
-			onErr: func(err error) { a.log.Warn("alarm board", "err", err) }},
+		Board:    cb, Clips: clips.Planner{Registry: a.reg.Get},
 		Store:      p.store,
 		Now:        now,
 		Shift:      p.clock.Shift(),
@@ -167,9 +174,19 @@ func (a *App) build() (_ *parts, err error) {
 		return nil, a.errf("escalation: %w", err)
 	}
 	back.desk = p.desk
+	if p.clips, err = a.newClips(p, cb); err != nil {
+		return nil, err
+	}
 	p.tracker = devices.New(a.reg.Get, back.PublishDevice)
 	if err := a.metrics.Register(p.tracker.Collector()); err != nil {
 		return nil, a.errf("metrics: %w", err)
+	}
+	if p.uplink, err = a.openUplink(p); err != nil {
+		return nil, err
+	}
+	if p.uplink != nil {
+		p.closers = append(p.closers, p.uplink.Close)
+		back.uplink, back.presence = p.uplink, &countyPresence{up: p.uplink, last: map[string]string{}}
 	}
 
 	// The journal, and the rules that follow it to the desk.
@@ -187,7 +204,7 @@ func (a *App) build() (_ *parts, err error) {
 	p.closers = append(p.closers, p.thresholds.Close)
 	rules, err := runner.New(runner.Config{
 		Engine: eng, Registry: a.reg.Get, Journal: p.journal, Desk: p.desk, Devices: trackerView{p.tracker},
-		Commands: p.routes, History: hist, Back: p.broadcast.DeviceBack, DataDir: cfg.DataDir,
+		Commands: clipCommands{next: p.routes, reg: a.reg.Get}, History: hist, Back: p.broadcast.DeviceBack, DataDir: cfg.DataDir,
 		Now: now, Shift: p.clock.Shift(), Logger: a.log.With("component", "rules"), Registerer: a.metrics,
 	})
 	if err != nil {
@@ -231,6 +248,7 @@ func (a *App) build() (_ *parts, err error) {
 		Cards:   cardView{reg: a.reg.Get, now: now},
 		Pages:   p.pages, // the phone app's page receipts (POST /api/v1/pages/{id}/received)
 		Devices: p.tracker, Metrics: a.metricsHandler(),
+		Clips: clipFiles{svc: p.clips},
 
 		// Installers' tools.
 		Commands:      deviceCommands{reg: a.reg.Get, routes: p.routes, store: p.store, now: now, onErr: a.log.Error, sessions: p.commission},

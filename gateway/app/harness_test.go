@@ -56,6 +56,7 @@ type siteOptions struct {
 	step1After time.Duration // red step 1 wait; default 1 hour (never in a test)
 	step2After time.Duration // red step 2 wait; default step 1's doubled plus an hour
 	mutate     func(*config.Config)
+	opts       []app.Option
 }
 
 // site is one running gateway with its data directory.
@@ -66,6 +67,7 @@ type site struct {
 	broker string // tcp://...
 	topics wire.Topics
 	app    *app.App
+	opts   []app.Option
 	stop   func()
 	logs   testlog.Buffer // everything the gateway logged, also sent to t.Log
 }
@@ -112,6 +114,7 @@ func startSite(t *testing.T, o siteOptions) *site {
 		o.mutate(&cfg)
 	}
 	s.cfg = cfg
+	s.opts = o.opts
 	s.start()
 	return s
 }
@@ -121,7 +124,7 @@ func (s *site) start() {
 	t := s.t
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, &s.logs), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a, err := app.New(s.cfg, log)
+	a, err := app.New(s.cfg, log, s.opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,10 @@ func (a *App) Run(ctx context.Context) error {
 	if p.telemetry != nil {
 		core.Go(func() error { return p.telemetry.Run(coreCtx) })
 	}
+	if p.uplink != nil {
+		a.syncUplink(p)
+		core.Go(func() error { return p.uplink.Run(coreCtx) })
+	}
 	if p.webhook != nil {
 		core.Go(func() error { return p.webhook.Run(coreCtx) })
 	}
@@ -51,6 +55,7 @@ func (a *App) Run(ctx context.Context) error {
 		core.Go(func() error { return p.sms.Run(coreCtx) })
 	}
 	core.Go(func() error { return p.commands.Run(coreCtx) })
+	core.Go(func() error { return p.clips.Run(coreCtx) })
 	core.Go(func() error { return p.broadcast.Run(coreCtx) })
 	core.Go(func() error { return p.thresholds.Run(coreCtx, p.journal) })
 	ret := &retention{journal: p.journal, after: p.rules.ReplayPoint, every: retainEvery,

@@ -41,6 +41,11 @@ type Config struct {
 	// confirms them.
 	Delivery Delivery `yaml:"delivery"`
 	Log      Log      `yaml:"log"`
+	// Clips are the alarms' video evidence (DataDir/clips).
+	Clips Clips `yaml:"clips"`
+	// Uplink, when its URL is set, links the gateway to its county's MQTT
+	// cluster (see Uplink).
+	Uplink Uplink `yaml:"uplink"`
 
 	// registryDefault is set while Registry is the default rather than a
 	// file someone named; see RegistryOptional.
@@ -333,7 +338,9 @@ func base() Config {
 		},
 		Escalation:      escalate.DefaultPolicies(),
 		Delivery:        Delivery{FallbackAfter: DefaultFallbackAfter},
+		Uplink:          Uplink{SummaryEvery: DefaultSummaryEvery, OutboxMaxBytes: DefaultOutboxMaxBytes},
 		Log:             Log{Level: "info", Format: "text"},
+		Clips:           defaultClips(),
 		registryDefault: true,
 	}
 }
@@ -342,6 +349,9 @@ func base() Config {
 func (c *Config) fill() {
 	if c.MQTT.ClientID == "" {
 		c.MQTT.ClientID = "gridwatchd-" + c.Site
+	}
+	if c.Uplink.ClientID == "" {
+		c.Uplink.ClientID = "gridwatchd-" + c.Site + "-uplink"
 	}
 	if c.MQTT.Embedded.MaxPacketSize == 0 {
 		c.MQTT.Embedded.MaxPacketSize = min(c.Ingest.MaxPayload+DefaultPacketHeadroom, MaxMQTTPacket)

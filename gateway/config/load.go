@@ -16,8 +16,9 @@ import (
 // Decoding is strict: unknown keys, duplicate keys and values of the wrong
 // type are errors with their line. Keys left out keep their defaults.
 // Secrets written "env:NAME" (http.tokens, http.users, mqtt.password,
-// influx.token, mqtt.embedded.users) are read from the environment. Relative paths
-// (data_dir, registry, rules, mqtt.embedded.tls and http.tls cert and key) are resolved
+// influx.token, mqtt.embedded.users, uplink.password) are read from the
+// environment. Relative paths (data_dir, registry, rules,
+// mqtt.embedded.tls and http.tls cert and key, uplink.tls) are resolved
 // against the directory of the file, defaults included, so a site's files
 // can sit together. The result is validated; every problem is returned at
 // once as *Errors.
@@ -81,7 +82,7 @@ func (w where) at(key, format string, args ...any) Problem {
 // resolvePaths makes the relative file paths relative to dir.
 func (c *Config) resolvePaths(dir string) {
 	for _, p := range []*string{&c.DataDir, &c.Registry, &c.Rules, &c.MQTT.Embedded.TLS.Cert, &c.MQTT.Embedded.TLS.Key,
-		&c.HTTP.TLS.Cert, &c.HTTP.TLS.Key} {
+		&c.HTTP.TLS.Cert, &c.HTTP.TLS.Key, &c.Uplink.TLS.CA, &c.Uplink.TLS.Cert, &c.Uplink.TLS.Key} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -114,6 +115,7 @@ func (c *Config) resolveEnv(lookup func(string) (string, bool), at func(key, for
 	resolve("mqtt.password", &c.MQTT.Password)
 	resolve("influx.token", &c.Influx.Token)
 	resolve("webhook.secret", &c.Webhook.Secret)
+	resolve("uplink.password", &c.Uplink.Password)
 	for _, m := range []struct {
 		key string
 		m   map[string]string

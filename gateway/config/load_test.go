@@ -72,6 +72,7 @@ func TestLoadFull(t *testing.T) {
 	c, err := parseFile(t, "testdata/good-full.yaml", map[string]string{
 		"GW_TEST_TOKEN_LI":   "li-token-from-env-0001",
 		"GW_TEST_MQTT_LB":    "lightbox-password",
+		"GW_TEST_UPLINK":     "uplink-password",
 		"GW_TEST_ADMIN_HASH": "$argon2id$v=19$m=19456,t=2,p=1$d0aNz7RptawCU4gLRlFOFg$uDq3Vcq4IOAgMexuygyFSJp5V6wI/0Ny6W68DKnfAiE",
 	})
 	if err != nil {
@@ -98,6 +99,10 @@ func TestLoadFull(t *testing.T) {
 		{"admin from env", c.HTTP.Users["admin"].Role + " " + c.HTTP.Users["admin"].PasswordHash[:10], "admin $argon2id$"},
 		{"installer", c.HTTP.Users["fitter"].Role + " " + c.HTTP.Users["fitter"].PasswordHash[:4], "installer $2a$"},
 		{"sessions", fmt.Sprint(c.HTTP.Sessions), "{30m0s 24h0m0s 3}"},
+		{"uplink password from env", c.Uplink.Password, "uplink-password"},
+		{"uplink CA next to the file", c.Uplink.TLS.CA, filepath.Join("testdata", "tls", "county-ca.crt")},
+		{"uplink client id", c.Uplink.ClientID, "gridwatchd-" + c.Site + "-uplink"},
+		{"uplink summary", c.Uplink.SummaryEvery.String() + " " + strconv.FormatInt(c.Uplink.OutboxMaxBytes, 10), "1m0s 67108864"},
 	} {
 		if x.got != x.want {
 			t.Errorf("%s = %q, want %q", x.name, x.got, x.want)
@@ -115,6 +120,14 @@ func TestLoadFull(t *testing.T) {
 	want := Ingest{MaxPayload: 1024, DeviceRate: 2.5, DeviceBurst: 5, DedupeWindow: time.Hour}
 	if c.Ingest != want {
 		t.Errorf("ingest = %+v, want %+v", c.Ingest, want)
+	}
+	wantClips := Clips{PreRoll: 15 * time.Second, PostRoll: 10 * time.Second, RingBytes: 8 << 20, MaxAge: 168 * time.Hour,
+		MaxBytes: 10 << 30, MinFreeBytes: 512 << 20, Workers: 2, FFmpeg: "/usr/bin/ffmpeg"}
+	if c.Clips != wantClips {
+		t.Errorf("clips = %+v, want %+v", c.Clips, wantClips)
+	}
+	if d := Default().Clips; d.PreRoll != 30*time.Second || d.PostRoll != 20*time.Second || d.MaxAge != 720*time.Hour || d.MaxBytes != 20<<30 {
+		t.Errorf("default clips = %+v, want pre 30s, post 20s, 720h, 20 GiB", d)
 	}
 	if c.Delivery.FallbackAfter != 45*time.Second {
 		t.Errorf("delivery.fallback_after = %v, want 45s", c.Delivery.FallbackAfter)

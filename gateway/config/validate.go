@@ -61,7 +61,9 @@ func (c Config) check(at func(key, format string, args ...any) Problem) []Proble
 	c.checkIngest(k)
 	c.checkWebhook(k)
 	c.checkSMS(k)
+	c.checkUplink(k)
 	c.checkEscalation(k)
+	c.checkClips(k)
 	if d := c.Delivery.FallbackAfter; d < MinFallbackAfter || d > MaxFallbackAfter {
 		k.add("delivery.fallback_after", "%v: want %v to %v", d, MinFallbackAfter, MaxFallbackAfter)
 	}

@@ -17,7 +17,7 @@ var consoleFiles embed.FS
 // consolePolicy lets the page load only its own files and talk only to
 // this server.
 const consolePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; " +
-	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	"img-src 'self' data:; media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // consolePage returns index.html with the auth mode filled in (for the
 // reader of the page; the script asks GET /api/v1/session who it is and

@@ -32,6 +32,9 @@ func (s *Server) routes() http.Handler {
 		{method: "GET", path: "/api/v1/stream", h: s.handleStream},
 	}
 	api = append(api, s.phoneAPI()...)
+	if s.cfg.County != nil {
+		api = s.countyRoutes(api)
+	}
 	if s.cfg.Oversight != nil {
 		api = append(api, []route{
 			{method: "GET", path: "/api/v1/emergency", h: s.handleEmergencies},
@@ -54,6 +57,9 @@ func (s *Server) routes() http.Handler {
 			{method: "POST", path: "/api/v1/silences", h: s.handleSetSilence},
 			{method: "DELETE", path: "/api/v1/silences/{id}", h: s.handleRemoveSilence},
 		}...)
+	}
+	if s.cfg.Clips != nil {
+		api = append(api, route{method: "GET", path: "/api/v1/alarms/{id}/clips/{file}", h: s.handleClip})
 	}
 	if s.cfg.Cards != nil {
 		api = append(api, route{method: "GET", path: "/api/v1/cards", h: s.handleCards})

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -101,6 +102,14 @@ type Config struct {
 	CommandWait time.Duration
 	// Commissioning serves /api/v1/commissioning; nil leaves it out.
 	Commissioning Commissioning
+	// Clips serves alarms' evidence clips and stills
+	// (/api/v1/alarms/{id}/clips/{camera}.mp4|.jpg); nil leaves it out.
+	// ClipRetry is the Retry-After of a clip still recording (0: 10s).
+	Clips     ClipFiles
+	ClipRetry time.Duration
+	// County, when set, serves the county view instead of a gateway's
+	// alarms (county mode: see County); Alarms may then be nil.
+	County County
 	// Ready reports why the gateway is not ready (nil when it is); nil
 	// means always ready.
 	Ready func() error
@@ -147,6 +156,8 @@ type Server struct {
 	page     []byte
 	handler  http.Handler
 	limits   limits
+	// siteVersion orders the county mode's site events.
+	siteVersion atomic.Uint64
 }
 
 // limits are the server's time bounds.
@@ -172,7 +183,7 @@ func defaultLimits() limits {
 // New checks cfg and builds the server's handler. It starts nothing.
 func New(cfg Config) (*Server, error) {
 	var errs []error
-	if cfg.Alarms == nil {
+	if cfg.Alarms == nil && cfg.County == nil {
 		errs = append(errs, errors.New("httpapi: Config.Alarms is nil"))
 	}
 	if cfg.Devices == nil {
@@ -187,6 +198,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.StreamsPerUser < 0 {
 		errs = append(errs, fmt.Errorf("httpapi: StreamsPerUser is %d; want 0 (default) or more", cfg.StreamsPerUser))
+	}
+	if cfg.ClipRetry == 0 {
+		cfg.ClipRetry = 10 * time.Second
 	}
 	if cfg.StreamsPerUser == 0 {
 		cfg.StreamsPerUser = DefaultStreamsPerUser

@@ -52,7 +52,7 @@ func under(path, prefix string) bool { return path == prefix || strings.HasPrefi
 var composedOnlyByApp = []string{
 	"gateway/broker", "gateway/mqttlink", "gateway/ingest", "gateway/journal", "gateway/httpapi",
 	"gateway/devices", "gateway/telemetry", "gateway/deliver", "rules/engine", "rules/escalate", "rules/runner",
-	"gateway/thresholds",
+	"gateway/thresholds", "gateway/clips",
 }
 
 // TestArrowsPointOneWay reads the import graph and fails on an arrow that

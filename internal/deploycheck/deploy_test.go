@@ -289,6 +289,8 @@ func startGateway(t *testing.T) (string, string, wire.Topics) {
 	mq := testsvc.Mosquitto(t)
 	base, topics := runGateway(t, func(cfg *config.Config) {
 		cfg.MQTT.URL, cfg.MQTT.ClientID = mq.URL, "gridwatchd-deploycheck-"+strconv.FormatInt(time.Now().UnixNano(), 36)
+		// The county uplink, to the same broker: its metrics are queried too.
+		cfg.Uplink.URL, cfg.Uplink.County = mq.URL, "deploycheck"
 	})
 	waitReady(t, base)
 	return base, mq.URL, topics

@@ -52,8 +52,14 @@ func Gridwatchd(t testing.TB, bin, config, httpAddr string) *Gateway {
 func GridwatchdArgs(t testing.TB, bin, config, httpAddr string, extra ...string) *Gateway {
 	t.Helper()
 	g := &Gateway{HTTP: "http://" + httpAddr}
+	g.d = newDaemon(t, "gridwatchd", bin, t.TempDir(), append([]string{"-config", config}, extra...), g.readyz())
+	return g
+}
+
+// readyz is the daemon's readiness check: GET /readyz answers 200.
+func (g *Gateway) readyz() func(context.Context) error {
 	client := &http.Client{Timeout: 2 * time.Second}
-	ready := func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.HTTP+"/readyz", nil)
 		if err != nil {
 			return err
@@ -68,8 +74,6 @@ func GridwatchdArgs(t testing.TB, bin, config, httpAddr string, extra ...string)
 		}
 		return nil
 	}
-	g.d = newDaemon(t, "gridwatchd", bin, t.TempDir(), append([]string{"-config", config}, extra...), ready)
-	return g
 }
 
 // Start runs the gateway and waits until it is ready; the test fails,

@@ -82,7 +82,11 @@ type Alarm struct {
 	// Pages are the pages sent for this alarm and how far each got
 	// (queued, delivered, fallen_back, failed), in the order they went out.
 	Pages []Page `json:"pages,omitempty"`
+	// Clip is the URL path of the alarm's first evidence clip, known at
+	// raise time (pages carry it); Clips are every camera's clip and how
+	// far each got.
 	Clip  string `json:"clip,omitempty"`
+	Clips []Clip `json:"clips,omitempty"`
 	// Muted says why this alarm is recorded but pages nobody (a silence,
 	// a maintenance window, an inhibiting alarm, flapping); Test marks an
 	// installer's test mode. A later unmuted trigger unmutes it.

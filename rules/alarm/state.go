@@ -160,5 +160,6 @@ func (a *Alarm) Clone() *Alarm {
 	c.Undelivered = maps.Clone(a.Undelivered)
 	c.Timeline = slices.Clone(a.Timeline)
 	c.Pages = slices.Clone(a.Pages)
+	c.Clips = slices.Clone(a.Clips)
 	return &c
 }

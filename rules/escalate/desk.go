@@ -93,6 +93,8 @@ type Config struct {
 	// monotonic-carried clock (gateway/clock), so a step of the wall clock
 	// neither delays nor hastens a deadline.
 	Now func() time.Time
+	// Clips may be nil (no evidence clips are planned).
+	Clips ClipPlanner
 	// Shift is added to the times of the open alarms loaded from the store
 	// (raise time, timeline, next deadline): the wall clock stepped by that
 	// much while the gateway was down, and the deadlines worked out from
@@ -122,6 +124,7 @@ type Desk struct {
 	queue chan submission
 	acts  chan actRequest
 	emerg chan emergRequest
+	clips chan evidenceRequest // AttachClip's news for the owner
 	// reports carries page outcomes from the delivery ledger to the owner.
 	reports chan event.PageReport
 	ready   chan struct{} // closed once Run has loaded the store
@@ -198,6 +201,7 @@ func New(cfg Config) (*Desk, error) {
 		queue:   make(chan submission, cfg.Queue),
 		acts:    make(chan actRequest),
 		emerg:   make(chan emergRequest),
+		clips:   make(chan evidenceRequest),
 		reports: make(chan event.PageReport, cfg.Queue),
 		ready:   make(chan struct{}),
 		done:    make(chan struct{}),

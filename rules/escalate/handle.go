@@ -61,6 +61,7 @@ func (o *owner) raise(t event.Trigger, now time.Time) {
 		idMS = nowMS
 	}
 	a := alarm.Raise(o.ids.Next(idMS), t, grid, loc, nowMS)
+	o.planClips(a, t, nowMS)
 	o.open[a.ID] = a
 	o.byKey[alarmKey{a.Rule, a.Device}] = a
 	o.d.m.raised.WithLabelValues(string(a.Severity), a.Rule).Inc()

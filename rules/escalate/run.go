@@ -106,6 +106,8 @@ func (d *Desk) Run(ctx context.Context) error {
 			o.act(r)
 		case r := <-d.emerg:
 			r.reply <- o.setEmergency(r)
+		case r := <-d.clips:
+			o.attachClip(r)
 		case r := <-d.reports:
 			o.reportBurst(r)
 		case err := <-o.saveOut:

@@ -4,6 +4,7 @@
 //	gridwatchd rules test [-config FILE] [-rules FILE] [-events FILE.jsonl]
 //	gridwatchd passwd < password
 //	gridwatchd alarms reset [-config FILE]
+//	gridwatchd county -config county.yaml [-check]
 //
 // With no file it runs with the defaults: an embedded MQTT broker on
 // 127.0.0.1:1883, HTTP on 127.0.0.1:8080, data in ./data and the built-in
@@ -47,6 +48,9 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if len(args) > 0 && args[0] == "passwd" {
 		return passwdCmd(args[1:], os.Stdin, os.Stdout)
+	}
+	if len(args) > 0 && args[0] == "county" {
+		return countyCmd(args[1:], stderr)
 	}
 	if len(args) > 0 && args[0] == "alarms" {
 		return alarmsCmd(args[1:], os.Stdout, stderr)

@@ -34,7 +34,7 @@ const app = {
   healthCell: null, // the cell the device health is drilled into
   healthDevice: null, // the device picked on the plan
   sound: null,
-  api, act, focusOn, render, staffName, gridPath, deviceLabel, showError,
+  api, act, focusOn, render, staffName, gridPath, deviceLabel, placeOf, showError,
   renderHealth: () => renderHealth(app),
   RECENT,
 };
@@ -58,6 +58,14 @@ function gridPath(id) {
 function deviceLabel(id) {
   const d = app.site.devices.get(id) || app.devices.get(id);
   return d && d.name ? d.name : id;
+}
+// placeOf is where an alarm is: on a gateway, its device and cell; in the
+// county view (an alarm with a site), the site, the device's name and the
+// cell's path as the site sent them.
+function placeOf(a) {
+  if (!a.site) return deviceLabel(a.device) + " · " + gridPath(a.grid);
+  const path = a.grid_names && a.grid_names.length ? [...a.grid_names].reverse().join(" › ") : a.grid;
+  return a.site + " · " + (a.device_name || a.device) + " · " + path;
 }
 
 function showError(msg) {

@@ -5,7 +5,7 @@
 "use strict";
 
 import { $, el, clock, countdown, duration, STATE_RANK } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, getLang } from "./i18n.js";
 import { commandForm } from "./command.js";
 
 let shownId = null; // the alarm the panel shows, to keep a typed note
@@ -134,9 +134,46 @@ function renderCameras(app, a, site) {
     return el("li", { "data-device-id": id, "data-state": state },
       el("b", {}, app.deviceLabel(id)), el("small", {}, " " + id + " · " + t("health." + state) + video));
   });
-  if (a.clip) items.push(el("li", { class: "clip" }, t("focus.clip") + ": ", a.clip.startsWith("/") ? el("a", { href: a.clip, target: "_blank", rel: "noopener" }, a.clip) : a.clip));
+  const clips = a.clips || [];
+  for (const c of clips) items.push(clipItem(app, a, c));
+  if (a.clip && !clips.length) items.push(el("li", { class: "clip" }, t("focus.clip") + ": ", a.clip.startsWith("/") ? el("a", { href: a.clip, target: "_blank", rel: "noopener" }, a.clip) : a.clip));
+  for (const k of clipNodes.keys()) if (!k.startsWith(a.id + "/")) clipNodes.delete(k);
   if (!items.length) items.push(el("li", { class: "dim" }, t("focus.no_cameras")));
   $("focus-cameras").replaceChildren(...items);
+}
+
+// clipNodes keeps each evidence clip's element while its state stays the
+// same, so a render does not restart a video being watched.
+const clipNodes = new Map(); // alarm/camera → { sig, node }
+
+// clipItem is one camera's evidence of the alarm: the still of the press
+// and the video (which opens at the press), or why there is none.
+function clipItem(app, a, c) {
+  const key = a.id + "/" + c.camera;
+  const sig = [c.state, c.url, c.still || "", c.error || "", getLang()].join("|");
+  const have = clipNodes.get(key);
+  if (have && have.sig === sig) return have.node;
+  const media = [];
+  if (c.state === "ready") {
+    if (c.still) {
+      media.push(el("a", { href: c.still, target: "_blank", rel: "noopener", class: "clip-still" },
+        el("img", { src: c.still, alt: t("clip.still") + " " + c.camera })));
+    }
+    const video = el("video", { controls: true, preload: "metadata", src: c.url, poster: c.still || undefined, "data-camera": c.camera });
+    const at = (c.press_offset_ms || 0) / 1000;
+    video.addEventListener("loadedmetadata", () => { if (at > 0 && video.currentTime === 0) video.currentTime = at; }, { once: true });
+    media.push(video);
+    media.push(el("small", { class: "clip-window" }, clock(c.start_ms) + "–" + clock(c.end_ms) + " · " +
+      t("clip.press_at").replace("%s", String(Math.round(at))), " · ",
+      el("a", { href: c.url, download: a.id + "-" + c.camera + ".mp4" }, t("clip.download"))));
+  }
+  const node = el("li", { class: "clip", "data-camera": c.camera, "data-clip-state": c.state },
+    el("b", {}, app.deviceLabel(c.camera)), " ",
+    el("span", { class: "clip-state", "data-state": c.state }, t("clip." + c.state)),
+    c.error ? el("small", { class: "note" }, " " + c.error) : "",
+    media.length ? el("div", { class: "clip-media" }, ...media) : "");
+  clipNodes.set(key, { sig, node });
+  return node;
 }
 
 function entry(app, e) {

@@ -25,7 +25,7 @@ export function renderRecent(app, focus) {
   $("recent-rows").replaceChildren(...list.map((a) => {
     const li = el("li", { "data-alarm-id": a.id, "data-severity": a.severity, "data-state": a.state, tabindex: 0 },
       el("span", { class: "chip" }, t("sev." + a.severity)), " ", el("b", {}, a.title || a.rule), " ",
-      el("small", {}, app.deviceLabel(a.device) + " · " + t("state." + a.state) + " " + clock(a.closed_ms)));
+      el("small", {}, (a.site ? a.site + " · " : "") + app.deviceLabel(a.device) + " · " + t("state." + a.state) + " " + clock(a.closed_ms)));
     if (focus && focus.id === a.id) li.dataset.focus = "true";
     li.addEventListener("click", () => app.focusOn(a.id));
     return li;
@@ -61,7 +61,7 @@ function alarmRow(app, a, isFocus, may) {
   const tr = el("tr", attrs,
     el("td", { class: "sev" }, el("span", { class: "chip" }, t("sev." + a.severity))),
     el("td", { class: "title" }, el("b", {}, a.title || a.rule), ...tags,
-      el("div", { class: "place" }, app.deviceLabel(a.device) + " · " + app.gridPath(a.grid)),
+      el("div", { class: "place" }, app.placeOf(a)),
       el("small", { class: "age", "data-since": a.raised_ms }, "")),
     el("td", { class: "state" }, t("state." + a.state)),
     el("td", { class: "deadline num", "data-deadline": a.next_deadline_ms || 0 }, ""),

@@ -1,0 +1,297 @@
+// Package uplink forwards a community gateway's alarms, device presence
+// and a periodic summary to the county's MQTT cluster, speaking
+// gateway/countywire, and takes the county's requests back down.
+//
+// Nothing here sits on the alarm path: the escalation desk's board hook
+// (Alarm) and the device tracker's hook (Presence) only append to a
+// queue in memory. A writer goroutine appends that queue to an outbox on
+// disk (a bbolt file), where each record gets its Seq and ID; a sender
+// goroutine publishes the outbox in order with QoS 1 and deletes a record
+// only once the broker acknowledged it on a connection that stayed up.
+// After a WAN outage of any length, a restart or a kill -9 it resumes
+// from the oldest unacknowledged record: the county may see a record
+// twice (same ID), never out of order, never missing (summaries aside,
+// which are shed first when the outbox is full).
+package uplink
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridwatch/gridwatch/gateway/countywire"
+	"github.com/gridwatch/gridwatch/rules/alarm"
+)
+
+// Config configures an Uplink.
+type Config struct {
+	// URL is the county broker: tcp://, ssl://, mqtts://, ws://, wss://.
+	URL      string
+	County   string
+	Site     string
+	ClientID string
+	Username string
+	Password string
+	// TLS, if set, is used for ssl/mqtts/wss URLs.
+	TLS *tls.Config
+	// Path is the outbox file.
+	Path string
+	// MaxBytes bounds the unsent records; over it the oldest summaries
+	// (then presence changes) are shed. Alarm records never are.
+	MaxBytes int64
+	// SummaryEvery is how often a Summary record goes up.
+	SummaryEvery time.Duration
+	// Summary describes the site now; the uplink adds its own backlog and
+	// lag. Nil: no summaries.
+	Summary func() countywire.Summary
+	// Describe gives an alarm's grid path (its cell first), the cells'
+	// names and the device's name, for the county's filters.
+	Describe func(alarm.Alarm) (path, names []string, device string)
+	// Requests acts on the county's requests; nil: no downlink.
+	Requests Requests
+	Now      func() time.Time
+	Logger   *slog.Logger
+	// Registerer takes the uplink's metrics; nil: none.
+	Registerer prometheus.Registerer
+}
+
+// Uplink is one gateway's link to its county.
+type Uplink struct {
+	cfg    Config
+	topics countywire.Topics
+	box    *outbox
+	m      *metrics
+
+	mu      sync.Mutex
+	pending []countywire.Record
+	// last is every alarm as last queued, to derive the steps of the
+	// next change.
+	last  map[string]seen
+	wrote chan struct{} // the writer appended to the outbox (cap 1)
+	queue chan struct{} // something was queued in memory (cap 1)
+}
+
+// seen is an alarm as the county was last told of it.
+type seen struct {
+	entries int    // timeline entries told (never fewer: see Steps)
+	state   []byte // the JSON state; nil once closed
+	closed  bool
+}
+
+// Open checks cfg and opens the outbox. It starts nothing; Run does.
+func Open(cfg Config) (*Uplink, error) {
+	if cfg.URL == "" || cfg.County == "" || cfg.Site == "" || cfg.ClientID == "" || cfg.Path == "" {
+		return nil, errors.New("uplink: URL, County, Site, ClientID and Path are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SummaryEvery <= 0 {
+		cfg.SummaryEvery = 30 * time.Second
+	}
+	if cfg.Describe == nil {
+		cfg.Describe = func(alarm.Alarm) ([]string, []string, string) { return nil, nil, "" }
+	}
+	box, err := openOutbox(cfg.Path, cfg.Site, cfg.MaxBytes, cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	u := &Uplink{cfg: cfg, topics: countywire.Topics{County: cfg.County, Site: cfg.Site}, box: box,
+		last: map[string]seen{}, wrote: make(chan struct{}, 1), queue: make(chan struct{}, 1)}
+	known, err := box.alarms()
+	if err != nil {
+		_ = box.close()
+		return nil, err
+	}
+	for id, l := range known {
+		var a alarm.Alarm
+		if l.Rec.Alarm == nil || json.Unmarshal(l.Rec.Alarm.State, &a) != nil {
+			continue // seen as new: its steps go up again
+		}
+		st := l.Rec.Alarm.State
+		if l.Closed {
+			st = nil
+		}
+		u.last[id] = seen{entries: len(a.Timeline), state: st, closed: l.Closed}
+	}
+	if u.m, err = newMetrics(cfg.Registerer, box, cfg.Now); err != nil {
+		_ = box.close()
+		return nil, err
+	}
+	return u, nil
+}
+
+// Close closes the outbox. Call it after Run returned.
+func (u *Uplink) Close() error { return u.box.close() }
+
+// Topics are this site's county topics.
+func (u *Uplink) Topics() countywire.Topics { return u.topics }
+
+// Alarm queues the steps of an alarm's change (the desk's board hook). It
+// never blocks on the disk or the network.
+func (u *Uplink) Alarm(a alarm.Alarm) {
+	state, err := json.Marshal(a)
+	if err != nil {
+		u.cfg.Logger.Error("uplink: encode alarm", "alarm", a.ID, "err", err)
+		return
+	}
+	path, names, device := u.cfg.Describe(a)
+	now := u.cfg.Now().UnixMilli()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n := -1
+	prev, known := u.last[a.ID]
+	if known {
+		n = prev.entries
+	}
+	for _, step := range Steps(n, a, known && string(prev.state) == string(state)) {
+		u.pending = append(u.pending, countywire.Record{County: u.cfg.County, Kind: countywire.KindAlarm, AtMS: now,
+			Alarm: &countywire.Alarm{Step: step, State: state, GridPath: path, GridNames: names, DeviceName: device}})
+	}
+	next := seen{entries: max(n, len(a.Timeline)), state: state, closed: a.State.Closed()}
+	if next.closed {
+		next.state = nil // what is kept of each closed alarm stays small
+	}
+	u.last[a.ID] = next
+	u.signal(u.queue)
+}
+
+// Sync queues whatever the county has not seen of the alarms open now
+// (the desk's list at start): the steps the outbox does not hold, or all
+// of them for an alarm it never had. The sender also publishes every
+// open alarm's retained state once the backlog is sent.
+func (u *Uplink) Sync(open []alarm.Alarm) {
+	for _, a := range open {
+		u.Alarm(a)
+	}
+}
+
+// Unclosed are the alarms the county was last told are open. At start,
+// those the desk no longer lists as open (closed while a crash lost the
+// news) are to be passed to Alarm too, so that the county learns.
+func (u *Uplink) Unclosed() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var out []string
+	for id, s := range u.last {
+		if !s.closed {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Presence queues a device's presence change.
+func (u *Uplink) Presence(p countywire.Presence) {
+	u.enqueue(countywire.Record{County: u.cfg.County, Kind: countywire.KindPresence, AtMS: u.cfg.Now().UnixMilli(), Presence: &p})
+}
+
+func (u *Uplink) enqueue(r countywire.Record) {
+	u.mu.Lock()
+	u.pending = append(u.pending, r)
+	u.mu.Unlock()
+	u.signal(u.queue)
+}
+
+func (u *Uplink) signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// Run writes, sends and summarises until ctx is done; the writer stores
+// what was queued before ctx ended.
+func (u *Uplink) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { u.write(ctx) })
+	wg.Go(func() { u.summarise(ctx) })
+	s := newSender(u)
+	wg.Go(func() { s.run(ctx) })
+	wg.Wait()
+	return nil
+}
+
+// write appends what was queued to the outbox, in order.
+func (u *Uplink) write(ctx context.Context) {
+	for {
+		select {
+		case <-u.queue:
+		case <-ctx.Done():
+			u.flush()
+			return
+		}
+		for !u.flush() {
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// flush appends the queue to the outbox; false if it could not (the
+// records stay queued, in front of newer ones).
+func (u *Uplink) flush() bool {
+	u.mu.Lock()
+	batch := u.pending
+	u.pending = nil
+	u.mu.Unlock()
+	if len(batch) == 0 {
+		return true
+	}
+	shed, err := u.box.appendRecords(batch)
+	if err != nil {
+		u.cfg.Logger.Error("uplink: records not stored; retrying", "records", len(batch), "err", err)
+		u.m.writeFailed.Inc()
+		u.mu.Lock()
+		u.pending = append(batch, u.pending...)
+		u.mu.Unlock()
+		return false
+	}
+	u.m.queued.Add(float64(len(batch)))
+	if shed > 0 {
+		u.m.shed.Add(float64(shed))
+		u.cfg.Logger.Warn("uplink: outbox full; oldest summaries shed", "shed", shed)
+	}
+	u.signal(u.wrote)
+	return true
+}
+
+// summarise queues a Summary every SummaryEvery.
+func (u *Uplink) summarise(ctx context.Context) {
+	if u.cfg.Summary == nil {
+		return
+	}
+	t := time.NewTicker(u.cfg.SummaryEvery)
+	defer t.Stop()
+	for {
+		u.enqueue(u.summary())
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (u *Uplink) summary() countywire.Record {
+	s := u.cfg.Summary()
+	n, _, oldest := u.box.backlog()
+	now := u.cfg.Now().UnixMilli()
+	s.Backlog = n
+	if oldest > 0 {
+		s.LagMS = max(0, now-oldest)
+	}
+	return countywire.Record{County: u.cfg.County, Kind: countywire.KindSummary, AtMS: now, Summary: &s}
+}
