@@ -48,15 +48,17 @@ test: test-deps ## Install test deps, check, then run every test with -race agai
 interop: test-deps ## Only the tests against independent implementations (pymodbus, libmodbus, ffmpeg), verbose
 	GRIDWATCH_REQUIRE_SERVICES=1 $(GO) test -race -count=1 -v -run 'Interop|FFmpeg' ./drivers/... ./firmware-sim/...
 
-chaos: test-deps ## The whole fault suite under load (internal/chaos); table in chaos-report.txt
+chaos: test-deps ## The whole fault suite under load (internal/chaos; table in chaos-report.txt), then the county tier end to end with a 2-minute cut (internal/countye2e)
 	GRIDWATCH_CHAOS=full GRIDWATCH_REQUIRE_SERVICES=1 GRIDWATCH_INFLUXD=$(INFLUXD) \
 		GRIDWATCH_CHAOS_REPORT=$(CURDIR)/chaos-report.txt \
 		$(GO) test -count=1 -timeout $(CHAOS_TIMEOUT) -v -run 'TestChaos' ./internal/chaos/
+	GRIDWATCH_COUNTYE2E=full GRIDWATCH_REQUIRE_SERVICES=1 GRIDWATCH_NATS=$(NATS_SERVER) \
+		$(GO) test -count=1 -timeout 20m -v -run 'TestCountyEndToEnd' ./internal/countye2e/
 
 bench: ## Press → page latency of gridwatchd vs the floor relay, embedded broker and Mosquitto (scripts/bench.sh; BENCH_SECONDS per target, ~4 min); table in bench-report.txt
 	bash scripts/bench.sh
 
-county-load: test-deps ## 300 simulated gateway uplinks + a measuring subscriber on a local 3-node NATS cluster (scripts/county-load.sh; COUNTY_ARGS, ~4 min)
+county-load: test-deps ## 300 simulated gateway uplinks, a measuring subscriber and a county view on a local 3-node NATS cluster (scripts/county-load.sh; COUNTY_ARGS, ~4 min)
 	bash scripts/county-load.sh $(COUNTY_ARGS)
 
 bench-go: ## Run the Go micro-benchmarks of the hot path (BENCH_PKGS, BENCHTIME)
