@@ -12,6 +12,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/gridwatch/gridwatch/gateway/countyconfig"
 	"github.com/gridwatch/gridwatch/gateway/countywire"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
@@ -192,6 +193,20 @@ func TestCountyNATSPermissions(t *testing.T) {
 	}
 	if _, err := countyClient(t, url, "nobody", "x"); err == nil {
 		t.Error("unknown user: connected")
+	}
+}
+
+// TestCountyViewConfig: the county view config the compose stack mounts
+// is one gridwatchd county accepts, pointed at the load balancer.
+func TestCountyViewConfig(t *testing.T) {
+	t.Setenv("COUNTY_VIEW_PASSWORD", "compose-view-password")
+	cfg, err := countyconfig.Load(filepath.Join(root, "deploy/county/county.yaml"))
+	if err != nil {
+		t.Fatalf("deploy/county/county.yaml: %v", err)
+	}
+	if cfg.County != "qx" || cfg.MQTT.URL != "tcp://lb:1883" || cfg.MQTT.Username != "county-view" || cfg.MQTT.Password != "compose-view-password" {
+		t.Errorf("county.yaml: county %q, mqtt %q as %q (password from the environment: %v); want qx, the balancer, county-view",
+			cfg.County, cfg.MQTT.URL, cfg.MQTT.Username, cfg.MQTT.Password == "compose-view-password")
 	}
 }
 
