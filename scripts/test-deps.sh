@@ -6,6 +6,9 @@
 #     client-id takeover);
 #   - influxd 1.8 (built from source with `go install`) in .cache/bin, for
 #     tests against a real InfluxDB;
+#   - nats-server (built with `go install`) in .cache/bin, the county
+#     tier's test broker: a 3-node cluster with JetStream and MQTT
+#     (internal/testsvc NATSCluster);
 #   - chromium (Debian package), for the headless test of the console;
 #   - fonts-noto-cjk (Debian package), so that the headless tests of the
 #     console and the phone app render Chinese (and their screenshots show it);
@@ -27,6 +30,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 INFLUXDB_VERSION=v1.8.10
+# Keep in step with internal/testsvc.NATSVersion.
+NATS_VERSION=v2.15.3
 
 say() { printf 'test-deps: %s\n' "$*"; }
 
@@ -99,6 +104,19 @@ install_influxd() {
 	GOBIN="$root/.cache/bin" go install "github.com/influxdata/influxdb/cmd/influxd@$INFLUXDB_VERSION"
 	[ -x "$bin" ] || { say "influxd: go install finished but $bin is missing" >&2; return 1; }
 	say "influxd: built ($bin)"
+}
+
+install_nats() {
+	local bin="$root/.cache/bin/nats-server"
+	if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "${NATS_VERSION#v}"; then
+		say "nats-server: present ($bin)"
+		return
+	fi
+	say "nats-server: building $NATS_VERSION into .cache/bin (about 30 s)"
+	mkdir -p "$root/.cache/bin"
+	GOBIN="$root/.cache/bin" go install "github.com/nats-io/nats-server/v2@$NATS_VERSION"
+	[ -x "$bin" ] || { say "nats-server: go install finished but $bin is missing" >&2; return 1; }
+	say "nats-server: built ($bin)"
 }
 
 install_chromium() {
@@ -229,4 +247,5 @@ install_gst_rtsp_server
 install_promtool
 install_modbus_peers
 install_influxd
+install_nats
 say "done"

@@ -1,5 +1,6 @@
 // Package testsvc starts real services for tests: a private Mosquitto
-// broker and a private InfluxDB 1.8, each on free loopback ports, with its
+// broker, a private InfluxDB 1.8 and a private NATS cluster (JetStream and
+// MQTT, the county tier's test broker), each on free loopback ports, with its
 // configuration, data and logs in the test's temporary directory, stopped
 // (and killed if it will not stop) when the test ends.
 //
@@ -11,8 +12,9 @@
 // Binaries are looked up as follows. Mosquitto: $GRIDWATCH_MOSQUITTO, else
 // mosquitto on PATH, else /usr/sbin/mosquitto. InfluxDB: $GRIDWATCH_INFLUXD,
 // else .cache/bin/influxd in the module root (found by walking up from the
-// working directory to go.mod), else influxd on PATH. scripts/test-deps.sh
-// installs both.
+// working directory to go.mod), else influxd on PATH. NATS:
+// $GRIDWATCH_NATS, else .cache/bin/nats-server in the module root, else
+// nats-server on PATH. scripts/test-deps.sh installs all three.
 //
 // Independent Modbus implementations for interop tests: PyModbus finds a
 // Python 3 that imports pymodbus ($GRIDWATCH_PYTHON, else /usr/bin/python3,

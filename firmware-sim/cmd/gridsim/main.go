@@ -45,6 +45,7 @@ func commands() []command {
 		{"osdp-pd", "play OSDP card readers on a serial port or a new pty", cmdOSDPPD},
 		{"modbus-slave", "play Modbus RTU light-box I/O modules on a serial port or a new pty", cmdModbusSlave},
 		{"camera", "send cameras' RTP video (a real H.264 clip) with injected loss, jitter, reordering, outages", cmdCamera},
+		{"county", "300 county uplinks on the county's MQTT cluster, and a subscriber measuring latency, loss, order", cmdCounty},
 		{"commission", "walk test: guide an installer through a commissioning session, then report", cmdCommission},
 	}
 }
