@@ -73,13 +73,14 @@ func (d *Desk) Run(ctx context.Context) error {
 		timer:     time.NewTimer(time.Hour),
 		saveIn:    make(chan saveBatch, 1),
 		saveOut:   make(chan error, 1),
-		board:     newBoardQueue(d.board),
+		board:     d.boardq,
 	}
 	defer o.timer.Stop()
 	loaded, err := o.load()
 	if err != nil {
 		return err
 	}
+	o.board.seed(loaded)
 	var helpers sync.WaitGroup // the writer and the board
 	helpers.Go(func() { d.writer(ctx, o.saveIn, o.saveOut) })
 	helpers.Go(o.board.run)
