@@ -14,6 +14,8 @@
 #                     each of its runs (gridwatchd -pprof), gridwatchd-BROKER.pprof, an execution
 #                     trace of 5 s from its middle (.trace) and its /metrics after it (.metrics)
 #   BENCH_TARGETS     a subset, e.g. floor-embedded,gridwatchd-embedded (default all four)
+#   BENCH_FSYNCS      1: run every target under strace (fsync and fdatasync only) and add
+#                     their fsyncs per press, by file, under the table (needs strace)
 #   BENCH_REPORT      where the table goes (default bench-report.txt)
 set -euo pipefail
 
@@ -33,6 +35,7 @@ GRIDWATCH_BENCH=1 \
 	GRIDWATCH_BENCH_BACKGROUND="${BENCH_BACKGROUND:-}" \
 	GRIDWATCH_BENCH_PROFILE="$profile" \
 	GRIDWATCH_BENCH_TARGETS="${BENCH_TARGETS:-}" \
+	GRIDWATCH_BENCH_FSYNCS="${BENCH_FSYNCS:-}" \
 	GRIDWATCH_BENCH_REPORT="$report" \
 	go test -count=1 -timeout 60m -run '^TestFigures$' ./internal/bench/ >"${report%.txt}.log" 2>&1 || {
 	rc=$?

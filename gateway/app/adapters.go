@@ -45,10 +45,47 @@ type board struct {
 	onErr  func(error)
 }
 
-var _ escalate.Board = board{}
+var _ escalate.BoardResyncer = board{}
+
+// retainedLister is a transport that can list its retained messages: the
+// embedded broker.
+type retainedLister interface {
+	Retained(filter string) []string
+}
 
 func (b board) Publish(a alarm.Alarm) {
 	b.live(a)
+	b.retain(a)
+}
+
+// Resync shows every open alarm's state again and, on a broker that can
+// list its retained messages (the embedded one, whose store writes the
+// board behind), clears the retained state of every other alarm: a close
+// the broker's store lost in a crash. On an external broker the retained
+// board is that broker's, and only the open alarms are shown again.
+func (b board) Resync(open []alarm.Alarm) {
+	if l, ok := b.pub.(retainedLister); ok {
+		keep := make(map[string]bool, len(open))
+		for _, a := range open {
+			keep[b.topics.Alarm(a.ID)] = true
+		}
+		for _, topic := range l.Retained(b.topics.Alarm("+")) {
+			if keep[topic] {
+				continue
+			}
+			if err := b.pub.Publish(topic, nil, 1, true); err != nil {
+				b.onErr(fmt.Errorf("clear %s: %w", topic, err))
+			}
+		}
+	}
+	for _, a := range open {
+		b.retain(a)
+	}
+}
+
+// retain publishes a's state on its retained topic, or clears it once a
+// is closed.
+func (b board) retain(a alarm.Alarm) {
 	var payload []byte
 	if !a.State.Closed() {
 		var err error

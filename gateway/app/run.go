@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gridwatch/gridwatch/gateway/journal"
+	"github.com/gridwatch/gridwatch/rules/escalate"
 )
 
 // Run builds the gateway, replays what the rules had not applied, and
@@ -70,6 +71,7 @@ func (a *App) Run(ctx context.Context) error {
 	inputs, inCtx := errgroup.WithContext(ctx)
 	inputs.Go(func() error { return p.drivers.Run(inCtx) })
 	inputs.Go(func() error { return p.transport.Run(inCtx) })
+	inputs.Go(func() error { showBoardWhenUp(inCtx, p.transport.Ready, p.desk); return nil })
 	inputs.Go(func() error { return p.http.Serve(inCtx, p.listener) })
 	a.mu.Lock()
 	a.httpAddr = p.listener.Addr()
@@ -96,6 +98,24 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.log.Info("gridwatch stopped")
 	return nil
+}
+
+// showBoardWhenUp shows the alarm board afresh once the transport serves
+// (escalate.Desk.ResyncBoard): updates the desk sent before it was up
+// (replay, steps that fell due while the gateway was down), and those the
+// embedded broker's store lost in a crash (it writes the board behind),
+// are put right.
+func showBoardWhenUp(ctx context.Context, ready func() error, desk *escalate.Desk) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for ready() != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+	desk.ResyncBoard()
 }
 
 // drainWait bounds how long a stop waits for the rules to catch up with

@@ -274,3 +274,20 @@ func (b *Broker) Listening(topic string) bool {
 	}
 	return false
 }
+
+// Retained returns the topics of the retained messages on topics that
+// match filter (MQTT wildcards allowed), in no set order; nil before the
+// broker serves. The gateway clears its alarm board with it after a
+// start: the board's retained messages are written behind (see
+// sessionStore), so a crash may have kept a closed alarm's state.
+func (b *Broker) Retained(filter string) []string {
+	srv := b.serving()
+	if srv == nil {
+		return nil
+	}
+	var topics []string
+	for _, pk := range srv.Topics.Messages(filter) {
+		topics = append(topics, pk.TopicName)
+	}
+	return topics
+}

@@ -68,14 +68,20 @@ func (s *sessionStore) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
 	}
 }
 
-// OnRetainMessage stores a retained message, or forgets it (r == -1).
+// OnRetainMessage stores a retained message, or forgets it (r == -1):
+// the gateway's own (the alarm board, which the desk shows again after a
+// restart) behind, any other client's durably.
 func (s *sessionStore) OnRetainMessage(cl *mqtt.Client, pk packets.Packet, r int64) {
 	key := retainedKey(pk.TopicName)
-	if r == -1 {
-		s.putDurable(key, nil)
+	var rec storage.Serializable
+	if r != -1 {
+		rec = message(key, storage.RetainedKey, cl.ID, pk)
+	}
+	if cl.Net.Inline {
+		s.put(key, rec)
 		return
 	}
-	s.putDurable(key, message(key, storage.RetainedKey, cl.ID, pk))
+	s.putDurable(key, rec)
 }
 
 // OnRetainedExpired forgets an expired retained message.

@@ -17,13 +17,16 @@ import (
 )
 
 // storeUnderTest opens a session store at path with commit wrapped by
-// wrap (nil: the real one).
-func storeUnderTest(t *testing.T, path string, wrap func(real func(map[string][]byte) error) func(map[string][]byte) error, errs func()) *sessionStore {
+// wrap (nil: the real one), after applying opts.
+func storeUnderTest(t *testing.T, path string, wrap func(real func(map[string][]byte) error) func(map[string][]byte) error, errs func(), opts ...func(*sessionStore)) *sessionStore {
 	t.Helper()
 	s := newSessionStore(path, &bbolt.Options{Timeout: 2 * time.Second}, errs)
 	s.SetOpts(slog.New(slog.DiscardHandler), nil)
 	if wrap != nil {
 		s.commit = wrap(s.commit)
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	if err := s.Init(nil); err != nil {
 		t.Fatal(err)
@@ -72,8 +75,8 @@ func TestPublishDoesNotWaitForTheStore(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the hooks waited for the store's commit")
 	}
-	// A retained message (the alarm board) is still durable before the
-	// broker goes on: it waits for the commit after the one held.
+	// A device's retained message is still durable before the broker goes
+	// on: it waits for the commit after the one held.
 	retained := make(chan struct{})
 	go func() {
 		s.OnRetainMessage(cl, packets.Packet{TopicName: "gridwatch/v1/alarms/A1", Payload: []byte(`{}`)}, 1)

@@ -7,8 +7,10 @@
 // ingest has made it durable. Telemetry arrives on a second connection
 // (client id + "-tel", QoS 0), so it can never queue in front of a panic
 // press — not in the broker's outbound queue, not in the TCP stream, not
-// in our worker lanes. paho's own goroutines never wait on us for long:
-// messages are handed to worker queues.
+// in our worker lanes. Staff replies have lanes of their own too: an
+// action is handed over only once it is stored, and a press never waits
+// behind it. paho's own goroutines never wait on us for long: messages
+// are handed to worker queues.
 package mqttlink
 
 import (
@@ -18,6 +20,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +48,8 @@ type Config struct {
 	Handler  Handler
 	// DataDir holds the paho file store for unsent QoS 1 messages.
 	DataDir string
-	// EventWorkers is the number of ordered event lanes (by device).
+	// EventWorkers is the number of ordered event lanes (by device), and
+	// of the lanes of staff replies (by staff member).
 	EventWorkers int
 	QueueDepth   int
 	Logger       *slog.Logger
@@ -62,6 +66,7 @@ type Link struct {
 	everUp    atomic.Bool // the event connection has been up at least once
 
 	eventQ  []chan paho.Message
+	replyQ  []chan paho.Message // staff replies: never in front of a device's event
 	telQ    chan paho.Message
 	pending chan pendingPublish
 
@@ -97,6 +102,7 @@ func New(cfg Config) (*Link, error) {
 		cfg:     cfg,
 		log:     ratelog.New(cfg.Logger, 10*time.Second, nil),
 		eventQ:  make([]chan paho.Message, cfg.EventWorkers),
+		replyQ:  make([]chan paho.Message, cfg.EventWorkers),
 		telQ:    make(chan paho.Message, cfg.QueueDepth),
 		pending: make(chan pendingPublish, cfg.QueueDepth),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
@@ -118,6 +124,7 @@ func New(cfg Config) (*Link, error) {
 	}
 	for i := range l.eventQ {
 		l.eventQ[i] = make(chan paho.Message, cfg.QueueDepth)
+		l.replyQ[i] = make(chan paho.Message, cfg.QueueDepth)
 	}
 	if cfg.Registerer != nil {
 		for _, c := range []prometheus.Collector{l.dropped, l.pubFailed, l.connState, l.reconnects} {
@@ -133,7 +140,7 @@ func New(cfg Config) (*Link, error) {
 // disconnects and waits for its workers.
 func (l *Link) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, q := range l.eventQ {
+	for _, q := range append(slices.Clone(l.eventQ), l.replyQ...) {
 		wg.Go(func() { l.work(ctx, q) })
 	}
 	wg.Go(func() { l.work(ctx, l.telQ) })
@@ -246,9 +253,16 @@ func (l *Link) route(_ paho.Client, m paho.Message) {
 	}
 	h := fnv.New32a()
 	h.Write([]byte(id))
+	// Staff replies have lanes of their own: an action is handed over only
+	// once the alarm store has it (a commit or two), and a press in the same
+	// lane would wait behind it.
+	lanes := l.eventQ
+	if kind == wire.KindReply {
+		lanes = l.replyQ
+	}
 	// Events wait for room rather than being dropped: they are QoS 1 and
 	// must be journaled before they are acknowledged.
-	l.eventQ[h.Sum32()%uint32(len(l.eventQ))] <- m
+	lanes[h.Sum32()%uint32(len(lanes))] <- m
 }
 
 func (l *Link) work(ctx context.Context, q chan paho.Message) {

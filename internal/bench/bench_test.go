@@ -24,6 +24,7 @@ const (
 	reportEnv     = "GRIDWATCH_BENCH_REPORT"     // a file the table is also written to
 	profileEnv    = "GRIDWATCH_BENCH_PROFILE"    // a directory for gridwatchd's CPU profiles
 	targetsEnv    = "GRIDWATCH_BENCH_TARGETS"    // a subset of the table, e.g. "floor-embedded,gridwatchd-embedded"
+	fsyncsEnv     = "GRIDWATCH_BENCH_FSYNCS"     // 1: run the targets under strace and count their fsyncs per press
 )
 
 // The full bench's default load: issue 12's measurement (2,200 devices,
@@ -57,9 +58,9 @@ func TestFigures(t *testing.T) {
 	var rows []row
 	for _, tg := range targets {
 		t.Run(tg.name(), func(t *testing.T) {
-			r := runTarget(t, tg, l)
+			r, fsyncs := runTarget(t, tg, l)
 			t.Logf("%s on %s: presses %d lost %d p50 %.2f p99 %.2f ms", tg.system, tg.broker, r.Presses, r.Lost, r.P50, r.P99)
-			rows = append(rows, row{tg, r})
+			rows = append(rows, row{tg, r, fsyncs})
 		})
 	}
 	var b bytes.Buffer
@@ -86,11 +87,11 @@ func TestSmoke(t *testing.T) {
 	var rows []row
 	for _, tg := range order {
 		t.Run(tg.name(), func(t *testing.T) {
-			r := runTarget(t, tg, l)
+			r, _ := runTarget(t, tg, l)
 			if r.Presses == 0 || r.Lost != 0 || r.Paged != r.Presses || r.Background == 0 {
 				t.Errorf("%s on %s: %+v; want every press paged", tg.system, tg.broker, r)
 			}
-			rows = append(rows, row{tg, r})
+			rows = append(rows, row{target: tg, r: r})
 		})
 	}
 	var b bytes.Buffer
@@ -150,5 +151,12 @@ func loadFromEnv(base load, getenv func(string) string) (load, error) {
 		return l, fmt.Errorf("%s: at least one light box", boxesEnv)
 	}
 	l.profileDir = getenv(profileEnv)
+	switch v := getenv(fsyncsEnv); v {
+	case "", "0":
+	case "1":
+		l.fsyncs = true
+	default:
+		return l, fmt.Errorf("%s=%q: want 1 or 0", fsyncsEnv, v)
+	}
 	return l, nil
 }

@@ -38,6 +38,8 @@ type load struct {
 	// profileDir, when set, receives a CPU profile of gridwatchd taken over
 	// each of its runs (gridwatchd -pprof), named gridwatchd-BROKER.pprof.
 	profileDir string
+	// fsyncs runs every target under strace and counts its fsyncs.
+	fsyncs bool
 }
 
 // target is one line of the table.
@@ -47,8 +49,9 @@ func (tg target) name() string { return tg.system + "-" + tg.broker }
 
 // runTarget starts the target fresh (and a fresh Mosquitto for it), runs
 // the load against it and stops it. It fails the test only if a part
-// cannot start or the load cannot connect.
-func runTarget(t *testing.T, tg target, l load) loadgen.Result {
+// cannot start or the load cannot connect. With l.fsyncs it also returns
+// the target's fsyncs during the load, by call and file.
+func runTarget(t *testing.T, tg target, l load) (loadgen.Result, map[string]int) {
 	t.Helper()
 	dir := t.TempDir()
 	regPath := writeRegistry(t, dir, l.boxes)
@@ -65,6 +68,14 @@ func runTarget(t *testing.T, tg target, l load) loadgen.Result {
 	}
 	var profile func() error
 	var httpAddr string
+	var trace *fsyncTrace
+	traced := func(bin string) string {
+		if !l.fsyncs {
+			return bin
+		}
+		trace = traceFsyncs(t, dir, bin)
+		return trace.wrapper
+	}
 	switch tg.system {
 	case floorSys:
 		args := []string{"-registry", regPath, "-journal", filepath.Join(dir, "floor.journal")}
@@ -73,7 +84,7 @@ func runTarget(t *testing.T, tg target, l load) loadgen.Result {
 		} else {
 			args = append(args, "-broker", brokerURL)
 		}
-		stop := testsvc.FloorRelay(t, gridsim(t), args...)
+		stop := testsvc.FloorRelay(t, traced(gridsim(t)), args...)
 		defer stop()
 	case gatewaySys:
 		httpAddr = loopback(t)
@@ -100,7 +111,7 @@ func runTarget(t *testing.T, tg target, l load) loadgen.Result {
 				return errors.Join(err, <-traced)
 			}
 		}
-		gw := testsvc.GridwatchdArgs(t, gridwatchd(t), cfg, httpAddr, extra...)
+		gw := testsvc.GridwatchdArgs(t, traced(gridwatchd(t)), cfg, httpAddr, extra...)
 		gw.Start()
 		defer gw.Stop()
 	}
@@ -111,6 +122,9 @@ func runTarget(t *testing.T, tg target, l load) loadgen.Result {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if trace != nil {
+		trace.mark()
 	}
 	profiled := make(chan error, 1)
 	if profile != nil {
@@ -128,7 +142,14 @@ func runTarget(t *testing.T, tg target, l load) loadgen.Result {
 			t.Errorf("metrics of gridwatchd on %s: %v", tg.broker, err)
 		}
 	}
-	return r
+	if trace == nil {
+		return r, nil
+	}
+	counts, err := trace.count()
+	if err != nil {
+		t.Errorf("fsyncs of %s on %s: %v", tg.system, tg.broker, err)
+	}
+	return r, counts
 }
 
 // fetchProfile takes a CPU profile of about d from a -pprof listener and

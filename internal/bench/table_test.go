@@ -28,7 +28,8 @@ func loadAverage() string {
 // row is one target's result.
 type row struct {
 	target
-	r loadgen.Result
+	r      loadgen.Result
+	fsyncs map[string]int // by call and file; nil when not counted
 }
 
 // ratio is a/b as "1.23×", or "-" without a floor figure.
@@ -74,6 +75,7 @@ func printTable(w io.Writer, l load, rows []row, took time.Duration, loadAvg str
 			notes = append(notes, fmt.Sprintf("%s on %s: %d press ticks skipped (no box free), %d alarms never seen closed", r.system, r.broker, r.r.Skipped, r.r.Unclosed))
 		}
 	}
+	printFsyncs(w, rows)
 	fmt.Fprintln(w, "\ntarget (issue 12): gridwatchd's p99 within 1.25× of the floor's on each broker. Reported, never asserted.")
 	if len(notes) > 0 {
 		fmt.Fprintln(w, strings.Join(notes, "\n"))

@@ -11,14 +11,14 @@ import (
 
 func TestLoadFromEnv(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	l, err := loadFromEnv(defaultLoad, env(map[string]string{secondsEnv: "7.5", boxesEnv: "300", profileEnv: "/tmp/p"}))
+	l, err := loadFromEnv(defaultLoad, env(map[string]string{secondsEnv: "7.5", boxesEnv: "300", profileEnv: "/tmp/p", fsyncsEnv: "1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.duration != 7500*time.Millisecond || l.boxes != 300 || l.presses != 10 || l.background != 5000 || l.profileDir != "/tmp/p" {
+	if l.duration != 7500*time.Millisecond || l.boxes != 300 || l.presses != 10 || l.background != 5000 || l.profileDir != "/tmp/p" || !l.fsyncs {
 		t.Fatalf("load %+v", l)
 	}
-	for _, bad := range []map[string]string{{secondsEnv: "soon"}, {pressesEnv: "-1"}, {boxesEnv: "0.5"}, {backgroundEnv: "0"}} {
+	for _, bad := range []map[string]string{{secondsEnv: "soon"}, {pressesEnv: "-1"}, {boxesEnv: "0.5"}, {backgroundEnv: "0"}, {fsyncsEnv: "yes"}} {
 		if _, err := loadFromEnv(defaultLoad, env(bad)); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
@@ -27,10 +27,11 @@ func TestLoadFromEnv(t *testing.T) {
 
 func TestTableGivesRatiosToTheFloorOfTheSameBroker(t *testing.T) {
 	rows := []row{
-		{target{floorSys, embedded}, loadgen.Result{Presses: 400, P50: 1, P90: 1.5, P99: 2, Max: 3, Background: 20000, Seconds: 4}},
-		{target{gatewaySys, embedded}, loadgen.Result{Presses: 400, Lost: 1, P50: 2, P90: 3, P99: 2.5, Max: 9, Background: 20000, Seconds: 4}},
-		{target{floorSys, mosquitto}, loadgen.Result{Presses: 400, P50: 4, P90: 5, P99: 8, Max: 9, Background: 20000, Seconds: 4}},
-		{target{gatewaySys, mosquitto}, loadgen.Result{Presses: 400, P50: 2, P90: 5, P99: 10, Max: 20, Background: 20000, Seconds: 4, Skipped: 3}},
+		{target{floorSys, embedded}, loadgen.Result{Presses: 400, P50: 1, P90: 1.5, P99: 2, Max: 3, Background: 20000, Seconds: 4}, map[string]int{"fsync journal/N.jsonl": 400}},
+		{target{gatewaySys, embedded}, loadgen.Result{Presses: 400, Lost: 1, P50: 2, P90: 3, P99: 2.5, Max: 9, Background: 20000, Seconds: 4},
+			map[string]int{"fsync journal/N.jsonl": 400, "fdatasync alarms.db": 800, "fdatasync broker.db": 2}},
+		{target{floorSys, mosquitto}, loadgen.Result{Presses: 400, P50: 4, P90: 5, P99: 8, Max: 9, Background: 20000, Seconds: 4}, nil},
+		{target{gatewaySys, mosquitto}, loadgen.Result{Presses: 400, P50: 2, P90: 5, P99: 10, Max: 20, Background: 20000, Seconds: 4, Skipped: 3}, nil},
 	}
 	var b bytes.Buffer
 	printTable(&b, defaultLoad, rows, time.Minute, "at start 0.50, at end 3.10")
@@ -56,6 +57,10 @@ func TestTableGivesRatiosToTheFloorOfTheSameBroker(t *testing.T) {
 				t.Errorf("line %q lacks %q", l, w)
 			}
 		}
+	}
+	if !strings.Contains(out, "floor       embedded    1.00 in all; 1.00 fsync journal/N.jsonl\n") ||
+		!strings.Contains(out, "gridwatchd  embedded    3.00 in all; 2.00 fdatasync alarms.db; 1.00 fsync journal/N.jsonl\n") {
+		t.Errorf("fsyncs per press (broker.db's 0.5 %% left out):\n%s", out)
 	}
 	if !strings.Contains(out, "load average (1 min) at start 0.50, at end 3.10") || !strings.Contains(out, "gridwatchd on mosquitto: 3 press ticks skipped") || !strings.Contains(out, "10 presses/s over 5000 telemetry msgs/s from 2200 light boxes") {
 		t.Errorf("table:\n%s", out)

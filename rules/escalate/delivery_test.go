@@ -74,6 +74,7 @@ func TestDeskRecordsPageOutcomes(t *testing.T) {
 		if got, want := ids, staffOf(tr.take()); !slices.Equal(slices.Sorted(slices.Values(got)), want) {
 			t.Fatalf("pages on the alarm %v, paged %v", got, want)
 		}
+		advance(checkpointEvery) // the alarm is stored
 		tr.mu.Lock()
 		if tr.synced == 0 || len(tr.early) > 0 {
 			t.Errorf("synced %d times; alarms stored before their pages were durable: %v", tr.synced, tr.early)

@@ -132,6 +132,9 @@ type Desk struct {
 
 	started    atomic.Bool
 	checkpoint atomic.Uint64 // last journal event ID whose effects are stored
+
+	// boardq takes the updates to the Board; Run's board goroutine shows them.
+	boardq *boardQueue
 }
 
 type submission struct {
@@ -212,6 +215,7 @@ func New(cfg Config) (*Desk, error) {
 	if d.board == nil {
 		d.board = nopBoard{}
 	}
+	d.boardq = newBoardQueue(d.board)
 	return d, nil
 }
 

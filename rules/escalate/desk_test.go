@@ -177,6 +177,7 @@ func TestClearTriggerClosesAlarm(t *testing.T) {
 		if seen := r.board.take(); len(seen) != 2 || seen[1].State != alarm.Cleared {
 			t.Fatalf("board saw %+v, want raise then cleared", seen)
 		}
+		advance(checkpointEvery) // the clear is stored
 		r.desk.view.mu.RLock()
 		held := len(r.desk.view.alarms)
 		r.desk.view.mu.RUnlock()

@@ -73,13 +73,14 @@ func (d *Desk) Run(ctx context.Context) error {
 		timer:     time.NewTimer(time.Hour),
 		saveIn:    make(chan saveBatch, 1),
 		saveOut:   make(chan error, 1),
-		board:     newBoardQueue(d.board),
+		board:     d.boardq,
 	}
 	defer o.timer.Stop()
 	loaded, err := o.load()
 	if err != nil {
 		return err
 	}
+	o.board.seed(loaded)
 	var helpers sync.WaitGroup // the writer and the board
 	helpers.Go(func() { d.writer(ctx, o.saveIn, o.saveOut) })
 	helpers.Go(o.board.run)
@@ -217,14 +218,18 @@ func (o *owner) wake() {
 	o.afterBurst()
 }
 
-// afterBurst stores changed alarms at once (pages went out before, and
-// the writer stores them while the desk goes on) and lets a
-// checkpoint-only change wait a little to batch fsyncs; replaying events
-// that raised nothing is harmless.
+// afterBurst lets what the burst changed wait up to checkpointEvery to
+// be stored, with the next staff action's batch if one comes first (an
+// action is answered only once stored), so that the presses and steps of
+// a second share one commit of the ledger and one of the alarm store
+// instead of each taking their fsyncs, which compete with the journal's
+// for the disk. Pages went out before; a crash before the save loses
+// nothing, since the checkpoint has not moved past the events and the
+// restart replays them (same alarm and page ids).
 func (o *owner) afterBurst() {
 	switch {
 	case len(o.dirty) > 0 && o.saveFails == 0:
-		o.saveNow()
+		o.saveSoon()
 	case o.applied > o.persisted && o.flushAt == 0 && !o.saving:
 		o.flushAt = o.d.cfg.Now().Add(checkpointEvery).UnixMilli()
 	}

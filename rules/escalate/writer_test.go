@@ -61,9 +61,10 @@ func storedIDs(t *testing.T, st *alarm.Store) []string {
 }
 
 // TestPressPagedWhileAlarmsAreStored: the desk stores on its writer, not
-// in its loop. While the store of the first press's alarm hangs, a second
-// press is paged at once; the checkpoint claims neither press until the
-// store is written, then both, in one more batch.
+// in its loop, within checkpointEvery of a change. While the store of the
+// first press's alarm hangs, a second press is paged at once; the
+// checkpoint claims neither press until the store is written, then both,
+// in one more batch.
 func TestPressPagedWhileAlarmsAreStored(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := newGatedTracker()
@@ -73,6 +74,7 @@ func TestPressPagedWhileAlarmsAreStored(t *testing.T) {
 		if got := staffOf(g.take()); !reflect.DeepEqual(got, []string{"chen", "room1", "wang"}) {
 			t.Fatalf("first press paged %v", got)
 		}
+		advance(checkpointEvery) // its store begins, and hangs
 		second := r.send("lb-0002", event.ButtonPressed)
 		if got := staffOf(g.take()); !reflect.DeepEqual(got, []string{"room1", "sun"}) {
 			t.Fatalf("second press paged %v while the first one's store hung, want room1 and sun at once", got)
@@ -85,7 +87,7 @@ func TestPressPagedWhileAlarmsAreStored(t *testing.T) {
 		}
 
 		close(g.open)
-		synctest.Wait()
+		advance(checkpointEvery)
 		if ck := r.desk.Checkpoint(); ck != second.ID {
 			t.Fatalf("checkpoint after the store = %d, want %d", ck, second.ID)
 		}

@@ -108,8 +108,20 @@ func DecodeEvent(dev string, payload []byte, nowMS int64) (event.Event, error) {
 }
 
 // DecodeTelemetry decodes a tel payload: a flat object of numbers,
-// booleans and strings, with an optional integer ts.
+// booleans and strings, with an optional integer ts. The payloads devices
+// send take a single pass without encoding/json (telemetry.go); anything
+// else, rejects included, is decoded by decodeTelemetryJSON.
 func DecodeTelemetry(dev string, payload []byte, nowMS int64) (event.Telemetry, error) {
+	if tel, ok := decodeTelemetryFast(dev, payload, nowMS); ok {
+		return tel, nil
+	}
+	return decodeTelemetryJSON(dev, payload, nowMS)
+}
+
+// decodeTelemetryJSON is DecodeTelemetry through encoding/json: the
+// reference for every payload, and the decoder of those the single pass
+// leaves to it.
+func decodeTelemetryJSON(dev string, payload []byte, nowMS int64) (event.Telemetry, error) {
 	m, err := object(payload)
 	if err != nil {
 		return event.Telemetry{}, err
