@@ -54,16 +54,20 @@ func (r cameraRecorders) Clip(ctx context.Context, camera string, req clips.Requ
 // the clips service, which starts the recordings an alarm planned. The
 // service is set by build right after the desk, before anything runs.
 type clipBoard struct {
-	next  escalate.Board
+	next  escalate.BoardResyncer
 	clips *clips.Service
 }
 
-var _ escalate.Board = (*clipBoard)(nil)
+var _ escalate.BoardResyncer = (*clipBoard)(nil)
 
 func (b *clipBoard) Publish(a alarm.Alarm) {
 	b.clips.Publish(a) // never blocks
 	b.next.Publish(a)
 }
+
+// Resync shows the board afresh (escalate.Desk.ResyncBoard); the clips
+// service already has every open alarm's recordings in hand.
+func (b *clipBoard) Resync(open []alarm.Alarm) { b.next.Resync(open) }
 
 // newClips builds the clips service on the desk (build calls it right
 // after the desk) and completes cb. Clips are recorded by the cameras'
