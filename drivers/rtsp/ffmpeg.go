@@ -21,6 +21,12 @@ func args(c Config, target *url.URL, to string) []string {
 		// video at every start, the RTP listener's silence limit. -c
 		// copy needs the codec only.
 		"-analyzeduration", "1000000",
+		// Keep the camera's timestamps as they are. ffmpeg gets the
+		// first picture of an RTSP pull without one; without -copyts it
+		// re-bases the stream at the first known one (the second
+		// picture's) and guesses the first at that same instant, so the
+		// keyframe and the next picture went out with one RTP timestamp.
+		"-copyts",
 		"-i", target.String(),
 		"-map", "0:v:0", "-c", "copy",
 		// Parameter sets (SPS/PPS, VPS) before every keyframe: a camera
