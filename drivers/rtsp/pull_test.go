@@ -103,16 +103,19 @@ func TestInteropRefusedLogin(t *testing.T) {
 	srv.Start()
 	bad := strings.Replace(srv.URL, "rtsp://", "rtsp://admin:"+wrong+"@", 1)
 	cam := startCamera(t, rtsp.Config{Device: "cam-0002", URL: bad, Timeout: 3 * time.Second}, rtsp.Options{})
+	// The status is read while the pull is failed: the Supervisor
+	// starts it again within a second (state connecting).
+	var st rtsp.Status
 	testsvc.Eventually(t, 60*time.Second, "the refused login is seen, in an event too", func() bool {
 		evs, _ := cam.sink.snapshot()
 		for _, ev := range evs {
 			if ev.Type == event.VideoLoss && ev.Data["rtsp_reason"] == rtsp.ReasonUnauthorized {
-				return cam.p.Status().Failures[rtsp.ReasonUnauthorized] >= 2
+				st = cam.p.Status()
+				return st.State == rtsp.StateFailed && st.Failures[rtsp.ReasonUnauthorized] >= 2
 			}
 		}
 		return false
 	})
-	st := cam.p.Status()
 	if st.State != rtsp.StateFailed || st.Reason != rtsp.ReasonUnauthorized || !strings.Contains(st.Error, "401") {
 		t.Errorf("status %+v, want failed, unauthorized, with ffmpeg's 401 line", st)
 	}
