@@ -21,6 +21,11 @@ func args(c Config, target *url.URL, to string) []string {
 		// video at every start, the RTP listener's silence limit. -c
 		// copy needs the codec only.
 		"-analyzeduration", "1000000",
+		// Do not hold back the first pictures to estimate the frame rate
+		// (20 by default, nearly a second): -c copy does not need it, and
+		// they went out in one burst of a few milliseconds at every
+		// (re)connect, a second of video with one arrival time.
+		"-fpsprobesize", "0",
 		// Keep the camera's timestamps as they are. ffmpeg gets the
 		// first picture of an RTSP pull without one; without -copyts it
 		// re-bases the stream at the first known one (the second
