@@ -80,8 +80,12 @@ var failures = []struct{ text, reason string }{
 	{"Invalid argument", ReasonBadURL},
 }
 
+// endedLine is what a pull that ffmpeg ended without an error says.
+const endedLine = "ffmpeg ended without an error: the camera closed the stream, or sent nothing for the timeout"
+
 // classify is the reason of ffmpeg's failure from its output lines, and
-// the line that says so (the last line when none matches).
+// the line that says so (the last line when none matches, endedLine when
+// ffmpeg ended without an error).
 func classify(lines []string, exitedOK bool) (reason, line string) {
 	for _, f := range failures {
 		for _, l := range lines {
@@ -90,11 +94,13 @@ func classify(lines []string, exitedOK bool) (reason, line string) {
 			}
 		}
 	}
+	if exitedOK {
+		// ffmpeg's last line is then its byte count ("video:333kB
+		// audio:0kB …"), which says nothing to whoever reads the log.
+		return ReasonEnded, endedLine
+	}
 	if len(lines) > 0 {
 		line = lines[len(lines)-1]
-	}
-	if exitedOK {
-		return ReasonEnded, line
 	}
 	return ReasonExited, line
 }
