@@ -67,6 +67,13 @@ func TestInteropPullReconnects(t *testing.T) {
 		t.Errorf("gridwatch_rtsp_codec_info{codec=h264} = %v, want 1", got)
 	}
 	testsvc.LintGathered(t, cam.reg) // promtool check metrics
+	// The camera's timing comes through ffmpeg: its keyframe a second
+	// (by RTP timestamps) is seen as such, and the frame rate is its 25.
+	testsvc.Eventually(t, 30*time.Second, "a keyframe interval of 1 s and 25 fps", func() bool {
+		st := cam.l.Status()
+		ki := st.Video.KeyframeInterval
+		return ki > 900*time.Millisecond && ki < 1100*time.Millisecond && st.FPS > 20 && st.FPS < 30
+	})
 
 	testsvc.Eventually(t, 30*time.Second, "telemetry carries the pull's state", func() bool {
 		_, tel := cam.sink.snapshot()
