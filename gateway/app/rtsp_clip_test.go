@@ -219,7 +219,7 @@ func TestRTSPPanicClip(t *testing.T) {
 // session and video up to the end of the post-roll.
 func TestInteropRTSPClipAcrossReconnect(t *testing.T) {
 	testsvc.FFmpeg(t)
-	const pre, post = 3 * time.Second, 10 * time.Second
+	const pre, post = 3 * time.Second, 12 * time.Second
 	srv := testsvc.GstRTSPServer(t, testsvc.RTSPServerOptions{Clip: "../../firmware-sim/camera/testdata/clip.h264"})
 	srv.Start()
 	s := rtspClipSite(t, srv, pre, post)
