@@ -46,7 +46,7 @@ test: test-deps ## Install test deps, check, then run every test with -race agai
 	exit $$rc
 
 interop: test-deps ## Only the tests against independent implementations (pymodbus, libmodbus, ffmpeg, GStreamer), verbose
-	GRIDWATCH_REQUIRE_SERVICES=1 $(GO) test -race -count=1 -v -run 'Interop|FFmpeg' ./drivers/... ./firmware-sim/...
+	GRIDWATCH_REQUIRE_SERVICES=1 $(GO) test -race -count=1 -v -run 'Interop|FFmpeg' ./drivers/... ./firmware-sim/... ./gateway/app/...
 
 chaos: test-deps ## The whole fault suite under load (internal/chaos; table in chaos-report.txt), then the county tier end to end with a 2-minute cut (internal/countye2e)
 	GRIDWATCH_CHAOS=full GRIDWATCH_REQUIRE_SERVICES=1 GRIDWATCH_INFLUXD=$(INFLUXD) \

@@ -21,6 +21,17 @@ func args(c Config, target *url.URL, to string) []string {
 		// video at every start, the RTP listener's silence limit. -c
 		// copy needs the codec only.
 		"-analyzeduration", "1000000",
+		// Do not hold back the first pictures to estimate the frame rate
+		// (20 by default, nearly a second): -c copy does not need it, and
+		// they went out in one burst of a few milliseconds at every
+		// (re)connect, a second of video with one arrival time.
+		"-fpsprobesize", "0",
+		// Keep the camera's timestamps as they are. ffmpeg gets the
+		// first picture of an RTSP pull without one; without -copyts it
+		// re-bases the stream at the first known one (the second
+		// picture's) and guesses the first at that same instant, so the
+		// keyframe and the next picture went out with one RTP timestamp.
+		"-copyts",
 		"-i", target.String(),
 		"-map", "0:v:0", "-c", "copy",
 		// Parameter sets (SPS/PPS, VPS) before every keyframe: a camera
@@ -69,8 +80,12 @@ var failures = []struct{ text, reason string }{
 	{"Invalid argument", ReasonBadURL},
 }
 
+// endedLine is what a pull that ffmpeg ended without an error says.
+const endedLine = "ffmpeg ended without an error: the camera closed the stream, or sent nothing for the timeout"
+
 // classify is the reason of ffmpeg's failure from its output lines, and
-// the line that says so (the last line when none matches).
+// the line that says so (the last line when none matches, endedLine when
+// ffmpeg ended without an error).
 func classify(lines []string, exitedOK bool) (reason, line string) {
 	for _, f := range failures {
 		for _, l := range lines {
@@ -79,11 +94,13 @@ func classify(lines []string, exitedOK bool) (reason, line string) {
 			}
 		}
 	}
+	if exitedOK {
+		// ffmpeg's last line is then its byte count ("video:333kB
+		// audio:0kB …"), which says nothing to whoever reads the log.
+		return ReasonEnded, endedLine
+	}
 	if len(lines) > 0 {
 		line = lines[len(lines)-1]
-	}
-	if exitedOK {
-		return ReasonEnded, line
 	}
 	return ReasonExited, line
 }

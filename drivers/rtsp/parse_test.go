@@ -97,6 +97,7 @@ func TestClassify(t *testing.T) {
 		{[]string{"[rtsp @ 0x1] Operation timed out"}, false, ReasonTimeout},
 		{[]string{"Stream map '0:v:0' matches no streams."}, false, ReasonNoVideo},
 		{[]string{"Stream mapping:", "Exiting normally"}, true, ReasonEnded},
+		{[]string{"Stream mapping:", "video:333kB audio:0kB subtitle:0kB other streams:0kB global headers:0kB muxing overhead: 1.338466%"}, true, ReasonEnded},
 		{[]string{"something new went wrong"}, false, ReasonExited},
 		{nil, false, ReasonExited},
 	} {
@@ -106,6 +107,10 @@ func TestClassify(t *testing.T) {
 		}
 		if len(tc.lines) > 0 && line == "" {
 			t.Errorf("classify(%q): no line", tc.lines)
+		}
+		// A stream that ended is said so, not with ffmpeg's byte count.
+		if tc.reason == ReasonEnded && (!strings.Contains(line, "closed the stream") || strings.Contains(line, "kB")) {
+			t.Errorf("classify(%q) says %q, want that the camera closed the stream", tc.lines, line)
 		}
 	}
 }

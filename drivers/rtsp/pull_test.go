@@ -67,6 +67,13 @@ func TestInteropPullReconnects(t *testing.T) {
 		t.Errorf("gridwatch_rtsp_codec_info{codec=h264} = %v, want 1", got)
 	}
 	testsvc.LintGathered(t, cam.reg) // promtool check metrics
+	// The camera's timing comes through ffmpeg: its keyframe a second
+	// (by RTP timestamps) is seen as such, and the frame rate is its 25.
+	testsvc.Eventually(t, 30*time.Second, "a keyframe interval of 1 s and 25 fps", func() bool {
+		st := cam.l.Status()
+		ki := st.Video.KeyframeInterval
+		return ki > 900*time.Millisecond && ki < 1100*time.Millisecond && st.FPS > 20 && st.FPS < 30
+	})
 
 	testsvc.Eventually(t, 30*time.Second, "telemetry carries the pull's state", func() bool {
 		_, tel := cam.sink.snapshot()
@@ -103,16 +110,19 @@ func TestInteropRefusedLogin(t *testing.T) {
 	srv.Start()
 	bad := strings.Replace(srv.URL, "rtsp://", "rtsp://admin:"+wrong+"@", 1)
 	cam := startCamera(t, rtsp.Config{Device: "cam-0002", URL: bad, Timeout: 3 * time.Second}, rtsp.Options{})
+	// The status is read while the pull is failed: the Supervisor
+	// starts it again within a second (state connecting).
+	var st rtsp.Status
 	testsvc.Eventually(t, 60*time.Second, "the refused login is seen, in an event too", func() bool {
 		evs, _ := cam.sink.snapshot()
 		for _, ev := range evs {
 			if ev.Type == event.VideoLoss && ev.Data["rtsp_reason"] == rtsp.ReasonUnauthorized {
-				return cam.p.Status().Failures[rtsp.ReasonUnauthorized] >= 2
+				st = cam.p.Status()
+				return st.State == rtsp.StateFailed && st.Failures[rtsp.ReasonUnauthorized] >= 2
 			}
 		}
 		return false
 	})
-	st := cam.p.Status()
 	if st.State != rtsp.StateFailed || st.Reason != rtsp.ReasonUnauthorized || !strings.Contains(st.Error, "401") {
 		t.Errorf("status %+v, want failed, unauthorized, with ffmpeg's 401 line", st)
 	}

@@ -14,8 +14,9 @@ import (
 // RTSPServer is an independent RTSP server for tests: GStreamer's
 // gst-rtsp-server (Debian's gir1.2-gst-rtsp-server-1.0, driven from
 // Python by scripts/rtsp-server.py) serving a clip file in a loop at
-// /cam, optionally behind Basic authentication. (ffmpeg cannot serve RTSP: its "listen" mode only
-// receives a published stream.)
+// /cam, timestamped and paced at FPS frames a second as a camera sends
+// it, optionally behind Basic authentication. (ffmpeg cannot serve RTSP:
+// its "listen" mode only receives a published stream.)
 type RTSPServer struct {
 	*Process
 	// URL is rtsp://127.0.0.1:PORT/cam, without credentials.
@@ -31,7 +32,8 @@ type RTSPServerOptions struct {
 	Clip string
 	// Codec is "h264" (default) or "h265".
 	Codec string
-	// FPS is the clip's frame rate; 25 if zero.
+	// FPS is the frame rate the clip is sent at (whatever its own
+	// headers say); 25 if zero.
 	FPS int
 	// User and Password, when set, make the server require them (Basic).
 	User, Password string
