@@ -78,8 +78,8 @@ type Uplink struct {
 	// read back at start; summaries list them until they are queued
 	// again (see openSet).
 	unsure map[string]bool
-	wrote chan struct{} // the writer appended to the outbox (cap 1)
-	queue chan struct{} // something was queued in memory (cap 1)
+	wrote  chan struct{} // the writer appended to the outbox (cap 1)
+	queue  chan struct{} // something was queued in memory (cap 1)
 }
 
 // seen is an alarm as the county was last told of it.
