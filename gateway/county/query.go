@@ -174,4 +174,3 @@ func (s *State) health(st *site) SiteHealth {
 	h.OfflineDevices = h.OfflineDevices[:min(len(h.OfflineDevices), maxOfflineShown)]
 	return h
 }
-
