@@ -91,3 +91,25 @@ func (s *State) BeginResync() uint64 {
 	s.epoch++
 	return s.epoch
 }
+
+// Sweep runs once the retained state after resync epoch has had time to
+// come: it applies every site's latest summary list again (see
+// reconcile) and returns how many open alarms that closed. It never
+// drops an alarm because its retained state did not come again. An
+// outdated epoch (a newer resync began) does nothing.
+func (s *State) Sweep(epoch uint64) int {
+	var gone []Alarm
+	s.mu.Lock()
+	if epoch == s.epoch {
+		for _, st := range s.sites {
+			gone = append(gone, s.reconcile(st)...)
+		}
+	}
+	s.mu.Unlock()
+	if s.onAlarm != nil {
+		for _, a := range gone {
+			s.onAlarm(a)
+		}
+	}
+	return len(gone)
+}

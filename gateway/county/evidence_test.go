@@ -148,3 +148,44 @@ func openIDsOf(s *State) []string {
 	slices.Sort(ids)
 	return ids
 }
+
+// TestStateSweepKeepsAlarmsNotRepeated: after a resubscription the
+// cluster repeats only some of the open alarms' retained states, or none
+// (NATS while it elects leaders); the sweep once they have had time to
+// come keeps every open alarm. Only the site's newer summary, which no
+// longer lists A1, closes A1.
+func TestStateSweepKeepsAlarmsNotRepeated(t *testing.T) {
+	for _, repeated := range [][]string{nil, {"A2"}} {
+		g := &gw{site: "lianhua"}
+		tp := g.topics()
+		s := NewState(testCounty, nil, nil, nil, nil)
+		s.BeginResync()
+		recs := map[string][]byte{
+			"A1": g.alarmRecord(t, countywire.StepRaised, lifecycle("A1")[0]),
+			"A2": g.alarmRecord(t, countywire.StepRaised, lifecycle("A2")[0]),
+		}
+		for _, id := range []string{"A1", "A2"} {
+			if err := s.Apply(tp.Events(), recs[id]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		epoch := s.BeginResync()
+		for _, id := range repeated {
+			if err := s.Apply(tp.Alarm(id), recs[id]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := s.Sweep(epoch); n != 0 {
+			t.Errorf("repeated %v: swept %d", repeated, n)
+		}
+		if got := openIDsOf(s); !slices.Equal(got, []string{"lianhua/A1", "lianhua/A2"}) {
+			t.Errorf("repeated %v: open after the sweep = %v; want both", repeated, got)
+		}
+		if err := s.Apply(tp.Summary(), g.summaryRecord(t, countywire.Summary{Ready: true, Open: &countywire.OpenAlarms{IDs: []string{"A2"}}})); err != nil {
+			t.Fatal(err)
+		}
+		if got := openIDsOf(s); !slices.Equal(got, []string{"lianhua/A2"}) {
+			t.Errorf("repeated %v: open after a summary without A1 = %v; want A2", repeated, got)
+		}
+	}
+}

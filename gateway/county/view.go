@@ -153,7 +153,10 @@ func (v *View) Run(ctx context.Context) error {
 		}
 	case <-ctx.Done():
 	}
-	var retry <-chan time.Time
+	var (
+		retry, settle <-chan time.Time
+		epoch         uint64
+	)
 	fetch := time.NewTicker(v.cfg.Settle)
 	defer fetch.Stop()
 	// extra are the per-site alarm filters subscribed besides the
@@ -167,10 +170,17 @@ func (v *View) Run(ctx context.Context) error {
 			v.client.Disconnect(250)
 			return nil
 		case <-v.connects:
-			retry = nil
+			retry, settle = nil, nil
 			clear(extra)
-			if v.subscribe() == 0 {
+			if epoch = v.subscribe(); epoch == 0 {
 				retry = time.After(2 * time.Second)
+			} else {
+				settle = time.After(v.cfg.Settle)
+			}
+		case <-settle:
+			settle = nil
+			if n := v.state.Sweep(epoch); n > 0 {
+				v.log.Info("county: open alarms closed by their sites' summaries (their closing records missed)", "alarms", n)
 			}
 		case <-retry:
 			retry = nil
