@@ -189,3 +189,30 @@ func TestStateSweepKeepsAlarmsNotRepeated(t *testing.T) {
 		}
 	}
 }
+
+// TestStateSummaryClosesUnlistedAlarm: a site's summary that no longer
+// lists A1, newer than A1's last record, closes A1 whose closing record
+// and emptied retained state never came; a late copy of an old record
+// does not reopen it; A3, raised after the summary was taken, stays
+// although the summary does not list it.
+func TestStateSummaryClosesUnlistedAlarm(t *testing.T) {
+	g := &gw{site: "lianhua"}
+	tp := g.topics()
+	s := NewState(testCounty, nil, nil, nil, nil)
+	a1 := g.alarmRecord(t, countywire.StepRaised, lifecycle("A1")[0])
+	a2 := g.alarmRecord(t, countywire.StepRaised, lifecycle("A2")[0])
+	g.seq++ // A1's resolve: lost
+	sum := g.summaryRecord(t, countywire.Summary{Ready: true, OpenAlarms: 1, Open: &countywire.OpenAlarms{IDs: []string{"A2"}}})
+	a3 := g.alarmRecord(t, countywire.StepRaised, lifecycle("A3")[0])
+	for _, m := range []struct {
+		topic   string
+		payload []byte
+	}{{tp.Events(), a1}, {tp.Events(), a2}, {tp.Events(), a3}, {tp.Summary(), sum}, {tp.Alarm("A1"), a1}} {
+		if err := s.Apply(m.topic, m.payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := openIDsOf(s); !slices.Equal(got, []string{"lianhua/A2", "lianhua/A3"}) {
+		t.Errorf("open = %v; want A2 and A3 (A1 closed by the summary)", got)
+	}
+}
