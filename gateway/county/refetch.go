@@ -3,6 +3,8 @@ package county
 import (
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/gridwatch/gridwatch/gateway/countywire"
 )
 
@@ -14,8 +16,9 @@ const maxRefetch = 100
 // subscription made while the cluster elected leaders may have been
 // acknowledged without them. It subscribes to each such site's own
 // alarm/+ filter, which makes the cluster send that site's retained
-// alarms (the county-wide filter stays: a live record may come twice and
-// is dropped as a duplicate); the filters of the previous round are
+// alarms (the county-wide filter stays and takes the live messages: paho
+// hands a message to every route it matches, so this one passes on only
+// the retained); the filters of the previous round are
 // unsubscribed first, so a site still missing some gets them sent anew.
 // It runs on Run's goroutine; extra is the filters it holds.
 func (v *View) refetch(extra map[string]bool) {
@@ -39,7 +42,7 @@ func (v *View) refetch(extra map[string]bool) {
 	for _, site := range sites {
 		filters[countywire.Topics{County: v.cfg.County, Site: site}.Alarm("+")] = 1
 	}
-	tok := v.client.SubscribeMultiple(filters, v.route)
+	tok := v.client.SubscribeMultiple(filters, v.routeRetained)
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		v.log.Warn("county: asking again for the sites' retained alarms failed; trying again", "sites", len(sites), "err", tok.Error())
 		return
@@ -50,4 +53,12 @@ func (v *View) refetch(extra map[string]bool) {
 	v.m.refetched.Add(float64(len(sites)))
 	v.log.Info("county: asked again for the retained alarms their summaries list and the view lacks",
 		"sites", len(sites), "alarms", missing)
+}
+
+// routeRetained is the route of refetch's filters: only the retained
+// messages they bring; the county-wide route has every other.
+func (v *View) routeRetained(c paho.Client, m paho.Message) {
+	if m.Retained() {
+		v.route(c, m)
+	}
 }
