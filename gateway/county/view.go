@@ -45,7 +45,8 @@ type Config struct {
 	// ReplyWait bounds how long a request waits for the site's reply
 	// (0: DefaultReplyWait).
 	ReplyWait time.Duration
-	// Settle is how often the view asks the cluster again for the
+	// Settle is how long after a (re)subscription the view sweeps (see
+	// State.Sweep) and how often it asks the cluster again for the
 	// retained alarms of sites whose summary lists open alarms the view
 	// does not hold (0: DefaultSettle). The view never drops an alarm
 	// because its retained state did not come again.
