@@ -1,6 +1,7 @@
 package county
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -62,6 +63,18 @@ func TestStateClosesOnlyOnEvidence(t *testing.T) {
 			name: "a summary without the list (a gateway before it) proves nothing",
 			after: func(t *testing.T, g *gw, recs map[string][]byte) []msg {
 				return []msg{{g.topics().Summary(), g.summaryRecord(t, countywire.Summary{Ready: true})}}
+			},
+			wantOpen:       []string{"lianhua/A1", "lianhua/A2"},
+			wantIncomplete: true,
+		},
+		{
+			name: "a list longer than a gateway sends proves nothing",
+			after: func(t *testing.T, g *gw, recs map[string][]byte) []msg {
+				long := make([]string, countywire.MaxOpenIDs+1)
+				for i := range long {
+					long[i] = fmt.Sprintf("X%d", i)
+				}
+				return []msg{{g.topics().Summary(), g.summaryWith(t, long...)}}
 			},
 			wantOpen:       []string{"lianhua/A1", "lianhua/A2"},
 			wantIncomplete: true,

@@ -292,7 +292,9 @@ func (s *State) applySummary(st *site, rec countywire.Record, recv int64) ([]Ala
 		sum.Open = nil // kept as openList
 		st.summary, st.summarySeq, st.summaryAt, st.summaryRecv = &sum, rec.Seq, rec.AtMS, recv
 		st.openList = nil
-		if o := rec.Summary.Open; o != nil {
+		// A list longer than a gateway sends proves nothing (and is
+		// not kept).
+		if o := rec.Summary.Open; o != nil && len(o.IDs) <= countywire.MaxOpenIDs {
 			st.openList = make(map[string]bool, len(o.IDs))
 			for _, id := range o.IDs {
 				if validAlarmID(id) {
