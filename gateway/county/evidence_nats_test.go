@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/gridwatch/gridwatch/gateway/countywire"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
@@ -100,4 +102,7 @@ func TestViewAsksAgainForMissingRetainedAlarms(t *testing.T) {
 		h, _ := siteHealth(v, "lianhua")
 		return slices.Equal(openIDs(v), []string{"lianhua/A1"}) && !h.Incomplete && h.MissingAlarms == 0
 	})
+	if n := testutil.ToFloat64(v.m.refetched); n < 1 {
+		t.Errorf("refetched %v sites; want lianhua asked for again", n)
+	}
 }
