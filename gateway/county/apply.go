@@ -60,14 +60,20 @@ func (s *State) applyAlarm(st *site, topic string, rec countywire.Record, id str
 		return Alarm{}, false, reject(badRecord, "%s: record %s: alarm id %q", topic, rec.ID, a.ID)
 	}
 	e := st.alarms[a.ID]
-	if e != nil {
-		e.epoch = s.epoch // seen again: it still exists
-		if e.a.Seq >= rec.Seq {
-			s.m.stale.Inc()
-			return Alarm{}, false, nil
-		}
+	if e != nil && e.a.Seq >= rec.Seq {
+		s.m.stale.Inc()
+		return Alarm{}, false, nil
 	}
 	if st.tombs[a.ID] && !a.State.Closed() {
+		s.m.stale.Inc()
+		return Alarm{}, false, nil
+	}
+	if !a.State.Closed() && st.closedBySummary(a.ID, rec.Seq) {
+		// A newer summary of the site says it closed since: a late copy
+		// (its closing record missed) never makes it open again.
+		if e == nil {
+			s.tomb(Key{Site: st.id, ID: a.ID}, st)
+		}
 		s.m.stale.Inc()
 		return Alarm{}, false, nil
 	}
@@ -81,7 +87,8 @@ func (s *State) applyAlarm(st *site, topic string, rec countywire.Record, id str
 		e = &entry{}
 		st.alarms[a.ID] = e
 	}
-	e.a, e.epoch = ca, s.epoch
+	e.a = ca
+	delete(st.missing, a.ID)
 	switch {
 	case !wasOpen && !a.State.Closed():
 		s.m.open.Inc()
@@ -118,6 +125,7 @@ func (s *State) tomb(k Key, st *site) {
 		return
 	}
 	st.tombs[k.ID] = true
+	delete(st.missing, k.ID)
 	s.tombOrder = append(s.tombOrder, k)
 	for len(s.tombOrder) > maxTombs {
 		old := s.tombOrder[0]

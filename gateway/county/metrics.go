@@ -19,6 +19,8 @@ type metrics struct {
 	sites      prometheus.Gauge
 	connected  prometheus.Gauge
 	swept      prometheus.Counter
+	refetched  prometheus.Counter
+	missing    prometheus.Gauge
 	requests   *prometheus.CounterVec
 }
 
@@ -67,7 +69,15 @@ func newMetrics() *metrics {
 		}),
 		swept: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gridwatch_county_swept_total",
-			Help: "Open alarms dropped after a resubscription because the cluster no longer held them (closed while the view was cut off).",
+			Help: "Open alarms dropped because a newer summary of their site no longer lists them (closed while their closing record and retained state were missed).",
+		}),
+		refetched: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridwatch_county_refetch_total",
+			Help: "Sites whose retained alarms the view asked for again because their summary lists open alarms it did not hold.",
+		}),
+		missing: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gridwatch_county_missing_alarms",
+			Help: "Open alarms the sites' latest summaries list and the view does not hold (their retained state has not come).",
 		}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gridwatch_county_requests_total",
@@ -84,7 +94,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 		return nil
 	}
 	for _, c := range []prometheus.Collector{m.records, m.rejected, m.duplicates, m.stale, m.outOfOrder, m.gaps, m.lag,
-		m.open, m.sites, m.connected, m.swept, m.requests} {
+		m.open, m.sites, m.connected, m.swept, m.refetched, m.missing, m.requests} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("county: register metrics: %w", err)
 		}

@@ -90,6 +90,16 @@ func (n *natsServer) start() {
 	})
 }
 
+// forget deletes the stopped server's JetStream store: started again,
+// it has lost every retained message and session, as a cluster whose
+// state was lost (or that answers before its leaders are elected) would.
+func (n *natsServer) forget() {
+	n.t.Helper()
+	if err := os.RemoveAll(filepath.Join(filepath.Dir(n.conf), "js")); err != nil {
+		n.t.Fatal(err)
+	}
+}
+
 // stop kills the server (kill -9: as a crash would).
 func (n *natsServer) stop() {
 	if n.cmd != nil && n.cmd.Process != nil {

@@ -116,6 +116,12 @@ type SiteHealth struct {
 	LastSeq      uint64 `json:"last_seq"`
 	// Stale says no summary arrived for StaleAfter.
 	Stale bool `json:"stale"`
+	// Incomplete says the view cannot vouch for the site's open alarms:
+	// no summary listing them arrived since the view last (re)subscribed,
+	// or the latest lists MissingAlarms the view does not hold (their
+	// retained state did not come; the view asks for it again).
+	Incomplete    bool `json:"incomplete"`
+	MissingAlarms int  `json:"missing_alarms"`
 	// OfflineDevices are the devices the site's presence records last
 	// said are offline, by id (at most maxOfflineShown).
 	OfflineDevices []string `json:"offline_devices"`
@@ -157,6 +163,7 @@ func (s *State) health(st *site) SiteHealth {
 		h.Stale = time.Duration(h.SummaryAgeMS)*time.Millisecond > StaleAfter
 	}
 	h.OpenAlarms = st.open
+	h.Incomplete, h.MissingAlarms = s.incomplete(st), len(st.missing)
 	h.OfflineDevices = []string{}
 	for id, p := range st.presence {
 		if !p.Online {
@@ -167,51 +174,3 @@ func (s *State) health(st *site) SiteHealth {
 	h.OfflineDevices = h.OfflineDevices[:min(len(h.OfflineDevices), maxOfflineShown)]
 	return h
 }
-
-// BeginResync marks a new subscription: the cluster now sends the
-// retained state of every open alarm again. It returns the epoch to hand
-// to Sweep once that has settled.
-func (s *State) BeginResync() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.epoch++
-	return s.epoch
-}
-
-// Sweep drops the open alarms that were not seen again since epoch began
-// (they closed while the view was cut off and their closing was missed),
-// unless a newer resync began since. It returns how many it dropped.
-func (s *State) Sweep(epoch uint64) int {
-	var gone []Alarm
-	s.mu.Lock()
-	s.sweptEpoch = max(s.sweptEpoch, epoch)
-	if epoch == s.epoch {
-		for _, st := range s.sites {
-			for id, e := range st.alarms {
-				if e.epoch >= epoch || e.a.State.Closed() {
-					continue
-				}
-				// No tombstone: should its retained state come after
-				// all, it is taken in again.
-				delete(st.alarms, id)
-				s.m.open.Dec()
-				st.open--
-				a := e.a.clone()
-				a.State, a.LastStep = alarm.Cleared, "closed"
-				gone = append(gone, a)
-			}
-		}
-	}
-	s.mu.Unlock()
-	if s.onAlarm != nil {
-		for _, a := range gone {
-			s.onAlarm(a)
-		}
-	}
-	return len(gone)
-}
-
-// epochNow and swept are the current resync epoch and the latest one
-// swept, for tests.
-func (s *State) epochNow() uint64 { s.mu.Lock(); defer s.mu.Unlock(); return s.epoch }
-func (s *State) swept() uint64    { s.mu.Lock(); defer s.mu.Unlock(); return s.sweptEpoch }

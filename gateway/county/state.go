@@ -70,8 +70,6 @@ type State struct {
 	closed    []Key // closed alarms, oldest first
 	tombOrder []Key
 	epoch     uint64 // counts (re)subscriptions
-	// sweptEpoch is the latest epoch Sweep ran for.
-	sweptEpoch uint64
 }
 
 // site is one gateway's part of the picture.
@@ -93,12 +91,18 @@ type site struct {
 	status           *countywire.Status
 	statusRecv       int64
 	presence         map[string]countywire.Presence
+	// openList is the open alarms the latest summary lists
+	// (countywire.OpenAlarms), nil when it lists none; missing are those
+	// of them the view does not hold; confirmed is the resync epoch + 1
+	// in which a summary with the list last arrived (0: never).
+	openList  map[string]bool
+	missing   map[string]bool
+	confirmed uint64
 }
 
-// entry is an alarm and the subscription epoch it was last seen in.
+// entry is an alarm the view holds.
 type entry struct {
-	a     Alarm
-	epoch uint64
+	a Alarm
 }
 
 // NewState makes an empty picture of county. onAlarm and onSite (either
@@ -150,7 +154,7 @@ func (s *State) apply(topic string, payload []byte) error {
 		if len(payload) > 0 {
 			var rec countywire.Record
 			if rec, err = s.record(st, topic, payload); err == nil {
-				err = s.applySummary(st, rec, recv)
+				alarms, err = s.applySummary(st, rec, recv)
 			}
 		}
 	case rest == "status":
@@ -248,7 +252,7 @@ func (s *State) event(st *site, topic string, payload []byte, recv int64) ([]Ala
 		}
 		return []Alarm{a}, nil
 	case countywire.KindSummary:
-		return nil, s.applySummary(st, rec, recv)
+		return s.applySummary(st, rec, recv)
 	case countywire.KindPresence:
 		p := rec.Presence
 		if p == nil || p.Device == "" {
@@ -272,15 +276,35 @@ func (st *site) remember(seq uint64) {
 	}
 }
 
-// applySummary keeps the newest summary. s.mu is held.
-func (s *State) applySummary(st *site, rec countywire.Record, recv int64) error {
+// applySummary keeps the newest summary and takes its list of open
+// alarms as evidence (see reconcile); it returns the alarms that evidence
+// closed. A repeat of the summary held (its retained copy after a
+// resubscription) confirms the list again. s.mu is held.
+func (s *State) applySummary(st *site, rec countywire.Record, recv int64) ([]Alarm, error) {
 	if rec.Kind != countywire.KindSummary || rec.Summary == nil {
-		return reject(badRecord, "summary record %s of site %s is a %q without a summary", rec.ID, st.id, rec.Kind)
+		return nil, reject(badRecord, "summary record %s of site %s is a %q without a summary", rec.ID, st.id, rec.Kind)
 	}
-	if rec.Seq <= st.summarySeq {
-		return nil
+	if rec.Seq < st.summarySeq {
+		return nil, nil
 	}
-	sum := *rec.Summary
-	st.summary, st.summarySeq, st.summaryAt, st.summaryRecv = &sum, rec.Seq, rec.AtMS, recv
-	return nil
+	if rec.Seq > st.summarySeq {
+		sum := *rec.Summary
+		sum.Open = nil // kept as openList
+		st.summary, st.summarySeq, st.summaryAt, st.summaryRecv = &sum, rec.Seq, rec.AtMS, recv
+		st.openList = nil
+		// A list longer than a gateway sends proves nothing (and is
+		// not kept).
+		if o := rec.Summary.Open; o != nil && len(o.IDs) <= countywire.MaxOpenIDs {
+			st.openList = make(map[string]bool, len(o.IDs))
+			for _, id := range o.IDs {
+				if validAlarmID(id) {
+					st.openList[id] = true
+				}
+			}
+		}
+	}
+	if st.openList != nil {
+		st.confirmed = s.epoch + 1
+	}
+	return s.reconcile(st), nil
 }

@@ -35,6 +35,12 @@ func (g *gw) alarmRecord(t testing.TB, step string, a alarm.Alarm) []byte {
 	})
 }
 
+// summaryWith is the next summary, listing open as the site's open
+// alarms.
+func (g *gw) summaryWith(t testing.TB, open ...string) []byte {
+	return g.summaryRecord(t, countywire.Summary{Ready: true, OpenAlarms: len(open), Open: &countywire.OpenAlarms{IDs: append([]string{}, open...)}})
+}
+
 func (g *gw) summaryRecord(t testing.TB, s countywire.Summary) []byte {
 	g.seq++
 	return mustJSON(t, countywire.Record{ID: countywire.MakeID(g.site, g.seq), County: testCounty, Site: g.site,
@@ -166,49 +172,6 @@ func TestStateRefusesForeignRecords(t *testing.T) {
 		if err := s.Apply(g.topics().Events(), bad); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
-	}
-}
-
-func TestStateSweepAfterResync(t *testing.T) {
-	g := &gw{site: "lianhua"}
-	tp := g.topics()
-	s := NewState(testCounty, nil, nil, nil, nil)
-	s.BeginResync()
-	one := g.alarmRecord(t, countywire.StepRaised, lifecycle("A1")[0])
-	two := g.alarmRecord(t, countywire.StepRaised, lifecycle("A2")[0])
-	for _, r := range [][]byte{one, two} {
-		if err := s.Apply(tp.Events(), r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Cut off, reconnected: the cluster repeats only A2's retained state
-	// (A1 closed meanwhile).
-	epoch := s.BeginResync()
-	if err := s.Apply(tp.Alarm("A2"), two); err != nil {
-		t.Fatal(err)
-	}
-	if h := s.Sites(); h[0].OpenAlarms != 2 {
-		t.Fatalf("open alarms before the sweep: %d; want 2", h[0].OpenAlarms)
-	}
-	if n := s.Sweep(epoch); n != 1 {
-		t.Fatalf("swept %d; want 1", n)
-	}
-	if h := s.Sites(); h[0].OpenAlarms != 1 {
-		t.Errorf("open alarms after the sweep: %d; want 1", h[0].OpenAlarms)
-	}
-	got := s.List(Filter{})
-	if len(got) != 1 || got[0].SiteAlarmID != "A2" {
-		t.Fatalf("open after sweep = %+v; want A2 only", got)
-	}
-	if n := s.Sweep(epoch - 1); n != 0 {
-		t.Errorf("an outdated sweep dropped %d", n)
-	}
-	// A1's retained state after all (it came late): taken in again.
-	if err := s.Apply(tp.Alarm("A1"), one); err != nil {
-		t.Fatal(err)
-	}
-	if got := s.List(Filter{}); len(got) != 2 {
-		t.Errorf("open after A1's late retained state = %+v; want A1 and A2", got)
 	}
 }
 

@@ -45,9 +45,11 @@ type Config struct {
 	// ReplyWait bounds how long a request waits for the site's reply
 	// (0: DefaultReplyWait).
 	ReplyWait time.Duration
-	// Settle is how long the retained state must have paused after a
-	// (re)subscription before the open alarms it did not repeat are
-	// dropped (0: DefaultSettle).
+	// Settle is how long after a (re)subscription the view sweeps (see
+	// State.Sweep) and how often it asks the cluster again for the
+	// retained alarms of sites whose summary lists open alarms the view
+	// does not hold (0: DefaultSettle). The view never drops an alarm
+	// because its retained state did not come again.
 	Settle time.Duration
 	// Registry holds the county's own staff, who log in and act.
 	Registry func() *registry.Registry
@@ -70,11 +72,9 @@ type View struct {
 	state *State
 
 	client     paho.Client
+	filters    []string // countywire.CountyFilters; tests may leave some out
 	subscribed atomic.Bool
 	connects   chan struct{} // a connect to subscribe after
-	// lastRetained is when the last retained message arrived (Unix ns):
-	// the sweep after a resubscription waits for their flow to pause.
-	lastRetained atomic.Int64
 
 	mu      sync.Mutex
 	pending map[string]pendingReply
@@ -125,6 +125,7 @@ func New(cfg Config) (*View, error) {
 		state:    NewState(cfg.County, cfg.Now, m, cfg.OnAlarm, cfg.OnSite),
 		connects: make(chan struct{}, 1),
 		pending:  make(map[string]pendingReply),
+		filters:  countywire.CountyFilters(cfg.County),
 	}
 	v.client = v.newClient()
 	return v, nil
@@ -154,9 +155,14 @@ func (v *View) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	var (
-		settle, retry <-chan time.Time
+		retry, settle <-chan time.Time
 		epoch         uint64
 	)
+	fetch := time.NewTicker(v.cfg.Settle)
+	defer fetch.Stop()
+	// extra are the per-site alarm filters subscribed besides the
+	// county's (see refetch); a clean session forgets them on reconnect.
+	extra := map[string]bool{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -165,11 +171,17 @@ func (v *View) Run(ctx context.Context) error {
 			v.client.Disconnect(250)
 			return nil
 		case <-v.connects:
-			settle, retry = nil, nil
+			retry, settle = nil, nil
+			clear(extra)
 			if epoch = v.subscribe(); epoch == 0 {
 				retry = time.After(2 * time.Second)
 			} else {
 				settle = time.After(v.cfg.Settle)
+			}
+		case <-settle:
+			settle = nil
+			if n := v.state.Sweep(epoch); n > 0 {
+				v.log.Info("county: open alarms closed by their sites' summaries (their closing records missed)", "alarms", n)
 			}
 		case <-retry:
 			retry = nil
@@ -179,17 +191,9 @@ func (v *View) Run(ctx context.Context) error {
 				default:
 				}
 			}
-		case <-settle:
-			settle = nil
-			// The retained state is still flowing: wait until it has
-			// been quiet for Settle.
-			if quiet := time.Since(time.Unix(0, v.lastRetained.Load())); quiet < v.cfg.Settle {
-				settle = time.After(v.cfg.Settle - quiet)
-				continue
-			}
-			if n := v.state.Sweep(epoch); n > 0 {
-				v.m.swept.Add(float64(n))
-				v.log.Info("county: dropped open alarms the cluster no longer holds (closed while the view was cut off)", "alarms", n)
+		case <-fetch.C:
+			if v.subscribed.Load() {
+				v.refetch(extra)
 			}
 		}
 	}
@@ -238,12 +242,13 @@ func (v *View) onConnect(paho.Client) {
 }
 
 // subscribe subscribes to the county's topics afresh; the cluster then
-// sends every retained state again. It returns the resync epoch, or 0 when
-// the subscription failed.
+// sends every retained state again (or, while it elects leaders, may
+// not: see refetch). It returns the resync epoch, or 0 when the
+// subscription failed.
 func (v *View) subscribe() uint64 {
 	epoch := v.state.BeginResync()
 	filters := make(map[string]byte)
-	for _, f := range countywire.CountyFilters(v.cfg.County) {
+	for _, f := range v.filters {
 		filters[f] = 1
 	}
 	tok := v.client.SubscribeMultiple(filters, v.route)
@@ -264,9 +269,6 @@ func (v *View) route(_ paho.Client, m paho.Message) {
 	if site, rest, ok := countywire.SiteOf(v.cfg.County, topic); ok && rest == "reply" {
 		v.reply(site, m.Payload())
 		return
-	}
-	if m.Retained() {
-		v.lastRetained.Store(time.Now().UnixNano())
 	}
 	if err := v.state.Apply(topic, m.Payload()); err != nil {
 		site, _, _ := countywire.SiteOf(v.cfg.County, topic)

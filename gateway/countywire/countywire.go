@@ -156,6 +156,10 @@ type Summary struct {
 	Backlog        int    `json:"uplink_backlog"`
 	LagMS          int64  `json:"uplink_lag_ms"`
 	Version        string `json:"version,omitempty"`
+	// Open lists the alarms the site's own stream has told as open up to
+	// this record (see OpenAlarms); nil when the site has more than
+	// MaxOpenIDs or predates the list.
+	Open *OpenAlarms `json:"open,omitempty"`
 }
 
 // Status is a site's retained online state.

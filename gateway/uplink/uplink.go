@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -72,9 +73,13 @@ type Uplink struct {
 	pending []countywire.Record
 	// last is every alarm as last queued, to derive the steps of the
 	// next change.
-	last  map[string]seen
-	wrote chan struct{} // the writer appended to the outbox (cap 1)
-	queue chan struct{} // something was queued in memory (cap 1)
+	last map[string]seen
+	// unsure are open alarms of the outbox whose state could not be
+	// read back at start; summaries list them until they are queued
+	// again (see openSet).
+	unsure map[string]bool
+	wrote  chan struct{} // the writer appended to the outbox (cap 1)
+	queue  chan struct{} // something was queued in memory (cap 1)
 }
 
 // seen is an alarm as the county was last told of it.
@@ -106,7 +111,7 @@ func Open(cfg Config) (*Uplink, error) {
 		return nil, err
 	}
 	u := &Uplink{cfg: cfg, topics: countywire.Topics{County: cfg.County, Site: cfg.Site}, box: box,
-		last: map[string]seen{}, wrote: make(chan struct{}, 1), queue: make(chan struct{}, 1)}
+		last: map[string]seen{}, unsure: map[string]bool{}, wrote: make(chan struct{}, 1), queue: make(chan struct{}, 1)}
 	known, err := box.alarms()
 	if err != nil {
 		_ = box.close()
@@ -115,6 +120,11 @@ func Open(cfg Config) (*Uplink, error) {
 	for id, l := range known {
 		var a alarm.Alarm
 		if l.Rec.Alarm == nil || json.Unmarshal(l.Rec.Alarm.State, &a) != nil {
+			if !l.Closed {
+				// Listed as open in summaries until it is queued again:
+				// the county may hold it from before.
+				u.unsure[id] = true
+			}
 			continue // seen as new: its steps go up again
 		}
 		st := l.Rec.Alarm.State
@@ -162,6 +172,7 @@ func (u *Uplink) Alarm(a alarm.Alarm) {
 		next.state = nil // what is kept of each closed alarm stays small
 	}
 	u.last[a.ID] = next
+	delete(u.unsure, a.ID)
 	u.signal(u.queue)
 }
 
@@ -186,6 +197,9 @@ func (u *Uplink) Unclosed() []string {
 		if !s.closed {
 			out = append(out, id)
 		}
+	}
+	for id := range u.unsure {
+		out = append(out, id)
 	}
 	return out
 }
@@ -276,7 +290,7 @@ func (u *Uplink) summarise(ctx context.Context) {
 	t := time.NewTicker(u.cfg.SummaryEvery)
 	defer t.Stop()
 	for {
-		u.enqueue(u.summary())
+		u.queueSummary()
 		select {
 		case <-t.C:
 		case <-ctx.Done():
@@ -294,4 +308,39 @@ func (u *Uplink) summary() countywire.Record {
 		s.LagMS = max(0, now-oldest)
 	}
 	return countywire.Record{County: u.cfg.County, Kind: countywire.KindSummary, AtMS: now, Summary: &s}
+}
+
+// queueSummary queues a Summary carrying the alarms the queued records
+// leave open (countywire.OpenAlarms). The list is taken and the record
+// queued under one lock, the lock Alarm queues under, so the record
+// falls in the stream exactly where the list is true: every alarm record
+// before it is reflected in it, none after.
+func (u *Uplink) queueSummary() {
+	r := u.summary()
+	u.mu.Lock()
+	r.Summary.Open = u.openSet()
+	u.pending = append(u.pending, r)
+	u.mu.Unlock()
+	u.signal(u.queue)
+}
+
+// openSet lists the alarms told open so far, or nil when there are more
+// than countywire.MaxOpenIDs. u.mu is held.
+func (u *Uplink) openSet() *countywire.OpenAlarms {
+	ids := []string{}
+	for id, s := range u.last {
+		if !s.closed {
+			ids = append(ids, id)
+		}
+	}
+	for id := range u.unsure {
+		if _, known := u.last[id]; !known {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > countywire.MaxOpenIDs {
+		return nil
+	}
+	slices.Sort(ids)
+	return &countywire.OpenAlarms{IDs: ids}
 }

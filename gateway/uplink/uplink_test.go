@@ -136,6 +136,15 @@ func TestRestartResumesAndResyncs(t *testing.T) {
 	u.Sync([]alarmT{lifecycle("A7", 3)})
 	late := watch(t, mq.URL)
 	testsvc.Eventually(t, waitLong, "A7 retained again", func() bool { b, _ := late.retainedAt(tp.Alarm("A7")); return len(b) > 0 })
+	// Records sent but not acknowledged before the stop go again, each
+	// with its retained state: wait for the outbox to empty before
+	// reading the last retained state.
+	testsvc.Eventually(t, waitLong, "an empty outbox", func() bool { n, _, _ := u.box.backlog(); return n == 0 })
+	testsvc.Eventually(t, waitLong, "A7's retained state settled", func() bool {
+		var r countywire.Record
+		b, _ := late.retainedAt(tp.Alarm("A7"))
+		return json.Unmarshal(b, &r) == nil && r.Seq >= 3
+	})
 	var r countywire.Record
 	b, _ := late.retainedAt(tp.Alarm("A7"))
 	if err := json.Unmarshal(b, &r); err != nil || r.Alarm == nil || r.Alarm.Step != countywire.StepAck || r.Seq != 3 {

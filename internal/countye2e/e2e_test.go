@@ -211,6 +211,14 @@ func TestCountyEndToEnd(t *testing.T) {
 	if !ok {
 		t.Fatalf("after the faults the county does not match the sites:\n%s", last)
 	}
+	// The sites' summaries list their open alarms and each view holds
+	// them all: no site is incomplete.
+	for _, v := range views {
+		var missing []string
+		if !eventually(time.Minute, func() bool { missing = v.incomplete(sites); return len(missing) == 0 }) {
+			t.Errorf("%s shows sites incomplete after the faults: %v", v.name, missing)
+		}
+	}
 }
 
 // pressNow is press for record: the box and when.

@@ -145,3 +145,30 @@ func (v *view) online() map[string]bool {
 	}
 	return out
 }
+
+// incomplete lists the sites whose health the view shows incomplete
+// (no summary with its open list since it subscribed, or alarms that
+// list names the view lacks), and any it does not know.
+func (v *view) incomplete(sites []string) []string {
+	var s struct {
+		Sites []struct {
+			Site          string
+			Incomplete    bool
+			MissingAlarms int `json:"missing_alarms"`
+		}
+	}
+	if v.get("/api/v1/county/sites", &s) != 200 {
+		return sites
+	}
+	known := map[string]bool{}
+	for _, x := range s.Sites {
+		known[x.Site] = !x.Incomplete && x.MissingAlarms == 0
+	}
+	var out []string
+	for _, site := range sites {
+		if !known[site] {
+			out = append(out, site)
+		}
+	}
+	return out
+}
