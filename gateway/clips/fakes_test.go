@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -187,13 +186,4 @@ func start(t *testing.T, cfg Config) (*Service, *prometheus.Registry) {
 		}
 	})
 	return s, reg
-}
-
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
