@@ -139,8 +139,8 @@ function renderSites(app) {
       el("td", { class: "site" }, el("b", {}, h.site), ...bad.map((b) => el("span", { class: "tag", "data-trouble": b }, t("county." + b)))),
       el("td", { class: "link", "data-link": link }, t("county." + link)),
       el("td", { class: "ready", "data-ready": String(Boolean(h.ready)) }, t(h.ready ? "county.ready" : "county.not_ready")),
-      el("td", { class: "lag num" }, duration(h.uplink_lag_ms || 0)),
-      el("td", { class: "backlog num" }, String(h.uplink_backlog || 0)),
+      el("td", { class: "lag num" }, h.last_summary_ms ? duration(h.uplink_lag_ms || 0) : "—"),
+      el("td", { class: "backlog num" }, h.last_summary_ms ? String(h.uplink_backlog || 0) : "—"),
       el("td", { class: "summary num", "data-stale": String(Boolean(h.stale)) }, age === null ? "—" : duration(age)),
       el("td", { class: "offline num", title: (h.offline_devices || []).join(", ") }, String(h.devices_offline || 0)),
       el("td", { class: "open num" }, String(h.open_alarms || 0)));

@@ -1,7 +1,7 @@
 // The county's tools, in the wall screen's tool dialog (tools.js) in
 // county mode: a broadcast, and emergency mode, sent to one or many
 // sites (POST /api/v1/county/broadcasts, /api/v1/county/emergency) for a
-// cell at each (none: the whole community). The buttons show only when
+// cell at each, by its id there (the community's own id: all of it). The buttons show only when
 // GET /api/v1/site's "may" allows; the county and every site check again.
 // Each site's reply is listed: accepted, refused (its status and why) or
 // none in time.
@@ -13,7 +13,7 @@ import { t, addStrings } from "./i18n.js";
 addStrings({
   "county.tool_sites": ["社区（可多选）", "Sites (one or many)"],
   "county.all_sites": ["全部社区", "All sites"],
-  "county.tool_grid": ["网格编号（留空：整个社区）", "Cell id (empty: the whole community)"],
+  "county.tool_grid": ["网格编号（各社区的网格或社区本身）", "Cell id (at each site: a cell, or the community itself)"],
   "county.pick_sites": ["请至少选择一个社区", "Pick at least one site"],
   "county.accepted": ["已受理", "accepted"],
   "county.refused": ["被拒绝", "refused"],
@@ -44,7 +44,7 @@ function pickedSites() {
 }
 
 function gridInput() {
-  return field("county.tool_grid", el("input", { id: "tool-grid", maxLength: 64, spellcheck: false }));
+  return field("county.tool_grid", el("input", { id: "tool-grid", maxLength: 64, spellcheck: false, required: true, autocomplete: "off" }));
 }
 
 // replies lists each site's result and remembers the request.
