@@ -86,6 +86,17 @@ func (c *hallCounty) Broadcast(_ context.Context, who permit.Caller, sites []str
 	return out, nil
 }
 
+func (c *hallCounty) Emergency(_ context.Context, who permit.Caller, sites []string, grid string, on bool) ([]county.SiteReply, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.asked = append(c.asked, fmt.Sprintf("emergency %s %v %q %v", who.ID, sites, grid, on))
+	out := []county.SiteReply{}
+	for _, s := range sites {
+		out = append(out, county.SiteReply{Site: s, RequestID: "c-" + s, Reply: &countywire.Reply{ID: "c-" + s, Status: 403, Error: "not allowed here"}})
+	}
+	return out, nil
+}
+
 func (c *hallCounty) broadcasts() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -251,6 +262,26 @@ func TestCountyHallInChromium(t *testing.T) {
 	}
 	if got := rows(); !slices.Equal(got, []string{"lianhua/A1"}) {
 		t.Errorf("after a stream alarm of another street the queue is %v; want only lianhua/A1", got)
+	}
+
+	// Emergency mode off at one site, which refuses: its status and reason show.
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`#tool-close`, chromedp.ByID),
+		chromedp.Click(`#open-emergency`, chromedp.ByID),
+		chromedp.WaitVisible(`#tool-sites input[value="taohua"]`, chromedp.ByQuery),
+		chromedp.Click(`#tool-sites input[value="taohua"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`#tool-grid`, "th", chromedp.ByID),
+		chromedp.Click(`input[name="tool-on"][value="off"]`, chromedp.ByQuery),
+		chromedp.Click(`#tool-submit`, chromedp.ByID),
+		chromedp.WaitVisible(`#tool-replies li[data-site="taohua"][data-reply="refused"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("emergency: %v", err)
+	}
+	if got := text(`#tool-replies li[data-site="taohua"]`); !strings.Contains(got, "403 not allowed here") {
+		t.Errorf("taohua's reply reads %q; want its status and reason", got)
+	}
+	if got := c.broadcasts(); len(got) != 2 || got[1] != `emergency console [taohua] "th" false` {
+		t.Errorf("county asked %q; want the broadcast, then emergency off at taohua", got)
 	}
 
 	// English on the toggle.
