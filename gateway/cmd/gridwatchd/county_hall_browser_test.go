@@ -157,12 +157,14 @@ staff:
 
 	// The police: no broadcast, no emergency.
 	var hidden []bool
+	leftOver := -1
 	wait3, cancel3 := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel3()
 	if err := chromedp.Run(wait3,
 		chromedp.Click(`#tool-close`, chromedp.ByID),
 		chromedp.Click(`#logout`, chromedp.ByID),
 		chromedp.WaitVisible(`#login`, chromedp.ByID),
+		chromedp.Evaluate(`document.querySelectorAll("#site-rows tr, #kpi-rows tr").length`, &leftOver),
 		chromedp.Evaluate(`document.getElementById("login-user").value = ""`, nil),
 		chromedp.SendKeys(`#login-user`, "pol1", chromedp.ByID),
 		chromedp.SendKeys(`#login-password`, "pol-pw", chromedp.ByID),
@@ -172,6 +174,9 @@ staff:
 		chromedp.Evaluate(`["open-broadcast", "open-emergency", "tools"].map((id) => document.getElementById(id).hidden)`, &hidden),
 	); err != nil {
 		t.Fatalf("police: %v", err)
+	}
+	if leftOver != 0 {
+		t.Errorf("after logging out %d site and KPI rows still show; want none", leftOver)
 	}
 	if !slices.Equal(hidden, []bool{true, true, true}) {
 		t.Errorf("for the police the broadcast, emergency buttons and tools hidden = %v; want all hidden", hidden)

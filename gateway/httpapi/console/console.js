@@ -16,7 +16,7 @@ import { renderHealth, initHealth } from "./health.js";
 import { initTools, showTools } from "./tools.js";
 import { renderQueue, renderRecent } from "./queue.js";
 import { mergeSession, loadSessions, renderCommission, tickCommission } from "./commission.js";
-import { initCounty, countyLoaded, countySite, filterQuery, visible, renderCounty } from "./county.js";
+import { initCounty, countyLoaded, countySite, countyLogout, filterQuery, visible, renderCounty } from "./county.js";
 
 const RECENT = 30; // closed alarms listed under the queue
 
@@ -302,6 +302,7 @@ function needLogin() {
   app.site = { grids: new Map(), devices: new Map(), staff: new Map(), may: new Set() };
   app.pinned = null;
   known = null;
+  countyLogout(app);
   showTools(app);
   render();
   renderHealth(app);

@@ -210,6 +210,15 @@ export function initCounty(app) {
   setInterval(() => { if (app.county) renderSites(app); }, 1000);
 }
 
+// countyLogout empties the panels when nobody is logged in.
+export function countyLogout(app) {
+  app.countySites.clear();
+  app.kpis = null;
+  if (!app.county) return;
+  renderSites(app);
+  $("kpi-rows").replaceChildren();
+}
+
 // renderCounty redraws the panels (after a language switch).
 export function renderCounty(app) {
   if (!app.county) return;
