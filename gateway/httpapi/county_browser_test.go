@@ -26,8 +26,9 @@ func TestCountyConsoleInChromium(t *testing.T) {
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(`#alarm-rows tr[data-alarm-id="lianhua/A1"]`, chromedp.ByQuery),
-		chromedp.Text(`#alarm-rows tr[data-alarm-id="lianhua/A1"] .place`, &lianhua, chromedp.ByQuery),
-		chromedp.Text(`#alarm-rows tr[data-alarm-id="jinhu/A1"] .place`, &jinhu, chromedp.ByQuery),
+		// Read at once, in the page: a render may replace the rows between two reads.
+		chromedp.Evaluate(`document.querySelector('#alarm-rows tr[data-alarm-id="lianhua/A1"] .place').textContent`, &lianhua),
+		chromedp.Evaluate(`document.querySelector('#alarm-rows tr[data-alarm-id="jinhu/A1"] .place').textContent`, &jinhu),
 	); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,10 @@ type site struct {
 	// allows (on the cells they serve), so a screen shows only the forms
 	// that can succeed.
 	May []permit.Action `json:"may"`
+	// County is true in county mode: the alarms are every site's, and
+	// broadcast and emergency are the county's (POST
+	// /api/v1/county/broadcasts and /api/v1/county/emergency).
+	County bool `json:"county,omitempty"`
 }
 
 // siteGrid is a cell the caller serves (or one below).
@@ -68,7 +72,7 @@ func (s *Server) handleSite(w http.ResponseWriter, r *http.Request, caller permi
 		return
 	}
 	reg := s.registry()
-	out := site{Grids: []siteGrid{}, Devices: []siteDevice{}, Staff: []siteStaff{}, May: []permit.Action{}}
+	out := site{Grids: []siteGrid{}, Devices: []siteDevice{}, Staff: []siteStaff{}, May: []permit.Action{}, County: s.cfg.County != nil}
 	for _, g := range reg.Grids() {
 		if !permit.ServesCell(reg, caller, g.ID) {
 			continue
@@ -99,6 +103,9 @@ func (s *Server) handleSite(w http.ResponseWriter, r *http.Request, caller permi
 
 // offers reports whether this server serves the endpoints of action a.
 func (s *Server) offers(a permit.Action) bool {
+	if s.cfg.County != nil { // county mode: acting on alarms, and the county's fan-out to sites
+		return a == permit.Act || a == permit.Emergency || a == permit.Broadcast
+	}
 	switch a {
 	case permit.Emergency, permit.Audit:
 		return s.cfg.Oversight != nil

@@ -16,6 +16,7 @@ import { renderHealth, initHealth } from "./health.js";
 import { initTools, showTools } from "./tools.js";
 import { renderQueue, renderRecent } from "./queue.js";
 import { mergeSession, loadSessions, renderCommission, tickCommission } from "./commission.js";
+import { initCounty, countyLoaded, countySite, countyLogout, filterQuery, visible, renderCounty } from "./county.js";
 
 const RECENT = 30; // closed alarms listed under the queue
 
@@ -34,7 +35,8 @@ const app = {
   healthCell: null, // the cell the device health is drilled into
   healthDevice: null, // the device picked on the plan
   sound: null,
-  api, act, focusOn, render, staffName, gridPath, deviceLabel, placeOf, showError,
+  county: false, // county mode (county.js): every site's alarms
+  api, act, focusOn, render, staffName, gridPath, deviceLabel, placeOf, showError, reload: () => load(),
   renderHealth: () => renderHealth(app),
   RECENT,
 };
@@ -103,14 +105,16 @@ async function load() {
   loadRunning = true;
   loading = loading || [];
   try {
-    const [site, a, d, all] = await Promise.all([api("/api/v1/site"), api("/api/v1/alarms?state=open"), api("/api/v1/devices"),
-      api("/api/v1/alarms?state=all&limit=" + RECENT)]);
+    const f = filterQuery(app);
+    const [site, a, d, all] = await Promise.all([api("/api/v1/site"), api("/api/v1/alarms?state=open" + f), api("/api/v1/devices"),
+      api("/api/v1/alarms?state=all&limit=" + RECENT + f)]);
     app.site = {
       grids: new Map(site.grids.map((g) => [g.id, g])),
       devices: new Map(site.devices.map((x) => [x.id, x])),
       staff: new Map(site.staff.map((x) => [x.id, x])),
       may: new Set(site.may),
     };
+    countyLoaded(app, site);
     app.alarms.clear();
     for (const x of a.alarms) app.alarms.set(x.id, x);
     app.recent.clear();
@@ -182,7 +186,7 @@ function mergeDevice(d) {
 }
 
 function apply(name, data) {
-  if (name === "alarm") { mergeAlarm(data); app.stale.add(data.id); dirty = true; }
+  if (name === "alarm" && visible(app, data)) { mergeAlarm(data); app.stale.add(data.id); dirty = true; }
   if (name === "device") { mergeDevice(data); devicesDirty = true; }
   if (name === "commissioning") { mergeSession(app, data); dirty = true; }
 }
@@ -190,6 +194,7 @@ function apply(name, data) {
 function onEvent(name, raw) {
   if (name === "hello" || name === "resync") { load(); return; }
   if (name === "bye") { setConn("reconnecting"); return; }
+  if (name === "site") { try { countySite(app, JSON.parse(raw)); } catch (e) { /* not JSON: ignored */ } return; }
   if (name !== "alarm" && name !== "device" && name !== "commissioning") return;
   let data;
   try { data = JSON.parse(raw); } catch (e) { return; }
@@ -261,7 +266,7 @@ function connect() {
       if (es.readyState === EventSource.CLOSED && stream === es) setTimeout(() => { if (stream === es) connect(); }, 3000);
     }, () => {});
   };
-  for (const name of ["hello", "alarm", "device", "commissioning", "resync", "bye"]) {
+  for (const name of ["hello", "alarm", "device", "commissioning", "site", "resync", "bye"]) {
     es.addEventListener(name, (e) => onEvent(name, e.data));
   }
   stream = es;
@@ -297,6 +302,7 @@ function needLogin() {
   app.site = { grids: new Map(), devices: new Map(), staff: new Map(), may: new Set() };
   app.pinned = null;
   known = null;
+  countyLogout(app);
   showTools(app);
   render();
   renderHealth(app);
@@ -337,6 +343,7 @@ $("lang").addEventListener("click", () => {
   app.sound.show();
   render();
   renderHealth(app);
+  renderCounty(app);
 });
 
 window.addEventListener("resize", () => render());
@@ -361,6 +368,7 @@ app.sound = new Sound();
 initTools(app);
 initFocusActions(app);
 initHealth(app);
+initCounty(app);
 setInterval(() => {
   if (dirty) render();
   else tick();

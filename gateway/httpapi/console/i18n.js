@@ -210,6 +210,12 @@ const STRINGS = {
 
 let lang = "zh";
 
+// addStrings adds a part's own strings (key → [zh-CN, English]) to the
+// table; a key the table has keeps its string.
+export function addStrings(more) {
+  for (const [k, v] of Object.entries(more)) if (!has(k)) STRINGS[k] = v;
+}
+
 // setLang switches the language ("zh" or "en") and refills the page.
 export function setLang(l) {
   lang = l === "en" ? "en" : "zh";

@@ -9,6 +9,10 @@ import { t } from "./i18n.js";
 
 let current = null; // the tool the dialog shows
 
+// toolsOf is the tools of this screen: the county's in county mode
+// (countytools.js), else the gateway's.
+const toolsOf = (app) => app.countyTools || TOOLS;
+
 function scopeSelect(app, id, withSite) {
   const opts = [];
   if (withSite && app.me && app.me.whole_site) opts.push(el("option", { value: "" }, t("whole_site")));
@@ -93,7 +97,7 @@ async function emergencies(app) {
 
 // banner shows whether emergency mode is on anywhere the caller sees.
 async function banner(app) {
-  if (!app.site.may.has("emergency")) { $("emergency-banner").hidden = true; return; }
+  if (app.countyTools || !app.site.may.has("emergency")) { $("emergency-banner").hidden = true; return; }
   try {
     $("emergency-banner").hidden = (await emergencies(app)).length === 0;
   } catch (e) { /* shown again on the next load */ }
@@ -102,7 +106,7 @@ async function banner(app) {
 async function refresh(app) {
   if (!current) return;
   try {
-    const items = await TOOLS[current].current(app);
+    const items = await toolsOf(app)[current].current(app);
     $("tool-current").replaceChildren(...(items.length ? items : [el("li", { class: "dim" }, t("tools.none"))]));
   } catch (e) {
     $("tool-current").replaceChildren(el("li", { class: "dim" }, e.message));
@@ -112,7 +116,7 @@ async function refresh(app) {
 function open(app, name) {
   current = name;
   $("tool-title").textContent = t("tools." + name);
-  $("tool-fields").replaceChildren(...TOOLS[name].fields(app));
+  $("tool-fields").replaceChildren(...toolsOf(app)[name].fields(app));
   $("tool-result").textContent = "";
   delete $("tool-result").dataset.ok;
   $("tool-dialog").dataset.tool = name;
@@ -124,7 +128,7 @@ function open(app, name) {
 export function showTools(app) {
   let any = false;
   for (const b of document.querySelectorAll("#tools button[data-tool]")) {
-    b.hidden = !app.site.may.has(b.dataset.tool);
+    b.hidden = !app.site.may.has(b.dataset.tool) || !toolsOf(app)[b.dataset.tool];
     any = any || !b.hidden;
   }
   $("tools").hidden = !any;
@@ -141,7 +145,7 @@ export function initTools(app) {
     $("tool-result").textContent = "";
     delete $("tool-result").dataset.ok;
     try {
-      $("tool-result").textContent = await TOOLS[current].submit(app);
+      $("tool-result").replaceChildren(await toolsOf(app)[current].submit(app));
       $("tool-result").dataset.ok = "true";
       refresh(app);
     } catch (err) {
