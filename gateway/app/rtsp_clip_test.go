@@ -37,12 +37,11 @@ func rtspClipSite(t *testing.T, srv *testsvc.RTSPServer, pre, post time.Duration
 	}})
 }
 
-var ringSeconds = regexp.MustCompile(`(?m)^gridwatch_video_ring_seconds\{device="cam-0021"\} ([0-9.e+]+)$`)
-
-// waitRing waits until cam-0021's ring holds at least d of video.
-func waitRing(t *testing.T, s *site, d time.Duration) {
+// waitRing waits until camera cam's ring holds at least d of video.
+func waitRing(t *testing.T, s *site, cam string, d time.Duration) {
 	t.Helper()
-	testsvc.Eventually(t, 90*time.Second, "cam-0021's ring fills", func() bool {
+	ringSeconds := regexp.MustCompile(`(?m)^gridwatch_video_ring_seconds\{device="` + regexp.QuoteMeta(cam) + `"\} ([0-9.e+]+)$`)
+	testsvc.Eventually(t, 90*time.Second, cam+"'s ring fills", func() bool {
 		m := ringSeconds.FindStringSubmatch(s.metrics())
 		if m == nil {
 			return false
@@ -52,16 +51,16 @@ func waitRing(t *testing.T, s *site, d time.Duration) {
 	})
 }
 
-// settledClip waits for the alarm of lb-0021's press to have its clip
-// settled, and returns it.
-func settledClip(t *testing.T, s *site) alarm.Clip {
+// settledClip waits for the alarm of a press on box to have its one clip
+// settled, and returns it (failing the test unless it is ready).
+func settledClip(t *testing.T, s *site, box string) alarm.Clip {
 	t.Helper()
 	var c alarm.Clip
 	testsvc.Eventually(t, 90*time.Second, "the clip settled on the alarm", func() bool {
 		var list struct{ Alarms []alarm.Alarm }
 		s.getJSON("/api/v1/alarms", &list)
 		for _, a := range list.Alarms {
-			if a.Device == "lb-0021" && len(a.Clips) == 1 && a.Clips[0].Final() {
+			if a.Device == box && len(a.Clips) == 1 && a.Clips[0].Final() {
 				c = a.Clips[0]
 				return true
 			}
@@ -169,24 +168,13 @@ func (p probedClip) gap() (time.Duration, int) {
 	return time.Duration(longest * float64(time.Second)), at
 }
 
-// TestRTSPPanicClip: a press on a box whose camera the gateway pulls over
-// RTSP gives the alarm a clip that is real video: H.264, decodable,
-// starting on a keyframe, as long as pre-roll plus post-roll within a GOP
-// (1 s), with the press inside, at the camera's 25 frames a second (a
-// stream with broken timestamps gave hundreds of frames in a fraction of
-// a second), the frames evenly spaced.
-func TestRTSPPanicClip(t *testing.T) {
-	testsvc.FFmpeg(t)
-	const pre, post = 3 * time.Second, 2 * time.Second
-	srv := testsvc.GstRTSPServer(t, testsvc.RTSPServerOptions{Clip: "../../firmware-sim/camera/testdata/clip.h264"})
-	srv.Start()
-	s := rtspClipSite(t, srv, pre, post)
-	waitRing(t, s, pre+time.Second)
-
-	pressed := time.Now()
-	s.press(s.client("lb-0021", true, nil), "lb-0021", 1)
-	c := settledClip(t, s)
-	ready := time.Since(pressed)
+// checkPressClip fetches the clip c of a press over the API and checks it
+// is the evidence a press needs: playable H.264 from a keyframe (see
+// checkPlayable), lasting pre+post within a GOP (1 s), the press at least
+// the pre-roll in, at the camera's 25 frames a second with no hole, and
+// a still beside it.
+func checkPressClip(t *testing.T, s *site, c alarm.Clip, pre, post time.Duration) probedClip {
+	t.Helper()
 	p := fetchAndProbe(t, s, c)
 	p.checkPlayable(t)
 	if p.duration < pre+post-200*time.Millisecond || p.duration > pre+post+time.Second+200*time.Millisecond {
@@ -207,6 +195,28 @@ func TestRTSPPanicClip(t *testing.T) {
 	if c.Still == "" {
 		t.Errorf("no still: %+v", c)
 	}
+	return p
+}
+
+// TestRTSPPanicClip: a press on a box whose camera the gateway pulls over
+// RTSP gives the alarm a clip that is real video: H.264, decodable,
+// starting on a keyframe, as long as pre-roll plus post-roll within a GOP
+// (1 s), with the press inside, at the camera's 25 frames a second (a
+// stream with broken timestamps gave hundreds of frames in a fraction of
+// a second), the frames evenly spaced.
+func TestRTSPPanicClip(t *testing.T) {
+	testsvc.FFmpeg(t)
+	const pre, post = 3 * time.Second, 2 * time.Second
+	srv := testsvc.GstRTSPServer(t, testsvc.RTSPServerOptions{Clip: "../../firmware-sim/camera/testdata/clip.h264"})
+	srv.Start()
+	s := rtspClipSite(t, srv, pre, post)
+	waitRing(t, s, "cam-0021", pre+time.Second)
+
+	pressed := time.Now()
+	s.press(s.client("lb-0021", true, nil), "lb-0021", 1)
+	c := settledClip(t, s, "lb-0021")
+	ready := time.Since(pressed)
+	p := checkPressClip(t, s, c, pre, post)
 	t.Logf("clip %v, %d frames, press at +%d ms; press → clip seen ready by the API poll: %v (post-roll %v)",
 		p.duration.Round(time.Millisecond), len(p.frames), c.PressOffsetMS, ready.Round(time.Millisecond), post)
 }
@@ -223,14 +233,14 @@ func TestInteropRTSPClipAcrossReconnect(t *testing.T) {
 	srv := testsvc.GstRTSPServer(t, testsvc.RTSPServerOptions{Clip: "../../firmware-sim/camera/testdata/clip.h264"})
 	srv.Start()
 	s := rtspClipSite(t, srv, pre, post)
-	waitRing(t, s, pre+time.Second)
+	waitRing(t, s, "cam-0021", pre+time.Second)
 
 	s.press(s.client("lb-0021", true, nil), "lb-0021", 1)
 	time.Sleep(time.Second) // into the post-roll (ordering only: any time in it will do)
 	srv.Stop()
 	time.Sleep(time.Second)
 	srv.Start()
-	c := settledClip(t, s)
+	c := settledClip(t, s, "lb-0021")
 	p := fetchAndProbe(t, s, c)
 	p.checkPlayable(t)
 	g, at := p.gap()
