@@ -121,6 +121,27 @@ type actBody struct {
 	By   string `json:"by"`
 }
 
+// actBody reads an action's body ({"note", "by"}) and resolves who acts
+// (the caller, or the body's "by" where that is allowed); false once it
+// answered a bad request.
+func (s *Server) actBody(w http.ResponseWriter, r *http.Request, caller permit.Caller) (permit.Caller, string, bool) {
+	var body actBody
+	if err := decodeBody(w, r, &body, "note, by"); err != nil {
+		writeRequestError(w, err)
+		return permit.Caller{}, "", false
+	}
+	who, err := s.actor(caller, body.By)
+	if err != nil {
+		writeRequestError(w, err)
+		return permit.Caller{}, "", false
+	}
+	if len(body.Note) > maxNote {
+		writeError(w, http.StatusBadRequest, "note is %d bytes long; at most %d are allowed", len(body.Note), maxNote)
+		return permit.Caller{}, "", false
+	}
+	return who, body.Note, true
+}
+
 func (s *Server) handleAct(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	id, kind := r.PathValue("id"), event.ActionKind(r.PathValue("action"))
 	if !kind.Valid() {
@@ -131,22 +152,12 @@ func (s *Server) handleAct(w http.ResponseWriter, r *http.Request, caller permit
 		writeRequestError(w, err)
 		return
 	}
-	var body actBody
-	if err := decodeBody(w, r, &body, "note, by"); err != nil {
-		writeRequestError(w, err)
-		return
-	}
-	who, err := s.actor(caller, body.By)
-	if err != nil {
-		writeRequestError(w, err)
-		return
-	}
-	if len(body.Note) > maxNote {
-		writeError(w, http.StatusBadRequest, "note is %d bytes long; at most %d are allowed", len(body.Note), maxNote)
+	who, note, ok := s.actBody(w, r, caller)
+	if !ok {
 		return
 	}
 	a, err := s.cfg.Alarms.Act(r.Context(), who, event.Action{
-		AlarmID: id, Kind: kind, By: who.ID, Note: body.Note, Channel: "http", At: s.now().UnixMilli(),
+		AlarmID: id, Kind: kind, By: who.ID, Note: note, Channel: "http", At: s.now().UnixMilli(),
 	})
 	if err != nil {
 		s.deskError(w, r, err)

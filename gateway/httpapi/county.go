@@ -174,21 +174,11 @@ func (s *Server) handleCountyAct(w http.ResponseWriter, r *http.Request, caller 
 		writeRequestError(w, err)
 		return
 	}
-	var body actBody
-	if err := decodeBody(w, r, &body, "note, by"); err != nil {
-		writeRequestError(w, err)
+	who, note, ok := s.actBody(w, r, caller)
+	if !ok {
 		return
 	}
-	who, err := s.actor(caller, body.By)
-	if err != nil {
-		writeRequestError(w, err)
-		return
-	}
-	if len(body.Note) > maxNote {
-		writeError(w, http.StatusBadRequest, "note is %d bytes long; at most %d are allowed", len(body.Note), maxNote)
-		return
-	}
-	rep, err := s.cfg.County.Act(r.Context(), who, k, action, body.Note)
+	rep, err := s.cfg.County.Act(r.Context(), who, k, action, note)
 	if err != nil {
 		s.countyError(w, r, who, err)
 		return
