@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -43,6 +44,7 @@ type board struct {
 	topics wire.Topics
 	live   func(alarm.Alarm)
 	onErr  func(error)
+	log    *slog.Logger // nil: the resync is not logged
 }
 
 var _ escalate.BoardResyncer = board{}
@@ -64,6 +66,12 @@ func (b board) Publish(a alarm.Alarm) {
 // the broker's store lost in a crash. On an external broker the retained
 // board is that broker's, and only the open alarms are shown again.
 func (b board) Resync(open []alarm.Alarm) {
+	cleared := 0
+	defer func() {
+		if b.log != nil {
+			b.log.Info("alarm board shown afresh", "open", len(open), "cleared", cleared)
+		}
+	}()
 	if l, ok := b.pub.(retainedLister); ok {
 		keep := make(map[string]bool, len(open))
 		for _, a := range open {
@@ -75,7 +83,9 @@ func (b board) Resync(open []alarm.Alarm) {
 			}
 			if err := b.pub.Publish(topic, nil, 1, true); err != nil {
 				b.onErr(fmt.Errorf("clear %s: %w", topic, err))
+				continue
 			}
+			cleared++
 		}
 	}
 	for _, a := range open {

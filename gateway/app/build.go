@@ -158,7 +158,7 @@ func (a *App) build() (_ *parts, err error) {
 	// The desk: alarms, escalation, the retained alarm board, and the
 	// evidence clips an alarm plans when it opens.
 	cb := &clipBoard{next: board{pub: p.transport, topics: a.topics, live: back.PublishAlarm,
-		onErr: func(err error) { a.log.Warn("alarm board", "err", err) }}}
+		onErr: func(err error) { a.log.Warn("alarm board", "err", err) }, log: a.log.With("component", "board")}}
 	if p.desk, err = escalate.New(escalate.Config{
 		Policies: cfg.Escalation,
 		Registry: a.reg.Get,

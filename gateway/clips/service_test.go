@@ -41,7 +41,15 @@ func TestRecordsClipAndStill(t *testing.T) {
 	if n := rec.callCount(); n != 3 {
 		t.Fatalf("recorder called %d times, want 3 (once per camera)", n)
 	}
-	if r := rec.calls[0]; r.Pre != 30*time.Second || r.Post != 20*time.Second || !r.At.Equal(at) ||
+	rec.mu.Lock()
+	var r Request
+	for _, c := range rec.calls { // the workers run the cameras in any order
+		if filepath.Base(c.Path) == "cam-01.mp4" {
+			r = c
+		}
+	}
+	rec.mu.Unlock()
+	if r.Pre != 30*time.Second || r.Post != 20*time.Second || !r.At.Equal(at) ||
 		r.Path != filepath.Join(s.cfg.Dir, a.ID, "cam-01.mp4") {
 		t.Fatalf("request = %+v", r)
 	}
