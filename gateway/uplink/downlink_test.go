@@ -1,12 +1,16 @@
 package uplink
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -186,5 +190,53 @@ func TestCrashWhileActing(t *testing.T) {
 	rep, _ := d.handle(t.Context(), []byte(`{"id":"c1","by":"cmd1","action":"ack","alarm_id":"A1"}`))
 	if done, _ := reqs.counts(); done != 0 || rep.Status != countywire.StatusError || rep.Error != unknownOutcome {
 		t.Errorf("done %d; reply %+v", done, rep)
+	}
+}
+
+// TestRepeatAnsweredOnceAfterKill: a process answers a request and is
+// killed with SIGKILL (no Close); the next process on the same outbox file
+// answers the repeat with the first reply and does not act again.
+func TestRepeatAnsweredOnceAfterKill(t *testing.T) {
+	if path := os.Getenv("GRIDWATCH_UPLINK_KILL_CHILD"); path != "" {
+		d := openDownlink(t, path, &fakeRequests{}, time.Now)
+		rep, _ := d.handle(t.Context(), []byte(`{"id":"k1","by":"cmd1","action":"ack","alarm_id":"A1"}`))
+		b, _ := json.Marshal(rep)
+		fmt.Printf("REPLY %s\n", b)
+		select {} // until killed
+	}
+	path := filepath.Join(t.TempDir(), "uplink.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRepeatAnsweredOnceAfterKill$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "GRIDWATCH_UPLINK_KILL_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var line string
+	for sc := bufio.NewScanner(out); line == "" && sc.Scan(); { // until the child answered
+		if strings.HasPrefix(sc.Text(), "REPLY ") {
+			line = sc.Text()
+		}
+	}
+	if line == "" {
+		t.Fatal("the child gave no reply")
+	}
+	var first countywire.Reply
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "REPLY ")), &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	reqs := &fakeRequests{}
+	d := openDownlink(t, path, reqs, time.Now)
+	again, _ := d.handle(t.Context(), []byte(`{"id":"k1","by":"cmd1","action":"ack","alarm_id":"A1"}`))
+	if done, _ := reqs.counts(); done != 0 || again != first || first.Status != countywire.StatusOK {
+		t.Errorf("after kill -9: done again %d times; reply %+v, first %+v", done, again, first)
 	}
 }
