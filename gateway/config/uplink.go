@@ -34,7 +34,8 @@ type Uplink struct {
 	// RequestMaxAge is how old a county request may be (by its at_ms)
 	// when it arrives; an older one, held in a broker through an outage,
 	// is refused rather than acted on late. Requests dated up to two
-	// minutes ahead of the gateway's clock pass (clock skew).
+	// minutes ahead of the gateway's clock pass (clock skew). 0 is the
+	// default.
 	RequestMaxAge time.Duration `yaml:"request_max_age"`
 }
 
@@ -115,7 +116,8 @@ func (c Config) checkUplink(k *checker) {
 	if u.OutboxMaxBytes < MinOutboxBytes {
 		k.add("uplink.outbox_max_bytes", "%d: want at least %d", u.OutboxMaxBytes, MinOutboxBytes)
 	}
-	if d := u.RequestMaxAge; d < MinRequestMaxAge || d > MaxRequestMaxAge {
+	// 0 (a Config built in Go without it) is the default; the uplink reads it so.
+	if d := u.RequestMaxAge; d != 0 && (d < MinRequestMaxAge || d > MaxRequestMaxAge) {
 		k.add("uplink.request_max_age", "%v: want %v to %v", d, MinRequestMaxAge, MaxRequestMaxAge)
 	}
 }
