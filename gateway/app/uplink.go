@@ -44,8 +44,9 @@ func (a *App) openUplink(p *parts) (*uplink.Uplink, error) {
 	up, err := uplink.Open(uplink.Config{
 		URL: u.URL, County: u.County, Site: a.cfg.Site, ClientID: u.ClientID, Username: u.Username, Password: u.Password,
 		TLS: tlsCfg, Path: filepath.Join(a.cfg.DataDir, uplinkFile), MaxBytes: u.OutboxMaxBytes, SummaryEvery: u.SummaryEvery,
-		Summary:  func() countywire.Summary { return a.siteSummary(p) },
-		Describe: func(al alarm.Alarm) ([]string, []string, string) { return describeAlarm(a.reg.Get(), al) },
+		RequestMaxAge: u.RequestMaxAge,
+		Summary:       func() countywire.Summary { return a.siteSummary(p) },
+		Describe:      func(al alarm.Alarm) ([]string, []string, string) { return describeAlarm(a.reg.Get(), al) },
 		Requests: countyRequests{desk: p.desk, broadcast: p.broadcast, store: p.store, reg: a.reg.Get,
 			now: func() int64 { return now().UnixMilli() }, onErr: a.log.Error},
 		Now: now, Logger: a.log.With("component", "uplink"), Registerer: a.metrics,

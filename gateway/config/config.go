@@ -342,7 +342,7 @@ func base() Config {
 		},
 		Escalation:      escalate.DefaultPolicies(),
 		Delivery:        Delivery{FallbackAfter: DefaultFallbackAfter},
-		Uplink:          Uplink{SummaryEvery: DefaultSummaryEvery, OutboxMaxBytes: DefaultOutboxMaxBytes},
+		Uplink:          Uplink{SummaryEvery: DefaultSummaryEvery, OutboxMaxBytes: DefaultOutboxMaxBytes, RequestMaxAge: DefaultRequestMaxAge},
 		Log:             Log{Level: "info", Format: "text"},
 		Clips:           defaultClips(),
 		registryDefault: true,

@@ -103,6 +103,7 @@ func TestLoadFull(t *testing.T) {
 		{"uplink CA next to the file", c.Uplink.TLS.CA, filepath.Join("testdata", "tls", "county-ca.crt")},
 		{"uplink client id", c.Uplink.ClientID, "gridwatchd-" + c.Site + "-uplink"},
 		{"uplink summary", c.Uplink.SummaryEvery.String() + " " + strconv.FormatInt(c.Uplink.OutboxMaxBytes, 10), "1m0s 67108864"},
+		{"uplink request max age", c.Uplink.RequestMaxAge.String(), "5m0s"},
 	} {
 		if x.got != x.want {
 			t.Errorf("%s = %q, want %q", x.name, x.got, x.want)

@@ -31,6 +31,12 @@ type Uplink struct {
 	// oldest summaries are shed, then presence changes. Alarm records are
 	// never shed.
 	OutboxMaxBytes int64 `yaml:"outbox_max_bytes"`
+	// RequestMaxAge is how old a county request may be (by its at_ms)
+	// when it arrives; an older one, held in a broker through an outage,
+	// is refused rather than acted on late. Requests dated up to two
+	// minutes ahead of the gateway's clock pass (clock skew). 0 is the
+	// default.
+	RequestMaxAge time.Duration `yaml:"request_max_age"`
 }
 
 // UplinkTLS is the uplink's TLS: a CA to trust the county's broker by
@@ -49,6 +55,9 @@ const (
 	MinSummaryEvery       = 5 * time.Second
 	MaxSummaryEvery       = time.Hour
 	MinOutboxBytes        = 1 << 20
+	DefaultRequestMaxAge  = 10 * time.Minute
+	MinRequestMaxAge      = 30 * time.Second
+	MaxRequestMaxAge      = 24 * time.Hour
 )
 
 // Enabled reports whether the uplink is on.
@@ -106,5 +115,9 @@ func (c Config) checkUplink(k *checker) {
 	}
 	if u.OutboxMaxBytes < MinOutboxBytes {
 		k.add("uplink.outbox_max_bytes", "%d: want at least %d", u.OutboxMaxBytes, MinOutboxBytes)
+	}
+	// 0 (a Config built in Go without it) is the default; the uplink reads it so.
+	if d := u.RequestMaxAge; d != 0 && (d < MinRequestMaxAge || d > MaxRequestMaxAge) {
+		k.add("uplink.request_max_age", "%v: want %v to %v", d, MinRequestMaxAge, MaxRequestMaxAge)
 	}
 }

@@ -25,11 +25,18 @@ type Requests interface {
 // Downlink tuning.
 const (
 	requestQueue = 64
-	// remembered is how many request ids are kept to answer a repeat
-	// with the first reply instead of acting twice.
-	remembered = 4096
-	actWait    = 10 * time.Second
+	actWait      = 10 * time.Second
+	// DefaultRequestMaxAge is how old (by its at_ms) a request may be
+	// when it arrives, unless Config.RequestMaxAge says otherwise.
+	DefaultRequestMaxAge = 10 * time.Minute
+	// requestAhead is how far ahead of the gateway's clock a request's
+	// at_ms may be: the county's clock and the site's differ a little.
+	requestAhead = 2 * time.Minute
 )
+
+// unknownOutcome is the reply kept while a request is being acted on: a
+// repeat after a crash in between gets it rather than a second action.
+const unknownOutcome = "the gateway stopped while acting on this request; its outcome is unknown: check the alarm, or ask again with a new id"
 
 // downlink takes requests off the connection and answers each.
 type downlink struct {
@@ -37,15 +44,10 @@ type downlink struct {
 	reply func(countywire.Reply)
 	in    chan []byte
 	log   *ratelog.Limiter // requests are the county's input: rate-limited
-
-	// replies remembers the answer to each recent request id (only the
-	// downlink's goroutine touches them).
-	replies map[string]countywire.Reply
-	order   []string
 }
 
 func newDownlink(u *Uplink, reply func(countywire.Reply)) *downlink {
-	return &downlink{u: u, reply: reply, in: make(chan []byte, requestQueue), replies: map[string]countywire.Reply{},
+	return &downlink{u: u, reply: reply, in: make(chan []byte, requestQueue),
 		log: ratelog.New(u.cfg.Logger, 10*time.Second, nil)}
 }
 
@@ -86,13 +88,25 @@ func (d *downlink) handle(ctx context.Context, payload []byte) (countywire.Reply
 		_ = json.Unmarshal(payload, &part)
 		return d.refuse(countywire.Request{ID: part.ID, By: part.By}, fmt.Errorf("malformed request: %w", err), now)
 	}
-	if prev, ok := d.replies[req.ID]; ok && req.ID != "" {
-		return prev, true // a repeat: the first answer again, nothing done twice
+	if req.ID != "" {
+		prev, ok, err := d.u.box.reply(req.ID)
+		if err != nil {
+			d.log.Warn("store", "uplink: answered requests not readable", "request", req.ID, "err", err)
+		}
+		if ok {
+			return prev, true // a repeat: the first answer again, nothing done twice
+		}
 	}
 	var rep countywire.Reply
 	if err := req.Check(); err != nil {
 		rep, _ = d.refuse(req, err, now)
+	} else if err := d.dated(req, now); err != nil {
+		d.u.m.stale.Inc()
+		rep, _ = d.refuseAs(countywire.StatusConflict, req, err, now)
 	} else {
+		// Kept before acting: a kill -9 while acting leaves a repeat
+		// answered "outcome unknown", not acted on twice.
+		d.remember(countywire.Reply{ID: req.ID, Status: countywire.StatusError, Error: unknownOutcome, AtMS: now})
 		actx, cancel := context.WithTimeout(ctx, actWait)
 		status, err := d.u.cfg.Requests.Do(actx, req)
 		cancel()
@@ -109,24 +123,47 @@ func (d *downlink) handle(ctx context.Context, payload []byte) (countywire.Reply
 	return rep, rep.ID != ""
 }
 
-// refuse answers a request refused for its shape, and audits it.
-func (d *downlink) refuse(req countywire.Request, err error, now int64) (countywire.Reply, bool) {
-	d.u.m.answered(countywire.StatusBadRequest)
-	d.u.cfg.Requests.Refused(req, err)
-	d.log.Warn("refused", "uplink: county request refused", "request", req.ID, "err", err)
-	return countywire.Reply{ID: req.ID, Status: countywire.StatusBadRequest, Error: err.Error(), AtMS: now}, req.ID != ""
+// dated checks a request's at_ms against the gateway's clock (now, Unix
+// ms): a request made more than RequestMaxAge ago (held in a broker
+// through an outage) or more than requestAhead in the future is stale. A
+// request without at_ms cannot be dated and passes.
+func (d *downlink) dated(req countywire.Request, now int64) error {
+	if req.AtMS == 0 {
+		return nil
+	}
+	maxAge := d.u.cfg.RequestMaxAge
+	if age := time.Duration(now-req.AtMS) * time.Millisecond; age > maxAge {
+		return fmt.Errorf("stale request: made %v ago (at_ms %d), at most %v (uplink.request_max_age); ask again",
+			age.Truncate(time.Second), req.AtMS, maxAge)
+	} else if -age > requestAhead {
+		return fmt.Errorf("request dated %v in the future (at_ms %d), at most %v: the county's clock or the site's is wrong",
+			(-age).Truncate(time.Second), req.AtMS, requestAhead)
+	}
+	return nil
 }
 
+// refuse answers a request refused for its shape, and audits it.
+func (d *downlink) refuse(req countywire.Request, err error, now int64) (countywire.Reply, bool) {
+	return d.refuseAs(countywire.StatusBadRequest, req, err, now)
+}
+
+// refuseAs answers a request the uplink refused itself with status, and
+// audits it.
+func (d *downlink) refuseAs(status int, req countywire.Request, err error, now int64) (countywire.Reply, bool) {
+	d.u.m.answered(status)
+	d.u.cfg.Requests.Refused(req, err)
+	d.log.Warn("refused", "uplink: county request refused", "request", req.ID, "err", err)
+	return countywire.Reply{ID: req.ID, Status: status, Error: err.Error(), AtMS: now}, req.ID != ""
+}
+
+// remember keeps the reply to a request in the outbox file, so that a
+// repeat, even after a restart, gets it again.
 func (d *downlink) remember(r countywire.Reply) {
 	if r.ID == "" {
 		return
 	}
-	if _, ok := d.replies[r.ID]; !ok {
-		d.order = append(d.order, r.ID)
-	}
-	d.replies[r.ID] = r
-	if len(d.order) > remembered {
-		delete(d.replies, d.order[0])
-		d.order = d.order[1:]
+	if err := d.u.box.keepReply(r, d.u.cfg.Now()); err != nil {
+		d.u.m.writeFailed.Inc()
+		d.log.Warn("store", "uplink: reply not kept; a repeat of this request would be acted on again", "request", r.ID, "err", err)
 	}
 }

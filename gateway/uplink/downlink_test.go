@@ -1,20 +1,41 @@
 package uplink
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/gridwatch/gridwatch/gateway/countywire"
 )
 
 func testDownlink(t testing.TB, reqs Requests) *downlink {
 	t.Helper()
-	u := &Uplink{cfg: Config{Requests: reqs, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}}
-	var err error
-	if u.m, err = newMetrics(nil, nil, time.Now); err != nil {
+	return openDownlink(t, filepath.Join(t.TempDir(), "uplink.db"), reqs, time.Now)
+}
+
+// openDownlink is a downlink on the outbox file at path (closed at the
+// end of the test, or by hand to restart).
+func openDownlink(t testing.TB, path string, reqs Requests, now func() time.Time) *downlink {
+	t.Helper()
+	box, err := openOutbox(path, testSite, 0, now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = box.close() })
+	u := &Uplink{cfg: Config{Requests: reqs, Now: now, RequestMaxAge: DefaultRequestMaxAge, Logger: slog.New(slog.DiscardHandler)}, box: box}
+	if u.m, err = newMetrics(nil, nil, now); err != nil {
 		t.Fatal(err)
 	}
 	return newDownlink(u, func(countywire.Reply) {})
@@ -52,20 +73,170 @@ func FuzzRequest(f *testing.F) {
 }
 
 // TestRepeatAnsweredOnce: a request id is acted on once; its repeat gets
-// the first reply again, and the memory of ids is bounded.
+// the first reply again, also after the gateway restarted (the ids and
+// replies are kept in the outbox file), and what is kept is bounded.
 func TestRepeatAnsweredOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "uplink.db")
 	reqs := &fakeRequests{}
-	d := testDownlink(t, reqs)
+	d := openDownlink(t, path, reqs, time.Now)
 	ack := []byte(`{"id":"r1","by":"cmd1","action":"ack","alarm_id":"A1"}`)
 	first, _ := d.handle(t.Context(), ack)
 	again, _ := d.handle(t.Context(), ack)
 	if done, _ := reqs.counts(); done != 1 || first != again {
 		t.Fatalf("done %d times; replies %+v then %+v", done, first, again)
 	}
-	for i := range remembered + 10 {
-		d.handle(t.Context(), []byte(`{"id":"x`+string(rune('a'+i%26))+`-`+time.Duration(i).String()+`","by":"cmd1","action":"ack","alarm_id":"A1"}`))
+	if err := d.u.box.close(); err != nil { // the gateway stops
+		t.Fatal(err)
 	}
-	if len(d.replies) > remembered || len(d.order) > remembered {
-		t.Errorf("remembers %d ids, want at most %d", len(d.replies), remembered)
+	d = openDownlink(t, path, reqs, time.Now) // and starts again
+	after, _ := d.handle(t.Context(), ack)
+	if done, _ := reqs.counts(); done != 1 || after != first {
+		t.Fatalf("after a restart: done %d times; reply %+v, first %+v", done, after, first)
+	}
+	for i := range remembered + 10 {
+		d.handle(t.Context(), fmt.Appendf(nil, `{"id":"x%d","by":"cmd1","action":"ack","alarm_id":"A1"}`, i))
+	}
+	if n := keptReplies(t, d.u.box); n != remembered {
+		t.Errorf("remembers %d ids, want %d", n, remembered)
+	}
+	if _, ok, _ := d.u.box.reply("x0"); ok {
+		t.Error("the oldest id is still kept beyond the bound")
+	}
+	if _, ok, _ := d.u.box.reply(fmt.Sprintf("x%d", remembered+9)); !ok {
+		t.Error("the newest id is not kept")
+	}
+}
+
+// TestRepliesForgottenAfterADay: kept replies older than replyKeep are
+// dropped when the outbox is opened.
+func TestRepliesForgottenAfterADay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "uplink.db")
+	now := time.Now()
+	clock := func() time.Time { return now }
+	d := openDownlink(t, path, &fakeRequests{}, clock)
+	d.handle(t.Context(), []byte(`{"id":"old","by":"cmd1","action":"ack","alarm_id":"A1"}`))
+	if err := d.u.box.close(); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(replyKeep + time.Minute)
+	d = openDownlink(t, path, &fakeRequests{}, clock)
+	if n := keptReplies(t, d.u.box); n != 0 {
+		t.Errorf("%d replies kept after a day, want 0", n)
+	}
+}
+
+func keptReplies(t *testing.T, o *outbox) int {
+	t.Helper()
+	var n, m int
+	if err := o.db.View(func(tx *bolt.Tx) error {
+		n, m = tx.Bucket(bucketReplies).Stats().KeyN, tx.Bucket(bucketReplyOrder).Stats().KeyN
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != m {
+		t.Fatalf("%d replies, %d in order", n, m)
+	}
+	return n
+}
+
+// TestStaleRequestRefused: a request made longer ago than RequestMaxAge
+// (or too far in the future) is refused with 409 and its reason, audited
+// and counted, and not acted on; within the bounds, and undated, it is.
+func TestStaleRequestRefused(t *testing.T) {
+	now := time.Date(2026, 12, 6, 13, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		at     time.Time
+		status int
+		why    string
+	}{
+		{"fresh", now.Add(-time.Second), 200, ""},
+		{"nine minutes old", now.Add(-9 * time.Minute), 200, ""},
+		{"an hour in a broker", now.Add(-time.Hour), 409, "stale request: made 1h0m0s ago"},
+		{"just over the bound", now.Add(-DefaultRequestMaxAge - time.Second), 409, "stale request"},
+		{"a little ahead (skew)", now.Add(time.Minute), 200, ""},
+		{"far ahead", now.Add(time.Hour), 409, "in the future"},
+		{"undated", time.Time{}, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reqs := &fakeRequests{}
+			d := openDownlink(t, filepath.Join(t.TempDir(), "uplink.db"), reqs, func() time.Time { return now })
+			var at int64
+			if !tc.at.IsZero() {
+				at = tc.at.UnixMilli()
+			}
+			rep, ok := d.handle(t.Context(), fmt.Appendf(nil, `{"id":"s1","by":"cmd1","action":"broadcast","grid":"g","text":"x","at_ms":%d}`, at))
+			done, refused := reqs.counts()
+			if !ok || rep.Status != tc.status || !strings.Contains(rep.Error, tc.why) {
+				t.Fatalf("reply %+v, want status %d with %q", rep, tc.status, tc.why)
+			}
+			stale := testutil.ToFloat64(d.u.m.stale)
+			if tc.status == 200 && (done != 1 || refused != 0 || stale != 0) || tc.status != 200 && (done != 0 || refused != 1 || stale != 1) {
+				t.Errorf("done %d, refused and audited %d, counted stale %v", done, refused, stale)
+			}
+		})
+	}
+}
+
+// TestCrashWhileActing: a request whose reply was never kept because the
+// gateway died while acting is answered "outcome unknown" when it comes
+// again, not acted on twice.
+func TestCrashWhileActing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "uplink.db")
+	reqs := &fakeRequests{}
+	d := openDownlink(t, path, reqs, time.Now)
+	d.remember(countywire.Reply{ID: "c1", Status: countywire.StatusError, Error: unknownOutcome, AtMS: 1}) // as before Do
+	rep, _ := d.handle(t.Context(), []byte(`{"id":"c1","by":"cmd1","action":"ack","alarm_id":"A1"}`))
+	if done, _ := reqs.counts(); done != 0 || rep.Status != countywire.StatusError || rep.Error != unknownOutcome {
+		t.Errorf("done %d; reply %+v", done, rep)
+	}
+}
+
+// TestRepeatAnsweredOnceAfterKill: a process answers a request and is
+// killed with SIGKILL (no Close); the next process on the same outbox file
+// answers the repeat with the first reply and does not act again.
+func TestRepeatAnsweredOnceAfterKill(t *testing.T) {
+	if path := os.Getenv("GRIDWATCH_UPLINK_KILL_CHILD"); path != "" {
+		d := openDownlink(t, path, &fakeRequests{}, time.Now)
+		rep, _ := d.handle(t.Context(), []byte(`{"id":"k1","by":"cmd1","action":"ack","alarm_id":"A1"}`))
+		b, _ := json.Marshal(rep)
+		fmt.Printf("REPLY %s\n", b)
+		select {} // until killed
+	}
+	path := filepath.Join(t.TempDir(), "uplink.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRepeatAnsweredOnceAfterKill$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "GRIDWATCH_UPLINK_KILL_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var line string
+	for sc := bufio.NewScanner(out); line == "" && sc.Scan(); { // until the child answered
+		if strings.HasPrefix(sc.Text(), "REPLY ") {
+			line = sc.Text()
+		}
+	}
+	if line == "" {
+		t.Fatal("the child gave no reply")
+	}
+	var first countywire.Reply
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "REPLY ")), &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	reqs := &fakeRequests{}
+	d := openDownlink(t, path, reqs, time.Now)
+	again, _ := d.handle(t.Context(), []byte(`{"id":"k1","by":"cmd1","action":"ack","alarm_id":"A1"}`))
+	if done, _ := reqs.counts(); done != 0 || again != first || first.Status != countywire.StatusOK {
+		t.Errorf("after kill -9: done again %d times; reply %+v, first %+v", done, again, first)
 	}
 }

@@ -17,6 +17,7 @@ type metrics struct {
 	writeFailed prometheus.Counter
 	requests    *prometheus.CounterVec
 	reqDropped  prometheus.Counter
+	stale       prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, box *outbox, now func() time.Time) (*metrics, error) {
@@ -37,6 +38,8 @@ func newMetrics(reg prometheus.Registerer, box *outbox, now func() time.Time) (*
 			Help: "County requests answered, by reply status (200 done; 400, 403, 404, 409 refused; 500 failed)."}, []string{"status"}),
 		reqDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "gridwatch_uplink_requests_dropped_total",
 			Help: "County requests dropped unanswered because the request queue was full."}),
+		stale: prometheus.NewCounter(prometheus.CounterOpts{Name: "gridwatch_uplink_requests_stale_total",
+			Help: "County requests refused (409) because their at_ms was older than uplink.request_max_age, or too far ahead."}),
 	}
 	if reg == nil {
 		return m, nil
@@ -57,7 +60,7 @@ func newMetrics(reg prometheus.Registerer, box *outbox, now func() time.Time) (*
 			return max(0, float64(now().UnixMilli()-oldest)/1000)
 		})
 	for _, c := range []prometheus.Collector{m.connected, m.queued, m.sent, m.shed, m.failed, m.writeFailed,
-		m.requests, m.reqDropped, backlog, bytes, lag} {
+		m.requests, m.reqDropped, m.stale, backlog, bytes, lag} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

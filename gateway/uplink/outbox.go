@@ -64,7 +64,7 @@ func openOutbox(path, site string, maxBytes int64, now time.Time) (*outbox, erro
 	}
 	o := &outbox{db: db, path: path, site: site, maxBytes: maxBytes}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRecords, bucketMeta, bucketAlarms} {
+		for _, b := range [][]byte{bucketRecords, bucketMeta, bucketAlarms, bucketReplies, bucketReplyOrder} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -85,6 +85,9 @@ func openOutbox(path, site string, maxBytes int64, now time.Time) (*outbox, erro
 			if err := al.Delete(k); err != nil {
 				return err
 			}
+		}
+		if err := pruneReplies(tx, now, remembered); err != nil {
+			return err
 		}
 		return o.recount(tx)
 	})

@@ -23,6 +23,8 @@ const (
 	ackWait = 30 * time.Second
 	// retryWait is the pause after a failed batch.
 	retryWait = time.Second
+	// connectWait is the pause after a failed connect.
+	connectWait = 2 * time.Second
 )
 
 // sender owns the MQTT connection: it publishes the outbox in order and
@@ -84,18 +86,24 @@ func (s *sender) run(ctx context.Context) {
 		// paho's own reconnect resends its in-flight copies (racing its
 		// writer, and needlessly: the outbox resends). A fresh Connect of
 		// a clean session starts from an empty store.
-		SetAutoReconnect(false).SetConnectRetry(true).
-		SetConnectRetryInterval(2*time.Second).SetMaxReconnectInterval(10*time.Second).
+		// Nor paho's connect retry, which retries in silence: each failed
+		// attempt (a refused login, a broker certificate the configured CA
+		// did not issue) comes back to connect, which logs why and tries
+		// again.
+		SetAutoReconnect(false).SetConnectRetry(false).
 		SetConnectTimeout(10*time.Second).SetWriteTimeout(10*time.Second).
 		SetKeepAlive(15*time.Second).SetPingTimeout(5*time.Second).
 		SetBinaryWill(t.Status(), s.status(false), 1, true).
 		SetOnConnectHandler(func(c paho.Client) {
 			s.setUp(true)
 			cfg.Logger.Info("uplink connected", "url", cfg.URL, "county", cfg.County)
-			c.Publish(t.Status(), 1, true, s.status(true)) // not waited for: a handler must not block
+			// Subscribed before "online" goes out (the broker takes the two
+			// in order), so a county that sees the site online may send
+			// requests at once. Neither is waited for: a handler must not block.
 			if cfg.Requests != nil {
 				c.Subscribe(t.Down(), 1, func(_ paho.Client, m paho.Message) { s.down.take(m.Payload()) })
 			}
+			c.Publish(t.Status(), 1, true, s.status(true))
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			s.setUp(false)
@@ -123,15 +131,15 @@ func (s *sender) run(ctx context.Context) {
 // done.
 func (s *sender) connect(ctx context.Context) {
 	for ctx.Err() == nil {
-		tok := s.client.Connect() // with ConnectRetry it keeps trying until it is up or Disconnect
+		tok := s.client.Connect() // one attempt, over within the connect timeout
 		select {
 		case <-tok.Done():
 		case <-ctx.Done():
 			return
 		}
-		if tok.Error() != nil {
-			s.log.Warn("connect", "uplink connect failed", "url", s.u.cfg.URL, "err", tok.Error())
-			s.wait(ctx, nil, time.After(retryWait))
+		if err := tok.Error(); err != nil {
+			s.log.Warn("connect", "uplink connect failed; retrying", "url", s.u.cfg.URL, "err", err)
+			s.wait(ctx, nil, time.After(connectWait))
 			continue
 		}
 		s.wait(ctx, s.lost, nil)

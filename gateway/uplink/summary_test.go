@@ -79,3 +79,25 @@ func TestSummaryListsOpenAlarmsInStreamOrder(t *testing.T) {
 		t.Errorf("summary after a restart lists %+v; want [A2]", s.Open)
 	}
 }
+
+// TestSummaryCarriesVersion: every summary tells the county the gateway's
+// version: the one configured, or the binary's build information.
+func TestSummaryCarriesVersion(t *testing.T) {
+	for _, tc := range []struct{ name, version, want string }{
+		{"configured", "1.4.2", "1.4.2"},
+		{"from the build", "", BuildVersion()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := Open(Config{URL: "tcp://127.0.0.1:1", County: testCounty, Site: testSite, ClientID: "c",
+				Path: filepath.Join(t.TempDir(), "uplink.db"), Version: tc.version,
+				Summary: func() countywire.Summary { return countywire.Summary{Ready: true} }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer u.Close()
+			if got := u.summary().Summary.Version; got == "" || got != tc.want {
+				t.Errorf("summary version %q, want %q (not empty)", got, tc.want)
+			}
+		})
+	}
+}

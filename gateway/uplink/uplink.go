@@ -56,8 +56,14 @@ type Config struct {
 	Describe func(alarm.Alarm) (path, names []string, device string)
 	// Requests acts on the county's requests; nil: no downlink.
 	Requests Requests
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// RequestMaxAge is how old (by its at_ms) a county request may be
+	// when it arrives; older ones are refused. 0: DefaultRequestMaxAge.
+	RequestMaxAge time.Duration
+	// Version is the gateway's version, told in every summary; empty:
+	// read from the binary's build information.
+	Version string
+	Now     func() time.Time
+	Logger  *slog.Logger
 	// Registerer takes the uplink's metrics; nil: none.
 	Registerer prometheus.Registerer
 }
@@ -99,6 +105,12 @@ func Open(cfg Config) (*Uplink, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RequestMaxAge <= 0 {
+		cfg.RequestMaxAge = DefaultRequestMaxAge
+	}
+	if cfg.Version == "" {
+		cfg.Version = BuildVersion()
 	}
 	if cfg.SummaryEvery <= 0 {
 		cfg.SummaryEvery = 30 * time.Second
@@ -304,6 +316,9 @@ func (u *Uplink) summary() countywire.Record {
 	n, _, oldest := u.box.backlog()
 	now := u.cfg.Now().UnixMilli()
 	s.Backlog = n
+	if s.Version == "" {
+		s.Version = u.cfg.Version
+	}
 	if oldest > 0 {
 		s.LagMS = max(0, now-oldest)
 	}

@@ -205,7 +205,7 @@ func TestDownlink(t *testing.T) {
 	cty := watch(t, mq.URL)
 	testsvc.Eventually(t, waitLong, "the uplink online", func() bool { b, _ := cty.retainedAt(tp.Status()); return bytes.Contains(b, []byte(`"online":true`)) })
 
-	ack := []byte(`{"id":"r1","by":"cmd1","action":"ack","alarm_id":"A1","at_ms":1}`)
+	ack := []byte(`{"id":"r1","by":"cmd1","action":"ack","alarm_id":"A1"}`)
 	cty.request(t, ack)
 	cty.request(t, ack)
 	cty.request(t, []byte(`{"id":"r2","by":"cmd1","action":"ack","alarm_id":17}`))
