@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gridwatch/gridwatch/gateway/county"
@@ -17,6 +18,7 @@ import (
 // fakeCounty is a county view holding fixed alarms; Act answers with
 // reply or err, and remembers what it was asked.
 type fakeCounty struct {
+	mu     sync.Mutex // the browser's requests come at once
 	alarms []county.Alarm
 	reply  countywire.Reply
 	err    error
@@ -26,6 +28,8 @@ type fakeCounty struct {
 }
 
 func (c *fakeCounty) List(f county.Filter) []county.Alarm {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.filter = f
 	var out []county.Alarm
 	for _, a := range c.alarms {
@@ -48,14 +52,20 @@ func (c *fakeCounty) Sites() []county.SiteHealth {
 }
 func (c *fakeCounty) KPIs(since int64) county.KPIReport { return county.KPIReport{SinceMS: since} }
 func (c *fakeCounty) Act(_ context.Context, who permit.Caller, k county.Key, action, note string) (countywire.Reply, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.acted = append(c.acted, fmt.Sprintf("%s %s %s %s", who.ID, k, action, note))
 	return c.reply, c.err
 }
 func (c *fakeCounty) Emergency(_ context.Context, who permit.Caller, sites []string, grid string, on bool) ([]county.SiteReply, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.fanned = append(c.fanned, fmt.Sprintf("emergency %s %v %s %v", who.ID, sites, grid, on))
 	return []county.SiteReply{{Site: sites[0], Reply: &c.reply}}, c.err
 }
 func (c *fakeCounty) Broadcast(_ context.Context, who permit.Caller, sites []string, grid, text string) ([]county.SiteReply, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.fanned = append(c.fanned, fmt.Sprintf("broadcast %s %v %s %s", who.ID, sites, grid, text))
 	return []county.SiteReply{{Site: sites[0], Reply: &c.reply}}, c.err
 }
