@@ -314,9 +314,12 @@ func TestWallScreenInChromium(t *testing.T) {
 	// The grid member acknowledges lb-0002's alarm from his phone: the
 	// wall screen shows it acknowledged by him, live.
 	var fromPhone string
+	// lb-0002 has its yellow mains_lost alarm open too: its marker takes
+	// the red press once the plan has drawn it.
 	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible(`#plan .marker[data-device-id="lb-0002"][data-alarm="red"]`, chromedp.ByQuery),
 		chromedp.Click(`#plan .marker[data-device-id="lb-0002"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#focus[data-state="open"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#focus[data-severity="red"][data-state="open"]`, chromedp.ByQuery),
 		chromedp.AttributeValue(`#focus`, "data-alarm-id", &fromPhone, nil, chromedp.ByID),
 	); err != nil {
 		t.Fatal(err)
