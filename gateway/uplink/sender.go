@@ -138,7 +138,10 @@ func (s *sender) connect(ctx context.Context) {
 			return
 		}
 		if err := tok.Error(); err != nil {
-			s.log.Warn("connect", "uplink connect failed; retrying", "url", s.u.cfg.URL, "err", err)
+			// Keyed by the error too: a new kind of failure (the county's
+			// broker now asking for a certificate, say) is logged at once
+			// rather than held back behind the last one.
+			s.log.Warn("connect "+err.Error(), "uplink connect failed; retrying", "url", s.u.cfg.URL, "err", err)
 			s.wait(ctx, nil, time.After(connectWait))
 			continue
 		}
