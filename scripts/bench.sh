@@ -7,6 +7,8 @@
 #
 # Knobs (environment):
 #   BENCH_SECONDS     seconds each of the 4 targets runs (default 40: ~4 min in all on 2 cores)
+#   BENCH_ROUNDS      rounds each target's seconds are cut into, alternating with the floor's
+#                     on the same broker, so other work on the machine falls on both (default 4)
 #   BENCH_BOXES       light boxes in the generated site (default 2200)
 #   BENCH_PRESSES     panic presses per second (default 10)
 #   BENCH_BACKGROUND  telemetry messages per second, QoS 0 (default 5000)
@@ -30,6 +32,7 @@ fi
 GRIDWATCH_BENCH=1 \
 	GRIDWATCH_REQUIRE_SERVICES=1 \
 	GRIDWATCH_BENCH_SECONDS="${BENCH_SECONDS:-}" \
+	GRIDWATCH_BENCH_ROUNDS="${BENCH_ROUNDS:-}" \
 	GRIDWATCH_BENCH_BOXES="${BENCH_BOXES:-}" \
 	GRIDWATCH_BENCH_PRESSES="${BENCH_PRESSES:-}" \
 	GRIDWATCH_BENCH_BACKGROUND="${BENCH_BACKGROUND:-}" \

@@ -31,15 +31,47 @@ type Result struct {
 	Lightboxes     int     `json:"lightboxes"`
 	Phones         int     `json:"phones"`
 	Seconds        float64 `json:"seconds"`
+
+	// Latencies are the press → first page samples the percentiles were
+	// taken from, in the order the pages arrived (for Merge).
+	Latencies []time.Duration `json:"-"`
 }
 
 // summarize fills the latency figures from the samples.
 func (r *Result) summarize(lat []time.Duration) {
+	r.Latencies = lat
 	r.Paged = len(lat)
 	r.P50 = ms(Percentile(lat, 50))
 	r.P90 = ms(Percentile(lat, 90))
 	r.P99 = ms(Percentile(lat, 99))
 	r.Max = ms(Percentile(lat, 100))
+}
+
+// Merge adds up runs of the same load, one after another (a bench's
+// rounds): counts and seconds are summed, the rates are over the summed
+// seconds, and the percentiles are taken from all the samples together.
+func Merge(runs ...Result) Result {
+	var m Result
+	var lat []time.Duration
+	for _, r := range runs {
+		m.Presses += r.Presses
+		m.Lost += r.Lost
+		m.Joined += r.Joined
+		m.Skipped += r.Skipped
+		m.Unclosed += r.Unclosed
+		m.Background += r.Background
+		m.Seconds += r.Seconds
+		m.BgDevices = max(m.BgDevices, r.BgDevices)
+		m.Lightboxes = max(m.Lightboxes, r.Lightboxes)
+		m.Phones = max(m.Phones, r.Phones)
+		lat = append(lat, r.Latencies...)
+	}
+	if m.Seconds > 0 {
+		m.PressRate = float64(m.Presses) / m.Seconds
+		m.BackgroundRate = float64(m.Background) / m.Seconds
+	}
+	m.summarize(lat)
+	return m
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }

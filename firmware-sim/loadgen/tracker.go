@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -178,5 +179,5 @@ func (t *tracker) fill(r *Result) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r.Presses, r.Lost, r.Joined, r.Unclosed = t.presses, t.lost, t.joined, t.unclosed
-	r.summarize(t.lat)
+	r.summarize(slices.Clone(t.lat))
 }

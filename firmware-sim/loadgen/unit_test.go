@@ -217,3 +217,35 @@ func TestTrackerJoinedPressIsNotLost(t *testing.T) {
 		t.Fatalf("next press on %s %v, want b (a's alarm is not the bench's)", box, ok)
 	}
 }
+
+// TestMerge: rounds of one load add up, and the percentiles come from every
+// round's samples together, not from averaging the rounds' figures.
+func TestMerge(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		var out []time.Duration
+		for _, x := range v {
+			out = append(out, time.Duration(x)*time.Millisecond)
+		}
+		return out
+	}
+	var a, b Result
+	a.Presses, a.Lost, a.Background, a.Seconds, a.Lightboxes = 3, 0, 100, 10, 20
+	a.summarize(ms(1, 1, 1))
+	b.Presses, b.Lost, b.Background, b.Seconds, b.Lightboxes = 3, 1, 300, 10, 20
+	b.summarize(ms(100, 2))
+	m := Merge(a, b)
+	if m.Presses != 6 || m.Lost != 1 || m.Paged != 5 || m.Background != 400 || m.Seconds != 20 || m.Lightboxes != 20 {
+		t.Errorf("counts: %+v", m)
+	}
+	if m.PressRate != 0.3 || m.BackgroundRate != 20 {
+		t.Errorf("rates: %v presses/s, %v msgs/s; want 0.3 and 20", m.PressRate, m.BackgroundRate)
+	}
+	// Samples 1 1 1 2 100: the median is 1 (the rounds' medians were 1 and
+	// 100), the maximum 100.
+	if m.P50 != 1 || m.P90 != 100 || m.Max != 100 {
+		t.Errorf("percentiles: p50 %v p90 %v max %v; want 1, 100, 100", m.P50, m.P90, m.Max)
+	}
+	if got := Merge(); got.Paged != 0 || got.P99 != 0 || got.PressRate != 0 {
+		t.Errorf("Merge() = %+v; want zero", got)
+	}
+}

@@ -33,7 +33,8 @@ type load struct {
 	boxes      int
 	presses    float64 // per second
 	background float64 // telemetry messages per second, QoS 0
-	duration   time.Duration
+	duration   time.Duration // per target, all its rounds together
+	rounds     int           // pieces duration is cut into, interleaved with the other target's
 	lostAfter  time.Duration
 	// profileDir, when set, receives a CPU profile of gridwatchd taken over
 	// each of its runs (gridwatchd -pprof), named gridwatchd-BROKER.pprof.
