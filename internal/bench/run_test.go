@@ -31,8 +31,8 @@ const (
 // load is one bench's load and length, the same for every target.
 type load struct {
 	boxes      int
-	presses    float64 // per second
-	background float64 // telemetry messages per second, QoS 0
+	presses    float64       // per second
+	background float64       // telemetry messages per second, QoS 0
 	duration   time.Duration // per target, all its rounds together
 	rounds     int           // pieces duration is cut into, interleaved with the other target's
 	lostAfter  time.Duration
