@@ -3,10 +3,7 @@ package videorec_test
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -87,47 +84,12 @@ func TestFFmpegToClip(t *testing.T) {
 		t.Errorf("press %v outside %v–%v", press, r.res.Start, r.res.End)
 	}
 	testsvc.LintGathered(t, reg) // promtool check metrics, codec_info included
-	p := ffprobe(t, path)
-	if p.codec != "h264" || !p.firstKey || p.decodeErr != "" {
+	p := testsvc.ProbeVideo(t, path)
+	if p.Codec != "h264" || !p.FirstKey || p.DecodeErr != "" {
 		t.Fatalf("ffprobe: %+v", p)
 	}
 	// Within a GOP (1 s), plus the restart's wait for a keyframe.
-	if p.duration < 11 || p.duration > 14 {
-		t.Errorf("duration %.2f s, want ≈12", p.duration)
+	if p.Duration < 11 || p.Duration > 14 {
+		t.Errorf("duration %.2f s, want ≈12", p.Duration)
 	}
-}
-
-type probe struct {
-	codec     string
-	duration  float64
-	firstKey  bool
-	decodeErr string
-}
-
-func ffprobe(t *testing.T, path string) probe {
-	t.Helper()
-	ffmpeg := testsvc.FFmpeg(t)
-	bin := filepath.Join(filepath.Dir(ffmpeg), "ffprobe")
-	out, err := exec.Command(bin, "-v", "error", "-select_streams", "v:0", "-show_entries",
-		"stream=codec_name:format=duration", "-of", "default=nw=1:nk=1", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffprobe: %v\n%s", err, out)
-	}
-	f := strings.Fields(string(out))
-	if len(f) != 2 {
-		t.Fatalf("ffprobe: %q", out)
-	}
-	var p probe
-	p.codec = f[0]
-	p.duration, _ = strconv.ParseFloat(f[1], 64)
-	first, _ := exec.Command(bin, "-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1",
-		"-show_entries", "frame=key_frame", "-of", "csv=p=0", path).CombinedOutput()
-	p.firstKey = strings.HasPrefix(string(first), "1")
-	if dec, err := exec.Command(ffmpeg, "-v", "error", "-nostdin", "-i", path, "-f", "null", "-").CombinedOutput(); err != nil || len(dec) > 0 {
-		p.decodeErr = string(dec)
-		if err != nil {
-			p.decodeErr += err.Error()
-		}
-	}
-	return p
 }
