@@ -69,13 +69,7 @@ func slow(device string) rtpstream.Config {
 // are all fill, so the picture tells who sent it.
 func slice(t *testing.T, ssrc uint32, seq uint16, fill byte) []byte {
 	t.Helper()
-	payload := append([]byte{0x41}, bytes.Repeat([]byte{fill}, 100)...)
-	b, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq,
-		Timestamp: uint32(seq) * 3600, SSRC: ssrc, Marker: true}, Payload: payload}).Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return rtpRaw(t, ssrc, seq, append([]byte{0x41}, bytes.Repeat([]byte{fill}, 100)...))
 }
 
 func dial(t *testing.T, addr net.Addr) net.Conn {

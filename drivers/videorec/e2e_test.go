@@ -18,21 +18,18 @@ import (
 
 var _ rtpstream.VideoSink = (*videorec.Recorder)(nil)
 
-// TestFFmpegToClip is the whole path with an independent sender and an
-// independent judge: ffmpeg sends H.264 over RTP (25 fps, a keyframe a
-// second) to a camera's listener, whose recorder keeps a 10 s ring; a
-// press asks for 5 s before and 7 s after (longer than the ring), and
-// ffmpeg is stopped and started again (a camera that reconnects, new
-// SSRC) in the post-roll. ffprobe reads the clip: H.264, decodable,
-// first frame a keyframe, about 12 s long, the press inside it.
-func TestFFmpegToClip(t *testing.T) {
+// ffmpegCamera is a camera's listener whose recorder keeps a 10 s ring,
+// both registered with reg and running until the test ends, and an
+// ffmpeg (not yet started) that sends it H.264 over RTP; its Start waits
+// for the first picture in the ring.
+func ffmpegCamera(t *testing.T, device string, reg prometheus.Registerer) (*rtpstream.Listener, *videorec.Recorder, *testsvc.Process) {
+	t.Helper()
 	testsvc.FFmpeg(t)
-	reg := prometheus.NewPedanticRegistry()
-	rec, err := videorec.New(videorec.Config{Device: "cam-0001", Ring: 10 * time.Second}, videorec.Options{Registerer: reg})
+	rec, err := videorec.New(videorec.Config{Device: device, Ring: 10 * time.Second}, videorec.Options{Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := rtpstream.New(rtpstream.Config{Device: "cam-0001", Listen: "127.0.0.1:0"}, &edgetest.Collector{},
+	l, err := rtpstream.New(rtpstream.Config{Device: device, Listen: "127.0.0.1:0"}, &edgetest.Collector{},
 		rtpstream.Options{Video: rec, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +45,19 @@ func TestFFmpegToClip(t *testing.T) {
 		}
 		return nil
 	})
+	return l, rec, ff
+}
+
+// TestFFmpegToClip is the whole path with an independent sender and an
+// independent judge: ffmpeg sends H.264 over RTP (25 fps, a keyframe a
+// second) to a camera's listener, whose recorder keeps a 10 s ring; a
+// press asks for 5 s before and 7 s after (longer than the ring), and
+// ffmpeg is stopped and started again (a camera that reconnects, new
+// SSRC) in the post-roll. ffprobe reads the clip: H.264, decodable,
+// first frame a keyframe, about 12 s long, the press inside it.
+func TestFFmpegToClip(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	l, rec, ff := ffmpegCamera(t, "cam-0001", reg)
 	ff.Start()
 	testsvc.Eventually(t, 60*time.Second, "6 s of video in the ring", func() bool { return rec.Status().Span >= 6*time.Second })
 	vs := l.Status().Video

@@ -9,9 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gridwatch/gridwatch/drivers/rtpstream"
 	"github.com/gridwatch/gridwatch/drivers/videorec"
-	"github.com/gridwatch/gridwatch/gateway/edge/edgetest"
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
@@ -22,28 +20,7 @@ import (
 // holds the camera's 25 pictures a second only (the two mixed would be
 // about 50), decoding cleanly from a keyframe.
 func TestInjectedStreamNotInTheClip(t *testing.T) {
-	testsvc.FFmpeg(t)
-	reg := prometheus.NewPedanticRegistry()
-	rec, err := videorec.New(videorec.Config{Device: "cam-0003", Ring: 10 * time.Second}, videorec.Options{Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := rtpstream.New(rtpstream.Config{Device: "cam-0003", Listen: "127.0.0.1:0"}, &edgetest.Collector{},
-		rtpstream.Options{Video: rec, Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-l.Ready()
-	camera := testsvc.FFmpegRTP(t, l.Addr().String(), func(context.Context) error {
-		if rec.Status().Frames == 0 {
-			return errors.New("no picture in the ring yet")
-		}
-		return nil
-	})
+	l, rec, camera := ffmpegCamera(t, "cam-0003", prometheus.NewPedanticRegistry())
 	camera.Start()
 	testsvc.Eventually(t, 60*time.Second, "3 s of video in the ring", func() bool { return rec.Status().Span >= 3*time.Second })
 	ssrc := l.Status().SSRC
