@@ -184,6 +184,19 @@ func rtpRaw(t *testing.T, ssrc uint32, seq uint16, payload []byte) []byte {
 	return b
 }
 
+// camPort is a camera's running listener whose pictures go to the
+// returned sink, and the camera's socket sending to it.
+func camPort(t *testing.T) (*rtpstream.Listener, *pictures, net.Conn) {
+	t.Helper()
+	pics := &pictures{}
+	l, err := rtpstream.New(slow("cam-0008"), &recorder{}, rtpstream.Options{Video: pics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, l)
+	return l, pics, dial(t, l.Addr())
+}
+
 // TestHostileDatagrams sends what is not a camera's video to a
 // streaming camera's port over a real socket: each datagram is counted
 // under its reason, and the camera's next picture still reaches the
@@ -224,13 +237,7 @@ func TestHostileDatagrams(t *testing.T) {
 		}, picture: 4 + 65000 - 12},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			pics := &pictures{}
-			l, err := rtpstream.New(slow("cam-0008"), &recorder{}, rtpstream.Options{Video: pics})
-			if err != nil {
-				t.Fatal(err)
-			}
-			run(t, l)
-			cam := dial(t, l.Addr())
+			l, pics, cam := camPort(t)
 			send(t, cam, slice(t, ssrc, 1, 'C'))
 			testsvc.Eventually(t, 10*time.Second, "the camera's first picture", func() bool { return len(pics.all()) == 1 })
 			send(t, cam, c.datagram(2))
@@ -271,13 +278,7 @@ func TestHostileDatagrams(t *testing.T) {
 // counted once, and the next picture comes through.
 func TestEndlessFragmentOverUDP(t *testing.T) {
 	const ssrc, frags = 0xca11, 100
-	pics := &pictures{}
-	l, err := rtpstream.New(slow("cam-0008"), &recorder{}, rtpstream.Options{Video: pics})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run(t, l)
-	cam := dial(t, l.Addr())
+	l, pics, cam := camPort(t)
 	frag := make([]byte, 2+60000)
 	frag[0], frag[1] = 0x7c, 0x85 // FU-A, start, IDR
 	for i := range uint16(frags) {
