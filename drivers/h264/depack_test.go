@@ -238,3 +238,45 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 		t.Fatalf("units %d, %+v", n, d.Stats())
 	}
 }
+
+// TestEndlessFUAIsCapped: a fragmented NAL unit that never ends (no end
+// bit, no marker, one timestamp) is cut at MaxAccessUnit, counted once as
+// oversize, and costs no more memory however long it goes on; the next
+// picture comes through whole.
+func TestEndlessFUAIsCapped(t *testing.T) {
+	var c collect
+	d := New(Config{}, c.emit) // the default bound, 4 MiB
+	const frag = 60000
+	fu := func(start bool) []byte {
+		p := make([]byte, 2+frag)
+		p[0], p[1] = 0x7c, NALIDR
+		if start {
+			p[1] |= 0x80
+		}
+		return p
+	}
+	seq := uint16(0)
+	send := func(ts uint32, marker bool, payload []byte) {
+		d.Packet(&rtp.Header{SSRC: 1, SequenceNumber: seq, Timestamp: ts, Marker: marker}, payload)
+		seq++
+	}
+	send(1000, false, fu(true))
+	cont := fu(false)
+	for range 1000 { // 60 MB
+		send(1000, false, cont)
+	}
+	if a := testing.AllocsPerRun(100, func() { send(1000, false, cont) }); a != 0 {
+		t.Errorf("%.2f allocations per fragment past the bound, want 0", a)
+	}
+	if got, limit := cap(d.buf), 4<<20+frag+8; got > limit {
+		t.Errorf("buffer capacity %d after 60 MB of one NAL unit, want at most %d", got, limit)
+	}
+	st := d.Stats()
+	if st.Rejects[rejOversize] != 1 || len(c.aus) != 0 {
+		t.Errorf("oversize rejects %d, units %d: want 1, 0", st.Rejects[rejOversize], len(c.aus))
+	}
+	send(4600, true, nal(NALSlice, 500, 1)) // the next picture
+	if st := d.Stats(); len(c.aus) != 1 || st.Dropped != 1 {
+		t.Errorf("units %d dropped %d after the endless unit, want 1 and 1", len(c.aus), st.Dropped)
+	}
+}

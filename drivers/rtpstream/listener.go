@@ -41,11 +41,12 @@ type Listener struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	ready  chan struct{} // closed once the socket is bound
-	mu     sync.Mutex
-	addr   net.Addr
-	mon    *monitor
-	warned bool // a malformed datagram was logged this check interval
+	ready         chan struct{} // closed once the socket is bound
+	mu            sync.Mutex
+	addr          net.Addr
+	mon           *monitor
+	warned        bool // a malformed datagram was logged this check interval
+	warnedForeign bool // a foreign source's packet was logged this check interval
 }
 
 // New checks cfg, registers the listener's metrics and returns it. It
@@ -168,20 +169,39 @@ func (l *Listener) serve(ctx context.Context, conn *net.UDPConn) error {
 	}
 }
 
-// datagram files one datagram under the lock. A malformed one is logged
-// at most once per check interval (the counter tells the rest).
+// datagram files one datagram under the lock. A malformed one, or one
+// from a foreign source, is logged at most once per check interval each
+// (the counters tell the rest); a new source taking the port over is
+// logged every time (at most once per sourceHold).
 func (l *Listener) datagram(b []byte, from netip.AddrPort) {
 	now := l.now()
 	l.mu.Lock()
-	bad := l.mon.datagram(b, now, from)
-	warn := bad >= 0 && !l.warned
-	if warn {
+	filed := l.mon.datagram(b, now, from)
+	var warn, foreign bool
+	var ssrc, curSSRC uint32
+	var cur netip.AddrPort
+	switch {
+	case filed >= 0:
+		warn = !l.warned
 		l.warned = true
+	case filed == filedForeign:
+		foreign = !l.warnedForeign
+		l.warnedForeign = true
+		ssrc, curSSRC, cur = l.mon.hdr.SSRC, l.mon.cur.ssrc, l.mon.lastFrom
+	case filed == filedTakeover:
+		ssrc = l.mon.hdr.SSRC
 	}
 	l.mu.Unlock()
-	if warn {
-		l.log.Warn("rtp datagram dropped", "device", l.cfg.Device, "reason", malformedReasons[bad],
+	switch {
+	case warn:
+		l.log.Warn("rtp datagram dropped", "device", l.cfg.Device, "reason", malformedReasons[filed],
 			"from", from.String(), "bytes", len(b))
+	case foreign:
+		l.log.Warn("rtp packet of a foreign source dropped", "device", l.cfg.Device, "from", from.String(),
+			"ssrc", fmt.Sprintf("%08x", ssrc), "current_from", cur.String(), "current_ssrc", fmt.Sprintf("%08x", curSSRC))
+	case filed == filedTakeover:
+		l.log.Info("rtp source changed after silence", "device", l.cfg.Device, "from", from.String(),
+			"ssrc", fmt.Sprintf("%08x", ssrc))
 	}
 }
 
@@ -196,7 +216,7 @@ func (l *Listener) tick() {
 		t := l.mon.telemetry(l.cfg.Device, now)
 		tel = &t
 	}
-	l.warned = false
+	l.warned, l.warnedForeign = false, false
 	l.mu.Unlock()
 	for _, ev := range evs {
 		l.log.Info("rtp stream", "device", ev.Device, "event", ev.Type, "data", ev.Data)

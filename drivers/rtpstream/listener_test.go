@@ -90,8 +90,8 @@ gridwatch_rtp_packets_total{device="cam-0009"} 5
 	for _, p := range problems {
 		t.Errorf("metric %s: %s", p.Metric, p.Text)
 	}
-	if n, err := testutil.GatherAndCount(reg); err != nil || n != 26 { // 17 of the stream, 9 of the video (no codec_info before the codec is known)
-		t.Errorf("%d series (%v), want 26", n, err)
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 27 { // 18 of the stream, 9 of the video (no codec_info before the codec is known)
+		t.Errorf("%d series (%v), want 27", n, err)
 	}
 }
 

@@ -13,9 +13,9 @@ import (
 type collector struct {
 	status func() Status
 
-	packets, lost, dup, reordered, bytes, frames, malformed, ssrc *prometheus.Desc
-	jitter, bitrate, fps, loss, up, age                           *prometheus.Desc
-	units, keyframes, droppedUnits, rejects, keyInterval, codec   *prometheus.Desc
+	packets, lost, dup, reordered, bytes, frames, malformed, ssrc, foreign *prometheus.Desc
+	jitter, bitrate, fps, loss, up, age                                    *prometheus.Desc
+	units, keyframes, droppedUnits, rejects, keyInterval, codec            *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
@@ -35,6 +35,7 @@ func newCollector(device string, status func() Status) *collector {
 		frames:    d("frames_total", "Video frames ended (marker bits, or timestamp changes)."),
 		malformed: d("malformed_total", "Datagrams on the camera's RTP port dropped as malformed, by reason.", "reason"),
 		ssrc:      d("ssrc_changes_total", "Times the camera's stream started with a new SSRC (camera restarts)."),
+		foreign:   d("foreign_packets_total", "RTP packets dropped because another source (address or SSRC) sent them while the camera's current one streamed."),
 		jitter:    d("jitter_seconds", "RFC 3550 interarrival jitter of the current stream."),
 		// promtool wants base units: bytes, not bits (bit/s = 8 × this).
 		bitrate: d("rate_bytes_per_second", "RTP data rate (header and payload) over the health window."),
@@ -54,7 +55,7 @@ func newCollector(device string, status func() Status) *collector {
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.packets, c.lost, c.dup, c.reordered, c.bytes, c.frames, c.malformed,
-		c.ssrc, c.jitter, c.bitrate, c.fps, c.loss, c.up, c.age,
+		c.ssrc, c.foreign, c.jitter, c.bitrate, c.fps, c.loss, c.up, c.age,
 		c.units, c.keyframes, c.droppedUnits, c.rejects, c.keyInterval, c.codec} {
 		ch <- d
 	}
@@ -78,6 +79,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.malformed, st.Malformed[r], r)
 	}
 	counter(c.ssrc, st.SSRCChanges)
+	counter(c.foreign, st.Foreign)
 	gauge(c.jitter, st.Jitter.Seconds())
 	gauge(c.bitrate, st.BitrateBPS/8)
 	gauge(c.fps, st.FPS)

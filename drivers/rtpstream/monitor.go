@@ -44,6 +44,7 @@ type monitor struct {
 
 	malformed   [badReasons]int64
 	rtcp        int64
+	foreign     int64 // packets of another source while the current one streams
 	ssrcChanges int64
 	lastFrom    netip.AddrPort
 	lastPacket  time.Time
@@ -60,8 +61,21 @@ func newMonitor(cfg Config, start time.Time, vs VideoSink) *monitor {
 	return &monitor{cfg: cfg, started: start, lastTel: start, judge: newJudge(cfg.Thresholds), video: newVideo(cfg, vs)}
 }
 
+// sourceHold is how long the camera's current source (its address and
+// SSRC) must have been silent before another may take the port over. A
+// camera that reboots or reconnects is silent longer than this; a sender
+// that injects packets while the camera streams is never let in.
+const sourceHold = 2 * time.Second
+
+// What datagram did with a datagram that was not malformed.
+const (
+	filedPacket   = -1 // taken into the current stream
+	filedForeign  = -2 // dropped: another source while the current one streams
+	filedTakeover = -3 // taken, from a new source after the old one fell silent
+)
+
 // datagram files one UDP payload that arrived at now from from. It
-// returns the malformed reason's index, or -1 if the datagram was taken.
+// returns the malformed reason's index, or one of the filed values.
 func (m *monitor) datagram(buf []byte, now time.Time, from netip.AddrPort) int {
 	k, bad, payload := parse(&m.hdr, buf)
 	switch k {
@@ -70,12 +84,20 @@ func (m *monitor) datagram(buf []byte, now time.Time, from netip.AddrPort) int {
 		return bad
 	case kindRTCP:
 		m.rtcp++
-		return -1
+		return filedPacket
+	}
+	filed := filedPacket
+	if m.cur != nil && (m.cur.ssrc != m.hdr.SSRC || m.lastFrom != from) {
+		if now.Sub(m.lastPacket) < sourceHold {
+			m.foreign++
+			return filedForeign
+		}
+		filed = filedTakeover
 	}
 	if m.cur == nil || m.cur.ssrc != m.hdr.SSRC {
 		if m.cur != nil {
 			// A new source: the camera rebooted (or another sender took
-			// the port). Its numbering starts afresh.
+			// the port once it fell silent). Its numbering starts afresh.
 			m.prior = m.prior.add(m.cur.counts())
 			m.ssrcChanges++
 		}
@@ -85,7 +107,7 @@ func (m *monitor) datagram(buf []byte, now time.Time, from netip.AddrPort) int {
 		m.video.packet(m.cfg.Device, &m.hdr, payload, out == restarted, now)
 	}
 	m.lastFrom, m.lastPacket = from, now
-	return -1
+	return filed
 }
 
 func (s *stream) counts() counts {

@@ -19,6 +19,9 @@ type Status struct {
 	// SSRC of the current stream, and how often it changed.
 	SSRC        uint32
 	SSRCChanges int64
+	// Foreign counts RTP packets dropped because they came from another
+	// source (address or SSRC) while the current one was streaming.
+	Foreign int64
 	// Cumulative over every SSRC since start. Received counts distinct
 	// packets; Lost never decreases (a late packet does not take it back).
 	Expected, Received, Lost, Duplicates, Reordered, Jumps, Bytes, Frames int64
@@ -54,7 +57,7 @@ func (s Status) MalformedTotal() int64 {
 func (m *monitor) status(device string, now time.Time) Status {
 	c := m.total()
 	st := Status{
-		Device: device, State: m.judge.state, Reason: m.judge.reason, SSRCChanges: m.ssrcChanges,
+		Device: device, State: m.judge.state, Reason: m.judge.reason, SSRCChanges: m.ssrcChanges, Foreign: m.foreign,
 		Expected: c.expected, Received: c.received, Lost: m.lost(), Duplicates: c.duplicates,
 		Reordered: c.reordered, Jumps: c.jumps, Bytes: c.bytes, Frames: c.frames,
 		Malformed: make(map[string]int64, badReasons), RTCP: m.rtcp,

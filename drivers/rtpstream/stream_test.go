@@ -110,11 +110,13 @@ func TestSSRCChangeStartsFresh(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		m.datagram(pkt(t, 1, uint16(100+i), uint32(i)*3600, true, 100), t0.Add(time.Duration(i)*40*time.Millisecond), from)
 	}
-	// The camera reboots: new SSRC, new random numbering and timestamps.
+	// The camera reboots (silent for longer than sourceHold): new SSRC,
+	// new random numbering and timestamps.
+	back := t0.Add(sourceHold + time.Second)
 	for i := 0; i < 10; i++ {
-		m.datagram(pkt(t, 2, uint16(50000+i), 777+uint32(i)*3600, true, 100), t0.Add(time.Second+time.Duration(i)*40*time.Millisecond), from)
+		m.datagram(pkt(t, 2, uint16(50000+i), 777+uint32(i)*3600, true, 100), back.Add(time.Duration(i)*40*time.Millisecond), from)
 	}
-	st := m.status("cam", t0.Add(2*time.Second))
+	st := m.status("cam", back.Add(time.Second))
 	if st.SSRC != 2 || st.SSRCChanges != 1 {
 		t.Errorf("ssrc %d changes %d, want 2 and 1", st.SSRC, st.SSRCChanges)
 	}

@@ -1,18 +1,11 @@
 package rtsp_test
 
 import (
-	"context"
 	"net"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
-
-	"github.com/pion/rtp"
-
-	"github.com/gridwatch/gridwatch/drivers/rtsp"
-	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
 // kernelStamped is a UDP socket on loopback that reads each datagram with
@@ -69,34 +62,17 @@ func readStamped(t *testing.T, c *net.UDPConn, buf []byte) (int, time.Time) {
 // and the ring stamped a second of video with one arrival time. Arrival is
 // the kernel's receive time of each packet.
 func TestInteropPacedFromTheStart(t *testing.T) {
-	testsvc.FFmpeg(t)
-	srv := testsvc.GstRTSPServer(t, testsvc.RTSPServerOptions{Clip: clip})
-	srv.Start()
 	sink := kernelStamped(t)
-	p, err := rtsp.New(rtsp.Config{Device: "cam-0009", URL: srv.URL, Timeout: 3 * time.Second}, fixedAddr{sink.LocalAddr()}, rtsp.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = p.Run(ctx) })
-	defer func() { cancel(); wg.Wait() }()
+	pullInto(t, "cam-0009", sink.LocalAddr())
 
 	// When each of the first pictures (25: a second of video) was
 	// complete.
 	const pictures = 25
-	var at []time.Time
-	buf := make([]byte, 2048)
 	_ = sink.SetReadDeadline(time.Now().Add(60 * time.Second))
-	for len(at) < pictures {
-		n, when := readStamped(t, sink, buf)
-		var h rtp.Header
-		if _, err := h.Unmarshal(buf[:n]); err != nil {
-			t.Fatalf("not RTP: %v", err)
-		}
-		if h.Marker {
-			at = append(at, when)
-		}
+	ends := pictureEnds(t, pictures, func(buf []byte) (int, time.Time) { return readStamped(t, sink, buf) })
+	var at []time.Time
+	for _, e := range ends {
+		at = append(at, e.at)
 	}
 	// 24 frame times are 960 ms; a bursting start took a few ms. A busy
 	// machine could bunch some of them up, never spread them out: the

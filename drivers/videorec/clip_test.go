@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/h264"
+	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
 // TestClipFromRing: a press whose pre- and post-roll are both in the
@@ -47,7 +48,7 @@ func TestClipFromRing(t *testing.T) {
 // word on it.
 func checkClip(t *testing.T, path string, res ClipResult, at time.Time, want, gop time.Duration) {
 	t.Helper()
-	p := probe(t, path)
+	p := testsvc.ProbeVideo(t, path)
 	if p.Codec != "h264" || !p.FirstKey || p.DecodeErr != "" {
 		t.Fatalf("clip %+v", p)
 	}
@@ -165,7 +166,7 @@ func TestClipSilentCamera(t *testing.T) {
 	if res.Frames != 50 || res2.Frames != 75 {
 		t.Errorf("frames %d and %d, want 50 and 75", res.Frames, res2.Frames)
 	}
-	if p := probe(t, filepath.Join(dir, "a.mp4")); !p.FirstKey || p.DecodeErr != "" {
+	if p := testsvc.ProbeVideo(t, filepath.Join(dir, "a.mp4")); !p.FirstKey || p.DecodeErr != "" {
 		t.Errorf("short clip %+v", p)
 	}
 }

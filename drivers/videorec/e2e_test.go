@@ -3,10 +3,7 @@ package videorec_test
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,21 +18,18 @@ import (
 
 var _ rtpstream.VideoSink = (*videorec.Recorder)(nil)
 
-// TestFFmpegToClip is the whole path with an independent sender and an
-// independent judge: ffmpeg sends H.264 over RTP (25 fps, a keyframe a
-// second) to a camera's listener, whose recorder keeps a 10 s ring; a
-// press asks for 5 s before and 7 s after (longer than the ring), and
-// ffmpeg is stopped and started again (a camera that reconnects, new
-// SSRC) in the post-roll. ffprobe reads the clip: H.264, decodable,
-// first frame a keyframe, about 12 s long, the press inside it.
-func TestFFmpegToClip(t *testing.T) {
+// ffmpegCamera is a camera's listener whose recorder keeps a 10 s ring,
+// both registered with reg and running until the test ends, and an
+// ffmpeg (not yet started) that sends it H.264 over RTP; its Start waits
+// for the first picture in the ring.
+func ffmpegCamera(t *testing.T, device string, reg prometheus.Registerer) (*rtpstream.Listener, *videorec.Recorder, *testsvc.Process) {
+	t.Helper()
 	testsvc.FFmpeg(t)
-	reg := prometheus.NewPedanticRegistry()
-	rec, err := videorec.New(videorec.Config{Device: "cam-0001", Ring: 10 * time.Second}, videorec.Options{Registerer: reg})
+	rec, err := videorec.New(videorec.Config{Device: device, Ring: 10 * time.Second}, videorec.Options{Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := rtpstream.New(rtpstream.Config{Device: "cam-0001", Listen: "127.0.0.1:0"}, &edgetest.Collector{},
+	l, err := rtpstream.New(rtpstream.Config{Device: device, Listen: "127.0.0.1:0"}, &edgetest.Collector{},
 		rtpstream.Options{Video: rec, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +45,19 @@ func TestFFmpegToClip(t *testing.T) {
 		}
 		return nil
 	})
+	return l, rec, ff
+}
+
+// TestFFmpegToClip is the whole path with an independent sender and an
+// independent judge: ffmpeg sends H.264 over RTP (25 fps, a keyframe a
+// second) to a camera's listener, whose recorder keeps a 10 s ring; a
+// press asks for 5 s before and 7 s after (longer than the ring), and
+// ffmpeg is stopped and started again (a camera that reconnects, new
+// SSRC) in the post-roll. ffprobe reads the clip: H.264, decodable,
+// first frame a keyframe, about 12 s long, the press inside it.
+func TestFFmpegToClip(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	l, rec, ff := ffmpegCamera(t, "cam-0001", reg)
 	ff.Start()
 	testsvc.Eventually(t, 60*time.Second, "6 s of video in the ring", func() bool { return rec.Status().Span >= 6*time.Second })
 	vs := l.Status().Video
@@ -87,47 +94,12 @@ func TestFFmpegToClip(t *testing.T) {
 		t.Errorf("press %v outside %v–%v", press, r.res.Start, r.res.End)
 	}
 	testsvc.LintGathered(t, reg) // promtool check metrics, codec_info included
-	p := ffprobe(t, path)
-	if p.codec != "h264" || !p.firstKey || p.decodeErr != "" {
+	p := testsvc.ProbeVideo(t, path)
+	if p.Codec != "h264" || !p.FirstKey || p.DecodeErr != "" {
 		t.Fatalf("ffprobe: %+v", p)
 	}
 	// Within a GOP (1 s), plus the restart's wait for a keyframe.
-	if p.duration < 11 || p.duration > 14 {
-		t.Errorf("duration %.2f s, want ≈12", p.duration)
+	if p.Duration < 11 || p.Duration > 14 {
+		t.Errorf("duration %.2f s, want ≈12", p.Duration)
 	}
-}
-
-type probe struct {
-	codec     string
-	duration  float64
-	firstKey  bool
-	decodeErr string
-}
-
-func ffprobe(t *testing.T, path string) probe {
-	t.Helper()
-	ffmpeg := testsvc.FFmpeg(t)
-	bin := filepath.Join(filepath.Dir(ffmpeg), "ffprobe")
-	out, err := exec.Command(bin, "-v", "error", "-select_streams", "v:0", "-show_entries",
-		"stream=codec_name:format=duration", "-of", "default=nw=1:nk=1", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffprobe: %v\n%s", err, out)
-	}
-	f := strings.Fields(string(out))
-	if len(f) != 2 {
-		t.Fatalf("ffprobe: %q", out)
-	}
-	var p probe
-	p.codec = f[0]
-	p.duration, _ = strconv.ParseFloat(f[1], 64)
-	first, _ := exec.Command(bin, "-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1",
-		"-show_entries", "frame=key_frame", "-of", "csv=p=0", path).CombinedOutput()
-	p.firstKey = strings.HasPrefix(string(first), "1")
-	if dec, err := exec.Command(ffmpeg, "-v", "error", "-nostdin", "-i", path, "-f", "null", "-").CombinedOutput(); err != nil || len(dec) > 0 {
-		p.decodeErr = string(dec)
-		if err != nil {
-			p.decodeErr += err.Error()
-		}
-	}
-	return p
 }

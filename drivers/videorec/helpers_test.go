@@ -2,7 +2,6 @@ package videorec
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,60 +102,4 @@ func (c *camera) restart(i int) {
 	c.ssrc++
 	c.seq, c.ts = c.seq*7+13, c.ts*3+1
 	c.i = i
-}
-
-// probed is what ffprobe says of a clip.
-type probed struct {
-	Duration  float64
-	Frames    int
-	FirstKey  bool
-	Codec     string
-	DecodeErr string
-}
-
-// probe asks ffprobe (beside ffmpeg) about the MP4 at path, and has
-// ffmpeg decode it all.
-func probe(t testing.TB, path string) probed {
-	t.Helper()
-	ffmpeg := testsvc.FFmpeg(t)
-	ffprobe := filepath.Join(filepath.Dir(ffmpeg), "ffprobe")
-	out, err := exec.Command(ffprobe, "-v", "error", "-count_packets", "-select_streams", "v:0",
-		"-show_entries", "format=duration:stream=codec_name,nb_read_packets", "-of", "json", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v\n%s", path, err, out)
-	}
-	var j struct {
-		Format struct {
-			Duration string `json:"duration"`
-		} `json:"format"`
-		Streams []struct {
-			Codec  string `json:"codec_name"`
-			Frames string `json:"nb_read_packets"`
-		} `json:"streams"`
-	}
-	if err := json.Unmarshal(out, &j); err != nil || len(j.Streams) != 1 {
-		t.Fatalf("ffprobe %s: %v\n%s", path, err, out)
-	}
-	var p probed
-	p.Duration, _ = strconv.ParseFloat(j.Format.Duration, 64)
-	p.Frames, _ = strconv.Atoi(j.Streams[0].Frames)
-	p.Codec = j.Streams[0].Codec
-	first, err := exec.Command(ffprobe, "-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1",
-		"-show_entries", "frame=key_frame", "-of", "csv=p=0", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffprobe first frame: %v\n%s", err, first)
-	}
-	p.FirstKey = bytes.HasPrefix(first, []byte("1")) // key_frame, then side data
-	dec, err := exec.Command(ffmpeg, "-v", "error", "-nostdin", "-i", path, "-f", "null", "-").CombinedOutput()
-	if err != nil || len(bytes.TrimSpace(dec)) > 0 {
-		p.DecodeErr = string(dec) + errString(err)
-	}
-	return p
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

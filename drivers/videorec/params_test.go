@@ -66,7 +66,7 @@ func TestClipEndsAtNewSettings(t *testing.T) {
 		t.Errorf("frames %d, want 150", res.Frames)
 	}
 	path := filepath.Join(dir, "c.mp4")
-	if p := probe(t, path); !p.FirstKey || p.DecodeErr != "" {
+	if p := testsvc.ProbeVideo(t, path); !p.FirstKey || p.DecodeErr != "" {
 		t.Errorf("clip %+v", p)
 	}
 	ffprobe := filepath.Join(filepath.Dir(testsvc.FFmpeg(t)), "ffprobe")

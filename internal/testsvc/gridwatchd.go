@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // BuildGridwatchd compiles gateway/cmd/gridwatchd of this module into dir
@@ -58,22 +57,7 @@ func GridwatchdArgs(t testing.TB, bin, config, httpAddr string, extra ...string)
 
 // readyz is the daemon's readiness check: GET /readyz answers 200.
 func (g *Gateway) readyz() func(context.Context) error {
-	client := &http.Client{Timeout: 2 * time.Second}
-	return func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.HTTP+"/readyz", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET /readyz: %s", resp.Status)
-		}
-		return nil
-	}
+	return func(ctx context.Context) error { return probeStatus(ctx, nil, g.HTTP, "/readyz", http.StatusOK) }
 }
 
 // Start runs the gateway and waits until it is ready; the test fails,

@@ -107,21 +107,7 @@ func (x *Influx) setup(t testing.TB) {
 
 // ping reports whether /ping answers 204 No Content.
 func (x *Influx) ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, x.URL+"/ping", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := x.client.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("GET /ping: %s, want 204", resp.Status)
-	}
-	return nil
+	return probeStatus(ctx, x.client, x.URL, "/ping", http.StatusNoContent)
 }
 
 // influxConfig renders influxd's configuration: everything under dir,

@@ -179,21 +179,7 @@ func (n *NATSNode) waitHealthy() {
 
 // healthz reports whether the node's /healthz answers 200.
 func (n *NATSNode) healthz(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.MonitorURL+"/healthz", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /healthz: %s", resp.Status)
-	}
-	return nil
+	return probeStatus(ctx, nil, n.MonitorURL, "/healthz", http.StatusOK)
 }
 
 // distinctPorts returns k free loopback ports, all different.

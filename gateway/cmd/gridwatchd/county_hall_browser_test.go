@@ -3,11 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -56,21 +52,7 @@ func TestCountyHallInChromium(t *testing.T) {
 		Kind: countywire.KindAlarm, AtMS: now, Alarm: &countywire.Alarm{Step: countywire.StepRaised, State: b1State,
 			GridPath: []string{"jh-g2", "jinhu", "street-2"}, GridNames: []string{"二网格", "金湖社区", "金湖街道"}, DeviceName: "金湖门禁"}})
 
-	httpAddr := "127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t))
-	cfg := fmt.Sprintf(`county: qx
-http: {listen: %q}
-mqtt: {url: %q}
-reply_timeout: 3s
-staff:
-  - {id: cmd1, name: 县指挥中心, role: command_center, password_hash: %q}
-  - {id: pol1, name: 县公安, role: police, password_hash: %q}
-`, httpAddr, broker.URL, hashWith(t, bin, "cmd-pw"), hashWith(t, bin, "pol-pw"))
-	cfgPath := filepath.Join(dir, "county.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	view := testsvc.CountyView(t, bin, cfgPath, httpAddr)
-	view.Start()
+	view := startCountyView(t, bin, dir, broker.URL, 3*time.Second)
 
 	ctx := testsvc.Browser(t, 120*time.Second, chromedp.WindowSize(1920, 1080))
 	testsvc.FailOnScriptErrors(t, ctx, "the county hall's wall screen")

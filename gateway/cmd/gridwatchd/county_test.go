@@ -81,6 +81,30 @@ func (s *countySite) alarm(step string, a alarm.Alarm) {
 	s.publish(s.tp.Alarm(a.ID), true, rec)
 }
 
+// startCountyView writes dir/county.yaml for the broker at brokerURL with
+// the two staff the tests log in as — cmd1 (command centre, password
+// cmd-pw) and pol1 (police, pol-pw) — and starts `gridwatchd county` on
+// it, on a free loopback port.
+func startCountyView(t *testing.T, bin, dir, brokerURL string, replyTimeout time.Duration) *testsvc.Gateway {
+	t.Helper()
+	httpAddr := "127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t))
+	cfg := fmt.Sprintf(`county: qx
+http: {listen: %q}
+mqtt: {url: %q}
+reply_timeout: %s
+staff:
+  - {id: cmd1, name: 县指挥中心, role: command_center, password_hash: %q}
+  - {id: pol1, name: 县公安, role: police, password_hash: %q}
+`, httpAddr, brokerURL, replyTimeout, hashWith(t, bin, "cmd-pw"), hashWith(t, bin, "pol-pw"))
+	cfgPath := filepath.Join(dir, "county.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	view := testsvc.CountyView(t, bin, cfgPath, httpAddr)
+	view.Start()
+	return view
+}
+
 // TestCountyView runs `gridwatchd county -config county.yaml` against a
 // real broker as a county hall would use it: a late start sees the open
 // alarm a site's uplink left retained, with its site; the filters; the
@@ -104,21 +128,7 @@ func TestCountyView(t *testing.T) {
 	b1.ID = "B1"
 	silent.alarm(countywire.StepRaised, b1)
 
-	httpAddr := "127.0.0.1:" + strconv.Itoa(testsvc.FreePort(t))
-	cfg := fmt.Sprintf(`county: qx
-http: {listen: %q}
-mqtt: {url: %q}
-reply_timeout: 5s
-staff:
-  - {id: cmd1, name: 县指挥中心, role: command_center, password_hash: %q}
-  - {id: pol1, name: 县公安, role: police, password_hash: %q}
-`, httpAddr, broker.URL, hashWith(t, bin, "cmd-pw"), hashWith(t, bin, "pol-pw"))
-	cfgPath := filepath.Join(dir, "county.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	view := testsvc.CountyView(t, bin, cfgPath, httpAddr)
-	view.Start()
+	view := startCountyView(t, bin, dir, broker.URL, 5*time.Second)
 
 	hall := newBrowser(t, view.HTTP)
 	hall.login("cmd1", "cmd-pw")
