@@ -57,7 +57,10 @@ type Config struct {
 	// Requests acts on the county's requests; nil: no downlink.
 	Requests Requests
 	// RequestMaxAge is how old (by its at_ms) a county request may be
-	// when it arrives; older ones are refused. 0: DefaultRequestMaxAge.
+	// when it arrives; older ones are refused, and so are requests
+	// without at_ms. 0: DefaultRequestMaxAge, and a request without at_ms
+	// is not checked (the contract's behaviour before the bound could be
+	// set).
 	RequestMaxAge time.Duration
 	// Version is the gateway's version, told in every summary; empty:
 	// read from the binary's build information.
@@ -106,8 +109,8 @@ func Open(cfg Config) (*Uplink, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.RequestMaxAge <= 0 {
-		cfg.RequestMaxAge = DefaultRequestMaxAge
+	if cfg.RequestMaxAge < 0 {
+		cfg.RequestMaxAge = 0
 	}
 	if cfg.Version == "" {
 		cfg.Version = BuildVersion()
