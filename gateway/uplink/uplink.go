@@ -180,11 +180,19 @@ func (u *Uplink) Topics() countywire.Topics { return u.topics }
 
 // Alarm queues the steps of an alarm's change (the desk's board hook). It
 // never blocks on the disk or the network.
-func (u *Uplink) Alarm(a alarm.Alarm) {
-	state, err := json.Marshal(a)
-	if err != nil {
-		u.cfg.Logger.Error("uplink: encode alarm", "alarm", a.ID, "err", err)
-		return
+func (u *Uplink) Alarm(a alarm.Alarm) { u.AlarmJSON(a, nil) }
+
+// AlarmJSON is Alarm given state, a's JSON exactly as json.Marshal(a)
+// gives it, when the caller has encoded it already (the alarm board, for
+// its retained message): the records share it and never modify it, nor
+// may the caller. Nil state: encoded here.
+func (u *Uplink) AlarmJSON(a alarm.Alarm, state []byte) {
+	if state == nil {
+		var err error
+		if state, err = json.Marshal(a); err != nil {
+			u.cfg.Logger.Error("uplink: encode alarm", "alarm", a.ID, "err", err)
+			return
+		}
 	}
 	path, names, device := u.cfg.Describe(a)
 	now := u.cfg.Now().UnixMilli()
