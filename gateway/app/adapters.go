@@ -42,9 +42,14 @@ func (n notifier) Notify(_ context.Context, staffID string, note event.Notificat
 type board struct {
 	pub    publisher
 	topics wire.Topics
-	live   func(alarm.Alarm)
-	onErr  func(error)
-	log    *slog.Logger // nil: the resync is not logged
+	// live takes each change on (backEdges.PublishAlarm) with state, the
+	// alarm's JSON the retained message carries (json.Marshal of it, the
+	// same bytes the county's records carry as their state), shared and
+	// never modified; nil for a closed alarm, which has no retained
+	// state, and when it could not be encoded.
+	live  func(a alarm.Alarm, state []byte)
+	onErr func(error)
+	log   *slog.Logger // nil: the resync is not logged
 }
 
 var _ escalate.BoardResyncer = board{}
@@ -55,9 +60,21 @@ type retainedLister interface {
 	Retained(filter string) []string
 }
 
+// Publish encodes an open alarm once for its retained message and the
+// county's record (the console's stream sends it without its timeline,
+// encoded apart).
 func (b board) Publish(a alarm.Alarm) {
-	b.live(a)
-	b.retain(a)
+	var state []byte
+	if !a.State.Closed() {
+		var err error
+		if state, err = json.Marshal(a); err != nil {
+			b.onErr(fmt.Errorf("encode alarm %s: %w", a.ID, err))
+			b.live(a, nil)
+			return
+		}
+	}
+	b.live(a, state)
+	b.retain(a, state)
 }
 
 // Resync shows every open alarm's state again and, on a broker that can
@@ -89,17 +106,21 @@ func (b board) Resync(open []alarm.Alarm) {
 		}
 	}
 	for _, a := range open {
-		b.retain(a)
+		b.retain(a, nil)
 	}
 }
 
-// retain publishes a's state on its retained topic, or clears it once a
-// is closed.
-func (b board) retain(a alarm.Alarm) {
+// retain publishes a's state on its retained topic (state, its JSON, or
+// encoded here when nil), or clears it once a is closed.
+func (b board) retain(a alarm.Alarm, state []byte) {
 	var payload []byte
 	if !a.State.Closed() {
+		payload = state
 		var err error
-		if payload, err = json.Marshal(a); err != nil {
+		if payload == nil {
+			payload, err = json.Marshal(a)
+		}
+		if err != nil {
 			b.onErr(fmt.Errorf("encode alarm %s: %w", a.ID, err))
 			return
 		}

@@ -79,11 +79,13 @@ func (b *backEdges) CommandResult(r command.Result) {
 }
 
 // PublishAlarm takes an alarm's change to the console's live stream,
-// InfluxDB history and the county (queued in memory only).
-func (b *backEdges) PublishAlarm(al alarm.Alarm) {
+// InfluxDB history and the county (queued in memory only). state is the
+// alarm's JSON the board encoded for its retained message, or nil
+// (board.live): the county's record carries the same bytes.
+func (b *backEdges) PublishAlarm(al alarm.Alarm, state []byte) {
 	b.console.PublishAlarm(al)
 	if b.uplink != nil {
-		b.uplink.Alarm(al)
+		b.uplink.AlarmJSON(al, state)
 	}
 	if b.history != nil {
 		if err := b.history.WriteAlarm(al); err != nil {

@@ -342,7 +342,7 @@ func base() Config {
 		},
 		Escalation:      escalate.DefaultPolicies(),
 		Delivery:        Delivery{FallbackAfter: DefaultFallbackAfter},
-		Uplink:          Uplink{SummaryEvery: DefaultSummaryEvery, OutboxMaxBytes: DefaultOutboxMaxBytes, RequestMaxAge: DefaultRequestMaxAge},
+		Uplink:          Uplink{SummaryEvery: DefaultSummaryEvery, OutboxMaxBytes: DefaultOutboxMaxBytes},
 		Log:             Log{Level: "info", Format: "text"},
 		Clips:           defaultClips(),
 		registryDefault: true,

@@ -34,8 +34,10 @@ type Uplink struct {
 	// RequestMaxAge is how old a county request may be (by its at_ms)
 	// when it arrives; an older one, held in a broker through an outage,
 	// is refused rather than acted on late. Requests dated up to two
-	// minutes ahead of the gateway's clock pass (clock skew). 0 is the
-	// default.
+	// minutes ahead of the gateway's clock pass (clock skew). Set, it
+	// also refuses requests without at_ms (they cannot be dated); 0 (not
+	// set) is DefaultRequestMaxAge for dated requests and lets undated
+	// ones pass, as before the key existed.
 	RequestMaxAge time.Duration `yaml:"request_max_age"`
 }
 

@@ -124,14 +124,24 @@ func (d *downlink) handle(ctx context.Context, payload []byte) (countywire.Reply
 }
 
 // dated checks a request's at_ms against the gateway's clock (now, Unix
-// ms): a request made more than RequestMaxAge ago (held in a broker
-// through an outage) or more than requestAhead in the future is stale. A
-// request without at_ms cannot be dated and passes.
+// ms): a request made more than the max age ago (held in a broker
+// through an outage) or more than requestAhead in the future is stale.
+// The max age is Config.RequestMaxAge, or DefaultRequestMaxAge when it is
+// 0. A request without at_ms cannot be dated: with RequestMaxAge set it
+// is refused too (a replayed or forged old request must not pass by
+// leaving at_ms out); with RequestMaxAge 0 it passes, as the contract
+// has always said.
 func (d *downlink) dated(req countywire.Request, now int64) error {
+	maxAge := d.u.cfg.RequestMaxAge
 	if req.AtMS == 0 {
+		if maxAge > 0 {
+			return fmt.Errorf("undated request: no at_ms, and this site refuses requests it cannot date (uplink.request_max_age is %v); ask again with at_ms", maxAge)
+		}
 		return nil
 	}
-	maxAge := d.u.cfg.RequestMaxAge
+	if maxAge <= 0 {
+		maxAge = DefaultRequestMaxAge
+	}
 	if age := time.Duration(now-req.AtMS) * time.Millisecond; age > maxAge {
 		return fmt.Errorf("stale request: made %v ago (at_ms %d), at most %v (uplink.request_max_age); ask again",
 			age.Truncate(time.Second), req.AtMS, maxAge)

@@ -25,6 +25,13 @@ func testDownlink(t testing.TB, reqs Requests) *downlink {
 	return openDownlink(t, filepath.Join(t.TempDir(), "uplink.db"), reqs, time.Now)
 }
 
+// withMaxAge sets the downlink's RequestMaxAge (0: the default, lenient
+// with undated requests).
+func withMaxAge(d *downlink, maxAge time.Duration) *downlink {
+	d.u.cfg.RequestMaxAge = maxAge
+	return d
+}
+
 // openDownlink is a downlink on the outbox file at path (closed at the
 // end of the test, or by hand to restart).
 func openDownlink(t testing.TB, path string, reqs Requests, now func() time.Time) *downlink {
@@ -34,7 +41,7 @@ func openDownlink(t testing.TB, path string, reqs Requests, now func() time.Time
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = box.close() })
-	u := &Uplink{cfg: Config{Requests: reqs, Now: now, RequestMaxAge: DefaultRequestMaxAge, Logger: slog.New(slog.DiscardHandler)}, box: box}
+	u := &Uplink{cfg: Config{Requests: reqs, Now: now, Logger: slog.New(slog.DiscardHandler)}, box: box}
 	if u.m, err = newMetrics(nil, nil, now); err != nil {
 		t.Fatal(err)
 	}
@@ -142,38 +149,57 @@ func keptReplies(t *testing.T, o *outbox) int {
 
 // TestStaleRequestRefused: a request made longer ago than RequestMaxAge
 // (or too far in the future) is refused with 409 and its reason, audited
-// and counted, and not acted on; within the bounds, and undated, it is.
+// and counted, and not acted on; within the bounds it is. An undated
+// request is refused the same way when RequestMaxAge is set (a replayed
+// or forged old request must not pass by leaving at_ms out), and acted
+// on when it is 0 (the default bound for dated requests, as the contract
+// always had it).
 func TestStaleRequestRefused(t *testing.T) {
 	now := time.Date(2026, 12, 6, 13, 0, 0, 0, time.UTC)
+	const set = 5 * time.Minute
 	for _, tc := range []struct {
 		name   string
+		maxAge time.Duration
 		at     time.Time
 		status int
 		why    string
 	}{
-		{"fresh", now.Add(-time.Second), 200, ""},
-		{"nine minutes old", now.Add(-9 * time.Minute), 200, ""},
-		{"an hour in a broker", now.Add(-time.Hour), 409, "stale request: made 1h0m0s ago"},
-		{"just over the bound", now.Add(-DefaultRequestMaxAge - time.Second), 409, "stale request"},
-		{"a little ahead (skew)", now.Add(time.Minute), 200, ""},
-		{"far ahead", now.Add(time.Hour), 409, "in the future"},
-		{"undated", time.Time{}, 200, ""},
+		{"fresh", 0, now.Add(-time.Second), 200, ""},
+		{"nine minutes old", 0, now.Add(-9 * time.Minute), 200, ""},
+		{"an hour in a broker", 0, now.Add(-time.Hour), 409, "stale request: made 1h0m0s ago"},
+		{"just over the bound", 0, now.Add(-DefaultRequestMaxAge - time.Second), 409, "stale request"},
+		{"a little ahead (skew)", 0, now.Add(time.Minute), 200, ""},
+		{"far ahead", 0, now.Add(time.Hour), 409, "in the future"},
+		{"undated, max age 0", 0, time.Time{}, 200, ""},
+		{"set: fresh", set, now.Add(-4 * time.Minute), 200, ""},
+		{"set: over its bound", set, now.Add(-6 * time.Minute), 409, "stale request: made 6m0s ago (at_ms"},
+		{"set: a little ahead (skew)", set, now.Add(time.Minute), 200, ""},
+		{"set: far ahead", set, now.Add(requestAhead + time.Second), 409, "in the future"},
+		{"set: undated", set, time.Time{}, 409, "undated request: no at_ms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reqs := &fakeRequests{}
-			d := openDownlink(t, filepath.Join(t.TempDir(), "uplink.db"), reqs, func() time.Time { return now })
-			var at int64
+			d := withMaxAge(openDownlink(t, filepath.Join(t.TempDir(), "uplink.db"), reqs, func() time.Time { return now }), tc.maxAge)
+			payload := []byte(`{"id":"s1","by":"cmd1","action":"broadcast","grid":"g","text":"x"}`)
 			if !tc.at.IsZero() {
-				at = tc.at.UnixMilli()
+				payload = fmt.Appendf(nil, `{"id":"s1","by":"cmd1","action":"broadcast","grid":"g","text":"x","at_ms":%d}`, tc.at.UnixMilli())
 			}
-			rep, ok := d.handle(t.Context(), fmt.Appendf(nil, `{"id":"s1","by":"cmd1","action":"broadcast","grid":"g","text":"x","at_ms":%d}`, at))
+			rep, ok := d.handle(t.Context(), payload)
 			done, refused := reqs.counts()
 			if !ok || rep.Status != tc.status || !strings.Contains(rep.Error, tc.why) {
 				t.Fatalf("reply %+v, want status %d with %q", rep, tc.status, tc.why)
 			}
 			stale := testutil.ToFloat64(d.u.m.stale)
-			if tc.status == 200 && (done != 1 || refused != 0 || stale != 0) || tc.status != 200 && (done != 0 || refused != 1 || stale != 1) {
-				t.Errorf("done %d, refused and audited %d, counted stale %v", done, refused, stale)
+			answered := testutil.ToFloat64(d.u.m.requests.WithLabelValues(fmt.Sprint(tc.status)))
+			if tc.status == 200 && (done != 1 || refused != 0 || stale != 0) || tc.status != 200 && (done != 0 || refused != 1 || stale != 1) || answered != 1 {
+				t.Errorf("done %d, refused and audited %d, counted stale %v, answered %d %v", done, refused, stale, tc.status, answered)
+			}
+			// A repeat is answered the same, and not acted on.
+			if again, _ := d.handle(t.Context(), payload); again.Status != tc.status {
+				t.Errorf("repeat answered %+v", again)
+			}
+			if done2, _ := reqs.counts(); done2 != done {
+				t.Errorf("repeat acted on")
 			}
 		})
 	}

@@ -39,7 +39,7 @@ func newMetrics(reg prometheus.Registerer, box *outbox, now func() time.Time) (*
 		reqDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "gridwatch_uplink_requests_dropped_total",
 			Help: "County requests dropped unanswered because the request queue was full."}),
 		stale: prometheus.NewCounter(prometheus.CounterOpts{Name: "gridwatch_uplink_requests_stale_total",
-			Help: "County requests refused (409) because their at_ms was older than uplink.request_max_age, or too far ahead."}),
+			Help: "County requests refused (409) because their at_ms was older than uplink.request_max_age, too far ahead, or missing while uplink.request_max_age is set."}),
 	}
 	if reg == nil {
 		return m, nil

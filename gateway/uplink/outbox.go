@@ -1,6 +1,7 @@
 package uplink
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gridwatch/gridwatch/gateway/countywire"
+	"github.com/gridwatch/gridwatch/rules/alarm"
 )
 
 // Bucket names of the outbox file.
@@ -151,11 +153,23 @@ func (o *outbox) backlog() (int, int64, int64) {
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
-// appendRecords gives each record its Seq and ID and stores them all in
+// appendRecords appends recs (appendQueued) and returns how many records
+// were shed.
+func (o *outbox) appendRecords(recs []countywire.Record) (shed int, err error) {
+	q := make([]queued, len(recs))
+	for i, r := range recs {
+		q[i].rec = r
+	}
+	_, shed, err = o.appendQueued(q)
+	return shed, err
+}
+
+// appendQueued gives each record its Seq and ID and stores them all in
 // one transaction, then sheds the oldest summaries (then presence
 // changes) while the outbox is over its bound; alarm records are never
-// shed. It returns how many records were shed.
-func (o *outbox) appendRecords(recs []countywire.Record) (shed int, err error) {
+// shed. A late change becomes its records there (lateRecords). It
+// returns how many records were written and how many shed.
+func (o *outbox) appendQueued(items []queued) (written, shed int, err error) {
 	err = o.db.Update(func(tx *bolt.Tx) error {
 		rb, meta, al := tx.Bucket(bucketRecords), tx.Bucket(bucketMeta), tx.Bucket(bucketAlarms)
 		var seq uint64
@@ -163,25 +177,33 @@ func (o *outbox) appendRecords(recs []countywire.Record) (shed int, err error) {
 			seq = binary.BigEndian.Uint64(v)
 		}
 		count, total := o.totals()
-		for i := range recs {
-			seq++
-			r := &recs[i]
-			r.Seq, r.ID, r.Site = seq, countywire.MakeID(o.site, seq), o.site
-			data, err := json.Marshal(r)
-			if err != nil {
-				return fmt.Errorf("record %d: %w", seq, err)
+		written = 0
+		for _, it := range items {
+			recs := []countywire.Record{it.rec}
+			if it.late != nil {
+				recs = lateRecords(al, it)
 			}
-			if err := rb.Put(seqKey(seq), data); err != nil {
-				return err
-			}
-			count, total = count+1, total+int64(len(data))
-			if r.Kind == countywire.KindAlarm && r.Alarm != nil {
-				id, closed, err := r.Alarm.AlarmRef()
+			for i := range recs {
+				seq++
+				written++
+				r := &recs[i]
+				r.Seq, r.ID, r.Site = seq, countywire.MakeID(o.site, seq), o.site
+				data, err := json.Marshal(r)
 				if err != nil {
 					return fmt.Errorf("record %d: %w", seq, err)
 				}
-				if err := al.Put([]byte(id), encodeLatest(closed, data)); err != nil {
+				if err := rb.Put(seqKey(seq), data); err != nil {
 					return err
+				}
+				count, total = count+1, total+int64(len(data))
+				if r.Kind == countywire.KindAlarm && r.Alarm != nil {
+					id, closed, err := r.Alarm.AlarmRef()
+					if err != nil {
+						return fmt.Errorf("record %d: %w", seq, err)
+					}
+					if err := al.Put([]byte(id), encodeLatest(closed, data)); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -198,9 +220,32 @@ func (o *outbox) appendRecords(recs []countywire.Record) (shed int, err error) {
 	})
 	if err != nil {
 		_ = o.db.View(o.recount) // the figures set in the failed transaction
-		return 0, fmt.Errorf("uplink outbox %s: append: %w", o.path, err)
+		return 0, 0, fmt.Errorf("uplink outbox %s: append: %w", o.path, err)
 	}
-	return shed, nil
+	return written, shed, nil
+}
+
+// lateRecords are the records of a late change to a closed alarm (see
+// queued.late): one per step beyond what the alarm's latest record in al
+// told the county, as Steps derives them; every step when al has no
+// readable record of it (an alarm never seen, or forgotten after
+// closedKeep).
+func lateRecords(al *bolt.Bucket, it queued) []countywire.Record {
+	n, same := -1, false
+	if v := al.Get([]byte(it.closes)); v != nil { // a late change is of a closed alarm: closes is its id
+		var prev alarm.Alarm
+		if l, err := decodeLatest(v); err == nil && l.Rec.Alarm != nil && json.Unmarshal(l.Rec.Alarm.State, &prev) == nil {
+			n, same = len(prev.Timeline), bytes.Equal(l.Rec.Alarm.State, it.rec.Alarm.State)
+		}
+	}
+	var out []countywire.Record
+	for _, step := range stepsOf(n, it.late, same) {
+		r, a := it.rec, *it.rec.Alarm
+		a.Step = step
+		r.Alarm = &a
+		out = append(out, r)
+	}
+	return out
 }
 
 // shed deletes the oldest summaries, then the oldest presence changes,

@@ -17,11 +17,22 @@ import (
 // steps again only for entries beyond what it was told, so that none is
 // told twice.
 func Steps(seen int, cur alarm.Alarm, same bool) []string {
-	from := min(max(seen, 0), len(cur.Timeline))
-	var out []string
-	for _, e := range cur.Timeline[from:] {
-		out = append(out, stepOf(e.Kind))
+	return stepsOf(seen, entrySteps(cur), same)
+}
+
+// entrySteps is the county step of each of a's timeline entries, in order.
+func entrySteps(a alarm.Alarm) []string {
+	out := make([]string, len(a.Timeline))
+	for i, e := range a.Timeline {
+		out[i] = stepOf(e.Kind)
 	}
+	return out
+}
+
+// stepsOf is Steps on the steps of the timeline's entries (entrySteps).
+func stepsOf(seen int, entries []string, same bool) []string {
+	from := min(max(seen, 0), len(entries))
+	out := append([]string(nil), entries[from:]...)
 	if len(out) == 0 && seen < 0 {
 		out = append(out, countywire.StepRaised)
 	}

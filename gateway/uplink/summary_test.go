@@ -75,7 +75,7 @@ func TestSummaryListsOpenAlarmsInStreamOrder(t *testing.T) {
 	u = open()
 	defer u.Close()
 	u.queueSummary()
-	if s := u.pending[len(u.pending)-1].Summary; s.Open == nil || !slices.Equal(s.Open.IDs, []string{"A2"}) {
+	if s := u.pending[len(u.pending)-1].rec.Summary; s.Open == nil || !slices.Equal(s.Open.IDs, []string{"A2"}) {
 		t.Errorf("summary after a restart lists %+v; want [A2]", s.Open)
 	}
 }

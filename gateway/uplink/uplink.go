@@ -57,7 +57,10 @@ type Config struct {
 	// Requests acts on the county's requests; nil: no downlink.
 	Requests Requests
 	// RequestMaxAge is how old (by its at_ms) a county request may be
-	// when it arrives; older ones are refused. 0: DefaultRequestMaxAge.
+	// when it arrives; older ones are refused, and so are requests
+	// without at_ms. 0: DefaultRequestMaxAge, and a request without at_ms
+	// is not checked (the contract's behaviour before the bound could be
+	// set).
 	RequestMaxAge time.Duration
 	// Version is the gateway's version, told in every summary; empty:
 	// read from the binary's build information.
@@ -76,9 +79,16 @@ type Uplink struct {
 	m      *metrics
 
 	mu      sync.Mutex
-	pending []countywire.Record
-	// last is every alarm as last queued, to derive the steps of the
-	// next change.
+	pending []queued
+	// last is every open alarm as last queued, to derive the steps of its
+	// next change, and every closed one until its closing record is in
+	// the outbox (written by flush). From then on the outbox's alarms
+	// bucket holds the same (the alarm's latest record, kept closedKeep),
+	// so the entry is never needed again and is dropped: a late change to
+	// the closed alarm (a page delivered after the resolve, a clip) is
+	// queued as a late change (queued.late), whose steps the writer derives from that
+	// record. So last holds the open alarms, plus the closed ones not yet
+	// written, and does not grow with every alarm the site ever had.
 	last map[string]seen
 	// unsure are open alarms of the outbox whose state could not be
 	// read back at start; summaries list them until they are queued
@@ -88,10 +98,23 @@ type Uplink struct {
 	queue  chan struct{} // something was queued in memory (cap 1)
 }
 
+// queued is a record waiting for the writer.
+type queued struct {
+	rec countywire.Record
+	// closes is the id of the alarm rec tells closed ("" for any other
+	// record): once written, its entry in last may go (Uplink.prune).
+	closes string
+	// late, when set, is a change to a closed alarm that last no longer
+	// holds: rec is its record without a step, and the writer appends
+	// one copy of it per step, derived from the outbox's latest record
+	// of the alarm in the same transaction (outbox.lateRecords).
+	late []string // the step of each of the alarm's timeline entries
+}
+
 // seen is an alarm as the county was last told of it.
 type seen struct {
 	entries int    // timeline entries told (never fewer: see Steps)
-	state   []byte // the JSON state; nil once closed
+	state   []byte // the JSON state
 	closed  bool
 }
 
@@ -106,8 +129,8 @@ func Open(cfg Config) (*Uplink, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.RequestMaxAge <= 0 {
-		cfg.RequestMaxAge = DefaultRequestMaxAge
+	if cfg.RequestMaxAge < 0 {
+		cfg.RequestMaxAge = 0
 	}
 	if cfg.Version == "" {
 		cfg.Version = BuildVersion()
@@ -130,20 +153,17 @@ func Open(cfg Config) (*Uplink, error) {
 		return nil, err
 	}
 	for id, l := range known {
+		if l.Closed {
+			continue // the outbox keeps it: see last
+		}
 		var a alarm.Alarm
 		if l.Rec.Alarm == nil || json.Unmarshal(l.Rec.Alarm.State, &a) != nil {
-			if !l.Closed {
-				// Listed as open in summaries until it is queued again:
-				// the county may hold it from before.
-				u.unsure[id] = true
-			}
+			// Listed as open in summaries until it is queued again: the
+			// county may hold it from before.
+			u.unsure[id] = true
 			continue // seen as new: its steps go up again
 		}
-		st := l.Rec.Alarm.State
-		if l.Closed {
-			st = nil
-		}
-		u.last[id] = seen{entries: len(a.Timeline), state: st, closed: l.Closed}
+		u.last[id] = seen{entries: len(a.Timeline), state: l.Rec.Alarm.State}
 	}
 	if u.m, err = newMetrics(cfg.Registerer, box, cfg.Now); err != nil {
 		_ = box.close()
@@ -160,30 +180,52 @@ func (u *Uplink) Topics() countywire.Topics { return u.topics }
 
 // Alarm queues the steps of an alarm's change (the desk's board hook). It
 // never blocks on the disk or the network.
-func (u *Uplink) Alarm(a alarm.Alarm) {
-	state, err := json.Marshal(a)
-	if err != nil {
-		u.cfg.Logger.Error("uplink: encode alarm", "alarm", a.ID, "err", err)
-		return
+func (u *Uplink) Alarm(a alarm.Alarm) { u.AlarmJSON(a, nil) }
+
+// AlarmJSON is Alarm given state, a's JSON exactly as json.Marshal(a)
+// gives it, when the caller has encoded it already (the alarm board, for
+// its retained message): the records share it and never modify it, nor
+// may the caller. Nil state: encoded here.
+func (u *Uplink) AlarmJSON(a alarm.Alarm, state []byte) {
+	if state == nil {
+		var err error
+		if state, err = json.Marshal(a); err != nil {
+			u.cfg.Logger.Error("uplink: encode alarm", "alarm", a.ID, "err", err)
+			return
+		}
 	}
 	path, names, device := u.cfg.Describe(a)
 	now := u.cfg.Now().UnixMilli()
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	n := -1
+	closed := a.State.Closed()
+	var closes string
+	if closed {
+		closes = a.ID
+	}
+	record := func(step string) queued {
+		return queued{closes: closes, rec: countywire.Record{County: u.cfg.County, Kind: countywire.KindAlarm, AtMS: now,
+			Alarm: &countywire.Alarm{Step: step, State: state, GridPath: path, GridNames: names, DeviceName: device}}}
+	}
 	prev, known := u.last[a.ID]
+	if !known && closed {
+		// A closed alarm last no longer holds (or never did): the outbox
+		// knows what the county was told of it.
+		q := record("")
+		q.late = entrySteps(a)
+		u.pending = append(u.pending, q)
+		delete(u.unsure, a.ID)
+		u.signal(u.queue)
+		return
+	}
+	n := -1
 	if known {
 		n = prev.entries
 	}
 	for _, step := range Steps(n, a, known && string(prev.state) == string(state)) {
-		u.pending = append(u.pending, countywire.Record{County: u.cfg.County, Kind: countywire.KindAlarm, AtMS: now,
-			Alarm: &countywire.Alarm{Step: step, State: state, GridPath: path, GridNames: names, DeviceName: device}})
+		u.pending = append(u.pending, record(step))
 	}
-	next := seen{entries: max(n, len(a.Timeline)), state: state, closed: a.State.Closed()}
-	if next.closed {
-		next.state = nil // what is kept of each closed alarm stays small
-	}
-	u.last[a.ID] = next
+	u.last[a.ID] = seen{entries: max(n, len(a.Timeline)), state: state, closed: closed}
 	delete(u.unsure, a.ID)
 	u.signal(u.queue)
 }
@@ -223,7 +265,7 @@ func (u *Uplink) Presence(p countywire.Presence) {
 
 func (u *Uplink) enqueue(r countywire.Record) {
 	u.mu.Lock()
-	u.pending = append(u.pending, r)
+	u.pending = append(u.pending, queued{rec: r})
 	u.mu.Unlock()
 	u.signal(u.queue)
 }
@@ -276,7 +318,7 @@ func (u *Uplink) flush() bool {
 	if len(batch) == 0 {
 		return true
 	}
-	shed, err := u.box.appendRecords(batch)
+	written, shed, err := u.box.appendQueued(batch)
 	if err != nil {
 		u.cfg.Logger.Error("uplink: records not stored; retrying", "records", len(batch), "err", err)
 		u.m.writeFailed.Inc()
@@ -285,13 +327,28 @@ func (u *Uplink) flush() bool {
 		u.mu.Unlock()
 		return false
 	}
-	u.m.queued.Add(float64(len(batch)))
+	u.prune(batch)
+	u.m.queued.Add(float64(written))
 	if shed > 0 {
 		u.m.shed.Add(float64(shed))
 		u.cfg.Logger.Warn("uplink: outbox full; oldest summaries shed", "shed", shed)
 	}
 	u.signal(u.wrote)
 	return true
+}
+
+// prune drops from last the closed alarms whose closing record the
+// outbox now holds (see last). A later record of the same alarm still
+// queued is written after the one just written, so a late change queued
+// after this reads the outbox as it will be then.
+func (u *Uplink) prune(written []queued) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, q := range written {
+		if s, ok := u.last[q.closes]; ok && q.closes != "" && s.closed {
+			delete(u.last, q.closes)
+		}
+	}
 }
 
 // summarise queues a Summary every SummaryEvery.
@@ -334,7 +391,7 @@ func (u *Uplink) queueSummary() {
 	r := u.summary()
 	u.mu.Lock()
 	r.Summary.Open = u.openSet()
-	u.pending = append(u.pending, r)
+	u.pending = append(u.pending, queued{rec: r})
 	u.mu.Unlock()
 	u.signal(u.queue)
 }
