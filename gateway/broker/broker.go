@@ -81,6 +81,7 @@ type Broker struct {
 	ready   atomic.Bool
 	metrics *metrics
 	log     *ratelog.Limiter
+	gate    *retainGate // see retaingate.go
 }
 
 // New builds the broker; it opens nothing and listens on nothing yet.
@@ -114,7 +115,7 @@ func New(cfg Config) (*Broker, error) {
 			return nil, fmt.Errorf("broker: user %s: give exactly one of a password and a hash", u)
 		}
 	}
-	b := &Broker{cfg: cfg, log: ratelog.New(cfg.Logger, 10*time.Second, nil), metrics: newMetrics()}
+	b := &Broker{cfg: cfg, log: ratelog.New(cfg.Logger, 10*time.Second, nil), metrics: newMetrics(), gate: newRetainGate()}
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(b)); err != nil {
 			return nil, fmt.Errorf("broker: metrics: %w", err)
@@ -136,6 +137,9 @@ func (b *Broker) Run(ctx context.Context) error {
 		Capabilities: caps,
 		Logger:       slog.New(quietHandler{b.cfg.Logger.Handler(), ratelog.New(b.cfg.Logger, 10*time.Second, nil)}),
 	})
+	if err := srv.AddHook(&gateFirst{g: b.gate}, nil); err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
 	g := b.guard(srv)
 	if err := srv.AddHook(g, nil); err != nil {
 		return fmt.Errorf("broker: %w", err)
@@ -150,6 +154,9 @@ func (b *Broker) Run(ctx context.Context) error {
 		return fmt.Errorf("broker: %w", err)
 	}
 	if err := srv.AddHook(newDeliveryHook(b.cfg), nil); err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
+	if err := srv.AddHook(&gateLast{g: b.gate}, nil); err != nil {
 		return fmt.Errorf("broker: %w", err)
 	}
 	if err := srv.AddListener(b.listener(srv, "tcp", b.cfg.Listen, nil)); err != nil {
@@ -248,10 +255,16 @@ func (b *Broker) serving() *mqtt.Server {
 }
 
 // Publish sends a message from the gateway itself. It never blocks on a
-// slow subscriber: the broker queues per client.
+// slow subscriber: the broker queues per client. A retained message is
+// written with the retained index to itself (see retainGate); any other
+// goes straight through.
 func (b *Broker) Publish(topic string, payload []byte, qos byte, retain bool) error {
 	if !b.ready.Load() {
 		return errors.New("embedded broker not serving")
+	}
+	if retain {
+		b.gate.rw.Lock()
+		defer b.gate.rw.Unlock()
 	}
 	return b.server.Publish(topic, payload, retain, qos)
 }
@@ -285,6 +298,8 @@ func (b *Broker) Retained(filter string) []string {
 	if srv == nil {
 		return nil
 	}
+	b.gate.rw.RLock()
+	defer b.gate.rw.RUnlock()
 	var topics []string
 	for _, pk := range srv.Topics.Messages(filter) {
 		topics = append(topics, pk.TopicName)
