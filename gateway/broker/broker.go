@@ -74,6 +74,10 @@ const (
 	DefaultMaxConnecting  = 256
 )
 
+// writeTimeout is how long a write to a client may take before the client
+// is dropped (see pendingConn.Write).
+const writeTimeout = 15 * time.Second
+
 // Broker is the embedded MQTT broker.
 type Broker struct {
 	cfg     Config
@@ -82,6 +86,8 @@ type Broker struct {
 	metrics *metrics
 	log     *ratelog.Limiter
 	gate    *retainGate // see retaingate.go
+	// writeTimeout is writeTimeout unless a test changes it before Run.
+	writeTimeout time.Duration
 }
 
 // New builds the broker; it opens nothing and listens on nothing yet.
@@ -115,7 +121,7 @@ func New(cfg Config) (*Broker, error) {
 			return nil, fmt.Errorf("broker: user %s: give exactly one of a password and a hash", u)
 		}
 	}
-	b := &Broker{cfg: cfg, log: ratelog.New(cfg.Logger, 10*time.Second, nil), metrics: newMetrics(), gate: newRetainGate()}
+	b := &Broker{cfg: cfg, log: ratelog.New(cfg.Logger, 10*time.Second, nil), metrics: newMetrics(), gate: newRetainGate(), writeTimeout: writeTimeout}
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(b)); err != nil {
 			return nil, fmt.Errorf("broker: metrics: %w", err)
@@ -208,6 +214,7 @@ func (b *Broker) listener(srv *mqtt.Server, id, addr string, tc *tls.Config) *li
 		id: id, addr: addr, tls: tc,
 		closeClients:   func(id string) { disconnectListener(srv, id) },
 		connectTimeout: b.cfg.ConnectTimeout,
+		writeTimeout:   b.writeTimeout,
 		pending:        make(chan struct{}, b.cfg.MaxConnecting),
 		conns:          map[*pendingConn]struct{}{},
 		refused:        b.metrics.refuse,

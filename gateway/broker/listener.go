@@ -28,6 +28,7 @@ type listener struct {
 	id, addr       string
 	tls            *tls.Config
 	connectTimeout time.Duration
+	writeTimeout   time.Duration // see pendingConn.Write
 	pending        chan struct{} // one token per connection not yet answered
 	refused        func(reason string)
 	// closeClients disconnects the clients of this listener at Close
@@ -95,7 +96,7 @@ func (l *listener) Serve(establish listeners.EstablishFn) {
 		if l.tls != nil {
 			c = tls.Server(raw, l.tls)
 		}
-		pc := &pendingConn{Conn: c}
+		pc := &pendingConn{Conn: c, writeTimeout: l.writeTimeout}
 		pc.release = func() {
 			<-l.pending
 			l.mu.Lock()
@@ -172,15 +173,30 @@ func (l *listener) Close(closeClients listeners.CloseFn) {
 // connection ends, whichever comes first.
 type pendingConn struct {
 	net.Conn
-	release func()
-	once    sync.Once
+	writeTimeout time.Duration
+	release      func()
+	once         sync.Once
 }
 
 func (c *pendingConn) done() { c.once.Do(c.release) }
 
+// Write gives each write writeTimeout to go out. A client that takes in
+// nothing for that long is dropped (its connection closed: part of a
+// packet may be out), so it holds nobody up for longer: mochi writes to
+// a client holding that client's lock, which the broker's next message
+// to it waits for, and so the gateway's publishes to it and the retained
+// gate (retaingate.go). mochi's own bound is its read deadline, 1.5
+// keepalives after the client's last packet, and none for keepalive 0.
 func (c *pendingConn) Write(b []byte) (int, error) {
 	c.done()
-	return c.Conn.Write(b)
+	if c.writeTimeout > 0 {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	}
+	n, err := c.Conn.Write(b)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		_ = c.Conn.Close()
+	}
+	return n, err
 }
 
 func (c *pendingConn) Close() error {

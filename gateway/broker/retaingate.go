@@ -29,8 +29,11 @@ import (
 //     processSubscribe reads the retained messages next) to OnPacketProcessed
 //     of the SUBSCRIBE, which processPacket calls however processSubscribe
 //     returns. It is taken after the SUBACK is written, so a client that
-//     does not read can hold nobody up; in between mochi only queues
-//     messages for the client.
+//     does not read its SUBACK holds nobody up. In between mochi queues the
+//     retained messages for the client, and numbering a QoS 1 one waits
+//     for the client's lock, which mochi holds while it writes to the
+//     client: a client whose socket is full holds the gate until its write
+//     times out (pendingConn.Write) and it is dropped.
 //   - a client's retained PUBLISH holds it alone from OnPublish (gateLast:
 //     after ingest has journaled the message) to OnRetainMessage (gateFirst:
 //     before the session store writes it durably).
@@ -43,7 +46,7 @@ import (
 // OnPacketProcessed, OnWillSent and OnDisconnect release whatever the
 // client still holds, so a path that skipped the retained write cannot
 // keep the gate. Nothing that runs under the gate publishes a retained
-// message or waits for the disk or a network peer.
+// message or waits for the disk; a network peer only as said above.
 //
 // mochi's own $SYS topics are set retained every second by its event loop
 // with no hook around them, so the gate cannot cover them: a SUBSCRIBE to

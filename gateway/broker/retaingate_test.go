@@ -293,3 +293,28 @@ func TestSysTopicsAreNotRetainedOnSubscribe(t *testing.T) {
 		t.Errorf("%d retained $SYS messages on subscribing, want none", retained)
 	}
 }
+
+// TestStuckClientIsDropped: a console subscribes to a large board with
+// keepalive 0 (mochi then sets no deadline at all) and never reads. The
+// broker's writes to it stop, and with them, as the retained messages
+// are still being queued for it, the retained gate. A write that takes
+// longer than the write timeout drops the client, so the gateway's and
+// the devices' retained messages are held up no longer than that.
+func TestStuckClientIsDropped(t *testing.T) {
+	addr := freeAddr(t)
+	b, _ := startBrokerWith(t, Config{Listen: addr, AllowAnonymous: true,
+		Handler: handlerFunc(func(context.Context, string, []byte) error { return nil })},
+		func(b *Broker) { b.writeTimeout = time.Second })
+	big := bytes.Repeat([]byte("x"), 32<<10)
+	for i := range 300 {
+		if err := b.Publish("gridwatch/v1/alarms/big"+strconv.Itoa(i), big, 1, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := rawClientKeepalive(t, addr, "console-stuck", "console", 0)
+	if _, err := c.Write(subscribePacket(t, 1, "gridwatch/v1/alarms/#")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { _, ok := b.server.Clients.Get("console-stuck"); return !ok })
+	gateIsFree(t, b)
+}
