@@ -261,18 +261,20 @@ func (b *Broker) serving() *mqtt.Server {
 	return b.server
 }
 
-// Publish sends a message from the gateway itself. It never blocks on a
-// slow subscriber: the broker queues per client. A retained message is
-// written with the retained index to itself (see retainGate); any other
-// goes straight through.
+// Publish sends a message from the gateway itself. The broker queues per
+// client; a QoS 1 message to a client whose writes are stuck waits for it
+// (see pendingConn.Write). A retained message is written with the
+// retained index to itself (see retainGate); any other goes straight
+// through.
 func (b *Broker) Publish(topic string, payload []byte, qos byte, retain bool) error {
 	if !b.ready.Load() {
 		return errors.New("embedded broker not serving")
 	}
-	if retain {
-		b.gate.rw.Lock()
-		defer b.gate.rw.Unlock()
+	if !retain {
+		return b.server.Publish(topic, payload, retain, qos)
 	}
+	t := b.gate.holdInline()
+	defer b.gate.releaseInline(t)
 	return b.server.Publish(topic, payload, retain, qos)
 }
 

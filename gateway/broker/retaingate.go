@@ -39,9 +39,12 @@ import (
 //     before the session store writes it durably).
 //   - a client's retained last will, from OnWill (gateLast: after the guard
 //     decided on it) to OnRetainMessage.
-//   - the gateway's own retained messages: Broker.Publish holds it around
-//     the inline publish (every caller shares one inline client, so it is
-//     not held from the hooks), and Broker.Retained shares it.
+//   - the gateway's own retained messages: Broker.Publish takes it before
+//     the inline publish and OnRetainMessage lets it go, before the message
+//     goes to the subscribers (a stuck one holds up that publish, not the
+//     gate). Every caller shares one inline client, so the hold is a token
+//     of the call, not the client; Broker.Publish lets go itself if mochi
+//     did not write the message. Broker.Retained shares it.
 //
 // OnPacketProcessed, OnWillSent and OnDisconnect release whatever the
 // client still holds, so a path that skipped the retained write cannot
@@ -58,6 +61,25 @@ type retainGate struct {
 	mu      sync.Mutex
 	holders atomic.Int32
 	held    map[*mqtt.Client]bool // client → holds the gate: true alone (a write), false shared (a read)
+	inline  atomic.Pointer[inlineHold]
+}
+
+// inlineHold is one Broker.Publish call's hold of the gate.
+type inlineHold struct{}
+
+// holdInline takes the gate alone for a retained publish of the gateway.
+func (g *retainGate) holdInline() *inlineHold {
+	g.rw.Lock()
+	t := new(inlineHold)
+	g.inline.Store(t)
+	return t
+}
+
+// releaseInline lets go of t's hold unless OnRetainMessage did.
+func (g *retainGate) releaseInline(t *inlineHold) {
+	if g.inline.CompareAndSwap(t, nil) {
+		g.rw.Unlock()
+	}
 }
 
 func newRetainGate() *retainGate { return &retainGate{held: map[*mqtt.Client]bool{}} }
@@ -118,7 +140,15 @@ func (*gateFirst) Provides(b byte) bool {
 }
 
 // OnRetainMessage: the retained index was written.
-func (h *gateFirst) OnRetainMessage(cl *mqtt.Client, _ packets.Packet, _ int64) { h.g.release(cl) }
+func (h *gateFirst) OnRetainMessage(cl *mqtt.Client, _ packets.Packet, _ int64) {
+	if cl.Net.Inline {
+		if h.g.inline.Swap(nil) != nil {
+			h.g.rw.Unlock()
+		}
+		return
+	}
+	h.g.release(cl)
+}
 
 // OnPacketSent: a SUBACK was written; processSubscribe reads the retained
 // messages of its filters next.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -317,4 +318,71 @@ func TestStuckClientIsDropped(t *testing.T) {
 	}
 	waitFor(t, func() bool { _, ok := b.server.Clients.Get("console-stuck"); return !ok })
 	gateIsFree(t, b)
+}
+
+// TestStuckBoardConsoleHoldsUpOnlyTheBoard: a board console whose socket
+// is full holds up the gateway's board publishes to it (QoS 1: mochi
+// numbers each under the lock its stuck write holds) until its write
+// times out. It must not hold up, meanwhile, a device's retained state
+// (the device's next packets, its presses, wait behind it) nor another
+// console's subscription: the retained gate is let go once the board's
+// message is written, before it goes to the subscribers.
+func TestStuckBoardConsoleHoldsUpOnlyTheBoard(t *testing.T) {
+	addr := freeAddr(t)
+	b, _ := startBrokerWith(t, Config{Listen: addr, AllowAnonymous: true,
+		Handler: handlerFunc(func(context.Context, string, []byte) error { return nil })},
+		func(b *Broker) { b.writeTimeout = time.Minute })
+	stuck := rawClientKeepalive(t, addr, "console-stuck", "console", 0)
+	if _, err := stuck.Write(subscribePacket(t, 1, "gridwatch/v1/alarms/#")); err != nil {
+		t.Fatal(err)
+	}
+	readSuback(t, stuck) // and nothing more
+	var published atomic.Int64
+	board := make(chan struct{})
+	go func() {
+		defer close(board)
+		big := bytes.Repeat([]byte("x"), 60<<10)
+		for i := range 2000 {
+			if b.Publish("gridwatch/v1/alarms/big"+strconv.Itoa(i%50), big, 1, true) != nil {
+				return
+			}
+			published.Add(1)
+		}
+	}()
+	// The board publisher is stuck once it stops moving.
+	for last := int64(-1); ; {
+		time.Sleep(300 * time.Millisecond)
+		n := published.Load()
+		if n == last {
+			break
+		}
+		select {
+		case <-board:
+			t.Fatal("the board publisher was never held up: the console's socket took 2000 messages of 60 KiB")
+		default:
+		}
+		last = n
+	}
+	device := connect(t, addr, "lb-0001", true, nil)
+	if tok := device.Publish("gridwatch/v1/dev/lb-0001/state", 1, true, "online"); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("a device's retained state waited for the stuck console (%v)", tok.Error())
+	}
+	got := make(chan string, 1)
+	other := connect(t, addr, "console-other", true, func(_ paho.Client, m paho.Message) {
+		select {
+		case got <- string(m.Payload()):
+		default:
+		}
+	})
+	if tok := other.Subscribe("gridwatch/v1/dev/+/state", 1, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("another console's SUBSCRIBE waited for the stuck console (%v)", tok.Error())
+	}
+	select {
+	case p := <-got:
+		if p != "online" {
+			t.Errorf("retained state %q, want online", p)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("another console did not get the retained device state in 5s")
+	}
 }
