@@ -74,6 +74,10 @@ const (
 	DefaultMaxConnecting  = 256
 )
 
+// writeTimeout is how long a write to a client may take before the client
+// is dropped (see pendingConn.Write).
+const writeTimeout = 15 * time.Second
+
 // Broker is the embedded MQTT broker.
 type Broker struct {
 	cfg     Config
@@ -81,6 +85,9 @@ type Broker struct {
 	ready   atomic.Bool
 	metrics *metrics
 	log     *ratelog.Limiter
+	gate    *retainGate // see retaingate.go
+	// writeTimeout is writeTimeout unless a test changes it before Run.
+	writeTimeout time.Duration
 }
 
 // New builds the broker; it opens nothing and listens on nothing yet.
@@ -114,7 +121,7 @@ func New(cfg Config) (*Broker, error) {
 			return nil, fmt.Errorf("broker: user %s: give exactly one of a password and a hash", u)
 		}
 	}
-	b := &Broker{cfg: cfg, log: ratelog.New(cfg.Logger, 10*time.Second, nil), metrics: newMetrics()}
+	b := &Broker{cfg: cfg, log: ratelog.New(cfg.Logger, 10*time.Second, nil), metrics: newMetrics(), gate: newRetainGate(), writeTimeout: writeTimeout}
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(b)); err != nil {
 			return nil, fmt.Errorf("broker: metrics: %w", err)
@@ -136,6 +143,9 @@ func (b *Broker) Run(ctx context.Context) error {
 		Capabilities: caps,
 		Logger:       slog.New(quietHandler{b.cfg.Logger.Handler(), ratelog.New(b.cfg.Logger, 10*time.Second, nil)}),
 	})
+	if err := srv.AddHook(&gateFirst{g: b.gate}, nil); err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
 	g := b.guard(srv)
 	if err := srv.AddHook(g, nil); err != nil {
 		return fmt.Errorf("broker: %w", err)
@@ -150,6 +160,9 @@ func (b *Broker) Run(ctx context.Context) error {
 		return fmt.Errorf("broker: %w", err)
 	}
 	if err := srv.AddHook(newDeliveryHook(b.cfg), nil); err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
+	if err := srv.AddHook(&gateLast{g: b.gate}, nil); err != nil {
 		return fmt.Errorf("broker: %w", err)
 	}
 	if err := srv.AddListener(b.listener(srv, "tcp", b.cfg.Listen, nil)); err != nil {
@@ -201,6 +214,7 @@ func (b *Broker) listener(srv *mqtt.Server, id, addr string, tc *tls.Config) *li
 		id: id, addr: addr, tls: tc,
 		closeClients:   func(id string) { disconnectListener(srv, id) },
 		connectTimeout: b.cfg.ConnectTimeout,
+		writeTimeout:   b.writeTimeout,
 		pending:        make(chan struct{}, b.cfg.MaxConnecting),
 		conns:          map[*pendingConn]struct{}{},
 		refused:        b.metrics.refuse,
@@ -247,12 +261,20 @@ func (b *Broker) serving() *mqtt.Server {
 	return b.server
 }
 
-// Publish sends a message from the gateway itself. It never blocks on a
-// slow subscriber: the broker queues per client.
+// Publish sends a message from the gateway itself. The broker queues per
+// client; a QoS 1 message to a client whose writes are stuck waits for it
+// (see pendingConn.Write). A retained message is written with the
+// retained index to itself (see retainGate); any other goes straight
+// through.
 func (b *Broker) Publish(topic string, payload []byte, qos byte, retain bool) error {
 	if !b.ready.Load() {
 		return errors.New("embedded broker not serving")
 	}
+	if !retain {
+		return b.server.Publish(topic, payload, retain, qos)
+	}
+	t := b.gate.holdInline()
+	defer b.gate.releaseInline(t)
 	return b.server.Publish(topic, payload, retain, qos)
 }
 
@@ -285,6 +307,8 @@ func (b *Broker) Retained(filter string) []string {
 	if srv == nil {
 		return nil
 	}
+	b.gate.rw.RLock()
+	defer b.gate.rw.RUnlock()
 	var topics []string
 	for _, pk := range srv.Topics.Messages(filter) {
 		topics = append(topics, pk.TopicName)

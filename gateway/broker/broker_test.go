@@ -32,9 +32,19 @@ func freeAddr(t testing.TB) string {
 // startBroker runs a broker until the returned stop is called.
 func startBroker(t *testing.T, cfg Config) (b *Broker, stop func()) {
 	t.Helper()
+	return startBrokerWith(t, cfg, nil)
+}
+
+// startBrokerWith is startBroker with tweak applied to the broker before
+// it runs.
+func startBrokerWith(t *testing.T, cfg Config, tweak func(*Broker)) (b *Broker, stop func()) {
+	t.Helper()
 	b, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tweak != nil {
+		tweak(b)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -28,6 +28,7 @@ type listener struct {
 	id, addr       string
 	tls            *tls.Config
 	connectTimeout time.Duration
+	writeTimeout   time.Duration // see pendingConn.Write
 	pending        chan struct{} // one token per connection not yet answered
 	refused        func(reason string)
 	// closeClients disconnects the clients of this listener at Close
@@ -95,7 +96,7 @@ func (l *listener) Serve(establish listeners.EstablishFn) {
 		if l.tls != nil {
 			c = tls.Server(raw, l.tls)
 		}
-		pc := &pendingConn{Conn: c}
+		pc := &pendingConn{Conn: c, writeTimeout: l.writeTimeout}
 		pc.release = func() {
 			<-l.pending
 			l.mu.Lock()
@@ -172,15 +173,43 @@ func (l *listener) Close(closeClients listeners.CloseFn) {
 // connection ends, whichever comes first.
 type pendingConn struct {
 	net.Conn
-	release func()
-	once    sync.Once
+	writeTimeout time.Duration
+	deadlineSet  atomic.Int64 // unix nanoseconds when the write deadline was last moved
+	release      func()
+	once         sync.Once
 }
 
 func (c *pendingConn) done() { c.once.Do(c.release) }
 
+// Write gives each write writeTimeout (less up to a second) to go out. A
+// client that takes in nothing for that long is dropped (its connection
+// closed: part of a packet may be out), so it holds nobody up for longer:
+// mochi writes to a client holding that client's lock, which the
+// broker's next message to it waits for, and so the gateway's publishes
+// to it and the retained gate (retaingate.go). The deadline is moved at
+// most once a second, not at every write (a page is one write).
 func (c *pendingConn) Write(b []byte) (int, error) {
 	c.done()
-	return c.Conn.Write(b)
+	if c.writeTimeout > 0 {
+		now := time.Now()
+		if set := c.deadlineSet.Load(); now.UnixNano()-set > int64(time.Second) && c.deadlineSet.CompareAndSwap(set, now.UnixNano()) {
+			_ = c.Conn.SetWriteDeadline(now.Add(c.writeTimeout))
+		}
+	}
+	n, err := c.Conn.Write(b)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		_ = c.Conn.Close()
+	}
+	return n, err
+}
+
+// SetDeadline is mochi's keepalive deadline, which it moves after every
+// packet read: it bounds reads only, as Write bounds writes.
+func (c *pendingConn) SetDeadline(t time.Time) error {
+	if c.writeTimeout > 0 {
+		return c.Conn.SetReadDeadline(t)
+	}
+	return c.Conn.SetDeadline(t)
 }
 
 func (c *pendingConn) Close() error {
