@@ -133,11 +133,23 @@ func New(cfg Config) (*Broker, error) {
 	return b, nil
 }
 
+// noForcedExpiry is the broker's longest message expiry in seconds: a
+// hundred years, so no message expires for age alone. (Not 0: mochi then
+// stamps a QoS 2 release with an expiry of now.)
+const noForcedExpiry = 100 * 365 * 24 * 60 * 60
+
 // Run opens the session store, listens, and serves until ctx is done. It
 // returns once every listener and client is closed.
 func (b *Broker) Run(ctx context.Context) error {
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = uint32(b.cfg.MaxPacketSize)
+	// mochi's default deletes every retained message and every message in
+	// flight once it is a day old. A retained message is true until it is
+	// replaced or cleared (an alarm open for days keeps its place on the
+	// board, a device its state), and a page in flight waits for its
+	// phone (the page ledger decides when to fall back). A client's own
+	// MQTT 5 message expiry still applies.
+	caps.MaximumMessageExpiryInterval = noForcedExpiry
 	srv := mqtt.New(&mqtt.Options{
 		InlineClient: true,
 		Capabilities: caps,
