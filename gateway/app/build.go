@@ -242,6 +242,7 @@ func (a *App) build() (_ *parts, err error) {
 	if p.http, err = httpapi.New(httpapi.Config{
 		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(p.listener.Addr()),
 		TLSCert: cfg.HTTP.TLS.Cert, TLSKey: cfg.HTTP.TLS.Key, AllowedHosts: cfg.HTTP.AllowedHosts,
+		TrustedProxies: cfg.HTTP.TrustedProxies,
 		StreamsPerUser: cfg.HTTP.StreamsPerUser,
 		Users:          httpUsers(cfg.HTTP.Users), Registry: a.reg.Get,
 		Sessions: httpapi.SessionLimits{Idle: cfg.HTTP.Sessions.IdleTimeout, MaxAge: cfg.HTTP.Sessions.MaxAge,

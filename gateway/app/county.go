@@ -75,6 +75,7 @@ func NewCounty(cfg *countyconfig.Config, log *slog.Logger) (*County, error) {
 	api, err = httpapi.New(httpapi.Config{
 		Auth: cfg.AuthEnabled(), Tokens: cfg.HTTP.Tokens, Loopback: isLoopback(c.listener.Addr()),
 		TLSCert: cfg.HTTP.TLS.Cert, TLSKey: cfg.HTTP.TLS.Key, AllowedHosts: cfg.HTTP.AllowedHosts,
+		TrustedProxies: cfg.HTTP.TrustedProxies,
 		StreamsPerUser: cfg.HTTP.StreamsPerUser,
 		Users:          httpUsers(cfg.HTTP.Users), Registry: regFn,
 		Sessions: httpapi.SessionLimits{Idle: cfg.HTTP.Sessions.IdleTimeout, MaxAge: cfg.HTTP.Sessions.MaxAge,

@@ -68,6 +68,12 @@ type HTTP struct {
 	// may name in their Host header. With auth off (or when this list is
 	// given) any other Host is refused, against DNS rebinding.
 	AllowedHosts []string `yaml:"allowed_hosts"`
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR
+	// blocks) whose X-Forwarded-For header names the client: only a
+	// request whose TCP peer is one of them is taken as from the
+	// rightmost address in the header that is not a trusted proxy. Empty
+	// (the default), the header is never believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	// StreamsPerUser bounds the live event streams one staff member may
 	// hold open at once.
 	StreamsPerUser int `yaml:"streams_per_user"`

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"maps"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -22,7 +23,7 @@ const MaxStreams = 64
 // checkHTTPEdge checks what faces the network at the HTTP listener: the
 // TLS certificate (its files must exist and load as a matching pair, so
 // a typo is found at -check and not at the first handshake), the extra
-// host names and the per-person stream bound.
+// host names, the trusted proxies and the per-person stream bound.
 func (c Config) checkHTTPEdge(k *checker) {
 	h := c.HTTP
 	switch t := h.TLS; {
@@ -41,6 +42,11 @@ func (c Config) checkHTTPEdge(k *checker) {
 	for i, host := range h.AllowedHosts {
 		if msg := badHostName(host); msg != "" {
 			k.add(fmt.Sprintf("http.allowed_hosts[%d]", i), "%q: %s", host, msg)
+		}
+	}
+	for i, p := range h.TrustedProxies {
+		if !trustedProxyOK(p) {
+			k.add(fmt.Sprintf("http.trusted_proxies[%d]", i), "%q: want an IP address or a CIDR block such as 127.0.0.1 or 10.0.0.0/8 (no host name or port)", p)
 		}
 	}
 	if h.StreamsPerUser < 1 || h.StreamsPerUser > MaxStreams {
@@ -105,6 +111,18 @@ func fileOK(k *checker, key, path string) bool {
 		return false
 	}
 	return true
+}
+
+// trustedProxyOK reports whether p is an http.trusted_proxies entry the
+// HTTP API can read (httpapi.ParseTrustedProxy): an IP address or a CIDR
+// block, without a zone.
+func trustedProxyOK(p string) bool {
+	if strings.Contains(p, "/") {
+		pr, err := netip.ParsePrefix(p)
+		return err == nil && pr.Addr().Zone() == ""
+	}
+	a, err := netip.ParseAddr(p)
+	return err == nil && a.Zone() == ""
 }
 
 // badHostName says what is wrong with an allowed_hosts entry: a bare DNS

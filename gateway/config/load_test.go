@@ -91,6 +91,7 @@ func TestLoadFull(t *testing.T) {
 		{"https cert next to the file", c.HTTP.TLS.Cert, filepath.Join("testdata", "tls", "http.crt")},
 		{"https key next to the file", c.HTTP.TLS.Key, filepath.Join("testdata", "tls", "http.key")},
 		{"allowed hosts", strings.Join(c.HTTP.AllowedHosts, " "), "gw.lianhua.lan 192.168.1.10"},
+		{"trusted proxies", strings.Join(c.HTTP.TrustedProxies, " "), "127.0.0.1 10.8.0.0/16 fd00::/8"},
 		{"registry", c.Registry, filepath.Join("testdata", "reg", "registry.yaml")},
 		{"rules", c.Rules, filepath.Join("testdata", "rules.yaml")},
 		{"topic_root", c.MQTT.TopicRoot, "site/lianhua/v1"},

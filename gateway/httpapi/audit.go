@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -47,7 +46,7 @@ func callerOf(r *http.Request) string {
 // reason and address, since whoever is refused controls them.
 func (s *Server) audit(r *http.Request, reason, user, why string) {
 	s.metrics.refused.WithLabelValues(reason).Inc()
-	addr := clientAddr(r)
+	addr := s.clientAddr(r)
 	if user == "" {
 		user = callerOf(r)
 	}
@@ -67,21 +66,4 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, reason
 // retryAfter sets Retry-After to d in whole seconds, rounded up.
 func retryAfter(w http.ResponseWriter, d time.Duration) {
 	w.Header().Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
-}
-
-// clientAddr is the client's IP address; an IPv6 client is known by its
-// /64, the block one household or host is given.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return host
-	}
-	if ip.To4() == nil {
-		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
-	}
-	return ip.String()
 }

@@ -85,7 +85,7 @@ func (s *Server) handleClip(w http.ResponseWriter, r *http.Request, caller permi
 	// Who viewed the evidence: once per viewing (a player's later range
 	// requests go to the debug level).
 	if rng := r.Header.Get("Range"); rng == "" || strings.HasPrefix(rng, "bytes=0-") {
-		s.log.Info("http api: evidence viewed", "alarm", id, "camera", camera, "file", ext, "by", caller.ID, "remote", clientAddr(r))
+		s.log.Info("http api: evidence viewed", "alarm", id, "camera", camera, "file", ext, "by", caller.ID, "remote", s.clientAddr(r))
 	} else {
 		s.log.Debug("http api: evidence range", "alarm", id, "camera", camera, "file", ext, "by", caller.ID, "range", clip(rng))
 	}

@@ -75,7 +75,7 @@ func (s *Server) guard(h http.Handler) http.Handler {
 		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 		if !s.hosts.accepts(r.Host, local, r.TLS != nil) {
 			s.metrics.hostRefused.Inc()
-			s.log.Debug("http api: host refused", "remote", r.RemoteAddr, "host", clip(r.Host))
+			s.log.Debug("http api: host refused", "remote", s.clientAddr(r), "host", clip(r.Host))
 			writeError(w, http.StatusMisdirectedRequest,
 				"this gateway does not answer to the host name %q: only loopback names (localhost, 127.0.0.1, [::1]) on its own port, or the names in http.allowed_hosts, are accepted (a guard against DNS rebinding)",
 				clip(r.Host))

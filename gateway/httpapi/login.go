@@ -122,7 +122,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "want {\"user\": \"…\", \"password\": \"…\"} (a user name of at most 64 bytes, a password of at most %d)", maxPassword)
 		return
 	}
-	keys := []string{"user:" + body.User, "addr:" + clientAddr(r)}
+	keys := []string{"user:" + body.User, "addr:" + s.clientAddr(r)}
 	if wait := s.throttle.Wait(keys...); wait > 0 {
 		s.metrics.logins.WithLabelValues("throttled").Inc()
 		retryAfter(w, wait)
@@ -168,7 +168,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.logins.WithLabelValues("ok").Inc()
-	s.log.Info("http api: login", "audit", true, "user", body.User, "remote", clientAddr(r))
+	s.log.Info("http api: login", "audit", true, "user", body.User, "remote", s.clientAddr(r))
 	setCookie(w, r, id)
 	writeJSON(w, http.StatusOK, s.whoami(acct.caller, &sess))
 }
@@ -199,7 +199,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		s.sessions.Delete(c.Value)
 	}
 	clearCookie(w, r)
-	s.log.Info("http api: logout", "audit", true, "user", who.ID, "remote", clientAddr(r))
+	s.log.Info("http api: logout", "audit", true, "user", who.ID, "remote", s.clientAddr(r))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 }

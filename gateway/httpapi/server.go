@@ -65,6 +65,13 @@ type Config struct {
 	// Host header may carry. With auth off, or when this list is not
 	// empty, any other Host is refused with 421 (DNS rebinding).
 	AllowedHosts []string
+	// TrustedProxies are the reverse proxies (IP addresses and CIDR
+	// blocks) whose X-Forwarded-For names the client. Only a request whose
+	// TCP peer is one of them is taken as from the address the header's
+	// rightmost untrusted hop names; empty, the header is never believed.
+	// The client's address keys login throttling and names the client in
+	// audit lines and logs.
+	TrustedProxies []string
 	// StreamsPerUser bounds the live streams one staff member may hold
 	// open at once (0: DefaultStreamsPerUser), so one token cannot take
 	// every slot; the global bound is maxStreams.
@@ -153,6 +160,7 @@ type Server struct {
 	throttle *session.Throttle
 	kdf      chan struct{} // a slot per password check running
 	hosts    hostGuard
+	proxies  proxies     // whose X-Forwarded-For is believed (clientaddr.go)
 	certs    *certSource // nil: plain HTTP
 	hub      *hub
 	metrics  *metrics
@@ -214,6 +222,10 @@ func New(cfg Config) (*Server, error) {
 	if err := checkUsers(cfg.Users); err != nil {
 		errs = append(errs, err)
 	}
+	trusted, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("httpapi: %w", err))
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -239,7 +251,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, now: cfg.Now, tokens: tok, metrics: m,
 		sessions: sessions, throttle: session.NewThrottle(cfg.Now), kdf: make(chan struct{}, kdfSlots()),
-		hosts:  newHostGuard(cfg.Auth, cfg.AllowedHosts),
+		hosts: newHostGuard(cfg.Auth, cfg.AllowedHosts), proxies: trusted,
 		limits: defaultLimits(),
 	}
 	if s.log == nil {

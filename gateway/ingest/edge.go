@@ -22,10 +22,12 @@ type Life interface {
 
 // Driver transports: the transport label of what drivers report through
 // an Edge. MQTT keeps its own labels (embedded, external).
+// Each is its drivers' event.Source, which judges the event types
+// reserved to them (event.ReservedFor).
 const (
-	TransportOSDP   = "osdp"
-	TransportModbus = "modbus"
-	TransportRTP    = "rtp"
+	TransportOSDP   = string(event.SourceOSDP)
+	TransportModbus = string(event.SourceModbus)
+	TransportRTP    = string(event.SourceRTP)
 )
 
 // Edge is the door of one driver transport (osdp, modbus, rtp, …) into the
@@ -90,7 +92,9 @@ func (e *Edge) Event(ev event.Event) {
 	if ev.Seq != 0 {
 		fp = eventFingerprint(ev)
 	}
-	_, _ = in.admit(context.Background(), e.m, where, &ev, fp, now) // a refusal is counted and logged
+	// Whose event it may be is judged by the edge it came through, not by
+	// the Source the driver wrote in it.
+	_, _ = in.admit(context.Background(), e.m, where, event.Source(e.transport), &ev, fp, now) // a refusal is counted and logged
 }
 
 // Telemetry takes a sample within the device's budget (telemetry is shed

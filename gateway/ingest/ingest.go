@@ -253,7 +253,7 @@ func (in *Ingestor) event(ctx context.Context, topic, id string, payload []byte,
 	if ev.Seq != 0 {
 		fp = fingerprint(payload)
 	}
-	ok, err := in.admit(ctx, in.metrics, topic, &ev, fp, now)
+	ok, err := in.admit(ctx, in.metrics, topic, event.SourceMQTT, &ev, fp, now)
 	if ok {
 		in.cfg.Devices.Seen(id, ev.Received)
 	}
@@ -261,15 +261,19 @@ func (in *Ingestor) event(ctx context.Context, topic, id string, payload []byte,
 }
 
 // admit applies to an event of a registered device the rules every
-// transport shares: a device may not claim device.flooding, the device's
-// flood budget, de-duplication (by seq and fp, the fingerprint of what the
-// device sent), then the journal. It reports whether the event was
+// transport shares: a type reserved to the gateway's own observations
+// (device.offline, device.flooding, stream.restored, ...) is refused
+// unless from, the transport the event really arrived on, is the one that
+// derives it (event.ReservedFor); then the device's flood budget,
+// de-duplication (by seq and fp, the fingerprint of what the device
+// sent), then the journal. It reports whether the event was
 // accepted (durable); the error is for a journal that could not store it,
 // which MQTT turns into a missing acknowledgement.
-func (in *Ingestor) admit(ctx context.Context, m *metrics, where string, ev *event.Event, fp uint64, now time.Time) (bool, error) {
+func (in *Ingestor) admit(ctx context.Context, m *metrics, where string, from event.Source, ev *event.Event, fp uint64, now time.Time) (bool, error) {
 	id := ev.Device
-	if ev.Type == event.DeviceFlooding {
-		return false, in.refuse(m, where, id, &event.Reject{Reason: event.BadType, Err: errors.New("device.flooding is derived by the gateway; a device may not send it")})
+	if !event.MaySend(from, ev.Type) {
+		return false, in.refuse(m, where, id, &event.Reject{Reason: event.BadType,
+			Err: fmt.Errorf("%s is derived by the gateway; a device may not send it over %s", ev.Type, from)})
 	}
 	if in.throttled(ctx, m, where, id, classOf(wire.KindEvent, ev.Type), now) {
 		return false, nil
