@@ -11,7 +11,8 @@
 //	alarm/{id}     QoS 1, retained: the current state of each open alarm
 //	               (an Alarm record); an empty retained payload once it
 //	               closes, so a view that starts late sees every open one
-//	summary        QoS 1, retained: the latest Summary record
+//	summary        QoS 1, retained: the latest Summary record (also
+//	               sent at once when emergency mode is switched)
 //	status         QoS 1, retained: Status; the gateway's will says offline
 //	down           QoS 1: Requests from the county to this gateway
 //	reply          QoS 1: the gateway's Reply to each Request
@@ -160,6 +161,9 @@ type Summary struct {
 	// this record (see OpenAlarms); nil when the site has more than
 	// MaxOpenIDs or predates the list.
 	Open *OpenAlarms `json:"open,omitempty"`
+	// Emergency is where emergency mode is on (see Emergency); nil: not
+	// told (an older gateway), which a county shows as unknown.
+	Emergency *Emergency `json:"emergency,omitempty"`
 }
 
 // Status is a site's retained online state.
