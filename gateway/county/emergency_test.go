@@ -43,7 +43,9 @@ func TestSiteEmergency(t *testing.T) {
 		}
 		return out
 	}
-	summary := func(e *countywire.Emergency) []byte { return g.summaryRecord(t, countywire.Summary{Ready: true, Emergency: e}) }
+	summary := func(e *countywire.Emergency) []byte {
+		return g.summaryRecord(t, countywire.Summary{Ready: true, Emergency: e})
+	}
 	want := func(step, w string) {
 		t.Helper()
 		if got := show(em()); got != w {
