@@ -196,6 +196,10 @@ type Request struct {
 	Grid string `json:"grid,omitempty"`
 	// On switches emergency mode on or off.
 	On bool `json:"on,omitempty"`
+	// WholeSite, for emergency, names the whole site (Grid empty) as
+	// the scope. A gateway older than the field refuses it (400: grid
+	// missing).
+	WholeSite bool `json:"whole_site,omitempty"`
 	// Note for ack/arrive/resolve; Text for broadcast.
 	Note string `json:"note,omitempty"`
 	Text string `json:"text,omitempty"`
@@ -216,12 +220,22 @@ func (r Request) Check() error {
 		if r.AlarmID == "" {
 			errs = append(errs, fmt.Errorf("%s: alarm_id missing", r.Action))
 		}
-	case ActEmergency, ActBroadcast:
-		if r.Grid == "" {
-			errs = append(errs, fmt.Errorf("%s: grid missing", r.Action))
+	case ActEmergency:
+		switch {
+		case r.Grid == "" && !r.WholeSite:
+			errs = append(errs, errors.New("emergency: grid missing (or whole_site)"))
+		case r.Grid != "" && r.WholeSite:
+			errs = append(errs, errors.New("emergency: grid and whole_site both given"))
 		}
-		if r.Action == ActBroadcast && r.Text == "" {
+	case ActBroadcast:
+		if r.Grid == "" {
+			errs = append(errs, errors.New("broadcast: grid missing"))
+		}
+		if r.Text == "" {
 			errs = append(errs, errors.New("broadcast: text missing"))
+		}
+		if r.WholeSite {
+			errs = append(errs, errors.New("broadcast: whole_site is for emergency"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("action %q: want ack, arrive, resolve, emergency or broadcast", r.Action))

@@ -78,8 +78,9 @@ func (g *gateway) emergencies() string {
 // TestCountyEmergency: the county sees where emergency mode is on. A
 // site's security room switches a cell flat and the county's sites API
 // shows it (cell, who, since when) within seconds; the county switches it
-// off by request and both the site and the county show it off; the
-// county switches the whole community on, a county view started afterwards
+// off by request and both the site and the county show it off; the same
+// for the whole site (the county's "whole_site"); the county switches the
+// community's cell on, a county view started afterwards
 // knows it from the retained summary alone; and once the site's gateway
 // stops, the view keeps showing it, marked stale.
 func TestCountyEmergency(t *testing.T) {
@@ -130,6 +131,26 @@ func TestCountyEmergency(t *testing.T) {
 	testsvc.Eventually(t, 30*time.Second, "the county shows lianhua off", func() bool {
 		e := v.emergency("lianhua")
 		return e != nil && !e.On && len(e.Scopes) == 0 && !e.Stale
+	})
+
+	// 2b. The same for the whole site ("grid": ""), which the county
+	// names with "whole_site".
+	if code, body := post(t, http.DefaultClient, g.http+"/api/v1/emergency", `{"grid":"","on":true,"by":"room1"}`, ""); code != 200 {
+		t.Fatalf("site: emergency on for the whole site: %d %s", code, body)
+	}
+	testsvc.Eventually(t, 30*time.Second, "the county shows lianhua flat site-wide by room1", func() bool {
+		return v.emergency("lianhua").scopes() == "/room1"
+	})
+	code, body = post(t, v.c, v.base+"/api/v1/county/emergency", `{"sites":["lianhua"],"whole_site":true,"on":false}`, v.csrf)
+	if code != 200 || !strings.Contains(body, `"ok":true`) {
+		t.Fatalf("county: emergency off for the whole site: %d %s", code, body)
+	}
+	if got := g.emergencies(); got != "" {
+		t.Fatalf("the site still has %q on after the county switched the whole site off", got)
+	}
+	testsvc.Eventually(t, 30*time.Second, "the county shows lianhua off again", func() bool {
+		e := v.emergency("lianhua")
+		return e != nil && !e.On && len(e.Scopes) == 0
 	})
 
 	// 3. The county switches the whole community on; a view started

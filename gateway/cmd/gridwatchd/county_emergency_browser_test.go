@@ -18,8 +18,8 @@ import (
 // flat, jinhu's (its will said offline) that a cell was. The banner lists
 // each scope with its site, cell, time and who, jinhu's marked as last
 // known; the site rows carry the mark; the emergency tool lists what is
-// in force, switches lianhua's cell off by request (the whole site has no
-// button: a county request cannot name it), and once lianhua's next
+// in force, each scope with a switch-off button, and switches lianhua's
+// cell and then its whole site off by request; once lianhua's next
 // summary says off, its lines leave the banner while jinhu's stay.
 func TestCountyEmergencyBannerInChromium(t *testing.T) {
 	dir := t.TempDir()
@@ -110,16 +110,33 @@ func TestCountyEmergencyBannerInChromium(t *testing.T) {
 	); err != nil {
 		t.Fatalf("switch off: %v\n%s", err, dump())
 	}
-	if want := []string{"jinhu/jh-g2", "lianhua/lh-g1"}; !slices.Equal(buttons, want) {
-		t.Errorf("switch-off buttons %v; want %v (none for the whole site)", buttons, want)
+	if want := []string{"jinhu/jh-g2", "lianhua/", "lianhua/lh-g1"}; !slices.Equal(buttons, want) {
+		t.Errorf("switch-off buttons %v; want %v", buttons, want)
 	}
-	select {
-	case r := <-lianhua.seen:
-		if r.Action != countywire.ActEmergency || r.Grid != "lh-g1" || r.On || r.By != "cmd1" {
-			t.Errorf("lianhua got %+v; want emergency off for lh-g1 by cmd1", r)
+	request := func() countywire.Request {
+		t.Helper()
+		select {
+		case r := <-lianhua.seen:
+			return r
+		case <-time.After(10 * time.Second):
+			t.Fatal("lianhua got no request")
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("lianhua got no request")
+		return countywire.Request{}
+	}
+	if r := request(); r.Action != countywire.ActEmergency || r.Grid != "lh-g1" || r.WholeSite || r.On || r.By != "cmd1" {
+		t.Errorf("lianhua got %+v; want emergency off for lh-g1 by cmd1", r)
+	}
+	wait4, cancel4 := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel4()
+	if err := chromedp.Run(wait4,
+		chromedp.Evaluate(`document.getElementById("tool-result").textContent = ""`, nil),
+		chromedp.Click(`#tool-current button.switch-off[data-site="lianhua"][data-grid=""]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#tool-replies li[data-site="lianhua"][data-reply="accepted"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("switch off the whole site: %v\n%s", err, dump())
+	}
+	if r := request(); r.Action != countywire.ActEmergency || r.Grid != "" || !r.WholeSite || r.On || r.By != "cmd1" {
+		t.Errorf("lianhua got %+v; want emergency off for the whole site by cmd1", r)
 	}
 
 	// lianhua's next summary says off: its lines go, jinhu's stay.

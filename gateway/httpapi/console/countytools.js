@@ -6,8 +6,8 @@
 // Each site's reply is listed: accepted, refused (its status and why) or
 // none in time. The emergency tool lists where emergency mode is on now
 // (the sites' health: GET /api/v1/county/sites and the stream), each cell
-// with a button that switches it off there; a site's whole-site scope,
-// which a county request cannot name, is shown for the site to switch.
+// with a button that switches it off there (the whole site too:
+// "whole_site": true).
 "use strict";
 
 import { $, el, clock } from "./dom.js";
@@ -25,7 +25,6 @@ addStrings({
   "county.in_force": ["正在生效", "In force now"],
   "county.sent_here": ["本屏已发送", "Sent from this screen"],
   "county.switch_off": ["关闭", "Switch off"],
-  "county.site_only": ["全辖区：须由社区关闭", "whole site: the site switches it off"],
   "county.none_on": ["无社区处于紧急模式", "No site is in emergency mode"],
 });
 
@@ -84,12 +83,13 @@ export function scopeName(s) {
   return s.grid_name ? s.grid_name + " (" + s.grid + ")" : s.grid;
 }
 
-// switchOff asks site to switch emergency mode off for grid, and shows
-// the reply as the form's result.
+// switchOff asks site to switch emergency mode off for grid ("": the
+// whole site), and shows the reply as the form's result.
 async function switchOff(app, site, grid) {
+  const body = grid ? { sites: [site], grid, on: false } : { sites: [site], whole_site: true, on: false };
   try {
-    const r = await app.api("/api/v1/county/emergency", { method: "POST", body: JSON.stringify({ sites: [site], grid, on: false }) });
-    $("tool-result").replaceChildren(replies(t("tools.emergency") + " " + t("tools.off") + " · " + site + " " + grid, r.results || []));
+    const r = await app.api("/api/v1/county/emergency", { method: "POST", body: JSON.stringify(body) });
+    $("tool-result").replaceChildren(replies(t("tools.emergency") + " " + t("tools.off") + " · " + site + " " + scopeName({ grid }), r.results || []));
     $("tool-result").dataset.ok = "true";
   } catch (e) {
     $("tool-result").textContent = e.message;
@@ -105,9 +105,8 @@ function inForce(app) {
     const e = h.emergency;
     if (!e || !e.on) continue;
     for (const s of e.scopes || []) {
-      const off = s.grid
-        ? el("button", { type: "button", class: "switch-off", "data-site": h.site, "data-grid": s.grid, onclick: () => switchOff(app, h.site, s.grid) }, t("county.switch_off"))
-        : el("span", { class: "dim" }, t("county.site_only"));
+      const off = el("button", { type: "button", class: "switch-off", "data-site": h.site, "data-grid": s.grid,
+        onclick: () => switchOff(app, h.site, s.grid) }, t("county.switch_off"));
       items.push(el("li", { "data-site": h.site, "data-grid": s.grid, "data-stale": String(Boolean(e.stale)) },
         el("b", {}, h.site), " · ", scopeName(s), " · ", clock(s.at_ms), " · ", s.by,
         e.stale ? " · " + t("county.emergency_stale") : "", " ", off));
