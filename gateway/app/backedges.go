@@ -31,7 +31,8 @@ import (
 //   - the desk's alarm changes and the tracker's device changes feed the
 //     console's live stream (the HTTP server, built last) and, for alarms,
 //     InfluxDB history, and to the county's uplink (built after the desk,
-//     whose county requests act through it).
+//     whose county requests act through it); so do the desk's emergency
+//     switches, to the county (a summary at once).
 type backEdges struct {
 	ingest    *ingest.Ingestor
 	pages     *deliver.Ledger
@@ -91,6 +92,15 @@ func (b *backEdges) PublishAlarm(al alarm.Alarm, state []byte) {
 		if err := b.history.WriteAlarm(al); err != nil {
 			b.onHistoryErr(al, err)
 		}
+	}
+}
+
+// EmergencySwitched tells the county that emergency mode was switched:
+// the uplink sends a summary, which carries where it is on, at once. The
+// desk calls it from its goroutine; SummaryNow never blocks.
+func (b *backEdges) EmergencySwitched([]alarm.Emergency) {
+	if b.uplink != nil {
+		b.uplink.SummaryNow()
 	}
 }
 

@@ -164,11 +164,12 @@ func (a *App) build() (_ *parts, err error) {
 		Registry: a.reg.Get,
 		Notifier: p.pages,
 		Board:    cb, Clips: clips.Planner{Registry: a.reg.Get},
-		Store:      p.store,
-		Now:        now,
-		Shift:      p.clock.Shift(),
-		Logger:     a.log.With("component", "escalate"),
-		Registerer: a.metrics,
+		OnEmergency: back.EmergencySwitched,
+		Store:       p.store,
+		Now:         now,
+		Shift:       p.clock.Shift(),
+		Logger:      a.log.With("component", "escalate"),
+		Registerer:  a.metrics,
 	}); err != nil {
 		return nil, a.errf("escalation: %w", err)
 	}

@@ -98,7 +98,29 @@ func (a *App) siteSummary(p *parts) countywire.Summary {
 			s.DevicesOffline++
 		}
 	}
+	if on, err := p.desk.Emergencies(); err == nil {
+		s.Emergency = emergencyScopes(a.reg.Get(), on)
+	} else {
+		a.log.Warn("uplink: emergency mode not told to the county", "err", err)
+	}
 	return s
+}
+
+// emergencyScopes is the county's view of the scopes in emergency mode,
+// with the cells' names.
+func emergencyScopes(reg *registry.Registry, on []alarm.Emergency) *countywire.Emergency {
+	e := &countywire.Emergency{Scopes: []countywire.EmergencyScope{}}
+	for _, x := range on {
+		if !x.On {
+			continue
+		}
+		sc := countywire.EmergencyScope{Grid: x.Scope, By: x.By, AtMS: x.At}
+		if g, ok := reg.Grid(x.Scope); ok {
+			sc.GridName = g.Name
+		}
+		e.Scopes = append(e.Scopes, sc)
+	}
+	return e
 }
 
 // describeAlarm gives the county an alarm's grid path (cell first), the

@@ -125,6 +125,9 @@ type SiteHealth struct {
 	// OfflineDevices are the devices the site's presence records last
 	// said are offline, by id (at most maxOfflineShown).
 	OfflineDevices []string `json:"offline_devices"`
+	// Emergency is where emergency mode is on, as last told; absent
+	// while the site never told (a gateway older than the field).
+	Emergency *SiteEmergency `json:"emergency,omitempty"`
 }
 
 // maxOfflineShown bounds SiteHealth.OfflineDevices.
@@ -163,6 +166,7 @@ func (s *State) health(st *site) SiteHealth {
 		h.Stale = time.Duration(h.SummaryAgeMS)*time.Millisecond > StaleAfter
 	}
 	h.OpenAlarms = st.open
+	h.Emergency = st.emergencyHealth(h.Stale || h.StatusKnown && !h.Online)
 	h.Incomplete, h.MissingAlarms = s.incomplete(st), len(st.missing)
 	h.OfflineDevices = []string{}
 	for id, p := range st.presence {

@@ -65,12 +65,14 @@ func (v *View) Act(ctx context.Context, who permit.Caller, k Key, action, note s
 	return v.request(ctx, k.Site, countywire.Request{By: who.ID, Action: action, AlarmID: k.ID, Note: note})
 }
 
-// Emergency switches emergency mode for grid on or off at each of sites.
+// Emergency switches emergency mode for grid on or off at each of sites;
+// grid countywire.SiteWide ("") is the whole of each site.
 func (v *View) Emergency(ctx context.Context, who permit.Caller, sites []string, grid string, on bool) ([]SiteReply, error) {
 	if err := permit.CheckRole(v.cfg.Registry(), who, permit.Emergency); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrForbidden, err)
 	}
-	return v.fanOut(ctx, sites, countywire.Request{By: who.ID, Action: countywire.ActEmergency, Grid: grid, On: on})
+	return v.fanOut(ctx, sites, countywire.Request{By: who.ID, Action: countywire.ActEmergency, Grid: grid, On: on,
+		WholeSite: grid == countywire.SiteWide})
 }
 
 // Broadcast sends text to grid at each of sites.

@@ -98,6 +98,9 @@ type site struct {
 	openList  map[string]bool
 	missing   map[string]bool
 	confirmed uint64
+	// emergency is what the summaries told of emergency mode (nil:
+	// nothing yet).
+	emergency *emergencyState
 }
 
 // entry is an alarm the view holds.
@@ -289,8 +292,9 @@ func (s *State) applySummary(st *site, rec countywire.Record, recv int64) ([]Ala
 	}
 	if rec.Seq > st.summarySeq {
 		sum := *rec.Summary
-		sum.Open = nil // kept as openList
+		sum.Open, sum.Emergency = nil, nil // kept as openList and emergency
 		st.summary, st.summarySeq, st.summaryAt, st.summaryRecv = &sum, rec.Seq, rec.AtMS, recv
+		st.takeEmergency(rec.Summary.Emergency, rec.AtMS)
 		st.openList = nil
 		// A list longer than a gateway sends proves nothing (and is
 		// not kept).

@@ -11,7 +11,8 @@
 //	alarm/{id}     QoS 1, retained: the current state of each open alarm
 //	               (an Alarm record); an empty retained payload once it
 //	               closes, so a view that starts late sees every open one
-//	summary        QoS 1, retained: the latest Summary record
+//	summary        QoS 1, retained: the latest Summary record (also
+//	               sent at once when emergency mode is switched)
 //	status         QoS 1, retained: Status; the gateway's will says offline
 //	down           QoS 1: Requests from the county to this gateway
 //	reply          QoS 1: the gateway's Reply to each Request
@@ -160,6 +161,9 @@ type Summary struct {
 	// this record (see OpenAlarms); nil when the site has more than
 	// MaxOpenIDs or predates the list.
 	Open *OpenAlarms `json:"open,omitempty"`
+	// Emergency is where emergency mode is on (see Emergency); nil: not
+	// told (an older gateway), which a county shows as unknown.
+	Emergency *Emergency `json:"emergency,omitempty"`
 }
 
 // Status is a site's retained online state.
@@ -192,6 +196,10 @@ type Request struct {
 	Grid string `json:"grid,omitempty"`
 	// On switches emergency mode on or off.
 	On bool `json:"on,omitempty"`
+	// WholeSite, for emergency, names the whole site (Grid empty) as
+	// the scope. A gateway older than the field refuses it (400: grid
+	// missing).
+	WholeSite bool `json:"whole_site,omitempty"`
 	// Note for ack/arrive/resolve; Text for broadcast.
 	Note string `json:"note,omitempty"`
 	Text string `json:"text,omitempty"`
@@ -212,12 +220,22 @@ func (r Request) Check() error {
 		if r.AlarmID == "" {
 			errs = append(errs, fmt.Errorf("%s: alarm_id missing", r.Action))
 		}
-	case ActEmergency, ActBroadcast:
-		if r.Grid == "" {
-			errs = append(errs, fmt.Errorf("%s: grid missing", r.Action))
+	case ActEmergency:
+		switch {
+		case r.Grid == "" && !r.WholeSite:
+			errs = append(errs, errors.New("emergency: grid missing (or whole_site)"))
+		case r.Grid != "" && r.WholeSite:
+			errs = append(errs, errors.New("emergency: grid and whole_site both given"))
 		}
-		if r.Action == ActBroadcast && r.Text == "" {
+	case ActBroadcast:
+		if r.Grid == "" {
+			errs = append(errs, errors.New("broadcast: grid missing"))
+		}
+		if r.Text == "" {
 			errs = append(errs, errors.New("broadcast: text missing"))
+		}
+		if r.WholeSite {
+			errs = append(errs, errors.New("broadcast: whole_site is for emergency"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("action %q: want ack, arrive, resolve, emergency or broadcast", r.Action))

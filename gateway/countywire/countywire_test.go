@@ -21,17 +21,24 @@ func TestSiteOf(t *testing.T) {
 }
 
 func TestRequestCheck(t *testing.T) {
-	good := Request{ID: "r1", By: "cmd1", Action: ActAck, AlarmID: "a1"}
-	if err := good.Check(); err != nil {
-		t.Fatalf("good request: %v", err)
+	for _, good := range []Request{
+		{ID: "r1", By: "cmd1", Action: ActAck, AlarmID: "a1"},
+		{ID: "r2", By: "cmd1", Action: ActEmergency, Grid: "g"},
+		{ID: "r3", By: "cmd1", Action: ActEmergency, WholeSite: true},
+	} {
+		if err := good.Check(); err != nil {
+			t.Fatalf("good request %+v: %v", good, err)
+		}
 	}
 	for name, r := range map[string]Request{
-		"no id":      {By: "cmd1", Action: ActAck, AlarmID: "a1"},
-		"no by":      {ID: "r", Action: ActAck, AlarmID: "a1"},
-		"no alarm":   {ID: "r", By: "cmd1", Action: ActResolve},
-		"no grid":    {ID: "r", By: "cmd1", Action: ActEmergency},
-		"no text":    {ID: "r", By: "cmd1", Action: ActBroadcast, Grid: "g"},
-		"bad action": {ID: "r", By: "cmd1", Action: "delete"},
+		"no id":                {By: "cmd1", Action: ActAck, AlarmID: "a1"},
+		"no by":                {ID: "r", Action: ActAck, AlarmID: "a1"},
+		"no alarm":             {ID: "r", By: "cmd1", Action: ActResolve},
+		"no grid":              {ID: "r", By: "cmd1", Action: ActEmergency},
+		"grid and whole site":  {ID: "r", By: "cmd1", Action: ActEmergency, Grid: "g", WholeSite: true},
+		"whole-site broadcast": {ID: "r", By: "cmd1", Action: ActBroadcast, Text: "x", WholeSite: true},
+		"no text":              {ID: "r", By: "cmd1", Action: ActBroadcast, Grid: "g"},
+		"bad action":           {ID: "r", By: "cmd1", Action: "delete"},
 	} {
 		if r.Check() == nil {
 			t.Errorf("%s: accepted", name)

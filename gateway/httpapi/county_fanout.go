@@ -14,6 +14,8 @@ type countyEmergencyBody struct {
 	Sites []string `json:"sites"`
 	Grid  string   `json:"grid"`
 	On    bool     `json:"on"`
+	// WholeSite, instead of Grid, is the whole of each site.
+	WholeSite bool `json:"whole_site"`
 }
 
 // countyBroadcastBody is the body of POST /api/v1/county/broadcasts.
@@ -29,7 +31,13 @@ type countyFanOutAnswer struct {
 }
 
 func (s *Server) handleCountyEmergency(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
-	countyFanOut(s, w, r, caller, "sites, grid, on", func(ctx context.Context, b countyEmergencyBody) ([]county.SiteReply, error) {
+	countyFanOut(s, w, r, caller, "sites, grid, on, whole_site", func(ctx context.Context, b countyEmergencyBody) ([]county.SiteReply, error) {
+		switch {
+		case b.Grid == "" && !b.WholeSite:
+			return nil, fmt.Errorf(`%w: give "grid" (a cell at each site), or "whole_site": true`, county.ErrBadRequest)
+		case b.Grid != "" && b.WholeSite:
+			return nil, fmt.Errorf(`%w: "grid" and "whole_site" both given`, county.ErrBadRequest)
+		}
 		return s.cfg.County.Emergency(ctx, caller, b.Sites, b.Grid, b.On)
 	})
 }

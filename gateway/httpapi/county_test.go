@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -159,8 +160,16 @@ func TestCountyAct(t *testing.T) {
 	if code, body, _ := call(t, h, "POST", "/api/v1/county/emergency", wangToken, "application/json", `{"sites":["lianhua"],"grid":"lh","on":true,"text":"x"}`); code != 400 {
 		t.Errorf("emergency with a text: %d %s; want 400", code, body)
 	}
-	if len(c.fanned) != 1 || c.fanned[0] != "broadcast wang [lianhua] lh 暴雨" {
-		t.Errorf("fanned = %q", c.fanned)
+	for _, body := range []string{`{"sites":["lianhua"],"on":false}`, `{"sites":["lianhua"],"grid":"lh","whole_site":true,"on":false}`} {
+		if code, got, _ := call(t, h, "POST", "/api/v1/county/emergency", wangToken, "application/json", body); code != 400 {
+			t.Errorf("emergency %s: %d %s; want 400 (a cell or the whole site, one of them)", body, code, got)
+		}
+	}
+	if code, got, _ := call(t, h, "POST", "/api/v1/county/emergency", wangToken, "application/json", `{"sites":["lianhua"],"whole_site":true,"on":false}`); code != 200 {
+		t.Errorf("emergency off for the whole site: %d %s", code, got)
+	}
+	if want := []string{"broadcast wang [lianhua] lh 暴雨", "emergency wang [lianhua]  false"}; !slices.Equal(c.fanned, want) {
+		t.Errorf("fanned = %q; want %q", c.fanned, want)
 	}
 }
 

@@ -96,6 +96,8 @@ type Uplink struct {
 	unsure map[string]bool
 	wrote  chan struct{} // the writer appended to the outbox (cap 1)
 	queue  chan struct{} // something was queued in memory (cap 1)
+	// soon asks the summariser for a summary now (cap 1): SummaryNow.
+	soon chan struct{}
 }
 
 // queued is a record waiting for the writer.
@@ -146,7 +148,8 @@ func Open(cfg Config) (*Uplink, error) {
 		return nil, err
 	}
 	u := &Uplink{cfg: cfg, topics: countywire.Topics{County: cfg.County, Site: cfg.Site}, box: box,
-		last: map[string]seen{}, unsure: map[string]bool{}, wrote: make(chan struct{}, 1), queue: make(chan struct{}, 1)}
+		last: map[string]seen{}, unsure: map[string]bool{}, wrote: make(chan struct{}, 1), queue: make(chan struct{}, 1),
+		soon: make(chan struct{}, 1)}
 	known, err := box.alarms()
 	if err != nil {
 		_ = box.close()
@@ -351,7 +354,15 @@ func (u *Uplink) prune(written []queued) {
 	}
 }
 
-// summarise queues a Summary every SummaryEvery.
+// SummaryNow asks for a Summary at once, besides the periodic ones:
+// something it tells changed (emergency mode was switched). It never
+// blocks: the summary is built and queued by Run's summariser, not by the
+// caller (the escalation desk's goroutine). Asks made before Run, or
+// while one is pending, make one summary.
+func (u *Uplink) SummaryNow() { u.signal(u.soon) }
+
+// summarise queues a Summary every SummaryEvery, and whenever SummaryNow
+// asks.
 func (u *Uplink) summarise(ctx context.Context) {
 	if u.cfg.Summary == nil {
 		return
@@ -362,6 +373,7 @@ func (u *Uplink) summarise(ctx context.Context) {
 		u.queueSummary()
 		select {
 		case <-t.C:
+		case <-u.soon:
 		case <-ctx.Done():
 			return
 		}

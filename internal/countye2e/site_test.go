@@ -51,8 +51,16 @@ type gateway struct {
 }
 
 // newGateway writes site's registry and config and starts its gridwatchd,
-// with the uplink to countyAddr (the balancer) through a proxy.
+// with the uplink to countyAddr (the balancer) through a proxy, sending
+// a summary every 5 s.
 func newGateway(t *testing.T, bin, site, countyAddr string) *gateway {
+	t.Helper()
+	return newGatewayEvery(t, bin, site, countyAddr, 5*time.Second)
+}
+
+// newGatewayEvery is newGateway with the uplink's summary every
+// summaryEvery.
+func newGatewayEvery(t *testing.T, bin, site, countyAddr string, summaryEvery time.Duration) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	g := &gateway{t: t, site: site, phones: map[string]*phone{}}
@@ -85,7 +93,7 @@ func newGateway(t *testing.T, bin, site, countyAddr string) *gateway {
 	for _, s := range localStaff {
 		fmt.Fprintf(&cfg, "      %s: %q\n", s, mqttPassword(s))
 	}
-	fmt.Fprintf(&cfg, "uplink:\n  url: %q\n  county: qx\n  username: %s\n  password: %q\n  summary_every: 5s\n", g.link.URL, site, countyPasswords[site])
+	fmt.Fprintf(&cfg, "uplink:\n  url: %q\n  county: qx\n  username: %s\n  password: %q\n  summary_every: %s\n", g.link.URL, site, countyPasswords[site], summaryEvery)
 	fmt.Fprintf(&cfg, "escalation:\n  red:\n    steps:\n      - {after: 0s, roles: [grid_member, security_room]}\n      - {after: %s, roles: [grid_leader]}\n", stepOneAfter)
 	cfgPath := filepath.Join(dir, "gridwatch.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {

@@ -1,9 +1,12 @@
 package escalate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/gridwatch/gridwatch/gateway/permit"
 	"github.com/gridwatch/gridwatch/gateway/registry"
@@ -96,6 +99,10 @@ func (o *owner) setEmergency(r emergRequest) error {
 		delete(o.emergency, r.scope)
 	}
 	o.d.log.Warn("emergency mode switched", "scope", r.scope, "on", r.on, "by", by)
+	if f := o.d.cfg.OnEmergency; f != nil {
+		on := slices.SortedFunc(maps.Values(o.emergency), func(a, b alarm.Emergency) int { return cmp.Compare(a.Scope, b.Scope) })
+		f(on)
+	}
 	if r.on {
 		for _, a := range o.open {
 			if a.Escalating() && o.inEmergency(reg, a) && o.advance(a, now) {

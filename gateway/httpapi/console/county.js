@@ -2,7 +2,9 @@
 // county mode (GET /api/v1/site says "county": true). In place of the
 // plan and the device health it shows every site's health (online,
 // ready, uplink lag and backlog, last summary, offline devices, open
-// alarms; a site in trouble stands out) and the KPIs per site and per
+// alarms; a site in trouble stands out), a banner while emergency mode
+// (扁平化) is on anywhere (which sites and cells, since when, who; the
+// last known state of a site out of sight marked so) and the KPIs per site and per
 // grid cell (press → page, → ack, → arrive: median and p90). Both are
 // fetched every few seconds; a site's health also arrives at once as a
 // "site" stream event. The alarm queue gets filters by site, street,
@@ -10,9 +12,9 @@
 // and stream alarms outside them are left out.
 "use strict";
 
-import { $, el, duration } from "./dom.js";
+import { $, el, duration, clock } from "./dom.js";
 import { t, addStrings } from "./i18n.js";
-import { COUNTY_TOOLS } from "./countytools.js";
+import { COUNTY_TOOLS, emergencyToolChanged, scopeName } from "./countytools.js";
 
 addStrings({
   "county.title": ["gridwatch 综治指挥大厅", "gridwatch county command hall"],
@@ -52,6 +54,11 @@ addStrings({
   "county.filter_grid": ["网格", "Grid"],
   "county.filter_apply": ["筛选", "Filter"],
   "county.filter_clear": ["清除", "Clear"],
+  "county.emergency_on": ["紧急模式（扁平化）已开启", "Emergency mode (flat escalation) on"],
+  "county.emergency": ["紧急模式", "emergency"],
+  "county.emergency_since": ["开启于", "since"],
+  "county.emergency_by": ["开启人", "by"],
+  "county.emergency_stale": ["状态未确认（最后已知）", "unconfirmed (last known)"],
 });
 
 // Thresholds from which a site's uplink counts as lagging.
@@ -96,6 +103,7 @@ export function countySite(app, h) {
   h._at = Date.now();
   app.countySites.set(h.site, h);
   renderSites(app);
+  emergencyToolChanged(app);
 }
 
 async function refresh(app) {
@@ -135,8 +143,11 @@ function renderSites(app) {
     if (bad.includes("lagging")) lagging++;
     const link = !h.status_known ? "unknown" : h.online ? "online" : "offline";
     const age = h.last_summary_ms ? (h.summary_age_ms || 0) + (now - h._at) : null;
-    const tr = el("tr", { "data-site": h.site, "data-online": String(Boolean(h.online)), "data-alert": bad[0] || "" },
-      el("td", { class: "site" }, el("b", {}, h.site), ...bad.map((b) => el("span", { class: "tag", "data-trouble": b }, t("county." + b)))),
+    const em = emergencyOf(h);
+    const tr = el("tr", { "data-site": h.site, "data-online": String(Boolean(h.online)), "data-alert": bad[0] || "", "data-emergency": em },
+      el("td", { class: "site" }, el("b", {}, h.site),
+        em ? el("span", { class: "tag", "data-emergency": em, title: scopesText(h) }, t("county.emergency")) : null,
+        ...bad.map((b) => el("span", { class: "tag", "data-trouble": b }, t("county." + b)))),
       el("td", { class: "link", "data-link": link }, t("county." + link)),
       el("td", { class: "ready", "data-ready": String(Boolean(h.ready)) }, t(h.ready ? "county.ready" : "county.not_ready")),
       el("td", { class: "lag num" }, h.last_summary_ms ? duration(h.uplink_lag_ms || 0) : "—"),
@@ -151,6 +162,37 @@ function renderSites(app) {
   $("site-count-online").textContent = online;
   $("site-count-offline").textContent = offline;
   $("site-count-lagging").textContent = lagging;
+  renderEmergency(app);
+}
+
+// emergencyOf is a site's emergency mode for its row: "on", "stale" (on
+// as last known, the site out of sight) or "" (off or never told).
+function emergencyOf(h) {
+  const e = h.emergency;
+  if (!e || !e.on) return "";
+  return e.stale ? "stale" : "on";
+}
+
+function scopesText(h) {
+  return ((h.emergency && h.emergency.scopes) || []).map((s) => scopeName(s)).join(", ");
+}
+
+// renderEmergency shows the banner while emergency mode is on at any
+// site: one line per scope, with its cell, since when and who.
+function renderEmergency(app) {
+  const items = [];
+  for (const h of [...app.countySites.values()].sort((x, y) => (x.site < y.site ? -1 : 1))) {
+    const em = emergencyOf(h);
+    if (!em) continue;
+    for (const s of h.emergency.scopes || []) {
+      items.push(el("li", { "data-site": h.site, "data-grid": s.grid, "data-stale": String(em === "stale") },
+        el("b", {}, h.site), " · ", scopeName(s), " · ", t("county.emergency_since"), " ", clock(s.at_ms),
+        " · ", t("county.emergency_by"), " ", s.by,
+        em === "stale" ? el("span", { class: "tag" }, t("county.emergency_stale")) : null));
+    }
+  }
+  $("county-emergency-list").replaceChildren(...items);
+  $("county-emergency").hidden = items.length === 0;
 }
 
 // statCells are the median and p90 cells of one interval, classed by

@@ -4,7 +4,10 @@
 // cell at each, by its id there (the community's own id: all of it). The buttons show only when
 // GET /api/v1/site's "may" allows; the county and every site check again.
 // Each site's reply is listed: accepted, refused (its status and why) or
-// none in time.
+// none in time. The emergency tool lists where emergency mode is on now
+// (the sites' health: GET /api/v1/county/sites and the stream), each cell
+// with a button that switches it off there (the whole site too:
+// "whole_site": true).
 "use strict";
 
 import { $, el, clock } from "./dom.js";
@@ -19,6 +22,10 @@ addStrings({
   "county.refused": ["被拒绝", "refused"],
   "county.no_reply": ["未回复", "no reply"],
   "county.replies": ["%d个社区已受理，共%d个", "%d of %d sites accepted"],
+  "county.in_force": ["正在生效", "In force now"],
+  "county.sent_here": ["本屏已发送", "Sent from this screen"],
+  "county.switch_off": ["关闭", "Switch off"],
+  "county.none_on": ["无社区处于紧急模式", "No site is in emergency mode"],
 });
 
 const sent = []; // what this screen sent, newest first (the tool's "in force" list)
@@ -30,8 +37,11 @@ function field(label, input) {
 // siteChecks is one checkbox per known site, with an "all" box.
 function siteChecks(app) {
   const all = el("input", { type: "checkbox", id: "tool-all-sites" });
-  const boxes = [...app.countySites.keys()].sort().map((s) =>
-    el("label", { class: "check" }, el("input", { type: "checkbox", name: "tool-site", value: s }), s));
+  const boxes = [...app.countySites.keys()].sort().map((s) => {
+    const e = app.countySites.get(s).emergency, on = Boolean(e && e.on);
+    return el("label", { class: "check", "data-emergency": String(on) }, el("input", { type: "checkbox", name: "tool-site", value: s }), s,
+      on ? el("span", { class: "tag" }, t("county.emergency")) : null);
+  });
   all.addEventListener("change", () => { for (const b of document.querySelectorAll('input[name="tool-site"]')) b.checked = all.checked; });
   return el("fieldset", { id: "tool-sites" }, el("legend", {}, t("county.tool_sites")),
     el("label", { class: "check" }, all, t("county.all_sites")), ...boxes);
@@ -66,6 +76,55 @@ function history() {
   return sent.map((s) => el("li", {}, clock(s.at) + " · " + s.what + " · " + t("county.replies").replace("%d", s.ok).replace("%d", s.n)));
 }
 
+// scopeName names an emergency scope: its cell's name and id, or the
+// whole site.
+export function scopeName(s) {
+  if (!s.grid) return t("whole_site");
+  return s.grid_name ? s.grid_name + " (" + s.grid + ")" : s.grid;
+}
+
+// switchOff asks site to switch emergency mode off for grid ("": the
+// whole site), and shows the reply as the form's result.
+async function switchOff(app, site, grid) {
+  const body = grid ? { sites: [site], grid, on: false } : { sites: [site], whole_site: true, on: false };
+  try {
+    const r = await app.api("/api/v1/county/emergency", { method: "POST", body: JSON.stringify(body) });
+    $("tool-result").replaceChildren(replies(t("tools.emergency") + " " + t("tools.off") + " · " + site + " " + scopeName({ grid }), r.results || []));
+    $("tool-result").dataset.ok = "true";
+  } catch (e) {
+    $("tool-result").textContent = e.message;
+    $("tool-result").dataset.ok = "false";
+  }
+}
+
+// inForce lists every scope on at every site, each cell with its
+// switch-off button.
+function inForce(app) {
+  const items = [];
+  for (const h of [...app.countySites.values()].sort((x, y) => (x.site < y.site ? -1 : 1))) {
+    const e = h.emergency;
+    if (!e || !e.on) continue;
+    for (const s of e.scopes || []) {
+      const off = el("button", { type: "button", class: "switch-off", "data-site": h.site, "data-grid": s.grid,
+        onclick: () => switchOff(app, h.site, s.grid) }, t("county.switch_off"));
+      items.push(el("li", { "data-site": h.site, "data-grid": s.grid, "data-stale": String(Boolean(e.stale)) },
+        el("b", {}, h.site), " · ", scopeName(s), " · ", clock(s.at_ms), " · ", s.by,
+        e.stale ? " · " + t("county.emergency_stale") : "", " ", off));
+    }
+  }
+  if (!items.length) items.push(el("li", { class: "dim" }, t("county.none_on")));
+  return [el("li", { class: "group" }, el("b", {}, t("county.in_force"))), ...items,
+    el("li", { class: "group" }, el("b", {}, t("county.sent_here"))), ...history()];
+}
+
+// emergencyToolChanged redraws the emergency tool's list when a site's
+// health changed while it is open.
+export function emergencyToolChanged(app) {
+  const d = $("tool-dialog");
+  if (!d || !d.open || d.dataset.tool !== "emergency" || !app.countyTools) return;
+  $("tool-current").replaceChildren(...inForce(app));
+}
+
 export const COUNTY_TOOLS = {
   broadcast: {
     fields: (app) => [siteChecks(app), gridInput(),
@@ -88,6 +147,6 @@ export const COUNTY_TOOLS = {
       const r = await app.api("/api/v1/county/emergency", { method: "POST", body: JSON.stringify(body) });
       return replies(t("tools.emergency") + " " + t(on ? "tools.on" : "tools.off"), r.results || []);
     },
-    current: async () => history(),
+    current: async (app) => inForce(app),
   },
 };
