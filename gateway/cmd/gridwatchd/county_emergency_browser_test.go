@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/gridwatch/gridwatch/gateway/countywire"
@@ -22,14 +21,8 @@ import (
 // cell and then its whole site off by request; once lianhua's next
 // summary says off, its lines leave the banner while jinhu's stay.
 func TestCountyEmergencyBannerInChromium(t *testing.T) {
-	dir := t.TempDir()
-	bin, err := testsvc.BuildGridwatchd(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	broker := testsvc.Mosquitto(t)
-	lianhua := newCountySite(t, broker.URL, "lianhua", true)
-	jinhu := newCountySite(t, broker.URL, "jinhu", false)
+	hall := newCountyHall(t)
+	dir, bin, lianhua, jinhu := hall.dir, hall.bin, hall.lianhua, hall.jinhu
 	now := time.Now().UnixMilli()
 	summary := func(s *countySite, seq uint64, e *countywire.Emergency) {
 		t.Helper()
@@ -44,7 +37,7 @@ func TestCountyEmergencyBannerInChromium(t *testing.T) {
 	summary(jinhu, 50, &countywire.Emergency{Scopes: []countywire.EmergencyScope{{Grid: "jh-g2", GridName: "二网格", By: "room9", AtMS: now - 30000}}})
 	jinhu.publish(jinhu.tp.Status(), true, countywire.Status{Online: false, AtMS: now})
 
-	view := startCountyView(t, bin, dir, broker.URL, 3*time.Second)
+	view := startCountyView(t, bin, dir, hall.broker, 3*time.Second)
 	ctx := testsvc.Browser(t, 120*time.Second, chromedp.WindowSize(1920, 1080))
 	testsvc.FailOnScriptErrors(t, ctx, "the county hall's emergency banner")
 	lines := func() []string {
@@ -64,19 +57,7 @@ func TestCountyEmergencyBannerInChromium(t *testing.T) {
 			" | " + document.getElementById("error").textContent`, &d))
 		return d
 	}
-	if err := chromedp.Run(ctx,
-		emulation.SetDeviceMetricsOverride(1920, 1080, 1, false),
-		chromedp.Navigate(view.HTTP+"/"),
-	); err != nil {
-		t.Fatal(err)
-	}
-	wait, cancel := context.WithTimeout(ctx, 45*time.Second)
-	defer cancel()
-	if err := chromedp.Run(wait,
-		chromedp.WaitVisible(`#login`, chromedp.ByID),
-		chromedp.SendKeys(`#login-user`, "cmd1", chromedp.ByID),
-		chromedp.SendKeys(`#login-password`, "cmd-pw", chromedp.ByID),
-		chromedp.Click(`#login-submit`, chromedp.ByID),
+	if err := hallLogin(t, ctx, view.HTTP,
 		chromedp.WaitVisible(`#county-emergency li[data-site="jinhu"][data-stale="true"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#county-emergency li[data-site="lianhua"][data-grid="lh-g1"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#site-rows tr[data-site="lianhua"][data-emergency="on"] .tag[data-emergency="on"]`, chromedp.ByQuery),

@@ -25,14 +25,8 @@ import (
 // whom the table allows neither broadcasts nor emergency mode, get
 // neither form.
 func TestCountyHallInChromium(t *testing.T) {
-	dir := t.TempDir()
-	bin, err := testsvc.BuildGridwatchd(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	broker := testsvc.Mosquitto(t)
-	lianhua := newCountySite(t, broker.URL, "lianhua", true)
-	jinhu := newCountySite(t, broker.URL, "jinhu", false)
+	hall := newCountyHall(t)
+	dir, bin, lianhua, jinhu := hall.dir, hall.bin, hall.lianhua, hall.jinhu
 	now := time.Now().UnixMilli()
 	lianhua.publish(lianhua.tp.Status(), true, countywire.Status{Online: true, AtMS: now})
 	lianhua.publish(lianhua.tp.Summary(), true, countywire.Record{ID: countywire.MakeID("lianhua", 100), County: "qx", Site: "lianhua", Seq: 100,
@@ -52,7 +46,7 @@ func TestCountyHallInChromium(t *testing.T) {
 		Kind: countywire.KindAlarm, AtMS: now, Alarm: &countywire.Alarm{Step: countywire.StepRaised, State: b1State,
 			GridPath: []string{"jh-g2", "jinhu", "street-2"}, GridNames: []string{"二网格", "金湖社区", "金湖街道"}, DeviceName: "金湖门禁"}})
 
-	view := startCountyView(t, bin, dir, broker.URL, 3*time.Second)
+	view := startCountyView(t, bin, dir, hall.broker, 3*time.Second)
 
 	ctx := testsvc.Browser(t, 120*time.Second, chromedp.WindowSize(1920, 1080))
 	testsvc.FailOnScriptErrors(t, ctx, "the county hall's wall screen")
@@ -62,19 +56,7 @@ func TestCountyHallInChromium(t *testing.T) {
 			t.Fatalf("%s: %v", js, err)
 		}
 	}
-	if err := chromedp.Run(ctx, // the browser starts with the test's context, not the shorter wait's
-		emulation.SetDeviceMetricsOverride(1920, 1080, 1, false),
-		chromedp.Navigate(view.HTTP+"/"),
-	); err != nil {
-		t.Fatal(err)
-	}
-	wait, cancel := context.WithTimeout(ctx, 45*time.Second)
-	defer cancel()
-	if err := chromedp.Run(wait,
-		chromedp.WaitVisible(`#login`, chromedp.ByID),
-		chromedp.SendKeys(`#login-user`, "cmd1", chromedp.ByID),
-		chromedp.SendKeys(`#login-password`, "cmd-pw", chromedp.ByID),
-		chromedp.Click(`#login-submit`, chromedp.ByID),
+	if err := hallLogin(t, ctx, view.HTTP,
 		chromedp.WaitVisible(`#site-rows tr[data-site="jinhu"][data-alert="offline"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#site-rows tr[data-site="lianhua"][data-alert="lagging"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#alarm-rows tr[data-alarm-id="jinhu/B1"]`, chromedp.ByQuery),
@@ -163,4 +145,23 @@ func TestCountyHallInChromium(t *testing.T) {
 	if !slices.Equal(hidden, []bool{true, true, true}) {
 		t.Errorf("for the police the broadcast, emergency buttons and tools hidden = %v; want all hidden", hidden)
 	}
+}
+
+// hallLogin opens the county console at url on a wall-sized screen, logs
+// in through the form as cmd1 (the command centre) and runs then, all
+// within 45 s.
+func hallLogin(t *testing.T, ctx context.Context, url string, then ...chromedp.Action) error {
+	t.Helper()
+	// The browser starts with the test's context, not the shorter wait's.
+	if err := chromedp.Run(ctx, emulation.SetDeviceMetricsOverride(1920, 1080, 1, false), chromedp.Navigate(url+"/")); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 45*time.Second)
+	defer cancel()
+	return chromedp.Run(wait, append([]chromedp.Action{
+		chromedp.WaitVisible(`#login`, chromedp.ByID),
+		chromedp.SendKeys(`#login-user`, "cmd1", chromedp.ByID),
+		chromedp.SendKeys(`#login-password`, "cmd-pw", chromedp.ByID),
+		chromedp.Click(`#login-submit`, chromedp.ByID),
+	}, then...)...)
 }

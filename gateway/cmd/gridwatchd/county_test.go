@@ -105,6 +105,26 @@ staff:
 	return view
 }
 
+// countyHall is what the county view tests share: a built gridwatchd in
+// dir, a real Mosquitto, and two sites' uplinks on it — lianhua, which
+// answers requests, and jinhu, which never does.
+type countyHall struct {
+	dir, bin, broker string
+	lianhua, jinhu   *countySite
+}
+
+func newCountyHall(t *testing.T) countyHall {
+	t.Helper()
+	dir := t.TempDir()
+	bin, err := testsvc.BuildGridwatchd(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := testsvc.Mosquitto(t).URL
+	return countyHall{dir: dir, bin: bin, broker: broker,
+		lianhua: newCountySite(t, broker, "lianhua", true), jinhu: newCountySite(t, broker, "jinhu", false)}
+}
+
 // TestCountyView runs `gridwatchd county -config county.yaml` against a
 // real broker as a county hall would use it: a late start sees the open
 // alarm a site's uplink left retained, with its site; the filters; the
@@ -112,14 +132,8 @@ staff:
 // reply comes back; the county's own table refuses police an emergency
 // switch; a site that does not answer is a 504.
 func TestCountyView(t *testing.T) {
-	dir := t.TempDir()
-	bin, err := testsvc.BuildGridwatchd(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	broker := testsvc.Mosquitto(t)
-	lianhua := newCountySite(t, broker.URL, "lianhua", true)
-	silent := newCountySite(t, broker.URL, "jinhu", false)
+	site := newCountyHall(t)
+	dir, bin, lianhua, silent := site.dir, site.bin, site.lianhua, site.jinhu
 	a1 := alarm.Alarm{ID: "A1", Rule: "panic", Severity: "red", Device: "lb-0007", Grid: "lh-g1", State: alarm.Open, RaisedMS: time.Now().UnixMilli(), Step: 0,
 		Timeline: []alarm.Entry{{At: time.Now().UnixMilli(), Kind: alarm.EntryRaised}}}
 	lianhua.publish(lianhua.tp.Status(), true, countywire.Status{Online: true, AtMS: time.Now().UnixMilli()})
@@ -128,7 +142,7 @@ func TestCountyView(t *testing.T) {
 	b1.ID = "B1"
 	silent.alarm(countywire.StepRaised, b1)
 
-	view := startCountyView(t, bin, dir, broker.URL, 5*time.Second)
+	view := startCountyView(t, bin, dir, site.broker, 5*time.Second)
 
 	hall := newBrowser(t, view.HTTP)
 	hall.login("cmd1", "cmd-pw")
