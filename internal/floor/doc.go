@@ -2,7 +2,10 @@
 // relay that does, for each panic press, only what any gateway must — write
 // one journal line and fsync it, then publish one page (QoS 1) to the
 // notify topic of one staff member — and nothing else: no rules, no alarm
-// store, no telemetry, no retained alarm state, no receipts.
+// store, no retained alarm state, no receipts. Telemetry it only takes
+// and drops: on an external broker it subscribes to it as gridwatchd does,
+// since a gateway must take the site's telemetry and delivering it is the
+// broker's work too.
 //
 // `make bench` (internal/bench) runs it side by side with gridwatchd under
 // the same load, on the same machine and broker, so gridwatchd's figures

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -18,16 +19,34 @@ const waitFor = 10 * time.Second
 // (OrderMatters off) and acknowledges the message when the handler
 // returns, so after the fsync; a press that could not be stored is
 // acknowledged too (paho cannot refuse one) and logged.
-func runExternal(ctx context.Context, cfg Config, h *handler, ready chan<- struct{}) error {
+//
+// It also takes every device's telemetry (QoS 0) on a second connection,
+// as gridwatchd does, and drops it (counting it in tel): a gateway must
+// take the site's telemetry, and delivering it is work the broker does on
+// the same thread as the presses and pages. Without it, a single-threaded
+// broker such as Mosquitto would do half the work for the floor that it
+// does for gridwatchd.
+func runExternal(ctx context.Context, cfg Config, h *handler, tel *atomic.Int64, ready chan<- struct{}) error {
 	var id [4]byte
 	_, _ = rand.Read(id[:])
-	o := paho.NewClientOptions().AddBroker(cfg.Broker).SetClientID("gridwatch-floor-" + hex.EncodeToString(id[:])).
-		SetCleanSession(true).SetOrderMatters(false).SetConnectTimeout(waitFor).SetAutoReconnect(true)
-	c := paho.NewClient(o)
+	name := "gridwatch-floor-" + hex.EncodeToString(id[:])
+	options := func(clientID string) *paho.ClientOptions {
+		return paho.NewClientOptions().AddBroker(cfg.Broker).SetClientID(clientID).
+			SetCleanSession(true).SetConnectTimeout(waitFor).SetAutoReconnect(true)
+	}
+	c := paho.NewClient(options(name).SetOrderMatters(false))
 	if err := wait(ctx, c.Connect()); err != nil {
 		return fmt.Errorf("floor: connect %s: %w", cfg.Broker, err)
 	}
 	defer c.Disconnect(250)
+	tc := paho.NewClient(options(name + "-tel").SetOrderMatters(true))
+	if err := wait(ctx, tc.Connect()); err != nil {
+		return fmt.Errorf("floor: connect %s for telemetry: %w", cfg.Broker, err)
+	}
+	defer tc.Disconnect(250)
+	if err := wait(ctx, tc.Subscribe(cfg.Topics.TelemetryFilter(), 0, func(paho.Client, paho.Message) { tel.Add(1) })); err != nil {
+		return fmt.Errorf("floor: subscribe to telemetry: %w", err)
+	}
 	onEvent := func(_ paho.Client, m paho.Message) {
 		topic, page, err := h.press(m.Topic(), m.Payload())
 		if err != nil {

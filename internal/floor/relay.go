@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gridwatch/gridwatch/drivers/mqtt/wire"
@@ -40,7 +41,14 @@ type Config struct {
 type Relay struct {
 	cfg   Config
 	ready chan struct{}
+	// telemetry counts the telemetry messages taken (and dropped) from an
+	// external broker.
+	telemetry atomic.Int64
 }
+
+// Telemetry is how many telemetry messages the relay has taken from an
+// external broker (and dropped).
+func (r *Relay) Telemetry() int64 { return r.telemetry.Load() }
 
 // New checks cfg.
 func New(cfg Config) (*Relay, error) {
@@ -84,7 +92,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	if r.cfg.Listen != "" {
 		return runEmbedded(ctx, r.cfg, h, r.ready)
 	}
-	return runExternal(ctx, r.cfg, h, r.ready)
+	return runExternal(ctx, r.cfg, h, &r.telemetry, r.ready)
 }
 
 // handler turns one inbound event message into a journal line and a page.
