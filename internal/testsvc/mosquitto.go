@@ -101,6 +101,7 @@ max_inflight_messages 100
 max_queued_messages 200000
 max_queued_bytes 268435456
 max_packet_size 262144
+set_tcp_nodelay true
 `
 
 // dialOnce reports whether addr accepts a TCP connection.
