@@ -13,7 +13,7 @@ import { Sound } from "./sound.js";
 import { renderFocus, tickFocus, initFocusActions } from "./focus.js";
 import { renderPlan } from "./plan.js";
 import { renderHealth, initHealth } from "./health.js";
-import { initTools, showTools, emergencyHeard, emergencyChanged } from "./tools.js";
+import { initTools, showTools, emergencyHeard, emergencyChanged, redrawBanner } from "./tools.js";
 import { renderQueue, renderRecent } from "./queue.js";
 import { mergeSession, loadSessions, renderCommission, tickCommission } from "./commission.js";
 import { initCounty, countyLoaded, countySite, countyLogout, filterQuery, visible, renderCounty } from "./county.js";
@@ -346,6 +346,7 @@ $("lang").addEventListener("click", () => {
   render();
   renderHealth(app);
   renderCounty(app);
+  redrawBanner(app);
 });
 
 window.addEventListener("resize", () => render());

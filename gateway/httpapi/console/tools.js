@@ -102,13 +102,20 @@ async function emergencies(app) {
 // (GET /api/v1/emergency, which every role may read for its own cells) and
 // kept live by the stream's "emergency" events, which carry the same list.
 let emergencyGen = 0; // bumped by every live event: a read begun before one loses to it
+let emergencyOn = []; // what the banner shows, to draw it again in another language
 
 function renderBanner(app, list) {
+  emergencyOn = list;
   const on = list.filter((e) => e.on).sort((x, y) => (x.grid < y.grid ? -1 : x.grid > y.grid ? 1 : 0));
   $("emergency-list").replaceChildren(...on.map((e) => el("li", { "data-grid": e.grid },
     el("b", {}, e.grid ? app.gridPath(e.grid) : t("whole_site")), " · ", t("tools.emergency_since"), " ", clock(e.at),
     " · ", t("tools.emergency_by"), " ", app.staffName(e.by))));
   $("emergency-banner").hidden = on.length === 0;
+}
+
+// redrawBanner draws the banner again (the language changed).
+export function redrawBanner(app) {
+  if (!app.countyTools && app.site) renderBanner(app, emergencyOn);
 }
 
 // banner re-reads the scopes in emergency mode.
