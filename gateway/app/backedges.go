@@ -32,7 +32,7 @@ import (
 //     console's live stream (the HTTP server, built last) and, for alarms,
 //     InfluxDB history, and to the county's uplink (built after the desk,
 //     whose county requests act through it); so do the desk's emergency
-//     switches, to the county (a summary at once).
+//     switches, to the console's stream and the county (a summary at once).
 type backEdges struct {
 	ingest    *ingest.Ingestor
 	pages     *deliver.Ledger
@@ -95,10 +95,13 @@ func (b *backEdges) PublishAlarm(al alarm.Alarm, state []byte) {
 	}
 }
 
-// EmergencySwitched tells the county that emergency mode was switched:
-// the uplink sends a summary, which carries where it is on, at once. The
-// desk calls it from its goroutine; SummaryNow never blocks.
-func (b *backEdges) EmergencySwitched([]alarm.Emergency) {
+// EmergencySwitched takes a switch of emergency mode to the console's
+// live stream (the switch and the scopes on, to the consoles whose cells
+// it touches) and tells the county: the uplink sends a summary, which
+// carries where it is on, at once. The desk calls it from its goroutine;
+// neither PublishEmergency nor SummaryNow blocks.
+func (b *backEdges) EmergencySwitched(switched alarm.Emergency, on []alarm.Emergency) {
+	b.console.PublishEmergency(switched, on)
 	if b.uplink != nil {
 		b.uplink.SummaryNow()
 	}

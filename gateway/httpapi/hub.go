@@ -43,7 +43,7 @@ type client struct {
 	who  permit.Caller // whose cells it sees
 
 	mu      sync.Mutex
-	alarms  [][]byte
+	alarms  [][]byte // alarm and emergency frames, in order
 	devices map[string]deviceFrame
 	resync  bool
 }

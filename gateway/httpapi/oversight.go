@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 
 	"github.com/gridwatch/gridwatch/gateway/event"
@@ -44,19 +43,16 @@ func (s *Server) handleEmergencies(w http.ResponseWriter, r *http.Request, calle
 }
 
 // writeEmergencies answers the emergencies whose scope touches the
-// caller's cells.
+// caller's cells. Every caller may read them (grid members must know
+// their cell has gone flat); switching is for those permit.Emergency
+// allows.
 func (s *Server) writeEmergencies(w http.ResponseWriter, r *http.Request, caller permit.Caller) {
 	list, err := s.cfg.Oversight.Emergencies()
 	if err != nil {
 		s.deskError(w, r, err)
 		return
 	}
-	reg := s.registry()
-	list = slices.DeleteFunc(slices.Clone(list), func(e alarm.Emergency) bool { return !touches(reg, caller, e.Scope) })
-	if list == nil {
-		list = []alarm.Emergency{}
-	}
-	writeJSON(w, http.StatusOK, emergencyList{Emergencies: list})
+	writeJSON(w, http.StatusOK, emergencyList{Emergencies: emergenciesOf(s.registry(), caller, list)})
 }
 
 func (s *Server) handleSetEmergency(w http.ResponseWriter, r *http.Request, caller permit.Caller) {

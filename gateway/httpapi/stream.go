@@ -22,7 +22,8 @@ const (
 
 // handleStream serves GET /api/v1/stream: Server-Sent Events named
 // "hello" (connected: now load the lists), "alarm" and "device" (a new
-// state, JSON), "resync" (events were dropped: load the lists again) and
+// state, JSON), "emergency" (emergency mode was switched; see
+// PublishEmergency), "resync" (events were dropped: load the lists again) and
 // "bye" (the gateway is shutting down, or the session ended).
 //
 // A stream of a login session counts as its use, so a wall screen that

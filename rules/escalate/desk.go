@@ -95,11 +95,12 @@ type Config struct {
 	Now func() time.Time
 	// Clips may be nil (no evidence clips are planned).
 	Clips ClipPlanner
-	// OnEmergency, if set, is told every scope in emergency mode after
-	// each switch is stored (on or off), from the desk's goroutine: it
-	// must not block (the county uplink only asks for a summary). The
-	// slice is the callee's, sorted by scope.
-	OnEmergency func(on []alarm.Emergency)
+	// OnEmergency, if set, is told each switch after it is stored (on or
+	// off: switched, with its scope, who and when) and every scope in
+	// emergency mode after it, from the desk's goroutine: it must not
+	// block (the county uplink only asks for a summary, the console's
+	// stream only queues). The slice is the callee's, sorted by scope.
+	OnEmergency func(switched alarm.Emergency, on []alarm.Emergency)
 	// Shift is added to the times of the open alarms loaded from the store
 	// (raise time, timeline, next deadline): the wall clock stepped by that
 	// much while the gateway was down, and the deadlines worked out from

@@ -101,7 +101,7 @@ func (o *owner) setEmergency(r emergRequest) error {
 	o.d.log.Warn("emergency mode switched", "scope", r.scope, "on", r.on, "by", by)
 	if f := o.d.cfg.OnEmergency; f != nil {
 		on := slices.SortedFunc(maps.Values(o.emergency), func(a, b alarm.Emergency) int { return cmp.Compare(a.Scope, b.Scope) })
-		f(on)
+		f(e, on)
 	}
 	if r.on {
 		for _, a := range o.open {

@@ -16,8 +16,12 @@ import (
 func TestOnEmergencyToldEveryStoredSwitch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var told [][]alarm.Emergency
+		var switched []alarm.Emergency
 		r := startRig(t, t.TempDir()+"/alarms.db", newNotifier(), new(uint64), func(c *Config) {
-			c.OnEmergency = func(on []alarm.Emergency) { told = append(told, on) }
+			c.OnEmergency = func(sw alarm.Emergency, on []alarm.Emergency) {
+				switched = append(switched, sw)
+				told = append(told, on)
+			}
 		})
 		defer r.stop()
 		ctx := context.Background()
@@ -56,6 +60,9 @@ func TestOnEmergencyToldEveryStoredSwitch(t *testing.T) {
 			}
 			if got := scopes(n); !slices.Equal(got, s.want) {
 				t.Fatalf("%s on=%v: told %v, want %v", s.scope, s.on, got, s.want)
+			}
+			if sw := switched[n]; sw.Scope != s.scope || sw.On != s.on || sw.By != s.by || sw.At == 0 {
+				t.Fatalf("%s on=%v by %s: told the switch %+v", s.scope, s.on, s.by, sw)
 			}
 			n++
 		}

@@ -13,7 +13,7 @@ import { Sound } from "./sound.js";
 import { renderFocus, tickFocus, initFocusActions } from "./focus.js";
 import { renderPlan } from "./plan.js";
 import { renderHealth, initHealth } from "./health.js";
-import { initTools, showTools } from "./tools.js";
+import { initTools, showTools, emergencyHeard, emergencyChanged, redrawBanner } from "./tools.js";
 import { renderQueue, renderRecent } from "./queue.js";
 import { mergeSession, loadSessions, renderCommission, tickCommission } from "./commission.js";
 import { initCounty, countyLoaded, countySite, countyLogout, filterQuery, visible, renderCounty } from "./county.js";
@@ -189,17 +189,19 @@ function apply(name, data) {
   if (name === "alarm" && visible(app, data)) { mergeAlarm(data); app.stale.add(data.id); dirty = true; }
   if (name === "device") { mergeDevice(data); devicesDirty = true; }
   if (name === "commissioning") { mergeSession(app, data); dirty = true; }
+  if (name === "emergency") emergencyChanged(app, data);
 }
 
 function onEvent(name, raw) {
   if (name === "hello" || name === "resync") { load(); return; }
   if (name === "bye") { setConn("reconnecting"); return; }
   if (name === "site") { try { countySite(app, JSON.parse(raw)); } catch (e) { /* not JSON: ignored */ } return; }
-  if (name !== "alarm" && name !== "device" && name !== "commissioning") return;
+  if (name !== "alarm" && name !== "device" && name !== "commissioning" && name !== "emergency") return;
   let data;
   try { data = JSON.parse(raw); } catch (e) { return; }
+  if (name === "emergency") emergencyHeard();
   if (loading) loading.push([name, data]);
-  else { apply(name, data); if (name !== "device") render(); }
+  else { apply(name, data); if (name !== "device" && name !== "emergency") render(); }
 }
 
 // ---- focus ----
@@ -266,7 +268,7 @@ function connect() {
       if (es.readyState === EventSource.CLOSED && stream === es) setTimeout(() => { if (stream === es) connect(); }, 3000);
     }, () => {});
   };
-  for (const name of ["hello", "alarm", "device", "commissioning", "site", "resync", "bye"]) {
+  for (const name of ["hello", "alarm", "device", "commissioning", "emergency", "site", "resync", "bye"]) {
     es.addEventListener(name, (e) => onEvent(name, e.data));
   }
   stream = es;
@@ -344,6 +346,7 @@ $("lang").addEventListener("click", () => {
   render();
   renderHealth(app);
   renderCounty(app);
+  redrawBanner(app);
 });
 
 window.addEventListener("resize", () => render());

@@ -95,12 +95,50 @@ async function emergencies(app) {
   return (list.emergencies || []).filter((e) => e.on);
 }
 
-// banner shows whether emergency mode is on anywhere the caller sees.
+// The emergency banner lists every scope in emergency mode (扁平化) that
+// touches the caller's cells — the whole site or a cell, since when, who
+// switched it — for every role, not only those who may switch it: a grid
+// member must know their cell has gone flat. It is read on every (re)load
+// (GET /api/v1/emergency, which every role may read for its own cells) and
+// kept live by the stream's "emergency" events, which carry the same list.
+let emergencyGen = 0; // bumped by every live event: a read begun before one loses to it
+let emergencyOn = []; // what the banner shows, to draw it again in another language
+
+function renderBanner(app, list) {
+  emergencyOn = list;
+  const on = list.filter((e) => e.on).sort((x, y) => (x.grid < y.grid ? -1 : x.grid > y.grid ? 1 : 0));
+  $("emergency-list").replaceChildren(...on.map((e) => el("li", { "data-grid": e.grid },
+    el("b", {}, e.grid ? app.gridPath(e.grid) : t("whole_site")), " · ", t("tools.emergency_since"), " ", clock(e.at),
+    " · ", t("tools.emergency_by"), " ", app.staffName(e.by))));
+  $("emergency-banner").hidden = on.length === 0;
+}
+
+// redrawBanner draws the banner again (the language changed).
+export function redrawBanner(app) {
+  if (!app.countyTools && app.site) renderBanner(app, emergencyOn);
+}
+
+// banner re-reads the scopes in emergency mode.
 async function banner(app) {
-  if (app.countyTools || !app.site.may.has("emergency")) { $("emergency-banner").hidden = true; return; }
+  if (app.countyTools) { $("emergency-banner").hidden = true; return; }
+  const gen = emergencyGen;
   try {
-    $("emergency-banner").hidden = (await emergencies(app)).length === 0;
-  } catch (e) { /* shown again on the next load */ }
+    const list = await emergencies(app);
+    if (gen === emergencyGen) renderBanner(app, list);
+  } catch (e) { /* read again on the next (re)load or switch */ }
+}
+
+// emergencyHeard notes that a live "emergency" event arrived, so that a
+// read already under way does not overwrite it (called on receipt, before
+// the event is applied).
+export function emergencyHeard() { emergencyGen++; }
+
+// emergencyChanged applies a live "emergency" event: the banner and, when
+// the emergency tool is open, its list of what is in force.
+export function emergencyChanged(app, data) {
+  if (app.countyTools) return;
+  renderBanner(app, data.emergencies || []);
+  if (current === "emergency") refresh(app);
 }
 
 async function refresh(app) {
