@@ -2,6 +2,7 @@ package testsvc
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -81,4 +82,27 @@ func FailOnScriptErrors(t *testing.T, ctx context.Context, what string) {
 			t.Errorf("script errors on %s: %v", what, thrown)
 		}
 	})
+}
+
+// ClickLive waits until sel (a CSS selector) is visible, then clicks the
+// first element it matches from inside the page, in one step. chromedp's
+// Click finds the node and then clicks it in two round trips: a list that
+// a live update re-renders in between loses the click ("Could not find
+// node with given id"), as a busy machine showed on the wall screen.
+func ClickLive(sel string) chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.WaitVisible(sel, chromedp.ByQuery),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			var ok bool
+			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false;
+				e.dispatchEvent(new MouseEvent("click", {bubbles: true, cancelable: true, view: window})); return true; })()`, sel)
+			if err := chromedp.Evaluate(js, &ok).Do(ctx); err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("click %s: no such element", sel)
+			}
+			return nil
+		}),
+	}
 }
