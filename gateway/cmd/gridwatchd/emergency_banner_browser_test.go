@@ -10,10 +10,11 @@ import (
 	"github.com/gridwatch/gridwatch/internal/testsvc"
 )
 
-// TestEmergencyBannerLiveInChromium: a grid member's console, open and
-// live, shows emergency mode switched on for his cell by the security room
-// from another session — without a reload, with the cell and who switched
-// it — and not a switch of another cell; switched off, the banner goes.
+// TestEmergencyBannerLiveInChromium: a grid member's console and his
+// phone app, open and live, show emergency mode switched on for his cell
+// by the security room from another session — without a reload, with the
+// cell and who switched it — and not a switch of another cell; switched
+// off, the banner goes from both.
 func TestEmergencyBannerLiveInChromium(t *testing.T) {
 	base, _ := startWallGateway(t)
 	ctx := testsvc.Browser(t, 120*time.Second, chromedp.WindowSize(1920, 1080))
@@ -22,6 +23,22 @@ func TestEmergencyBannerLiveInChromium(t *testing.T) {
 		chromedp.WaitVisible(`#health-cells tr[data-grid="lh-g4-07"]`, chromedp.ByQuery),
 		chromedp.WaitNotVisible(`#emergency-banner`, chromedp.ByID),
 		chromedp.Evaluate(`window.notReloaded = true`, nil))
+
+	phone := testsvc.Browser(t, 120*time.Second, chromedp.WindowSize(390, 844))
+	testsvc.FailOnScriptErrors(t, phone, "the grid member's phone app")
+	if err := chromedp.Run(phone,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+		chromedp.Navigate(base+"/m/"),
+		chromedp.WaitVisible(`#login-form`, chromedp.ByID),
+		chromedp.SendKeys(`#login-user`, "wang", chromedp.ByID),
+		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
+		chromedp.Click(`#login-submit`, chromedp.ByID),
+		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
+		chromedp.WaitNotVisible(`#emergency`, chromedp.ByID),
+		chromedp.Evaluate(`window.notReloaded = true`, nil),
+	); err != nil {
+		t.Fatalf("wang logging in on the phone: %v", err)
+	}
 
 	room := newBrowser(t, base)
 	room.login("room1", staffPassword)
@@ -57,11 +74,29 @@ func TestEmergencyBannerLiveInChromium(t *testing.T) {
 		t.Errorf("banner %q with %d scopes: want lh-g4-07's only, by 莲花监控室", text, n)
 	}
 
+	var phoneText string
+	var phoneN int
+	if err := chromedp.Run(phone,
+		chromedp.WaitVisible(`#emergency-list li[data-grid="lh-g4-07"]`, chromedp.ByQuery),
+		chromedp.Text(`#emergency`, &phoneText, chromedp.ByID),
+		chromedp.Evaluate(`document.querySelectorAll("#emergency-list li").length`, &phoneN),
+		chromedp.Evaluate(`window.notReloaded === true`, &still),
+	); err != nil {
+		t.Fatalf("the phone's banner after room1 switched lh-g4-07 on: %v", err)
+	}
+	testsvc.Screenshot(t, phone, "emergency-banner-phone.png")
+	if !still || phoneN != 1 || !strings.Contains(phoneText, "莲花四级网格7") || !strings.Contains(phoneText, "莲花监控室") {
+		t.Errorf("phone banner %q with %d scopes (not reloaded: %v): want lh-g4-07's only, by 莲花监控室", phoneText, phoneN, still)
+	}
+
 	switchEmergency("lh-g4-07", false)
 	if err := chromedp.Run(ctx,
 		chromedp.WaitNotVisible(`#emergency-banner`, chromedp.ByID),
 		chromedp.Evaluate(`window.notReloaded === true`, &still),
 	); err != nil || !still {
 		t.Fatalf("the banner after room1 switched lh-g4-07 off: %v (not reloaded: %v)", err, still)
+	}
+	if err := chromedp.Run(phone, chromedp.WaitNotVisible(`#emergency`, chromedp.ByID)); err != nil {
+		t.Fatalf("the phone's banner after room1 switched lh-g4-07 off: %v", err)
 	}
 }

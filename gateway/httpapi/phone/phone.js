@@ -102,6 +102,8 @@ function forget() {
   app.confirmed = new Set();
   app.fresh = new Set();
   app.detail = null;
+  names = null;
+  renderEmergency([]);
 }
 
 // ---- connection and session ----
@@ -220,6 +222,9 @@ function openStream() {
   es.addEventListener("alarm", (ev) => {
     try { alarmChanged(JSON.parse(ev.data), true); } catch { /* not one of ours */ }
   });
+  es.addEventListener("emergency", (ev) => {
+    try { emergencyChanged(JSON.parse(ev.data).emergencies); } catch { /* not one of ours */ }
+  });
   es.addEventListener("bye", () => { closeStream(); setConn("connecting"); setTimeout(checkSession, 1000); });
   es.onerror = () => {
     if (es.readyState === EventSource.CLOSED) { // refused (401, 429): ask why
@@ -257,6 +262,43 @@ async function load() {
     setConn("offline");
   }
   loadNotices();
+  loadEmergency();
+}
+
+// ---- emergency mode (扁平化) ----
+//
+// Every scope in emergency mode that touches the caller's cells, read at
+// each (re)connect (GET /api/v1/emergency) and kept live by the stream's
+// "emergency" events, which carry the same list. Grid names and who
+// switched come from GET /api/v1/site, read once.
+
+let emergencyGen = 0; // bumped by every live event: a read begun before one loses to it
+let emergencyOn = []; // what the banner shows, to draw it again in another language
+let names = null; // grid and staff id → name
+
+function emergencyChanged(list) {
+  emergencyGen++;
+  renderEmergency(list);
+}
+
+async function loadEmergency() {
+  const gen = emergencyGen;
+  try {
+    if (!names) {
+      const site = await api("GET", "/api/v1/site");
+      names = new Map([...(site.grids || []), ...(site.staff || [])].map((x) => [x.id, x.name || x.id]));
+    }
+    const list = await api("GET", "/api/v1/emergency");
+    if (gen === emergencyGen) renderEmergency(list.emergencies);
+  } catch { /* shown again at the next connect */ }
+}
+
+function renderEmergency(list) {
+  emergencyOn = (list || []).filter((e) => e.on);
+  const name = (id) => (names && names.get(id)) || id;
+  $("#emergency-list").replaceChildren(...emergencyOn.map((e) => el("li", { "data-grid": e.grid },
+    el("b", {}, e.grid ? name(e.grid) : t("wholeSite")), ` · ${t("emergencySince")} ${clock(e.at)} · ${t("emergencyBy")} ${name(e.by)}`)));
+  $("#emergency").hidden = emergencyOn.length === 0;
 }
 
 async function loadNotices() {
@@ -611,6 +653,7 @@ function applyLang() {
   $("#d-note").placeholder = t("notePlaceholder");
   $("#lang").textContent = t("lang");
   $("#sound").textContent = app.sound ? t("soundOn") : t("soundOff");
+  renderEmergency(emergencyOn);
   setConn(app.conn);
   if (app.me) {
     $("#whoami").textContent = `${app.me.name || app.me.user} · ${t("role." + app.me.role)} · ${(app.me.grids || []).map((g) => g.name || g.id).join("、")}`;
