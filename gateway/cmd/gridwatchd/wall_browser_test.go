@@ -71,7 +71,9 @@ func TestWallScreenInChromium(t *testing.T) {
 		t.Fatalf("the login form: %v", err)
 	}
 	testsvc.Screenshot(t, ctx, "wall-login.png")
-	if err := chromedp.Run(ctx,
+	lctx, lcancel := context.WithTimeout(ctx, 80*time.Second) // the browser outlives it, to tell what it shows
+	defer lcancel()
+	if err := chromedp.Run(lctx,
 		chromedp.SendKeys(`#login-user`, "room1", chromedp.ByID),
 		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
 		chromedp.Click(`#login-submit`, chromedp.ByID),
@@ -83,7 +85,7 @@ func TestWallScreenInChromium(t *testing.T) {
 		chromedp.WaitVisible(`#open-broadcast`, chromedp.ByID),
 		chromedp.WaitVisible(`#open-emergency`, chromedp.ByID),
 	); err != nil {
-		t.Fatalf("logging in to the wall screen: %v", err)
+		t.Fatalf("logging in to the wall screen: %v\n%s", err, wallState(ctx))
 	}
 	// The page notes when the focus panel first shows lb-0001's alarm.
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`(() => {
@@ -456,7 +458,23 @@ func loginWall(t *testing.T, ctx context.Context, base, user string, then ...chr
 		chromedp.Click(`#login-submit`, chromedp.ByID),
 		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
 	}, then...)
-	if err := chromedp.Run(ctx, steps...); err != nil {
-		t.Fatalf("%s logging in to the wall screen: %v", user, err)
+	lctx, cancel := context.WithTimeout(ctx, 80*time.Second) // the browser outlives it, to tell what it shows
+	defer cancel()
+	if err := chromedp.Run(lctx, steps...); err != nil {
+		t.Fatalf("%s logging in to the wall screen: %v\n%s", user, err, wallState(ctx))
 	}
+}
+
+// wallState is what the wall screen shows, for a failure's message: the
+// connection's state, the login's and the page's errors.
+func wallState(ctx context.Context) string {
+	var out string
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_ = chromedp.Run(sctx, chromedp.Evaluate(`["conn=" + (document.getElementById("conn") || {dataset: {}}).dataset.state,
+		"login hidden=" + (document.getElementById("login") || {}).hidden,
+		"login error=" + ((document.getElementById("login-error") || {}).textContent || ""),
+		"error=" + ((document.getElementById("error") || {}).textContent || ""),
+		"body=" + JSON.stringify(document.body.dataset)].join("; ")`, &out))
+	return out
 }
