@@ -458,9 +458,9 @@ func loginWall(t *testing.T, ctx context.Context, base, user string, then ...chr
 		chromedp.Click(`#login-submit`, chromedp.ByID),
 		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
 	}, then...)
-	lctx, cancel := context.WithTimeout(ctx, 80*time.Second) // the browser outlives it, to tell what it shows
-	defer cancel()
-	if err := chromedp.Run(lctx, steps...); err != nil {
+	// The first Run on ctx starts the browser, whose life is then ctx's:
+	// no shorter context here.
+	if err := chromedp.Run(ctx, steps...); err != nil {
 		t.Fatalf("%s logging in to the wall screen: %v\n%s", user, err, wallState(ctx))
 	}
 }
