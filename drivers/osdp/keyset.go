@@ -9,12 +9,13 @@ import (
 
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire"
 	"github.com/gridwatch/gridwatch/drivers/osdp/wire/sc"
+	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
 // ReaderRekeyed is a reader moved off the install-mode key SCBK-D onto its
 // configured SCBK with KEYSET: data {key_fingerprint, from: "scbk-d"}. The
 // key itself is never reported or logged.
-const ReaderRekeyed = "reader.rekeyed"
+const ReaderRekeyed = event.ReaderRekeyed
 
 // keyFingerprint names a key without revealing it: the first 8 bytes of
 // its SHA-256, in hex.

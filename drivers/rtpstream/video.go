@@ -13,7 +13,7 @@ import (
 // VideoCodecUnsupported is an event this driver adds: the camera sends a
 // codec the gateway cannot record (H.265), told from the packets or named
 // by the config. Raised once per source (SSRC).
-const VideoCodecUnsupported = "video.codec_unsupported"
+const VideoCodecUnsupported = event.VideoCodecUnsupported
 
 // VideoSink takes a camera's pictures as the listener depacketises them
 // (a videorec.Recorder). Its methods are called on the listener's

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gridwatch/gridwatch/gateway/edge"
+	"github.com/gridwatch/gridwatch/gateway/event"
 )
 
 // Event types for the line itself. The bus is not a registry device, so
@@ -16,10 +17,10 @@ const (
 	// BusFault is a serial port that failed (adapter unplugged, read or
 	// write error, open refused): data {bus, port, protocol, error,
 	// devices}. One per outage, however often the reopen is retried.
-	BusFault = "bus.fault"
+	BusFault = event.BusFault
 	// BusRestored is the port back and a full polling cycle run over it:
 	// data {bus, port, protocol, devices, down_ms}.
-	BusRestored = "bus.restored"
+	BusRestored = event.BusRestored
 )
 
 // Health follows one bus's port. It is owned by the bus's goroutine.

@@ -1,14 +1,18 @@
 package event
 
+import "slices"
+
 // Event types the rules engine derives for its own deadlines (journaled
-// with Source gateway and Data {"rule": id}). rules/engine names them too;
-// they are here so that ingest can refuse them without importing rules.
+// with Source gateway and Data {"rule": id}). rules/engine's names are
+// these; they live here so that ingest can refuse them without importing
+// rules.
 const (
 	RuleHeld = "rule.held"
 	RuleCalm = "rule.calm"
 )
 
-// Event types a driver derives from what it sees of its line or stream.
+// Event types a driver derives from what it sees of its line or stream
+// (drivers/serialline, drivers/osdp and drivers/rtpstream name these).
 const (
 	BusFault              = "bus.fault"
 	BusRestored           = "bus.restored"
@@ -45,13 +49,5 @@ func ReservedFor(typ string) ([]Source, bool) {
 // an event of type typ.
 func MaySend(src Source, typ string) bool {
 	owners, reserved := ReservedFor(typ)
-	if !reserved {
-		return true
-	}
-	for _, o := range owners {
-		if o == src {
-			return true
-		}
-	}
-	return false
+	return !reserved || slices.Contains(owners, src)
 }

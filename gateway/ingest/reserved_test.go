@@ -3,11 +3,7 @@ package ingest
 import (
 	"testing"
 
-	"github.com/gridwatch/gridwatch/drivers/osdp"
-	"github.com/gridwatch/gridwatch/drivers/rtpstream"
-	"github.com/gridwatch/gridwatch/drivers/serialline"
 	"github.com/gridwatch/gridwatch/gateway/event"
-	"github.com/gridwatch/gridwatch/rules/engine"
 )
 
 // TestDeviceMayNotClaimGatewayTypes: an event of a type the gateway
@@ -114,26 +110,5 @@ func TestEdgeReservedTypesByTransport(t *testing.T) {
 				t.Errorf("rejected{transport=%s,reason=bad_type} = %d, want %d", c.transport, got, want)
 			}
 		})
-	}
-}
-
-// TestReservedNamesMatchTheirMakers: gateway/event names the reserved
-// types its makers also name (the leaf imports nobody); a maker renaming
-// its type would otherwise open it to devices unnoticed.
-func TestReservedNamesMatchTheirMakers(t *testing.T) {
-	for _, c := range []struct{ event, maker string }{
-		{event.RuleHeld, engine.EventHeld},
-		{event.RuleCalm, engine.EventCalm},
-		{event.BusFault, serialline.BusFault},
-		{event.BusRestored, serialline.BusRestored},
-		{event.ReaderRekeyed, osdp.ReaderRekeyed},
-		{event.VideoCodecUnsupported, rtpstream.VideoCodecUnsupported},
-	} {
-		if c.event != c.maker {
-			t.Errorf("gateway/event reserves %q, its maker says %q", c.event, c.maker)
-		}
-		if _, ok := event.ReservedFor(c.maker); !ok {
-			t.Errorf("%q is not reserved", c.maker)
-		}
 	}
 }

@@ -138,9 +138,6 @@ func mergeThresholds(kinds map[Kind]map[string]Threshold, d *Device) []FieldThre
 	return out
 }
 
-// reservedTypes are events only the gateway's own parts may journal.
-var reservedTypes = []string{event.DeviceOffline, event.DeviceOnline, event.DeviceFlooding}
-
 // checkThresholds checks one telemetry_thresholds mapping (of a kind, or
 // of a device); key is its path within s ("telemetry_thresholds" or
 // "lightbox").
@@ -199,7 +196,7 @@ func (d *decoder) checkThreshold(s *spot, key, f string, t Threshold) {
 		case e.v == "":
 		case !validType(e.v):
 			d.add(at(e.k), s.subject, "%s: %s %q: want a dotted lower-case event type such as battery.low", key, e.k, e.v)
-		case slices.Contains(reservedTypes, e.v):
+		case reserved(e.v):
 			d.add(at(e.k), s.subject, "%s: %s %s is the gateway's own; pick another type", key, e.k, e.v)
 		}
 	}
@@ -273,4 +270,12 @@ func validType(t string) bool {
 		}
 	}
 	return true
+}
+
+// reserved says whether typ is one only the gateway's own parts may
+// journal (event.ReservedFor): a threshold naming rule.held would forge the
+// rules' own deadline, one naming device.offline the supervision's verdict.
+func reserved(typ string) bool {
+	_, r := event.ReservedFor(typ)
+	return r
 }

@@ -11,7 +11,7 @@ import (
 // EventCalm says a flapping device has had no toggle of the rule's alarm
 // for the flap window: its flapping alarm clears. Derived by Tick like
 // EventHeld.
-const EventCalm = "rule.calm"
+const EventCalm = event.RuleCalm
 
 // flapping is one device's recent toggles of a rule's alarm.
 type flapping struct {

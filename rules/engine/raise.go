@@ -11,7 +11,7 @@ import (
 const (
 	// EventHeld says a for: rule's condition has held on the device for
 	// its whole time: the rule raises its alarm.
-	EventHeld = "rule.held"
+	EventHeld = event.RuleHeld
 )
 
 // MutedFlapping is Trigger.Muted of a raise muted by flap damping.

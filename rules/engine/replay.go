@@ -76,11 +76,11 @@ type replayer struct {
 	down   map[string][]string
 }
 
-// Event types of a serial bus (drivers/serialline), by name: the rules
-// never import the drivers.
+// Event types of a serial bus (drivers/serialline), from the leaf: the
+// rules never import the drivers.
 const (
-	busFault    = "bus.fault"
-	busRestored = "bus.restored"
+	busFault    = event.BusFault
+	busRestored = event.BusRestored
 )
 
 // findPolled lists the registry's serial-polled devices.
