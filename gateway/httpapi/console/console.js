@@ -90,11 +90,12 @@ async function api(path, opts) {
   const headers = Object.assign({}, opts.headers);
   if (opts.body !== undefined) headers["Content-Type"] = "application/json";
   if (app.me && app.me.csrf_token && opts.method && opts.method !== "GET") headers["X-CSRF-Token"] = app.me.csrf_token;
+  const me = app.me; // who asked: a refusal of a request sent before a login must not end that login
   const res = await fetch(path, Object.assign({}, opts, { headers, credentials: "same-origin" }));
   let body = null;
   try { body = await res.json(); } catch (e) { body = null; }
   if (!res.ok) {
-    if (res.status === 401) needLogin();
+    if (res.status === 401 && app.me === me) needLogin();
     throw new Error((body && body.error) || res.status + " " + res.statusText);
   }
   return body;

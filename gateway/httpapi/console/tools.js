@@ -120,7 +120,7 @@ export function redrawBanner(app) {
 
 // banner re-reads the scopes in emergency mode.
 async function banner(app) {
-  if (app.countyTools) { $("emergency-banner").hidden = true; return; }
+  if (app.countyTools || !app.me) { emergencyOn = []; $("emergency-banner").hidden = true; return; } // logged out: nothing to ask
   const gen = emergencyGen;
   try {
     const list = await emergencies(app);
