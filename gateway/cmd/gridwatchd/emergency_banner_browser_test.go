@@ -26,19 +26,9 @@ func TestEmergencyBannerLiveInChromium(t *testing.T) {
 
 	phone := testsvc.Browser(t, 120*time.Second, chromedp.WindowSize(390, 844))
 	testsvc.FailOnScriptErrors(t, phone, "the grid member's phone app")
-	if err := chromedp.Run(phone,
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
-		chromedp.Navigate(base+"/m/"),
-		chromedp.WaitVisible(`#login-form`, chromedp.ByID),
-		chromedp.SendKeys(`#login-user`, "wang", chromedp.ByID),
-		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
-		chromedp.Click(`#login-submit`, chromedp.ByID),
-		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
+	loginPhone(t, phone, base, "wang",
 		chromedp.WaitNotVisible(`#emergency`, chromedp.ByID),
-		chromedp.Evaluate(`window.notReloaded = true`, nil),
-	); err != nil {
-		t.Fatalf("wang logging in on the phone: %v", err)
-	}
+		chromedp.Evaluate(`window.notReloaded = true`, nil))
 
 	room := newBrowser(t, base)
 	room.login("room1", staffPassword)

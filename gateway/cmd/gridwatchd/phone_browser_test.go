@@ -76,23 +76,13 @@ func TestPhoneAppInChromium(t *testing.T) {
 		const osc = AudioContext.prototype.createOscillator;
 		AudioContext.prototype.createOscillator = function () { window.__rings.tones++; return osc.call(this); };`
 	var who string
-	if err := chromedp.Run(ctx,
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			_, err := page.AddScriptToEvaluateOnNewDocument(countRings).Do(ctx)
-			return err
-		}),
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
-		chromedp.Navigate(base+"/m/"),
-		chromedp.WaitVisible(`#login-form`, chromedp.ByID),
-		chromedp.SendKeys(`#login-user`, "wang", chromedp.ByID),
-		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
-		chromedp.Click(`#login-submit`, chromedp.ByID),
-		chromedp.WaitVisible(`#home`, chromedp.ByID),
-		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
-		chromedp.Text(`#whoami`, &who, chromedp.ByID),
-	); err != nil {
-		t.Fatalf("logging in on the phone: %v", err)
+	if err := chromedp.Run(ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+		_, err := page.AddScriptToEvaluateOnNewDocument(countRings).Do(ctx)
+		return err
+	})); err != nil {
+		t.Fatal(err)
 	}
+	loginPhone(t, ctx, base, "wang", chromedp.WaitVisible(`#home`, chromedp.ByID), chromedp.Text(`#whoami`, &who, chromedp.ByID))
 	if want := "王芳 · 网格员 · 莲花四级网格7"; who != want {
 		t.Errorf("the app shows %q; want %q", who, want)
 	}
@@ -424,4 +414,22 @@ escalation:
 	gw = testsvc.Gridwatchd(t, bin, cfgPath, httpAddr)
 	gw.Start()
 	return "http://" + httpAddr, broker, gw
+}
+
+// loginPhone opens the staff app at base/m/ on a phone-sized screen, logs
+// in as user through its form, waits for the live stream, then runs then.
+func loginPhone(t *testing.T, ctx context.Context, base, user string, then ...chromedp.Action) {
+	t.Helper()
+	steps := append([]chromedp.Action{
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+		chromedp.Navigate(base + "/m/"),
+		chromedp.WaitVisible(`#login-form`, chromedp.ByID),
+		chromedp.SendKeys(`#login-user`, user, chromedp.ByID),
+		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
+		chromedp.Click(`#login-submit`, chromedp.ByID),
+		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
+	}, then...)
+	if err := chromedp.Run(ctx, steps...); err != nil {
+		t.Fatalf("%s logging in on the phone: %v", user, err)
+	}
 }

@@ -26,17 +26,7 @@ func TestWallScreenAndPhoneTogether(t *testing.T) {
 	wall := testsvc.Browser(t, 180*time.Second, chromedp.WindowSize(1920, 1080))
 	loginWall(t, wall, base, "room1", chromedp.WaitVisible(`#plan .marker[data-device-id="lb-0007"]`, chromedp.ByQuery))
 	phone := testsvc.Browser(t, 180*time.Second, chromedp.WindowSize(390, 844), chromedp.Flag("lang", "zh-CN"))
-	if err := chromedp.Run(phone,
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
-		chromedp.Navigate(base+"/m/"),
-		chromedp.WaitVisible(`#login-form`, chromedp.ByID),
-		chromedp.SendKeys(`#login-user`, "wang", chromedp.ByID),
-		chromedp.SendKeys(`#login-password`, staffPassword, chromedp.ByID),
-		chromedp.Click(`#login-submit`, chromedp.ByID),
-		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
-	); err != nil {
-		t.Fatalf("wang logging in on the phone: %v", err)
-	}
+	loginPhone(t, phone, base, "wang")
 
 	// Each page notes when the alarm first shows, by its own clock.
 	const watch = `window.__seen = 0; new MutationObserver(() => {

@@ -449,8 +449,15 @@ func wallPublish(t *testing.T, broker, dev, sub, payload string) {
 // staffPassword, waiting for the live stream and then for each of then.
 func loginWall(t *testing.T, ctx context.Context, base, user string, then ...chromedp.Action) {
 	t.Helper()
+	// The first Run on ctx starts the browser, whose life is then ctx's;
+	// the login gets a shorter wait, so that a failure can still tell what
+	// the screen showed.
+	if err := chromedp.Run(ctx, emulation.SetDeviceMetricsOverride(1920, 1080, 1, false)); err != nil {
+		t.Fatalf("%s: the wall screen's browser: %v", user, err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, 80*time.Second)
+	defer cancel()
 	steps := append([]chromedp.Action{
-		emulation.SetDeviceMetricsOverride(1920, 1080, 1, false),
 		chromedp.Navigate(base + "/"),
 		chromedp.WaitVisible(`#login`, chromedp.ByID),
 		chromedp.SendKeys(`#login-user`, user, chromedp.ByID),
@@ -458,9 +465,7 @@ func loginWall(t *testing.T, ctx context.Context, base, user string, then ...chr
 		chromedp.Click(`#login-submit`, chromedp.ByID),
 		chromedp.WaitVisible(`#conn[data-state="live"]`, chromedp.ByQuery),
 	}, then...)
-	// The first Run on ctx starts the browser, whose life is then ctx's:
-	// no shorter context here.
-	if err := chromedp.Run(ctx, steps...); err != nil {
+	if err := chromedp.Run(lctx, steps...); err != nil {
 		t.Fatalf("%s logging in to the wall screen: %v\n%s", user, err, wallState(ctx))
 	}
 }
